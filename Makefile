@@ -1,0 +1,59 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+# Both create .venv when it is missing and install the pinned versions from the lock files.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PG_TEST_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
+
+.PHONY: run test test-sqlite test-postgres lint bench lock clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.run-installed: $(BIN)/python requirements.lock pyproject.toml
+	$(BIN)/python -m pip install -q -r requirements.lock
+	$(BIN)/python -m pip install -q --no-deps -e .
+	touch $@
+
+$(VENV)/.test-installed: $(BIN)/python requirements-test.lock pyproject.toml
+	$(BIN)/python -m pip install -q -r requirements-test.lock
+	$(BIN)/python -m pip install -q --no-deps -e .
+	touch $@ $(VENV)/.run-installed
+
+run: $(VENV)/.run-installed
+	$(BIN)/bpu-bot db upgrade
+	$(BIN)/bpu-bot serve
+
+# The whole suite on SQLite, then again on PostgreSQL when a server answers.
+test: $(VENV)/.test-installed
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(MAKE) --no-print-directory test-sqlite
+	@if $(BIN)/python -m tests.pg_available "$(PG_TEST_URL)"; then \
+		$(MAKE) --no-print-directory test-postgres; \
+	else \
+		echo "PostgreSQL at $(PG_TEST_URL) is not reachable: skipped the PostgreSQL run (SQLite passed)."; \
+	fi
+
+test-sqlite: $(VENV)/.test-installed
+	$(BIN)/pytest -q
+
+test-postgres: $(VENV)/.test-installed
+	TEST_DATABASE_URL="$(PG_TEST_URL)" $(BIN)/pytest -q
+
+lint: $(VENV)/.test-installed
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+bench: $(VENV)/.test-installed
+	$(BIN)/python -m bench.run
+
+# Re-pin dependencies after editing pyproject.toml (needs uv: pip install uv).
+lock:
+	uv pip compile pyproject.toml -o requirements.lock --python-version 3.11
+	uv pip compile pyproject.toml --extra test -o requirements-test.lock --python-version 3.11
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

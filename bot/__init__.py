@@ -1,0 +1,1 @@
+"""The running application: settings, CLI, web app, channel adapters and the outbox sender."""

@@ -1,0 +1,191 @@
+"""The outbox sender: delivers committed replies, per channel, within the platform's limits.
+
+Each channel has one loop. It leases due rows (replies before notifications before
+broadcasts), queues them per chat, and one task per chat sends them in order, waiting for
+the chat's spacing and the channel's overall window. Every attempt's outcome is written
+back to its row. Rows of a chat still being worked on are not leased again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+
+from bot.channels.base import OutgoingMessage, SendResult, Transport
+from bot.ratelimit import ChatSpacing, SlidingWindow
+from storage import queries
+from storage.db import Database
+from storage.types import utcnow
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(seconds=60)
+MAX_ATTEMPTS = 10
+MAX_BACKOFF = 600.0
+IDLE_POLL = 1.0
+
+# The outbox status an attempt's outcome leaves the row in.
+_STATUS = {"sent": "sent", "retry": "pending", "wait": "waiting", "unreachable": "failed", "failed": "failed"}
+
+
+def backoff(attempts: int) -> float:
+    """Seconds before retry number `attempts`: 2, 4, 8, … up to ten minutes, with jitter."""
+    base: float = min(MAX_BACKOFF, 2.0 ** max(1, attempts))
+    return base * random.uniform(0.8, 1.2)
+
+
+class ChannelSender:
+    """Delivers one channel's outbox rows."""
+
+    def __init__(
+        self,
+        db: Database,
+        transport: Transport,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        batch: int = 100,
+        max_in_flight: int = 500,
+    ) -> None:
+        self.db = db
+        self.transport = transport
+        self.channel = transport.channel
+        self.clock = clock
+        self.batch = batch
+        self.max_in_flight = max_in_flight
+        self.window = SlidingWindow(max(1, int(transport.limits.overall_per_second)))
+        self.spacing = ChatSpacing(transport.limits.per_chat_interval)
+        self.wakeup = asyncio.Event()
+        self._queues: dict[str, list[OutgoingMessage]] = {}
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+
+    def wake(self) -> None:
+        self.wakeup.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                claimed = await self.claim()
+            except Exception:
+                log.exception("claiming %s outbox rows failed", self.channel)
+                claimed = 0
+            if claimed == 0:
+                await self._idle(stop)
+        for task in list(self._tasks.values()):
+            task.cancel()
+        await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+
+    async def _idle(self, stop: asyncio.Event) -> None:
+        self.wakeup.clear()
+        waiters = {asyncio.ensure_future(self.wakeup.wait()), asyncio.ensure_future(stop.wait())}
+        _, pending = await asyncio.wait(waiters, timeout=IDLE_POLL, return_when=asyncio.FIRST_COMPLETED)
+        for waiter in pending:
+            waiter.cancel()
+
+    async def claim(self) -> int:
+        """Leases due rows into the per-chat queues; returns how many were taken."""
+        room = self.max_in_flight - sum(len(q) for q in self._queues.values())
+        if room <= 0:
+            return 0
+        now = self.clock()
+        lease = max(LEASE, timedelta(seconds=self.spacing.interval))
+        async with self.db.transaction() as session:
+            rows = await queries.claim_due(
+                session, self.channel, now, min(self.batch, room), lease, skip_chats=set(self._queues)
+            )
+            messages = [
+                OutgoingMessage(
+                    id=row.id or 0,
+                    chat_id=row.chat_id,
+                    payload=row.payload,
+                    priority=row.priority,
+                    attempts=row.attempts,
+                    contact_last_inbound_at=last_inbound,
+                )
+                for row, last_inbound in rows
+            ]
+        for message in messages:
+            self._queues.setdefault(message.chat_id, []).append(message)
+            if message.chat_id not in self._tasks:
+                self._tasks[message.chat_id] = asyncio.create_task(self._drain_chat(message.chat_id))
+        return len(messages)
+
+    async def _drain_chat(self, chat_id: str) -> None:
+        try:
+            queue = self._queues[chat_id]
+            while queue:
+                message = queue[0]
+                await self.spacing.wait(chat_id)
+                await self.window.acquire()
+                result, retry_at = await self._attempt(message)
+                self.spacing.sent(chat_id)
+                queue.pop(0)
+                if result.kind == "unreachable":
+                    queue.clear()
+                elif retry_at is not None and queue:
+                    # Later rows of this chat go back with the retried one, keeping the order.
+                    await self._release([m.id for m in queue], retry_at)
+                    queue.clear()
+        finally:
+            self._queues.pop(chat_id, None)
+            self._tasks.pop(chat_id, None)
+            self.spacing.forget(chat_id)
+            self.wake()
+
+    async def _release(self, message_ids: list[int], at: datetime) -> None:
+        async with self.db.transaction() as session:
+            await queries.release(session, message_ids, at)
+
+    async def _attempt(self, message: OutgoingMessage) -> tuple[SendResult, datetime | None]:
+        try:
+            result = await self.transport.send(message)
+        except Exception as exc:  # a transport bug or an unexpected network error
+            log.exception("%s transport raised on outbox row %s", self.channel, message.id)
+            result = SendResult("retry", error=f"{type(exc).__name__}: {exc}")
+        return result, await self._record(message, result)
+
+    async def _record(self, message: OutgoingMessage, result: SendResult) -> datetime | None:
+        """Writes the attempt onto the row; returns when it will be retried, if it will."""
+        now = self.clock()
+        if result.slow_down and result.retry_after:
+            self.window.pause(result.retry_after)
+        kind = result.kind
+        retry_at: datetime | None = None
+        if kind == "retry" and message.attempts < MAX_ATTEMPTS:
+            delay = result.retry_after if result.retry_after is not None else backoff(message.attempts)
+            if result.retry_after is not None:
+                self.spacing.hold(message.chat_id, delay)
+            retry_at = now + timedelta(seconds=delay)
+        elif kind == "retry":
+            kind = "failed"
+        async with self.db.transaction() as session:
+            await queries.record_attempt(
+                session,
+                message.id,
+                status=_STATUS[kind],
+                now=now,
+                outcome=kind,
+                error=result.error or ("too many attempts" if kind == "failed" else None),
+                next_attempt_at=retry_at,
+                platform_message_id=result.platform_message_id,
+            )
+            if kind == "unreachable":
+                await queries.mark_contact_unreachable(session, self.channel, message.chat_id, now)
+        return retry_at
+
+
+class OutboxSender:
+    """Runs one ChannelSender per configured transport."""
+
+    def __init__(self, db: Database, transports: Iterable[Transport], **options: object) -> None:
+        self.channels = {t.channel: ChannelSender(db, t, **options) for t in transports}  # type: ignore[arg-type]
+
+    def wake(self, channel: str) -> None:
+        sender = self.channels.get(channel)
+        if sender is not None:
+            sender.wake()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        await asyncio.gather(*(sender.run(stop) for sender in self.channels.values()))

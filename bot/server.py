@@ -1,0 +1,37 @@
+"""`bpu-bot serve`: uvicorn serving the web app, next to the outbox sender and channel loops."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import uvicorn
+
+from bot.service import build_service, ensure_schema
+from bot.settings import Settings
+from bot.web import create_app
+
+log = logging.getLogger(__name__)
+
+
+async def run_server(settings: Settings) -> None:
+    service = build_service(settings)
+    await ensure_schema(service.db)
+    app = create_app(service)
+    sender = service.start_sender()
+    stop = asyncio.Event()
+    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="info", lifespan="on")
+    server = uvicorn.Server(config)
+    background = [asyncio.create_task(sender.run(stop), name="outbox-sender")]
+    log.info(
+        "serving on http://%s:%s (channels: %s)",
+        settings.host,
+        settings.port,
+        ", ".join(t.channel for t in service.transports) or "none",
+    )
+    try:
+        await server.serve()
+    finally:
+        stop.set()
+        await asyncio.gather(*background, return_exceptions=True)
+        await service.db.dispose()

@@ -1,0 +1,129 @@
+"""Settings from environment variables and `.env`, with generated local secrets.
+
+Names are the outside contract of DESIGN.md. A malformed value stops the program with a
+message naming the variable; a missing secret is generated into `var/` with a warning.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+log = logging.getLogger(__name__)
+
+VAR_DIR = Path("var")
+
+
+class SettingsError(Exception):
+    """A setting has a value the program cannot use; the message names the variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    database_url: str = "sqlite+aiosqlite:///var/bpu.db"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    secret_key: str = ""
+    pii_encryption_key: str = ""
+    log_level: str = "INFO"
+
+    telegram_bot_token: str | None = None
+    telegram_api_url: str = "https://api.telegram.org"
+    telegram_webhook_url: str | None = None
+    telegram_webhook_secret: str | None = None
+    telegram_per_chat_per_second: float = Field(default=1.0, gt=0)
+    telegram_overall_per_second: float = Field(default=30.0, gt=0)
+
+    whatsapp_phone_number_id: str | None = None
+    whatsapp_access_token: str | None = None
+    whatsapp_app_secret: str | None = None
+    whatsapp_verify_token: str | None = None
+    whatsapp_api_url: str = "https://graph.facebook.com"
+    whatsapp_api_version: str = "v23.0"
+    whatsapp_per_second: float = Field(default=80.0, gt=0)
+
+    # Enrolment rules an operator may tune.
+    draft_expiry_days: int = Field(default=7, ge=1)
+    max_age_flag: int = Field(default=65, ge=18)
+    callback_working_days: int = Field(default=3, ge=1)
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("use sqlite+aiosqlite:///path or postgresql+asyncpg://user@host/db")
+        return value
+
+    @field_validator("pii_encryption_key")
+    @classmethod
+    def _fernet_key(cls, value: str) -> str:
+        if value:
+            try:
+                Fernet(value.encode())
+            except ValueError as exc:
+                raise ValueError("must be a Fernet key (32 url-safe base64-encoded bytes)") from exc
+        return value
+
+    @property
+    def telegram_enabled(self) -> bool:
+        return bool(self.telegram_bot_token)
+
+    @property
+    def whatsapp_enabled(self) -> bool:
+        return bool(self.whatsapp_phone_number_id and self.whatsapp_access_token)
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        prefix = "sqlite+aiosqlite:///"
+        if self.database_url.startswith(prefix):
+            path = self.database_url[len(prefix) :].split("?", 1)[0]
+            return None if path in ("", ":memory:") else Path(path)
+        return None
+
+
+def _generated_secret(name: str, make: Callable[[], str]) -> str:
+    """Reads `var/<name>`, creating it with `make()` on first run."""
+    path = VAR_DIR / name.lower()
+    if path.exists():
+        return path.read_text().strip()
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    value: str = make()
+    path.write_text(value + "\n")
+    path.chmod(0o600)
+    log.warning(
+        "%s is not set: generated one into %s. Set it in the environment for any real deployment; "
+        "losing %s makes encrypted data unreadable.",
+        name.upper(),
+        path,
+        path,
+    )
+    return value
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Builds the settings, raising SettingsError that names the bad variable."""
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']).upper()}: {err['msg']}" for err in exc.errors()
+        )
+        raise SettingsError(f"invalid setting: {problems}") from exc
+    if not settings.secret_key:
+        settings.secret_key = _generated_secret("secret_key", lambda: secrets.token_urlsafe(48))
+    if not settings.pii_encryption_key:
+        settings.pii_encryption_key = _generated_secret(
+            "pii_encryption_key", lambda: Fernet.generate_key().decode()
+        )
+    if settings.whatsapp_enabled and not settings.whatsapp_app_secret:
+        raise SettingsError(
+            "WHATSAPP_APP_SECRET: required when WhatsApp is enabled, to verify X-Hub-Signature-256"
+        )
+    return settings

@@ -1,0 +1,28 @@
+"""The FastAPI app: health, metrics, and the routes each enabled channel adds."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Response
+from fastapi.responses import JSONResponse
+
+from bot.metrics import CONTENT_TYPE
+from bot.service import Service
+
+
+def create_app(service: Service) -> FastAPI:
+    app = FastAPI(title="BPU enrolment bot", version="0.1.0", docs_url="/api/docs", redoc_url=None)
+    app.state.service = service
+
+    @app.get("/healthz")
+    async def healthz() -> JSONResponse:
+        up = await service.db.ping()
+        return JSONResponse(
+            {"status": "ok" if up else "degraded", "database": "ok" if up else "unreachable"},
+            status_code=200 if up else 503,
+        )
+
+    @app.get("/metrics")
+    async def metrics() -> Response:
+        return Response(await service.metrics.render(service.db), media_type=CONTENT_TYPE)
+
+    return app

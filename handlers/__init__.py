@@ -1,0 +1,1 @@
+"""Channel-agnostic conversation logic. Nothing here imports a platform library."""

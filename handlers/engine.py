@@ -1,0 +1,168 @@
+"""The engine: one inbound message is one database transaction.
+
+Record the platform message id (a redelivery changes nothing), lock and load the person's
+conversation, run the router, save the new state and queue the replies in the outbox, commit.
+The sender delivers after the commit. Messages from one person are applied one at a time, in
+the order they reach the engine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from handlers.router import Router
+from handlers.turn import Rules, Turn, resolve_choice
+from handlers.types import Inbound, Reply, State
+from messages.render import render
+from storage import queries
+from storage.db import Database
+from storage.models import Contact, Conversation
+from storage.queries import Store
+from storage.types import utcnow
+
+log = logging.getLogger(__name__)
+
+SHOWN_OPTIONS = "_options"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    duplicate: bool
+    replies: tuple[Reply, ...] = ()
+    failed: bool = False
+
+
+class _ChatLocks:
+    """One asyncio lock per chat, dropped when nobody waits on it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[tuple[str, str], asyncio.Lock] = {}
+        self._users: defaultdict[tuple[str, str], int] = defaultdict(int)
+
+    def acquire(self, key: tuple[str, str]) -> _ChatLock:
+        return _ChatLock(self, key)
+
+
+class _ChatLock:
+    def __init__(self, owner: _ChatLocks, key: tuple[str, str]) -> None:
+        self.owner, self.key = owner, key
+
+    async def __aenter__(self) -> None:
+        self.owner._users[self.key] += 1
+        lock = self.owner._locks.setdefault(self.key, asyncio.Lock())
+        await lock.acquire()
+
+    async def __aexit__(self, *_exc: object) -> None:
+        self.owner._locks[self.key].release()
+        self.owner._users[self.key] -= 1
+        if self.owner._users[self.key] == 0:
+            del self.owner._users[self.key]
+            del self.owner._locks[self.key]
+
+
+class Engine:
+    def __init__(
+        self,
+        db: Database,
+        router: Router,
+        *,
+        rules: Rules | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        on_commit: Callable[[str], None] | None = None,
+    ) -> None:
+        self.db = db
+        self.router = router
+        self.rules = rules or Rules()
+        self.clock = clock
+        self.on_commit = on_commit
+        self._locks = _ChatLocks()
+
+    async def handle(self, inbound: Inbound) -> Outcome:
+        """Processes one message exactly once; returns the replies it queued."""
+        async with self._locks.acquire((inbound.channel, inbound.chat_id)):
+            try:
+                outcome = await self._transaction(inbound)
+            except Exception:
+                # A bug must not leave the person in silence, nor make the platform redeliver
+                # the same poison message forever: record it as processed and apologise.
+                log.exception("handler failed on %s message %s", inbound.channel, inbound.message_id)
+                outcome = await self._apologise(inbound)
+        if outcome.replies and self.on_commit is not None:
+            self.on_commit(inbound.channel)
+        return outcome
+
+    async def _transaction(self, inbound: Inbound) -> Outcome:
+        now = self.clock()
+        async with self.db.transaction() as session:
+            contact = await queries.lock_contact(session, inbound.channel, inbound.chat_id)
+            assert contact.id is not None
+            if not await queries.mark_processed(
+                session, inbound.channel, inbound.message_id, contact.id, now
+            ):
+                return Outcome(duplicate=True)
+            conversation = await queries.load_conversation(session, contact.id)
+            state = State(conversation.flow, conversation.step, dict(conversation.data))
+            turn = Turn(
+                inbound=inbound,
+                state=state,
+                contact=contact,
+                store=Store(session),
+                now=now,
+                rules=self.rules,
+                choice=resolve_choice(inbound, state.data.get(SHOWN_OPTIONS, [])),
+            )
+            self._note_contact(contact, inbound, now)
+            await self.router.dispatch(turn)
+            self._save_state(conversation, turn.state, turn.replies, now)
+            self._enqueue(session, contact, turn.replies, now)
+            return Outcome(duplicate=False, replies=tuple(turn.replies))
+
+    async def _apologise(self, inbound: Inbound) -> Outcome:
+        now = self.clock()
+        async with self.db.transaction() as session:
+            contact = await queries.lock_contact(session, inbound.channel, inbound.chat_id)
+            if not await queries.mark_processed(
+                session, inbound.channel, inbound.message_id, contact.id, now
+            ):
+                return Outcome(duplicate=True)
+            self._note_contact(contact, inbound, now)
+            replies = [Reply(render("error"))]
+            self._enqueue(session, contact, replies, now)
+            return Outcome(duplicate=False, replies=tuple(replies), failed=True)
+
+    @staticmethod
+    def _note_contact(contact: Contact, inbound: Inbound, now: datetime) -> None:
+        contact.last_inbound_at = now
+        if inbound.sender_name and not contact.display_name:
+            contact.display_name = inbound.sender_name[:200]
+
+    @staticmethod
+    def _save_state(conversation: Conversation, state: State, replies: list[Reply], now: datetime) -> None:
+        if replies:
+            shown = next((r.options for r in reversed(replies) if r.options), ())
+            state.data[SHOWN_OPTIONS] = [[o.id, o.label] for o in shown]
+        conversation.flow = state.flow
+        conversation.step = state.step
+        conversation.data = state.data
+        conversation.version += 1
+        conversation.updated_at = now
+
+    @staticmethod
+    def _enqueue(session: AsyncSession, contact: Contact, replies: list[Reply], now: datetime) -> None:
+        for reply in replies:
+            queries.enqueue(
+                session,
+                channel=contact.channel,
+                chat_id=contact.chat_id,
+                contact_id=contact.id,
+                payload=reply.to_payload(),
+                priority=int(reply.priority),
+                now=now,
+            )

@@ -1,0 +1,59 @@
+"""The shape of a conversation flow, and the menu every flow can fall back to."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from handlers.turn import Turn, option
+from handlers.types import Option, Reply
+from messages.render import render
+
+MENU_ITEMS = ("benefits", "calculator", "enrol", "status", "sessions", "help")
+
+
+def menu_options() -> list[Option]:
+    return [option(f"menu.{item}", item) for item in MENU_ITEMS]
+
+
+def say_menu(turn: Turn, template: str = "menu", **context: Any) -> None:
+    turn.say(template, menu_options(), **context)
+
+
+@dataclass(frozen=True)
+class Unclear:
+    """A flow could not use the message.
+
+    The router first tries the intent table (someone in the calculator who types "manfaat"
+    wants the benefits), unless `allow_switch` is off, then sends `reply`.
+    """
+
+    reply: Reply
+    allow_switch: bool = True
+
+    @classmethod
+    def say(
+        cls, template: str, options: tuple[Option, ...] = (), *, allow_switch: bool = True, **context: Any
+    ) -> Unclear:
+        return cls(Reply(render(template, **context), options), allow_switch)
+
+
+class Flow(Protocol):
+    name: str
+
+    async def start(self, turn: Turn, topic: str | None = None) -> None:
+        """Enters the flow (at `topic`, when the flow has several entry points)."""
+
+    async def handle(self, turn: Turn) -> Unclear | None:
+        """Takes the message meant for the current step."""
+
+    async def reprompt(self, turn: Turn) -> None:
+        """Says the current question again (after a photo, say)."""
+
+
+class BackAware(Protocol):
+    async def back(self, turn: Turn) -> None: ...
+
+
+class CancelAware(Protocol):
+    async def cancel(self, turn: Turn) -> None: ...

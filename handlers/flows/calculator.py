@@ -1,0 +1,94 @@
+"""Contribution calculator: income, then kind of work, then the monthly and period amounts."""
+
+from __future__ import annotations
+
+from handlers.contribution import period_totals, quote
+from handlers.flow import Unclear
+from handlers.parsing import parse_money
+from handlers.turn import Turn, option
+from handlers.types import Option
+from messages.program_data import program_data
+
+GROUPS = ("transport", "general")
+
+
+def _work_options() -> list[Option]:
+    return [option(f"calc.{group}", group) for group in GROUPS]
+
+
+def _after_options() -> list[Option]:
+    return [option("menu.enrol", "enrol"), option("menu.benefits", "benefits"), option("menu.menu", "menu")]
+
+
+class CalculatorFlow:
+    name = "calculator"
+
+    async def start(self, turn: Turn, topic: str | None = None) -> None:
+        turn.state.flow = self.name
+        turn.state.data.pop("calc", None)
+        # "iuran kalau gaji 2jt?" already carries the income.
+        income = parse_money(turn.text) if turn.text else None
+        if income is not None and income.ok:
+            turn.state.data["calc"] = {"income": income.value}
+            self._ask_work(turn)
+        else:
+            self._ask_income(turn)
+
+    def _ask_income(self, turn: Turn) -> None:
+        turn.state.step = "income"
+        turn.say("calc_ask_income")
+
+    def _ask_work(self, turn: Turn) -> None:
+        turn.state.step = "work"
+        turn.say("calc_ask_work", _work_options())
+
+    async def handle(self, turn: Turn) -> Unclear | None:
+        if turn.state.step == "income":
+            parsed = parse_money(turn.text)
+            if not parsed.ok:
+                return Unclear.say("calc_bad_income", reason=parsed.error, **(parsed.details or {}))
+            turn.state.data["calc"] = {"income": parsed.value}
+            self._ask_work(turn)
+            return None
+        if turn.state.step == "work":
+            group = (turn.choice or "").removeprefix("calc.")
+            if group not in GROUPS:
+                return Unclear.say("pick_option", tuple(_work_options()))
+            self._result(turn, int(turn.state.data["calc"]["income"]), group)
+            return None
+        if turn.state.step == "result":
+            # A new amount typed after a result is a new calculation.
+            parsed = parse_money(turn.text)
+            if parsed.ok:
+                turn.state.data["calc"] = {"income": parsed.value}
+                self._ask_work(turn)
+                return None
+            return Unclear.say("pick_option", tuple(_after_options()))
+        self._ask_income(turn)
+        return None
+
+    def _result(self, turn: Turn, income: int, group: str) -> None:
+        data = program_data()
+        turn.state.step = "result"
+        turn.state.data["calc"] = {"income": income, "group": group}
+        turn.say(
+            "calc_result",
+            _after_options(),
+            q=quote(income, group, turn.today, data),
+            totals=period_totals(income, group, turn.today, data),
+        )
+
+    async def back(self, turn: Turn) -> None:
+        if turn.state.step == "work" or turn.state.step == "result":
+            if turn.state.step == "result":
+                self._ask_work(turn)
+            else:
+                self._ask_income(turn)
+        else:
+            self._ask_income(turn)
+
+    async def reprompt(self, turn: Turn) -> None:
+        if turn.state.step == "work":
+            self._ask_work(turn)
+        else:
+            self._ask_income(turn)

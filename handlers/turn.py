@@ -1,0 +1,84 @@
+"""The context a flow works in for one inbound message."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+from handlers.intents import normalize
+from handlers.types import Inbound, Option, Priority, Reply, State
+from messages.render import label, render
+from storage.models import Contact
+from storage.queries import Store
+
+WIB = timezone(timedelta(hours=7), "WIB")
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Operator-tunable rules the flows follow (from the settings)."""
+
+    draft_expiry_days: int = 7
+    max_age_flag: int = 65
+    callback_working_days: int = 3
+
+
+@dataclass
+class Turn:
+    inbound: Inbound
+    state: State
+    contact: Contact
+    store: Store
+    now: datetime
+    rules: Rules = field(default_factory=Rules)
+    replies: list[Reply] = field(default_factory=list)
+    choice: str | None = None
+    """The option the person picked: tapped, typed as its number, or typed as its label."""
+
+    @property
+    def today(self) -> date:
+        """The calendar date in Western Indonesia, which the rate periods follow."""
+        return self.now.astimezone(WIB).date()
+
+    @property
+    def text(self) -> str:
+        return (self.inbound.text or "").strip()
+
+    def say(
+        self,
+        template: str,
+        options: list[Option] | tuple[Option, ...] = (),
+        *,
+        ask_phone: bool = False,
+        priority: Priority = Priority.REPLY,
+        **context: Any,
+    ) -> None:
+        self.replies.append(
+            Reply(render(template, **context), tuple(options), ask_phone=ask_phone, priority=priority)
+        )
+
+
+def option(option_id: str, label_key: str | None = None, *, text: str | None = None) -> Option:
+    """An option whose label comes from messages/labels.toml (or is given as text)."""
+    return Option(option_id, text if text is not None else label(label_key or option_id))
+
+
+def resolve_choice(inbound: Inbound, shown: list[list[str]]) -> str | None:
+    """Which option the message picks among those last shown: by id, number or label."""
+    if inbound.option_id:
+        return inbound.option_id
+    typed = normalize(inbound.text or "")
+    if not typed or not shown:
+        return None
+    if typed.isdigit():
+        index = int(typed) - 1
+        return shown[index][0] if 0 <= index < len(shown) else None
+    exact = [oid for oid, text in shown if normalize(text) == typed]
+    if exact:
+        return exact[0]
+    if len(typed) >= 3:
+        starts = [oid for oid, text in shown if normalize(text).startswith(typed)]
+        if len(starts) == 1:
+            return starts[0]
+    return None

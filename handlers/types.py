@@ -1,0 +1,92 @@
+"""What flows between the channels and the engine: one Inbound in, Replies out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import IntEnum
+from typing import Any, Literal
+
+InboundKind = Literal["text", "option", "contact", "media", "start"]
+
+
+class Priority(IntEnum):
+    """Delivery order in the outbox: replies first, then notifications, then broadcasts."""
+
+    REPLY = 0
+    NOTIFICATION = 1
+    BROADCAST = 2
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One platform event, reduced to what the conversation needs."""
+
+    channel: str
+    chat_id: str
+    message_id: str
+    at: datetime
+    kind: InboundKind = "text"
+    text: str | None = None
+    option_id: str | None = None
+    phone: str | None = None
+    """A phone number the platform vouches for as the sender's own (a shared contact)."""
+    sender_phone: str | None = None
+    """The number the channel already knows (a WhatsApp sender); offered, not assumed."""
+    sender_name: str | None = None
+    start_payload: str | None = None
+    media_type: str | None = None
+
+
+@dataclass(frozen=True)
+class Option:
+    """A choice offered with a reply. `id` comes back as `Inbound.option_id` when tapped."""
+
+    id: str
+    label: str
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A message to send. Channels render options as buttons, lists or numbered lines."""
+
+    text: str
+    options: tuple[Option, ...] = ()
+    ask_phone: bool = False
+    priority: Priority = Priority.REPLY
+
+    def to_payload(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "options": [
+                {"id": o.id, "label": o.label, **({"description": o.description} if o.description else {})}
+                for o in self.options
+            ],
+            "ask_phone": self.ask_phone,
+        }
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any], priority: Priority = Priority.REPLY) -> Reply:
+        return cls(
+            text=payload["text"],
+            options=tuple(
+                Option(o["id"], o["label"], o.get("description")) for o in payload.get("options", [])
+            ),
+            ask_phone=bool(payload.get("ask_phone")),
+            priority=priority,
+        )
+
+
+@dataclass
+class State:
+    """Where a conversation is: the flow, its step, and the answers so far."""
+
+    flow: str | None = None
+    step: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def reset(self) -> None:
+        self.flow = None
+        self.step = None
+        self.data = {k: v for k, v in self.data.items() if k.startswith("_keep_")}

@@ -1,0 +1,1 @@
+"""What the bot says: Indonesian templates, labels, program facts and formatting helpers."""

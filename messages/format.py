@@ -1,0 +1,38 @@
+"""Formatting helpers: rupiah amounts and Indonesian dates."""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import date
+from functools import cache
+from pathlib import Path
+
+from lokal import format_rupiah as _lokal_rupiah
+
+
+@cache
+def _names() -> tuple[list[str], list[str]]:
+    with (Path(__file__).parent / "labels.toml").open("rb") as handle:
+        dates = tomllib.load(handle)["dates"]
+    return dates["days"], dates["months"]
+
+
+def format_rupiah(amount: int | float) -> str:
+    """16800 → "Rp16.800"."""
+    return _lokal_rupiah(amount)
+
+
+def format_date(value: date) -> str:
+    """date(2026, 12, 22) → "Selasa, 22 Desember 2026"."""
+    days, months = _names()
+    return f"{days[value.weekday()]}, {value.day} {months[value.month - 1]} {value.year}"
+
+
+def format_short_date(value: date) -> str:
+    """date(2026, 12, 22) → "22 Desember 2026"."""
+    _, months = _names()
+    return f"{value.day} {months[value.month - 1]} {value.year}"
+
+
+def month_names() -> list[str]:
+    return list(_names()[1])

@@ -1,0 +1,57 @@
+"""Renders the Indonesian message templates and labels."""
+
+from __future__ import annotations
+
+import tomllib
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from messages.format import format_date, format_rupiah, format_short_date
+from messages.program_data import occupations, program_data
+
+HERE = Path(__file__).parent
+TEMPLATES = HERE / "templates"
+
+
+@cache
+def labels() -> dict[str, Any]:
+    with (HERE / "labels.toml").open("rb") as handle:
+        return tomllib.load(handle)
+
+
+def label(key: str) -> str:
+    """A button or list label, e.g. `label("benefits")`."""
+    value: str = labels()["options"][key]
+    return value
+
+
+@cache
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=False,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+    env.filters["rupiah"] = format_rupiah
+    env.filters["tanggal"] = format_date
+    env.filters["tgl"] = format_short_date
+    raw = program_data().raw
+    env.globals["programs"] = {**raw["programs"], "payment": raw["payment"], "income": raw["income"]}
+    env.globals["occupations"] = occupations()
+    return env
+
+
+def template_names() -> list[str]:
+    return sorted(p.stem for p in TEMPLATES.glob("*.j2"))
+
+
+def render(template: str, **context: Any) -> str:
+    """Renders `templates/<name>.j2`; surrounding blank lines are trimmed."""
+    text = environment().get_template(f"{template}.j2").render(**context)
+    return "\n".join(line.rstrip() for line in text.strip().splitlines())

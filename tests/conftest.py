@@ -1,0 +1,96 @@
+"""Shared fixtures: a real, migrated database (SQLite file, or PostgreSQL by TEST_DATABASE_URL)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from handlers.app import build_router
+from handlers.engine import Engine
+from storage.db import Database
+from storage.migrate import upgrade
+from tests.helpers import Chat, FixedClock
+
+PG_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    upgrade(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def _pg_migrated() -> str:
+    assert PG_URL
+    import asyncpg
+
+    async def reset() -> None:
+        conn = await asyncpg.connect(PG_URL.replace("postgresql+asyncpg://", "postgresql://", 1))
+        await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+        await conn.close()
+
+    asyncio.run(reset())
+    upgrade(PG_URL)
+    return PG_URL
+
+
+@pytest.fixture
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A migrated, empty database for one test."""
+    if PG_URL:
+        url: str = request.getfixturevalue("_pg_migrated")
+        asyncio.run(_truncate_pg(url))
+        yield url
+    else:
+        template: Path = request.getfixturevalue("_sqlite_template")
+        path = tmp_path / "bpu.db"
+        shutil.copy(template, path)
+        yield f"sqlite+aiosqlite:///{path}"
+
+
+async def _truncate_pg(url: str) -> None:
+    db = Database(url)
+    async with db.transaction() as session:
+        names = (
+            await session.exec(  # type: ignore[call-overload]
+                text(
+                    "SELECT tablename FROM pg_tables"
+                    " WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+                )
+            )
+        ).all()
+        if names:
+            tables = ", ".join(f'"{n[0]}"' for n in names)
+            await session.exec(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))  # type: ignore[call-overload]
+    await db.dispose()
+
+
+@pytest.fixture
+async def db(db_url: str) -> AsyncIterator[Database]:
+    database = Database(db_url)
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(datetime(2026, 11, 21, 3, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def engine(db: Database, clock: FixedClock) -> Engine:
+    return Engine(db, build_router(), clock=clock)
+
+
+@pytest.fixture
+def chat(db: Database, engine: Engine) -> Chat:
+    return Chat(db, engine)

@@ -1,0 +1,74 @@
+"""The intent table: Indonesian words, abbreviations and common misspellings."""
+
+from __future__ import annotations
+
+import pytest
+
+from handlers.intents import match_command, match_intent, normalize
+
+INTENTS = [
+    ("daftar", "enrol"),
+    ("dftr", "enrol"),
+    ("sy mau daftar", "enrol"),
+    ("Mau DAFTAR dong!!", "enrol"),
+    ("daftra", "enrol"),  # one-letter typo
+    ("iuran", "calculator"),
+    ("iyuran", "calculator"),
+    ("brp bayarnya?", "calculator"),
+    ("berapa biayanya", "calculator"),
+    ("manfaat", "benefits"),
+    ("keuntungan ikut bpjs apa", "enrol"),
+    ("apa keuntungannya", "benefits"),
+    ("manfaatnya apa aja", "benefits"),
+    ("status", "status"),
+    ("cek", "status"),
+    ("jkk", "jkk"),
+    ("kalau kecelakaan di jalan ke pasar?", "jkk"),
+    ("jkm", "jkm"),
+    ("kalau saya meninggal keluarga dapat apa", "jkm"),
+    ("jht", "jht"),
+    ("jht bisa dicairkan?", "jht"),
+    ("jadwal sosialisasi", "sessions"),
+    ("halooo", "greeting"),
+    ("assalamualaikum", "greeting"),
+    ("makasih", "thanks"),
+]
+
+NONE = ["", "qwerty", "12345", "saya"]
+
+COMMANDS = [
+    ("menu", "menu"),
+    ("MENU", "menu"),
+    ("/menu", "menu"),
+    ("batal", "cancel"),
+    ("gak jadi", "cancel"),
+    ("bantuan", "help"),
+    ("stop", "stop"),
+    ("berhenti", "stop"),
+    ("mulai", "resume"),
+    ("kembali", "back"),
+]
+
+
+@pytest.mark.parametrize(("text", "intent"), INTENTS)
+def test_intents(text: str, intent: str) -> None:
+    assert match_intent(text) == intent
+
+
+@pytest.mark.parametrize("text", NONE)
+def test_no_intent(text: str) -> None:
+    assert match_intent(text) is None
+
+
+@pytest.mark.parametrize(("text", "command"), COMMANDS)
+def test_commands(text: str, command: str) -> None:
+    assert match_command(text) == command
+
+
+def test_commands_only_when_they_are_the_message() -> None:
+    assert match_command("saya mau berhenti jualan sayur di pasar") is None
+    assert match_command("menu makanan di warung saya banyak sekali") is None
+
+
+def test_normalize() -> None:
+    assert normalize("  Haaaiii,   KAK!! ") == "hai kak"
