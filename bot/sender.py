@@ -60,6 +60,15 @@ class ChannelSender:
         self.wakeup = asyncio.Event()
         self._queues: dict[str, list[OutgoingMessage]] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        use_pacer = getattr(transport, "use_pacer", None)
+        if use_pacer is not None:  # the transport may send one row as several messages
+            use_pacer(self.pace)
+
+    async def pace(self, chat_id: str) -> None:
+        """Waits as for a new message to the chat, for the second and later parts of one row."""
+        self.spacing.sent(chat_id)
+        await self.spacing.wait(chat_id)
+        await self.window.acquire()
 
     def wake(self) -> None:
         self.wakeup.set()

@@ -23,6 +23,8 @@ async def run_server(settings: Settings) -> None:
     config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="info", lifespan="on")
     server = uvicorn.Server(config)
     background = [asyncio.create_task(sender.run(stop), name="outbox-sender")]
+    if service.telegram is not None:  # webhook registration or long polling, and the command menu
+        background.append(asyncio.create_task(service.telegram.run(stop), name="telegram"))
     log.info(
         "serving on http://%s:%s (channels: %s)",
         settings.host,
@@ -34,4 +36,6 @@ async def run_server(settings: Settings) -> None:
     finally:
         stop.set()
         await asyncio.gather(*background, return_exceptions=True)
+        if service.telegram is not None:
+            await service.telegram.close()
         await service.db.dispose()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from bot.channels.base import Transport
 from bot.metrics import Metrics
@@ -13,6 +14,9 @@ from handlers.engine import Engine
 from handlers.turn import Rules
 from storage.db import Database
 from storage.migrate import is_up_to_date
+
+if TYPE_CHECKING:
+    from bot.channels.telegram import TelegramChannel
 
 
 def rules_from(settings: Settings) -> Rules:
@@ -31,6 +35,7 @@ class Service:
     metrics: Metrics
     transports: list[Transport] = field(default_factory=list)
     sender: OutboxSender | None = None
+    telegram: TelegramChannel | None = None
 
     def start_sender(self) -> OutboxSender:
         self.sender = OutboxSender(self.db, self.transports)
@@ -58,4 +63,9 @@ def build_service(settings: Settings) -> Service:
     metrics = Metrics()
     service = Service(settings=settings, db=db, engine=None, metrics=metrics)  # type: ignore[arg-type]
     service.engine = Engine(db, build_router(), rules=rules_from(settings), on_commit=service._committed)
+    if settings.telegram_enabled:
+        from bot.channels.telegram import TelegramChannel
+
+        service.telegram = TelegramChannel(settings, service.engine, metrics)
+        service.transports.append(service.telegram.transport)
     return service

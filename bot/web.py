@@ -25,4 +25,9 @@ def create_app(service: Service) -> FastAPI:
     async def metrics() -> Response:
         return Response(await service.metrics.render(service.db), media_type=CONTENT_TYPE)
 
+    if service.telegram is not None and service.telegram.webhook_mode:
+        from bot.channels.telegram import webhook_router
+
+        app.include_router(webhook_router(service.telegram))
+
     return app
