@@ -106,6 +106,7 @@ class FakeTelegram:
         self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None
         self.port = 0
+        self._closing = False
 
     # --- life cycle ------------------------------------------------------------------------
 
@@ -143,6 +144,8 @@ class FakeTelegram:
 
     def stop(self) -> None:
         if self._loop is not None and self._thread is not None:
+            self._closing = True
+            self._loop.call_soon_threadsafe(self._wake)  # pending long polls answer now
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(10)
 
@@ -218,6 +221,11 @@ class FakeTelegram:
             for c in self.calls("sendMessage")
             if c.status == 200 and (chat_id is None or int(c.params["chat_id"]) == int(chat_id))
         ]
+
+    def queued(self) -> list[dict[str, Any]]:
+        """Updates not yet confirmed by a getUpdates offset past them."""
+        with self._lock:
+            return [q.update for q in self._queue]
 
     def message(self, chat_id: int, message_id: int) -> dict[str, Any] | None:
         with self._lock:
@@ -322,7 +330,7 @@ class FakeTelegram:
                 for item in ready:
                     item.handed_out = True
             remaining = deadline - time.monotonic()
-            if ready or remaining <= 0:
+            if ready or remaining <= 0 or self._closing:
                 return _ok([item.update for item in ready])
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._news.wait(), timeout=remaining)
