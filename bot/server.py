@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 
 import uvicorn
@@ -20,6 +21,9 @@ async def run_server(settings: Settings) -> None:
     app = create_app(service)
     sender = service.start_sender()
     stop = asyncio.Event()
+    # Start-up objects (modules, models) leave the collector's view: a full collection then takes
+    # milliseconds, not a quarter second that would hold sends back and bunch them past a rate limit.
+    gc.freeze()
     config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="info", lifespan="on")
     server = uvicorn.Server(config)
     background = [asyncio.create_task(sender.run(stop), name="outbox-sender")]

@@ -10,6 +10,7 @@ configures 20 per second per chat, since 200 s at the real rate is a benchmark, 
 from __future__ import annotations
 
 import asyncio
+import gc
 import itertools
 import time
 from collections import Counter, defaultdict
@@ -57,6 +58,7 @@ async def deliver(db: Database, fake: FakeTelegram, limits: RateLimits, deadline
     bot = make_bot(Settings(telegram_bot_token=TOKEN, telegram_api_url=fake.url))
     sender = ChannelSender(db, TelegramTransport(bot, limits))
     stop = asyncio.Event()
+    gc.freeze()  # as `bpu-bot serve` does at start-up (bot/server.py)
     started = time.monotonic()
     task = asyncio.create_task(sender.run(stop))
     try:
@@ -75,6 +77,7 @@ async def deliver(db: Database, fake: FakeTelegram, limits: RateLimits, deadline
         stop.set()
         await task
         await bot.session.close()
+        gc.unfreeze()
 
 
 def max_in_window(calls: list[Call], seconds: float = 1.0) -> int:
