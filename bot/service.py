@@ -58,4 +58,8 @@ def build_service(settings: Settings) -> Service:
     metrics = Metrics()
     service = Service(settings=settings, db=db, engine=None, metrics=metrics)  # type: ignore[arg-type]
     service.engine = Engine(db, build_router(), rules=rules_from(settings), on_commit=service._committed)
+    if settings.whatsapp_enabled:
+        from bot.channels.whatsapp import WhatsAppTransport
+
+        service.transports.append(WhatsAppTransport(settings))
     return service
