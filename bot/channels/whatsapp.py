@@ -115,10 +115,12 @@ class GraphRouter(httpx.AsyncBaseTransport):
         return self.root.copy_with(path=f"{base}/{self.version}/{rest}", query=url.query or None)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        url = self.rewrite(request.url)
+        headers = [(k, v) for k, v in request.headers.raw if k.lower() != b"host"]
         routed = httpx.Request(
             request.method,
-            self.rewrite(request.url),
-            headers=[(k, v) for k, v in request.headers.raw if k.lower() != b"host"],
+            url,
+            headers=[(b"Host", url.netloc), *headers],
             stream=request.stream,
             extensions=request.extensions,
         )

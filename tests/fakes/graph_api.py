@@ -44,6 +44,11 @@ ERRORS: dict[int, tuple[int, str, str]] = {
 }
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256  # the default 5 drops bursts of connections, delaying them by seconds
+
+
 @dataclass(frozen=True)
 class GraphError:
     status: int
@@ -132,7 +137,7 @@ class FakeGraphAPI:
     _plans: list[_Plan] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
-    _server: ThreadingHTTPServer | None = None
+    _server: _Server | None = None
     _thread: threading.Thread | None = None
 
     @property
@@ -205,8 +210,7 @@ class FakeGraphAPI:
                 self.end_headers()
                 self.wfile.write(data)
 
-        self._server = ThreadingHTTPServer((self.host, 0), Handler)
-        self._server.daemon_threads = True
+        self._server = _Server((self.host, 0), Handler)
         self._thread = threading.Thread(target=self._server.serve_forever, name="fake-graph", daemon=True)
         self._thread.start()
         return self
