@@ -11,6 +11,7 @@ from bot.settings import Settings
 from handlers.app import build_router
 from handlers.engine import Engine
 from handlers.turn import Rules
+from storage.crypto import Vault
 from storage.db import Database
 from storage.migrate import is_up_to_date
 
@@ -57,7 +58,13 @@ def build_service(settings: Settings) -> Service:
     db = Database(settings.database_url)
     metrics = Metrics()
     service = Service(settings=settings, db=db, engine=None, metrics=metrics)  # type: ignore[arg-type]
-    service.engine = Engine(db, build_router(), rules=rules_from(settings), on_commit=service._committed)
+    service.engine = Engine(
+        db,
+        build_router(),
+        vault=Vault(settings.pii_encryption_key),
+        rules=rules_from(settings),
+        on_commit=service._committed,
+    )
     if settings.whatsapp_enabled:
         from bot.channels.whatsapp import WhatsAppTransport
 

@@ -16,7 +16,8 @@ from storage.models import Contact, Conversation, OutboxMessage, ProcessedInboun
 from storage.types import utcnow
 
 
-def _insert(session: AsyncSession, model: Any) -> Any:
+def dialect_insert(session: AsyncSession, model: Any) -> Any:
+    """INSERT for the session's dialect, which knows ON CONFLICT DO NOTHING."""
     dialect = session.get_bind().dialect.name
     return (pg_insert if dialect == "postgresql" else sqlite_insert)(model)
 
@@ -27,7 +28,7 @@ async def lock_contact(session: AsyncSession, channel: str, chat_id: str) -> Con
     The lock serialises messages from one person across web workers on PostgreSQL; on SQLite
     the write transaction (BEGIN IMMEDIATE) already serialises everything.
     """
-    stmt = _insert(session, Contact).values(channel=channel, chat_id=chat_id, created_at=utcnow())
+    stmt = dialect_insert(session, Contact).values(channel=channel, chat_id=chat_id, created_at=utcnow())
     await session.exec(stmt.on_conflict_do_nothing(index_elements=["channel", "chat_id"]))
     query = select(Contact).where(Contact.channel == channel, Contact.chat_id == chat_id).with_for_update()
     contact = (await session.exec(query)).one()
@@ -39,7 +40,7 @@ async def mark_processed(
 ) -> bool:
     """Records a platform message id; False when it was already processed."""
     stmt = (
-        _insert(session, ProcessedInbound)
+        dialect_insert(session, ProcessedInbound)
         .values(channel=channel, message_id=message_id, contact_id=contact_id, received_at=at)
         .on_conflict_do_nothing(index_elements=["channel", "message_id"])
     )
