@@ -336,3 +336,16 @@ async def test_database_failure_answers_500_so_meta_redelivers(db_url: str) -> N
         await service.db.dispose()
         for channel in service.transports:
             await channel.aclose()  # type: ignore[attr-defined]
+
+
+async def test_a_first_daftar_code_message_records_the_attribution(db_url: str) -> None:
+    async with webhook_client(whatsapp_settings(db_url)) as (client, service):
+        assert (
+            await post_signed(client, meta.from_person(WORKER, meta.text(WORKER, "DAFTAR KDP2211")))
+        ).is_success
+        later = "6289999999999"
+        await post_signed(client, meta.from_person(later, meta.text(later, "halo")))
+        await post_signed(client, meta.from_person(later, meta.text(later, "DAFTAR KDP2211")))
+        first, second = await contact(service.db, WORKER), await contact(service.db, later)
+        assert first is not None and first.attribution_code == "KDP2211"
+        assert second is not None and second.attribution_code is None  # only a first message counts
