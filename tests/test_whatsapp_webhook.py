@@ -72,6 +72,8 @@ async def test_unsigned_and_wrongly_signed_bodies_change_nothing(db_url: str) ->
         assert (await client.post("/webhook/whatsapp", content=raw, headers=garbled)).status_code == 403
         no_prefix = {**headers, "X-Hub-Signature-256": headers["X-Hub-Signature-256"].removeprefix("sha256=")}
         assert (await client.post("/webhook/whatsapp", content=raw, headers=no_prefix)).status_code == 403
+        non_ascii = {**headers, "X-Hub-Signature-256": "sha256=\u00e9".encode("latin-1")}
+        assert (await client.post("/webhook/whatsapp", content=raw, headers=non_ascii)).status_code == 403
         tampered = raw.replace(b"halo", b"hala")
         assert (await client.post("/webhook/whatsapp", content=tampered, headers=headers)).status_code == 403
         assert await processed_ids(service.db) == [] and await outbox(service.db) == []

@@ -60,6 +60,11 @@ def sign(secret: str, body: bytes) -> str:
 
 
 def signature_valid(secret: str, body: bytes, header: str) -> bool:
+    """Constant-time check of the header against the body.
+
+    pywa's `webhook_updates_validator` compares `str`s, which raises on a non-ASCII header
+    (a 500 for a forged request); comparing bytes refuses it like any wrong signature.
+    """
     expected = sign(secret, body).encode()
     return hmac.compare_digest(expected, header.strip().encode("utf-8", "replace"))
 
