@@ -29,12 +29,15 @@ def _settings() -> Settings:
         raise typer.Exit(2) from exc
 
 
-def _logging(settings: Settings) -> None:
+def _logging(level: str) -> None:
+    """Logs to stderr, with NIKs and phone numbers redacted from every line."""
+    from bot.log_redaction import install
+
     logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
+        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
+    for handler in logging.getLogger().handlers:
+        install(handler)
 
 
 @db_app.command("upgrade")
@@ -43,7 +46,7 @@ def db_upgrade(revision: str = typer.Argument("head", help="Target revision.")) 
     from storage.migrate import upgrade
 
     settings = _settings()
-    _logging(settings)
+    _logging(settings.log_level)
     upgrade(settings.database_url, revision)
     typer.echo("database is up to date")
 
@@ -54,7 +57,7 @@ def serve() -> None:
     from bot.server import run_server
 
     settings = _settings()
-    _logging(settings)
+    _logging(settings.log_level)
     asyncio.run(run_server(settings))
 
 
@@ -65,7 +68,7 @@ def chat(user: str = typer.Option("console", "--user", help="Chat id: talk as so
     from bot.service import SchemaOutdated, build_service, ensure_schema
 
     settings = _settings()
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    _logging("WARNING")
 
     async def talk() -> None:
         service = build_service(settings)

@@ -7,6 +7,7 @@ import logging
 
 import uvicorn
 
+from bot.housekeeping import run_housekeeping
 from bot.service import build_service, ensure_schema
 from bot.settings import Settings
 from bot.web import create_app
@@ -22,7 +23,13 @@ async def run_server(settings: Settings) -> None:
     stop = asyncio.Event()
     config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="info", lifespan="on")
     server = uvicorn.Server(config)
-    background = [asyncio.create_task(sender.run(stop), name="outbox-sender")]
+    background = [
+        asyncio.create_task(sender.run(stop), name="outbox-sender"),
+        asyncio.create_task(
+            run_housekeeping(service.db, stop, draft_expiry_days=settings.draft_expiry_days),
+            name="housekeeping",
+        ),
+    ]
     log.info(
         "serving on http://%s:%s (channels: %s)",
         settings.host,

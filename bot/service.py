@@ -28,8 +28,8 @@ def rules_from(settings: Settings) -> Rules:
 class Service:
     settings: Settings
     db: Database
-    engine: Engine
     metrics: Metrics
+    engine: Engine = field(init=False)
     transports: list[Transport] = field(default_factory=list)
     sender: OutboxSender | None = None
 
@@ -57,7 +57,7 @@ async def ensure_schema(db: Database) -> None:
 def build_service(settings: Settings) -> Service:
     db = Database(settings.database_url)
     metrics = Metrics()
-    service = Service(settings=settings, db=db, engine=None, metrics=metrics)  # type: ignore[arg-type]
+    service = Service(settings=settings, db=db, metrics=metrics)
     service.engine = Engine(
         db,
         build_router(),

@@ -240,3 +240,13 @@ class Store:
         session table lands with it, no session has been announced, and this says so.
         """
         return []
+
+
+async def scrub_delivered(session: AsyncSession, before: datetime) -> int:
+    """Empties the text of messages delivered before `before`: summaries carry personal data."""
+    result = await session.exec(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.status).in_(["sent", "failed"]), col(OutboxMessage.created_at) < before)
+        .values(payload={"text": "", "options": [], "scrubbed": True})
+    )
+    return int(result.rowcount or 0)

@@ -122,13 +122,13 @@ def _consent_context(_turn: Turn, _draft: Draft) -> dict[str, Any]:
 
 def _parse_consent(turn: Turn, draft: Draft) -> StepOutcome:
     words = set(tokens(turn.text))
+    if turn.choice == "enrol.consent.no" or words & {"tidak", "tdk", "ga", "gak", "nggak", "no", "belum"}:
+        return Stop("enrol_consent_refused")
     if turn.choice == "enrol.consent.yes" or words & {"setuju", "ya", "iya", "y", "boleh", "ok", "oke"}:
         version = form_labels()["consent"]["version"]
         return Accept(
             {"consent": {"version": version, "at": turn.now.isoformat(), "channel": turn.inbound.channel}}
         )
-    if turn.choice == "enrol.consent.no" or words & {"tidak", "tdk", "ga", "gak", "nggak", "no"}:
-        return Stop("enrol_consent_refused")
     return Reject("enrol_bad_choice", options=tuple(_consent_options(turn, draft)))
 
 
