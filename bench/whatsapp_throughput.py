@@ -1,6 +1,6 @@
 """WhatsApp channel speed: webhook latency in-process, and outbox delivery against the fake Graph API.
 
-    PYTHONPATH=. .venv/bin/python bench/whatsapp_throughput.py [messages]
+    .venv/bin/python -m bench.whatsapp_throughput [messages]
 
 Uses a fresh SQLite database in a temporary folder and the test fake on 127.0.0.1; nothing
 leaves the machine. Prints the webhook's latency per signed body (one text message, through

@@ -33,10 +33,15 @@ def contact(wa_id: str, name: str = "Sheena Nelson") -> dict[str, Any]:
 
 
 def _message(
-    sender: str, kind: str, content: dict[str, Any], *, id: str | None = None, **extra: Any
+    sender: str,
+    kind: str,
+    content: dict[str, Any],
+    *,
+    id: str | None = None,
+    context: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     return {
-        **extra,
+        **({"context": context} if context else {}),
         "from": sender,
         "id": id or wamid(),
         "timestamp": str(int(time.time())),
@@ -45,25 +50,27 @@ def _message(
     }
 
 
-def text(sender: str, body: str, **extra: Any) -> dict[str, Any]:
-    return _message(sender, "text", {"body": body}, **extra)
+def text(sender: str, body: str, *, id: str | None = None) -> dict[str, Any]:
+    return _message(sender, "text", {"body": body}, id=id)
 
 
-def button_reply(sender: str, reply_id: str, title: str, **extra: Any) -> dict[str, Any]:
-    context = {"context": {"from": DISPLAY_NUMBER, "id": wamid()}}
+def button_reply(sender: str, reply_id: str, title: str) -> dict[str, Any]:
     return _message(
         sender,
         "interactive",
         {"type": "button_reply", "button_reply": {"id": reply_id, "title": title}},
-        **context,
-        **extra,
+        context={"from": DISPLAY_NUMBER, "id": wamid()},
     )
 
 
 def list_reply(sender: str, reply_id: str, title: str, description: str | None = None) -> dict[str, Any]:
     reply = {"id": reply_id, "title": title, **({"description": description} if description else {})}
-    context = {"context": {"from": DISPLAY_NUMBER, "id": wamid()}}
-    return _message(sender, "interactive", {"type": "list_reply", "list_reply": reply}, **context)
+    return _message(
+        sender,
+        "interactive",
+        {"type": "list_reply", "list_reply": reply},
+        context={"from": DISPLAY_NUMBER, "id": wamid()},
+    )
 
 
 def image(sender: str) -> dict[str, Any]:
