@@ -41,4 +41,8 @@ async def run_server(settings: Settings) -> None:
     finally:
         stop.set()
         await asyncio.gather(*background, return_exceptions=True)
+        for transport in service.transports:
+            close = getattr(transport, "aclose", None)
+            if close is not None:
+                await close()
         await service.db.dispose()

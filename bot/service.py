@@ -65,4 +65,8 @@ def build_service(settings: Settings) -> Service:
         rules=rules_from(settings),
         on_commit=service._committed,
     )
+    if settings.whatsapp_enabled:
+        from bot.channels.whatsapp import WhatsAppTransport
+
+        service.transports.append(WhatsAppTransport(settings))
     return service

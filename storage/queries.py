@@ -170,6 +170,18 @@ async def release(session: AsyncSession, message_ids: Collection[int], at: datet
         )
 
 
+async def outbox_by_platform_id(
+    session: AsyncSession, channel: str, platform_message_id: str
+) -> OutboxMessage | None:
+    """The outbox row a platform message id (from a delivery status callback) belongs to, locked."""
+    query = (
+        select(OutboxMessage)
+        .where(OutboxMessage.channel == channel, OutboxMessage.platform_message_id == platform_message_id)
+        .with_for_update()
+    )
+    return (await session.exec(query)).first()
+
+
 async def pending_for_chat(session: AsyncSession, channel: str, chat_id: str) -> Sequence[OutboxMessage]:
     query = (
         select(OutboxMessage)
