@@ -126,6 +126,7 @@ class Engine:
                 choice=resolve_choice(inbound, state.data.get(SHOWN_OPTIONS, [])),
             )
             self._note_contact(contact, inbound, now)
+            await queries.resume_waiting(session, contact.id, now)
             await self.router.dispatch(turn)
             self._save_state(conversation, turn.state, turn.replies, now)
             self._enqueue(session, contact, turn.replies, now)

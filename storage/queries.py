@@ -182,6 +182,15 @@ async def outbox_by_platform_id(
     return (await session.exec(query)).first()
 
 
+async def resume_waiting(session: AsyncSession, contact_id: int, now: datetime) -> None:
+    """The person wrote again: messages held for a closed window may go out now."""
+    await session.exec(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.contact_id) == contact_id, col(OutboxMessage.status) == "waiting")
+        .values(status="pending", next_attempt_at=now)
+    )
+
+
 async def pending_for_chat(session: AsyncSession, channel: str, chat_id: str) -> Sequence[OutboxMessage]:
     query = (
         select(OutboxMessage)

@@ -139,3 +139,18 @@ async def test_a_handler_bug_gets_an_apology_and_keeps_the_state(
     assert before is not None and after is not None and after.data == before.data
     # Not redelivered forever: the poison message counts as processed.
     assert (await buggy.deliver(inbound)).duplicate
+
+
+async def test_messages_waiting_for_the_window_go_out_when_the_person_writes(
+    db: Database, chat: Chat
+) -> None:
+    await chat.send("halo")
+    async with db.transaction() as session:
+        row = (await session.exec(select(OutboxMessage))).first()
+        assert row is not None
+        row.status = "waiting"  # a notification held because the 24-hour window had closed
+        waiting_id = row.id
+    await chat.send("menu")
+    async with db.reader() as session:
+        row = await session.get(OutboxMessage, waiting_id)
+    assert row is not None and row.status == "pending"
