@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from pathlib import Path
 
 import typer
 
@@ -28,12 +29,15 @@ def _settings() -> Settings:
         raise typer.Exit(2) from exc
 
 
-def _logging(settings: Settings) -> None:
+def _logging(level: str) -> None:
+    """Logs to stderr, with NIKs and phone numbers redacted from every line."""
+    from bot.log_redaction import install
+
     logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
+        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
+    for handler in logging.getLogger().handlers:
+        install(handler)
 
 
 @db_app.command("upgrade")
@@ -42,7 +46,7 @@ def db_upgrade(revision: str = typer.Argument("head", help="Target revision.")) 
     from storage.migrate import upgrade
 
     settings = _settings()
-    _logging(settings)
+    _logging(settings.log_level)
     upgrade(settings.database_url, revision)
     typer.echo("database is up to date")
 
@@ -53,7 +57,7 @@ def serve() -> None:
     from bot.server import run_server
 
     settings = _settings()
-    _logging(settings)
+    _logging(settings.log_level)
     asyncio.run(run_server(settings))
 
 
@@ -64,7 +68,7 @@ def chat(user: str = typer.Option("console", "--user", help="Chat id: talk as so
     from bot.service import SchemaOutdated, build_service, ensure_schema
 
     settings = _settings()
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    _logging("WARNING")
 
     async def talk() -> None:
         service = build_service(settings)
@@ -83,6 +87,60 @@ def chat(user: str = typer.Option("console", "--user", help="Chat id: talk as so
             await service.db.dispose()
 
     asyncio.run(talk())
+
+
+@app.command()
+def export(
+    fmt: str = typer.Option("csv", "--format", help="csv, json or xlsx."),
+    status: str | None = typer.Option(None, "--status", help="Only this status (baru, diproses, ...)."),
+    branch: str | None = typer.Option(None, "--branch", help="Only this branch code."),
+    output: str | None = typer.Option(None, "--output", help="File to write; '-' for standard output."),
+    reveal_nik: bool = typer.Option(False, "--reveal-nik", help="Show full NIKs (written to the audit log)."),
+) -> None:
+    """Export the follow-up queue. NIKs are masked unless --reveal-nik."""
+    import getpass
+
+    from rich.progress import Progress
+
+    from bot.export import FORMATS, export_submissions
+    from storage.crypto import Vault
+    from storage.db import Database
+    from storage.submissions import ALL_STATUSES
+
+    if fmt not in FORMATS:
+        typer.echo(f"error: --format must be one of {', '.join(FORMATS)}", err=True)
+        raise typer.Exit(2)
+    if status is not None and status not in ALL_STATUSES:
+        typer.echo(f"error: --status must be one of {', '.join(ALL_STATUSES)}", err=True)
+        raise typer.Exit(2)
+    settings = _settings()
+    to_stdout = output == "-" or (output is None and fmt == "json")
+    target = None if to_stdout else Path(output or f"pendaftaran.{fmt}")
+
+    async def run() -> bytes:
+        db = Database(settings.database_url)
+        try:
+            with Progress(transient=True, disable=to_stdout or not sys.stderr.isatty()) as bar:
+                task = bar.add_task("exporting", total=None)
+                return await export_submissions(
+                    db,
+                    Vault(settings.pii_encryption_key),
+                    fmt=fmt,
+                    status=status,
+                    branch=branch,
+                    reveal_nik=reveal_nik,
+                    actor=f"cli:{getpass.getuser()}",
+                    progress=lambda done, total: bar.update(task, completed=done, total=total),
+                )
+        finally:
+            await db.dispose()
+
+    data = asyncio.run(run())
+    if target is None:
+        sys.stdout.buffer.write(data)
+    else:
+        target.write_bytes(data)
+        typer.echo(f"wrote {target}", err=True)
 
 
 def main() -> None:

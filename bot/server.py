@@ -8,6 +8,7 @@ import logging
 
 import uvicorn
 
+from bot.housekeeping import run_housekeeping
 from bot.service import build_service, ensure_schema
 from bot.settings import Settings
 from bot.web import create_app
@@ -26,7 +27,13 @@ async def run_server(settings: Settings) -> None:
     gc.freeze()
     config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="info", lifespan="on")
     server = uvicorn.Server(config)
-    background = [asyncio.create_task(sender.run(stop), name="outbox-sender")]
+    background = [
+        asyncio.create_task(sender.run(stop), name="outbox-sender"),
+        asyncio.create_task(
+            run_housekeeping(service.db, stop, draft_expiry_days=settings.draft_expiry_days),
+            name="housekeeping",
+        ),
+    ]
     if service.telegram is not None:  # webhook registration or long polling, and the command menu
         background.append(asyncio.create_task(service.telegram.run(stop), name="telegram"))
     log.info(
@@ -40,6 +47,8 @@ async def run_server(settings: Settings) -> None:
     finally:
         stop.set()
         await asyncio.gather(*background, return_exceptions=True)
-        if service.telegram is not None:
-            await service.telegram.close()
+        for transport in service.transports:
+            close = getattr(transport, "aclose", None)
+            if close is not None:
+                await close()
         await service.db.dispose()

@@ -12,6 +12,7 @@ from bot.settings import Settings
 from handlers.app import build_router
 from handlers.engine import Engine
 from handlers.turn import Rules
+from storage.crypto import Vault
 from storage.db import Database
 from storage.migrate import is_up_to_date
 
@@ -31,8 +32,8 @@ def rules_from(settings: Settings) -> Rules:
 class Service:
     settings: Settings
     db: Database
-    engine: Engine
     metrics: Metrics
+    engine: Engine = field(init=False)
     transports: list[Transport] = field(default_factory=list)
     sender: OutboxSender | None = None
     telegram: TelegramChannel | None = None
@@ -61,8 +62,18 @@ async def ensure_schema(db: Database) -> None:
 def build_service(settings: Settings) -> Service:
     db = Database(settings.database_url)
     metrics = Metrics()
-    service = Service(settings=settings, db=db, engine=None, metrics=metrics)  # type: ignore[arg-type]
-    service.engine = Engine(db, build_router(), rules=rules_from(settings), on_commit=service._committed)
+    service = Service(settings=settings, db=db, metrics=metrics)
+    service.engine = Engine(
+        db,
+        build_router(),
+        vault=Vault(settings.pii_encryption_key),
+        rules=rules_from(settings),
+        on_commit=service._committed,
+    )
+    if settings.whatsapp_enabled:
+        from bot.channels.whatsapp import WhatsAppTransport
+
+        service.transports.append(WhatsAppTransport(settings))
     if settings.telegram_enabled:
         from bot.channels.telegram import TelegramChannel
 

@@ -49,6 +49,13 @@ class Settings(BaseSettings):
     whatsapp_api_url: str = "https://graph.facebook.com"
     whatsapp_api_version: str = "v23.0"
     whatsapp_per_second: float = Field(default=80.0, gt=0)
+    whatsapp_per_chat_interval: float = Field(default=0.0, ge=0)
+    # Approved message templates for messages outside the 24-hour customer service window.
+    # Unset: such messages wait (outbox status "waiting") instead of failing.
+    whatsapp_template_notification: str | None = None
+    whatsapp_template_notification_language: str = "id"
+    whatsapp_template_broadcast: str | None = None
+    whatsapp_template_broadcast_language: str = "id"
 
     # Enrolment rules an operator may tune.
     draft_expiry_days: int = Field(default=7, ge=1)
@@ -75,6 +82,20 @@ class Settings(BaseSettings):
         if value and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value):
             raise ValueError("1-256 characters: letters, digits, _ and - only (Telegram's rule)")
         return value or None
+
+    @field_validator("whatsapp_api_version")
+    @classmethod
+    def _graph_version(cls, value: str) -> str:
+        if not re.fullmatch(r"v\d+\.\d+", value):
+            raise ValueError("must look like v23.0")
+        return value
+
+    @field_validator("whatsapp_template_notification_language", "whatsapp_template_broadcast_language")
+    @classmethod
+    def _template_language(cls, value: str) -> str:
+        if not re.fullmatch(r"[a-z]{2,3}(_[A-Z]{2})?", value):
+            raise ValueError("must be a template language code such as id or en_US")
+        return value
 
     @field_validator("pii_encryption_key")
     @classmethod

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from handlers.enrol.flow import EnrolFlow
 from handlers.flow import Flow
 from handlers.flows.benefits import BenefitsFlow
 from handlers.flows.calculator import CalculatorFlow
+from handlers.flows.privacy import PrivacyFlow
 from handlers.flows.sessions import SessionsFlow
+from handlers.flows.status import StatusFlow
 from handlers.router import Router
 
 
 def build_router() -> Router:
-    flows: list[Flow] = [BenefitsFlow(), CalculatorFlow(), SessionsFlow()]
+    flows: list[Flow] = [
+        BenefitsFlow(),
+        CalculatorFlow(),
+        SessionsFlow(),
+        EnrolFlow(),
+        StatusFlow(),
+        PrivacyFlow(),
+    ]
     return Router({flow.name: flow for flow in flows})

@@ -9,11 +9,12 @@ the order they reach the engine.
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -22,6 +23,7 @@ from handlers.turn import Rules, Turn, resolve_choice
 from handlers.types import Inbound, Reply, State
 from messages.render import render
 from storage import queries
+from storage.crypto import Vault
 from storage.db import Database
 from storage.models import Contact, Conversation
 from storage.queries import Store
@@ -73,12 +75,14 @@ class Engine:
         db: Database,
         router: Router,
         *,
+        vault: Vault,
         rules: Rules | None = None,
         clock: Callable[[], datetime] = utcnow,
         on_commit: Callable[[str], None] | None = None,
     ) -> None:
         self.db = db
         self.router = router
+        self.vault = vault
         self.rules = rules or Rules()
         self.clock = clock
         self.on_commit = on_commit
@@ -108,17 +112,21 @@ class Engine:
             ):
                 return Outcome(duplicate=True)
             conversation = await queries.load_conversation(session, contact.id)
-            state = State(conversation.flow, conversation.step, dict(conversation.data))
+            state = State(conversation.flow, conversation.step, copy.deepcopy(conversation.data))
             turn = Turn(
                 inbound=inbound,
                 state=state,
                 contact=contact,
                 store=Store(session),
                 now=now,
+                vault=self.vault,
                 rules=self.rules,
+                idle=now - conversation.updated_at if conversation.version else timedelta(0),
+                first_message=contact.last_inbound_at is None,
                 choice=resolve_choice(inbound, state.data.get(SHOWN_OPTIONS, [])),
             )
             self._note_contact(contact, inbound, now)
+            await queries.resume_waiting(session, contact.id, now)
             await self.router.dispatch(turn)
             self._save_state(conversation, turn.state, turn.replies, now)
             self._enqueue(session, contact, turn.replies, now)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from handlers.attribution import attribution_code
 from handlers.flow import Flow, say_menu
 from handlers.flows.benefits import cheapest_today
 from handlers.flows.sessions import set_announcements
@@ -20,6 +21,8 @@ INTENT_TARGETS: dict[str, tuple[str, str | None]] = {
     "enrol": ("enrol", None),
     "status": ("status", None),
     "sessions": ("sessions", None),
+    "privacy_view": ("privacy", "view"),
+    "privacy_delete": ("privacy", "delete"),
 }
 
 MEDIA_NAMES = {
@@ -52,6 +55,14 @@ class Router:
     async def dispatch(self, turn: Turn) -> None:
         inbound = turn.inbound
         current = self._flow(turn.state.flow)
+
+        code = attribution_code(inbound, turn.first_message)
+        if code is not None:
+            if turn.contact.attribution_code is None:
+                turn.contact.attribution_code = code
+            if inbound.kind == "text":  # "DAFTAR <code>": they came to enrol
+                await self.open(turn, "enrol")
+                return
 
         if inbound.kind == "start":
             turn.state.reset()

@@ -9,6 +9,7 @@ from typing import Any
 from handlers.intents import normalize
 from handlers.types import Inbound, Option, Priority, Reply, State
 from messages.render import label, render
+from storage.crypto import Vault
 from storage.models import Contact
 from storage.queries import Store
 
@@ -31,7 +32,12 @@ class Turn:
     contact: Contact
     store: Store
     now: datetime
+    vault: Vault
     rules: Rules = field(default_factory=Rules)
+    idle: timedelta = timedelta(0)
+    """How long the conversation had been quiet before this message."""
+    first_message: bool = False
+    """True for the very first message this contact ever sent."""
     replies: list[Reply] = field(default_factory=list)
     choice: str | None = None
     """The option the person picked: tapped, typed as its number, or typed as its label."""
@@ -57,6 +63,12 @@ class Turn:
         self.replies.append(
             Reply(render(template, **context), tuple(options), ask_phone=ask_phone, priority=priority)
         )
+
+    def say_text(
+        self, text: str, options: list[Option] | tuple[Option, ...] = (), *, ask_phone: bool = False
+    ) -> None:
+        """Queues text rendered elsewhere (several templates joined into one message)."""
+        self.replies.append(Reply(text, tuple(options), ask_phone=ask_phone))
 
 
 def option(option_id: str, label_key: str | None = None, *, text: str | None = None) -> Option:

@@ -78,6 +78,10 @@ class Reply:
         )
 
 
+# State data that outlives leaving a flow: the enrolment draft, and the options on screen.
+KEPT_ON_RESET = ("draft", "_options")
+
+
 @dataclass
 class State:
     """Where a conversation is: the flow, its step, and the answers so far."""
@@ -87,6 +91,7 @@ class State:
     data: dict[str, Any] = field(default_factory=dict)
 
     def reset(self) -> None:
+        """Leaves the current flow. An unfinished enrolment draft survives until cancelled."""
         self.flow = None
         self.step = None
-        self.data = {k: v for k, v in self.data.items() if k.startswith("_keep_")}
+        self.data = {k: v for k, v in self.data.items() if k in KEPT_ON_RESET}

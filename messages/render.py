@@ -9,6 +9,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from messages.form_labels import form_labels
 from messages.format import format_date, format_rupiah, format_short_date
 from messages.program_data import occupations, program_data
 
@@ -41,6 +42,7 @@ def environment() -> Environment:
     env.filters["rupiah"] = format_rupiah
     env.filters["tanggal"] = format_date
     env.filters["tgl"] = format_short_date
+    env.filters["status"] = lambda code: form_labels()["statuses"].get(code, code)
     raw = program_data().raw
     env.globals["programs"] = {**raw["programs"], "payment": raw["payment"], "income": raw["income"]}
     env.globals["occupations"] = occupations()

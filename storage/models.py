@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, UniqueConstraint
@@ -81,3 +81,86 @@ class OutboxMessage(SQLModel, table=True):
     delivery_status: str | None = Field(default=None, max_length=16)
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
     sent_at: datetime | None = _ts()
+
+
+class Submission(SQLModel, table=True):
+    """An enrolment handed to a branch. Personal fields are encrypted (`*_enc`)."""
+
+    __tablename__ = "submission"
+
+    id: int | None = Field(default=None, primary_key=True)
+    reference: str = Field(max_length=16, unique=True)
+    status: str = Field(default="baru", max_length=16, index=True)
+    branch_code: str = Field(max_length=32, index=True)
+    channel: str = Field(max_length=16)
+    contact_id: int | None = Field(default=None, foreign_key="contact.id", ondelete="SET NULL", index=True)
+    attribution_code: str | None = Field(default=None, max_length=40, index=True)
+    consent_version: str = Field(max_length=64)
+    consent_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    nik_enc: str | None = Field(default=None)
+    nik_hash: str | None = Field(default=None, max_length=64, index=True)
+    full_name_enc: str | None = Field(default=None)
+    birth_date: date | None = Field(default=None)
+    sex: str | None = Field(default=None, max_length=1)
+    phone_enc: str | None = Field(default=None)
+    email_enc: str | None = Field(default=None)
+    address_enc: str | None = Field(default=None)
+    regency_code: str | None = Field(default=None, max_length=8)
+    regency_name: str | None = Field(default=None, max_length=100)
+    district_code: str | None = Field(default=None, max_length=12)
+    district_name: str | None = Field(default=None, max_length=100)
+    occupation: str = Field(max_length=20)
+    occupation_other: str | None = Field(default=None, max_length=100)
+    income: int
+    reported_income: int
+    programs: str = Field(max_length=16)
+    monthly_contribution: int
+    payment_months: int
+    period_total: int
+    flags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    kpj_number: str | None = Field(default=None, max_length=32)
+    rejection_reason: str | None = Field(default=None, max_length=500)
+    subsidy_candidate: bool = Field(default=False)
+    anonymised_at: datetime | None = _ts()
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class SubmissionEvent(SQLModel, table=True):
+    """The history of a submission: every status change, with who, when and a note."""
+
+    __tablename__ = "submission_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    submission_id: int = Field(foreign_key="submission.id", ondelete="CASCADE", index=True)
+    at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    actor: str = Field(max_length=64)
+    from_status: str | None = Field(default=None, max_length=16)
+    to_status: str = Field(max_length=16)
+    note: str | None = Field(default=None, max_length=1000)
+
+
+class FormStepEvent(SQLModel, table=True):
+    """One person (one draft) reaching, completing or abandoning a form step: drop-off counts."""
+
+    __tablename__ = "form_step_event"
+    __table_args__ = (UniqueConstraint("draft_id", "step", "event", name="uq_form_step_event"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    draft_id: str = Field(max_length=32, index=True)
+    step: str = Field(max_length=32)
+    event: str = Field(max_length=16)
+    channel: str = Field(max_length=16)
+    at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class AuditLog(SQLModel, table=True):
+    """Who did what with personal data. Never holds personal data itself."""
+
+    __tablename__ = "audit_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    actor: str = Field(max_length=64)
+    action: str = Field(max_length=40)
+    details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

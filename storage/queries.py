@@ -16,7 +16,8 @@ from storage.models import Contact, Conversation, OutboxMessage, ProcessedInboun
 from storage.types import utcnow
 
 
-def _insert(session: AsyncSession, model: Any) -> Any:
+def dialect_insert(session: AsyncSession, model: Any) -> Any:
+    """INSERT for the session's dialect, which knows ON CONFLICT DO NOTHING."""
     dialect = session.get_bind().dialect.name
     return (pg_insert if dialect == "postgresql" else sqlite_insert)(model)
 
@@ -27,7 +28,7 @@ async def lock_contact(session: AsyncSession, channel: str, chat_id: str) -> Con
     The lock serialises messages from one person across web workers on PostgreSQL; on SQLite
     the write transaction (BEGIN IMMEDIATE) already serialises everything.
     """
-    stmt = _insert(session, Contact).values(channel=channel, chat_id=chat_id, created_at=utcnow())
+    stmt = dialect_insert(session, Contact).values(channel=channel, chat_id=chat_id, created_at=utcnow())
     await session.exec(stmt.on_conflict_do_nothing(index_elements=["channel", "chat_id"]))
     query = select(Contact).where(Contact.channel == channel, Contact.chat_id == chat_id).with_for_update()
     contact = (await session.exec(query)).one()
@@ -39,7 +40,7 @@ async def mark_processed(
 ) -> bool:
     """Records a platform message id; False when it was already processed."""
     stmt = (
-        _insert(session, ProcessedInbound)
+        dialect_insert(session, ProcessedInbound)
         .values(channel=channel, message_id=message_id, contact_id=contact_id, received_at=at)
         .on_conflict_do_nothing(index_elements=["channel", "message_id"])
     )
@@ -173,6 +174,27 @@ async def release(session: AsyncSession, message_ids: Collection[int], at: datet
         )
 
 
+async def outbox_by_platform_id(
+    session: AsyncSession, channel: str, platform_message_id: str
+) -> OutboxMessage | None:
+    """The outbox row a platform message id (from a delivery status callback) belongs to, locked."""
+    query = (
+        select(OutboxMessage)
+        .where(OutboxMessage.channel == channel, OutboxMessage.platform_message_id == platform_message_id)
+        .with_for_update()
+    )
+    return (await session.exec(query)).first()
+
+
+async def resume_waiting(session: AsyncSession, contact_id: int, now: datetime) -> None:
+    """The person wrote again: messages held for a closed window may go out now."""
+    await session.exec(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.contact_id) == contact_id, col(OutboxMessage.status) == "waiting")
+        .values(status="pending", next_attempt_at=now)
+    )
+
+
 async def pending_for_chat(session: AsyncSession, channel: str, chat_id: str) -> Sequence[OutboxMessage]:
     query = (
         select(OutboxMessage)
@@ -231,3 +253,13 @@ class Store:
         session table lands with it, no session has been announced, and this says so.
         """
         return []
+
+
+async def scrub_delivered(session: AsyncSession, before: datetime) -> int:
+    """Empties the text of messages delivered before `before`: summaries carry personal data."""
+    result = await session.exec(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.status).in_(["sent", "failed"]), col(OutboxMessage.created_at) < before)
+        .values(payload={"text": "", "options": [], "scrubbed": True})
+    )
+    return int(result.rowcount or 0)

@@ -16,7 +16,7 @@ from handlers.app import build_router
 from handlers.engine import Engine
 from storage.db import Database
 from storage.migrate import upgrade
-from tests.helpers import Chat, FixedClock
+from tests.helpers import VAULT, Chat, FixedClock
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 
@@ -88,7 +88,7 @@ def clock() -> FixedClock:
 
 @pytest.fixture
 def engine(db: Database, clock: FixedClock) -> Engine:
-    return Engine(db, build_router(), clock=clock)
+    return Engine(db, build_router(), vault=VAULT, clock=clock)
 
 
 @pytest.fixture

@@ -6,11 +6,16 @@ import itertools
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from cryptography.fernet import Fernet
+
 from handlers.engine import Engine, Outcome
 from handlers.types import Inbound, Reply
+from storage.crypto import Vault
 from storage.db import Database
 
 _ids = itertools.count(1)
+
+VAULT = Vault(Fernet.generate_key().decode())
 
 
 @dataclass

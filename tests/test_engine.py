@@ -13,7 +13,7 @@ from handlers.router import Router
 from handlers.turn import Turn
 from storage.db import Database
 from storage.models import Contact, Conversation, OutboxMessage, ProcessedInbound
-from tests.helpers import Chat, FixedClock
+from tests.helpers import VAULT, Chat, FixedClock
 
 
 async def count(db: Database, model: type) -> int:
@@ -49,7 +49,9 @@ async def test_a_crash_before_commit_leaves_nothing(db: Database, clock: FixedCl
     before = await conversation_of(db, chat.chat_id)
     outbox_before = await count(db, OutboxMessage)
 
-    crashing = Chat(db, Engine(db, CrashingRouter(SimulatedCrash()), clock=clock), chat_id=chat.chat_id)
+    crashing = Chat(
+        db, Engine(db, CrashingRouter(SimulatedCrash()), vault=VAULT, clock=clock), chat_id=chat.chat_id
+    )
     inbound = crashing.inbound("2jt")
     with pytest.raises(SimulatedCrash):
         await crashing.engine.handle(inbound)
@@ -107,7 +109,7 @@ async def test_two_engines_on_one_database_lose_no_update(db_url: str, clock: Fi
     """Two web workers: each message is applied once and none overwrites the other."""
     dbs = [Database(db_url), Database(db_url)]
     try:
-        engines = [Engine(d, build_router(), clock=clock) for d in dbs]
+        engines = [Engine(d, build_router(), vault=VAULT, clock=clock) for d in dbs]
         chats = [Chat(d, e, chat_id="628111") for d, e in zip(dbs, engines, strict=True)]
         await asyncio.gather(*(chats[i % 2].send("jkk") for i in range(10)))
         state = await conversation_of(dbs[0], "628111")
@@ -129,7 +131,7 @@ async def test_a_handler_bug_gets_an_apology_and_keeps_the_state(
 ) -> None:
     await chat.send("iuran")
     before = await conversation_of(db, chat.chat_id)
-    buggy = Chat(db, Engine(db, BuggyRouter({}), clock=clock), chat_id=chat.chat_id)
+    buggy = Chat(db, Engine(db, BuggyRouter({}), vault=VAULT, clock=clock), chat_id=chat.chat_id)
     inbound = buggy.inbound("2jt")
     outcome = await buggy.deliver(inbound)
     assert outcome.failed and "gangguan" in outcome.replies[0].text
@@ -137,3 +139,18 @@ async def test_a_handler_bug_gets_an_apology_and_keeps_the_state(
     assert before is not None and after is not None and after.data == before.data
     # Not redelivered forever: the poison message counts as processed.
     assert (await buggy.deliver(inbound)).duplicate
+
+
+async def test_messages_waiting_for_the_window_go_out_when_the_person_writes(
+    db: Database, chat: Chat
+) -> None:
+    await chat.send("halo")
+    async with db.transaction() as session:
+        row = (await session.exec(select(OutboxMessage))).first()
+        assert row is not None
+        row.status = "waiting"  # a notification held because the 24-hour window had closed
+        waiting_id = row.id
+    await chat.send("menu")
+    async with db.reader() as session:
+        row = await session.get(OutboxMessage, waiting_id)
+    assert row is not None and row.status == "pending"

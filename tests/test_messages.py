@@ -26,6 +26,66 @@ class _Session:
     audience = "UMKM Kedopok dan Wonoasih"
 
 
+class _Region:
+    code = "35.77.01"
+    name = "Kartoharjo"
+    label = "Kec. Kartoharjo"
+    parent = "Kota Madiun"
+
+
+class _Regency:
+    code = "35.77"
+    name = "Kota Madiun"
+    label = "Kota Madiun"
+    parent = "Jawa Timur"
+
+
+class _Branch:
+    name = "Kantor Cabang Madiun"
+    phone = "175"
+
+
+class _Submission:
+    reference = "K7XQ-M4DA"
+    created_at = date(2026, 11, 21)
+    status = "terdaftar"
+    kpj_number = "26012345678"
+    rejection_reason = None
+
+
+_READABLE = {
+    "reference": "K7XQ-M4DA",
+    "status": "baru",
+    "nik": "357701******0001",
+    "full_name": "Siti Aminah",
+    "birth_date": date(1985, 8, 7),
+    "phone": "0812-3456-7890",
+    "address": "Jl. Merpati 12",
+    "district": "Kartoharjo",
+    "regency": "Kota Madiun",
+    "income": 1_500_000,
+    "email": None,
+}
+
+_SUMMARY = {
+    "nik": "357701******0001",
+    "full_name": "Siti Aminah",
+    "birth_date": date(1985, 8, 7),
+    "sex": "Perempuan",
+    "phone": "0812-3456-7890",
+    "district": _Region(),
+    "regency": _Regency(),
+    "address": "Jl. Merpati 12",
+    "occupation": "Pedagang pasar / keliling",
+    "income": 1_500_000,
+    "programs": "JKK + JKM",
+    "monthly": 10_900,
+    "discount": _Q.discount,
+    "months": 3,
+    "total": 32_700,
+    "email": None,
+}
+
 # Sample contexts for each template; a template missing here fails the test below, so
 # adding a template means adding an example of how it is called.
 CONTEXTS: dict[str, list[dict[str, Any]]] = {
@@ -62,6 +122,87 @@ CONTEXTS: dict[str, list[dict[str, Any]]] = {
         {"q": _Q, "totals": period_totals(2_000_000, "general", date(2026, 11, 21), DATA)},
         {"q": _Q_NORMAL, "totals": period_totals(800_000, "general", date(2027, 6, 1), DATA)},
     ],
+    "status_list": [
+        {"submissions": [], "has_draft": False},
+        {"submissions": [_Submission()], "has_draft": True},
+    ],
+    "privacy_view": [
+        {
+            "submissions": [_READABLE],
+            "contact_phone": "0812-3456-7890",
+            "announcements": True,
+            "has_draft": True,
+        },
+        {"submissions": [], "contact_phone": None, "announcements": False, "has_draft": False},
+    ],
+    "privacy_delete_confirm": [{}],
+    "privacy_deleted": [{}],
+    "enrol_progress": [{"number": 3, "total": 11}],
+    "enrol_ask_consent": [{"retention_years": 5}],
+    "enrol_consent_refused": [{}],
+    "enrol_ask_nik": [{}],
+    "enrol_bad_nik": [
+        {"reason": "length", "count": 15},
+        {"reason": "not_digits"},
+        {"reason": "province", "code": "99"},
+        {"reason": "region_zero"},
+        {"reason": "birth_date"},
+        {"reason": "serial"},
+        {"reason": None},
+    ],
+    "enrol_nik_region_outdated": [{}],
+    "enrol_duplicate": [{"reference": "K7XQ-M4DA", "status": "diproses"}],
+    "enrol_ask_full_name": [{}],
+    "enrol_bad_name": [
+        {"reason": "characters", "chars": "7"},
+        {"reason": "too_short"},
+        {"reason": "too_long"},
+        {"reason": "empty"},
+    ],
+    "enrol_ask_birth_date": [{}],
+    "enrol_bad_birth_date": [{"reason": r} for r in ("impossible", "future", "too_old", "unreadable")],
+    "enrol_minor": [{"min_age": 18}],
+    "enrol_ask_birth_check": [{"typed": date(1985, 8, 8), "from_nik": date(1985, 8, 7), "sex": "P"}],
+    "enrol_ask_phone": [{}],
+    "enrol_bad_phone": [{"reason": r} for r in ("landline", "foreign", "length", "unreadable")],
+    "enrol_ask_region_confirm": [{"district": _Region()}],
+    "enrol_ask_regency": [{}],
+    "enrol_region_not_found": [
+        {"level": "regency", "text": "Madiu"},
+        {"level": "district", "text": "Kartoharj", "regency": _Regency()},
+    ],
+    "enrol_region_choose": [{"level": "regency"}, {"level": "district"}],
+    "enrol_ask_district": [{"regency": _Regency()}, {"regency": None}],
+    "enrol_ask_address": [{}],
+    "enrol_bad_address": [{"reason": "too_short"}, {"reason": "too_long"}],
+    "enrol_ask_occupation": [{}],
+    "enrol_ask_occupation_other": [{}],
+    "enrol_bad_occupation_other": [{}],
+    "enrol_ask_income": [{}],
+    "enrol_income_floor": [{"income": 800_000, "floor": 1_000_000}],
+    "enrol_ask_programs": [{"q": _Q}, {"q": _Q_NORMAL}],
+    "enrol_ask_period": [{"totals": {1: 10_900, 3: 32_700, 6: 80_100, 12: 178_500}, "with_jht": False}],
+    "enrol_ask_email": [{}],
+    "enrol_bad_email": [{}],
+    "enrol_bad_choice": [{}],
+    "enrol_summary": [_SUMMARY, _SUMMARY | {"email": "siti@example.id", "discount": None}],
+    "enrol_edit_menu": [{}],
+    "enrol_cancel_confirm": [{}],
+    "enrol_resume": [{"answered": 5, "started": date(2026, 11, 18)}],
+    "enrol_expired": [{}],
+    "enrol_need_help": [{"branch": _Branch()}],
+    "enrol_submitted": [
+        {
+            "reference": "K7XQ-M4DA",
+            "branch": _Branch(),
+            "call_by": date(2026, 11, 25),
+            "working_days": 3,
+            "monthly": 10_900,
+            "months": 3,
+            "total": 32_700,
+        }
+    ],
+    "enrol_ask_announce": [{}],
 }
 
 

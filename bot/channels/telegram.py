@@ -103,6 +103,10 @@ class TelegramTransport:
         self._reply_keyboard: dict[str, datetime | None] = {}
         """Chats shown the phone keyboard → the person's last inbound time when it was shown."""
 
+    async def aclose(self) -> None:
+        """Closes the Bot API client's HTTP session (at shutdown, after the sender stopped)."""
+        await self.bot.session.close()
+
     def use_pacer(self, pacer: Pacer) -> None:
         """The sender's wait before an extra message to a chat (a long text sent in parts)."""
         self._pace = pacer
@@ -354,9 +358,6 @@ class TelegramChannel:
             await asyncio.wait(set(self._tasks), timeout=5.0)
         for task in list(self._tasks):
             task.cancel()
-
-    async def close(self) -> None:
-        await self.bot.session.close()
 
 
 def _chat_key(update: Update) -> str:

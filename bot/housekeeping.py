@@ -1,0 +1,42 @@
+"""Periodic clean-up while the service runs: expired drafts and old delivered message texts."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from handlers.enrol.purge import purge_expired_drafts
+from storage import queries
+from storage.db import Database
+from storage.types import utcnow
+
+log = logging.getLogger(__name__)
+
+INTERVAL = timedelta(hours=1)
+KEEP_DELIVERED_TEXT = timedelta(days=7)
+
+
+async def tidy(db: Database, now: datetime, *, draft_expiry_days: int) -> tuple[int, int]:
+    drafts = await purge_expired_drafts(db, now, expiry_days=draft_expiry_days)
+    async with db.transaction() as session:
+        scrubbed = await queries.scrub_delivered(session, now - KEEP_DELIVERED_TEXT)
+    return drafts, scrubbed
+
+
+async def run_housekeeping(
+    db: Database, stop: asyncio.Event, *, draft_expiry_days: int, clock: Callable[[], datetime] = utcnow
+) -> None:
+    while not stop.is_set():
+        try:
+            drafts, scrubbed = await tidy(db, clock(), draft_expiry_days=draft_expiry_days)
+            if drafts or scrubbed:
+                log.info(
+                    "housekeeping: %d expired drafts purged, %d delivered texts scrubbed", drafts, scrubbed
+                )
+        except Exception:
+            log.exception("housekeeping failed")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=INTERVAL.total_seconds())

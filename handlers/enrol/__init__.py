@@ -1,0 +1,1 @@
+"""The enrolment form: its steps as data, parsers, navigation and submission."""

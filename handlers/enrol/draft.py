@@ -1,0 +1,98 @@
+"""An enrolment in progress, kept in the conversation state between messages.
+
+Answers that identify a person (NIK, name, phone, address, e-mail) are stored encrypted, so
+the conversation table never holds them in clear.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from storage.crypto import Vault
+
+SECRET_KEYS = frozenset({"nik", "full_name", "phone", "address", "email"})
+
+
+class Draft:
+    def __init__(self, raw: dict[str, Any], vault: Vault) -> None:
+        self.raw = raw
+        self.vault = vault
+
+    @classmethod
+    def new(cls, now: datetime, vault: Vault) -> Draft:
+        stamp = now.isoformat()
+        raw = {
+            "id": uuid.uuid4().hex,
+            "answers": {},
+            "history": [],
+            "fails": {},
+            "created": stamp,
+            "updated": stamp,
+        }
+        return cls(raw, vault)
+
+    @property
+    def id(self) -> str:
+        value: str = self.raw["id"]
+        return value
+
+    @property
+    def answers(self) -> dict[str, Any]:
+        value: dict[str, Any] = self.raw["answers"]
+        return value
+
+    @property
+    def history(self) -> list[str]:
+        value: list[str] = self.raw["history"]
+        return value
+
+    @property
+    def updated(self) -> datetime:
+        return datetime.fromisoformat(self.raw["updated"])
+
+    @property
+    def created(self) -> datetime:
+        return datetime.fromisoformat(self.raw["created"])
+
+    def touch(self, now: datetime) -> None:
+        self.raw["updated"] = now.isoformat()
+
+    def has(self, key: str) -> bool:
+        return key in self.answers
+
+    def get(self, key: str, default: Any = None) -> Any:
+        value = self.answers.get(key, default)
+        if key in SECRET_KEYS and isinstance(value, str):
+            return self.vault.decrypt(value)
+        return value
+
+    def set(self, key: str, value: Any) -> None:
+        self.answers[key] = (
+            self.vault.encrypt(value) if key in SECRET_KEYS and isinstance(value, str) else value
+        )
+
+    def update(self, values: dict[str, Any]) -> None:
+        for key, value in values.items():
+            self.set(key, value)
+
+    def clear(self, *keys: str) -> None:
+        for key in keys:
+            self.answers.pop(key, None)
+
+    def failures(self, step: str) -> int:
+        return int(self.raw["fails"].get(step, 0))
+
+    def failed(self, step: str) -> int:
+        self.raw["fails"][step] = self.failures(step) + 1
+        return self.failures(step)
+
+    def succeeded(self, step: str) -> None:
+        self.raw["fails"].pop(step, None)
+
+    @property
+    def extra(self) -> dict[str, Any]:
+        """Flow bookkeeping that is not an answer (where to return after a detour)."""
+        extra: dict[str, Any] = self.raw.setdefault("extra", {})
+        return extra

@@ -1,0 +1,333 @@
+"""The enrolment conversation: walks the step list, then the summary, edit, cancel and resume."""
+
+from __future__ import annotations
+
+import inspect
+from datetime import timedelta
+from typing import Any
+
+from handlers.branches import branch_map
+from handlers.enrol.draft import Draft
+from handlers.enrol.steps import (
+    EDIT_GROUPS,
+    QUESTIONS,
+    STEP_BY_NAME,
+    STEPS,
+    Accept,
+    Reject,
+    Step,
+    Stop,
+    next_step,
+    question_number,
+)
+from handlers.enrol.submit import submit, summary_context
+from handlers.flow import Unclear, say_menu
+from handlers.intents import tokens
+from handlers.turn import Turn
+from handlers.types import Option
+from messages.form_labels import button, form_labels
+from messages.render import render
+from storage.submissions import record_step_event
+
+RESUME_AFTER = timedelta(hours=6)
+FAILURES_BEFORE_HELP = 3
+SPECIAL_STEPS = ("summary", "edit_menu", "cancel_confirm", "resume", "announce")
+
+
+def _opt(option_id: str, key: str) -> Option:
+    return Option(f"enrol.{option_id}", button(key))
+
+
+class EnrolFlow:
+    name = "enrol"
+
+    # --- entering and leaving ----------------------------------------------------------------
+
+    async def start(self, turn: Turn, topic: str | None = None) -> None:
+        turn.state.flow = self.name
+        draft = await self._load(turn)
+        if draft is not None and draft.answers:
+            self._offer_resume(turn, draft)
+            return
+        draft = self._new_draft(turn)
+        await self._advance(turn, draft)
+
+    def _new_draft(self, turn: Turn) -> Draft:
+        draft = Draft.new(turn.now, turn.vault)
+        turn.state.data["draft"] = draft.raw
+        return draft
+
+    async def _load(self, turn: Turn) -> Draft | None:
+        """The person's draft, unless it expired (then it is dropped and counted as abandoned)."""
+        raw = turn.state.data.get("draft")
+        if raw is None:
+            return None
+        draft = Draft(raw, turn.vault)
+        if turn.now - draft.updated > timedelta(days=turn.rules.draft_expiry_days):
+            await self._abandon(turn, draft, raw.get("step"))
+            return None
+        return draft
+
+    async def _abandon(self, turn: Turn, draft: Draft, step: str | None) -> None:
+        if step:
+            await self._event(turn, draft, step, "abandoned")
+        turn.state.data.pop("draft", None)
+
+    async def _finish(self, turn: Turn, template: str, **context: Any) -> None:
+        turn.state.data.pop("draft", None)
+        turn.state.reset()
+        say_menu(turn, template, **context)
+
+    # --- the current step --------------------------------------------------------------------
+
+    async def handle(self, turn: Turn) -> Unclear | None:
+        draft = await self._load(turn)
+        step = turn.state.step
+        if step == "announce":
+            self._announce(turn)
+            return None
+        if draft is None:
+            turn.say("enrol_expired")
+            await self.start(turn)
+            return None
+        if turn.idle > RESUME_AFTER and step not in ("resume", "cancel_confirm"):
+            self._offer_resume(turn, draft)
+            return None
+        if step == "summary":
+            await self._summary_choice(turn, draft)
+        elif step == "edit_menu":
+            await self._edit_choice(turn, draft)
+        elif step == "cancel_confirm":
+            await self._cancel_choice(turn, draft)
+        elif step == "resume":
+            await self._resume_choice(turn, draft)
+        elif step in STEP_BY_NAME:
+            await self._answer(turn, draft, STEP_BY_NAME[step])
+        else:
+            await self._advance(turn, draft)
+        return None
+
+    async def _answer(self, turn: Turn, draft: Draft, step: Step) -> None:
+        outcome = step.parse(turn, draft)
+        if inspect.isawaitable(outcome):
+            outcome = await outcome
+        draft.touch(turn.now)
+        if isinstance(outcome, Accept):
+            draft.update(outcome.values)
+            draft.succeeded(step.name)
+            await self._event(turn, draft, step.name, "completed")
+            if outcome.notice:
+                turn.say(outcome.notice, **outcome.notice_context)
+            await self._advance(turn, draft)
+        elif isinstance(outcome, Reject):
+            options = outcome.options or tuple(step.options(turn, draft))
+            turn.say(outcome.template, options, ask_phone=step.ask_phone, **outcome.context)
+            if outcome.counts_as_failure and draft.failed(step.name) == FAILURES_BEFORE_HELP:
+                turn.say("enrol_need_help", branch=self._branch(draft))
+        elif isinstance(outcome, Stop):
+            await self._event(turn, draft, step.name, "abandoned")
+            await self._finish(turn, outcome.template, **outcome.context)
+
+    @staticmethod
+    def _branch(draft: Draft) -> Any:
+        return branch_map().for_regency(draft.get("regency"))
+
+    async def _advance(self, turn: Turn, draft: Draft) -> None:
+        step = next_step(draft)
+        if step is None:
+            await self._show_summary(turn, draft)
+        else:
+            await self._ask(turn, draft, step)
+
+    async def _ask(self, turn: Turn, draft: Draft, step: Step) -> None:
+        turn.state.step = step.name
+        draft.raw["step"] = step.name
+        if not draft.history or draft.history[-1] != step.name:
+            draft.history.append(step.name)
+        text = render(step.template, **step.context(turn, draft))
+        number = question_number(step)
+        if number is not None:
+            text = render("enrol_progress", number=number, total=len(QUESTIONS)) + "\n" + text
+        turn.say_text(text, step.options(turn, draft), ask_phone=step.ask_phone)
+        await self._event(turn, draft, step.name, "reached")
+
+    async def reprompt(self, turn: Turn) -> None:
+        draft = await self._load(turn)
+        if draft is None:
+            await self.start(turn)
+        elif turn.state.step == "summary":
+            await self._show_summary(turn, draft)
+        elif turn.state.step in STEP_BY_NAME:
+            await self._ask(turn, draft, STEP_BY_NAME[turn.state.step])
+        elif turn.state.step == "announce":
+            self._ask_announce(turn)
+        else:
+            await self._advance(turn, draft)
+
+    async def _event(self, turn: Turn, draft: Draft, step: str, event: str) -> None:
+        await record_step_event(
+            turn.store.session,
+            draft_id=draft.id,
+            step=step,
+            event=event,
+            channel=turn.inbound.channel,
+            now=turn.now,
+        )
+
+    # --- summary and edit --------------------------------------------------------------------
+
+    async def _show_summary(self, turn: Turn, draft: Draft) -> None:
+        turn.state.step = "summary"
+        draft.raw["step"] = "summary"
+        options = [_opt("send", "send"), _opt("edit", "edit"), _opt("cancel", "cancel")]
+        turn.say("enrol_summary", options, **summary_context(turn, draft))
+        await self._event(turn, draft, "summary", "reached")
+
+    async def _summary_choice(self, turn: Turn, draft: Draft) -> None:
+        words = set(tokens(turn.text))
+        if turn.choice == "enrol.send" or words & {"kirim", "ya", "benar", "sudah"}:
+            await self._submit(turn, draft)
+        elif turn.choice == "enrol.edit" or words & {"ubah", "ganti", "edit", "salah", "perbaiki"}:
+            self._edit_menu(turn)
+        elif turn.choice == "enrol.cancel":
+            await self.cancel(turn)
+        else:
+            turn.say(
+                "enrol_bad_choice", [_opt("send", "send"), _opt("edit", "edit"), _opt("cancel", "cancel")]
+            )
+
+    def _edit_menu(self, turn: Turn) -> None:
+        turn.state.step = "edit_menu"
+        fields = form_labels()["fields"]
+        turn.say("enrol_edit_menu", [Option(f"enrol.edit.{group}", fields[group]) for group in EDIT_GROUPS])
+
+    async def _edit_choice(self, turn: Turn, draft: Draft) -> None:
+        group = (turn.choice or "").removeprefix("enrol.edit.")
+        if group not in EDIT_GROUPS:
+            self._edit_menu(turn)
+            return
+        draft.clear(*EDIT_GROUPS[group])
+        draft.touch(turn.now)
+        await self._advance(turn, draft)
+
+    async def _submit(self, turn: Turn, draft: Draft) -> None:
+        result = await submit(turn, draft)
+        await self._event(turn, draft, "summary", "completed")
+        turn.state.data.pop("draft", None)
+        if result.duplicate:
+            await self._finish(
+                turn,
+                "enrol_duplicate",
+                reference=result.submission.reference,
+                status=result.submission.status,
+            )
+            return
+        turn.say("enrol_submitted", **result.context)
+        if turn.contact.announcements:
+            turn.state.reset()
+            say_menu(turn)
+        else:
+            self._ask_announce(turn)
+
+    def _ask_announce(self, turn: Turn) -> None:
+        turn.state.step = "announce"
+        turn.say(
+            "enrol_ask_announce", [_opt("announce.yes", "announce_yes"), _opt("announce.no", "announce_no")]
+        )
+
+    def _announce(self, turn: Turn) -> None:
+        words = set(tokens(turn.text))
+        if turn.choice == "enrol.announce.yes" or words & {"ya", "iya", "mau", "boleh"}:
+            turn.contact.announcements = True
+            turn.contact.announcements_changed_at = turn.now
+            turn.state.reset()
+            say_menu(turn, "announcements_started")
+        elif turn.choice == "enrol.announce.no" or words & {"tidak", "tdk", "gak", "ga", "nggak", "usah"}:
+            turn.state.reset()
+            say_menu(turn, "thanks")
+        else:
+            self._ask_announce(turn)
+
+    # --- back, cancel, resume ----------------------------------------------------------------
+
+    async def back(self, turn: Turn) -> None:
+        draft = await self._load(turn)
+        if draft is None:
+            turn.state.reset()
+            say_menu(turn)
+            return
+        step = turn.state.step
+        if step in ("edit_menu", "cancel_confirm", "resume"):
+            await self._advance(turn, draft)
+            return
+        if step == "announce":
+            self._ask_announce(turn)
+            return
+        history = draft.history
+        if step in STEP_BY_NAME and history and history[-1] == step:
+            history.pop()
+        previous = STEP_BY_NAME.get(history.pop()) if history else None
+        if previous is None:
+            turn.state.reset()
+            say_menu(turn)
+            return
+        draft.clear(*previous.owns)
+        if previous.name == "birth_check":
+            draft.clear("birth_date")
+        draft.touch(turn.now)
+        await self._advance(turn, draft)
+
+    async def cancel(self, turn: Turn) -> None:
+        draft = await self._load(turn)
+        if draft is None or turn.state.step == "announce":
+            turn.state.reset()
+            say_menu(turn, "cancelled")
+            return
+        if turn.state.step != "cancel_confirm":
+            draft.extra["return_to"] = turn.state.step
+        turn.state.step = "cancel_confirm"
+        turn.say("enrol_cancel_confirm", [_opt("cancel.yes", "cancel_yes"), _opt("cancel.no", "cancel_no")])
+
+    async def _cancel_choice(self, turn: Turn, draft: Draft) -> None:
+        words = set(tokens(turn.text))
+        if turn.choice == "enrol.cancel.yes" or words & {"ya", "iya", "batal", "batalkan"}:
+            await self._abandon(turn, draft, draft.extra.get("return_to"))
+            await self._finish(turn, "cancelled")
+        elif turn.choice == "enrol.cancel.no" or words & {"tidak", "tdk", "lanjut", "lanjutkan", "gak", "ga"}:
+            await self._return(turn, draft)
+        else:
+            turn.say(
+                "enrol_cancel_confirm", [_opt("cancel.yes", "cancel_yes"), _opt("cancel.no", "cancel_no")]
+            )
+
+    async def _return(self, turn: Turn, draft: Draft) -> None:
+        """Back to where the person was before a detour (cancel or resume question)."""
+        target = draft.extra.pop("return_to", None)
+        if target in STEP_BY_NAME and STEP_BY_NAME[target].needed(draft):
+            await self._ask(turn, draft, STEP_BY_NAME[target])
+        else:
+            await self._advance(turn, draft)
+
+    def _offer_resume(self, turn: Turn, draft: Draft) -> None:
+        if turn.state.step not in SPECIAL_STEPS:
+            draft.extra["return_to"] = turn.state.step or draft.raw.get("step")
+        turn.state.flow = self.name
+        turn.state.step = "resume"
+        answered = sum(1 for s in STEPS if s.owns and not s.needed(draft) and s.applies(draft))
+        turn.say(
+            "enrol_resume",
+            [_opt("resume", "resume"), _opt("restart", "restart")],
+            answered=answered,
+            started=draft.created.date(),
+        )
+
+    async def _resume_choice(self, turn: Turn, draft: Draft) -> None:
+        words = set(tokens(turn.text))
+        if turn.choice == "enrol.restart" or words & {"awal", "ulang", "baru"}:
+            await self._abandon(turn, draft, draft.raw.get("step"))
+            await self._advance(turn, self._new_draft(turn))
+        elif turn.choice == "enrol.resume" or words & {"lanjut", "lanjutkan", "ya", "iya"}:
+            draft.touch(turn.now)
+            await self._return(turn, draft)
+        else:
+            self._offer_resume(turn, draft)

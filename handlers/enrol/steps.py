@@ -1,0 +1,548 @@
+"""The enrolment form, declared as data: an ordered list of steps.
+
+Each step names the answers it owns, the template that asks for them, the options it offers,
+a parser that turns a message into answers (or a friendly error), and when it applies. The
+flow asks the first applicable step with an answer missing, so going back, editing from the
+summary and resuming after days all follow from this list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from handlers.contribution import period_totals, quote
+from handlers.enrol.draft import Draft
+from handlers.enrol.parsers import (
+    age_on,
+    parse_birth_date,
+    parse_email,
+    parse_full_name,
+    parse_mobile,
+    parse_nik,
+)
+from handlers.intents import normalize, tokens
+from handlers.parsing import parse_money
+from handlers.regions import region, search_districts, search_regencies
+from handlers.turn import Turn
+from handlers.types import Option
+from messages.form_labels import button, form_labels
+from messages.format import format_rupiah
+from messages.program_data import occupations, program_data
+from storage.submissions import find_open_by_nik_hash
+
+MIN_AGE = 18
+
+
+@dataclass(frozen=True)
+class Accept:
+    """The answer is good: store `values`, optionally say `notice` before the next question."""
+
+    values: dict[str, Any]
+    notice: str | None = None
+    notice_context: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Reject:
+    """The answer cannot be used: say why (kindly); earlier answers stay."""
+
+    template: str
+    context: dict[str, Any] = field(default_factory=dict)
+    options: tuple[Option, ...] = ()
+    counts_as_failure: bool = True
+
+
+@dataclass(frozen=True)
+class Stop:
+    """The form ends here (a minor, an existing sign-up, no consent); the draft is dropped."""
+
+    template: str
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+StepOutcome = Accept | Reject | Stop
+
+
+def _always(_draft: Draft) -> bool:
+    return True
+
+
+def _no_options(_turn: Turn, _draft: Draft) -> list[Option]:
+    return []
+
+
+def _no_context(_turn: Turn, _draft: Draft) -> dict[str, Any]:
+    return {}
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    owns: tuple[str, ...]
+    parse: Callable[[Turn, Draft], Any]
+    """Returns a StepOutcome (or an awaitable of one, when it needs the database)."""
+    applies: Callable[[Draft], bool] = _always
+    options: Callable[[Turn, Draft], list[Option]] = _no_options
+    context: Callable[[Turn, Draft], dict[str, Any]] = _no_context
+    ask_phone: bool = False
+    pending: Callable[[Draft], bool] | None = None
+    """When the step must be asked; by default, while one of its answers is missing."""
+    group: str | None = None
+    """The question this step belongs to, for "question 3 of 11" (several steps may share one)."""
+
+    @property
+    def template(self) -> str:
+        return f"enrol_ask_{self.name}"
+
+    def needed(self, draft: Draft) -> bool:
+        if not self.applies(draft):
+            return False
+        if self.pending is not None:
+            return self.pending(draft)
+        return any(not draft.has(key) for key in self.owns)
+
+
+def opt(option_id: str, key: str, *, description: str | None = None, **fmt: str) -> Option:
+    return Option(f"enrol.{option_id}", button(key, **fmt), description)
+
+
+# --- consent -------------------------------------------------------------------------------
+
+
+def _consent_options(_turn: Turn, _draft: Draft) -> list[Option]:
+    return [opt("consent.yes", "consent_yes"), opt("consent.no", "consent_no")]
+
+
+def _consent_context(_turn: Turn, _draft: Draft) -> dict[str, Any]:
+    return {"retention_years": form_labels()["consent"]["retention_years"]}
+
+
+def _parse_consent(turn: Turn, draft: Draft) -> StepOutcome:
+    words = set(tokens(turn.text))
+    if turn.choice == "enrol.consent.no" or words & {"tidak", "tdk", "ga", "gak", "nggak", "no", "belum"}:
+        return Stop("enrol_consent_refused")
+    if turn.choice == "enrol.consent.yes" or words & {"setuju", "ya", "iya", "y", "boleh", "ok", "oke"}:
+        version = form_labels()["consent"]["version"]
+        return Accept(
+            {"consent": {"version": version, "at": turn.now.isoformat(), "channel": turn.inbound.channel}}
+        )
+    return Reject("enrol_bad_choice", options=tuple(_consent_options(turn, draft)))
+
+
+# --- identity ------------------------------------------------------------------------------
+
+
+async def _parse_nik(turn: Turn, _draft: Draft) -> StepOutcome:
+    parsed = parse_nik(turn.text, turn.today)
+    if not parsed.ok or parsed.value is None:
+        return Reject("enrol_bad_nik", {"reason": parsed.error, **(parsed.details or {})})
+    facts = parsed.value
+    existing = await find_open_by_nik_hash(turn.store.session, turn.vault.keyed_hash(facts.nik))
+    if existing is not None:
+        return Stop("enrol_duplicate", {"reference": existing.reference, "status": existing.status})
+    return Accept(
+        {
+            "nik": facts.nik,
+            "nik_facts": {
+                "birth_date": facts.birth_date.isoformat(),
+                "sex": facts.sex,
+                "regency_code": facts.regency_code,
+                "district_code": facts.district_code,
+                "region_outdated": facts.region_outdated,
+            },
+        },
+        notice="enrol_nik_region_outdated" if facts.region_outdated else None,
+    )
+
+
+def _parse_name(turn: Turn, _draft: Draft) -> StepOutcome:
+    parsed = parse_full_name(turn.text)
+    if not parsed.ok:
+        return Reject("enrol_bad_name", {"reason": parsed.error, **(parsed.details or {})})
+    return Accept({"full_name": parsed.value})
+
+
+def nik_birth_date(draft: Draft) -> date | None:
+    facts = draft.get("nik_facts")
+    return date.fromisoformat(facts["birth_date"]) if facts else None
+
+
+def _parse_birth_date(turn: Turn, _draft: Draft) -> StepOutcome:
+    parsed = parse_birth_date(turn.text, turn.today)
+    if not parsed.ok or parsed.value is None:
+        return Reject("enrol_bad_birth_date", {"reason": parsed.error})
+    if age_on(parsed.value, turn.today) < MIN_AGE:
+        return Stop("enrol_minor", {"min_age": MIN_AGE})
+    return Accept({"birth_date": parsed.value.isoformat()})
+
+
+def birth_dates_differ(draft: Draft) -> bool:
+    typed = draft.get("birth_date")
+    from_nik = nik_birth_date(draft)
+    return bool(typed and from_nik and date.fromisoformat(typed) != from_nik)
+
+
+def _birth_check_options(_turn: Turn, _draft: Draft) -> list[Option]:
+    return [opt("check.nik", "nik_wrong"), opt("check.date", "date_wrong")]
+
+
+def _birth_check_context(_turn: Turn, draft: Draft) -> dict[str, Any]:
+    facts = draft.get("nik_facts")
+    return {
+        "typed": date.fromisoformat(draft.get("birth_date")),
+        "from_nik": nik_birth_date(draft),
+        "sex": facts["sex"] if facts else None,
+    }
+
+
+def _parse_birth_check(turn: Turn, draft: Draft) -> StepOutcome:
+    if turn.choice == "enrol.check.nik":
+        draft.clear("nik", "nik_facts")
+        return Accept({})
+    if turn.choice == "enrol.check.date":
+        draft.clear("birth_date")
+        return Accept({})
+    return Reject("enrol_bad_choice", options=tuple(_birth_check_options(turn, draft)))
+
+
+# --- phone ---------------------------------------------------------------------------------
+
+
+def known_phone(turn: Turn) -> str | None:
+    """A number the channel already knows (WhatsApp sender, Telegram contact), if it is a mobile."""
+    for candidate in (turn.inbound.sender_phone, turn.contact.phone):
+        if candidate:
+            parsed = parse_mobile(candidate)
+            if parsed.ok:
+                return parsed.value
+    return None
+
+
+def national(e164: str) -> str:
+    """+6281234567890 → 0812-3456-7890, how people read their own number."""
+    digits = "0" + e164.removeprefix("+62")
+    return f"{digits[:4]}-{digits[4:8]}-{digits[8:]}"
+
+
+def _phone_options(turn: Turn, _draft: Draft) -> list[Option]:
+    phone = known_phone(turn)
+    return [opt("phone.known", "use_known_phone", phone=national(phone))] if phone else []
+
+
+def _parse_phone(turn: Turn, _draft: Draft) -> StepOutcome:
+    if turn.inbound.kind == "contact" and turn.inbound.phone:
+        text = turn.inbound.phone
+    elif turn.choice == "enrol.phone.known" and (phone := known_phone(turn)):
+        text = phone
+    else:
+        text = turn.text
+    parsed = parse_mobile(text)
+    if not parsed.ok or parsed.value is None:
+        return Reject("enrol_bad_phone", {"reason": parsed.error})
+    if turn.inbound.kind == "contact":
+        turn.contact.phone = parsed.value
+    return Accept({"phone": parsed.value})
+
+
+# --- residence -----------------------------------------------------------------------------
+
+
+def _nik_region_known(draft: Draft) -> bool:
+    facts = draft.get("nik_facts")
+    return bool(facts and not facts["region_outdated"] and region(facts["district_code"]))
+
+
+def _region_confirm_context(_turn: Turn, draft: Draft) -> dict[str, Any]:
+    district = region(draft.get("nik_facts")["district_code"])
+    return {"district": district}
+
+
+def _region_confirm_options(_turn: Turn, _draft: Draft) -> list[Option]:
+    return [opt("region.yes", "confirm_region"), opt("region.no", "other_region")]
+
+
+def _parse_region_confirm(turn: Turn, draft: Draft) -> StepOutcome:
+    words = set(tokens(turn.text))
+    if turn.choice == "enrol.region.yes" or words & {"ya", "iya", "benar", "betul", "y"}:
+        facts = draft.get("nik_facts")
+        return Accept(
+            {"region_confirmed": True, "regency": facts["regency_code"], "district": facts["district_code"]}
+        )
+    if turn.choice == "enrol.region.no" or words & {"bukan", "tidak", "tdk", "pindah", "salah"}:
+        return Accept({"region_confirmed": False})
+    return Reject("enrol_bad_choice", options=tuple(_region_confirm_options(turn, draft)))
+
+
+def _not_confirmed(draft: Draft) -> bool:
+    return not draft.get("region_confirmed", False)
+
+
+def _choose(prefix: str, candidates: list[Any]) -> tuple[Option, ...]:
+    return tuple(Option(f"enrol.{prefix}.{c.code}", c.label, c.parent) for c in candidates[:10])
+
+
+def _parse_regency(turn: Turn, _draft: Draft) -> StepOutcome:
+    if turn.choice and turn.choice.startswith("enrol.regency."):
+        return Accept({"regency": turn.choice.removeprefix("enrol.regency.")})
+    found = search_regencies(turn.text)
+    if not found:
+        return Reject("enrol_region_not_found", {"level": "regency", "text": turn.text})
+    exact = [
+        r
+        for r in found
+        if normalize(r.name) == normalize(turn.text) or normalize(r.label) == normalize(turn.text)
+    ]
+    if len(exact) == 1 or len(found) == 1:
+        return Accept({"regency": (exact or found)[0].code})
+    return Reject(
+        "enrol_region_choose", {"level": "regency"}, _choose("regency", found), counts_as_failure=False
+    )
+
+
+def _regency_context(_turn: Turn, draft: Draft) -> dict[str, Any]:
+    return {"regency": region(draft.get("regency")) if draft.has("regency") else None}
+
+
+def _parse_district(turn: Turn, draft: Draft) -> StepOutcome:
+    if turn.choice and turn.choice.startswith("enrol.district."):
+        return Accept({"district": turn.choice.removeprefix("enrol.district.")})
+    found = search_districts(draft.get("regency"), turn.text)
+    regency = region(draft.get("regency"))
+    if not found:
+        return Reject("enrol_region_not_found", {"level": "district", "text": turn.text, "regency": regency})
+    exact = [r for r in found if normalize(r.name) == normalize(turn.text)]
+    if len(exact) == 1 or len(found) == 1:
+        return Accept({"district": (exact or found)[0].code})
+    return Reject(
+        "enrol_region_choose", {"level": "district"}, _choose("district", found), counts_as_failure=False
+    )
+
+
+def _parse_address(turn: Turn, _draft: Draft) -> StepOutcome:
+    text = " ".join(turn.text.split())
+    if len(text) < 5 or not any(ch.isalpha() for ch in text):
+        return Reject("enrol_bad_address", {"reason": "too_short"})
+    if len(text) > 200:
+        return Reject("enrol_bad_address", {"reason": "too_long"})
+    return Accept({"address": text})
+
+
+# --- work and money ------------------------------------------------------------------------
+
+
+def _occupation_options(_turn: Turn, _draft: Draft) -> list[Option]:
+    return [Option(f"enrol.occ.{o.code}", o.label) for o in occupations()]
+
+
+def match_occupation(text: str) -> str | None:
+    words = tokens(text)
+    joined = " ".join(words)
+    for item in occupations():
+        if any((" " in w and w in joined) or w in words for w in item.words):
+            return item.code
+    return None
+
+
+def _parse_occupation(turn: Turn, draft: Draft) -> StepOutcome:
+    code = (
+        turn.choice.removeprefix("enrol.occ.")
+        if turn.choice and turn.choice.startswith("enrol.occ.")
+        else None
+    )
+    code = code or match_occupation(turn.text)
+    if code is None or code not in {o.code for o in occupations()}:
+        return Reject("enrol_bad_choice", options=tuple(_occupation_options(turn, draft)))
+    values: dict[str, Any] = {"occupation": code}
+    if code != "lainnya":
+        values["occupation_other"] = None
+    return Accept(values)
+
+
+def _parse_occupation_other(turn: Turn, _draft: Draft) -> StepOutcome:
+    text = " ".join(turn.text.split())
+    if len(text) < 3 or len(text) > 100:
+        return Reject("enrol_bad_occupation_other")
+    return Accept({"occupation_other": text})
+
+
+def discount_group(draft: Draft) -> str:
+    code = draft.get("occupation")
+    return next((o.group for o in occupations() if o.code == code), "general")
+
+
+def _parse_income(turn: Turn, _draft: Draft) -> StepOutcome:
+    parsed = parse_money(turn.text)
+    if not parsed.ok or parsed.value is None:
+        return Reject("calc_bad_income", {"reason": parsed.error, **(parsed.details or {})})
+    floor = program_data().income_floor
+    if parsed.value < floor:
+        return Accept(
+            {"income": parsed.value},
+            notice="enrol_income_floor",
+            notice_context={"income": parsed.value, "floor": floor},
+        )
+    return Accept({"income": parsed.value})
+
+
+def draft_quote(turn: Turn, draft: Draft) -> Any:
+    return quote(int(draft.get("income")), discount_group(draft), turn.today, program_data())
+
+
+def _programs_options(_turn: Turn, _draft: Draft) -> list[Option]:
+    labels = form_labels()["programs"]
+    return [Option("enrol.prog.basic", labels["basic"]), Option("enrol.prog.with_jht", labels["with_jht"])]
+
+
+def _programs_context(turn: Turn, draft: Draft) -> dict[str, Any]:
+    return {"q": draft_quote(turn, draft)}
+
+
+def _parse_programs(turn: Turn, draft: Draft) -> StepOutcome:
+    words = set(tokens(turn.text))
+    if turn.choice == "enrol.prog.with_jht" or ("jht" in words and not words & {"tanpa", "tidak", "tdk"}):
+        return Accept({"programs": "with_jht"})
+    if turn.choice == "enrol.prog.basic" or words & {"tanpa", "jkk", "jkm", "tidak", "tdk"}:
+        return Accept({"programs": "basic"})
+    return Reject("enrol_bad_choice", options=tuple(_programs_options(turn, draft)))
+
+
+def draft_totals(turn: Turn, draft: Draft) -> dict[int, int]:
+    totals = period_totals(int(draft.get("income")), discount_group(draft), turn.today, program_data())
+    with_jht = draft.get("programs") == "with_jht"
+    return {t.months: t.with_jht if with_jht else t.basic for t in totals}
+
+
+def _period_options(turn: Turn, draft: Draft) -> list[Option]:
+    return [
+        opt(f"period.{months}", "months", description=format_rupiah(total), months=str(months))
+        for months, total in draft_totals(turn, draft).items()
+    ]
+
+
+def _period_context(turn: Turn, draft: Draft) -> dict[str, Any]:
+    return {"totals": draft_totals(turn, draft), "with_jht": draft.get("programs") == "with_jht"}
+
+
+def _parse_period(turn: Turn, draft: Draft) -> StepOutcome:
+    periods = program_data().payment_periods
+    typed = [int(w) for w in tokens(turn.text) if w.isdigit()]
+    if len(typed) == 1 and typed[0] in periods:
+        return Accept({"period": typed[0]})  # "3" means three months here, not the third button
+    if turn.choice and turn.choice.startswith("enrol.period."):
+        return Accept({"period": int(turn.choice.removeprefix("enrol.period."))})
+    if "setahun" in tokens(turn.text) or "tahun" in tokens(turn.text):
+        return Accept({"period": 12})
+    return Reject("enrol_bad_choice", options=tuple(_period_options(turn, draft)))
+
+
+_NO_EMAIL = {"lewati", "skip", "tidak", "tidak ada", "tdk ada", "ga ada", "gak ada", "nggak ada", "belum ada"}
+
+
+def _email_options(_turn: Turn, _draft: Draft) -> list[Option]:
+    return [opt("email.skip", "skip")]
+
+
+def _parse_email(turn: Turn, draft: Draft) -> StepOutcome:
+    if turn.choice == "enrol.email.skip" or normalize(turn.text) in _NO_EMAIL or turn.text.strip() == "-":
+        return Accept({"email": None})
+    parsed = parse_email(turn.text)
+    if not parsed.ok:
+        return Reject("enrol_bad_email", options=tuple(_email_options(turn, draft)))
+    return Accept({"email": parsed.value})
+
+
+STEPS: tuple[Step, ...] = (
+    Step("consent", ("consent",), _parse_consent, options=_consent_options, context=_consent_context),
+    Step("nik", ("nik", "nik_facts"), _parse_nik),
+    Step("full_name", ("full_name",), _parse_name),
+    Step("birth_date", ("birth_date",), _parse_birth_date),
+    Step(
+        "birth_check",
+        (),
+        _parse_birth_check,
+        options=_birth_check_options,
+        context=_birth_check_context,
+        pending=birth_dates_differ,
+        group="birth_date",
+    ),
+    Step("phone", ("phone",), _parse_phone, options=_phone_options, ask_phone=True),
+    Step(
+        "region_confirm",
+        ("region_confirmed", "regency", "district"),
+        _parse_region_confirm,
+        applies=_nik_region_known,
+        options=_region_confirm_options,
+        context=_region_confirm_context,
+        pending=lambda d: not d.has("region_confirmed"),
+        group="residence",
+    ),
+    Step(
+        "regency",
+        ("regency", "district"),
+        _parse_regency,
+        applies=_not_confirmed,
+        pending=lambda d: not d.has("regency"),
+        group="residence",
+    ),
+    Step(
+        "district",
+        ("district",),
+        _parse_district,
+        applies=_not_confirmed,
+        context=_regency_context,
+        group="residence",
+    ),
+    Step("address", ("address",), _parse_address),
+    Step(
+        "occupation",
+        ("occupation", "occupation_other"),
+        _parse_occupation,
+        options=_occupation_options,
+        pending=lambda d: not d.has("occupation"),
+    ),
+    Step(
+        "occupation_other",
+        ("occupation_other",),
+        _parse_occupation_other,
+        applies=lambda d: d.get("occupation") == "lainnya",
+        pending=lambda d: not d.get("occupation_other"),
+        group="occupation",
+    ),
+    Step("income", ("income",), _parse_income),
+    Step("programs", ("programs",), _parse_programs, options=_programs_options, context=_programs_context),
+    Step("period", ("period",), _parse_period, options=_period_options, context=_period_context),
+    Step("email", ("email",), _parse_email, options=_email_options),
+)
+
+STEP_BY_NAME = {step.name: step for step in STEPS}
+
+# What "ubah" offers from the summary, and which answers each choice asks again.
+EDIT_GROUPS: dict[str, tuple[str, ...]] = {
+    "nik": ("nik", "nik_facts"),
+    "full_name": ("full_name",),
+    "birth_date": ("birth_date",),
+    "phone": ("phone",),
+    "residence": ("region_confirmed", "regency", "district", "address"),
+    "occupation": ("occupation", "occupation_other"),
+    "income": ("income",),
+    "programs": ("programs",),
+    "period": ("period",),
+    "email": ("email",),
+}
+
+
+QUESTIONS: tuple[str, ...] = tuple(dict.fromkeys(s.group or s.name for s in STEPS if s.name != "consent"))
+
+
+def question_number(step: Step) -> int | None:
+    """1-based position of the step's question among QUESTIONS (None for the consent)."""
+    name = step.group or step.name
+    return QUESTIONS.index(name) + 1 if name in QUESTIONS else None
+
+
+def next_step(draft: Draft) -> Step | None:
+    """The first step still needing an answer; None when the form is complete."""
+    return next((step for step in STEPS if step.needed(draft)), None)
