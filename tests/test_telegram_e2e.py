@@ -12,7 +12,7 @@ import asyncio
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,19 +20,29 @@ from typing import Any
 
 import httpx
 import pytest
+from cryptography.fernet import Fernet
 from sqlalchemy import func
 from sqlmodel import select
 
+from messages.form_labels import button
 from storage.db import Database
 from storage.models import OutboxMessage, ProcessedInbound
-from tests.fakes.telegram_api import TOKEN, FakeTelegram
+from tests.fakes.telegram_api import TOKEN, Call, FakeTelegram
 from tests.fakes.telegram_user import TelegramUser, text_update
 from tests.test_cli import cli_env
+from tests.test_enrol_cli import EXPECTED, assert_expected, exported
+from tests.test_enrol_flow import HAPPY, WOMAN_NIK
 from tests.test_web import free_port
 
 pytestmark = pytest.mark.slow
 
 SECRET = "s3cret-Webhook_token"
+PII_KEY = Fernet.generate_key().decode()
+
+
+def bot_env(db_url: str) -> dict[str, str]:
+    """What `serve` and `export` share: the database and the key of its encrypted fields."""
+    return cli_env(db_url) | {"PII_ENCRYPTION_KEY": PII_KEY}
 
 
 @pytest.fixture
@@ -62,7 +72,7 @@ def serve(
     """Starts `python -m bot serve`; returns once it is polling or its webhook is registered."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = cli_env(db_url) | {"PORT": str(port), "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": fake.url}
+    env = bot_env(db_url) | {"PORT": str(port), "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": fake.url}
     if webhook:
         env |= {"TELEGRAM_WEBHOOK_URL": f"{base}/webhook/telegram", "TELEGRAM_WEBHOOK_SECRET": SECRET}
     env |= env_extra
@@ -110,16 +120,36 @@ def db_counts(db_url: str) -> tuple[int, int]:
     return asyncio.run(count())
 
 
-def outbox_statuses(db_url: str) -> list[str]:
+def outbox_statuses(db_url: str, chat_id: str | None = None) -> list[str]:
     async def read() -> list[str]:
         db = Database(db_url)
+        query = select(OutboxMessage.status)
+        if chat_id is not None:
+            query = query.where(OutboxMessage.chat_id == chat_id)
         try:
             async with db.reader() as session:
-                return list((await session.exec(select(OutboxMessage.status))).all())
+                return list((await session.exec(query)).all())
         finally:
             await db.dispose()
 
     return asyncio.run(read())
+
+
+def replies_to(person: TelegramUser, db_url: str, action: Callable[[], object]) -> list[Call]:
+    """Does `action`, waits until the bot delivered all it queued for this person, returns it."""
+    before = len(person.received())
+    action()
+
+    def answered() -> bool:
+        statuses = outbox_statuses(db_url, str(person.user_id))
+        return len(person.received()) > before and "pending" not in statuses
+
+    person.fake.wait_for(answered, 20, f"the bot to answer {person.pushed[-1]}")
+    return person.received()[before:]
+
+
+def text(calls: list[Call]) -> str:
+    return "\n".join(str(c.params["text"]) for c in calls)
 
 
 def keyboard_labels(call: Any) -> list[list[str]]:
@@ -273,3 +303,84 @@ def test_a_polled_update_fetched_again_after_a_restart_changes_nothing(
         andi.says("iuran")  # it carries on the same conversation
         andi.wait_for_text("penghasilan")
     assert len(andi.received()) == 2
+
+
+def test_a_whole_enrolment_by_button_presses_and_a_shared_contact(
+    tmp_path: Path, db_url: str, fake: FakeTelegram
+) -> None:
+    with serve(tmp_path, db_url, fake):
+        siti = TelegramUser(fake, 8601, "Siti")
+        step = lambda action: replies_to(siti, db_url, action)  # noqa: E731
+
+        assert "Halo Siti" in text(step(lambda: siti.says("/start s_KDP2211")))  # a deep link with a code
+        assert "setuju" in text(step(lambda: siti.taps("Daftar sekarang")))
+        assert "NIK" in text(step(lambda: siti.taps("Setuju")))
+        step(lambda: siti.says(WOMAN_NIK))
+        step(lambda: siti.says("Siti Aminah"))
+        ask_phone = step(lambda: siti.says("07-08-1985"))[-1]
+        # The phone step: a reply keyboard whose button shares the person's own number.
+        keyboard = ask_phone.params["reply_markup"]
+        assert keyboard["keyboard"][0][0] == {"text": button("share_phone"), "request_contact": True}
+        assert keyboard["one_time_keyboard"] is True
+        edits = len(fake.calls("editMessageReplyMarkup"))
+        region = step(lambda: siti.shares_contact("6281234567890"))
+        # The next message takes the reply keyboard away; its own buttons are attached by an edit.
+        assert region[0].params["reply_markup"] == {"remove_keyboard": True}
+        assert "Kartoharjo" in text(region)
+        attach = fake.calls("editMessageReplyMarkup")[edits:]
+        assert any(c.params["message_id"] == region[-1].result["message_id"] for c in attach)
+        step(lambda: siti.taps("Ya, benar"))
+        occupations = step(lambda: siti.says("Jl. Merpati 12 RT 03/RW 05, Kel. Kanigoro"))[-1]
+        assert len([b for row in occupations.params["reply_markup"]["inline_keyboard"] for b in row]) >= 9
+        step(lambda: siti.taps("Pedagang pasar"))
+        step(lambda: siti.says("1,5 juta"))
+        step(lambda: siti.taps("JKK + JKM + JHT"))
+        step(lambda: siti.taps("3 bulan"))
+        summary = text(step(lambda: siti.taps("Lewati")))
+        assert "Siti Aminah" in summary and "0812-3456-7890" in summary
+        submitted = text(step(lambda: siti.taps("Kirim pendaftaran")))
+        assert "Nomor pendaftaran" in submitted
+        step(lambda: siti.taps("Ya, kabari"))
+        # Every pressed button was answered and every pressed keyboard taken off.
+        pressed = [u for u in siti.pushed if "callback_query" in u]
+        answered = fake.wait_for(
+            lambda: (
+                len(fake.calls("answerCallbackQuery")) >= len(pressed) and fake.calls("answerCallbackQuery")
+            ),
+            10,
+            "every button press answered",
+        )
+        assert {c.params["callback_query_id"] for c in answered} == {
+            u["callback_query"]["id"] for u in pressed
+        }
+        for update in pressed:
+            message = update["callback_query"]["message"]
+            fake.wait_for(
+                lambda m=message: not (fake.message(8601, m["message_id"]) or {}).get("reply_markup"),
+                10,
+                "the pressed keyboards removed",
+            )
+
+    (row,) = exported(tmp_path, bot_env(db_url))
+    assert_expected(row, channel="telegram", attribution_code="KDP2211")
+    assert row["reference"] in submitted
+
+
+def test_a_whole_enrolment_by_typed_answers_over_the_webhook(
+    tmp_path: Path, db_url: str, fake: FakeTelegram
+) -> None:
+    with serve(tmp_path, db_url, fake, webhook=True):
+        budi = TelegramUser(fake, 8701, "Siti", webhook=True)
+        out = [
+            text(replies_to(budi, db_url, lambda line=line: budi.says(line)))
+            for line in [*HAPPY, "kirim", "2"]
+        ]
+        asked_phone = [c for c in budi.received() if "keyboard" in (c.params.get("reply_markup") or {})]
+        assert len(asked_phone) == 1  # the phone keyboard was shown; the typed number answered it
+        after = budi.received()[budi.received().index(asked_phone[0]) + 1]
+        assert after.params["reply_markup"] == {"remove_keyboard": True}
+
+    (row,) = exported(tmp_path, bot_env(db_url))
+    assert_expected(row, channel="telegram")
+    assert row["reference"] in "\n".join(out)
+    assert EXPECTED["phone"] == row["phone"]

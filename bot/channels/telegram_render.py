@@ -22,7 +22,7 @@ from aiogram.types import (
     ReplyKeyboardRemove,
 )
 
-from messages.render import label
+from messages.form_labels import button
 
 MAX_TEXT = 4096
 MAX_CALLBACK_DATA = 64
@@ -149,7 +149,7 @@ def phone_keyboard(options: Sequence[dict[str, Any]] = ()) -> ReplyKeyboardMarku
     Tapping an option button sends its label, which the engine matches like a typed answer.
     """
     labels = [str(o["label"]) for o in options]
-    keyboard = [[KeyboardButton(text=label("share_phone"), request_contact=True)]]
+    keyboard = [[KeyboardButton(text=button("share_phone"), request_contact=True)]]
     keyboard += [[KeyboardButton(text=labels[i]) for i in row] for row in rows(labels)]
     return ReplyKeyboardMarkup(keyboard=keyboard, resize_keyboard=True, one_time_keyboard=True)
 

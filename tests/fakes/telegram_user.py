@@ -102,25 +102,28 @@ class TelegramUser:
         return update
 
     def taps(self, label: str) -> dict[str, Any]:
-        """Presses the inline button labelled `label` on the latest message that shows one."""
+        """Presses an inline button on the latest message that shows a keyboard: the button
+        labelled `label`, or else the only one whose label starts with it."""
         for call in reversed(self.received()):
             message = self._message_of(call)
             keyboard = (message.get("reply_markup") or {}).get("inline_keyboard") if message else None
-            for row in keyboard or []:
-                for button in row:
-                    if button["text"] == label:
-                        update = callback_update(
-                            self.fake.next_update_id(),
-                            self.user_id,
-                            button["callback_data"],
-                            message | {"chat": private_chat(self.user_id, self.first_name)},
-                            self.first_name,
-                        )
-                        self.send_update(update)
-                        return update
-        raise AssertionError(
-            f"no button {label!r} on the messages: {[c.params['text'] for c in self.received()]}"
-        )
+            if not keyboard or message is None:
+                continue
+            buttons = [button for row in keyboard for button in row]
+            chosen = [b for b in buttons if b["text"] == label] or [
+                b for b in buttons if b["text"].startswith(label)
+            ]
+            assert len(chosen) == 1, f"{label!r} is not one button of {[b['text'] for b in buttons]}"
+            update = callback_update(
+                self.fake.next_update_id(),
+                self.user_id,
+                chosen[0]["callback_data"],
+                message | {"chat": private_chat(self.user_id, self.first_name)},
+                self.first_name,
+            )
+            self.send_update(update)
+            return update
+        raise AssertionError(f"no keyboard on the messages: {self.texts()}")
 
     def _message_of(self, call: Call) -> dict[str, Any] | None:
         """The message as it is now: the fake takes a pressed keyboard off."""
