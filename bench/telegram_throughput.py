@@ -80,8 +80,6 @@ async def burst(url: str, fake: FakeTelegram, messages: int, chats: int) -> str:
 
 async def measure(folder: Path, one_chat: int, spread: int, chats: int) -> None:
     url, latency_url = (f"sqlite+aiosqlite:///{folder / name}" for name in ("bench.db", "latency.db"))
-    upgrade(url)
-    upgrade(latency_url)
     with FakeTelegram() as fake:
         timings = await webhook_latency(latency_url, fake.url, 300)
         print(
@@ -99,6 +97,8 @@ def main() -> None:
     args = [int(a) for a in sys.argv[1:]]
     one_chat, spread, chats = (args + [200, 2000, 500][len(args) :])[:3]
     with tempfile.TemporaryDirectory() as folder:
+        for name in ("bench.db", "latency.db"):
+            upgrade(f"sqlite+aiosqlite:///{Path(folder) / name}")  # runs its own event loop
         asyncio.run(measure(Path(folder), one_chat, spread, chats))
 
 

@@ -291,10 +291,12 @@ class FakeTelegram:
             return dict(data) if isinstance(data, dict) else {}
         form = await request.post()
         params: dict[str, Any] = dict(request.query)
-        for key, value in form.items():
-            if isinstance(value, web.FileField):
-                params[key] = {"file": value.filename}
-            elif key in _JSON_FIELDS:
+        for key, raw in form.items():
+            if isinstance(raw, web.FileField):
+                params[key] = {"file": raw.filename}
+                continue
+            value = raw if isinstance(raw, str) else bytes(raw).decode()
+            if key in _JSON_FIELDS:
                 params[key] = json.loads(value)
             elif key in _INT_FIELDS or (key == "chat_id" and value.lstrip("-").isdigit()):
                 params[key] = int(value)
