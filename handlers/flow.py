@@ -25,17 +25,14 @@ class Unclear:
     """A flow could not use the message.
 
     The router first tries the intent table (someone in the calculator who types "manfaat"
-    wants the benefits), unless `allow_switch` is off, then sends `reply`.
+    wants the benefits), then sends `reply`.
     """
 
     reply: Reply
-    allow_switch: bool = True
 
     @classmethod
-    def say(
-        cls, template: str, options: tuple[Option, ...] = (), *, allow_switch: bool = True, **context: Any
-    ) -> Unclear:
-        return cls(Reply(render(template, **context), options), allow_switch)
+    def say(cls, template: str, options: tuple[Option, ...] = (), **context: Any) -> Unclear:
+        return cls(Reply(render(template, **context), options))
 
 
 class Flow(Protocol):
@@ -48,12 +45,8 @@ class Flow(Protocol):
         """Takes the message meant for the current step."""
 
     async def reprompt(self, turn: Turn) -> None:
-        """Says the current question again (after a photo, say)."""
+        """Says the current question again (after a photo, say).
 
-
-class BackAware(Protocol):
-    async def back(self, turn: Turn) -> None: ...
-
-
-class CancelAware(Protocol):
-    async def cancel(self, turn: Turn) -> None: ...
+        A flow may also define `back(turn)` and `cancel(turn)`; the router calls them for the
+        global words "kembali" and "batal" when they exist.
+        """

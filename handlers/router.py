@@ -86,7 +86,7 @@ class Router:
             unclear = await current.handle(turn)
             if unclear is None:
                 return
-            if not (unclear.allow_switch and await self._intent(turn, exclude=current.name)):
+            if not await self._intent(turn, exclude=current.name):
                 turn.replies.append(unclear.reply)
             return
 
