@@ -60,6 +60,17 @@ class ChannelSender:
         self.wakeup = asyncio.Event()
         self._queues: dict[str, list[OutgoingMessage]] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._held: dict[str, datetime] = {}
+        """Chats whose earliest row waits for a retry: their later rows wait too, to keep the order."""
+        use_pacer = getattr(transport, "use_pacer", None)
+        if use_pacer is not None:  # the transport may send one row as several messages
+            use_pacer(self.pace)
+
+    async def pace(self, chat_id: str) -> None:
+        """Waits as for a new message to the chat, for the second and later parts of one row."""
+        self.spacing.sent(chat_id)
+        await self.spacing.wait(chat_id)
+        await self.window.acquire()
 
     def wake(self) -> None:
         self.wakeup.set()
@@ -91,9 +102,15 @@ class ChannelSender:
             return 0
         now = self.clock()
         lease = max(LEASE, timedelta(seconds=self.spacing.interval))
+        self._held = {chat: until for chat, until in self._held.items() if until > now}
         async with self.db.transaction() as session:
             rows = await queries.claim_due(
-                session, self.channel, now, min(self.batch, room), lease, skip_chats=set(self._queues)
+                session,
+                self.channel,
+                now,
+                min(self.batch, room),
+                lease,
+                skip_chats=set(self._queues) | set(self._held),
             )
             messages = [
                 OutgoingMessage(
@@ -124,10 +141,13 @@ class ChannelSender:
                 queue.pop(0)
                 if result.kind == "unreachable":
                     queue.clear()
-                elif retry_at is not None and queue:
-                    # Later rows of this chat go back with the retried one, keeping the order.
-                    await self._release([m.id for m in queue], retry_at)
-                    queue.clear()
+                elif retry_at is not None:
+                    # Later rows of this chat wait for the retried one, keeping the order: those
+                    # leased go back, those still in the table are not leased before it is due.
+                    self._held[chat_id] = retry_at
+                    if queue:
+                        await self._release([m.id for m in queue], retry_at)
+                        queue.clear()
         finally:
             self._queues.pop(chat_id, None)
             self._tasks.pop(chat_id, None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 
 import uvicorn
@@ -21,6 +22,9 @@ async def run_server(settings: Settings) -> None:
     app = create_app(service)
     sender = service.start_sender()
     stop = asyncio.Event()
+    # Start-up objects (modules, models) leave the collector's view: a full collection then takes
+    # milliseconds, not a quarter second that would hold sends back and bunch them past a rate limit.
+    gc.freeze()
     config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="info", lifespan="on")
     server = uvicorn.Server(config)
     background = [
@@ -30,6 +34,8 @@ async def run_server(settings: Settings) -> None:
             name="housekeeping",
         ),
     ]
+    if service.telegram is not None:  # webhook registration or long polling, and the command menu
+        background.append(asyncio.create_task(service.telegram.run(stop), name="telegram"))
     log.info(
         "serving on http://%s:%s (channels: %s)",
         settings.host,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from bot.channels.base import Transport
 from bot.metrics import Metrics
@@ -14,6 +15,9 @@ from handlers.turn import Rules
 from storage.crypto import Vault
 from storage.db import Database
 from storage.migrate import is_up_to_date
+
+if TYPE_CHECKING:
+    from bot.channels.telegram import TelegramChannel
 
 
 def rules_from(settings: Settings) -> Rules:
@@ -32,6 +36,7 @@ class Service:
     engine: Engine = field(init=False)
     transports: list[Transport] = field(default_factory=list)
     sender: OutboxSender | None = None
+    telegram: TelegramChannel | None = None
 
     def start_sender(self) -> OutboxSender:
         self.sender = OutboxSender(self.db, self.transports)
@@ -69,4 +74,9 @@ def build_service(settings: Settings) -> Service:
         from bot.channels.whatsapp import WhatsAppTransport
 
         service.transports.append(WhatsAppTransport(settings))
+    if settings.telegram_enabled:
+        from bot.channels.telegram import TelegramChannel
+
+        service.telegram = TelegramChannel(settings, service.engine, metrics)
+        service.transports.append(service.telegram.transport)
     return service

@@ -69,6 +69,20 @@ class Settings(BaseSettings):
             raise ValueError("use sqlite+aiosqlite:///path or postgresql+asyncpg://user@host/db")
         return value
 
+    @field_validator("telegram_bot_token")
+    @classmethod
+    def _telegram_token(cls, value: str | None) -> str | None:
+        if value and not re.fullmatch(r"\d+:\S+", value):
+            raise ValueError("must be the token BotFather gave, like 123456789:AAE...")
+        return value or None
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _telegram_secret(cls, value: str | None) -> str | None:
+        if value and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value):
+            raise ValueError("1-256 characters: letters, digits, _ and - only (Telegram's rule)")
+        return value or None
+
     @field_validator("whatsapp_api_version")
     @classmethod
     def _graph_version(cls, value: str) -> str:
@@ -143,6 +157,10 @@ def load_settings(**overrides: object) -> Settings:
     if not settings.pii_encryption_key:
         settings.pii_encryption_key = _generated_secret(
             "pii_encryption_key", lambda: Fernet.generate_key().decode()
+        )
+    if settings.telegram_enabled and settings.telegram_webhook_url and not settings.telegram_webhook_secret:
+        raise SettingsError(
+            "TELEGRAM_WEBHOOK_SECRET: required when TELEGRAM_WEBHOOK_URL is set, to authenticate the webhook"
         )
     if settings.whatsapp_enabled and not settings.whatsapp_app_secret:
         raise SettingsError(

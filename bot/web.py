@@ -35,4 +35,9 @@ def create_app(service: Service) -> FastAPI:
         webhook = WhatsAppWebhook(service.settings, service.db, service.engine, wake=wake_whatsapp)
         add_whatsapp_routes(app, webhook)
 
+    if service.telegram is not None and service.telegram.webhook_mode:
+        from bot.channels.telegram import webhook_router
+
+        app.include_router(webhook_router(service.telegram))
+
     return app

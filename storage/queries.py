@@ -161,12 +161,16 @@ async def record_attempt(
 
 
 async def release(session: AsyncSession, message_ids: Collection[int], at: datetime) -> None:
-    """Gives leased rows back, due again at `at` (their order is kept by priority and id)."""
+    """Gives leased rows back, due again at `at` (their order is kept by priority and id).
+
+    They were not tried, so the attempt their lease counted is taken back: a long backlog
+    behind a chat's retried rows must not use up its attempts unsent.
+    """
     if message_ids:
         await session.exec(
             update(OutboxMessage)
             .where(col(OutboxMessage.id).in_(list(message_ids)), col(OutboxMessage.status) == "pending")
-            .values(next_attempt_at=at)
+            .values(next_attempt_at=at, attempts=col(OutboxMessage.attempts) - 1)
         )
 
 

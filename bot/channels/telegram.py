@@ -1,0 +1,400 @@
+"""The Telegram channel (aiogram 3): updates in by long polling or webhook, replies out by the sender.
+
+Receiving: each update becomes one `Inbound` and one engine transaction. Long polling when
+`TELEGRAM_WEBHOOK_URL` is unset (the offset moves on only after the engine committed);
+otherwise the webhook is registered at start-up with `TELEGRAM_WEBHOOK_SECRET` and
+`POST /webhook/telegram` takes the updates. A pressed button is answered and its keyboard
+taken off the old message right after the transaction.
+
+Sending: `TelegramTransport` turns an outbox payload into Bot API calls (see telegram_render)
+and a Bot API error into the sender's outcome: 429 waits its `retry_after`, 5xx and network
+errors retry with backoff, 403 (blocked) marks the person unreachable, other 4xx fail.
+
+`TELEGRAM_API_URL` points the client at another Bot API server: a local one, or a test fake.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import logging
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from datetime import datetime
+from typing import Any
+
+from aiogram import Bot
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import (
+    AiogramError,
+    ClientDecodeError,
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramConflictError,
+    TelegramEntityTooLarge,
+    TelegramForbiddenError,
+    TelegramMigrateToChat,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+    TelegramUnauthorizedError,
+)
+from aiogram.types import BotCommand, CallbackQuery, Message, Update
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+
+from bot.channels.base import OutgoingMessage, RateLimits, SendResult
+from bot.channels.telegram_inbound import CHANNEL, to_inbound
+from bot.channels.telegram_render import AttachKeyboard, SendText, plan
+from bot.metrics import Metrics
+from bot.settings import Settings
+from handlers.engine import Engine
+from messages.render import labels
+from storage.types import utcnow
+
+log = logging.getLogger(__name__)
+
+ALLOWED_UPDATES = ["message", "callback_query"]
+POLL_TIMEOUT = 25
+"""Seconds a getUpdates call waits for news."""
+REQUEST_TIMEOUT = 30
+"""Seconds any other Bot API call may take before it counts as failed (and is retried)."""
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+MAX_STARTUP_BACKOFF = 60.0
+
+Pacer = Callable[[str], Awaitable[None]]
+
+
+def make_bot(settings: Settings) -> Bot:
+    assert settings.telegram_bot_token
+    server = TelegramAPIServer.from_base(settings.telegram_api_url)
+    return Bot(settings.telegram_bot_token, session=AiohttpSession(api=server, timeout=REQUEST_TIMEOUT))
+
+
+def result_of(exc: BaseException) -> SendResult:
+    """The sender's outcome for a failed Bot API call."""
+    error = f"{type(exc).__name__}: {getattr(exc, 'message', exc)}"[:300]
+    if isinstance(exc, TelegramRetryAfter):
+        return SendResult("retry", retry_after=float(exc.retry_after), error=f"429 {exc.message}")
+    if isinstance(exc, TelegramForbiddenError):
+        return SendResult("unreachable", error=f"403 {exc.message}")
+    if isinstance(exc, TelegramEntityTooLarge | TelegramMigrateToChat):
+        return SendResult("failed", error=error)
+    if isinstance(exc, TelegramServerError | TelegramNetworkError | ClientDecodeError | TimeoutError):
+        return SendResult("retry", error=error)
+    if isinstance(exc, TelegramAPIError):  # any other 4xx: the request itself is wrong
+        return SendResult("failed", error=error)
+    return SendResult("retry", error=error)
+
+
+class TelegramTransport:
+    """Delivers outbox rows with the Bot API, one row per `send`."""
+
+    channel = CHANNEL
+
+    def __init__(self, bot: Bot, limits: RateLimits) -> None:
+        self.bot = bot
+        self.limits = limits
+        self._pace: Pacer = self._sleep_between_parts
+        self._progress: dict[int, tuple[int, int | None]] = {}
+        """Outbox row id → (steps done, last Telegram message id) of a row that failed half-way."""
+        self._reply_keyboard: dict[str, datetime | None] = {}
+        """Chats shown the phone keyboard → the person's last inbound time when it was shown."""
+
+    async def aclose(self) -> None:
+        """Closes the Bot API client's HTTP session (at shutdown, after the sender stopped)."""
+        await self.bot.session.close()
+
+    def use_pacer(self, pacer: Pacer) -> None:
+        """The sender's wait before an extra message to a chat (a long text sent in parts)."""
+        self._pace = pacer
+
+    async def _sleep_between_parts(self, _chat_id: str) -> None:
+        await asyncio.sleep(self.limits.per_chat_interval)
+
+    async def send(self, message: OutgoingMessage) -> SendResult:
+        payload = message.payload
+        remove = self._keyboard_answered(message)
+        steps = plan(payload, remove_reply_keyboard=remove)
+        done, last_id = self._progress.pop(message.id, (0, None))
+        chat: int | str = int(message.chat_id) if message.chat_id.lstrip("-").isdigit() else message.chat_id
+        for index in range(done, len(steps)):
+            step = steps[index]
+            try:
+                if isinstance(step, SendText):
+                    if index > 0:
+                        await self._pace(message.chat_id)
+                    sent = await self.bot.send_message(chat_id=chat, text=step.text, reply_markup=step.markup)
+                    last_id = sent.message_id
+                elif isinstance(step, AttachKeyboard) and last_id is not None:
+                    await self._attach(chat, last_id, step)
+            except Exception as exc:  # every failure becomes an outcome
+                result = result_of(exc)
+                if result.kind == "retry":
+                    self._progress[message.id] = (index, last_id)
+                else:
+                    self._forget_keyboard(message.chat_id)
+                return result
+        if payload.get("ask_phone"):
+            self._reply_keyboard[message.chat_id] = message.contact_last_inbound_at
+        elif remove:
+            self._forget_keyboard(message.chat_id)
+        return SendResult("sent", platform_message_id=str(last_id) if last_id is not None else None)
+
+    async def _attach(self, chat: int | str, message_id: int, step: AttachKeyboard) -> None:
+        try:
+            await self.bot.edit_message_reply_markup(
+                chat_id=chat, message_id=message_id, reply_markup=step.markup
+            )
+        except TelegramBadRequest as exc:  # the text is out; a lost keyboard is not worth a resend
+            log.warning("could not attach the keyboard to message %s: %s", message_id, exc.message)
+
+    def _keyboard_answered(self, message: OutgoingMessage) -> bool:
+        """True when the phone keyboard is up and the person has written since it was shown."""
+        if message.payload.get("ask_phone") or message.chat_id not in self._reply_keyboard:
+            return False
+        shown_at = self._reply_keyboard[message.chat_id]
+        last = message.contact_last_inbound_at
+        return last is not None and (shown_at is None or last > shown_at)
+
+    def _forget_keyboard(self, chat_id: str) -> None:
+        self._reply_keyboard.pop(chat_id, None)
+
+
+class TelegramChannel:
+    """The Bot API client, the update receiver (polling or webhook) and the transport."""
+
+    def __init__(self, settings: Settings, engine: Engine, metrics: Metrics | None = None) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.metrics = metrics
+        self.bot = make_bot(settings)
+        self.transport = TelegramTransport(
+            self.bot,
+            RateLimits(
+                overall_per_second=settings.telegram_overall_per_second,
+                per_chat_interval=1.0 / settings.telegram_per_chat_per_second,
+            ),
+        )
+        self.webhook_url = settings.telegram_webhook_url
+        self.webhook_secret = settings.telegram_webhook_secret
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self.offset: int | None = None
+
+    @property
+    def webhook_mode(self) -> bool:
+        return bool(self.webhook_url)
+
+    # --- start-up and the polling loop -------------------------------------------------
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Registers the webhook (or removes it and polls) and the command menu, until `stop`."""
+        try:
+            if self.webhook_mode:
+                assert self.webhook_url
+                await self._until_done(stop, "setWebhook", self._set_webhook)
+            else:
+                await self._until_done(stop, "deleteWebhook", lambda: self.bot.delete_webhook())
+            self._spawn(self._until_done(stop, "setMyCommands", self._set_commands))
+            if self.webhook_mode:
+                await stop.wait()
+            else:
+                log.info("telegram: long polling %s", self.settings.telegram_api_url)
+                await self.poll(stop)
+        finally:
+            await self.drain()
+
+    async def _set_webhook(self) -> None:
+        assert self.webhook_url
+        await self.bot.set_webhook(
+            url=self.webhook_url, secret_token=self.webhook_secret, allowed_updates=ALLOWED_UPDATES
+        )
+        log.info("telegram: webhook registered")
+
+    async def _set_commands(self) -> None:
+        commands = labels().get("telegram_commands", {})
+        await self.bot.set_my_commands(
+            [BotCommand(command=name, description=text) for name, text in commands.items()]
+        )
+
+    async def _until_done(self, stop: asyncio.Event, what: str, call: Callable[[], Awaitable[Any]]) -> None:
+        """Retries a start-up call with backoff while the Bot API is unreachable."""
+        delay = 1.0
+        while not stop.is_set():
+            try:
+                await call()
+                return
+            except TelegramRetryAfter as exc:
+                delay = float(exc.retry_after)
+            except (TelegramBadRequest, TelegramUnauthorizedError) as exc:
+                log.error("telegram: %s refused: %s (check the settings)", what, exc.message)
+                return
+            except (AiogramError, OSError, TimeoutError) as exc:
+                log.warning("telegram: %s failed (%s), retrying in %.0f s", what, exc, delay)
+            if await _stopped(stop, delay):
+                return
+            delay = min(delay * 2, MAX_STARTUP_BACKOFF)
+
+    async def poll(self, stop: asyncio.Event) -> None:
+        """Long polling: fetch, process in order per chat, then confirm by moving the offset."""
+        delay = 1.0
+        while not stop.is_set():
+            request = asyncio.ensure_future(
+                self.bot.get_updates(
+                    offset=self.offset,
+                    timeout=POLL_TIMEOUT,
+                    allowed_updates=ALLOWED_UPDATES,
+                    request_timeout=POLL_TIMEOUT + 10,
+                )
+            )
+            stopping = asyncio.ensure_future(stop.wait())
+            await asyncio.wait({request, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            stopping.cancel()
+            if not request.done():
+                request.cancel()
+                await asyncio.gather(request, return_exceptions=True)
+                break
+            try:
+                updates = request.result()
+            except TelegramRetryAfter as exc:
+                await _stopped(stop, float(exc.retry_after))
+                continue
+            except TelegramConflictError as exc:
+                log.warning("telegram: getUpdates conflict (%s): another poller or a webhook?", exc.message)
+                await self._until_done(stop, "deleteWebhook", lambda: self.bot.delete_webhook())
+                await _stopped(stop, delay)
+                continue
+            except (AiogramError, OSError, TimeoutError) as exc:
+                log.warning("telegram: getUpdates failed (%s), retrying in %.0f s", exc, delay)
+                await _stopped(stop, delay)
+                delay = min(delay * 2, MAX_STARTUP_BACKOFF)
+                continue
+            delay = 1.0
+            if not updates:
+                continue
+            try:
+                await self.process_batch(updates)
+            except Exception:  # the database is down: fetch the same updates again later
+                log.exception("telegram: %d updates failed; they will be fetched again", len(updates))
+                await _stopped(stop, delay)
+                continue
+            self.offset = max(update.update_id for update in updates) + 1
+        await self._confirm_offset()
+
+    async def _confirm_offset(self) -> None:
+        """Tells Telegram what was processed, so a restart does not fetch it again."""
+        if self.offset is None:
+            return
+        with contextlib.suppress(AiogramError, OSError, TimeoutError):  # a restart's repeats are dropped
+            await self.bot.get_updates(offset=self.offset, timeout=0, limit=1, request_timeout=5)
+
+    async def process_batch(self, updates: Iterable[Update]) -> None:
+        """Processes updates, each chat's in order, different chats side by side."""
+        by_chat: dict[str, list[Update]] = {}
+        for update in updates:
+            by_chat.setdefault(_chat_key(update), []).append(update)
+
+        async def in_order(chat_updates: list[Update]) -> None:
+            for update in chat_updates:
+                await self.process(update)
+
+        results = await asyncio.gather(*(in_order(u) for u in by_chat.values()), return_exceptions=True)
+        failures = [r for r in results if isinstance(r, BaseException)]
+        if failures:
+            raise failures[0]
+
+    # --- one update ----------------------------------------------------------------------
+
+    async def process(self, update: Update) -> str:
+        """Runs the engine on one update; returns processed, duplicate or ignored."""
+        inbound = to_inbound(update, utcnow())
+        if inbound is None:
+            self._count("ignored")
+            return "ignored"
+        outcome = await self.engine.handle(inbound)
+        if outcome.duplicate:
+            self._count("duplicate")
+            return "duplicate"
+        if update.callback_query is not None:
+            self._spawn(self._acknowledge(update.callback_query))
+        return "processed"
+
+    async def _acknowledge(self, query: CallbackQuery) -> None:
+        """Stops the button's spinner and takes the keyboard off the pressed message."""
+        try:
+            await self.bot.answer_callback_query(callback_query_id=query.id)
+        except (AiogramError, OSError, TimeoutError) as exc:
+            log.info("telegram: answerCallbackQuery failed: %s", exc)
+        message = query.message
+        if isinstance(message, Message) and message.reply_markup is not None:
+            try:
+                await self.bot.edit_message_reply_markup(
+                    chat_id=message.chat.id, message_id=message.message_id
+                )
+            except (AiogramError, OSError, TimeoutError) as exc:
+                log.info("telegram: removing a pressed keyboard failed: %s", exc)
+
+    def secret_ok(self, given: str | None) -> bool:
+        if not self.webhook_secret or given is None:
+            return False
+        return hmac.compare_digest(given.encode(), self.webhook_secret.encode())
+
+    # --- housekeeping --------------------------------------------------------------------
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _count(self, outcome: str) -> None:
+        if self.metrics is not None:
+            self.metrics.inbound.labels(CHANNEL, outcome).inc()
+
+    async def drain(self) -> None:
+        """Lets pending button acknowledgements finish (for a few seconds at most)."""
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=5.0)
+        for task in list(self._tasks):
+            task.cancel()
+
+
+def _chat_key(update: Update) -> str:
+    if update.callback_query is not None:
+        return str(update.callback_query.from_user.id)
+    if update.message is not None:
+        return str(update.message.chat.id)
+    return f"update:{update.update_id}"
+
+
+async def _stopped(stop: asyncio.Event, seconds: float) -> bool:
+    """Waits `seconds`, or less when `stop` is set; returns whether it was."""
+    try:
+        await asyncio.wait_for(stop.wait(), timeout=max(seconds, 0.0))
+    except TimeoutError:
+        return False
+    return True
+
+
+def webhook_router(channel: TelegramChannel) -> APIRouter:
+    """`POST /webhook/telegram`: the secret header, then one engine transaction, then 200."""
+    router = APIRouter()
+
+    @router.post("/webhook/telegram", include_in_schema=False)
+    async def telegram_webhook(request: Request) -> Response:
+        if not channel.secret_ok(request.headers.get(SECRET_HEADER)):
+            return JSONResponse({"ok": False, "error": "wrong secret token"}, status_code=401)
+        try:
+            data = await request.json()
+            update = Update.model_validate(data, context={"bot": channel.bot})
+        except (ValueError, ValidationError):
+            return JSONResponse({"ok": False, "error": "not a Telegram update"}, status_code=400)
+        try:
+            await channel.process(update)
+        except Exception:  # the database is down: Telegram delivers the update again later
+            log.exception("telegram: webhook update %s failed", update.update_id)
+            return JSONResponse({"ok": False}, status_code=500)
+        return JSONResponse({"ok": True})
+
+    return router

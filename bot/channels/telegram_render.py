@@ -1,0 +1,174 @@
+"""Telegram rendering: an outbox payload becomes the Bot API calls that show it.
+
+Pure functions, no network. Long texts are split at paragraph boundaries (Telegram takes at
+most 4096 characters, counted in UTF-16 units); options become an inline keyboard laid out for
+a small phone screen; the phone step shows a reply keyboard with a "share my number" button.
+A reply keyboard stays until a message removes it, so the message after the phone step carries
+`ReplyKeyboardRemove`; when that message also has options (a message takes one keyboard only),
+it is sent with the removal and its inline keyboard is attached by an edit right after.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from aiogram.types import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
+
+from messages.form_labels import button
+
+MAX_TEXT = 4096
+MAX_CALLBACK_DATA = 64
+SHORT_LABEL = 18
+"""Labels up to this many characters fit two to a row on a small phone screen."""
+
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
+
+
+@dataclass(frozen=True)
+class SendText:
+    """One sendMessage call."""
+
+    text: str
+    markup: Markup | None = None
+
+
+@dataclass(frozen=True)
+class AttachKeyboard:
+    """An editMessageReplyMarkup call that puts `markup` on the message just sent."""
+
+    markup: InlineKeyboardMarkup
+
+
+Step = SendText | AttachKeyboard
+
+
+def utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """Cuts `text` into parts of at most `limit` UTF-16 units.
+
+    Whole paragraphs are kept together; a paragraph that alone is too long is cut at line
+    ends, then at spaces, and only a single over-long word is cut mid-word.
+    """
+    if utf16_len(text) <= limit:
+        return [text]
+    return _pack(text, ("\n\n", "\n", " "), limit)
+
+
+def _pack(text: str, separators: tuple[str, ...], limit: int) -> list[str]:
+    if utf16_len(text) <= limit:
+        return [text]
+    if not separators:
+        return _hard_cut(text, limit)
+    sep, finer = separators[0], separators[1:]
+    parts: list[str] = []
+    current = ""
+    for piece in text.split(sep):
+        for chunk in _pack(piece, finer, limit):
+            candidate = f"{current}{sep}{chunk}" if current else chunk
+            if utf16_len(candidate) <= limit:
+                current = candidate
+            else:
+                if current:
+                    parts.append(current)
+                current = chunk
+    if current:
+        parts.append(current)
+    return [p for p in (part.strip("\n ") for part in parts) if p] or _hard_cut(text, limit)
+
+
+def _hard_cut(text: str, limit: int) -> list[str]:
+    parts: list[str] = []
+    current = ""
+    for char in text:
+        if utf16_len(current + char) > limit:
+            parts.append(current)
+            current = ""
+        current += char
+    if current:
+        parts.append(current)
+    return parts
+
+
+def rows(labels: Sequence[str], short: int = SHORT_LABEL) -> list[list[int]]:
+    """Indexes of `labels` arranged in rows: two short labels share a row, a long one is alone.
+
+    The order is kept, reading left to right, top to bottom.
+    """
+    laid: list[list[int]] = []
+    waiting: int | None = None
+    for index, text in enumerate(labels):
+        if len(text) > short:
+            if waiting is not None:
+                laid.append([waiting])
+                waiting = None
+            laid.append([index])
+        elif waiting is not None:
+            laid.append([waiting, index])
+            waiting = None
+        else:
+            waiting = index
+    if waiting is not None:
+        laid.append([waiting])
+    return laid
+
+
+def callback_data(option_id: str, index: int) -> str:
+    """What a button sends back: the option id, or `#<number>` when the id is over 64 bytes."""
+    if len(option_id.encode()) <= MAX_CALLBACK_DATA:
+        return option_id
+    return f"#{index + 1}"
+
+
+def inline_keyboard(options: Sequence[dict[str, Any]]) -> InlineKeyboardMarkup:
+    labels = [str(o["label"]) for o in options]
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(text=labels[i], callback_data=callback_data(str(options[i]["id"]), i))
+                for i in row
+            ]
+            for row in rows(labels)
+        ]
+    )
+
+
+def phone_keyboard(options: Sequence[dict[str, Any]] = ()) -> ReplyKeyboardMarkup:
+    """The phone step: a button that shares the person's own number, then any options as text.
+
+    Tapping an option button sends its label, which the engine matches like a typed answer.
+    """
+    labels = [str(o["label"]) for o in options]
+    keyboard = [[KeyboardButton(text=button("share_phone"), request_contact=True)]]
+    keyboard += [[KeyboardButton(text=labels[i]) for i in row] for row in rows(labels)]
+    return ReplyKeyboardMarkup(keyboard=keyboard, resize_keyboard=True, one_time_keyboard=True)
+
+
+def plan(payload: dict[str, Any], *, remove_reply_keyboard: bool = False) -> list[Step]:
+    """The calls that deliver one outbox payload, in order. Keyboards go on the last part."""
+    parts = split_text(str(payload.get("text") or "")) or [""]
+    options = list(payload.get("options") or [])
+    steps: list[Step] = [SendText(part) for part in parts]
+    last = len(steps) - 1
+    if payload.get("ask_phone"):
+        steps[last] = SendText(parts[last], phone_keyboard(options))
+    elif options and remove_reply_keyboard and last > 0:
+        steps[0] = SendText(parts[0], ReplyKeyboardRemove())
+        steps[last] = SendText(parts[last], inline_keyboard(options))
+    elif options and remove_reply_keyboard:
+        steps = [SendText(parts[0], ReplyKeyboardRemove()), AttachKeyboard(inline_keyboard(options))]
+    elif options:
+        steps[last] = SendText(parts[last], inline_keyboard(options))
+    elif remove_reply_keyboard:
+        steps[0] = SendText(parts[0], ReplyKeyboardRemove())
+    return steps

@@ -1,0 +1,179 @@
+"""The Telegram transport and the outbox sender, with the real aiogram client against the fake Bot API."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlmodel import col, select
+
+from bot.channels.base import OutgoingMessage, RateLimits
+from bot.channels.telegram import TelegramTransport, make_bot
+from bot.sender import ChannelSender
+from bot.settings import Settings
+from storage import queries
+from storage.db import Database
+from storage.models import Contact, OutboxMessage
+from storage.types import utcnow
+from tests.fakes.telegram_api import TOKEN, FakeTelegram
+from tests.test_sender import run_until_done
+
+_ids = itertools.count(1)
+T0 = datetime(2026, 11, 21, 3, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeTelegram]:
+    with FakeTelegram() as server:
+        yield server
+
+
+@pytest.fixture
+async def transport(fake: FakeTelegram) -> AsyncIterator[TelegramTransport]:
+    bot = make_bot(Settings(telegram_bot_token=TOKEN, telegram_api_url=fake.url))
+    yield TelegramTransport(bot, RateLimits(overall_per_second=30, per_chat_interval=0.2))
+    await bot.session.close()
+
+
+def outgoing(
+    payload: dict[str, Any], chat_id: str = "501", last_inbound: datetime | None = T0
+) -> OutgoingMessage:
+    return OutgoingMessage(
+        id=next(_ids),
+        chat_id=chat_id,
+        payload={"options": [], **payload},
+        priority=0,
+        attempts=1,
+        contact_last_inbound_at=last_inbound,
+    )
+
+
+async def test_sends_text_with_an_inline_keyboard(transport: TelegramTransport, fake: FakeTelegram) -> None:
+    result = await transport.send(outgoing({"text": "Pilih", "options": [{"id": "a", "label": "Ya"}]}))
+    (call,) = fake.sent(501)
+    assert result.kind == "sent" and result.platform_message_id == str(call.result["message_id"])
+    assert call.params["text"] == "Pilih"
+    assert call.params["reply_markup"] == {"inline_keyboard": [[{"text": "Ya", "callback_data": "a"}]]}
+
+
+@pytest.mark.parametrize(
+    ("status", "kind", "retry_after"),
+    [(429, "retry", 7.0), (500, "retry", None), (502, "retry", None)],
+)
+async def test_transient_errors_are_retried(
+    transport: TelegramTransport, fake: FakeTelegram, status: int, kind: str, retry_after: float | None
+) -> None:
+    fake.fail(status, times=1, retry_after=7)
+    result = await transport.send(outgoing({"text": "Halo"}))
+    assert (result.kind, result.retry_after) == (kind, retry_after)
+    assert str(status) in (result.error or "") or status != 429
+
+
+async def test_a_timeout_is_retried(fake: FakeTelegram) -> None:
+    bot = make_bot(Settings(telegram_bot_token=TOKEN, telegram_api_url="http://127.0.0.1:9"))  # refused
+    try:
+        result = await TelegramTransport(bot, RateLimits(30, 1.0)).send(outgoing({"text": "Halo"}))
+    finally:
+        await bot.session.close()
+    assert result.kind == "retry" and "NetworkError" in (result.error or "")
+
+
+async def test_blocked_is_unreachable_and_bad_requests_fail(
+    transport: TelegramTransport, fake: FakeTelegram
+) -> None:
+    fake.block(601)
+    blocked = await transport.send(outgoing({"text": "Halo"}, chat_id="601"))
+    assert blocked.kind == "unreachable" and "403" in (blocked.error or "")
+    bad = await transport.send(outgoing({"text": ""}))
+    assert bad.kind == "failed" and "empty" in (bad.error or "")
+
+
+async def test_a_long_text_goes_in_paced_parts_and_a_retry_resumes_where_it_stopped(
+    transport: TelegramTransport, fake: FakeTelegram
+) -> None:
+    text = "\n\n".join(f"Bagian {i} " + "kata " * 400 for i in range(5))  # ~10,000 characters
+    message = outgoing({"text": text, "options": [{"id": "ok", "label": "Oke"}]})
+    fake.fail(429, every=2, times=1, retry_after=1)  # the second part is refused once
+    first = await transport.send(message)
+    assert first.kind == "retry" and len(fake.sent(501)) == 1
+    second = await transport.send(message)
+    assert second.kind == "sent"
+    parts = fake.sent(501)
+    assert len(parts) == 3 and "".join(str(p.params["text"]) for p in parts).count("Bagian") == 5
+    assert all(len(str(p.params["text"])) <= 4096 for p in parts)
+    assert [("reply_markup" in p.params) for p in parts] == [False, False, True]
+    gaps = [b.at - a.at for a, b in itertools.pairwise(parts)]
+    assert min(gaps) >= 0.2  # the chat's spacing holds between parts too
+
+
+async def test_the_phone_keyboard_is_removed_once_the_person_answered(
+    transport: TelegramTransport, fake: FakeTelegram
+) -> None:
+    await transport.send(outgoing({"text": "Nomor HP?", "ask_phone": True}, last_inbound=T0))
+    ask = fake.sent(501)[-1].params["reply_markup"]
+    assert ask["keyboard"][0][0]["request_contact"] is True and ask["one_time_keyboard"] is True
+    # Another message before the person answered keeps the keyboard up.
+    await transport.send(outgoing({"text": "Info"}, last_inbound=T0))
+    assert "reply_markup" not in fake.sent(501)[-1].params
+    # The answer came: the next message takes the keyboard down; an inline keyboard follows by an edit.
+    later = T0 + timedelta(seconds=5)
+    await transport.send(
+        outgoing({"text": "Lanjut", "options": [{"id": "y", "label": "Ya"}]}, last_inbound=later)
+    )
+    last = fake.sent(501)[-1]
+    assert last.params["reply_markup"] == {"remove_keyboard": True}
+    (edit,) = fake.calls("editMessageReplyMarkup")
+    assert (
+        edit.params["message_id"] == last.result["message_id"]
+        and "inline_keyboard" in edit.params["reply_markup"]
+    )
+    assert fake.message(501, last.result["message_id"])["reply_markup"]["inline_keyboard"]  # type: ignore[index]
+    # Only once.
+    await transport.send(outgoing({"text": "Selesai"}, last_inbound=later))
+    assert "reply_markup" not in fake.sent(501)[-1].params
+
+
+async def _seed(db: Database, chat_id: str, texts: list[str]) -> int:
+    async with db.transaction() as session:
+        contact = await queries.lock_contact(session, "telegram", chat_id)
+        for text in texts:
+            queries.enqueue(
+                session,
+                channel="telegram",
+                chat_id=chat_id,
+                contact_id=contact.id,
+                payload={"text": text, "options": [], "ask_phone": False},
+                priority=0,
+                now=utcnow(),
+            )
+        assert contact.id is not None
+        return contact.id
+
+
+async def test_sender_records_each_attempt_and_stops_at_a_blocked_person(
+    db: Database, transport: TelegramTransport, fake: FakeTelegram
+) -> None:
+    await _seed(db, "701", ["satu", "dua"])
+    blocked_id = await _seed(db, "702", ["tiga", "empat"])
+    fake.block(702)
+    fake.fail(500, times=1)
+    await run_until_done(ChannelSender(db, transport), db, limit=30)
+
+    async with db.reader() as session:
+        rows = (await session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id)))).all()
+        contact = await session.get(Contact, blocked_id)
+    by_text = {r.payload["text"]: r for r in rows}
+    assert [a["outcome"] for a in by_text["satu"].attempt_log] == ["retry", "sent"]
+    assert (
+        "500" in by_text["satu"].attempt_log[0]["error"]
+        or "Server" in by_text["satu"].attempt_log[0]["error"]
+    )
+    assert by_text["satu"].platform_message_id and by_text["dua"].status == "sent"
+    assert [a["outcome"] for a in by_text["tiga"].attempt_log] == ["unreachable"]
+    assert by_text["tiga"].status == by_text["empat"].status == "failed"
+    assert by_text["empat"].attempt_log == []  # never tried
+    assert contact is not None and contact.unreachable_at is not None
+    assert [c.params["text"] for c in fake.calls("sendMessage") if c.params["chat_id"] == 702] == ["tiga"]
