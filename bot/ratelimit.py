@@ -11,8 +11,13 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-# Requests leave here and arrive there a little later and not always in order; keep clear.
+# Requests leave here and arrive there a little later and not always in order: keep 5% clear
+# of every limit (0.05 s on Telegram's 1 s per chat, without halving a fast configured rate).
 SAFETY_MARGIN = 0.05
+
+
+def _with_margin(seconds: float) -> float:
+    return seconds * (1 + SAFETY_MARGIN)
 
 
 class SlidingWindow:
@@ -20,7 +25,7 @@ class SlidingWindow:
 
     def __init__(self, limit: int, period: float = 1.0, clock: Callable[[], float] = time.monotonic) -> None:
         self.limit = max(1, limit)
-        self.period = period + SAFETY_MARGIN
+        self.period = _with_margin(period)
         self.clock = clock
         self._times: deque[float] = deque()
         self._paused_until = 0.0
@@ -49,7 +54,7 @@ class ChatSpacing:
     """Keeps at least `interval` seconds between two sends to the same chat."""
 
     def __init__(self, interval: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.interval = interval + SAFETY_MARGIN if interval > 0 else 0.0
+        self.interval = _with_margin(interval) if interval > 0 else 0.0
         self.clock = clock
         self._next: dict[str, float] = {}
 

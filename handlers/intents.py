@@ -29,6 +29,7 @@ def tokens(text: str) -> list[str]:
 class IntentTable:
     commands: dict[str, tuple[tuple[str, ...], ...]]
     intents: dict[str, tuple[tuple[str, ...], ...]]
+    answers: dict[str, tuple[tuple[str, ...], ...]]
 
 
 @cache
@@ -39,7 +40,9 @@ def table() -> IntentTable:
     def phrases(section: dict[str, list[str]]) -> dict[str, tuple[tuple[str, ...], ...]]:
         return {name: tuple(tuple(tokens(p)) for p in words) for name, words in section.items()}
 
-    return IntentTable(commands=phrases(raw["commands"]), intents=phrases(raw["intents"]))
+    return IntentTable(
+        commands=phrases(raw["commands"]), intents=phrases(raw["intents"]), answers=phrases(raw["answers"])
+    )
 
 
 def _one_typo(a: str, b: str) -> bool:
@@ -88,3 +91,16 @@ def match_intent(text: str) -> str | None:
             if _phrase_in(words, phrase) and (best is None or len(phrase) > best[0]):
                 best = (len(phrase), name)
     return best[1] if best else None
+
+
+def answers(text: str) -> set[str]:
+    """Which short answers a message contains: "tidak setuju" → {"no", "yes"}. Exact words only."""
+    words = tokens(text)
+    found = set()
+    for name, phrases in table().answers.items():
+        for phrase in phrases:
+            n = len(phrase)
+            if any(tuple(words[i : i + n]) == phrase for i in range(len(words) - n + 1)):
+                found.add(name)
+                break
+    return found

@@ -10,6 +10,7 @@ from handlers.flows.benefits import cheapest_today
 from handlers.flows.sessions import set_announcements
 from handlers.intents import match_command, match_intent
 from handlers.turn import Turn
+from messages.render import labels
 
 # Which flow (and entry topic) each intent and menu item opens.
 INTENT_TARGETS: dict[str, tuple[str, str | None]] = {
@@ -23,17 +24,6 @@ INTENT_TARGETS: dict[str, tuple[str, str | None]] = {
     "sessions": ("sessions", None),
     "privacy_view": ("privacy", "view"),
     "privacy_delete": ("privacy", "delete"),
-}
-
-MEDIA_NAMES = {
-    "photo": "foto",
-    "image": "foto",
-    "sticker": "stiker",
-    "voice": "pesan suara",
-    "audio": "pesan suara",
-    "video": "video",
-    "document": "dokumen",
-    "location": "lokasi",
 }
 
 
@@ -69,7 +59,7 @@ class Router:
             say_menu(turn, "greeting", name=turn.contact.display_name, cheapest=cheapest_today(turn))
             return
         if inbound.kind == "media":
-            turn.say("media", kind=MEDIA_NAMES.get(inbound.media_type or "", ""))
+            turn.say("media", kind=labels()["media"].get(inbound.media_type or "", ""))
             if current is not None:
                 await current.reprompt(turn)
             return

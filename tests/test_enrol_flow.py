@@ -445,3 +445,11 @@ async def test_expired_draft_purge_leaves_recent_ones(chat: Chat, db: Database, 
     assert await purge_expired_drafts(db, clock() + timedelta(days=8), expiry_days=7) == 1
     async with db.reader() as session:
         assert "draft" not in (await session.exec(select(Conversation))).one().data
+
+
+async def test_email_is_optional_and_checked(chat: Chat, db: Database) -> None:
+    await run(chat, HAPPY[:-1])
+    assert "kurang tepat" in await chat.say("siti@")
+    assert "Mohon periksa" in await chat.say("No.Siti@Gmail.com")
+    await chat.say("kirim")
+    assert VAULT.decrypt((await only_submission(db)).email_enc or "") == "no.siti@gmail.com"

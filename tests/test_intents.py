@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.intents import match_command, match_intent, normalize
+from handlers.intents import answers, match_command, match_intent, normalize
 
 INTENTS = [
     ("daftar", "enrol"),
@@ -72,3 +72,21 @@ def test_commands_only_when_they_are_the_message() -> None:
 
 def test_normalize() -> None:
     assert normalize("  Haaaiii,   KAK!! ") == "hai kak"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("tidak setuju", {"no", "yes"}),
+        ("ya", {"yes"}),
+        ("Iya kak!", {"yes"}),
+        ("gak ada", {"no", "skip"}),
+        ("lanjutkan", {"resume"}),
+        ("mulai dari awal", {"restart"}),
+        ("ubah nama", {"edit"}),
+        ("no.hp@gmail.com", {"no"}),
+        ("rumah saya di kota", set()),
+    ],
+)
+def test_answers(text: str, expected: set[str]) -> None:
+    assert answers(text) == expected

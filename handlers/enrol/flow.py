@@ -22,7 +22,7 @@ from handlers.enrol.steps import (
 )
 from handlers.enrol.submit import submit, summary_context
 from handlers.flow import Unclear, say_menu
-from handlers.intents import tokens
+from handlers.intents import answers
 from handlers.turn import Turn
 from handlers.types import Option
 from messages.form_labels import button, form_labels
@@ -184,10 +184,10 @@ class EnrolFlow:
         await self._event(turn, draft, "summary", "reached")
 
     async def _summary_choice(self, turn: Turn, draft: Draft) -> None:
-        words = set(tokens(turn.text))
-        if turn.choice == "enrol.send" or words & {"kirim", "ya", "benar", "sudah"}:
+        said = answers(turn.text)
+        if turn.choice == "enrol.send" or (said & {"send", "yes"} and not said & {"no", "edit", "wrong"}):
             await self._submit(turn, draft)
-        elif turn.choice == "enrol.edit" or words & {"ubah", "ganti", "edit", "salah", "perbaiki"}:
+        elif turn.choice == "enrol.edit" or said & {"edit", "wrong"}:
             self._edit_menu(turn)
         elif turn.choice == "enrol.cancel":
             await self.cancel(turn)
@@ -236,13 +236,13 @@ class EnrolFlow:
         )
 
     def _announce(self, turn: Turn) -> None:
-        words = set(tokens(turn.text))
-        if turn.choice == "enrol.announce.yes" or words & {"ya", "iya", "mau", "boleh"}:
+        said = answers(turn.text)
+        if turn.choice == "enrol.announce.yes" or (said & {"yes"} and "no" not in said):
             turn.contact.announcements = True
             turn.contact.announcements_changed_at = turn.now
             turn.state.reset()
             say_menu(turn, "announcements_started")
-        elif turn.choice == "enrol.announce.no" or words & {"tidak", "tdk", "gak", "ga", "nggak", "usah"}:
+        elif turn.choice == "enrol.announce.no" or "no" in said:
             turn.state.reset()
             say_menu(turn, "thanks")
         else:
@@ -289,11 +289,11 @@ class EnrolFlow:
         turn.say("enrol_cancel_confirm", [_opt("cancel.yes", "cancel_yes"), _opt("cancel.no", "cancel_no")])
 
     async def _cancel_choice(self, turn: Turn, draft: Draft) -> None:
-        words = set(tokens(turn.text))
-        if turn.choice == "enrol.cancel.yes" or words & {"ya", "iya", "batal", "batalkan"}:
+        said = answers(turn.text)
+        if turn.choice == "enrol.cancel.yes" or (said & {"yes", "cancel"} and "no" not in said):
             await self._abandon(turn, draft, draft.extra.get("return_to"))
             await self._finish(turn, "cancelled")
-        elif turn.choice == "enrol.cancel.no" or words & {"tidak", "tdk", "lanjut", "lanjutkan", "gak", "ga"}:
+        elif turn.choice == "enrol.cancel.no" or said & {"no", "resume"}:
             await self._return(turn, draft)
         else:
             turn.say(
@@ -322,11 +322,11 @@ class EnrolFlow:
         )
 
     async def _resume_choice(self, turn: Turn, draft: Draft) -> None:
-        words = set(tokens(turn.text))
-        if turn.choice == "enrol.restart" or words & {"awal", "ulang", "baru"}:
+        said = answers(turn.text)
+        if turn.choice == "enrol.restart" or "restart" in said:
             await self._abandon(turn, draft, draft.raw.get("step"))
             await self._advance(turn, self._new_draft(turn))
-        elif turn.choice == "enrol.resume" or words & {"lanjut", "lanjutkan", "ya", "iya"}:
+        elif turn.choice == "enrol.resume" or said & {"resume", "yes"}:
             draft.touch(turn.now)
             await self._return(turn, draft)
         else:

@@ -23,7 +23,7 @@ from handlers.enrol.parsers import (
     parse_mobile,
     parse_nik,
 )
-from handlers.intents import normalize, tokens
+from handlers.intents import answers, normalize, tokens
 from handlers.parsing import parse_money
 from handlers.regions import region, search_districts, search_regencies
 from handlers.turn import Turn
@@ -121,10 +121,10 @@ def _consent_context(_turn: Turn, _draft: Draft) -> dict[str, Any]:
 
 
 def _parse_consent(turn: Turn, draft: Draft) -> StepOutcome:
-    words = set(tokens(turn.text))
-    if turn.choice == "enrol.consent.no" or words & {"tidak", "tdk", "ga", "gak", "nggak", "no", "belum"}:
+    said = answers(turn.text)
+    if turn.choice == "enrol.consent.no" or "no" in said:
         return Stop("enrol_consent_refused")
-    if turn.choice == "enrol.consent.yes" or words & {"setuju", "ya", "iya", "y", "boleh", "ok", "oke"}:
+    if turn.choice == "enrol.consent.yes" or "yes" in said:
         version = form_labels()["consent"]["version"]
         return Accept(
             {"consent": {"version": version, "at": turn.now.isoformat(), "channel": turn.inbound.channel}}
@@ -265,14 +265,14 @@ def _region_confirm_options(_turn: Turn, _draft: Draft) -> list[Option]:
 
 
 def _parse_region_confirm(turn: Turn, draft: Draft) -> StepOutcome:
-    words = set(tokens(turn.text))
-    if turn.choice == "enrol.region.yes" or words & {"ya", "iya", "benar", "betul", "y"}:
+    said = answers(turn.text)
+    if turn.choice == "enrol.region.no" or said & {"no", "moved", "wrong"}:
+        return Accept({"region_confirmed": False})
+    if turn.choice == "enrol.region.yes" or "yes" in said:
         facts = draft.get("nik_facts")
         return Accept(
             {"region_confirmed": True, "regency": facts["regency_code"], "district": facts["district_code"]}
         )
-    if turn.choice == "enrol.region.no" or words & {"bukan", "tidak", "tdk", "pindah", "salah"}:
-        return Accept({"region_confirmed": False})
     return Reject("enrol_bad_choice", options=tuple(_region_confirm_options(turn, draft)))
 
 
@@ -401,10 +401,10 @@ def _programs_context(turn: Turn, draft: Draft) -> dict[str, Any]:
 
 
 def _parse_programs(turn: Turn, draft: Draft) -> StepOutcome:
-    words = set(tokens(turn.text))
-    if turn.choice == "enrol.prog.with_jht" or ("jht" in words and not words & {"tanpa", "tidak", "tdk"}):
+    words, said = set(tokens(turn.text)), answers(turn.text)
+    if turn.choice == "enrol.prog.with_jht" or ("jht" in words and not said & {"without", "no"}):
         return Accept({"programs": "with_jht"})
-    if turn.choice == "enrol.prog.basic" or words & {"tanpa", "jkk", "jkm", "tidak", "tdk"}:
+    if turn.choice == "enrol.prog.basic" or said & {"without", "no"} or words & {"jkk", "jkm"}:
         return Accept({"programs": "basic"})
     return Reject("enrol_bad_choice", options=tuple(_programs_options(turn, draft)))
 
@@ -433,12 +433,9 @@ def _parse_period(turn: Turn, draft: Draft) -> StepOutcome:
         return Accept({"period": typed[0]})  # "3" means three months here, not the third button
     if turn.choice and turn.choice.startswith("enrol.period."):
         return Accept({"period": int(turn.choice.removeprefix("enrol.period."))})
-    if "setahun" in tokens(turn.text) or "tahun" in tokens(turn.text):
+    if "year" in answers(turn.text):
         return Accept({"period": 12})
     return Reject("enrol_bad_choice", options=tuple(_period_options(turn, draft)))
-
-
-_NO_EMAIL = {"lewati", "skip", "tidak", "tidak ada", "tdk ada", "ga ada", "gak ada", "nggak ada", "belum ada"}
 
 
 def _email_options(_turn: Turn, _draft: Draft) -> list[Option]:
@@ -446,7 +443,8 @@ def _email_options(_turn: Turn, _draft: Draft) -> list[Option]:
 
 
 def _parse_email(turn: Turn, draft: Draft) -> StepOutcome:
-    if turn.choice == "enrol.email.skip" or normalize(turn.text) in _NO_EMAIL or turn.text.strip() == "-":
+    no_address = "@" not in turn.text and (answers(turn.text) & {"skip", "no"} or turn.text.strip() == "-")
+    if turn.choice == "enrol.email.skip" or no_address:
         return Accept({"email": None})
     parsed = parse_email(turn.text)
     if not parsed.ok:

@@ -6,7 +6,7 @@ from typing import Any
 
 from handlers.enrol.steps import national
 from handlers.flow import Unclear, say_menu
-from handlers.intents import tokens
+from handlers.intents import answers
 from handlers.turn import Turn
 from handlers.types import Option
 from messages.form_labels import button
@@ -75,8 +75,8 @@ class PrivacyFlow:
         }
 
     async def handle(self, turn: Turn) -> Unclear | None:
-        words = set(tokens(turn.text))
-        if turn.choice == "privacy.delete.yes" or words & {"ya", "iya", "hapus"}:
+        said = answers(turn.text)
+        if turn.choice == "privacy.delete.yes" or said & {"yes", "delete"}:
             counts = await erase_personal_data(turn.store.session, turn.contact, turn.now)
             audit(
                 turn.store.session,
@@ -90,7 +90,7 @@ class PrivacyFlow:
             turn.state.reset()
             say_menu(turn, "privacy_deleted")
             return None
-        if turn.choice == "privacy.delete.no" or words & {"tidak", "tdk", "gak", "ga", "jangan"}:
+        if turn.choice == "privacy.delete.no" or "no" in said:
             turn.state.reset()
             say_menu(turn)
             return None
