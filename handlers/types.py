@@ -66,17 +66,6 @@ class Reply:
             "ask_phone": self.ask_phone,
         }
 
-    @classmethod
-    def from_payload(cls, payload: dict[str, Any], priority: Priority = Priority.REPLY) -> Reply:
-        return cls(
-            text=payload["text"],
-            options=tuple(
-                Option(o["id"], o["label"], o.get("description")) for o in payload.get("options", [])
-            ),
-            ask_phone=bool(payload.get("ask_phone")),
-            priority=priority,
-        )
-
 
 # State data that outlives leaving a flow: the enrolment draft, and the options on screen.
 KEPT_ON_RESET = ("draft", "_options")

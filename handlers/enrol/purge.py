@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from handlers.enrol.draft import Draft
 from storage import submissions as queue
-from storage.crypto import Vault
 from storage.db import Database
 
 
@@ -17,7 +15,7 @@ async def purge_expired_drafts(db: Database, now: datetime, *, expiry_days: int)
     async with db.transaction() as session:
         for conversation in await queue.stale_conversations(session, cutoff):
             raw = conversation.data.get("draft")
-            if raw is None or Draft(raw, _NO_VAULT).updated >= cutoff:
+            if raw is None or datetime.fromisoformat(raw["updated"]) >= cutoff:
                 continue
             if raw.get("step"):
                 await queue.record_step_event(
@@ -28,13 +26,3 @@ async def purge_expired_drafts(db: Database, now: datetime, *, expiry_days: int)
                 conversation.flow = conversation.step = None
             purged += 1
     return purged
-
-
-class _NoVault(Vault):
-    """Reading a draft's timestamps needs no key."""
-
-    def __init__(self) -> None:
-        pass
-
-
-_NO_VAULT = _NoVault()

@@ -9,7 +9,7 @@ from typing import Any
 from lokal import add_working_days
 
 from handlers.branches import branch_map
-from handlers.contribution import period_total
+from handlers.contribution import Quote, period_total
 from handlers.enrol.draft import Draft
 from handlers.enrol.parsers import age_on
 from handlers.enrol.steps import discount_group, draft_quote, national
@@ -29,16 +29,32 @@ class SubmitResult:
     context: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class Amounts:
+    """What the chosen programs cost: per month today, and for the chosen period at once."""
+
+    with_jht: bool
+    monthly: int
+    months: int
+    total: int
+    quote: Quote
+
+
+def amounts(turn: Turn, draft: Draft) -> Amounts:
+    q = draft_quote(turn, draft)
+    with_jht = draft.get("programs") == "with_jht"
+    months = int(draft.get("period"))
+    total = period_total(int(draft.get("income")), discount_group(draft), turn.today, months, program_data())
+    return Amounts(with_jht, q.monthly(with_jht), months, total.with_jht if with_jht else total.basic, q)
+
+
 def _regions(draft: Draft) -> tuple[Any, Any]:
     return region(draft.get("regency")), region(draft.get("district"))
 
 
 def summary_context(turn: Turn, draft: Draft) -> dict[str, Any]:
     """Everything the summary shows; the NIK masked, amounts for today."""
-    q = draft_quote(turn, draft)
-    with_jht = draft.get("programs") == "with_jht"
-    months = int(draft.get("period"))
-    total = period_total(int(draft.get("income")), discount_group(draft), turn.today, months, program_data())
+    cost = amounts(turn, draft)
     regency, district = _regions(draft)
     code = draft.get("occupation")
     facts = draft.get("nik_facts")
@@ -53,11 +69,11 @@ def summary_context(turn: Turn, draft: Draft) -> dict[str, Any]:
         "address": draft.get("address"),
         "occupation": draft.get("occupation_other") if code == "lainnya" else occupation(code).label,
         "income": int(draft.get("income")),
-        "programs": form_labels()["programs"]["with_jht" if with_jht else "basic"],
-        "monthly": q.monthly(with_jht),
-        "discount": q.discount,
-        "months": months,
-        "total": total.with_jht if with_jht else total.basic,
+        "programs": form_labels()["programs"]["with_jht" if cost.with_jht else "basic"],
+        "monthly": cost.monthly,
+        "discount": cost.quote.discount,
+        "months": cost.months,
+        "total": cost.total,
         "email": draft.get("email"),
     }
 
@@ -83,10 +99,7 @@ async def submit(turn: Turn, draft: Draft) -> SubmitResult:
     if existing is not None:
         return SubmitResult(existing, True, {})
 
-    q = draft_quote(turn, draft)
-    with_jht = draft.get("programs") == "with_jht"
-    months = int(draft.get("period"))
-    total = period_total(int(draft.get("income")), discount_group(draft), turn.today, months, program_data())
+    cost = amounts(turn, draft)
     regency, district = _regions(draft)
     branch = branch_map().for_regency(draft.get("regency"))
     birth = date.fromisoformat(draft.get("birth_date"))
@@ -114,11 +127,11 @@ async def submit(turn: Turn, draft: Draft) -> SubmitResult:
         occupation=draft.get("occupation"),
         occupation_other=draft.get("occupation_other"),
         income=int(draft.get("income")),
-        reported_income=q.reported_income,
-        programs="jkk_jkm_jht" if with_jht else "jkk_jkm",
-        monthly_contribution=q.monthly(with_jht),
-        payment_months=months,
-        period_total=total.with_jht if with_jht else total.basic,
+        reported_income=cost.quote.reported_income,
+        programs="jkk_jkm_jht" if cost.with_jht else "jkk_jkm",
+        monthly_contribution=cost.monthly,
+        payment_months=cost.months,
+        period_total=cost.total,
         flags=_flags(turn, draft, birth),
     )
     await add_submission(session, submission, actor=f"bot:{turn.inbound.channel}", now=turn.now)
@@ -132,7 +145,7 @@ async def submit(turn: Turn, draft: Draft) -> SubmitResult:
             "call_by": call_by,
             "working_days": turn.rules.callback_working_days,
             "monthly": submission.monthly_contribution,
-            "months": months,
+            "months": cost.months,
             "total": submission.period_total,
         },
     )
