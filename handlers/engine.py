@@ -26,7 +26,7 @@ from storage import queries
 from storage.crypto import Vault
 from storage.db import Database
 from storage.models import Contact, Conversation
-from storage.queries import Store
+from storage.store import Store
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
