@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from functools import cache
-from pathlib import Path
 
 from handlers.types import Inbound
+from messages.data import data
 
-_TABLE = Path(__file__).resolve().parent.parent / "messages" / "intents.toml"
 _CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{1,39}")
 _DAFTAR = re.compile(r"^\s*daftar\s+(\S+)\s*$", re.IGNORECASE)
 
 
 @cache
 def _not_codes() -> frozenset[str]:
-    with _TABLE.open("rb") as handle:
-        return frozenset(word.lower() for word in tomllib.load(handle)["attribution"]["not_codes"])
+    return frozenset(word.lower() for word in data("intents")["attribution"]["not_codes"])
 
 
 def _clean(code: str) -> str | None:

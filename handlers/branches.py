@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from pathlib import Path
+from typing import Any
 
-BRANCHES_FILE = Path(__file__).resolve().parent.parent / "messages" / "branches.toml"
+from messages.data import HERE, data, read_toml
+
+BRANCHES_FILE = HERE / "branches.toml"
 
 
 @dataclass(frozen=True)
@@ -37,8 +39,10 @@ class BranchMap:
 
 
 def load_branch_map(path: Path = BRANCHES_FILE) -> BranchMap:
-    with path.open("rb") as handle:
-        raw = tomllib.load(handle)
+    return parse_branch_map(read_toml(path), str(path))
+
+
+def parse_branch_map(raw: dict[str, Any], source: str = "branches.toml") -> BranchMap:
     branches = {
         b["code"]: Branch(
             code=b["code"],
@@ -51,10 +55,10 @@ def load_branch_map(path: Path = BRANCHES_FILE) -> BranchMap:
         for b in raw["branch"]
     }
     if raw["default"] not in branches:
-        raise ValueError(f"{path}: default branch {raw['default']!r} is not defined")
+        raise ValueError(f"{source}: default branch {raw['default']!r} is not defined")
     return BranchMap(branches=branches, default=raw["default"])
 
 
 @cache
 def branch_map() -> BranchMap:
-    return load_branch_map()
+    return parse_branch_map(data("branches"))
