@@ -4,6 +4,7 @@ forged button data, and SQL parameters in error messages."""
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 from typing import Any
 
@@ -12,6 +13,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import select
 
 from bot.cli import QUIET_DRIVERS, _logging
+from bot.log_redaction import install
 from handlers import engine as engine_module
 from handlers.app import build_router
 from handlers.engine import Engine
@@ -161,18 +163,28 @@ async def test_a_forged_region_button_is_not_stored(chat: Chat) -> None:
     assert "=HYPERLINK" not in str(chat.last.options)
 
 
-async def test_sql_parameters_stay_out_of_errors_and_logs(
-    db: Database, caplog: pytest.LogCaptureFixture
-) -> None:
+async def test_sql_parameters_stay_out_of_errors_and_logs(db: Database) -> None:
+    """The statement's parameters are hidden; PostgreSQL's quoted key values are redacted."""
     async with db.transaction() as session:
         session.add(Contact(channel="test", chat_id="Siti Aminah 1985-08-07"))
-    _logging("DEBUG")  # as `bpu-bot serve` sets it up, at its most talkative
-    caplog.set_level(logging.DEBUG)
-    for driver in QUIET_DRIVERS:
-        caplog.set_level(logging.getLogger(driver).level, logger=driver)
     with pytest.raises(IntegrityError) as raised:
         async with db.transaction() as session:
             session.add(Contact(channel="test", chat_id="Siti Aminah 1985-08-07"))
-    logging.getLogger("test").exception("insert failed", exc_info=raised.value)
-    assert "Siti Aminah" not in str(raised.value)
-    assert "Siti Aminah" not in caplog.text
+    assert "[SQL parameters hidden" in str(raised.value)
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    install(handler)
+    logger = logging.getLogger("test.sql_parameters")
+    logger.addHandler(handler)
+    try:
+        logger.error("insert failed", exc_info=raised.value)
+    finally:
+        logger.removeHandler(handler)
+    assert "insert failed" in stream.getvalue() and "Siti Aminah" not in stream.getvalue()
+
+
+def test_database_drivers_never_log_statements_with_their_parameters() -> None:
+    _logging("DEBUG")  # as `bpu-bot serve` sets logging up, at its most talkative
+    for driver in QUIET_DRIVERS:
+        assert not logging.getLogger(driver).isEnabledFor(logging.DEBUG)
