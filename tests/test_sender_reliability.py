@@ -226,4 +226,3 @@ async def test_the_overall_limit_holds_at_the_platform_however_slow_the_requests
     arrivals.sort()
     busiest = max(sum(1 for t in arrivals if a <= t < a + 1.0) for a in arrivals)
     assert busiest <= 10, busiest
-
