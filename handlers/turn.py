@@ -77,20 +77,27 @@ def option(option_id: str, label_key: str | None = None, *, text: str | None = N
 
 
 def resolve_choice(inbound: Inbound, shown: list[list[str]]) -> str | None:
-    """Which option the message picks among those last shown: by id, number or label."""
+    """Which option the message picks among those last shown: by id, number or label.
+
+    A typed number is the option's key when the options have keys (months at the payment
+    period), else its position in the list: one reading on every channel.
+    """
     if inbound.option_id:
         return inbound.option_id
     typed = normalize(inbound.text or "")
     if not typed or not shown:
         return None
     if typed.isdigit():
+        keys = {entry[2]: entry[0] for entry in shown if len(entry) > 2}
+        if keys:  # the options say what to type; their positions mean nothing
+            return keys.get(str(int(typed)))
         index = int(typed) - 1
         return shown[index][0] if 0 <= index < len(shown) else None
-    exact = [oid for oid, text in shown if normalize(text) == typed]
+    exact = [entry[0] for entry in shown if normalize(entry[1]) == typed]
     if exact:
         return exact[0]
     if len(typed) >= 3:
-        starts = [oid for oid, text in shown if normalize(text).startswith(typed)]
+        starts = [entry[0] for entry in shown if normalize(entry[1]).startswith(typed)]
         if len(starts) == 1:
             return starts[0]
     return None
