@@ -179,7 +179,7 @@ class Engine:
     def _save_state(conversation: Conversation, state: State, replies: list[Reply], now: datetime) -> None:
         if replies:
             shown = next((r.options for r in reversed(replies) if r.options), ())
-            state.data[SHOWN_OPTIONS] = [[o.id, o.label] for o in shown]
+            state.data[SHOWN_OPTIONS] = [[o.id, o.label, *([o.key] if o.key else [])] for o in shown]
         conversation.flow = state.flow
         conversation.step = state.step
         conversation.data = state.data

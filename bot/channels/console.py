@@ -21,10 +21,10 @@ CHANNEL = "console"
 
 
 def format_payload(payload: dict[str, Any]) -> str:
-    """A reply as terminal text: the message, then its options numbered from 1."""
+    """A reply as terminal text: the message, then its options numbered from 1 (or by their key)."""
     lines = [payload["text"]]
     for number, item in enumerate(payload.get("options", []), start=1):
-        lines.append(f"  {number}. {item['label']}")
+        lines.append(f"  {item.get('key') or number}. {item['label']}")
     return "\n".join(lines)
 
 
