@@ -133,6 +133,10 @@ class Submission(SQLModel, table=True):
     payment_months: int
     period_total: int
     flags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    answers: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}")
+    )
+    """Form answers without a column of their own (personal ones encrypted), by field name."""
     kpj_number: str | None = Field(default=None, max_length=32)
     rejection_reason: str | None = Field(default=None, max_length=500)
     subsidy_candidate: bool = Field(default=False)

@@ -275,21 +275,6 @@ async def mark_contact_unreachable(session: AsyncSession, channel: str, chat_id:
     )
 
 
-class Store:
-    """The queries the conversation flows may use, bound to the message's transaction."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def upcoming_sessions(self, now: datetime) -> list[Any]:
-        """Socialization sessions still to come.
-
-        Sessions are announced by staff from the dashboard, which does not exist yet: until a
-        session table lands with it, no session has been announced, and this says so.
-        """
-        return []
-
-
 async def scrub_delivered(session: AsyncSession, before: datetime) -> int:
     """Empties the text of messages delivered before `before`: summaries carry personal data."""
     result = await session.exec(
