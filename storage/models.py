@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime, utcnow
@@ -30,6 +30,8 @@ class Contact(SQLModel, table=True):
     announcements_changed_at: datetime | None = _ts()
     last_inbound_at: datetime | None = _ts()
     unreachable_at: datetime | None = _ts()
+    reply_keyboard_at: datetime | None = _ts()
+    """When Telegram's phone keyboard went up, until a message takes it down."""
     attribution_code: str | None = Field(default=None, max_length=40)
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
 
@@ -64,7 +66,10 @@ class OutboxMessage(SQLModel, table=True):
     """A rendered reply waiting for, or done with, delivery by the sender."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "channel", "priority", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "channel", "priority", "next_attempt_at"),
+        Index("ix_outbox_chat", "channel", "chat_id", "status"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     channel: str = Field(max_length=16)
@@ -73,6 +78,7 @@ class OutboxMessage(SQLModel, table=True):
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     priority: int = Field(default=0)
     status: str = Field(default="pending", max_length=16)
+    """pending (to send), sending (an attempt under way), sent, waiting, failed, erased."""
     attempts: int = Field(default=0)
     next_attempt_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
     last_error: str | None = Field(default=None, max_length=500)
@@ -83,10 +89,19 @@ class OutboxMessage(SQLModel, table=True):
     sent_at: datetime | None = _ts()
 
 
+# Statuses in which a person's sign-up still stands: a second one for the same NIK is refused,
+# by the database itself (a partial unique index), whatever two workers do at the same moment.
+OPEN_STATUSES = ("baru", "diproses", "dihubungi", "terdaftar")
+_OPEN = text("status IN (" + ", ".join(f"'{s}'" for s in OPEN_STATUSES) + ")")
+
+
 class Submission(SQLModel, table=True):
     """An enrolment handed to a branch. Personal fields are encrypted (`*_enc`)."""
 
     __tablename__ = "submission"
+    __table_args__ = (
+        Index("uq_submission_open_nik", "nik_hash", unique=True, postgresql_where=_OPEN, sqlite_where=_OPEN),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     reference: str = Field(max_length=16, unique=True)

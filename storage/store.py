@@ -35,9 +35,12 @@ class Store:
         """The submission still standing for this NIK (by its keyed hash), if any."""
         return await submissions.find_open_by_nik_hash(self._session, nik_hash)
 
-    async def add_submission(self, submission: Submission, *, actor: str, now: datetime) -> Submission:
-        """Queues a new submission for its branch under a fresh reference."""
-        return await submissions.add_submission(self._session, submission, actor, now)
+    async def add_submission(
+        self, submission: Submission, *, actor: str, now: datetime
+    ) -> tuple[Submission, bool]:
+        """Queues a new submission for its branch under a fresh reference, unless its NIK already
+        has an open one: returns (the stored or the existing submission, whether it was a duplicate)."""
+        return await submissions.add_unless_open(self._session, submission, actor, now)
 
     async def submissions_of(self, contact: Contact) -> list[Submission]:
         """The person's submissions that still carry their data (not anonymised), oldest first."""

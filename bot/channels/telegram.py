@@ -20,8 +20,8 @@ import contextlib
 import hmac
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
-from datetime import datetime
-from typing import Any
+from dataclasses import replace
+from typing import Any, Literal
 
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -46,12 +46,15 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from bot.channels.base import OutgoingMessage, RateLimits, SendResult
+from bot.channels.cleaning import clean_fields, load_json
 from bot.channels.telegram_inbound import CHANNEL, to_inbound
+from bot.channels.telegram_lenient import parse_update
 from bot.channels.telegram_render import AttachKeyboard, SendText, plan
 from bot.metrics import Metrics
 from bot.settings import Settings
 from handlers.engine import Engine
 from messages.render import labels
+from storage.errors import TransientError
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -100,8 +103,6 @@ class TelegramTransport:
         self._pace: Pacer = self._sleep_between_parts
         self._progress: dict[int, tuple[int, int | None]] = {}
         """Outbox row id → (steps done, last Telegram message id) of a row that failed half-way."""
-        self._reply_keyboard: dict[str, datetime | None] = {}
-        """Chats shown the phone keyboard → the person's last inbound time when it was shown."""
 
     async def aclose(self) -> None:
         """Closes the Bot API client's HTTP session (at shutdown, after the sender stopped)."""
@@ -134,14 +135,17 @@ class TelegramTransport:
                 result = result_of(exc)
                 if result.kind == "retry":
                     self._progress[message.id] = (index, last_id)
-                else:
-                    self._forget_keyboard(message.chat_id)
+                elif message.reply_keyboard_at is not None:
+                    result = replace(result, reply_keyboard="removed")
                 return result
+        keyboard: Literal["shown", "removed"] | None = None
         if payload.get("ask_phone"):
-            self._reply_keyboard[message.chat_id] = message.contact_last_inbound_at
+            keyboard = "shown"
         elif remove:
-            self._forget_keyboard(message.chat_id)
-        return SendResult("sent", platform_message_id=str(last_id) if last_id is not None else None)
+            keyboard = "removed"
+        return SendResult(
+            "sent", platform_message_id=str(last_id) if last_id is not None else None, reply_keyboard=keyboard
+        )
 
     async def _attach(self, chat: int | str, message_id: int, step: AttachKeyboard) -> None:
         try:
@@ -151,16 +155,14 @@ class TelegramTransport:
         except TelegramBadRequest as exc:  # the text is out; a lost keyboard is not worth a resend
             log.warning("could not attach the keyboard to message %s: %s", message_id, exc.message)
 
-    def _keyboard_answered(self, message: OutgoingMessage) -> bool:
-        """True when the phone keyboard is up and the person has written since it was shown."""
-        if message.payload.get("ask_phone") or message.chat_id not in self._reply_keyboard:
+    @staticmethod
+    def _keyboard_answered(message: OutgoingMessage) -> bool:
+        """True when the phone keyboard is up and the person has written since it went up."""
+        shown_at = message.reply_keyboard_at
+        if message.payload.get("ask_phone") or shown_at is None:
             return False
-        shown_at = self._reply_keyboard[message.chat_id]
         last = message.contact_last_inbound_at
-        return last is not None and (shown_at is None or last > shown_at)
-
-    def _forget_keyboard(self, chat_id: str) -> None:
-        self._reply_keyboard.pop(chat_id, None)
+        return last is not None and last > shown_at
 
 
 class TelegramChannel:
@@ -310,6 +312,8 @@ class TelegramChannel:
     async def process(self, update: Update) -> str:
         """Runs the engine on one update; returns processed, duplicate or ignored."""
         inbound = to_inbound(update, utcnow())
+        if inbound is not None:
+            inbound = clean_fields(inbound)
         if inbound is None:
             self._count("ignored")
             return "ignored"
@@ -386,13 +390,15 @@ def webhook_router(channel: TelegramChannel) -> APIRouter:
         if not channel.secret_ok(request.headers.get(SECRET_HEADER)):
             return JSONResponse({"ok": False, "error": "wrong secret token"}, status_code=401)
         try:
-            data = await request.json()
-            update = Update.model_validate(data, context={"bot": channel.bot})
-        except (ValueError, ValidationError):
+            data = load_json(await request.body())
+            update = parse_update(data, context={"bot": channel.bot})
+        except (ValueError, ValidationError, RecursionError):
             return JSONResponse({"ok": False, "error": "not a Telegram update"}, status_code=400)
         try:
             await channel.process(update)
-        except Exception:  # the database is down: Telegram delivers the update again later
+        except TransientError:  # the database is busy or away: Telegram delivers it again later
+            return JSONResponse({"ok": False, "error": "try again"}, status_code=503)
+        except Exception:
             log.exception("telegram: webhook update %s failed", update.update_id)
             return JSONResponse({"ok": False}, status_code=500)
         return JSONResponse({"ok": True})

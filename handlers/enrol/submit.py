@@ -55,7 +55,11 @@ async def submit(turn: Turn, draft: Draft, form: Form) -> SubmitResult:
         flags=_flags(turn, values),
         **form.submission_columns(values, turn.vault),
     )
-    await turn.store.add_submission(submission, actor=f"bot:{turn.inbound.channel}", now=turn.now)
+    submission, duplicate = await turn.store.add_submission(
+        submission, actor=f"bot:{turn.inbound.channel}", now=turn.now
+    )
+    if duplicate:  # another chat sent the same NIK at the same moment and won
+        return SubmitResult(submission, True, {})
     days = turn.rules.callback_working_days
     call_by = date.fromisoformat(add_working_days(turn.today.isoformat(), days))
     return SubmitResult(

@@ -1,0 +1,40 @@
+"""reliability: one open submission per NIK, Telegram keyboard state, outbox per chat
+
+Revision ID: 0005
+Revises: 0002
+Create Date: 2026-11-22
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+import storage.types
+
+revision: str = '0005'
+down_revision: str | None = '0002'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+_OPEN = sa.text("status IN ('baru', 'diproses', 'dihubungi', 'terdaftar')")
+
+
+def upgrade() -> None:
+    op.add_column('contact', sa.Column('reply_keyboard_at', storage.types.UTCDateTime(timezone=True), nullable=True))
+    op.create_index('ix_outbox_chat', 'outbox', ['channel', 'chat_id', 'status'], unique=False)
+    op.create_index(
+        'uq_submission_open_nik',
+        'submission',
+        ['nik_hash'],
+        unique=True,
+        postgresql_where=_OPEN,
+        sqlite_where=_OPEN,
+    )
+
+
+def downgrade() -> None:
+    op.drop_index('ix_outbox_chat', table_name='outbox')
+    with op.batch_alter_table('contact') as batch:
+        batch.drop_column('reply_keyboard_at')
+    op.drop_index('uq_submission_open_nik', table_name='submission')
