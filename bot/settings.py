@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     whatsapp_template_broadcast: str | None = None
     whatsapp_template_broadcast_language: str = "id"
 
+    # `bpu-bot chat`: the chat id the terminal talks as (its --user option).
+    console_user: str = "console"
+
     # Enrolment rules an operator may tune.
     draft_expiry_days: int = Field(default=7, ge=1)
     max_age_flag: int = Field(default=65, ge=18)

@@ -93,13 +93,15 @@ async def claim_due(
     now: datetime,
     limit: int,
     skip_chats: Collection[str] = (),
+    chat_id: str | None = None,
 ) -> list[OutboxMessage]:
     """Up to `limit` due rows of a channel, best priority first, for the channel's one sender.
 
     Nothing is written: only the elected sender reads this (see bot/leader.py), and a row
     becomes "sending" just before its attempt (`start_attempt`). A chat whose earlier row
     waits for a retry gives none, so its messages keep their order across retries and
-    restarts. Chats in `skip_chats` are still busy with rows taken earlier.
+    restarts. Chats in `skip_chats` are still busy with rows taken earlier; `chat_id` keeps
+    to one chat.
     """
     earlier = aliased(OutboxMessage)
     retry_pending = (
@@ -126,6 +128,8 @@ async def claim_due(
     )
     if skip_chats:
         query = query.where(col(OutboxMessage.chat_id).not_in(list(skip_chats)))
+    if chat_id is not None:
+        query = query.where(OutboxMessage.chat_id == chat_id)
     return list((await session.exec(query)).all())
 
 
@@ -148,13 +152,16 @@ async def start_attempt(
     return row, contact
 
 
-async def recover_sending(session: AsyncSession, channel: str, now: datetime) -> int:
-    """Rows a dead sender left "sending": due again now, in their order. Returns how many."""
-    result = await session.exec(
-        update(OutboxMessage)
-        .where(col(OutboxMessage.channel) == channel, col(OutboxMessage.status) == "sending")
-        .values(status="pending", next_attempt_at=now)
+async def recover_sending(
+    session: AsyncSession, channel: str, now: datetime, chat_id: str | None = None
+) -> int:
+    """Rows a dead sender left "sending" (of one chat, if given): due again now, in their order."""
+    query = update(OutboxMessage).where(
+        col(OutboxMessage.channel) == channel, col(OutboxMessage.status) == "sending"
     )
+    if chat_id is not None:
+        query = query.where(col(OutboxMessage.chat_id) == chat_id)
+    result = await session.exec(query.values(status="pending", next_attempt_at=now))
     return int(result.rowcount or 0)
 
 
