@@ -1,7 +1,8 @@
 """An enrolment in progress, kept in the conversation state between messages.
 
-Answers that identify a person (NIK, name, phone, address, e-mail) are stored encrypted, so
-the conversation table never holds them in clear.
+Answers that identify a person (NIK, name, phone, address, e-mail) and the monthly income
+(financial data, which UU PDP counts as specific personal data) are stored encrypted, so the
+conversation table never holds them in clear. Income comes back as text: callers use int().
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 
 from storage.crypto import Vault
 
-SECRET_KEYS = frozenset({"nik", "full_name", "phone", "address", "email"})
+SECRET_KEYS = frozenset({"nik", "full_name", "phone", "address", "email", "income"})
 
 
 class Draft:
@@ -69,9 +70,8 @@ class Draft:
         return value
 
     def set(self, key: str, value: Any) -> None:
-        self.answers[key] = (
-            self.vault.encrypt(value) if key in SECRET_KEYS and isinstance(value, str) else value
-        )
+        secret = key in SECRET_KEYS and isinstance(value, str | int) and not isinstance(value, bool)
+        self.answers[key] = self.vault.encrypt(str(value)) if secret else value
 
     def update(self, values: dict[str, Any]) -> None:
         for key, value in values.items():

@@ -215,7 +215,7 @@ def _parse_birth_check(turn: Turn, draft: Draft) -> StepOutcome:
 
 def known_phone(turn: Turn) -> str | None:
     """A number the channel already knows (WhatsApp sender, Telegram contact), if it is a mobile."""
-    for candidate in (turn.inbound.sender_phone, turn.contact.phone):
+    for candidate in (turn.inbound.sender_phone, turn.vault.decrypt_optional(turn.contact.phone_enc)):
         if candidate:
             parsed = parse_mobile(candidate)
             if parsed.ok:
@@ -245,7 +245,7 @@ def _parse_phone(turn: Turn, _draft: Draft) -> StepOutcome:
     if not parsed.ok or parsed.value is None:
         return Reject("enrol_bad_phone", {"reason": parsed.error})
     if turn.inbound.kind == "contact":
-        turn.contact.phone = parsed.value
+        turn.contact.phone_enc = turn.vault.encrypt(parsed.value)
     return Accept({"phone": parsed.value})
 
 

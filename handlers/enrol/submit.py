@@ -19,7 +19,7 @@ from messages.form_labels import form_labels
 from messages.program_data import occupation, program_data
 from storage.crypto import mask_nik
 from storage.models import Submission
-from storage.submissions import add_unless_open, find_open_by_nik_hash
+from storage.submissions import add_unless_open, find_open_by_nik_hash, income_band
 
 
 @dataclass(frozen=True)
@@ -126,8 +126,9 @@ async def submit(turn: Turn, draft: Draft) -> SubmitResult:
         district_name=district.name if district else None,
         occupation=draft.get("occupation"),
         occupation_other=draft.get("occupation_other"),
-        income=int(draft.get("income")),
-        reported_income=cost.quote.reported_income,
+        income_enc=vault.encrypt(str(int(draft.get("income")))),
+        income_band=income_band(int(draft.get("income"))),
+        reported_income_enc=vault.encrypt(str(cost.quote.reported_income)),
         programs="jkk_jkm_jht" if cost.with_jht else "jkk_jkm",
         monthly_contribution=cost.monthly,
         payment_months=cost.months,

@@ -52,7 +52,9 @@ class PrivacyFlow:
             turn,
             "privacy_view",
             submissions=submissions,
-            contact_phone=national(turn.contact.phone) if turn.contact.phone else None,
+            contact_phone=national(phone)
+            if (phone := turn.vault.decrypt_optional(turn.contact.phone_enc))
+            else None,
             announcements=turn.contact.announcements,
             has_draft="draft" in turn.state.data,
         )
@@ -70,7 +72,7 @@ class PrivacyFlow:
             "address": vault.decrypt_optional(submission.address_enc),
             "district": submission.district_name,
             "regency": submission.regency_name,
-            "income": submission.income,
+            "income": int(vault.decrypt(submission.income_enc)) if submission.income_enc else None,
             "email": vault.decrypt_optional(submission.email_enc),
         }
 
