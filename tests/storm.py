@@ -139,7 +139,7 @@ class Platform:
         user_id = 700_000 + person
         for step, line in enumerate(answers(person)):
             update = text_update(first_update + step, user_id, line, first_name=f"P{person}")
-            await self.deliver(client, update, person)
+            await self.deliver(client, update, person + step)  # updates land on any process
 
 
 async def read(db_url: str, query: Any) -> list[Any]:
