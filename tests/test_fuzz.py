@@ -244,21 +244,16 @@ def test_fuzzed_webhook_bodies(db_url: str, runner: asyncio.Runner, tracebacks: 
         headers = {"X-Hub-Signature-256": sign(meta.APP_SECRET, body)}
         return (await client.post("/webhook/whatsapp", content=body, headers=headers)).status_code
 
-    @FUZZ_SETTINGS
-    @given(body=tg_updates() | st.binary(max_size=64))
-    def telegram(body: Any) -> None:
-        raw = body if isinstance(body, bytes) else encode(body)
-        status = runner.run(post_tg(raw))
-        answers["telegram"][status] += 1
-        assert status < 500, raw[:300]
+    def fuzz(channel: str, bodies: st.SearchStrategy[Any], post: Any) -> None:
+        @FUZZ_SETTINGS
+        @given(body=bodies | st.binary(max_size=64))
+        def one(body: Any) -> None:
+            raw = body if isinstance(body, bytes) else encode(body)
+            status = runner.run(post(raw))
+            answers[channel][status] += 1
+            assert status < 500, raw[:300]
 
-    @FUZZ_SETTINGS
-    @given(body=wa_bodies() | st.binary(max_size=64))
-    def whatsapp(body: Any) -> None:
-        raw = body if isinstance(body, bytes) else encode(body)
-        status = runner.run(post_wa(raw))
-        answers["whatsapp"][status] += 1
-        assert status < 500, raw[:300]
+        one()
 
     async def everyone_continues() -> None:
         """Each fuzzed person still gets an answer to "menu" on both channels."""
@@ -282,8 +277,8 @@ def test_fuzzed_webhook_bodies(db_url: str, runner: asyncio.Runner, tracebacks: 
             assert await _outbox_count(service.db) > before, f"whatsapp {wa_id} got no answer"
 
     try:
-        telegram()
-        whatsapp()
+        fuzz("telegram", tg_updates(), post_tg)
+        fuzz("whatsapp", wa_bodies(), post_wa)
         runner.run(everyone_continues())
     finally:
         runner.run(client.aclose())
