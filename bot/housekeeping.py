@@ -9,10 +9,12 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from handlers.enrol.fields import FORM
 from handlers.enrol.purge import purge_expired_drafts
 from messages.form_labels import form_labels
 from storage import queries
 from storage.db import Database
+from storage.store import Store
 from storage.submissions import purge_expired
 from storage.types import utcnow
 
@@ -28,11 +30,14 @@ def retention_years() -> int:
 
 
 async def tidy(db: Database, now: datetime, *, draft_expiry_days: int) -> tuple[int, int]:
-    drafts = await purge_expired_drafts(db, now, expiry_days=draft_expiry_days)
+    async with Store.transaction(db) as store:
+        drafts = await purge_expired_drafts(store, now, expiry_days=draft_expiry_days)
     async with db.transaction() as session:
         scrubbed = await queries.scrub_delivered(session, now - KEEP_DELIVERED_TEXT)
     async with db.transaction() as session:
-        purged = await purge_expired(session, now, years=retention_years())
+        purged = await purge_expired(
+            session, now, years=retention_years(), columns=FORM.erased_columns, answers=FORM.erased_answers
+        )
     if any(purged.values()):
         log.info(
             "retention (%d years): %d submissions anonymised, %d contacts cleared, %d messages deleted",

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 
-_TABLE = Path(__file__).resolve().parent.parent / "messages" / "intents.toml"
+from messages.data import data
+
 _NOISE = re.compile(r"[^0-9a-z/ ]+")
 _SPACES = re.compile(r"\s+")
 _REPEATS = re.compile(r"(.)\1{2,}")
@@ -34,8 +33,7 @@ class IntentTable:
 
 @cache
 def table() -> IntentTable:
-    with _TABLE.open("rb") as handle:
-        raw = tomllib.load(handle)
+    raw = data("intents")
 
     def phrases(section: dict[str, list[str]]) -> dict[str, tuple[tuple[str, ...], ...]]:
         return {name: tuple(tuple(tokens(p)) for p in words) for name, words in section.items()}

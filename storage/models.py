@@ -131,17 +131,21 @@ class Submission(SQLModel, table=True):
     district_name: str | None = Field(default=None, max_length=100)
     occupation: str = Field(max_length=20)
     occupation_other: str | None = Field(default=None, max_length=100)
-    income_enc: str
+    income_enc: str | None = Field(default=None)
     """The declared monthly income, encrypted (financial data is specific personal data)."""
     income_band: str = Field(max_length=16)
     """The income's band (see storage.submissions.INCOME_BANDS): what reports need, in clear."""
-    reported_income_enc: str
+    reported_income_enc: str | None = Field(default=None)
     """The income the contribution is computed on, encrypted."""
     programs: str = Field(max_length=16)
     monthly_contribution: int
     payment_months: int
     period_total: int
     flags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    answers: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}")
+    )
+    """Form answers without a column of their own (personal ones encrypted), by field name."""
     kpj_number: str | None = Field(default=None, max_length=32)
     rejection_reason: str | None = Field(default=None, max_length=500)
     subsidy_candidate: bool = Field(default=False)

@@ -68,9 +68,7 @@ def upgrade() -> None:
     with op.batch_alter_table('contact') as batch:
         batch.drop_column('phone')
     with op.batch_alter_table('submission') as batch:
-        batch.alter_column('income_enc', existing_type=sa.String(), nullable=False)
         batch.alter_column('income_band', existing_type=sa.String(length=16), nullable=False)
-        batch.alter_column('reported_income_enc', existing_type=sa.String(), nullable=False)
         batch.drop_column('income')
         batch.drop_column('reported_income')
     op.create_index('ix_outbox_chat', 'outbox', ['channel', 'chat_id', 'status'], unique=False)
