@@ -103,7 +103,13 @@ class Server:
                 self.process.wait()
 
     def log_text(self) -> str:
-        return "\n".join(p.read_text(errors="replace")[-3000:] for p in sorted(self.tmp.glob("serve-*.log")))
+        """What the processes logged, without the access lines of the webhooks."""
+        parts = []
+        for path in sorted(self.tmp.glob("serve-*.log"), key=lambda p: p.stat().st_mtime):
+            text = path.read_text(errors="replace")
+            lines = [line for line in text.splitlines() if "POST /webhook" not in line]
+            parts.append(f"== {path.name}\n" + "\n".join(lines[-40:]))
+        return "\n".join(parts)
 
     def tracebacks(self) -> int:
         return sum(p.read_text(errors="replace").count("Traceback") for p in self.tmp.glob("serve-*.log"))
