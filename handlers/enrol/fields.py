@@ -17,7 +17,7 @@ from handlers.regions import region
 from messages.form_labels import form_labels
 from messages.program_data import occupation
 from storage.crypto import Vault, mask_nik
-from storage.models import Submission
+from storage.models import Submission, income_band
 
 PROGRAM_CODES = {"basic": "jkk_jkm", "with_jht": "jkk_jkm_jht"}
 
@@ -215,12 +215,25 @@ def _reported_income(values: Values) -> int:
     return values.amounts.reported_income
 
 
+def _write_income(values: Values, vault: Vault) -> dict[str, Any]:
+    income = int(values.get("income"))
+    return {
+        "income_enc": vault.encrypt(str(income)),
+        "income_band": income_band(income),
+        "reported_income_enc": vault.encrypt(str(_reported_income(values))),
+    }
+
+
+# Financial data is specific personal data (UU 27/2022 Pasal 4 ayat (2) huruf f): encrypted in the
+# draft and the submission, erased by "hapus data"; reports keep its band.
 INCOME = Field(
     "income",
     (steps.INCOME,),
+    personal=("income",),
     columns=Columns(
-        lambda v, _vault: {"income": int(v.get("income")), "reported_income": _reported_income(v)},
-        lambda s, _vault: {"income": s.income},
+        _write_income,
+        lambda s, vault: {"income": int(vault.decrypt(s.income_enc)) if s.income_enc else None},
+        erase=("income_enc", "reported_income_enc"),
     ),
 )
 

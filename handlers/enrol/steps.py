@@ -240,7 +240,7 @@ def _parse_birth_check(turn: Turn, draft: Draft) -> StepOutcome:
 
 def known_phone(turn: Turn) -> str | None:
     """A number the channel already knows (WhatsApp sender, Telegram contact), if it is a mobile."""
-    for candidate in (turn.inbound.sender_phone, turn.contact.phone):
+    for candidate in (turn.inbound.sender_phone, turn.vault.decrypt_optional(turn.contact.phone_enc)):
         if candidate:
             parsed = parse_mobile(candidate)
             if parsed.ok:
