@@ -23,7 +23,7 @@ from aiogram.types import (
 )
 
 from bot.channels.text import split_text as text_parts
-from messages.form_labels import button
+from messages.render import label
 
 MAX_TEXT = 4096
 MAX_CALLBACK_DATA = 64
@@ -109,7 +109,7 @@ def phone_keyboard(options: Sequence[dict[str, Any]] = ()) -> ReplyKeyboardMarku
     Tapping an option button sends its label, which the engine matches like a typed answer.
     """
     labels = [str(o["label"]) for o in options]
-    keyboard = [[KeyboardButton(text=button("share_phone"), request_contact=True)]]
+    keyboard = [[KeyboardButton(text=label("share_phone"), request_contact=True)]]
     keyboard += [[KeyboardButton(text=labels[i]) for i in row] for row in rows(labels)]
     return ReplyKeyboardMarkup(keyboard=keyboard, resize_keyboard=True, one_time_keyboard=True)
 
