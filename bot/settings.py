@@ -118,14 +118,6 @@ class Settings(BaseSettings):
     def whatsapp_enabled(self) -> bool:
         return bool(self.whatsapp_phone_number_id and self.whatsapp_access_token)
 
-    @property
-    def sqlite_path(self) -> Path | None:
-        prefix = "sqlite+aiosqlite:///"
-        if self.database_url.startswith(prefix):
-            path = self.database_url[len(prefix) :].split("?", 1)[0]
-            return None if path in ("", ":memory:") else Path(path)
-        return None
-
 
 def _generated_secret(name: str, make: Callable[[], str]) -> str:
     """Reads `var/<name>`, creating it with `make()` on first run."""

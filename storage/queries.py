@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -47,13 +47,6 @@ async def mark_processed(
     )
     result = await session.exec(stmt)
     return bool(result.rowcount)
-
-
-async def was_processed(session: AsyncSession, channel: str, message_id: str) -> bool:
-    query = select(ProcessedInbound.id).where(
-        ProcessedInbound.channel == channel, ProcessedInbound.message_id == message_id
-    )
-    return (await session.exec(query)).first() is not None
 
 
 async def load_conversation(session: AsyncSession, contact_id: int) -> Conversation:
@@ -241,27 +234,6 @@ async def resume_waiting(session: AsyncSession, contact_id: int, now: datetime) 
         .where(col(OutboxMessage.contact_id) == contact_id, col(OutboxMessage.status) == "waiting")
         .values(status="pending", next_attempt_at=now)
     )
-
-
-async def pending_for_chat(session: AsyncSession, channel: str, chat_id: str) -> Sequence[OutboxMessage]:
-    query = (
-        select(OutboxMessage)
-        .where(
-            OutboxMessage.channel == channel,
-            OutboxMessage.chat_id == chat_id,
-            OutboxMessage.status == "pending",
-        )
-        .order_by(col(OutboxMessage.priority), col(OutboxMessage.id))
-    )
-    return (await session.exec(query)).all()
-
-
-async def next_due_at(session: AsyncSession, channels: Sequence[str]) -> datetime | None:
-    query = select(func.min(OutboxMessage.next_attempt_at)).where(
-        OutboxMessage.status == "pending", col(OutboxMessage.channel).in_(channels)
-    )
-    value: datetime | None = (await session.exec(query)).one()
-    return value
 
 
 async def outbox_counts(session: AsyncSession) -> dict[tuple[str, str], int]:
