@@ -29,7 +29,7 @@ def _violations(path: Path) -> list[str]:
             modules = []
         for module in modules:
             if module.startswith(FORBIDDEN_MODULES):
-                found.append(f"{path.name}:{node.lineno} imports {module}")
+                found.append(f"{path.name}:{getattr(node, 'lineno', 0)} imports {module}")
         if isinstance(node, ast.Attribute) and node.attr in ("session", "_session"):
             found.append(f"{path.name}:{node.lineno} uses .{node.attr}")
         if isinstance(node, ast.Name) and node.id == "session":

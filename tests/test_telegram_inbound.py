@@ -9,8 +9,8 @@ import pytest
 from aiogram.types import Update
 
 from bot.channels.telegram_inbound import message_key, phone_e164, to_inbound
+from fakes.telegram_user import callback_update, contact_update, message_update, text_update
 from handlers.types import Inbound
-from tests.fakes.telegram_user import callback_update, contact_update, message_update, text_update
 
 NOW = datetime(2026, 11, 21, 3, 0, tzinfo=UTC)
 
