@@ -96,6 +96,22 @@ OPEN_STATUSES = ("baru", "diproses", "dihubungi", "terdaftar")
 _OPEN = text("status IN (" + ", ".join(f"'{s}'" for s in OPEN_STATUSES) + ")")
 
 
+# Monthly income bands (rupiah, lower bound inclusive) kept in clear for reports, while the
+# income itself is encrypted.
+INCOME_BANDS = (
+    (0, "<1jt"),
+    (1_000_000, "1-2jt"),
+    (2_000_000, "2-3jt"),
+    (3_000_000, "3-5jt"),
+    (5_000_000, "5-10jt"),
+    (10_000_000, ">=10jt"),
+)
+
+
+def income_band(income: int) -> str:
+    return next(label for floor, label in reversed(INCOME_BANDS) if income >= floor)
+
+
 class Submission(SQLModel, table=True):
     """An enrolment handed to a branch. Personal fields are encrypted (`*_enc`).
 
@@ -134,7 +150,7 @@ class Submission(SQLModel, table=True):
     income_enc: str | None = Field(default=None)
     """The declared monthly income, encrypted (financial data is specific personal data)."""
     income_band: str = Field(max_length=16)
-    """The income's band (see storage.submissions.INCOME_BANDS): what reports need, in clear."""
+    """The income's band (see INCOME_BANDS): what reports need, in clear."""
     reported_income_enc: str | None = Field(default=None)
     """The income the contribution is computed on, encrypted."""
     programs: str = Field(max_length=16)
