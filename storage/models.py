@@ -111,22 +111,6 @@ OPEN_STATUSES = ("baru", "diproses", "dihubungi", "terdaftar")
 _OPEN = text("status IN (" + ", ".join(f"'{s}'" for s in OPEN_STATUSES) + ")")
 
 
-# Monthly income bands (rupiah, lower bound inclusive) kept in clear for reports, while the
-# income itself is encrypted.
-INCOME_BANDS = (
-    (0, "<1jt"),
-    (1_000_000, "1-2jt"),
-    (2_000_000, "2-3jt"),
-    (3_000_000, "3-5jt"),
-    (5_000_000, "5-10jt"),
-    (10_000_000, ">=10jt"),
-)
-
-
-def income_band(income: int) -> str:
-    return next(label for floor, label in reversed(INCOME_BANDS) if income >= floor)
-
-
 class Submission(SQLModel, table=True):
     """An enrolment handed to a branch. Personal fields are encrypted (`*_enc`).
 
