@@ -148,9 +148,12 @@ CONTEXTS: dict[str, list[dict[str, Any]]] = {
         {"reason": "region_zero"},
         {"reason": "birth_date"},
         {"reason": "serial"},
+        {"reason": "region_unknown", "code": "3599"},
+        {"reason": "district_unknown", "code": "04", "regency": "Kota Madiun"},
         {"reason": None},
     ],
-    "enrol_nik_region_outdated": [{}],
+    "enrol_nik_region_outdated": [{"law": "UU 14/2022 tentang Pembentukan Provinsi Papua Selatan"}],
+    "enrol_nik_unlisted": [{}],
     "enrol_duplicate": [{"reference": "K7XQ-M4DA", "status": "diproses"}],
     "enrol_ask_full_name": [{}],
     "enrol_bad_name": [

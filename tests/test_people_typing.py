@@ -34,3 +34,27 @@ async def test_a_typed_number_at_the_months_list_is_the_number_of_months(chat: C
     assert "Bayar 12 bulan sekaligus" in chat.last.text
     await chat.say("kirim")
     assert (await only_submission(db)).payment_months == 12
+
+
+async def test_a_region_code_that_never_existed_is_an_error_not_pemekaran(chat: Chat) -> None:
+    await run(chat, ["daftar", "setuju"])
+    reply = await chat.say("3599014708850001")
+    assert "bukan kode kabupaten/kota" in reply and "pemekaran" not in reply
+    assert "nama lengkap" not in reply.lower()  # still at the NIK
+
+
+async def test_a_retired_code_is_accepted_with_the_split_named(chat: Chat, db: Database) -> None:
+    await run(chat, ["daftar", "setuju"])
+    reply = await chat.say("9101014708850001")  # Merauke before Papua Selatan was split off
+    assert "pemekaran" in reply and "UU 14/2022" in reply and "nama lengkap" in reply.lower()
+
+
+async def test_an_unlisted_district_is_checked_once_then_taken_as_on_the_ktp(chat: Chat, db: Database) -> None:
+    answers = [*HAPPY]
+    await run(chat, answers[:2])
+    first = await chat.say("3577041708850002")  # Kota Madiun has no district 04
+    assert "bukan kode kecamatan di Kota Madiun" in first and "pemekaran" not in first
+    again = await chat.say("3577 0417 0885 0002")
+    assert "petugas akan memeriksanya" in again and "nama lengkap" in again.lower()
+    await run(chat, ["budi santoso", "17-08-1985", "0812-3456-7890"])
+    assert "kabupaten atau kota" in chat.last.text  # no district to suggest: asked where they live

@@ -22,6 +22,7 @@ from lokal.wilayah import wilayah_name
 from handlers.parsing import Parsed
 
 MONTHS_FILE = Path(__file__).resolve().parents[2] / "messages" / "months.toml"
+RETIRED_REGIONS_FILE = Path(__file__).resolve().parents[2] / "messages" / "retired_regions.toml"
 
 # --- NIK -----------------------------------------------------------------------------------
 
@@ -47,9 +48,28 @@ class NikFacts:
     regency_name: str | None
     district_name: str | None
     region_outdated: bool
+    """The regency code was retired when its province was split (messages/retired_regions.toml)."""
 
 
-def parse_nik(text: str, today: date) -> Parsed[NikFacts]:
+@dataclass(frozen=True)
+class RetiredRegency:
+    code: str
+    now: str
+    law: str
+
+
+@cache
+def retired_regencies() -> dict[str, RetiredRegency]:
+    """Regency codes retired by a province split, with today's code and the law that split it."""
+    with RETIRED_REGIONS_FILE.open("rb") as handle:
+        raw = tomllib.load(handle)
+    return {
+        code: RetiredRegency(code, entry["now"], raw["laws"][entry["law"]])
+        for code, entry in raw["retired"].items()
+    }
+
+
+def parse_nik(text: str, today: date, *, allow_unlisted_district: bool = False) -> Parsed[NikFacts]:
     """A NIK typed with or without spaces, dots or dashes between the digits.
 
     Structure checks are lokal's (province, 00 regions, impossible birth date, serial 0000).
@@ -57,7 +77,9 @@ def parse_nik(text: str, today: date) -> Parsed[NikFacts]:
     `today`; lokal only compares the two-digit year with today's, so a NIK with "26" and a day
     later in 2026 would come back as a future date: it is read as 1926 instead, since nobody
     can hold a NIK before being born. A birth date in a NIK is therefore never in the future.
-    A region code missing from the current list (split regions) is a warning: `region_outdated`.
+    A regency code retired when its province was split is accepted (`region_outdated`); any
+    other regency or district code missing from the current Kemendagri list does not exist:
+    "region_unknown" or "district_unknown".
     """
     digits = _NIK_SEPARATORS.sub("", visible(text).strip())
     if offending := _NOT_ASCII_DIGIT.findall(digits):
@@ -72,6 +94,13 @@ def parse_nik(text: str, today: date) -> Parsed[NikFacts]:
     birth = _not_after(date.fromisoformat(info.birth_date), today)
     if birth is None:
         return _nik_error("birth_date", digits)
+    retired = info.regency is None and info.regency_code in retired_regencies()
+    if info.regency is None and not retired:
+        return Parsed(error="region_unknown", details={"code": digits[:4]})
+    if info.district is None and not retired and not allow_unlisted_district:
+        return Parsed(
+            error="district_unknown", details={"code": digits[4:6], "regency": info.regency, "nik": digits}
+        )
     return Parsed(
         value=NikFacts(
             nik=digits,
@@ -82,7 +111,7 @@ def parse_nik(text: str, today: date) -> Parsed[NikFacts]:
             district_code=info.district_code,
             regency_name=info.regency,
             district_name=info.district,
-            region_outdated=info.regency is None or info.district is None,
+            region_outdated=retired,
         )
     )
 

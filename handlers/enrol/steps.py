@@ -22,6 +22,7 @@ from handlers.enrol.parsers import (
     parse_full_name,
     parse_mobile,
     parse_nik,
+    retired_regencies,
 )
 from handlers.intents import answers, normalize, tokens
 from handlers.parsing import parse_money
@@ -137,10 +138,22 @@ def _parse_consent(turn: Turn, draft: Draft) -> StepOutcome:
 # --- identity ------------------------------------------------------------------------------
 
 
-async def _parse_nik(turn: Turn, _draft: Draft) -> StepOutcome:
+async def _parse_nik(turn: Turn, draft: Draft) -> StepOutcome:
     parsed = parse_nik(turn.text, turn.today)
+    unlisted = False
+    if parsed.error == "district_unknown":
+        # Not on the current list: most likely a typo, so ask to check; the same NIK sent
+        # again is taken as written on the KTP, and staff check it.
+        details = dict(parsed.details or {})
+        nik_hash = turn.vault.keyed_hash(details.pop("nik"))
+        if draft.extra.get("nik_unlisted") != nik_hash:
+            draft.extra["nik_unlisted"] = nik_hash
+            return Reject("enrol_bad_nik", {"reason": parsed.error, **details})
+        parsed = parse_nik(turn.text, turn.today, allow_unlisted_district=True)
+        unlisted = True
     if not parsed.ok or parsed.value is None:
         return Reject("enrol_bad_nik", {"reason": parsed.error, **(parsed.details or {})})
+    draft.extra.pop("nik_unlisted", None)
     facts = parsed.value
     existing = await find_open_by_nik_hash(turn.store.session, turn.vault.keyed_hash(facts.nik))
     if existing is not None:
@@ -154,9 +167,15 @@ async def _parse_nik(turn: Turn, _draft: Draft) -> StepOutcome:
                 "regency_code": facts.regency_code,
                 "district_code": facts.district_code,
                 "region_outdated": facts.region_outdated,
+                "district_unlisted": unlisted,
             },
         },
-        notice="enrol_nik_region_outdated" if facts.region_outdated else None,
+        notice="enrol_nik_unlisted"
+        if unlisted
+        else "enrol_nik_region_outdated"
+        if facts.region_outdated
+        else None,
+        notice_context={"law": retired_regencies()[facts.regency_code].law} if facts.region_outdated else {},
     )
 
 
@@ -254,7 +273,12 @@ def _parse_phone(turn: Turn, _draft: Draft) -> StepOutcome:
 
 def _nik_region_known(draft: Draft) -> bool:
     facts = draft.get("nik_facts")
-    return bool(facts and not facts["region_outdated"] and region(facts["district_code"]))
+    return bool(
+        facts
+        and not facts["region_outdated"]
+        and not facts.get("district_unlisted")
+        and region(facts["district_code"])
+    )
 
 
 def _region_confirm_context(_turn: Turn, draft: Draft) -> dict[str, Any]:

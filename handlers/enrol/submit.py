@@ -84,6 +84,11 @@ def _flags(turn: Turn, draft: Draft, birth: date) -> list[str]:
         flags.append("age_over_limit")
     if draft.get("nik_facts")["region_outdated"]:
         flags.append("nik_region_outdated")
+    if draft.get("nik_facts").get("district_unlisted"):
+        flags.append("nik_district_unlisted")
+    area = branch_map().area(draft.get("regency"))
+    if area is not None and area.basis == "inferred":
+        flags.append("branch_inferred")
     if int(draft.get("income")) < program_data().income_floor:
         flags.append("income_below_floor")
     return flags
