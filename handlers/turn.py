@@ -76,14 +76,22 @@ def option(option_id: str, label_key: str | None = None, *, text: str | None = N
     return Option(option_id, text if text is not None else label(label_key or option_id))
 
 
+# Options that stay valid whatever was shown last: the main menu's items (its buttons stay on
+# older messages, and each only opens a flow from its start).
+ALWAYS_OFFERED_PREFIX = "menu."
+
+
 def resolve_choice(inbound: Inbound, shown: list[list[str]]) -> str | None:
     """Which option the message picks among those last shown: by id, number or label.
 
     A typed number is the option's key when the options have keys (months at the payment
-    period), else its position in the list: one reading on every channel.
+    period), else its position in the list: one reading on every channel. A pressed button's
+    id is only trusted when that option was offered: a client can send any button data, and
+    anything else is an unrecognised answer.
     """
     if inbound.option_id:
-        return inbound.option_id
+        offered = any(inbound.option_id == entry[0] for entry in shown)
+        return inbound.option_id if offered or inbound.option_id.startswith(ALWAYS_OFFERED_PREFIX) else None
     typed = normalize(inbound.text or "")
     if not typed or not shown:
         return None

@@ -49,7 +49,7 @@ async def test_a_retired_code_is_accepted_with_the_split_named(chat: Chat, db: D
     assert "pemekaran" in reply and "UU 14/2022" in reply and "nama lengkap" in reply.lower()
 
 
-async def test_an_unlisted_district_is_checked_once_then_taken_as_on_the_ktp(chat: Chat, db: Database) -> None:
+async def test_an_unlisted_district_is_checked_once_then_taken_as_on_the_ktp(chat: Chat) -> None:
     answers = [*HAPPY]
     await run(chat, answers[:2])
     first = await chat.say("3577041708850002")  # Kota Madiun has no district 04

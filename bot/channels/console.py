@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from bot.channels.cleaning import clean_fields
 from handlers.engine import Engine
 from handlers.types import Inbound
 from storage import queries
@@ -49,7 +50,7 @@ class ConsoleChat:
         )
 
     async def send_line(self, line: str) -> None:
-        await self.engine.handle(self.inbound(line))
+        await self.engine.handle(clean_fields(self.inbound(line)))
         await self.deliver()
 
     async def deliver(self) -> None:
