@@ -10,6 +10,7 @@ from pathlib import Path
 from handlers.types import Inbound
 
 _TABLE = Path(__file__).resolve().parent.parent / "messages" / "intents.toml"
+AGENTS_FILE = Path(__file__).resolve().parent.parent / "messages" / "agents.toml"
 _CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{1,39}")
 _DAFTAR = re.compile(r"^\s*daftar\s+(\S+)\s*$", re.IGNORECASE)
 
@@ -18,6 +19,17 @@ _DAFTAR = re.compile(r"^\s*daftar\s+(\S+)\s*$", re.IGNORECASE)
 def _not_codes() -> frozenset[str]:
     with _TABLE.open("rb") as handle:
         return frozenset(word.lower() for word in tomllib.load(handle)["attribution"]["not_codes"])
+
+
+@cache
+def load_agent_codes(path: Path = AGENTS_FILE) -> frozenset[str]:
+    """The agent codes of a data file (messages/agents.toml by default), upper case."""
+    with path.open("rb") as handle:
+        agents = tomllib.load(handle).get("agent", [])
+    codes = {str(agent["code"]).upper() for agent in agents}
+    if bad := sorted(code for code in codes if _clean(code) != code):
+        raise ValueError(f"{path}: not a usable code: {', '.join(bad)}")
+    return frozenset(codes)
 
 
 def _clean(code: str) -> str | None:

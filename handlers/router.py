@@ -48,7 +48,7 @@ class Router:
 
         code = attribution_code(inbound, turn.first_message)
         if code is not None:
-            if turn.contact.attribution_code is None:
+            if turn.contact.attribution_code is None and await turn.store.attribution_code_exists(code):
                 turn.contact.attribution_code = code
             if inbound.kind == "text":  # "DAFTAR <code>": they came to enrol
                 await self.open(turn, "enrol")

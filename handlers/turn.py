@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
+from handlers.attribution import load_agent_codes
 from handlers.intents import normalize
 from handlers.types import Inbound, Option, Priority, Reply, State
 from messages.render import label, render
@@ -23,6 +24,8 @@ class Rules:
     draft_expiry_days: int = 7
     max_age_flag: int = 65
     callback_working_days: int = 3
+    agent_codes: frozenset[str] = field(default_factory=load_agent_codes)
+    """Codes that may be recorded as where a person came from (messages/agents.toml)."""
 
 
 @dataclass

@@ -243,8 +243,16 @@ async def mark_contact_unreachable(session: AsyncSession, channel: str, chat_id:
 class Store:
     """The queries the conversation flows may use, bound to the message's transaction."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, agent_codes: Collection[str] = ()) -> None:
         self.session = session
+        self.agent_codes = frozenset(agent_codes)
+
+    async def attribution_code_exists(self, code: str) -> bool:
+        """Whether `code` names an agent (messages/agents.toml) people may say they came from.
+
+        Socialization sessions will add their codes here once they are stored.
+        """
+        return code.upper() in self.agent_codes
 
     async def upcoming_sessions(self, now: datetime) -> list[Any]:
         """Socialization sessions still to come.

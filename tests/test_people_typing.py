@@ -8,8 +8,9 @@ from __future__ import annotations
 from sqlmodel import select
 
 from bot.channels.console import format_payload
+from handlers.engine import Engine
 from storage.db import Database
-from storage.models import Submission
+from storage.models import Contact, Submission
 from tests.helpers import Chat
 from tests.test_enrol_flow import HAPPY, run
 
@@ -58,3 +59,22 @@ async def test_an_unlisted_district_is_checked_once_then_taken_as_on_the_ktp(cha
     assert "petugas akan memeriksanya" in again and "nama lengkap" in again.lower()
     await run(chat, ["budi santoso", "17-08-1985", "0812-3456-7890"])
     assert "kabupaten atau kota" in chat.last.text  # no district to suggest: asked where they live
+
+
+async def test_only_a_code_that_exists_is_recorded(db: Database, engine: Engine) -> None:
+    for chat_id, first, recorded in [
+        ("6281200000001", "DAFTAR KDP2211", "KDP2211"),  # a known code
+        ("6281200000002", "daftar skrg", None),
+        ("6281200000003", "Daftar ojol", None),
+        ("6281200000004", "DAFTAR XYZ999", None),  # shaped like a code, but nobody's
+    ]:
+        person = Chat(db, engine, chat_id=chat_id)
+        assert "Sebelum mendaftar" in await person.say(first)  # they came to enrol either way
+        async with db.reader() as session:
+            contact = (await session.exec(select(Contact).where(Contact.chat_id == chat_id))).one()
+        assert contact.attribution_code == recorded, first
+    stranger = Chat(db, engine, chat_id="6281200000005")
+    await stranger.send(kind="start", start_payload="s_NOPE42")
+    async with db.reader() as session:
+        contact = (await session.exec(select(Contact).where(Contact.chat_id == "6281200000005"))).one()
+    assert contact.attribution_code is None

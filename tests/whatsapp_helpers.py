@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -31,6 +32,7 @@ def whatsapp_env(db_url: str, api_url: str = "http://127.0.0.1:9", **extra: str)
         "WHATSAPP_APP_SECRET": meta.APP_SECRET,
         "WHATSAPP_VERIFY_TOKEN": meta.VERIFY_TOKEN,
         "WHATSAPP_API_URL": api_url,
+        "AGENT_CODES_FILE": str(Path(__file__).parent / "data" / "agent_codes.toml"),
         **extra,
     }
 
