@@ -98,6 +98,8 @@ class Router:
         if command == "menu":
             turn.state.reset()
             say_menu(turn)
+        elif command in ("status", "privacy_view", "privacy_delete"):
+            await self.open(turn, *INTENT_TARGETS[command])
         elif command == "help":
             turn.say("help")
             if current is not None:

@@ -90,7 +90,7 @@ _SUMMARY = {
 # adding a template means adding an example of how it is called.
 CONTEXTS: dict[str, list[dict[str, Any]]] = {
     "greeting": [{"name": None, "cheapest": 8_400}, {"name": "Sri", "cheapest": 16_800}],
-    "menu": [{}],
+    "menu": [{"has_draft": False}, {"has_draft": True}],
     "help": [{}],
     "not_understood": [{}],
     "pick_option": [{}],
@@ -100,6 +100,7 @@ CONTEXTS: dict[str, list[dict[str, Any]]] = {
     "thanks": [{}],
     "announcements_stopped": [{}],
     "announcements_started": [{}],
+    "announcements_declined": [{}],
     "sessions": [
         {"sessions": [], "subscribed": False},
         {"sessions": [_Session()], "subscribed": True},

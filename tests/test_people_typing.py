@@ -5,6 +5,7 @@ Every test is a conversation through the real engine and database.
 
 from __future__ import annotations
 
+import pytest
 from sqlmodel import select
 
 from bot.channels.console import format_payload
@@ -78,3 +79,60 @@ async def test_only_a_code_that_exists_is_recorded(db: Database, engine: Engine)
     async with db.reader() as session:
         contact = (await session.exec(select(Contact).where(Contact.chat_id == "6281200000005"))).one()
     assert contact.attribution_code is None
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [
+        ("status", "belum selesai"),
+        ("data saya", "Data Bapak/Ibu yang kami simpan"),
+        ("menu", "tetap tersimpan"),
+        ("hapus data", "Yakin mau menghapus"),
+    ],
+)
+async def test_global_words_work_at_every_step_and_keep_the_draft(
+    chat: Chat, db: Database, word: str, expected: str
+) -> None:
+    await run(chat, HAPPY[:2])  # consent given: from here on there is a draft to keep
+    for answer in HAPPY[2:]:
+        reply = await chat.say(word)
+        assert expected in reply, (answer, reply)
+        if word == "hapus data":
+            await chat.send("tidak jadi")
+        assert "Lanjutkan pendaftaran" in chat.last_labels()
+        await chat.send(option_id="menu.enrol", kind="option")
+        assert "belum selesai" in chat.last.text  # offered to continue where they were
+        await chat.send("lanjut")
+        await chat.send(answer)
+    assert "Mohon periksa data" in chat.last.text
+    assert "Nomor pendaftaran" in await chat.say("kirim")
+
+
+async def test_after_kirim_the_announcement_question_does_not_trap(chat: Chat) -> None:
+    await run(chat, HAPPY)
+    await chat.say("kirim")
+    assert "Satu pertanyaan lagi" in chat.last.text
+    assert "Sama-sama" in await chat.say("makasih")
+    await chat.send("menu")
+    assert "tetap tersimpan" not in chat.last.text  # the sign-up is sent, no draft left
+
+    other = Chat(chat.db, chat.engine, chat_id="6281255555555")
+    await run(other, [*HAPPY[:2], "3526011203900002", "budi", "12-03-1990", "0812-9999-0000", "ya"])
+    await run(other, HAPPY[7:])
+    await other.say("kirim")
+    status = await other.say("status")
+    assert "Pendaftaran Bapak/Ibu" in status and "Baru, menunggu petugas" in status
+    other_again = Chat(chat.db, chat.engine, chat_id="6281244444444")
+    await run(other_again, [*HAPPY[:2], "3526011203900003", "ani", "12-03-1990", "0812-9999-0001", "ya"])
+    await run(other_again, HAPPY[7:])
+    await other_again.say("kirim")
+    assert "Data Bapak/Ibu yang kami simpan" in await other_again.say("data saya")
+    refused = await other_again.say("tidak usah")
+    assert "Sama-sama" not in refused
+
+
+async def test_declining_announcements_is_not_answered_with_you_are_welcome(chat: Chat) -> None:
+    await run(chat, HAPPY)
+    await chat.say("kirim")
+    reply = await chat.say("tidak usah")
+    assert "Sama-sama" not in reply and "tidak akan mengirim pengumuman" in reply

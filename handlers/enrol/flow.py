@@ -21,8 +21,8 @@ from handlers.enrol.steps import (
     question_number,
 )
 from handlers.enrol.submit import submit, summary_context
-from handlers.flow import Unclear, say_menu
-from handlers.intents import answers
+from handlers.flow import Unclear, menu_options, say_menu
+from handlers.intents import answers, match_intent
 from handlers.turn import Turn
 from handlers.types import Option
 from messages.form_labels import button, form_labels
@@ -84,8 +84,7 @@ class EnrolFlow:
         draft = await self._load(turn)
         step = turn.state.step
         if step == "announce":
-            self._announce(turn)
-            return None
+            return self._announce(turn)
         if draft is None:
             turn.say("enrol_expired")
             await self.start(turn)
@@ -235,7 +234,8 @@ class EnrolFlow:
             "enrol_ask_announce", [_opt("announce.yes", "announce_yes"), _opt("announce.no", "announce_no")]
         )
 
-    def _announce(self, turn: Turn) -> None:
+    def _announce(self, turn: Turn) -> Unclear | None:
+        """The question after `kirim`; anything else than yes or no is not trapped by it."""
         said = answers(turn.text)
         if turn.choice == "enrol.announce.yes" or (said & {"yes"} and "no" not in said):
             turn.contact.announcements = True
@@ -244,9 +244,15 @@ class EnrolFlow:
             say_menu(turn, "announcements_started")
         elif turn.choice == "enrol.announce.no" or "no" in said:
             turn.state.reset()
+            say_menu(turn, "announcements_declined")
+        elif match_intent(turn.text) == "thanks":
+            turn.state.reset()
             say_menu(turn, "thanks")
         else:
-            self._ask_announce(turn)
+            # The question is dropped (nothing is assumed); another topic opens what it asks.
+            turn.state.reset()
+            return Unclear.say("not_understood", tuple(menu_options()))
+        return None
 
     # --- back, cancel, resume ----------------------------------------------------------------
 

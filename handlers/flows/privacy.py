@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from handlers.enrol.steps import national
-from handlers.flow import Unclear, say_menu
+from handlers.flow import Unclear, has_draft, say_menu
 from handlers.intents import answers
 from handlers.turn import Turn
 from handlers.types import Option
@@ -54,7 +54,7 @@ class PrivacyFlow:
             submissions=submissions,
             contact_phone=national(turn.contact.phone) if turn.contact.phone else None,
             announcements=turn.contact.announcements,
-            has_draft="draft" in turn.state.data,
+            has_draft=has_draft(turn),
         )
 
     @staticmethod

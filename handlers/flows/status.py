@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers.flow import Unclear, say_menu
+from handlers.flow import Unclear, has_draft, say_menu
 from handlers.turn import Turn
 from storage.submissions import submissions_of_contact
 
@@ -18,7 +18,7 @@ class StatusFlow:
             if s.anonymised_at is None
         ]
         turn.state.reset()
-        say_menu(turn, "status_list", submissions=submissions, has_draft="draft" in turn.state.data)
+        say_menu(turn, "status_list", submissions=submissions, has_draft=has_draft(turn))
 
     async def handle(self, turn: Turn) -> Unclear | None:
         await self.start(turn)
