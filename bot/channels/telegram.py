@@ -49,7 +49,7 @@ from bot.channels.base import OutgoingMessage, RateLimits, SendResult
 from bot.channels.cleaning import clean_fields, load_json
 from bot.channels.telegram_inbound import CHANNEL, to_inbound
 from bot.channels.telegram_lenient import parse_update
-from bot.channels.telegram_render import AttachKeyboard, SendText, plan
+from bot.channels.telegram_render import plan
 from bot.metrics import Metrics
 from bot.settings import Settings
 from handlers.engine import Engine
@@ -126,13 +126,10 @@ class TelegramTransport:
         for index in range(done, len(steps)):
             step = steps[index]
             try:
-                if isinstance(step, SendText):
-                    if index > 0:
-                        await self._pace(message.chat_id)
-                    sent = await self.bot.send_message(chat_id=chat, text=step.text, reply_markup=step.markup)
-                    last_id = sent.message_id
-                elif isinstance(step, AttachKeyboard) and last_id is not None:
-                    await self._attach(chat, last_id, step)
+                if index > 0:
+                    await self._pace(message.chat_id)
+                sent = await self.bot.send_message(chat_id=chat, text=step.text, reply_markup=step.markup)
+                last_id = sent.message_id
             except Exception as exc:  # every failure becomes an outcome
                 result = result_of(exc)
                 if result.kind == "retry":
@@ -145,14 +142,6 @@ class TelegramTransport:
         elif remove:
             self._forget_keyboard(message.chat_id)
         return SendResult("sent", platform_message_id=str(last_id) if last_id is not None else None)
-
-    async def _attach(self, chat: int | str, message_id: int, step: AttachKeyboard) -> None:
-        try:
-            await self.bot.edit_message_reply_markup(
-                chat_id=chat, message_id=message_id, reply_markup=step.markup
-            )
-        except TelegramBadRequest as exc:  # the text is out; a lost keyboard is not worth a resend
-            log.warning("could not attach the keyboard to message %s: %s", message_id, exc.message)
 
     def _keyboard_answered(self, message: OutgoingMessage) -> bool:
         """True when the phone keyboard is up and the person has written since it was shown."""
