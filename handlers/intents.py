@@ -12,13 +12,23 @@ _TABLE = Path(__file__).resolve().parent.parent / "messages" / "intents.toml"
 _NOISE = re.compile(r"[^0-9a-z/ ]+")
 _SPACES = re.compile(r"\s+")
 _REPEATS = re.compile(r"(.)\1{2,}")
+ANSWER_TYPO_MIN = 6
 
 
 def normalize(text: str) -> str:
-    """Lower-case, punctuation to spaces, "haaaiii" → "hai", single spaces."""
+    """Lower-case, emoji answers as words (👍 → "ok"), punctuation to spaces, "haaaiii" → "hai"."""
+    for emoji, word in _emoji().items():
+        text = text.replace(emoji, f" {word} ")
     cleaned = _NOISE.sub(" ", text.lower().replace("'", ""))
     cleaned = _REPEATS.sub(r"\1", cleaned)
     return _SPACES.sub(" ", cleaned).strip()
+
+
+@cache
+def _emoji() -> dict[str, str]:
+    with _TABLE.open("rb") as handle:
+        table: dict[str, str] = tomllib.load(handle).get("emoji", {})
+    return dict(sorted(table.items(), key=lambda item: -len(item[0])))  # "🙏🏻" before "🙏"
 
 
 def tokens(text: str) -> list[str]:
@@ -30,6 +40,7 @@ class IntentTable:
     commands: dict[str, tuple[tuple[str, ...], ...]]
     intents: dict[str, tuple[tuple[str, ...], ...]]
     answers: dict[str, tuple[tuple[str, ...], ...]]
+    filler: frozenset[str]
 
 
 @cache
@@ -41,7 +52,10 @@ def table() -> IntentTable:
         return {name: tuple(tuple(tokens(p)) for p in words) for name, words in section.items()}
 
     return IntentTable(
-        commands=phrases(raw["commands"]), intents=phrases(raw["intents"]), answers=phrases(raw["answers"])
+        commands=phrases(raw["commands"]),
+        intents=phrases(raw["intents"]),
+        answers=phrases({k: v for k, v in raw["answers"].items() if k != "filler"}),
+        filler=frozenset(raw["answers"].get("filler", [])),
     )
 
 
@@ -61,6 +75,10 @@ def _one_typo(a: str, b: str) -> bool:
 
 def _word_matches(word: str, pattern: str) -> bool:
     return word == pattern or _one_typo(word, pattern)
+
+
+def _answer_word(word: str, pattern: str) -> bool:
+    return word == pattern or (len(pattern) >= ANSWER_TYPO_MIN and _one_typo(word, pattern))
 
 
 def _phrase_in(words: list[str], phrase: tuple[str, ...]) -> bool:
@@ -94,13 +112,51 @@ def match_intent(text: str) -> str | None:
 
 
 def answers(text: str) -> set[str]:
-    """Which short answers a message contains: "tidak setuju" → {"no", "yes"}. Exact words only."""
+    """Which short answers a message contains: "tidak setuju" → {"no", "yes"}.
+
+    Exact words, except that an answer word of six letters or more may be typed with one typo
+    ("stuju"); shorter ones would collide ("bulan" is one letter from "bukan").
+    """
     words = tokens(text)
     found = set()
     for name, phrases in table().answers.items():
         for phrase in phrases:
             n = len(phrase)
-            if any(tuple(words[i : i + n]) == phrase for i in range(len(words) - n + 1)):
+            if any(
+                all(_answer_word(words[i + k], phrase[k]) for k in range(n))
+                for i in range(len(words) - n + 1)
+            ):
                 found.add(name)
                 break
     return found
+
+
+@cache
+def _place_filler() -> frozenset[str]:
+    with _TABLE.open("rb") as handle:
+        return frozenset(tomllib.load(handle)["places"]["filler"])
+
+
+def place_words(text: str) -> str:
+    """What is left of an answer once yes/no, fillers and "di", "tinggal"... are taken out.
+
+    "bukan, sy di Sidoarjo" → "sidoarjo"; "iya" → "".
+    """
+    vocabulary = {w for phrases in table().answers.values() for phrase in phrases for w in phrase}
+    skip = vocabulary | table().filler | _place_filler()
+    return " ".join(w for w in tokens(text) if w not in skip)
+
+
+def only_answer(text: str) -> str | None:
+    """"yes" or "no" when the message is nothing but that answer ("iya dong", "gk kak", "👍").
+
+    "mau daftar bpjs" contains "mau" but says more than yes, so it is not an answer here.
+    """
+    said = answers(text) & {"yes", "no"}
+    if len(said) != 1:
+        return None
+    (answer,) = said
+    words = tokens(text)
+    own = {w for phrase in table().answers[answer] for w in phrase}
+    fits = all(any(_answer_word(w, o) for o in own) or w in table().filler for w in words)
+    return answer if words and fits else None

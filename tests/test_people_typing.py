@@ -136,3 +136,39 @@ async def test_declining_announcements_is_not_answered_with_you_are_welcome(chat
     await chat.say("kirim")
     reply = await chat.say("tidak usah")
     assert "Sama-sama" not in reply and "tidak akan mengirim pengumuman" in reply
+
+
+@pytest.mark.parametrize(
+    ("answer", "regency", "district_asked"),
+    [
+        ("Kabupaten Madiun", "35.19", True),
+        ("di surabaya", "35.78", True),
+        ("bukan, sy di Sidoarjo", "35.15", True),
+        ("iya dong", "35.77", False),
+        ("👍", "35.77", False),
+        ("gk", None, False),
+    ],
+)
+async def test_the_place_they_live_in_answers_the_region_question(
+    chat: Chat, answer: str, regency: str | None, district_asked: bool
+) -> None:
+    await run(chat, HAPPY[:6])
+    assert "Apakah Bapak/Ibu sekarang tinggal di Kec. Kartoharjo" in chat.last.text
+    reply = await chat.say(answer)
+    if regency is None:
+        assert "kabupaten atau kota" in reply  # "no": asked where instead
+    elif district_asked:
+        assert "Di kecamatan mana" in reply and "Pertanyaan" in reply
+    else:
+        assert "alamat" in reply.lower()  # confirmed: on to the street address
+
+
+async def test_mau_daftar_is_not_a_yes_at_the_region_question(chat: Chat) -> None:
+    await run(chat, HAPPY[:6])
+    reply = await chat.say("mau daftar bpjs")
+    assert "belum paham" in reply and "alamat" not in reply.lower()
+    assert chat.last_labels() == ["Ya, benar", "Bukan, tempat lain"]
+    ambiguous = await chat.say("saya di madiun")
+    assert "beberapa yang namanya mirip" in ambiguous
+    await chat.send("Kab. Madiun")
+    assert "Di kecamatan mana di Kab. Madiun" in chat.last.text

@@ -24,7 +24,7 @@ from handlers.enrol.parsers import (
     parse_nik,
     retired_regencies,
 )
-from handlers.intents import answers, normalize, tokens
+from handlers.intents import answers, normalize, only_answer, place_words, tokens
 from handlers.parsing import parse_money
 from handlers.regions import region, search_districts, search_regencies
 from handlers.turn import Turn
@@ -127,7 +127,7 @@ def _parse_consent(turn: Turn, draft: Draft) -> StepOutcome:
     said = answers(turn.text)
     if turn.choice == "enrol.consent.no" or "no" in said:
         return Stop("enrol_consent_refused")
-    if turn.choice == "enrol.consent.yes" or "yes" in said:
+    if turn.choice == "enrol.consent.yes" or only_answer(turn.text) == "yes":
         version = form_labels()["consent"]["version"]
         return Accept(
             {"consent": {"version": version, "at": turn.now.isoformat(), "channel": turn.inbound.channel}}
@@ -291,14 +291,27 @@ def _region_confirm_options(_turn: Turn, _draft: Draft) -> list[Option]:
 
 
 def _parse_region_confirm(turn: Turn, draft: Draft) -> StepOutcome:
-    said = answers(turn.text)
-    if turn.choice == "enrol.region.no" or said & {"no", "moved", "wrong"}:
+    """Yes, no, or the place they do live in: "Kabupaten Madiun", "bukan, sy di Sidoarjo"."""
+    if turn.choice and turn.choice.startswith("enrol.regency."):
+        return Accept({"region_confirmed": False, "regency": turn.choice.removeprefix("enrol.regency.")})
+    answer = only_answer(turn.text)
+    if turn.choice == "enrol.region.no" or answer == "no":
         return Accept({"region_confirmed": False})
-    if turn.choice == "enrol.region.yes" or "yes" in said:
+    if turn.choice == "enrol.region.yes" or answer == "yes":
         facts = draft.get("nik_facts")
         return Accept(
             {"region_confirmed": True, "regency": facts["regency_code"], "district": facts["district_code"]}
         )
+    named = place_words(turn.text)
+    found = search_regencies(named) if len(named) >= 3 else []
+    if len(found) == 1:
+        return Accept({"region_confirmed": False, "regency": found[0].code})
+    if found:
+        return Reject(
+            "enrol_region_choose", {"level": "regency"}, _choose("regency", found), counts_as_failure=False
+        )
+    if answers(turn.text) & {"no", "moved", "wrong"}:
+        return Accept({"region_confirmed": False})
     return Reject("enrol_bad_choice", options=tuple(_region_confirm_options(turn, draft)))
 
 
