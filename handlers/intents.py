@@ -147,6 +147,26 @@ def place_words(text: str) -> str:
     return " ".join(w for w in tokens(text) if w not in skip)
 
 
+@cache
+def _month_phrases() -> tuple[tuple[tuple[str, ...], int], ...]:
+    with _TABLE.open("rb") as handle:
+        raw: dict[str, int] = tomllib.load(handle)["months"]
+    return tuple(sorted(((tuple(tokens(p)), n) for p, n in raw.items()), key=lambda item: -len(item[0])))
+
+
+_MONTH_DIGITS = re.compile(r"(?<!\d)(\d{1,2})\s*(?:bln|bulan|b)?(?![\d])")
+
+
+def months_in(text: str) -> int | None:
+    """A number of months as people write it: "3", "6bln", "sebulan", "setahun", "tiga bulan"."""
+    words = tokens(text)
+    for phrase, months in _month_phrases():
+        if _phrase_in(words, phrase):
+            return months
+    found = {int(m) for m in _MONTH_DIGITS.findall(normalize(text))}
+    return found.pop() if len(found) == 1 else None
+
+
 def only_answer(text: str) -> str | None:
     """"yes" or "no" when the message is nothing but that answer ("iya dong", "gk kak", "👍").
 

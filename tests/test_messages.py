@@ -168,6 +168,7 @@ CONTEXTS: dict[str, list[dict[str, Any]]] = {
     "enrol_minor": [{"min_age": 18}],
     "enrol_ask_birth_check": [{"typed": date(1985, 8, 8), "from_nik": date(1985, 8, 7), "sex": "P"}],
     "enrol_ask_phone": [{}],
+    "enrol_phone_corrected": [{"phone": "0812-3456-7890"}],
     "enrol_bad_phone": [{"reason": r} for r in ("landline", "foreign", "length", "unreadable")],
     "enrol_ask_region_confirm": [{"district": _Region()}],
     "enrol_ask_regency": [{}],

@@ -12,7 +12,7 @@ from bot.channels.console import format_payload
 from handlers.engine import Engine
 from storage.db import Database
 from storage.models import Contact, Submission
-from tests.helpers import Chat
+from tests.helpers import VAULT, Chat
 from tests.test_enrol_flow import HAPPY, run
 
 
@@ -172,3 +172,64 @@ async def test_mau_daftar_is_not_a_yes_at_the_region_question(chat: Chat) -> Non
     assert "beberapa yang namanya mirip" in ambiguous
     await chat.send("Kab. Madiun")
     assert "Di kecamatan mana di Kab. Madiun" in chat.last.text
+
+
+@pytest.mark.parametrize(
+    "correction", ["eh salah, nomor saya 0813-1111-2222", "0813 1111 2222", "no hp yg bener 081311112222"]
+)
+async def test_a_phone_correction_later_is_not_an_answer_to_the_current_question(
+    chat: Chat, db: Database, correction: str
+) -> None:
+    await run(chat, HAPPY[:6])  # at "do you live in Kec. Kartoharjo?"
+    reply = await chat.say(correction)
+    assert "diganti menjadi 0813-1111-2222" in reply and "Kartoharjo" in reply  # asked again
+    await run(chat, HAPPY[6:])
+    assert "0813-1111-2222" in chat.last.text
+    await chat.send("eh salah, wa saya 0857-2222-3333")  # at the summary: it comes back corrected
+    assert "Mohon periksa data" in chat.last.text and "0857-2222-3333" in chat.last.text
+    await chat.say("kirim")
+    assert VAULT.decrypt((await only_submission(db)).phone_enc or "") == "+6285722223333"
+
+
+@pytest.mark.parametrize(
+    ("answer", "then_asked"),
+    [
+        ("nik nya yg salah", "NIK"),
+        ("tgl lahirnya", "tanggal lahir"),
+        ("2", "tanggal lahir"),  # the second button, typed
+    ],
+)
+async def test_which_is_wrong_in_words(chat: Chat, answer: str, then_asked: str) -> None:
+    await run(chat, [*HAPPY[:4], "8 agustus 1985"])  # the NIK says the 7th
+    assert "Mana yang salah?" in chat.last.text
+    assert then_asked in await chat.say(answer)
+
+
+async def test_which_is_wrong_answered_with_the_corrected_value(chat: Chat, db: Database) -> None:
+    await run(chat, [*HAPPY[:4], "8 agustus 1985"])
+    assert "nomor HP" in await chat.say("7-8-1985")  # the corrected date: on to the phone
+    other = Chat(chat.db, chat.engine, chat_id="6281233333333")
+    await run(other, [*HAPPY[:4], "8 agustus 1985"])
+    assert "nomor HP" in await other.say("3577 0148 0885 0001")  # a corrected NIK (born the 8th)
+    await run(other, HAPPY[5:])
+    await other.say("kirim")
+    submission = await only_submission(db)
+    assert VAULT.decrypt(submission.nik_enc or "") == "3577014808850001"
+    assert str(submission.birth_date) == "1985-08-08"
+
+
+@pytest.mark.parametrize(("typed", "months"), [("sebulan", 1), ("6bln", 6), ("setahun", 12), ("tiga bulan", 3)])
+async def test_months_in_words(chat: Chat, db: Database, typed: str, months: int) -> None:
+    await run(chat, HAPPY[:11])
+    await chat.send(typed)
+    await chat.send("lewati")
+    await chat.say("kirim")
+    assert (await only_submission(db)).payment_months == months
+
+
+@pytest.mark.parametrize(("typed", "discounted"), [("sy ojol", True), ("pedagang sayur", False), ("2", False)])
+async def test_the_calculator_knows_the_forms_occupation_words(chat: Chat, typed: str, discounted: bool) -> None:
+    chat.engine.clock.now = chat.engine.clock.now.replace(year=2027, month=2)  # only transport discounted
+    await chat.send("iuran kalau penghasilan 1 juta")
+    result = await chat.say(typed)
+    assert ("Rp8.400" in result) is discounted and "Rp16.800" in result

@@ -8,6 +8,7 @@ from typing import Any
 
 from handlers.branches import branch_map
 from handlers.enrol.draft import Draft
+from handlers.enrol.parsers import parse_mobile
 from handlers.enrol.steps import (
     EDIT_GROUPS,
     QUESTIONS,
@@ -17,6 +18,7 @@ from handlers.enrol.steps import (
     Reject,
     Step,
     Stop,
+    national,
     next_step,
     question_number,
 )
@@ -92,6 +94,9 @@ class EnrolFlow:
         if turn.idle > RESUME_AFTER and step not in ("resume", "cancel_confirm"):
             self._offer_resume(turn, draft)
             return None
+        if step not in ("phone", "nik", "cancel_confirm", "resume") and self._phone_fixed(turn, draft):
+            await self.reprompt(turn)
+            return None
         if step == "summary":
             await self._summary_choice(turn, draft)
         elif step == "edit_menu":
@@ -126,6 +131,26 @@ class EnrolFlow:
         elif isinstance(outcome, Stop):
             await self._event(turn, draft, step.name, "abandoned")
             await self._finish(turn, outcome.template, **outcome.context)
+
+    @staticmethod
+    def _phone_fixed(turn: Turn, draft: Draft) -> bool:
+        """A new mobile number typed after the phone question is a correction of the phone.
+
+        "eh salah, nomor saya 0812-..." (or the number alone) replaces the answer, says so, and
+        the current question is asked again; nothing else is lost.
+        """
+        if not draft.has("phone") or not turn.text:
+            return False
+        parsed = parse_mobile(turn.text)
+        if not parsed.ok or parsed.value is None or parsed.value == draft.get("phone"):
+            return False
+        only_number = not any(ch.isalpha() for ch in turn.text)
+        if not only_number and "phone_fix" not in answers(turn.text):
+            return False
+        draft.set("phone", parsed.value)
+        draft.touch(turn.now)
+        turn.say("enrol_phone_corrected", phone=national(parsed.value))
+        return True
 
     @staticmethod
     def _branch(draft: Draft) -> Any:

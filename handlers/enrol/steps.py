@@ -16,6 +16,7 @@ from typing import Any
 from handlers.contribution import period_totals, quote
 from handlers.enrol.draft import Draft
 from handlers.enrol.parsers import (
+    NIK_LENGTH,
     age_on,
     parse_birth_date,
     parse_email,
@@ -24,7 +25,7 @@ from handlers.enrol.parsers import (
     parse_nik,
     retired_regencies,
 )
-from handlers.intents import answers, normalize, only_answer, place_words, tokens
+from handlers.intents import answers, months_in, normalize, only_answer, place_words, tokens
 from handlers.parsing import parse_money
 from handlers.regions import region, search_districts, search_regencies
 from handlers.turn import Turn
@@ -219,14 +220,24 @@ def _birth_check_context(_turn: Turn, draft: Draft) -> dict[str, Any]:
     }
 
 
-def _parse_birth_check(turn: Turn, draft: Draft) -> StepOutcome:
-    if turn.choice == "enrol.check.nik":
+async def _parse_birth_check(turn: Turn, draft: Draft) -> StepOutcome:
+    """Which is wrong: a tap, words ("nik nya yg salah", "tgl lahirnya"), or the corrected value."""
+    digits = "".join(ch for ch in turn.text if ch.isdigit())
+    if len(digits) == NIK_LENGTH:  # the corrected NIK itself
+        return await _parse_nik(turn, draft)
+    if turn.choice is None and parse_birth_date(turn.text, turn.today).ok:  # the corrected date
+        return _parse_birth_date(turn, draft)
+    words = set(tokens(turn.text))
+    if turn.choice == "enrol.check.nik" or ("nik" in words and not words & DATE_WORDS):
         draft.clear("nik", "nik_facts")
         return Accept({})
-    if turn.choice == "enrol.check.date":
+    if turn.choice == "enrol.check.date" or words & DATE_WORDS:
         draft.clear("birth_date")
         return Accept({})
     return Reject("enrol_bad_choice", options=tuple(_birth_check_options(turn, draft)))
+
+
+DATE_WORDS = frozenset({"tanggal", "tgl", "lahir", "lahirnya", "ultah"})
 
 
 # --- phone ---------------------------------------------------------------------------------
@@ -473,13 +484,11 @@ def _period_context(turn: Turn, draft: Draft) -> dict[str, Any]:
 
 def _parse_period(turn: Turn, draft: Draft) -> StepOutcome:
     periods = program_data().payment_periods
-    typed = [int(w) for w in tokens(turn.text) if w.isdigit()]
-    if len(typed) == 1 and typed[0] in periods:
-        return Accept({"period": typed[0]})  # "3" means three months here, not the third button
     if turn.choice and turn.choice.startswith("enrol.period."):
         return Accept({"period": int(turn.choice.removeprefix("enrol.period."))})
-    if "year" in answers(turn.text):
-        return Accept({"period": 12})
+    months = months_in(turn.text)  # "3" means three months here, never the third button
+    if months in periods:
+        return Accept({"period": months})
     return Reject("enrol_bad_period", {"periods": periods}, options=tuple(_period_options(turn, draft)))
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from handlers.contribution import period_totals, quote
+from handlers.enrol.steps import match_occupation
 from handlers.flow import Unclear
 from handlers.parsing import parse_money
 from handlers.turn import Turn, option
 from handlers.types import Option
-from messages.program_data import program_data
+from messages.program_data import occupation, program_data
 
 GROUPS = ("transport", "general")
 
@@ -52,6 +53,8 @@ class CalculatorFlow:
             return None
         if turn.state.step == "work":
             group = (turn.choice or "").removeprefix("calc.")
+            if group not in GROUPS and (code := match_occupation(turn.text)) is not None:
+                group = occupation(code).group  # "sy ojol": the form's own occupation words
             if group not in GROUPS:
                 return Unclear.say("pick_option", tuple(_work_options()))
             self._result(turn, int(turn.state.data["calc"]["income"]), group)
