@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from handlers.enrol.purge import purge_expired_drafts
 from storage import queries
 from storage.db import Database
+from storage.store import Store
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -20,7 +21,8 @@ KEEP_DELIVERED_TEXT = timedelta(days=7)
 
 
 async def tidy(db: Database, now: datetime, *, draft_expiry_days: int) -> tuple[int, int]:
-    drafts = await purge_expired_drafts(db, now, expiry_days=draft_expiry_days)
+    async with Store.transaction(db) as store:
+        drafts = await purge_expired_drafts(store, now, expiry_days=draft_expiry_days)
     async with db.transaction() as session:
         scrubbed = await queries.scrub_delivered(session, now - KEEP_DELIVERED_TEXT)
     return drafts, scrubbed

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
 
-from bot.metrics import CONTENT_TYPE
+from bot.metrics import CONTENT_TYPE, outbox_health
 from bot.service import Service
 
 
@@ -16,10 +16,13 @@ def create_app(service: Service) -> FastAPI:
     @app.get("/healthz")
     async def healthz() -> JSONResponse:
         up = await service.db.ping()
-        return JSONResponse(
-            {"status": "ok" if up else "degraded", "database": "ok" if up else "unreachable"},
-            status_code=200 if up else 503,
-        )
+        body: dict[str, object] = {
+            "status": "ok" if up else "degraded",
+            "database": "ok" if up else "unreachable",
+        }
+        if up:
+            body.update(await outbox_health(service))
+        return JSONResponse(body, status_code=200 if up else 503)
 
     @app.get("/metrics")
     async def metrics() -> Response:

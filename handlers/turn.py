@@ -12,7 +12,7 @@ from handlers.types import Inbound, Option, Priority, Reply, State
 from messages.render import label, render
 from storage.crypto import Vault
 from storage.models import Contact
-from storage.queries import Store
+from storage.store import Store
 
 WIB = timezone(timedelta(hours=7), "WIB")
 

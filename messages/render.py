@@ -7,7 +7,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 
 from messages.form_labels import form_labels
 from messages.format import format_date, format_rupiah, format_short_date
@@ -49,8 +49,23 @@ def environment() -> Environment:
     return env
 
 
+def has_template(name: str) -> bool:
+    return (TEMPLATES / f"{name}.j2").is_file()
+
+
 def template_names() -> list[str]:
     return sorted(p.stem for p in TEMPLATES.glob("*.j2"))
+
+
+@cache
+def _field_template(name: str) -> Template:
+    shows = form_labels()["show"]
+    return environment().from_string(shows.get(name, shows["default"]))
+
+
+def render_field(name: str, **context: Any) -> str:
+    """How a form field reads in the summary and in "data saya" (form.toml [show])."""
+    return _field_template(name).render(**context).strip()
 
 
 def render(template: str, **context: Any) -> str:

@@ -30,6 +30,8 @@ class Contact(SQLModel, table=True):
     announcements_changed_at: datetime | None = _ts()
     last_inbound_at: datetime | None = _ts()
     unreachable_at: datetime | None = _ts()
+    reply_keyboard_at: datetime | None = _ts()
+    """When Telegram's phone keyboard went up, until a message takes it down."""
     attribution_code: str | None = Field(default=None, max_length=40)
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
 
@@ -64,7 +66,10 @@ class OutboxMessage(SQLModel, table=True):
     """A rendered reply waiting for, or done with, delivery by the sender."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "channel", "priority", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "channel", "priority", "next_attempt_at"),
+        Index("ix_outbox_chat", "channel", "chat_id", "status"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     channel: str = Field(max_length=16)
@@ -73,6 +78,7 @@ class OutboxMessage(SQLModel, table=True):
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     priority: int = Field(default=0)
     status: str = Field(default="pending", max_length=16)
+    """pending (to send), sending (an attempt under way), sent, waiting, failed, erased."""
     attempts: int = Field(default=0)
     next_attempt_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
     last_error: str | None = Field(default=None, max_length=500)
@@ -127,6 +133,10 @@ class Submission(SQLModel, table=True):
     payment_months: int
     period_total: int
     flags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    answers: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}")
+    )
+    """Form answers without a column of their own (personal ones encrypted), by field name."""
     kpj_number: str | None = Field(default=None, max_length=32)
     rejection_reason: str | None = Field(default=None, max_length=500)
     subsidy_candidate: bool = Field(default=False)

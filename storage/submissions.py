@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -177,12 +177,22 @@ def audit(session: AsyncSession, *, actor: str, action: str, now: datetime, **de
     session.add(AuditLog(at=now, actor=actor, action=action, details=details))
 
 
-async def erase_personal_data(session: AsyncSession, contact: Contact, now: datetime) -> dict[str, int]:
+async def erase_personal_data(
+    session: AsyncSession,
+    contact: Contact,
+    now: datetime,
+    *,
+    columns: Collection[str],
+    answers: Collection[str],
+    note: str,
+) -> dict[str, int]:
     """A person's right to deletion (UU PDP).
 
-    Unprocessed submissions lose their personal data and are cancelled; processed ones are
-    anonymised (the branch keeps the anonymous record and its status for its reports).
-    History notes, which staff may have written names into, are cleared too. Drafts go.
+    Unprocessed submissions lose their personal data and are cancelled (with `note` in their
+    history); processed ones are anonymised (the branch keeps the anonymous record and its
+    status for its reports). The form names what is personal: the submission `columns` and
+    the keys of `Submission.answers` to clear. What staff wrote (KPJ number, rejection reason,
+    history notes, which may carry names) is cleared too. Drafts go.
     """
     assert contact.id is not None
     erased = anonymised = 0
@@ -190,18 +200,11 @@ async def erase_personal_data(session: AsyncSession, contact: Contact, now: date
         if submission.anonymised_at is not None:
             continue
         if submission.status in UNPROCESSED:
-            await change_status(
-                session,
-                submission,
-                "dibatalkan",
-                actor="peserta",
-                now=now,
-                note="data dihapus atas permintaan peserta",
-            )
+            await change_status(session, submission, "dibatalkan", actor="peserta", now=now, note=note)
             erased += 1
         else:
             anonymised += 1
-        _strip(submission, now)
+        _strip(submission, now, columns, answers)
         for event in await history(session, submission.id or 0):
             event.note = None
         submission.contact_id = None
@@ -215,14 +218,14 @@ async def erase_personal_data(session: AsyncSession, contact: Contact, now: date
     return {"erased": erased, "anonymised": anonymised}
 
 
-def _strip(submission: Submission, now: datetime) -> None:
-    submission.nik_enc = submission.nik_hash = None
-    submission.full_name_enc = submission.phone_enc = None
-    submission.email_enc = submission.address_enc = None
-    submission.birth_date = None
-    submission.kpj_number = None
-    submission.occupation_other = None
-    submission.rejection_reason = None
+# Written by staff, not by the form: may name the person.
+_STAFF_NOTES = ("kpj_number", "rejection_reason")
+
+
+def _strip(submission: Submission, now: datetime, columns: Collection[str], answers: Collection[str]) -> None:
+    for column in (*columns, *_STAFF_NOTES):
+        setattr(submission, column, None)
+    submission.answers = {k: v for k, v in submission.answers.items() if k not in answers}
     submission.anonymised_at = now
     submission.updated_at = now
 

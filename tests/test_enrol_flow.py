@@ -10,6 +10,7 @@ from handlers.engine import Engine
 from storage import submissions as queue
 from storage.db import Database
 from storage.models import AuditLog, Contact, Conversation, FormStepEvent, Submission
+from storage.store import Store
 from tests.helpers import VAULT, Chat, FixedClock
 
 WOMAN_NIK = "3577014708850001"  # Kota Madiun, Kec. Kartoharjo; born 7 Aug 1985 (day 47 = 7 + 40)
@@ -443,8 +444,10 @@ async def test_expired_draft_purge_leaves_recent_ones(chat: Chat, db: Database, 
     from handlers.enrol.purge import purge_expired_drafts
 
     await run(chat, HAPPY[:5])
-    assert await purge_expired_drafts(db, clock() + timedelta(days=3), expiry_days=7) == 0
-    assert await purge_expired_drafts(db, clock() + timedelta(days=8), expiry_days=7) == 1
+    async with Store.transaction(db) as store:
+        assert await purge_expired_drafts(store, clock() + timedelta(days=3), expiry_days=7) == 0
+    async with Store.transaction(db) as store:
+        assert await purge_expired_drafts(store, clock() + timedelta(days=8), expiry_days=7) == 1
     async with db.reader() as session:
         assert "draft" not in (await session.exec(select(Conversation))).one().data
 

@@ -28,12 +28,12 @@ async def test_a_typed_number_at_the_months_list_is_the_number_of_months(chat: C
     assert "  3. 3 bulan" in console and "  12. 12 bulan" in console  # the list shows what to type
     await chat.send("3")  # third on screen is "6 bulan" nowhere: 3 means three months
     await chat.send("lewati")
-    assert "Bayar 3 bulan sekaligus" in chat.last.text
+    assert "Masa bayar: 3 bulan sekaligus" in chat.last.text
     await chat.send("ubah")
     await chat.send(option_id="enrol.edit.period", kind="option")
     assert "hanya 1, 3, 6, 12 bulan" in await chat.say("2")  # no 2-month period: asked again
     await chat.send("12")
-    assert "Bayar 12 bulan sekaligus" in chat.last.text
+    assert "Masa bayar: 12 bulan sekaligus" in chat.last.text
     await chat.say("kirim")
     assert (await only_submission(db)).payment_months == 12
 
@@ -218,7 +218,9 @@ async def test_which_is_wrong_answered_with_the_corrected_value(chat: Chat, db: 
     assert str(submission.birth_date) == "1985-08-08"
 
 
-@pytest.mark.parametrize(("typed", "months"), [("sebulan", 1), ("6bln", 6), ("setahun", 12), ("tiga bulan", 3)])
+@pytest.mark.parametrize(
+    ("typed", "months"), [("sebulan", 1), ("6bln", 6), ("setahun", 12), ("tiga bulan", 3)]
+)
 async def test_months_in_words(chat: Chat, db: Database, typed: str, months: int) -> None:
     await run(chat, HAPPY[:11])
     await chat.send(typed)
@@ -227,8 +229,12 @@ async def test_months_in_words(chat: Chat, db: Database, typed: str, months: int
     assert (await only_submission(db)).payment_months == months
 
 
-@pytest.mark.parametrize(("typed", "discounted"), [("sy ojol", True), ("pedagang sayur", False), ("2", False)])
-async def test_the_calculator_knows_the_forms_occupation_words(chat: Chat, typed: str, discounted: bool) -> None:
+@pytest.mark.parametrize(
+    ("typed", "discounted"), [("sy ojol", True), ("pedagang sayur", False), ("2", False)]
+)
+async def test_the_calculator_knows_the_forms_occupation_words(
+    chat: Chat, typed: str, discounted: bool
+) -> None:
     chat.engine.clock.now = chat.engine.clock.now.replace(year=2027, month=2)  # only transport discounted
     await chat.send("iuran kalau penghasilan 1 juta")
     result = await chat.say(typed)

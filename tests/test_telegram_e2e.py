@@ -142,7 +142,7 @@ def replies_to(person: TelegramUser, db_url: str, action: Callable[[], object]) 
 
     def answered() -> bool:
         statuses = outbox_statuses(db_url, str(person.user_id))
-        return len(person.received()) > before and "pending" not in statuses
+        return len(person.received()) > before and not {"pending", "sending"} & set(statuses)
 
     person.fake.wait_for(answered, 20, f"the bot to answer {person.pushed[-1]}")
     return person.received()[before:]

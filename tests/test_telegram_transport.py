@@ -39,7 +39,10 @@ async def transport(fake: FakeTelegram) -> AsyncIterator[TelegramTransport]:
 
 
 def outgoing(
-    payload: dict[str, Any], chat_id: str = "501", last_inbound: datetime | None = T0
+    payload: dict[str, Any],
+    chat_id: str = "501",
+    last_inbound: datetime | None = T0,
+    keyboard_at: datetime | None = None,
 ) -> OutgoingMessage:
     return OutgoingMessage(
         id=next(_ids),
@@ -48,6 +51,7 @@ def outgoing(
         priority=0,
         attempts=1,
         contact_last_inbound_at=last_inbound,
+        reply_keyboard_at=keyboard_at,
     )
 
 
@@ -112,18 +116,26 @@ async def test_a_long_text_goes_in_paced_parts_and_a_retry_resumes_where_it_stop
 async def test_the_phone_keyboard_is_removed_once_the_person_answered(
     transport: TelegramTransport, fake: FakeTelegram
 ) -> None:
-    await transport.send(outgoing({"text": "Nomor HP?", "ask_phone": True}, last_inbound=T0))
+    # The sender keeps the keyboard's state on the contact: here it is threaded by hand.
+    shown = await transport.send(outgoing({"text": "Nomor HP?", "ask_phone": True}, last_inbound=T0))
+    assert shown.reply_keyboard == "shown"
+    up_at = T0 + timedelta(seconds=1)
     ask = fake.sent(501)[-1].params["reply_markup"]
     assert ask["keyboard"][0][0]["request_contact"] is True and ask["one_time_keyboard"] is True
     # Another message before the person answered keeps the keyboard up.
-    await transport.send(outgoing({"text": "Info"}, last_inbound=T0))
-    assert "reply_markup" not in fake.sent(501)[-1].params
+    info = await transport.send(outgoing({"text": "Info"}, last_inbound=T0, keyboard_at=up_at))
+    assert "reply_markup" not in fake.sent(501)[-1].params and info.reply_keyboard is None
     # The answer came: the next message takes the keyboard down, and its buttons come with the
     # question's last line (Telegram cannot edit a message sent with a keyboard removal).
     later = T0 + timedelta(seconds=5)
-    await transport.send(
-        outgoing({"text": "Baik.\nLanjut?", "options": [{"id": "y", "label": "Ya"}]}, last_inbound=later)
+    down = await transport.send(
+        outgoing(
+            {"text": "Baik.\nLanjut?", "options": [{"id": "y", "label": "Ya"}]},
+            last_inbound=later,
+            keyboard_at=up_at,
+        )
     )
+    assert down.reply_keyboard == "removed"
     removal, question = fake.sent(501)[-2:]
     assert removal.params["reply_markup"] == {"remove_keyboard": True} and removal.params["text"] == "Baik."
     assert question.params["text"] == "Lanjut?"
@@ -155,9 +167,10 @@ async def test_sender_records_each_attempt_and_stops_at_a_blocked_person(
     db: Database, transport: TelegramTransport, fake: FakeTelegram
 ) -> None:
     await _seed(db, "701", ["satu", "dua"])
+    fake.fail(500, times=1)
+    await run_until_done(ChannelSender(db, transport), db, limit=30)
     blocked_id = await _seed(db, "702", ["tiga", "empat"])
     fake.block(702)
-    fake.fail(500, times=1)
     await run_until_done(ChannelSender(db, transport), db, limit=30)
 
     async with db.reader() as session:

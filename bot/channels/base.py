@@ -24,6 +24,8 @@ class SendResult:
     error: str | None = None
     slow_down: bool = False
     """The platform asked the whole channel to send slower (a throughput error)."""
+    reply_keyboard: Literal["shown", "removed"] | None = None
+    """Telegram's phone keyboard went up or came down with this message (kept on the contact)."""
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,8 @@ class OutgoingMessage:
     priority: int
     attempts: int
     contact_last_inbound_at: Any = None
+    reply_keyboard_at: Any = None
+    """When the phone keyboard went up in this chat, if it is still up."""
 
 
 class Transport(Protocol):

@@ -20,8 +20,8 @@ import contextlib
 import hmac
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
-from datetime import datetime
-from typing import Any
+from dataclasses import replace
+from typing import Any, Literal
 
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -103,8 +103,6 @@ class TelegramTransport:
         self._pace: Pacer = self._sleep_between_parts
         self._progress: dict[int, tuple[int, int | None]] = {}
         """Outbox row id → (steps done, last Telegram message id) of a row that failed half-way."""
-        self._reply_keyboard: dict[str, datetime | None] = {}
-        """Chats shown the phone keyboard → the person's last inbound time when it was shown."""
 
     async def aclose(self) -> None:
         """Closes the Bot API client's HTTP session (at shutdown, after the sender stopped)."""
@@ -134,25 +132,26 @@ class TelegramTransport:
                 result = result_of(exc)
                 if result.kind == "retry":
                     self._progress[message.id] = (index, last_id)
-                else:
-                    self._forget_keyboard(message.chat_id)
+                elif message.reply_keyboard_at is not None:
+                    result = replace(result, reply_keyboard="removed")
                 return result
+        keyboard: Literal["shown", "removed"] | None = None
         if payload.get("ask_phone"):
-            self._reply_keyboard[message.chat_id] = message.contact_last_inbound_at
+            keyboard = "shown"
         elif remove:
-            self._forget_keyboard(message.chat_id)
-        return SendResult("sent", platform_message_id=str(last_id) if last_id is not None else None)
+            keyboard = "removed"
+        return SendResult(
+            "sent", platform_message_id=str(last_id) if last_id is not None else None, reply_keyboard=keyboard
+        )
 
-    def _keyboard_answered(self, message: OutgoingMessage) -> bool:
-        """True when the phone keyboard is up and the person has written since it was shown."""
-        if message.payload.get("ask_phone") or message.chat_id not in self._reply_keyboard:
+    @staticmethod
+    def _keyboard_answered(message: OutgoingMessage) -> bool:
+        """True when the phone keyboard is up and the person has written since it went up."""
+        shown_at = message.reply_keyboard_at
+        if message.payload.get("ask_phone") or shown_at is None:
             return False
-        shown_at = self._reply_keyboard[message.chat_id]
         last = message.contact_last_inbound_at
-        return last is not None and (shown_at is None or last > shown_at)
-
-    def _forget_keyboard(self, chat_id: str) -> None:
-        self._reply_keyboard.pop(chat_id, None)
+        return last is not None and last > shown_at
 
 
 class TelegramChannel:

@@ -7,7 +7,7 @@ A reply keyboard stays until a message removes it, so the message after the phon
 `ReplyKeyboardRemove`. A message takes one keyboard only, and Telegram refuses to edit one sent
 with a reply keyboard or its removal ("message can't be edited"), so when that message also has
 options its first line goes out with the removal and the rest with the inline keyboard; a
-one-line message is followed by a short "Silakan pilih:" that carries the buttons.
+one-line message is followed by a short body ([telegram] choose in labels.toml) with the buttons.
 """
 
 from __future__ import annotations

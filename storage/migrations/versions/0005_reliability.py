@@ -1,4 +1,4 @@
-"""reliability: one open submission per NIK, enforced by the database
+"""reliability: one open submission per NIK, Telegram keyboard state, outbox per chat
 
 Revision ID: 0005
 Revises: 0002
@@ -10,6 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+import storage.types
+
 revision: str = '0005'
 down_revision: str | None = '0002'
 branch_labels: str | Sequence[str] | None = None
@@ -19,6 +21,8 @@ _OPEN = sa.text("status IN ('baru', 'diproses', 'dihubungi', 'terdaftar')")
 
 
 def upgrade() -> None:
+    op.add_column('contact', sa.Column('reply_keyboard_at', storage.types.UTCDateTime(timezone=True), nullable=True))
+    op.create_index('ix_outbox_chat', 'outbox', ['channel', 'chat_id', 'status'], unique=False)
     op.create_index(
         'uq_submission_open_nik',
         'submission',
@@ -30,4 +34,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index('ix_outbox_chat', table_name='outbox')
+    with op.batch_alter_table('contact') as batch:
+        batch.drop_column('reply_keyboard_at')
     op.drop_index('uq_submission_open_nik', table_name='submission')
