@@ -167,12 +167,12 @@ def months_in(text: str) -> int | None:
     return found.pop() if len(found) == 1 else None
 
 
-def only_answer(text: str) -> str | None:
-    """"yes" or "no" when the message is nothing but that answer ("iya dong", "gk kak", "👍").
+def only_answer(text: str, among: tuple[str, ...] = ("yes", "no")) -> str | None:
+    """The answer (of `among`) when the message is nothing but it ("iya dong", "gk kak", "👍").
 
     "mau daftar bpjs" contains "mau" but says more than yes, so it is not an answer here.
     """
-    said = answers(text) & {"yes", "no"}
+    said = answers(text) & set(among)
     if len(said) != 1:
         return None
     (answer,) = said

@@ -168,7 +168,7 @@ async def test_region_by_name_with_an_ambiguous_regency(chat: Chat, db: Database
     assert "kecamatan" in chat.last.text and "Kab. Madiun" in chat.last.text
     assert "tidak kami temukan" in await chat.say("atlantis")
     assert "alamat" in (await chat.say("kec. dagangan")).lower()
-    await run(chat, HAPPY[7:])
+    await run(chat, [HAPPY[7], "sama dengan ktp", *HAPPY[8:]])
     await chat.say("kirim")
     s = await only_submission(db)
     assert (s.regency_code, s.regency_name, s.district_name, s.branch_code) == (

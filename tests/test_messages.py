@@ -185,6 +185,7 @@ CONTEXTS: dict[str, list[dict[str, Any]]] = {
     "enrol_region_choose": [{"level": "regency"}, {"level": "district"}],
     "enrol_ask_district": [{"regency": _Regency()}, {"regency": None}],
     "enrol_ask_address": [{}],
+    "enrol_ask_current_address": [{"district": _Region()}, {"district": None}],
     "enrol_bad_address": [{"reason": "too_short"}, {"reason": "too_long"}],
     "enrol_ask_occupation": [{}],
     "enrol_ask_occupation_other": [{}],

@@ -5,10 +5,13 @@ Every test is a conversation through the real engine and database.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from sqlmodel import select
 
 from bot.channels.console import format_payload
+from bot.export import export_submissions
 from handlers.engine import Engine
 from storage.db import Database
 from storage.models import Contact, Submission
@@ -239,3 +242,37 @@ async def test_the_calculator_knows_the_forms_occupation_words(
     await chat.send("iuran kalau penghasilan 1 juta")
     result = await chat.say(typed)
     assert ("Rp8.400" in result) is discounted and "Rp16.800" in result
+
+
+async def test_the_ktp_address_and_where_they_live_now_are_kept_apart(chat: Chat, db: Database) -> None:
+    await run(chat, [*HAPPY[:6], "bukan, sy di Sidoarjo", "waru"])
+    assert "sesuai KTP" in chat.last.text
+    await chat.send("Jl. Merpati 12 RT 03/RW 05, Kel. Kanigoro")
+    assert "Sama dengan KTP" in chat.last_labels()  # asked where they live now, in Kec. Waru
+    assert "Kec. Waru" in chat.last.text
+    await chat.send("Perum Griya Asri B-7 RT 01/RW 09, Ds. Kureksari")
+    await run(chat, HAPPY[8:])
+    summary = chat.last.text
+    assert "KTP: Jl. Merpati 12" in summary and "Sekarang: Perum Griya Asri B-7" in summary
+    await chat.say("kirim")
+    submission = await only_submission(db)
+    assert submission.regency_code == "35.15" and submission.branch_code == "KC-SIDOARJO"
+    assert VAULT.decrypt(submission.address_enc or "") == "Jl. Merpati 12 RT 03/RW 05, Kel. Kanigoro"
+    assert (
+        VAULT.decrypt(submission.answers["current_address"])
+        == "Perum Griya Asri B-7 RT 01/RW 09, Ds. Kureksari"
+    )
+
+    rows = json.loads(
+        await export_submissions(
+            db, VAULT, fmt="json", status=None, branch=None, reveal_nik=False, actor="test"
+        )
+    )
+    assert rows[0]["ktp_address"].startswith("Jl. Merpati") and rows[0]["current_address"].startswith("Perum")
+
+
+async def test_who_lives_at_the_nik_region_gives_one_address(chat: Chat, db: Database) -> None:
+    await run(chat, HAPPY)
+    assert "KTP:" not in chat.last.text and "Sekarang:" not in chat.last.text
+    await chat.say("kirim")
+    assert "current_address" not in (await only_submission(db)).answers

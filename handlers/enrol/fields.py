@@ -140,6 +140,7 @@ def _write_residence(values: Values, vault: Vault) -> dict[str, Any]:
         "district_code": district.code if district else values.get("district"),
         "district_name": district.name if district else None,
         "address_enc": vault.encrypt(values.get("address")),
+        "answers": {"current_address": vault.encrypt(now)} if (now := values.get("current_address")) else {},
     }
 
 
@@ -150,24 +151,28 @@ def _read_residence(s: Submission, vault: Vault) -> dict[str, Any]:
         "district": s.district_code,
         "district_name": s.district_name,
         "address": vault.decrypt_optional(s.address_enc),
+        "current_address": vault.decrypt_optional(s.answers.get("current_address")),
     }
 
 
 RESIDENCE = Field(
     "residence",
-    (steps.REGION_CONFIRM, steps.REGENCY, steps.DISTRICT, steps.ADDRESS),
-    personal=("address",),
+    (steps.REGION_CONFIRM, steps.REGENCY, steps.DISTRICT, steps.ADDRESS, steps.CURRENT_ADDRESS),
+    personal=("address", "current_address"),
     show=lambda v: {
         "address": v.get("address"),
+        "current": v.get("current_address"),
         "district": region(v.get("district")),
         "regency": region(v.get("regency")),
     },
-    columns=Columns(_write_residence, _read_residence, erase=("address_enc",)),
+    columns=Columns(_write_residence, _read_residence, erase=("address_enc",), kept=("current_address",)),
     exports=(
         Export("regency_code", lambda v, _reveal: v.get("regency")),
         Export("regency_name", lambda v, _reveal: v.get("regency_name") or _region_name(v.get("regency"))),
         Export("district", lambda v, _reveal: v.get("district_name") or _region_name(v.get("district"))),
-        _answer("address"),
+        # The KTP address and, for people who live elsewhere, where they live now: staff see which.
+        Export("ktp_address", lambda v, _reveal: v.get("address")),
+        _answer("current_address"),
     ),
 )
 

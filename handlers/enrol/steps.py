@@ -395,13 +395,29 @@ def _parse_district(turn: Turn, draft: Draft) -> StepOutcome:
     )
 
 
-def _parse_address(turn: Turn, _draft: Draft) -> StepOutcome:
-    text = " ".join(turn.text.split())
+def _street(key: str, text: str) -> StepOutcome:
+    text = " ".join(text.split())
     if len(text) < 5 or not any(ch.isalpha() for ch in text):
         return Reject("enrol_bad_address", {"reason": "too_short"})
     if len(text) > 200:
         return Reject("enrol_bad_address", {"reason": "too_long"})
-    return Accept({"address": text})
+    return Accept({key: text})
+
+
+def _parse_address(turn: Turn, _draft: Draft) -> StepOutcome:
+    """The street address as on the KTP."""
+    return _street("address", turn.text)
+
+
+def _current_address_options(_turn: Turn, _draft: Draft) -> list[Option]:
+    return [opt("current.same", "same_as_ktp")]
+
+
+def _parse_current_address(turn: Turn, _draft: Draft) -> StepOutcome:
+    """Where they live now, when that is not the region of their NIK; "sama" keeps the KTP's."""
+    if turn.choice == "enrol.current.same" or only_answer(turn.text, ("same",)):
+        return Accept({"current_address": None})
+    return _street("current_address", turn.text)
 
 
 # --- work and money ------------------------------------------------------------------------
@@ -566,6 +582,14 @@ REGENCY = Step(
 )
 DISTRICT = Step("district", ("district",), _parse_district, applies=_not_confirmed, context=_regency_context)
 ADDRESS = Step("address", ("address",), _parse_address)
+CURRENT_ADDRESS = Step(
+    "current_address",
+    ("current_address",),
+    _parse_current_address,
+    applies=_not_confirmed,
+    options=_current_address_options,
+    context=lambda _turn, draft: {"district": region(draft.get("district"))},
+)
 OCCUPATION = Step(
     "occupation",
     ("occupation", "occupation_other"),
