@@ -123,6 +123,7 @@ CONTEXTS: dict[str, list[dict[str, Any]]] = {
         {"reason": "unreadable"},
         {"reason": "too_small", "amount": 2},
         {"reason": "too_large", "amount": 5_000_000_000},
+        {"reason": "uncertain"},
     ],
     "calc_ask_work": [{}],
     "calc_result": [
@@ -191,6 +192,12 @@ CONTEXTS: dict[str, list[dict[str, Any]]] = {
     "enrol_ask_occupation_other": [{}],
     "enrol_bad_occupation_other": [{}],
     "enrol_ask_income": [{}],
+    "enrol_ask_income_check": [
+        {"reading": {"stated": 100_000, "per": "day", "upper": None}, "income": 2_600_000},
+        {"reading": {"stated": 700_000, "per": "week", "upper": None}, "income": 2_800_000},
+        {"reading": {"stated": 500_000, "per": "month", "upper": 1_000_000}, "income": 500_000},
+    ],
+    "income_assumed": [{"reading": {"stated": 100_000, "per": "day", "upper": None}, "income": 2_600_000}],
     "enrol_income_floor": [{"income": 800_000, "floor": 1_000_000}],
     "enrol_ask_programs": [{"q": _Q}, {"q": _Q_NORMAL}],
     "enrol_ask_period": [{"totals": {1: 10_900, 3: 32_700, 6: 80_100, 12: 178_500}, "with_jht": False}],

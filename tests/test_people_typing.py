@@ -276,3 +276,46 @@ async def test_who_lives_at_the_nik_region_gives_one_address(chat: Chat, db: Dat
     assert "KTP:" not in chat.last.text and "Sekarang:" not in chat.last.text
     await chat.say("kirim")
     assert "current_address" not in (await only_submission(db)).answers
+
+
+@pytest.mark.parametrize(
+    ("said", "stated", "monthly"),
+    [
+        ("sehari 100rb", "Rp100.000 per hari kami hitung Rp2.600.000 per bulan (26 hari kerja", 2_600_000),
+        ("100 ribu per hari", "Rp100.000 per hari", 2_600_000),
+        ("seminggu 700rb", "Rp700.000 per minggu kami hitung Rp2.800.000 per bulan (4 minggu", 2_800_000),
+        ("kadang 500rb kadang 1jt", "kami pakai yang lebih rendah, Rp500.000 per bulan", 500_000),
+    ],
+)
+async def test_income_as_people_say_it_is_converted_openly_and_confirmed(
+    chat: Chat, db: Database, said: str, stated: str, monthly: int
+) -> None:
+    await run(chat, HAPPY[:9])
+    reply = await chat.say(said)
+    assert stated in reply and "Sudah pas?" in reply
+    assert "Pilih program" not in reply  # nothing silently recorded: it waits for a yes
+    await chat.send("iya")
+    assert "Pilih program" in chat.last.text
+    await run(chat, HAPPY[10:])
+    await chat.say("kirim")
+    assert (await only_submission(db)).income == monthly
+
+
+async def test_a_converted_income_can_be_corrected_or_refused(chat: Chat, db: Database) -> None:
+    await run(chat, HAPPY[:9])
+    assert "Tidak apa-apa bila tidak tentu" in await chat.say("tidak tentu")
+    await chat.send("sehari 100rb")
+    assert "Pilih program" in await chat.say("sebulan 1,8jt")  # the monthly figure instead
+    await run(chat, HAPPY[10:])
+    await chat.say("kirim")
+    assert (await only_submission(db)).income == 1_800_000
+    other = Chat(chat.db, chat.engine, chat_id="6281222222222")
+    await run(other, [*HAPPY[:2], "3526011203900002", "budi", "12-03-1990", *HAPPY[5:9], "seminggu 700rb"])
+    assert "penghasilan" in (await other.say("bukan")).lower()  # asked again
+    assert "Pilih program" in await other.say("2jt")
+
+
+async def test_the_calculator_states_a_daily_income_as_a_month(chat: Chat) -> None:
+    replies = await chat.send("iuran kalau sehari 100rb")
+    assert "Rp100.000 per hari kami hitung Rp2.600.000 per bulan" in replies[0].text
+    assert "Penghasilan Rp2.600.000 per bulan" in await chat.say("pedagang")

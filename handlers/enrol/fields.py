@@ -222,12 +222,28 @@ def _reported_income(values: Values) -> int:
 
 INCOME = Field(
     "income",
-    (steps.INCOME,),
+    (steps.INCOME, steps.INCOME_CHECK),
     columns=Columns(
-        lambda v, _vault: {"income": int(v.get("income")), "reported_income": _reported_income(v)},
-        lambda s, _vault: {"income": s.income},
+        lambda v, _vault: {
+            "income": int(v.get("income")),
+            "reported_income": _reported_income(v),
+            "answers": {"income_reading": reading} if (reading := v.get("income_reading")) else {},
+        },
+        lambda s, _vault: {"income": s.income, "income_reading": s.answers.get("income_reading")},
+    ),
+    exports=(
+        _answer("income"),
+        # How it was said when not per month ("100000/day", "500000-1000000/month"), for staff.
+        Export("income_as_said", lambda v, _reveal: _as_said(v.get("income_reading"))),
     ),
 )
+
+
+def _as_said(reading: dict[str, Any] | None) -> str | None:
+    if not reading:
+        return None
+    upper = f"-{reading['upper']}" if reading.get("upper") else ""
+    return f"{reading['stated']}{upper}/{reading['per']}"
 
 
 def _programs_view(values: Values) -> dict[str, Any]:

@@ -9,7 +9,7 @@ applies it. Which steps make up the form, and in what order, is declared in `fie
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -26,7 +26,7 @@ from handlers.enrol.parsers import (
     retired_regencies,
 )
 from handlers.intents import answers, months_in, normalize, only_answer, place_words, tokens
-from handlers.parsing import Parsed, parse_money
+from handlers.parsing import Parsed, parse_income
 from handlers.regions import region, search_districts, search_regencies
 from handlers.turn import Turn
 from handlers.types import Option
@@ -463,18 +463,51 @@ def discount_group(code: str | None) -> str:
     return next((o.group for o in occupations() if o.code == code), "general")
 
 
-def _parse_income(turn: Turn, _draft: Draft) -> StepOutcome:
-    parsed = parse_money(turn.text)
+def _income_outcome(text: str) -> StepOutcome:
+    """The monthly income of an answer; one said per day, per week or as a range is kept with
+    how it was said, and the next step asks to confirm the stated conversion."""
+    parsed = parse_income(text)
     if not parsed.ok or parsed.value is None:
         return Reject("calc_bad_income", {"reason": parsed.error, **(parsed.details or {})})
+    income = parsed.value
+    reading = asdict(income) if income.needs_confirming else None
+    values = {"income": income.monthly, "income_reading": reading}
     floor = program_data().income_floor
-    if parsed.value < floor:
+    if income.monthly < floor:
         return Accept(
-            {"income": parsed.value},
+            values,
+            clear=("income_confirmed",),
             notice="enrol_income_floor",
-            notice_context={"income": parsed.value, "floor": floor},
+            notice_context={"income": income.monthly, "floor": floor},
         )
-    return Accept({"income": parsed.value})
+    return Accept(values, clear=("income_confirmed",))
+
+
+def _parse_income(turn: Turn, _draft: Draft) -> StepOutcome:
+    return _income_outcome(turn.text)
+
+
+def _income_check_context(_turn: Turn, draft: Draft) -> dict[str, Any]:
+    return {"reading": draft.get("income_reading"), "income": draft.get("income")}
+
+
+def _income_check_options(_turn: Turn, _draft: Draft) -> list[Option]:
+    return [opt("income.ok", "income_ok")]
+
+
+def _parse_income_check(turn: Turn, draft: Draft) -> StepOutcome:
+    """Yes to the stated conversion, no (asked again), or the monthly figure typed instead."""
+    answer = only_answer(turn.text)
+    if turn.choice == "enrol.income.ok" or answer == "yes":
+        return Accept({"income_confirmed": True})
+    if answer == "no":
+        return Accept({}, clear=("income", "income_reading", "income_confirmed"))
+    outcome = _income_outcome(turn.text)
+    if isinstance(outcome, Accept) and outcome.values["income_reading"] is None:
+        return replace(outcome, values={**outcome.values, "income_confirmed": True})
+    if isinstance(outcome, Accept):
+        return outcome
+    return Reject("enrol_bad_choice", options=tuple(_income_check_options(turn, draft)))
 
 
 def draft_quote(turn: Turn, draft: Draft) -> Quote:
@@ -604,7 +637,15 @@ OCCUPATION_OTHER = Step(
     applies=lambda d: d.get("occupation") == "lainnya",
     pending=lambda d: not d.get("occupation_other"),
 )
-INCOME = Step("income", ("income",), _parse_income)
+INCOME = Step("income", ("income", "income_reading"), _parse_income, pending=lambda d: not d.has("income"))
+INCOME_CHECK = Step(
+    "income_check",
+    ("income_confirmed",),
+    _parse_income_check,
+    applies=lambda d: d.get("income_reading") is not None,
+    options=_income_check_options,
+    context=_income_check_context,
+)
 PROGRAMS = Step(
     "programs", ("programs",), _parse_programs, options=_programs_options, context=_programs_context
 )
