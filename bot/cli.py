@@ -72,6 +72,7 @@ def chat(user: str = typer.Option("console", "--user", help="Chat id: talk as so
     """Talk to the bot in the terminal: one line in, the replies out; ends at end of input."""
     from bot.channels.console import ConsoleChat
     from bot.service import SchemaOutdated, build_service, ensure_schema
+    from messages.render import labels
 
     settings = _settings()
     _logging("WARNING")
@@ -87,7 +88,7 @@ def chat(user: str = typer.Option("console", "--user", help="Chat id: talk as so
         console = ConsoleChat(service.db, service.engine, user, lambda text: print(text + "\n", flush=True))
         try:
             if sys.stdin.isatty():
-                typer.echo("Ketik pesan lalu Enter (Ctrl-D untuk keluar).", err=True)
+                typer.echo(labels()["console"]["hint"], err=True)
             await console.run(sys.stdin)
         finally:
             await service.db.dispose()

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 
-_TABLE = Path(__file__).resolve().parent.parent / "messages" / "intents.toml"
+from messages.data import data
+
 _NOISE = re.compile(r"[^0-9a-z/ ]+")
 _SPACES = re.compile(r"\s+")
 _REPEATS = re.compile(r"(.)\1{2,}")
@@ -26,8 +25,7 @@ def normalize(text: str) -> str:
 
 @cache
 def _emoji() -> dict[str, str]:
-    with _TABLE.open("rb") as handle:
-        table: dict[str, str] = tomllib.load(handle).get("emoji", {})
+    table: dict[str, str] = data("intents").get("emoji", {})
     return dict(sorted(table.items(), key=lambda item: -len(item[0])))  # "🙏🏻" before "🙏"
 
 
@@ -45,8 +43,7 @@ class IntentTable:
 
 @cache
 def table() -> IntentTable:
-    with _TABLE.open("rb") as handle:
-        raw = tomllib.load(handle)
+    raw = data("intents")
 
     def phrases(section: dict[str, list[str]]) -> dict[str, tuple[tuple[str, ...], ...]]:
         return {name: tuple(tuple(tokens(p)) for p in words) for name, words in section.items()}
@@ -133,8 +130,7 @@ def answers(text: str) -> set[str]:
 
 @cache
 def _place_filler() -> frozenset[str]:
-    with _TABLE.open("rb") as handle:
-        return frozenset(tomllib.load(handle)["places"]["filler"])
+    return frozenset(data("intents")["places"]["filler"])
 
 
 def place_words(text: str) -> str:
@@ -149,8 +145,7 @@ def place_words(text: str) -> str:
 
 @cache
 def _month_phrases() -> tuple[tuple[tuple[str, ...], int], ...]:
-    with _TABLE.open("rb") as handle:
-        raw: dict[str, int] = tomllib.load(handle)["months"]
+    raw: dict[str, int] = data("intents")["months"]
     return tuple(sorted(((tuple(tokens(p)), n) for p, n in raw.items()), key=lambda item: -len(item[0])))
 
 

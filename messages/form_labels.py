@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import tomllib
-from functools import cache
-from pathlib import Path
 from typing import Any
 
-FORM_LABELS = Path(__file__).resolve().parent / "form.toml"
+from messages.data import data
 
 
-@cache
 def form_labels() -> dict[str, Any]:
-    with FORM_LABELS.open("rb") as handle:
-        return tomllib.load(handle)
+    return data("form")
 
 
 def button(key: str, **fmt: str) -> str:

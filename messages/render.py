@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import tomllib
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 
+from messages.data import data
 from messages.form_labels import form_labels
 from messages.format import format_date, format_rupiah, format_short_date
 from messages.program_data import occupations, program_data
@@ -17,10 +17,8 @@ HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
 
 
-@cache
 def labels() -> dict[str, Any]:
-    with (HERE / "labels.toml").open("rb") as handle:
-        return tomllib.load(handle)
+    return data("labels")
 
 
 def label(key: str) -> str:

