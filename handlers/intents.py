@@ -85,6 +85,11 @@ def _phrase_in(words: list[str], phrase: tuple[str, ...]) -> bool:
     )
 
 
+def phrase_in(text: str, phrase: str) -> bool:
+    """Whether the words of `phrase` appear in order in `text` (longer words forgive one typo)."""
+    return _phrase_in(tokens(text), tuple(tokens(phrase)))
+
+
 def match_command(text: str) -> str | None:
     """A global command when the message is (almost) only that command."""
     words = tokens(text)

@@ -209,6 +209,7 @@ CONTEXTS: dict[str, list[dict[str, Any]]] = {
         {"lines": FORM.summary(Values(_ANSWERS | {"email": "siti@example.id"}, _VALUES.amounts))},
     ],
     "enrol_edit_menu": [{}],
+    "enrol_edit_unknown": [{"text": "warna motor"}],
     "enrol_cancel_confirm": [{}],
     "enrol_resume": [{"answered": 5, "started": date(2026, 11, 18)}],
     "enrol_expired": [{}],

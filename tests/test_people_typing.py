@@ -319,3 +319,34 @@ async def test_the_calculator_states_a_daily_income_as_a_month(chat: Chat) -> No
     replies = await chat.send("iuran kalau sehari 100rb")
     assert "Rp100.000 per hari kami hitung Rp2.600.000 per bulan" in replies[0].text
     assert "Penghasilan Rp2.600.000 per bulan" in await chat.say("pedagang")
+
+
+@pytest.mark.parametrize(
+    ("word", "asked"),
+    [
+        ("no hp", "nomor HP"),
+        ("hp", "nomor HP"),
+        ("alamat", "tinggal di Kec. Kartoharjo"),
+        ("kerjaan", "pekerjaan utama"),
+        ("gaji", "penghasilan"),
+        ("tgl lahir", "tanggal lahir"),
+    ],
+)
+async def test_the_edit_menu_takes_the_words_people_use(chat: Chat, word: str, asked: str) -> None:
+    await run(chat, HAPPY)
+    await chat.send("ubah")
+    assert asked in await chat.say(word)
+
+
+async def test_the_edit_menu_says_what_it_did_not_understand(chat: Chat) -> None:
+    await run(chat, HAPPY)
+    await chat.send("ubah")
+    reply = await chat.say("warna motor")
+    assert '"warna motor" tidak ada di daftar' in reply and "Nomor HP" in chat.last_labels()
+
+
+async def test_ubah_with_the_field_goes_straight_to_it(chat: Chat) -> None:
+    await run(chat, HAPPY)
+    assert "nomor HP" in await chat.say("ubah no hp")
+    await chat.send("0857-1111-2222")
+    assert "Mohon periksa data" in chat.last.text and "0857-1111-2222" in chat.last.text

@@ -13,10 +13,10 @@ from handlers.enrol.parsers import parse_mobile
 from handlers.enrol.steps import Accept, Reject, Step, Stop, national
 from handlers.enrol.submit import submit
 from handlers.flow import Unclear, menu_options, say_menu
-from handlers.intents import answers, match_intent
+from handlers.intents import answers, match_intent, phrase_in
 from handlers.turn import Turn
 from handlers.types import Option
-from messages.form_labels import button
+from messages.form_labels import button, form_labels
 from messages.render import render
 
 RESUME_AFTER = timedelta(hours=6)
@@ -216,7 +216,10 @@ class EnrolFlow:
         if turn.choice == "enrol.send" or (said & {"send", "yes"} and not said & {"no", "edit", "wrong"}):
             await self._submit(turn, draft)
         elif turn.choice == "enrol.edit" or said & {"edit", "wrong"}:
-            self._edit_menu(turn)
+            if (name := self._field_named(turn.text)) is not None:  # "ubah no hp": straight to it
+                await self._edit(turn, draft, name)
+            else:
+                self._edit_menu(turn)
         elif turn.choice == "enrol.cancel":
             await self.cancel(turn)
         else:
@@ -229,12 +232,29 @@ class EnrolFlow:
         groups = self.form.edit_groups
         turn.say("enrol_edit_menu", [Option(f"enrol.edit.{name}", f.title) for name, f in groups.items()])
 
+    def _field_named(self, text: str) -> str | None:
+        """The editable field a message names ("no hp", "alamat", "kerjaan"); longest words win."""
+        named = [
+            (len(phrase), name)
+            for name, phrases in form_labels()["edit_words"].items()
+            if name in self.form.edit_groups
+            for phrase in phrases
+            if phrase_in(text, phrase)
+        ]
+        return max(named)[1] if named else None
+
     async def _edit_choice(self, turn: Turn, draft: Draft) -> None:
-        group = (turn.choice or "").removeprefix("enrol.edit.")
+        group = (turn.choice or "").removeprefix("enrol.edit.") or self._field_named(turn.text) or ""
         field = self.form.edit_groups.get(group)
         if field is None:
+            turn.say("enrol_edit_unknown", text=turn.text)
             self._edit_menu(turn)
             return
+        await self._edit(turn, draft, field.name)
+
+    async def _edit(self, turn: Turn, draft: Draft, name: str) -> None:
+        """Asks the field again: its answers are cleared, the rest stays."""
+        field = self.form.edit_groups[name]
         draft.clear(*field.answers)
         draft.touch(turn.now)
         await self._advance(turn, draft)
