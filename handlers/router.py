@@ -107,7 +107,8 @@ class Router:
         if current is None or (turn.inbound.kind == "text" and not (turn.text or turn.choice)):
             return False
         unclear = await current.handle(turn)
-        if unclear is not None and not await self._intent(turn, exclude=current.name):
+        still_in = current.name if turn.state.flow == current.name else None  # a flow may let go
+        if unclear is not None and not await self._intent(turn, exclude=still_in):
             turn.replies.append(unclear.reply)
         return True
 

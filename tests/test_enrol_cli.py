@@ -134,11 +134,13 @@ def test_editing_two_fields_from_the_summary(tmp_path: Path, env: dict[str, str]
     assert_expected(rows[0], name="Siti Aminah Rahayu", phone="+6285712345678")
 
 
-def test_a_duplicate_nik_gets_the_existing_reference(tmp_path: Path, env: dict[str, str]) -> None:
+def test_a_duplicate_nik_is_refused_without_revealing_the_sign_up(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
     chat(tmp_path, env, [*HAPPY, "kirim", "2"])
     reference = exported(tmp_path, env)[0]["reference"]
     out = chat(tmp_path, env, ["daftar", "setuju", WOMAN_NIK], user="other-phone")
-    assert reference in out and "sudah terdaftar" in out
+    assert reference not in out and "sudah punya pendaftaran" in out
     assert len(exported(tmp_path, env)) == 1
 
 

@@ -291,11 +291,11 @@ async def test_one_person_one_open_submission(chat: Chat, db: Database, engine: 
     await run(chat, HAPPY)
     await chat.say("kirim")
     first = await only_submission(db)
-    # The same NIK from another phone is told the existing reference and status.
+    # The same NIK from another phone is refused without the existing reference and status.
     other = Chat(db, engine, chat_id="6289900000000")
     await run(other, HAPPY[:2])
     text = await other.say(WOMAN_NIK)
-    assert first.reference in text and "Baru, menunggu petugas" in text
+    assert first.reference not in text and "sudah punya pendaftaran" in text
     async with db.reader() as session:
         assert (await session.exec(select(func.count()).select_from(Submission))).one() == 1
 
@@ -308,7 +308,7 @@ async def test_duplicate_caught_at_submit_time_too(chat: Chat, db: Database, eng
     await chat.say("kirim")
     text = await other.say("kirim")
     first = await only_submission(db)
-    assert first.reference in text
+    assert first.reference not in text and "sudah punya pendaftaran" in text
 
 
 async def test_a_rejected_submission_allows_a_new_one(chat: Chat, db: Database, clock: FixedClock) -> None:

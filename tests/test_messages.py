@@ -159,7 +159,10 @@ CONTEXTS: dict[str, list[dict[str, Any]]] = {
     ],
     "enrol_nik_region_outdated": [{"law": "UU 14/2022 tentang Pembentukan Provinsi Papua Selatan"}],
     "enrol_nik_unlisted": [{}],
-    "enrol_duplicate": [{"reference": "K7XQ-M4DA", "status": "diproses"}],
+    "enrol_duplicate": [
+        {"own": True, "reference": "K7XQ-M4DA", "status": "diproses"},
+        {"own": False, "reference": None, "status": None},
+    ],
     "enrol_ask_full_name": [{}],
     "enrol_bad_name": [
         {"reason": "characters", "chars": "7"},

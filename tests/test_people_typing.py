@@ -350,3 +350,18 @@ async def test_ubah_with_the_field_goes_straight_to_it(chat: Chat) -> None:
     assert "nomor HP" in await chat.say("ubah no hp")
     await chat.send("0857-1111-2222")
     assert "Mohon periksa data" in chat.last.text and "0857-1111-2222" in chat.last.text
+
+
+async def test_another_persons_nik_reveals_nothing_of_their_sign_up(chat: Chat, db: Database) -> None:
+    await run(chat, HAPPY)
+    done = await chat.say("kirim")
+    reference = (await only_submission(db)).reference
+    assert reference in done
+    stranger = Chat(chat.db, chat.engine, chat_id="6289900000000")
+    reply = await stranger.say("daftar") + await stranger.say("setuju") + await stranger.say(HAPPY[2])
+    assert "sudah punya pendaftaran" in reply and reference not in reply
+    assert "Baru, menunggu petugas" not in reply and '"status"' in reply
+    again = Chat(chat.db, chat.engine, chat_id=chat.chat_id)  # the owner, in their own chat
+    await again.send("daftar")
+    await again.send("setuju")
+    assert reference in await again.say(HAPPY[2])

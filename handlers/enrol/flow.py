@@ -18,6 +18,7 @@ from handlers.turn import Turn
 from handlers.types import Option
 from messages.form_labels import button, form_labels
 from messages.render import render
+from storage.models import Submission
 
 RESUME_AFTER = timedelta(hours=6)
 FAILURES_BEFORE_HELP = 3
@@ -135,7 +136,7 @@ class EnrolFlow:
         existing = await turn.store.open_submission(turn.vault.keyed_hash(key))
         if existing is None:
             return accepted
-        return Stop("enrol_duplicate", {"reference": existing.reference, "status": existing.status})
+        return Stop("enrol_duplicate", _duplicate_context(turn, existing))
 
     @staticmethod
     def _phone_fixed(turn: Turn, draft: Draft) -> bool:
@@ -264,12 +265,7 @@ class EnrolFlow:
         await self._event(turn, draft, "summary", "completed")
         turn.state.data.pop("draft", None)
         if result.duplicate:
-            await self._finish(
-                turn,
-                "enrol_duplicate",
-                reference=result.submission.reference,
-                status=result.submission.status,
-            )
+            await self._finish(turn, "enrol_duplicate", **_duplicate_context(turn, result.submission))
             return
         turn.say("enrol_submitted", **result.context)
         if turn.contact.announcements:
@@ -386,3 +382,14 @@ class EnrolFlow:
             await self._return(turn, draft)
         else:
             self._offer_resume(turn, draft)
+
+
+def _duplicate_context(turn: Turn, existing: Submission) -> dict[str, Any]:
+    """What may be said about the sign-up a NIK already has: its reference and status only to
+    the chat that made it. Typing someone else's NIK reveals nothing about their sign-up."""
+    own = existing.contact_id is not None and existing.contact_id == turn.contact.id
+    return {
+        "own": own,
+        "reference": existing.reference if own else None,
+        "status": existing.status if own else None,
+    }
