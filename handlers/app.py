@@ -8,6 +8,7 @@ from handlers.enrol.form import Form
 from handlers.flow import Flow
 from handlers.flows.benefits import BenefitsFlow
 from handlers.flows.calculator import CalculatorFlow
+from handlers.flows.callback import CallbackFlow
 from handlers.flows.privacy import PrivacyFlow
 from handlers.flows.sessions import SessionsFlow
 from handlers.flows.status import StatusFlow
@@ -23,5 +24,6 @@ def build_router(form: Form = FORM) -> Router:
         EnrolFlow(form),
         StatusFlow(),
         PrivacyFlow(form),
+        CallbackFlow(),
     ]
     return Router({flow.name: flow for flow in flows})

@@ -24,6 +24,7 @@ INTENT_TARGETS: dict[str, tuple[str, str | None]] = {
     "sessions": ("sessions", None),
     "privacy_view": ("privacy", "view"),
     "privacy_delete": ("privacy", "delete"),
+    "callback": ("callback", None),
 }
 
 

@@ -47,7 +47,7 @@ EXPECTED = {
     "regency_code": "35.77",
     "regency_name": "Kota Madiun",
     "district": "Kartoharjo",
-    "address": "Jl. Merpati 12 RT 03/RW 05, Kel. Kanigoro",
+    "ktp_address": "Jl. Merpati 12 RT 03/RW 05, Kel. Kanigoro",
     "occupation": "Pedagang pasar / keliling",
     "income": 1_500_000,
     "programs": "jkk_jkm_jht",
@@ -153,7 +153,7 @@ def test_deleting_data(tmp_path: Path, env: dict[str, str]) -> None:
     assert "sudah kami hapus" in out
     rows = {row["status"]: row for row in exported(tmp_path, env)}
     assert rows["dibatalkan"]["nik"] is None and rows["dibatalkan"]["name"] is None
-    assert rows["dibatalkan"]["phone"] is None and rows["dibatalkan"]["address"] is None
+    assert rows["dibatalkan"]["phone"] is None and rows["dibatalkan"]["ktp_address"] is None
     assert rows["baru"]["nik"] == MAN_NIK  # the other person's sign-up is untouched
 
 

@@ -230,6 +230,13 @@ CONTEXTS: dict[str, list[dict[str, Any]]] = {
         for branch in (_BRANCH, _NO_BRANCH)
     ],
     "enrol_ask_announce": [{}],
+    "callback_ask_phone": [{}],
+    "callback_ask_regency": [{}],
+    "callback_ask_question": [{}],
+    "callback_requested": [
+        {"branch": b, "phone": "0812-3456-7890", "call_by": date(2026, 11, 25), "working_days": 3}
+        for b in (_BRANCH, _NO_BRANCH)
+    ],
 }
 
 

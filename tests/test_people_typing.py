@@ -11,8 +11,9 @@ import pytest
 from sqlmodel import select
 
 from bot.channels.console import format_payload
-from bot.export import export_submissions
+from bot.export import export_callbacks, export_submissions
 from handlers.engine import Engine
+from storage.callbacks import callback_queue
 from storage.db import Database
 from storage.models import Contact, Submission
 from tests.helpers import VAULT, Chat
@@ -365,3 +366,40 @@ async def test_another_persons_nik_reveals_nothing_of_their_sign_up(chat: Chat, 
     await again.send("daftar")
     await again.send("setuju")
     assert reference in await again.say(HAPPY[2])
+
+
+@pytest.mark.parametrize("asked", ["mau bicara dengan petugas", "minta ditelepon", "petugas"])
+async def test_a_callback_request_reaches_the_branch_queue_and_the_export(
+    chat: Chat, db: Database, asked: str
+) -> None:
+    await chat.send("halo")
+    reply = await chat.say(asked)
+    assert "Ke nomor HP berapa?" in reply
+    assert chat.last.ask_phone  # the contact-share button on Telegram
+    assert "kabupaten atau kota" in await chat.say("0812-3456-7890")
+    assert "Apa yang ingin Bapak/Ibu tanyakan?" in await chat.say("kota madiun")
+    done = await chat.say("saya ojol, kalau kecelakaan di jalan klaimnya gimana")
+    assert "Kantor Cabang Madiun" in done and "0812-3456-7890" in done and "paling lambat" in done
+    async with db.reader() as session:
+        (request,) = await callback_queue(session, branch="KC-MADIUN")
+    assert VAULT.decrypt(request.question_enc or "").startswith("saya ojol")
+    assert request.phone_enc and "0812" not in request.phone_enc  # encrypted at rest
+    rows = json.loads(await export_callbacks(db, VAULT, fmt="json", branch="KC-MADIUN", actor="test"))
+    assert rows[0]["phone"] == "+6281234567890" and rows[0]["question"].startswith("saya ojol")
+
+
+async def test_a_callback_mid_form_keeps_the_draft_and_knows_the_region(chat: Chat, db: Database) -> None:
+    await run(chat, HAPPY[:8])  # the region is known from the confirmed NIK
+    assert "Apa yang ingin" in await chat.say("minta ditelepon")  # phone and region already known
+    await chat.send("bisa bayar lewat indomaret?")
+    assert "Lanjutkan pendaftaran" in chat.last_labels()
+    async with db.reader() as session:
+        assert [r.branch_code for r in await callback_queue(session)] == ["KC-MADIUN"]
+
+
+async def test_a_callback_where_no_branch_is_configured_promises_no_call(chat: Chat) -> None:
+    await chat.send("minta ditelepon")
+    await chat.send("0812-3456-7890")
+    await chat.send("kab bogor")
+    done = await chat.say("mau daftar")
+    assert "belum bisa menjanjikan telepon" in done and "175" in done and "paling lambat" not in done
