@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable, Mapping
 
 from handlers.attribution import attribution_code
 from handlers.flow import Cancellable, Flow, Steps, say_menu
-from handlers.flows.benefits import cheapest_today
+from handlers.flows.benefits import price_context
 from handlers.flows.sessions import set_announcements
 from handlers.intents import match_command, match_intent
 from handlers.turn import Turn
@@ -25,6 +25,13 @@ INTENT_TARGETS: dict[str, tuple[str, str | None]] = {
     "privacy_view": ("privacy", "view"),
     "privacy_delete": ("privacy", "delete"),
     "callback": ("callback", None),
+    "sources": ("faq", "sumber"),
+    "faq_kesehatan": ("faq", "kesehatan"),
+    "faq_bayar": ("faq", "bayar"),
+    "faq_klaim": ("faq", "klaim"),
+    "faq_meninggal": ("faq", "meninggal"),
+    "faq_kantor": ("faq", "kantor"),
+    "faq_keluarga": ("faq", "keluarga"),
 }
 
 
@@ -145,7 +152,7 @@ class Router:
 
 def _greet(turn: Turn) -> None:
     turn.state.reset()
-    say_menu(turn, "greeting", name=turn.contact.display_name, cheapest=cheapest_today(turn))
+    say_menu(turn, "greeting", name=turn.contact.display_name, **price_context(turn))
 
 
 def _to_menu(turn: Turn, template: str = "menu") -> None:

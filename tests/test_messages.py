@@ -11,6 +11,7 @@ from handlers.branches import branch_map
 from handlers.contribution import period_totals, quote
 from handlers.enrol.fields import FORM
 from handlers.enrol.form import Values, amounts_on
+from handlers.flows.benefits import prices_on
 from messages.format import format_date, format_rupiah, format_short_date
 from messages.program_data import program_data
 from messages.render import render, template_names
@@ -40,6 +41,8 @@ class _Regency:
     parent = "Jawa Timur"
 
 
+# Prices on three days: both discounts on, only the transport one on, none.
+PRICES = [prices_on(date(2026, 11, 21)), prices_on(date(2027, 2, 1)), prices_on(date(2027, 6, 1))]
 _BRANCH = branch_map().get("KC-MADIUN")
 _NO_BRANCH = branch_map().for_regency("32.01")
 
@@ -92,7 +95,7 @@ def test_the_summary_reads_every_field() -> None:
 # Sample contexts for each template; a template missing here fails the test below, so
 # adding a template means adding an example of how it is called.
 CONTEXTS: dict[str, list[dict[str, Any]]] = {
-    "greeting": [{"name": None, "cheapest": 8_400}, {"name": "Sri", "cheapest": 16_800}],
+    "greeting": [{"name": None, **p} for p in PRICES] + [{"name": "Sri", **PRICES[0]}],
     "menu": [{"has_draft": False}, {"has_draft": True}],
     "help": [{}],
     "not_understood": [{}],
@@ -108,13 +111,18 @@ CONTEXTS: dict[str, list[dict[str, Any]]] = {
         {"sessions": [], "subscribed": False},
         {"sessions": [_Session()], "subscribed": True},
     ],
-    "benefits_overview": [{"cheapest": 8_400}],
-    "benefit_jkk": [{}],
-    "benefit_jkk_more": [{}],
-    "benefit_jkm": [{}],
-    "benefit_jkm_more": [{}],
-    "benefit_jht": [{}],
-    "benefit_jht_more": [{}],
+    "benefits_overview": PRICES,
+    "benefit_jkk": PRICES,
+    "benefit_jkk_more": PRICES,
+    "benefit_jkm": PRICES,
+    "benefit_jkm_more": PRICES,
+    "benefit_jht": PRICES,
+    "benefit_jht_more": PRICES,
+    "discount_note": PRICES[:2],  # empty when no discount is on
+    **{
+        f"faq_{topic}": PRICES
+        for topic in ("kesehatan", "bayar", "klaim", "meninggal", "kantor", "keluarga", "sumber")
+    },
     "calc_ask_income": [{}],
     "calc_bad_income": [
         {"reason": "unreadable"},
@@ -251,6 +259,19 @@ def test_template_renders(name: str) -> None:
         assert text.strip(), name
         assert "{{" not in text and "{%" not in text
         assert len(text) < 1500, f"{name} is too long for a phone screen"
+
+
+# Pages people open to read at length; every other reply fits one phone screen.
+# "data saya" lists everything held, as the person asked (UU PDP); it is one message per person.
+LONG_PAGES = {"benefit_jkk_more", "benefit_jkm_more", "benefit_jht_more", "faq_sumber", "privacy_view"}
+PHONE_SCREEN = 600
+
+
+@pytest.mark.parametrize("name", sorted(set(template_names()) - LONG_PAGES))
+def test_every_reply_fits_a_phone_screen(name: str) -> None:
+    for context in CONTEXTS[name]:
+        text = render(name, **context)
+        assert len(text) <= PHONE_SCREEN, f"{name}: {len(text)} characters"
 
 
 def test_calc_result_states_the_numbers() -> None:

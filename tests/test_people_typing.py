@@ -403,3 +403,53 @@ async def test_a_callback_where_no_branch_is_configured_promises_no_call(chat: C
     await chat.send("kab bogor")
     done = await chat.say("mau daftar")
     assert "belum bisa menjanjikan telepon" in done and "175" in done and "paling lambat" not in done
+
+
+@pytest.mark.parametrize(
+    ("question", "answer"),
+    [
+        ("apa bedanya sama BPJS Kesehatan", "dua badan yang berbeda (UU 24/2011"),
+        ("bayarnya di mana", "minimarket"),
+        ("kalau kecelakaan, klaimnya bagaimana", "Segera laporkan"),
+        ("kalau meninggal dapat berapa", "Rp42.000.000"),
+        ("bisa daftarkan istri/suami?", "atas nama dan NIK sendiri"),
+        ("dasar hukumnya apa", "PP 50/2025"),
+    ],
+)
+async def test_the_questions_people_ask_get_short_sourced_answers(
+    chat: Chat, question: str, answer: str
+) -> None:
+    reply = await chat.say(question)
+    assert answer in reply and len(reply) <= 600
+    assert chat.last.options  # and a way on
+
+
+async def test_already_covered_by_the_office_does_not_start_the_form(chat: Chat) -> None:
+    reply = await chat.say("saya sudah ikut BPJS dari kantor")
+    assert "tidak perlu mendaftar lagi" in reply and "Sebelum mendaftar" not in reply
+    assert "Minta ditelepon petugas" in chat.last_labels()
+
+
+async def test_a_discounted_price_always_says_it_is_temporary(chat: Chat) -> None:
+    greeting = await chat.say("halo")
+    assert "Rp8.400" in greeting and "potongan sementara PP 50/2025" in greeting
+    assert "31 Desember 2026" in greeting and "Rp16.800" in greeting  # the normal price after it
+    jkm = await chat.say("jkm")
+    assert "Rp42.000.000 (PP 82/2019)" in jkm and "Rp3.400" in jkm and "31 Desember 2026" in jkm
+    assert "Dasar aturan" in chat.last_labels()  # the regulations one tap away
+    sources = await chat.say("dasar aturan")
+    assert "PP 44/2015" in sources and "PP 82/2019" in sources and "PP 50/2025" in sources
+
+
+async def test_the_greeting_uses_the_name_or_the_honorific_not_both(db: Database, engine: Engine) -> None:
+    named = Chat(db, engine, chat_id="6281211111111")
+    reply = await named.send(kind="start", sender_name="Budi")
+    assert reply[0].text.startswith("Halo, Budi! 👋") and "Budi, Bapak/Ibu" not in reply[0].text
+    nameless = Chat(db, engine, chat_id="6281211111112")
+    assert (await nameless.send(kind="start"))[0].text.startswith("Halo, Bapak/Ibu! 👋")
+
+
+async def test_help_lists_what_one_can_type(chat: Chat) -> None:
+    text = await chat.say("bantuan")
+    for word in ('"status"', '"data saya"', '"hapus data"', '"stop"', '"petugas"', '"kembali"', '"batal"'):
+        assert word in text

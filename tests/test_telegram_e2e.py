@@ -166,7 +166,7 @@ def test_polling_conversation_with_buttons_commands_and_typing(
 
         budi = TelegramUser(fake, 8101, "Budi")
         budi.says("/start sosialisasi_kedopok")
-        greeting = budi.wait_for_text("Halo Budi")
+        greeting = budi.wait_for_text("Halo, Budi!")
         assert keyboard_labels(greeting) == [
             ["Manfaat program", "Hitung iuran"],
             ["Daftar sekarang", "Cek status"],
@@ -221,7 +221,7 @@ def test_webhook_conversation_by_typed_answers(tmp_path: Path, db_url: str, fake
 
         siti = TelegramUser(fake, 8201, "Siti", webhook=True)
         for text, expected in [
-            ("halo", "Halo Siti"),
+            ("halo", "Halo, Siti!"),
             ("2", "penghasilan"),  # the menu's second item, typed
             ("1,5 juta", "pekerjaan"),
             ("2", "Penghasilan Rp1.500.000"),
@@ -312,7 +312,7 @@ def test_a_whole_enrolment_by_button_presses_and_a_shared_contact(
         siti = TelegramUser(fake, 8601, "Siti")
         step = lambda action: replies_to(siti, db_url, action)  # noqa: E731
 
-        assert "Halo Siti" in text(step(lambda: siti.says("/start s_KDP2211")))  # a deep link with a code
+        assert "Halo, Siti!" in text(step(lambda: siti.says("/start s_KDP2211")))  # a deep link with a code
         assert "setuju" in text(step(lambda: siti.taps("Daftar sekarang")))
         assert "NIK" in text(step(lambda: siti.taps("Setuju")))
         step(lambda: siti.says(WOMAN_NIK))
