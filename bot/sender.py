@@ -22,6 +22,7 @@ import asyncio
 import logging
 import random
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.channels.base import OutgoingMessage, SendResult, Transport
@@ -46,6 +47,13 @@ def backoff(attempts: int) -> float:
     """Seconds before retry number `attempts`: 2, 4, 8, … up to ten minutes, with jitter."""
     base: float = min(MAX_BACKOFF, 2.0 ** min(max(1, attempts), 16))
     return base * random.uniform(0.8, 1.2)
+
+
+@dataclass(frozen=True)
+class _Started:
+    message: OutgoingMessage
+    created_at: datetime
+    contact_id: int | None
 
 
 class ChannelSender:
@@ -75,6 +83,7 @@ class ChannelSender:
         self._queues: dict[str, list[OutboxMessage]] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._extra_slots: dict[str, int] = {}
+        self._gate = asyncio.Lock()
         use_pacer = getattr(transport, "use_pacer", None)
         if use_pacer is not None:  # the transport may send one row as several messages
             use_pacer(self.pace)
@@ -156,9 +165,15 @@ class ChannelSender:
             queue = self._queues[chat_id]
             while queue:
                 await self.spacing.wait(chat_id)
-                await self.window.acquire()
+                async with self._gate:  # sends leave in the order chats got here, best priority first
+                    await self.window.acquire()
+                    try:
+                        message = await self._start(queue[0])
+                    except BaseException:
+                        self.window.release()
+                        raise
                 try:
-                    result = await self._attempt(queue[0])
+                    result = await self._attempt(message) if message is not None else None
                 finally:
                     self.window.release(1 + self._extra_slots.pop(chat_id, 0))
                     self.spacing.sent(chat_id)
@@ -173,8 +188,8 @@ class ChannelSender:
             self.spacing.forget(chat_id)
             self.wake()
 
-    async def _attempt(self, row: OutboxMessage) -> SendResult | None:
-        """One delivery attempt of a row; None when it was no longer to be sent."""
+    async def _start(self, row: OutboxMessage) -> _Started | None:
+        """Marks the row "sending"; None when it is no longer to be sent (erased meanwhile)."""
         async with self.db.transaction() as session:
             started = await queries.start_attempt(session, row.id or 0, self.clock())
             if started is None:
@@ -189,13 +204,17 @@ class ChannelSender:
                 contact_last_inbound_at=contact.last_inbound_at if contact else None,
                 reply_keyboard_at=contact.reply_keyboard_at if contact else None,
             )
-            created_at = fresh.created_at
+            return _Started(message, fresh.created_at, fresh.contact_id)
+
+    async def _attempt(self, started: _Started) -> SendResult:
+        """One delivery attempt of a row marked "sending"; its outcome written back."""
+        message = started.message
         try:
             result = await self.transport.send(message)
         except Exception as exc:  # a transport bug or an unexpected network error
             log.exception("%s transport raised on outbox row %s", self.channel, message.id)
             result = SendResult("retry", error=f"{type(exc).__name__}: {exc}")
-        await self._record(message, result, created_at, fresh.contact_id)
+        await self._record(message, result, started.created_at, started.contact_id)
         return result
 
     async def _record(

@@ -25,7 +25,8 @@ class Contact(SQLModel, table=True):
     channel: str = Field(max_length=16)
     chat_id: str = Field(max_length=64)
     display_name: str | None = Field(default=None, max_length=200)
-    phone: str | None = Field(default=None, max_length=20)
+    phone_enc: str | None = Field(default=None)
+    """A phone number the person shared (Telegram's contact button, or typed in the form), encrypted."""
     announcements: bool = Field(default=False)
     announcements_changed_at: datetime | None = _ts()
     last_inbound_at: datetime | None = _ts()
@@ -96,7 +97,11 @@ _OPEN = text("status IN (" + ", ".join(f"'{s}'" for s in OPEN_STATUSES) + ")")
 
 
 class Submission(SQLModel, table=True):
-    """An enrolment handed to a branch. Personal fields are encrypted (`*_enc`)."""
+    """An enrolment handed to a branch. Personal fields are encrypted (`*_enc`).
+
+    The contribution amounts stay in clear: the branch registers and bills them, and reports
+    sum them. They follow from the reported income (1% + Rp6.800, or 3% + Rp6.800).
+    """
 
     __tablename__ = "submission"
     __table_args__ = (
@@ -126,8 +131,12 @@ class Submission(SQLModel, table=True):
     district_name: str | None = Field(default=None, max_length=100)
     occupation: str = Field(max_length=20)
     occupation_other: str | None = Field(default=None, max_length=100)
-    income: int
-    reported_income: int
+    income_enc: str | None = Field(default=None)
+    """The declared monthly income, encrypted (financial data is specific personal data)."""
+    income_band: str = Field(max_length=16)
+    """The income's band (see storage.submissions.INCOME_BANDS): what reports need, in clear."""
+    reported_income_enc: str | None = Field(default=None)
+    """The income the contribution is computed on, encrypted."""
     programs: str = Field(max_length=16)
     monthly_contribution: int
     payment_months: int

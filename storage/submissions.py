@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Collection, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import and_, delete, func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -18,10 +18,13 @@ from storage.models import (
     Contact,
     Conversation,
     FormStepEvent,
+    OutboxMessage,
     Submission,
     SubmissionEvent,
 )
 from storage.queries import dialect_insert
+
+ERASED_PAYLOAD = {"text": "", "options": [], "erased": True}
 
 ALL_STATUSES = ("baru", "diproses", "dihubungi", "terdaftar", "ditolak", "dibatalkan")
 UNPROCESSED = ("baru",)
@@ -39,6 +42,22 @@ def generate_reference() -> str:
 def normalize_reference(text: str) -> str:
     cleaned = "".join(ch for ch in text.upper() if ch.isalnum())
     return f"{cleaned[:4]}-{cleaned[4:]}" if len(cleaned) == 8 else text.strip().upper()
+
+
+# Monthly income bands (rupiah, lower bound inclusive) kept in clear for reports, while the
+# income itself is encrypted.
+INCOME_BANDS = (
+    (0, "<1jt"),
+    (1_000_000, "1-2jt"),
+    (2_000_000, "2-3jt"),
+    (3_000_000, "3-5jt"),
+    (5_000_000, "5-10jt"),
+    (10_000_000, ">=10jt"),
+)
+
+
+def income_band(income: int) -> str:
+    return next(label for floor, label in reversed(INCOME_BANDS) if income >= floor)
 
 
 async def find_open_by_nik_hash(session: AsyncSession, nik_hash: str) -> Submission | None:
@@ -213,9 +232,11 @@ async def erase_personal_data(
         conversation.data = {}
         conversation.flow = conversation.step = None
     contact.display_name = None
-    contact.phone = None
+    contact.phone_enc = None
     contact.attribution_code = None
-    return {"erased": erased, "anonymised": anonymised}
+    contact.reply_keyboard_at = None
+    messages = await erase_messages(session, contact, now)
+    return {"erased": erased, "anonymised": anonymised, "messages": messages}
 
 
 # Written by staff, not by the form: may name the person.
@@ -245,3 +266,67 @@ async def stale_conversations(session: AsyncSession, before: datetime) -> Sequen
     """Conversations untouched since `before`: candidates for purging an expired draft."""
     query = select(Conversation).where(Conversation.updated_at < before)
     return (await session.exec(query)).all()
+
+
+async def erase_messages(session: AsyncSession, contact: Contact, now: datetime) -> int:
+    """Empties every outbox row to or about the person, in any status: summaries and "data
+    saya" answers carry their data. Rows not yet delivered are not sent any more."""
+    assert contact.id is not None
+    mine = or_(
+        col(OutboxMessage.contact_id) == contact.id,
+        and_(col(OutboxMessage.channel) == contact.channel, col(OutboxMessage.chat_id) == contact.chat_id),
+    )
+    await session.exec(
+        update(OutboxMessage)
+        .where(mine, col(OutboxMessage.status).in_(["pending", "sending", "waiting"]))
+        .values(status="erased", last_error="erased at the person's request")
+    )
+    scrubbed = await session.exec(
+        update(OutboxMessage).where(mine).values(payload=ERASED_PAYLOAD, attempt_log=[])
+    )
+    return int(scrubbed.rowcount or 0)
+
+
+async def purge_expired(
+    session: AsyncSession,
+    now: datetime,
+    *,
+    years: int,
+    columns: Collection[str],
+    answers: Collection[str],
+) -> dict[str, int]:
+    """Retention as the consent promises: at most `years` years.
+
+    Submissions created longer ago lose their personal data (the form names it: `columns` and
+    `answers`, as for "hapus data"; the anonymous record and its status stay for the branch's
+    reports); so do their history notes. Contacts silent that
+    long lose their name and phone; their conversations and old messages go.
+    """
+    cutoff = now - timedelta(days=round(365.25 * years))
+    anonymised = 0
+    query = select(Submission).where(
+        col(Submission.created_at) < cutoff, col(Submission.anonymised_at).is_(None)
+    )
+    for submission in (await session.exec(query)).all():
+        _strip(submission, now, columns, answers)
+        for event in await history(session, submission.id or 0):
+            event.note = None
+        anonymised += 1
+    quiet = or_(
+        col(Contact.last_inbound_at) < cutoff,
+        and_(col(Contact.last_inbound_at).is_(None), col(Contact.created_at) < cutoff),
+    )
+    held = or_(col(Contact.display_name).is_not(None), col(Contact.phone_enc).is_not(None))
+    contacts = await session.exec(
+        update(Contact)
+        .where(quiet, held)
+        .values(display_name=None, phone_enc=None, attribution_code=None, reply_keyboard_at=None)
+    )
+    quiet_ids = select(Contact.id).where(quiet)
+    await session.exec(delete(Conversation).where(col(Conversation.contact_id).in_(quiet_ids)))
+    messages = await session.exec(delete(OutboxMessage).where(col(OutboxMessage.created_at) < cutoff))
+    return {
+        "submissions": anonymised,
+        "contacts": int(contacts.rowcount or 0),
+        "messages": int(messages.rowcount or 0),
+    }

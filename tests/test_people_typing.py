@@ -299,7 +299,7 @@ async def test_income_as_people_say_it_is_converted_openly_and_confirmed(
     assert "Pilih program" in chat.last.text
     await run(chat, HAPPY[10:])
     await chat.say("kirim")
-    assert (await only_submission(db)).income == monthly
+    assert int(VAULT.decrypt((await only_submission(db)).income_enc or "")) == monthly
 
 
 async def test_a_converted_income_can_be_corrected_or_refused(chat: Chat, db: Database) -> None:
@@ -309,7 +309,7 @@ async def test_a_converted_income_can_be_corrected_or_refused(chat: Chat, db: Da
     assert "Pilih program" in await chat.say("sebulan 1,8jt")  # the monthly figure instead
     await run(chat, HAPPY[10:])
     await chat.say("kirim")
-    assert (await only_submission(db)).income == 1_800_000
+    assert int(VAULT.decrypt((await only_submission(db)).income_enc or "")) == 1_800_000
     other = Chat(chat.db, chat.engine, chat_id="6281222222222")
     await run(other, [*HAPPY[:2], "3526011203900002", "budi", "12-03-1990", *HAPPY[5:9], "seminggu 700rb"])
     assert "penghasilan" in (await other.say("bukan")).lower()  # asked again

@@ -21,7 +21,7 @@ import hmac
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from dataclasses import replace
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -48,7 +48,7 @@ from pydantic import ValidationError
 from bot.channels.base import OutgoingMessage, RateLimits, SendResult
 from bot.channels.cleaning import clean_fields, load_json
 from bot.channels.telegram_inbound import CHANNEL, to_inbound
-from bot.channels.telegram_lenient import parse_update
+from bot.channels.telegram_lenient import RawGetUpdates, parse_update, readable_updates
 from bot.channels.telegram_render import plan
 from bot.metrics import Metrics
 from bot.settings import Settings
@@ -233,10 +233,8 @@ class TelegramChannel:
         delay = 1.0
         while not stop.is_set():
             request = asyncio.ensure_future(
-                self.bot.get_updates(
-                    offset=self.offset,
-                    timeout=POLL_TIMEOUT,
-                    allowed_updates=ALLOWED_UPDATES,
+                self.bot(
+                    RawGetUpdates(offset=self.offset, timeout=POLL_TIMEOUT, allowed_updates=ALLOWED_UPDATES),
                     request_timeout=POLL_TIMEOUT + 10,
                 )
             )
@@ -248,7 +246,7 @@ class TelegramChannel:
                 await asyncio.gather(request, return_exceptions=True)
                 break
             try:
-                updates = request.result()
+                raw_updates = cast(list[dict[str, Any]], request.result())  # see RawGetUpdates
             except TelegramRetryAfter as exc:
                 await _stopped(stop, float(exc.retry_after))
                 continue
@@ -263,15 +261,20 @@ class TelegramChannel:
                 delay = min(delay * 2, MAX_STARTUP_BACKOFF)
                 continue
             delay = 1.0
-            if not updates:
+            if not raw_updates:
                 continue
+            updates = readable_updates(raw_updates, {"bot": self.bot})
             try:
                 await self.process_batch(updates)
-            except Exception:  # the database is down: fetch the same updates again later
+            except TransientError:  # the database is busy or away: fetch the same updates again
+                log.warning("telegram: %d updates will be fetched again (database busy)", len(updates))
+                await _stopped(stop, delay)
+                continue
+            except Exception:
                 log.exception("telegram: %d updates failed; they will be fetched again", len(updates))
                 await _stopped(stop, delay)
                 continue
-            self.offset = max(update.update_id for update in updates) + 1
+            self.offset = max(int(raw.get("update_id", 0)) for raw in raw_updates) + 1
         await self._confirm_offset()
 
     async def _confirm_offset(self) -> None:

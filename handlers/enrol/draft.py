@@ -6,11 +6,15 @@ encrypted, so the conversation table never holds them in clear.
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import datetime
 from typing import Any
 
 from storage.crypto import Vault
+
+_SEALED = "sealed"
+"""An encrypted answer that is not text: {"sealed": Fernet token of its JSON}."""
 
 
 class Draft:
@@ -66,12 +70,16 @@ class Draft:
         value = self.answers.get(key, default)
         if key in self.secret and isinstance(value, str):
             return self.vault.decrypt(value)
+        if key in self.secret and isinstance(value, dict) and _SEALED in value:
+            return json.loads(self.vault.decrypt(value[_SEALED]))
         return value
 
     def set(self, key: str, value: Any) -> None:
-        self.answers[key] = (
-            self.vault.encrypt(value) if key in self.secret and isinstance(value, str) else value
-        )
+        if key in self.secret and isinstance(value, str):
+            value = self.vault.encrypt(value)
+        elif key in self.secret and value is not None:  # a number (the income): sealed with its type
+            value = {_SEALED: self.vault.encrypt(json.dumps(value))}
+        self.answers[key] = value
 
     def update(self, values: dict[str, Any]) -> None:
         for key, value in values.items():

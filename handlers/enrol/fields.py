@@ -7,6 +7,7 @@ saya", offered under "ubah", exported and, when personal, encrypted and erased.
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from typing import Any
 
@@ -18,6 +19,7 @@ from messages.form_labels import form_labels
 from messages.program_data import occupation
 from storage.crypto import Vault, mask_nik
 from storage.models import Submission
+from storage.submissions import income_band
 
 PROGRAM_CODES = {"basic": "jkk_jkm", "with_jht": "jkk_jkm_jht"}
 
@@ -220,16 +222,35 @@ def _reported_income(values: Values) -> int:
     return values.amounts.reported_income
 
 
+def _write_income(values: Values, vault: Vault) -> dict[str, Any]:
+    income = int(values.get("income"))
+    return {
+        "income_enc": vault.encrypt(str(income)),
+        "income_band": income_band(income),
+        "reported_income_enc": vault.encrypt(str(_reported_income(values))),
+        # How it was said (per day, per week, a range), sealed like the income itself.
+        "answers": {"income_reading": vault.encrypt(json.dumps(reading))}
+        if (reading := values.get("income_reading"))
+        else {},
+    }
+
+
+# Financial data is specific personal data (UU 27/2022 Pasal 4 ayat (2) huruf f): encrypted in the
+# draft and the submission, erased by "hapus data"; reports keep its band.
 INCOME = Field(
     "income",
     (steps.INCOME, steps.INCOME_CHECK),
+    personal=("income", "income_reading"),
     columns=Columns(
-        lambda v, _vault: {
-            "income": int(v.get("income")),
-            "reported_income": _reported_income(v),
-            "answers": {"income_reading": reading} if (reading := v.get("income_reading")) else {},
+        _write_income,
+        lambda s, vault: {
+            "income": int(vault.decrypt(s.income_enc)) if s.income_enc else None,
+            "income_reading": json.loads(vault.decrypt(sealed))
+            if (sealed := s.answers.get("income_reading"))
+            else None,
         },
-        lambda s, _vault: {"income": s.income, "income_reading": s.answers.get("income_reading")},
+        erase=("income_enc", "reported_income_enc"),
+        kept=("income_reading",),
     ),
     exports=(
         _answer("income"),

@@ -112,7 +112,7 @@ class EnrolFlow:
             draft.clear(*outcome.clear)
             draft.update(outcome.values)
             if outcome.contact_phone:
-                turn.contact.phone = outcome.contact_phone
+                turn.contact.phone_enc = turn.vault.encrypt(outcome.contact_phone)
             draft.succeeded(step.name)
             await self._event(turn, draft, step.name, "completed")
             if outcome.notice:

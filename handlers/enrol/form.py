@@ -60,14 +60,15 @@ def amounts_on(answers: Answers, today: date) -> Amounts | None:
     )
 
 
-def amounts_submitted(submission: Submission) -> Amounts:
+def amounts_submitted(submission: Submission, vault: Vault) -> Amounts:
     """The cost as it was when the submission was made."""
+    reported = submission.reported_income_enc
     return Amounts(
         with_jht=submission.programs == "jkk_jkm_jht",
         monthly=submission.monthly_contribution,
         months=submission.payment_months,
         total=submission.period_total,
-        reported_income=submission.reported_income,
+        reported_income=int(vault.decrypt(reported)) if reported else 0,
     )
 
 
@@ -266,7 +267,7 @@ class Form:
         answers: dict[str, Any] = {}
         for field in self.fields:
             answers.update(field.read(submission, vault))
-        return Values(answers, amounts_submitted(submission))
+        return Values(answers, amounts_submitted(submission, vault))
 
     @cached_property
     def export_columns(self) -> tuple[str, ...]:

@@ -270,7 +270,7 @@ DATE_WORDS = frozenset({"tanggal", "tgl", "lahir", "lahirnya", "ultah"})
 
 def known_phone(turn: Turn) -> str | None:
     """A number the channel already knows (WhatsApp sender, Telegram contact), if it is a mobile."""
-    for candidate in (turn.inbound.sender_phone, turn.contact.phone):
+    for candidate in (turn.inbound.sender_phone, turn.vault.decrypt_optional(turn.contact.phone_enc)):
         if candidate:
             parsed = parse_mobile(candidate)
             if parsed.ok:

@@ -51,11 +51,12 @@ class PrivacyFlow:
             submissions=[s["reference"] for s in submissions],
         )
         turn.state.reset()
+        phone = turn.vault.decrypt_optional(turn.contact.phone_enc)
         say_menu(
             turn,
             "privacy_view",
             submissions=submissions,
-            contact_phone=national(turn.contact.phone) if turn.contact.phone else None,
+            contact_phone=national(phone) if phone else None,
             announcements=turn.contact.announcements,
             has_draft=has_draft(turn),
         )
