@@ -29,6 +29,8 @@ _NOT_ASCII_DIGIT = re.compile(r"[^0-9]")
 # Our error codes for lokal's issue codes.
 _NIK_ERRORS = {"wilayah": "region_zero"}
 WOMAN_DAY_OFFSET = 40
+# Sixteen digits (maybe grouped) with words around them and no other digit: "nik saya 3577...".
+_NIK_IN_WORDS = re.compile(r"[^\d]*?(\d(?:[\s.\-]*\d){15})[^\d]*", re.S)
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,10 @@ def parse_nik(text: str, today: date, *, allow_unlisted_district: bool = False) 
     other regency or district code missing from the current Kemendagri list does not exist:
     "region_unknown" or "district_unknown".
     """
-    digits = _NIK_SEPARATORS.sub("", visible(text).strip())
+    text = visible(text).strip()
+    if (only := _NIK_IN_WORDS.fullmatch(text)) is not None:  # "NIK saya 3577 0147 0885 0001"
+        text = only.group(1)
+    digits = _NIK_SEPARATORS.sub("", text)
     if offending := _NOT_ASCII_DIGIT.findall(digits):
         return Parsed(error="not_digits", details={"chars": _unique(offending)})
     if len(digits) != NIK_LENGTH:
@@ -151,6 +156,10 @@ def _unique(chars: list[str]) -> str:
 # --- Full name -----------------------------------------------------------------------------
 
 NAME_MIN_LETTERS = 2
+_NAME_PREFIX = re.compile(
+    r"^\s*(?:nama\s+(?:lengkap\s+)?(?:saya|sy|aku|ku)\s*[:=\-]?\s+|namaku\s+|nama(?:\s+lengkap)?\s*[:=\-]\s*)",
+    re.IGNORECASE,
+)
 NAME_MAX_LENGTH = 100
 _APOSTROPHES = re.compile("[\u2018\u2019\u02bc\u0060\u00b4]")
 _HYPHENS = re.compile("[\u2010\u2011\u2012\u2013\u2014]")
@@ -176,8 +185,13 @@ def parse_full_name(text: str) -> Parsed[str]:
 
 
 def _clean_name(text: str) -> str:
-    """NFC form, one kind of apostrophe and hyphen, single spaces, no spaces at the ends."""
+    """NFC form, one kind of apostrophe and hyphen, single spaces, no spaces at the ends.
+
+    What people put around a name goes: "nama saya ...", "Nama: ...", emoji.
+    """
     name = unicodedata.normalize("NFC", visible(text))
+    name = "".join(ch for ch in name if unicodedata.category(ch) not in ("So", "Sk", "Cs"))
+    name = _NAME_PREFIX.sub("", name)
     name = _HYPHENS.sub("-", _APOSTROPHES.sub("'", name))
     return _SPACES.sub(" ", name).strip()
 
