@@ -16,7 +16,7 @@ from handlers.engine import Engine
 from storage.callbacks import callback_queue
 from storage.db import Database
 from storage.models import Contact, Submission
-from tests.helpers import VAULT, Chat
+from tests.helpers import VAULT, Chat, FixedClock
 from tests.test_enrol_flow import HAPPY, run
 
 
@@ -453,3 +453,18 @@ async def test_help_lists_what_one_can_type(chat: Chat) -> None:
     text = await chat.say("bantuan")
     for word in ('"status"', '"data saya"', '"hapus data"', '"stop"', '"petugas"', '"kembali"', '"batal"'):
         assert word in text
+
+
+async def test_no_reply_is_longer_than_a_phone_screen(chat: Chat, clock: FixedClock) -> None:
+    """Everything a worker reads in the usual conversations fits ~600 characters."""
+    await run(chat, ["halo", "iuran", "2jt", "1", "menu", "bantuan", "status"])
+    moved = ["bukan, sy di Sidoarjo", "waru", HAPPY[7], "Perum Griya Asri B-7 RT 01/RW 09"]
+    await run(chat, [*HAPPY[:6], *moved])
+    await run(chat, [*HAPPY[8:], "kirim", "ya", "minta ditelepon", "soal bayar iuran"])
+    later = Chat(chat.db, chat.engine, chat_id="6281277700000")
+    await run(later, [*HAPPY[:2], "3526011203900002", "budi", "12-03-1990"])
+    clock.advance(days=8)  # the draft expired
+    await later.send("0812-3456-7890")
+    too_long = [r.text[:60] for r in [*chat.history, *later.history] if len(r.text) > 600]
+    assert too_long == []
+    assert any("lewat batas waktunya" in r.text for r in later.history)
