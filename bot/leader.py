@@ -27,7 +27,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from storage.db import Database
+from storage.db import Database, sqlite_file
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +140,5 @@ class Leadership:
         return True
 
     def _lock_path(self) -> Path | None:
-        path = self.db.url.split(":///", 1)[-1].split("?", 1)[0]
-        if not path or path == ":memory:":
-            return None
-        return Path(f"{path}.{self.name}.lock")
+        path = sqlite_file(self.db.url)
+        return None if path is None else Path(f"{path}.{self.name}.lock")

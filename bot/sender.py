@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -67,6 +67,7 @@ class ChannelSender:
         clock: Callable[[], datetime] = utcnow,
         batch: int = 100,
         max_in_flight: int = 500,
+        window: SlidingWindow | None = None,
     ) -> None:
         self.db = db
         self.transport = transport
@@ -74,7 +75,7 @@ class ChannelSender:
         self.clock = clock
         self.batch = batch
         self.max_in_flight = max_in_flight
-        self.window = SlidingWindow(max(1, int(transport.limits.overall_per_second)))
+        self.window = window or SlidingWindow(max(1, int(transport.limits.overall_per_second)))
         self.spacing = ChatSpacing(transport.limits.per_chat_interval)
         self.leadership = Leadership(db, f"sender-{self.channel}")
         self.wakeup = asyncio.Event()
@@ -84,9 +85,6 @@ class ChannelSender:
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._extra_slots: dict[str, int] = {}
         self._gate = asyncio.Lock()
-        use_pacer = getattr(transport, "use_pacer", None)
-        if use_pacer is not None:  # the transport may send one row as several messages
-            use_pacer(self.pace)
 
     @property
     def leading(self) -> bool:
@@ -101,6 +99,15 @@ class ChannelSender:
 
     def wake(self) -> None:
         self.wakeup.set()
+
+    async def deliver_now(self, chat_id: str) -> None:
+        """Sends one chat's due rows and returns when they are out: the terminal chat, whose own
+        process is the only one sending to it (no election). A row an earlier process for the
+        chat was killed in the middle of goes again first."""
+        async with self.db.transaction() as session:
+            await queries.recover_sending(session, self.channel, self.clock(), chat_id=chat_id)
+        while await self.claim(chat_id):
+            await asyncio.gather(*list(self._tasks.values()))
 
     async def run(self, stop: asyncio.Event) -> None:
         try:
@@ -145,14 +152,19 @@ class ChannelSender:
         for waiter in pending:
             waiter.cancel()
 
-    async def claim(self) -> int:
-        """Reads due rows into the per-chat queues; returns how many were taken."""
+    async def claim(self, chat_id: str | None = None) -> int:
+        """Reads due rows (of one chat, if given) into the per-chat queues; returns how many."""
         room = self.max_in_flight - sum(len(q) for q in self._queues.values())
         if room <= 0:
             return 0
         async with self.db.reader() as session:
             rows = await queries.claim_due(
-                session, self.channel, self.clock(), min(self.batch, room), skip_chats=set(self._queues)
+                session,
+                self.channel,
+                self.clock(),
+                min(self.batch, room),
+                skip_chats=set(self._queues),
+                chat_id=chat_id,
             )
         for row in rows:
             self._queues.setdefault(row.chat_id, []).append(row)
@@ -210,7 +222,7 @@ class ChannelSender:
         """One delivery attempt of a row marked "sending"; its outcome written back."""
         message = started.message
         try:
-            result = await self.transport.send(message)
+            result = await self.transport.send(message, self.pace)
         except Exception as exc:  # a transport bug or an unexpected network error
             log.exception("%s transport raised on outbox row %s", self.channel, message.id)
             result = SendResult("retry", error=f"{type(exc).__name__}: {exc}")
@@ -256,8 +268,18 @@ class ChannelSender:
 class OutboxSender:
     """Runs one ChannelSender per configured transport."""
 
-    def __init__(self, db: Database, transports: Iterable[Transport], **options: object) -> None:
-        self.channels = {t.channel: ChannelSender(db, t, **options) for t in transports}  # type: ignore[arg-type]
+    def __init__(
+        self,
+        db: Database,
+        transports: Iterable[Transport],
+        windows: Mapping[str, SlidingWindow] | None = None,
+        **options: object,
+    ) -> None:
+        windows = windows or {}
+        self.channels = {
+            t.channel: ChannelSender(db, t, window=windows.get(t.channel), **options)  # type: ignore[arg-type]
+            for t in transports
+        }
 
     def wake(self, channel: str) -> None:
         sender = self.channels.get(channel)

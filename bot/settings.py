@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     whatsapp_template_broadcast: str | None = None
     whatsapp_template_broadcast_language: str = "id"
 
+    # `bpu-bot chat`: the chat id the terminal talks as (its --user option).
+    console_user: str = "console"
+
     # Enrolment rules an operator may tune.
     draft_expiry_days: int = Field(default=7, ge=1)
     max_age_flag: int = Field(default=65, ge=18)
@@ -123,14 +126,6 @@ class Settings(BaseSettings):
     @property
     def whatsapp_enabled(self) -> bool:
         return bool(self.whatsapp_phone_number_id and self.whatsapp_access_token)
-
-    @property
-    def sqlite_path(self) -> Path | None:
-        prefix = "sqlite+aiosqlite:///"
-        if self.database_url.startswith(prefix):
-            path = self.database_url[len(prefix) :].split("?", 1)[0]
-            return None if path in ("", ":memory:") else Path(path)
-        return None
 
 
 def _generated_secret(name: str, make: Callable[[], str]) -> str:

@@ -28,19 +28,8 @@ def create_app(service: Service) -> FastAPI:
     async def metrics() -> Response:
         return Response(await service.metrics.render(service.db), media_type=CONTENT_TYPE)
 
-    if service.settings.whatsapp_enabled:
-        from bot.channels.whatsapp_webhook import WhatsAppWebhook, add_whatsapp_routes
-
-        def wake_whatsapp() -> None:
-            if service.sender is not None:
-                service.sender.wake("whatsapp")
-
-        webhook = WhatsAppWebhook(service.settings, service.db, service.engine, wake=wake_whatsapp)
-        add_whatsapp_routes(app, webhook)
-
-    if service.telegram is not None and service.telegram.webhook_mode:
-        from bot.channels.telegram import webhook_router
-
-        app.include_router(webhook_router(service.telegram))
+    for channel in service.channels:
+        if channel.routes is not None:
+            app.include_router(channel.routes)
 
     return app

@@ -31,7 +31,3 @@ def format_short_date(value: date) -> str:
     """date(2026, 12, 22) → "22 Desember 2026"."""
     _, months = _names()
     return f"{value.day} {months[value.month - 1]} {value.year}"
-
-
-def month_names() -> list[str]:
-    return list(_names()[1])

@@ -21,10 +21,11 @@ def labels() -> dict[str, Any]:
     return data("labels")
 
 
-def label(key: str) -> str:
-    """A button or list label, e.g. `label("benefits")`."""
-    value: str = labels()["options"][key]
-    return value
+def label(key: str, **fmt: str) -> str:
+    """A button or list label: labels.toml [options], else the form's buttons (form.toml),
+    with `{placeholders}` filled in: label("use_known_phone", phone="0812-…")."""
+    value: str = labels()["options"].get(key) or form_labels()["buttons"][key]
+    return value.format(**fmt) if fmt else value
 
 
 @cache

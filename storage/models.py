@@ -10,6 +10,21 @@ from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime, utcnow
 
+# Monthly income bands (rupiah, lower bound inclusive) kept in clear for reports, while the
+# income itself is encrypted.
+INCOME_BANDS = (
+    (0, "<1jt"),
+    (1_000_000, "1-2jt"),
+    (2_000_000, "2-3jt"),
+    (3_000_000, "3-5jt"),
+    (5_000_000, "5-10jt"),
+    (10_000_000, ">=10jt"),
+)
+
+
+def income_band(income: int) -> str:
+    return next(label for floor, label in reversed(INCOME_BANDS) if income >= floor)
+
 
 def _ts(*, nullable: bool = True, index: bool = False) -> Any:
     return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
@@ -134,7 +149,7 @@ class Submission(SQLModel, table=True):
     income_enc: str | None = Field(default=None)
     """The declared monthly income, encrypted (financial data is specific personal data)."""
     income_band: str = Field(max_length=16)
-    """The income's band (see storage.submissions.INCOME_BANDS): what reports need, in clear."""
+    """The income's band (see INCOME_BANDS): what reports need, in clear."""
     reported_income_enc: str | None = Field(default=None)
     """The income the contribution is computed on, encrypted."""
     programs: str = Field(max_length=16)

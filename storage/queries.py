@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -49,13 +49,6 @@ async def mark_processed(
     return bool(result.rowcount)
 
 
-async def was_processed(session: AsyncSession, channel: str, message_id: str) -> bool:
-    query = select(ProcessedInbound.id).where(
-        ProcessedInbound.channel == channel, ProcessedInbound.message_id == message_id
-    )
-    return (await session.exec(query)).first() is not None
-
-
 async def load_conversation(session: AsyncSession, contact_id: int) -> Conversation:
     conversation = await session.get(Conversation, contact_id)
     if conversation is None:
@@ -93,13 +86,15 @@ async def claim_due(
     now: datetime,
     limit: int,
     skip_chats: Collection[str] = (),
+    chat_id: str | None = None,
 ) -> list[OutboxMessage]:
     """Up to `limit` due rows of a channel, best priority first, for the channel's one sender.
 
     Nothing is written: only the elected sender reads this (see bot/leader.py), and a row
     becomes "sending" just before its attempt (`start_attempt`). A chat whose earlier row
     waits for a retry gives none, so its messages keep their order across retries and
-    restarts. Chats in `skip_chats` are still busy with rows taken earlier.
+    restarts. Chats in `skip_chats` are still busy with rows taken earlier; `chat_id` keeps
+    to one chat.
     """
     earlier = aliased(OutboxMessage)
     retry_pending = (
@@ -126,6 +121,8 @@ async def claim_due(
     )
     if skip_chats:
         query = query.where(col(OutboxMessage.chat_id).not_in(list(skip_chats)))
+    if chat_id is not None:
+        query = query.where(OutboxMessage.chat_id == chat_id)
     return list((await session.exec(query)).all())
 
 
@@ -148,13 +145,16 @@ async def start_attempt(
     return row, contact
 
 
-async def recover_sending(session: AsyncSession, channel: str, now: datetime) -> int:
-    """Rows a dead sender left "sending": due again now, in their order. Returns how many."""
-    result = await session.exec(
-        update(OutboxMessage)
-        .where(col(OutboxMessage.channel) == channel, col(OutboxMessage.status) == "sending")
-        .values(status="pending", next_attempt_at=now)
+async def recover_sending(
+    session: AsyncSession, channel: str, now: datetime, chat_id: str | None = None
+) -> int:
+    """Rows a dead sender left "sending" (of one chat, if given): due again now, in their order."""
+    query = update(OutboxMessage).where(
+        col(OutboxMessage.channel) == channel, col(OutboxMessage.status) == "sending"
     )
+    if chat_id is not None:
+        query = query.where(col(OutboxMessage.chat_id) == chat_id)
+    result = await session.exec(query.values(status="pending", next_attempt_at=now))
     return int(result.rowcount or 0)
 
 
@@ -234,27 +234,6 @@ async def resume_waiting(session: AsyncSession, contact_id: int, now: datetime) 
         .where(col(OutboxMessage.contact_id) == contact_id, col(OutboxMessage.status) == "waiting")
         .values(status="pending", next_attempt_at=now)
     )
-
-
-async def pending_for_chat(session: AsyncSession, channel: str, chat_id: str) -> Sequence[OutboxMessage]:
-    query = (
-        select(OutboxMessage)
-        .where(
-            OutboxMessage.channel == channel,
-            OutboxMessage.chat_id == chat_id,
-            OutboxMessage.status == "pending",
-        )
-        .order_by(col(OutboxMessage.priority), col(OutboxMessage.id))
-    )
-    return (await session.exec(query)).all()
-
-
-async def next_due_at(session: AsyncSession, channels: Sequence[str]) -> datetime | None:
-    query = select(func.min(OutboxMessage.next_attempt_at)).where(
-        OutboxMessage.status == "pending", col(OutboxMessage.channel).in_(channels)
-    )
-    value: datetime | None = (await session.exec(query)).one()
-    return value
 
 
 async def outbox_counts(session: AsyncSession) -> dict[tuple[str, str], int]:

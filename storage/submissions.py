@@ -44,22 +44,6 @@ def normalize_reference(text: str) -> str:
     return f"{cleaned[:4]}-{cleaned[4:]}" if len(cleaned) == 8 else text.strip().upper()
 
 
-# Monthly income bands (rupiah, lower bound inclusive) kept in clear for reports, while the
-# income itself is encrypted.
-INCOME_BANDS = (
-    (0, "<1jt"),
-    (1_000_000, "1-2jt"),
-    (2_000_000, "2-3jt"),
-    (3_000_000, "3-5jt"),
-    (5_000_000, "5-10jt"),
-    (10_000_000, ">=10jt"),
-)
-
-
-def income_band(income: int) -> str:
-    return next(label for floor, label in reversed(INCOME_BANDS) if income >= floor)
-
-
 async def find_open_by_nik_hash(session: AsyncSession, nik_hash: str) -> Submission | None:
     query = (
         select(Submission)

@@ -52,9 +52,7 @@ async def telegram_client(db_url: str) -> AsyncIterator[tuple[httpx.AsyncClient,
         async with httpx.AsyncClient(transport=transport, base_url="http://bot.test") as client:
             yield client, service
     finally:
-        for channel in service.transports:
-            await channel.aclose()  # type: ignore[attr-defined]
-        await service.db.dispose()
+        await service.close()
 
 
 def tg_message(update_id: int, text: str, *, first_name: str = "Siti", chat: int = 501) -> str:

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 import httpx
 from sqlmodel import col, select
 
-from bot.channels.base import OutgoingMessage, RateLimits, SendResult
+from bot.channels.base import OutgoingMessage, Pacer, RateLimits, SendResult
 from bot.channels.telegram import TelegramTransport, make_bot
 from bot.ratelimit import ChatSpacing, SlidingWindow
 from bot.sender import GIVE_UP_AFTER, ChannelSender
@@ -41,12 +41,12 @@ class HangingTransport(RecordingTransport):
         self.hang_on = hang_on
         self.hanging = asyncio.Event()
 
-    async def send(self, message: OutgoingMessage) -> SendResult:
+    async def send(self, message: OutgoingMessage, pace: Pacer) -> SendResult:
         if message.payload["text"] == self.hang_on:
             self.calls.append((time.monotonic(), message.chat_id, message.payload["text"]))
             self.hanging.set()
             await asyncio.Event().wait()
-        return await super().send(message)
+        return await super().send(message, pace)
 
 
 async def test_a_restarted_sender_resumes_a_chat_within_seconds_and_in_order(db: Database) -> None:
@@ -141,9 +141,7 @@ async def test_the_backlog_shows_in_healthz_and_metrics(db_url: str) -> None:
             health = (await client.get("/healthz")).json()
             metrics = (await client.get("/metrics")).text
     finally:
-        for channel in service.transports:
-            await channel.aclose()  # type: ignore[attr-defined]
-        await service.db.dispose()
+        await service.close()
     assert health["outbox"]["whatsapp"]["undelivered"] == 3
     assert health["outbox"]["whatsapp"]["oldest_seconds"] >= 1800
     assert 'bpu_outbox_backlog{channel="whatsapp"} 3.0' in metrics

@@ -24,7 +24,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy import func
 from sqlmodel import select
 
-from messages.form_labels import button
+from messages.render import label
 from storage.db import Database
 from storage.models import OutboxMessage, ProcessedInbound
 from tests.fakes.telegram_api import TOKEN, Call, FakeTelegram
@@ -320,7 +320,7 @@ def test_a_whole_enrolment_by_button_presses_and_a_shared_contact(
         ask_phone = step(lambda: siti.says("07-08-1985"))[-1]
         # The phone step: a reply keyboard whose button shares the person's own number.
         keyboard = ask_phone.params["reply_markup"]
-        assert keyboard["keyboard"][0][0] == {"text": button("share_phone"), "request_contact": True}
+        assert keyboard["keyboard"][0][0] == {"text": label("share_phone"), "request_contact": True}
         assert keyboard["one_time_keyboard"] is True
         region = step(lambda: siti.shares_contact("6281234567890"))
         # The next message takes the reply keyboard away, and the question has its buttons.

@@ -22,16 +22,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import PlainTextResponse
 
+from bot.channels.base import Channel, ChannelContext, ChannelType
 from bot.channels.cleaning import load_json
 from bot.channels.whatsapp import (
     CHANNEL,
     FORCE_TEMPLATE,
     WINDOW_CLOSED_ERROR,
+    WhatsAppTransport,
     graph_error_summary,
     template_for,
+    whatsapp_limits,
 )
 from bot.settings import Settings
 from handlers.engine import Engine
@@ -302,11 +305,24 @@ class WhatsAppWebhook:
             self.wake()
 
 
-def add_whatsapp_routes(app: FastAPI, webhook: WhatsAppWebhook) -> None:
-    @app.get(PATH, include_in_schema=False)
+def whatsapp_routes(webhook: WhatsAppWebhook) -> APIRouter:
+    router = APIRouter()
+
+    @router.get(PATH, include_in_schema=False)
     async def whatsapp_handshake(request: Request) -> Response:
         return webhook.handshake(dict(request.query_params))
 
-    @app.post(PATH, include_in_schema=False)
+    @router.post(PATH, include_in_schema=False)
     async def whatsapp_webhook(request: Request) -> Response:
         return await webhook.receive(request)
+
+    return router
+
+
+def _build(context: ChannelContext) -> Channel:
+    webhook = WhatsAppWebhook(context.settings, context.db, context.engine, wake=context.wake)
+    return Channel(CHANNEL, WhatsAppTransport(context.settings), routes=whatsapp_routes(webhook))
+
+
+CHANNEL_TYPE = ChannelType(CHANNEL, whatsapp_limits, _build)
+"""WhatsApp: the webhook receives, `WhatsAppTransport` sends (whatsapp.py)."""

@@ -18,8 +18,7 @@ from handlers.regions import region
 from messages.form_labels import form_labels
 from messages.program_data import occupation
 from storage.crypto import Vault, mask_nik
-from storage.models import Submission
-from storage.submissions import income_band
+from storage.models import Submission, income_band
 
 PROGRAM_CODES = {"basic": "jkk_jkm", "with_jht": "jkk_jkm_jht"}
 

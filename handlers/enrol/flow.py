@@ -14,9 +14,9 @@ from handlers.enrol.steps import Accept, Reject, Step, Stop, national
 from handlers.enrol.submit import submit
 from handlers.flow import Unclear, menu_options, say_menu
 from handlers.intents import answers, match_intent, phrase_in
-from handlers.turn import Turn
+from handlers.turn import Turn, option
 from handlers.types import Option
-from messages.form_labels import button, form_labels
+from messages.form_labels import form_labels
 from messages.render import render
 from storage.models import Submission
 
@@ -25,8 +25,9 @@ FAILURES_BEFORE_HELP = 3
 SPECIAL_STEPS = ("summary", "edit_menu", "cancel_confirm", "resume", "announce")
 
 
-def _opt(option_id: str, key: str) -> Option:
-    return Option(f"enrol.{option_id}", button(key))
+def _choices(*names: str) -> list[Option]:
+    """The flow's own buttons: "cancel.yes" is option "enrol.cancel.yes", labelled "cancel_yes"."""
+    return [option(f"enrol.{name}", name.replace(".", "_")) for name in names]
 
 
 class EnrolFlow:
@@ -208,8 +209,11 @@ class EnrolFlow:
     async def _show_summary(self, turn: Turn, draft: Draft) -> None:
         turn.state.step = "summary"
         draft.raw["step"] = "summary"
-        options = [_opt("send", "send"), _opt("edit", "edit"), _opt("cancel", "cancel")]
-        turn.say("enrol_summary", options, lines=self.form.summary(self.form.values(draft, turn.today)))
+        turn.say(
+            "enrol_summary",
+            _choices("send", "edit", "cancel"),
+            lines=self.form.summary(self.form.values(draft, turn.today)),
+        )
         await self._event(turn, draft, "summary", "reached")
 
     async def _summary_choice(self, turn: Turn, draft: Draft) -> None:
@@ -224,9 +228,7 @@ class EnrolFlow:
         elif turn.choice == "enrol.cancel":
             await self.cancel(turn)
         else:
-            turn.say(
-                "enrol_bad_choice", [_opt("send", "send"), _opt("edit", "edit"), _opt("cancel", "cancel")]
-            )
+            turn.say("enrol_bad_choice", _choices("send", "edit", "cancel"))
 
     def _edit_menu(self, turn: Turn) -> None:
         turn.state.step = "edit_menu"
@@ -277,7 +279,8 @@ class EnrolFlow:
     def _ask_announce(self, turn: Turn) -> None:
         turn.state.step = "announce"
         turn.say(
-            "enrol_ask_announce", [_opt("announce.yes", "announce_yes"), _opt("announce.no", "announce_no")]
+            "enrol_ask_announce",
+            _choices("announce.yes", "announce.no"),
         )
 
     def _announce(self, turn: Turn) -> Unclear | None:
@@ -336,7 +339,10 @@ class EnrolFlow:
         if turn.state.step != "cancel_confirm":
             draft.extra["return_to"] = turn.state.step
         turn.state.step = "cancel_confirm"
-        turn.say("enrol_cancel_confirm", [_opt("cancel.yes", "cancel_yes"), _opt("cancel.no", "cancel_no")])
+        turn.say(
+            "enrol_cancel_confirm",
+            _choices("cancel.yes", "cancel.no"),
+        )
 
     async def _cancel_choice(self, turn: Turn, draft: Draft) -> None:
         said = answers(turn.text)
@@ -347,7 +353,8 @@ class EnrolFlow:
             await self._return(turn, draft)
         else:
             turn.say(
-                "enrol_cancel_confirm", [_opt("cancel.yes", "cancel_yes"), _opt("cancel.no", "cancel_no")]
+                "enrol_cancel_confirm",
+                _choices("cancel.yes", "cancel.no"),
             )
 
     async def _return(self, turn: Turn, draft: Draft) -> None:
@@ -367,7 +374,7 @@ class EnrolFlow:
         answered = self.form.answered(draft)
         turn.say(
             "enrol_resume",
-            [_opt("resume", "resume"), _opt("restart", "restart")],
+            _choices("resume", "restart"),
             answered=answered,
             started=draft.created.date(),
         )

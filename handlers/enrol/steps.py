@@ -28,9 +28,9 @@ from handlers.enrol.parsers import (
 from handlers.intents import answers, months_in, normalize, only_answer, place_words, tokens
 from handlers.parsing import Parsed, parse_income
 from handlers.regions import region, search_districts, search_regencies
-from handlers.turn import Turn
+from handlers.turn import Turn, option
 from handlers.types import Option
-from messages.form_labels import button, form_labels
+from messages.form_labels import form_labels
 from messages.format import format_rupiah
 from messages.program_data import occupations, program_data
 from messages.render import has_template
@@ -113,12 +113,6 @@ class Step:
         return any(not draft.has(key) for key in self.owns)
 
 
-def opt(
-    option_id: str, key: str, *, description: str | None = None, typed: str | None = None, **fmt: str
-) -> Option:
-    return Option(f"enrol.{option_id}", button(key, **fmt), description, typed)
-
-
 def text_step(name: str, parse: Callable[[str], Parsed[Any]], *, optional: bool = False) -> Step:
     """A step for one typed answer, read by `parse`; an optional one can be skipped ("lewati").
 
@@ -128,7 +122,7 @@ def text_step(name: str, parse: Callable[[str], Parsed[Any]], *, optional: bool 
     skip = f"{name}.skip"
 
     def options(_turn: Turn, _draft: Draft) -> list[Option]:
-        return [opt(skip, "skip")] if optional else []
+        return [option(f"enrol.{skip}", "skip")] if optional else []
 
     def read(turn: Turn, draft: Draft) -> StepOutcome:
         if optional and (turn.choice == f"enrol.{skip}" or answers(turn.text) & {"skip"}):
@@ -147,7 +141,7 @@ def text_step(name: str, parse: Callable[[str], Parsed[Any]], *, optional: bool 
 
 
 def _consent_options(_turn: Turn, _draft: Draft) -> list[Option]:
-    return [opt("consent.yes", "consent_yes"), opt("consent.no", "consent_no")]
+    return [option("enrol.consent.yes", "consent_yes"), option("enrol.consent.no", "consent_no")]
 
 
 def _consent_context(_turn: Turn, _draft: Draft) -> dict[str, Any]:
@@ -235,7 +229,7 @@ def birth_dates_differ(draft: Draft) -> bool:
 
 
 def _birth_check_options(_turn: Turn, _draft: Draft) -> list[Option]:
-    return [opt("check.nik", "nik_wrong"), opt("check.date", "date_wrong")]
+    return [option("enrol.check.nik", "nik_wrong"), option("enrol.check.date", "date_wrong")]
 
 
 def _birth_check_context(_turn: Turn, draft: Draft) -> dict[str, Any]:
@@ -286,7 +280,7 @@ def national(e164: str) -> str:
 
 def _phone_options(turn: Turn, _draft: Draft) -> list[Option]:
     phone = known_phone(turn)
-    return [opt("phone.known", "use_known_phone", phone=national(phone))] if phone else []
+    return [option("enrol.phone.known", "use_known_phone", phone=national(phone))] if phone else []
 
 
 def _parse_phone(turn: Turn, _draft: Draft) -> StepOutcome:
@@ -322,7 +316,7 @@ def _region_confirm_context(_turn: Turn, draft: Draft) -> dict[str, Any]:
 
 
 def _region_confirm_options(_turn: Turn, _draft: Draft) -> list[Option]:
-    return [opt("region.yes", "confirm_region"), opt("region.no", "other_region")]
+    return [option("enrol.region.yes", "confirm_region"), option("enrol.region.no", "other_region")]
 
 
 def _parse_region_confirm(turn: Turn, draft: Draft) -> StepOutcome:
@@ -410,7 +404,7 @@ def _parse_address(turn: Turn, _draft: Draft) -> StepOutcome:
 
 
 def _current_address_options(_turn: Turn, _draft: Draft) -> list[Option]:
-    return [opt("current.same", "same_as_ktp")]
+    return [option("enrol.current.same", "same_as_ktp")]
 
 
 def _parse_current_address(turn: Turn, _draft: Draft) -> StepOutcome:
@@ -492,7 +486,7 @@ def _income_check_context(_turn: Turn, draft: Draft) -> dict[str, Any]:
 
 
 def _income_check_options(_turn: Turn, _draft: Draft) -> list[Option]:
-    return [opt("income.ok", "income_ok")]
+    return [option("enrol.income.ok", "income_ok")]
 
 
 def _parse_income_check(turn: Turn, draft: Draft) -> StepOutcome:
@@ -543,11 +537,11 @@ def draft_totals(turn: Turn, draft: Draft) -> dict[int, int]:
 
 def _period_options(turn: Turn, draft: Draft) -> list[Option]:
     return [
-        opt(
-            f"period.{months}",
+        option(
+            f"enrol.period.{months}",
             "months",
             description=format_rupiah(total),
-            typed=str(months),  # "3" is three months on every channel, never the third button
+            key=str(months),  # "3" is three months on every channel, never the third button
             months=str(months),
         )
         for months, total in draft_totals(turn, draft).items()
@@ -569,7 +563,7 @@ def _parse_period(turn: Turn, draft: Draft) -> StepOutcome:
 
 
 def _email_options(_turn: Turn, _draft: Draft) -> list[Option]:
-    return [opt("email.skip", "skip")]
+    return [option("enrol.email.skip", "skip")]
 
 
 def _parse_email(turn: Turn, draft: Draft) -> StepOutcome:

@@ -9,15 +9,15 @@ from handlers.enrol.form import Form
 from handlers.enrol.steps import national
 from handlers.flow import Unclear, has_draft, say_menu
 from handlers.intents import answers
-from handlers.turn import Turn
+from handlers.turn import Turn, option
 from handlers.types import Option
-from messages.form_labels import button, form_labels
+from messages.form_labels import form_labels
 
 
 def _confirm_options() -> list[Option]:
     return [
-        Option("privacy.delete.yes", button("delete_yes")),
-        Option("privacy.delete.no", button("delete_no")),
+        option("privacy.delete.yes", "delete_yes"),
+        option("privacy.delete.no", "delete_no"),
     ]
 
 

@@ -35,7 +35,7 @@ def _vault():  # type: ignore[no-untyped-def]
 
 
 def _band(income: int) -> str:
-    from storage.submissions import income_band
+    from storage.models import income_band
 
     return income_band(income)
 
