@@ -85,6 +85,7 @@ class Server:
             except httpx.TransportError:
                 pass
             time.sleep(0.05)
+        self.stop()
         raise AssertionError("bpu-bot serve did not start:\n" + self.log_text())
 
     def kill(self) -> float:

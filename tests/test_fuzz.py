@@ -38,7 +38,7 @@ from tests.conftest import RUN_SLOW
 from tests.helpers import VAULT, Chat, FixedClock
 from tests.test_enrol_flow import HAPPY
 
-EXAMPLES = 10_000 if RUN_SLOW else 300
+EXAMPLES = 10_000 if RUN_SLOW else 200
 SECRET = "fuzz-secret"
 TG_PEOPLE = [9100 + i for i in range(8)]
 WA_PEOPLE = [f"62811000000{i}" for i in range(8)]

@@ -219,7 +219,7 @@ async def test_menu_benefits_and_calculator_with_taps_and_typing(
 ) -> None:
     person = Person(http, servers.start(), graph, db, wa_id="6285700000001", name="Budi")
     replies = await person.say("halo")
-    assert "Halo Budi" in replies[-1].text and replies[-1].kind == "interactive list"
+    assert "Halo, Budi!" in replies[-1].text and replies[-1].kind == "interactive list"
     replies = await person.tap(replies, "Manfaat program")
     assert "JKK" in text_of(replies)
     replies = await person.say("menu")
