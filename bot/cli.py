@@ -41,9 +41,10 @@ def _logging(level: str) -> None:
     )
     for handler in logging.getLogger().handlers:
         install(handler)
-    # The database drivers log every statement with its parameters at DEBUG: never those.
+    # The database drivers log every statement (SQLAlchemy's engine at INFO, the drivers at
+    # DEBUG), with its parameters: never those, only their warnings.
     for driver in QUIET_DRIVERS:
-        logging.getLogger(driver).setLevel(max(logging.INFO, logging.getLogger().level))
+        logging.getLogger(driver).setLevel(max(logging.WARNING, logging.getLogger().level))
 
 
 @db_app.command("upgrade")
