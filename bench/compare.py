@@ -183,10 +183,17 @@ class Load:
 
     async def post(self, body: bytes) -> None:
         headers = {"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": SECRET}
-        async with self.session.post(self.url, data=body, headers=headers) as response:
-            await response.read()
-            if response.status != 200:
+        for attempt in range(2):
+            try:
+                async with self.session.post(self.url, data=body, headers=headers) as response:
+                    await response.read()
+                    if response.status != 200:
+                        self.errors += 1
+                    return
+            except aiohttp.ClientConnectionError:  # a kept-alive connection the server just closed
                 self.errors += 1
+                if attempt:
+                    raise
 
     async def closed_loop(self, users: Sequence[int]) -> float:
         """Every user answers the 13 messages in order, all users at once; returns updates/s."""
@@ -340,7 +347,8 @@ async def measure(
 ) -> Measure:
     port = free_port()
     process = target.make(folder, port, round_no)
-    connector = aiohttp.TCPConnector(limit=people + 50)
+    # Idle connections close before the servers' own keep-alive timeout (uvicorn: 5 s).
+    connector = aiohttp.TCPConnector(limit=people + 50, keepalive_timeout=2)
     async with aiohttp.ClientSession(connector=connector) as session:
         async with session.post(f"{fake_url}/reset") as response:
             await response.read()
@@ -389,7 +397,9 @@ async def contacts_phase(
     port = free_port()
     process = target.make(folder, port, 999)
     samples: list[tuple[int, float]] = []
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=250)) as session:
+    async with aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=250, keepalive_timeout=2)
+    ) as session:
         process.start()
         try:
             await wait_ready(session, process, target.ready_path)
@@ -448,7 +458,7 @@ def report(targets: list[Target], rate: float, contacts: list[tuple[int, float]]
         )
     errors = {t.name: sum(m.errors for m in t.results) for t in targets}
     if any(errors.values()):
-        lines.append(f"non-200 answers: {errors}")
+        lines.append(f"non-200 answers or dropped connections (retried once): {errors}")
     by_name = {t.name: t for t in targets}
     lines += ["", "ratios within each round: median (min-max)"]
 
