@@ -48,6 +48,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -294,7 +295,9 @@ def sqlite_url(folder: Path, round_no: int) -> str:
 
 def postgres_url(url: str) -> Callable[[Path, int], str]:
     def reset(_folder: Path, _round: int) -> str:
-        asyncio.run(_reset_postgres(url))
+        # Called from the benchmark's event loop: the reset runs on a loop of its own.
+        with ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, _reset_postgres(url)).result()
         return url
 
     return reset
