@@ -103,7 +103,7 @@ class ChannelSender:
         now = self.clock()
         lease = max(LEASE, timedelta(seconds=self.spacing.interval))
         self._held = {chat: until for chat, until in self._held.items() if until > now}
-        async with self.db.transaction() as session:
+        async with self.db.transaction(urgent=True) as session:
             rows = await queries.claim_due(
                 session,
                 self.channel,
@@ -155,7 +155,7 @@ class ChannelSender:
             self.wake()
 
     async def _release(self, message_ids: list[int], at: datetime) -> None:
-        async with self.db.transaction() as session:
+        async with self.db.transaction(urgent=True) as session:
             await queries.release(session, message_ids, at)
 
     async def _attempt(self, message: OutgoingMessage) -> tuple[SendResult, datetime | None]:
@@ -180,7 +180,7 @@ class ChannelSender:
             retry_at = now + timedelta(seconds=delay)
         elif kind == "retry":
             kind = "failed"
-        async with self.db.transaction() as session:
+        async with self.db.transaction(urgent=True) as session:
             await queries.record_attempt(
                 session,
                 message.id,
