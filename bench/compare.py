@@ -521,6 +521,8 @@ async def run(args: argparse.Namespace, folder: Path) -> None:
         Target("aiogram aiohttp", module("aiogram-aiohttp", "bench.baseline_bot", "aiohttp", api, SECRET)),
         Target("bare FastAPI", module("bare", "bench.bare_endpoint")),
     ]
+    if args.only:
+        targets = [t for t in targets if t.name in args.only.split(",")]
     try:
         async with aiohttp.ClientSession() as session:
             await wait_ready(session, fake, "/stats")
@@ -561,6 +563,7 @@ def main() -> None:
     )
     parser.add_argument("--latency-seconds", type=float, default=15.0)
     parser.add_argument("--contacts", type=int, default=100_000, help="0 skips the RSS-by-contacts phase")
+    parser.add_argument("--only", default="", help="comma-separated target names to run (e.g. 'ours SQLite')")
     parser.add_argument("--keep", action="store_true", help="keep the folder with databases and logs")
     args = parser.parse_args()
     if args.keep:

@@ -29,6 +29,9 @@ from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage import sqlite_inline
+from storage.sqlite_inline import begin_immediate
+
 _READONLY = "bpu_readonly"
 POOL_SIZE = 10
 """PostgreSQL connections per process (SQLAlchemy adds up to as many again on demand)."""
@@ -43,13 +46,16 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA busy_timeout=0")  # waiting for the lock is begin_immediate's job
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
     @event.listens_for(sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(_READONLY) else "BEGIN IMMEDIATE")
+        if conn.get_execution_options().get(_READONLY):
+            conn.exec_driver_sql("BEGIN")
+        else:
+            begin_immediate(conn.connection.driver_connection)
 
 
 class WriteGate:
@@ -97,7 +103,7 @@ class Database:
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
             self.engine = create_async_engine(
-                url, echo=echo, hide_parameters=True, connect_args={"timeout": 30}
+                url, echo=echo, hide_parameters=True, async_creator=sqlite_inline.creator(path)
             )
             _configure_sqlite(self.engine)
             self._gate: WriteGate | None = WriteGate()
