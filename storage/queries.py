@@ -288,24 +288,31 @@ async def record_attempt(
     error: str | None = None,
     platform_message_id: str | None = None,
     outcome: str,
-) -> OutboxMessage | None:
-    """Writes the outcome of one delivery attempt onto its outbox row."""
-    row = await session.get(OutboxMessage, message_id, with_for_update=True)
-    if row is None:
-        return None
-    row.status = status
-    row.last_error = error[:500] if error else None
-    row.attempt_log = [
-        *row.attempt_log,
-        {"at": now.isoformat(), "outcome": outcome, **({"error": error[:200]} if error else {})},
-    ][-20:]
+) -> bool:
+    """Writes the outcome of one delivery attempt onto its outbox row; False if it is gone.
+
+    Two plain statements (read the attempt log, locked; write the row), no ORM object: the
+    sender records every message it sends.
+    """
+    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    query = core_select(table.c.attempt_log).where(table.c.id == message_id).with_for_update()
+    found = (await session.exec(query)).first()  # type: ignore[call-overload]
+    if found is None:
+        return False
+    entry = {"at": now.isoformat(), "outcome": outcome, **({"error": error[:200]} if error else {})}
+    values: dict[str, Any] = {
+        "status": status,
+        "last_error": error[:500] if error else None,
+        "attempt_log": [*(found[0] or []), entry][-20:],
+    }
     if next_attempt_at is not None:
-        row.next_attempt_at = next_attempt_at
+        values["next_attempt_at"] = next_attempt_at
     if platform_message_id is not None:
-        row.platform_message_id = platform_message_id
+        values["platform_message_id"] = platform_message_id
     if status == "sent":
-        row.sent_at = now
-    return row
+        values["sent_at"] = now
+    await session.exec(update(table).where(table.c.id == message_id).values(**values))
+    return True
 
 
 async def release(session: AsyncSession, message_ids: Collection[int], at: datetime) -> None:
