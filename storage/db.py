@@ -25,7 +25,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import event, make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -92,6 +92,20 @@ class WriteGate:
         self._busy = False
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL; None for another database or an in-memory one."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
+def make_sqlite_folder(url: str) -> None:
+    """Creates the folder of a SQLite file on first use (var/ by default)."""
+    if (path := sqlite_file(url)) is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+
+
 class Database:
     """One per process: owns the engine; hands out sessions scoped to a unit of work."""
 
@@ -99,11 +113,12 @@ class Database:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
-            path = url.split(":///", 1)[1].split("?", 1)[0]
-            if path and path != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            make_sqlite_folder(url)
             self.engine = create_async_engine(
-                url, echo=echo, hide_parameters=True, async_creator=sqlite_inline.creator(path)
+                url,
+                echo=echo,
+                hide_parameters=True,
+                async_creator=sqlite_inline.creator(str(sqlite_file(url) or ":memory:")),
             )
             _configure_sqlite(self.engine)
             self._gate: WriteGate | None = WriteGate()
