@@ -56,9 +56,9 @@ class SavedState:
 
 _CONTACT_COLUMNS = tuple(column.name for column in Contact.__table__.c)  # type: ignore[attr-defined]
 _STATE_COLUMNS = ("flow", "step", "data", "version", "updated_at")
-_MUTABLE_CONTACT = ("display_name", "phone", "announcements", "announcements_changed_at",
-                    "last_inbound_at", "attribution_code")  # fmt: skip
-"""What a conversation may change on its contact (not `unreachable_at`: that is the sender's)."""
+_SENDERS_COLUMNS = ("id", "channel", "chat_id", "created_at", "unreachable_at", "reply_keyboard_at")
+_MUTABLE_CONTACT = tuple(name for name in _CONTACT_COLUMNS if name not in _SENDERS_COLUMNS)
+"""What a conversation may change on its contact (not the key, nor what the sender keeps there)."""
 
 
 def _insert_for(dialect: str, table: Any) -> Any:
