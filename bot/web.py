@@ -40,4 +40,8 @@ def create_app(service: Service) -> FastAPI:
 
         app.include_router(webhook_router(service.telegram))
 
+    from dashboard import mount
+
+    mount(app, service)  # the staff pages and the JSON API
+
     return app

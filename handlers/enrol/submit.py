@@ -6,8 +6,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from lokal import add_working_days
-
 from handlers.branches import branch_map
 from handlers.contribution import Quote, period_total
 from handlers.enrol.draft import Draft
@@ -15,6 +13,7 @@ from handlers.enrol.parsers import age_on
 from handlers.enrol.steps import discount_group, draft_quote, national
 from handlers.regions import region
 from handlers.turn import Turn
+from handlers.workdays import add_working_days
 from messages.form_labels import form_labels
 from messages.program_data import occupation, program_data
 from storage.crypto import mask_nik
@@ -104,6 +103,7 @@ async def submit(turn: Turn, draft: Draft) -> SubmitResult:
     branch = branch_map().for_regency(draft.get("regency"))
     birth = date.fromisoformat(draft.get("birth_date"))
     consent = draft.get("consent")
+    call_by = add_working_days(turn.today, turn.rules.callback_working_days)
     submission = Submission(
         reference="",
         branch_code=branch.code,
@@ -118,6 +118,7 @@ async def submit(turn: Turn, draft: Draft) -> SubmitResult:
         birth_date=birth,
         sex=draft.get("nik_facts")["sex"],
         phone_enc=vault.encrypt(draft.get("phone")),
+        phone_hash=vault.phone_hash(draft.get("phone")),
         email_enc=vault.encrypt_optional(draft.get("email")),
         address_enc=vault.encrypt(draft.get("address")),
         regency_code=regency.code if regency else draft.get("regency"),
@@ -133,9 +134,9 @@ async def submit(turn: Turn, draft: Draft) -> SubmitResult:
         payment_months=cost.months,
         period_total=cost.total,
         flags=_flags(turn, draft, birth),
+        call_by=call_by,
     )
     await add_submission(session, submission, actor=f"bot:{turn.inbound.channel}", now=turn.now)
-    call_by = date.fromisoformat(add_working_days(turn.today.isoformat(), turn.rules.callback_working_days))
     return SubmitResult(
         submission,
         False,
