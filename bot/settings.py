@@ -62,6 +62,10 @@ class Settings(BaseSettings):
     max_age_flag: int = Field(default=65, ge=18)
     callback_working_days: int = Field(default=3, ge=1)
 
+    # Staff web sessions: a signed cookie (SECRET_KEY), Secure when served over HTTPS only.
+    cookie_secure: bool = False
+    staff_idle_minutes: int = Field(default=480, ge=1)
+
     @field_validator("database_url")
     @classmethod
     def _async_driver(cls, value: str) -> str:
