@@ -186,7 +186,7 @@ class Backoffice:
         now = self.clock()
         try:
             async with self.db.transaction() as session:
-                submission = await cases.change_status(
+                submission, notified = await cases.change_status(
                     session,
                     access,
                     reference,
@@ -198,7 +198,7 @@ class Backoffice:
                     expected_version=expected_version,
                 )
                 detail = await cases.detail_of(session, submission, self.vault, now)
-                channel = submission.channel if submission.contact_id else None
+                channel = submission.channel if notified else None
         except Stale:
             raise Stale(await self._current(access, reference)) from None
         if channel and self.wake is not None:

@@ -393,8 +393,11 @@ async def change_status(
     kpj: str | None = None,
     reason: str | None = None,
     expected_version: int | None = None,
-) -> Submission:
-    """Moves the submission along the graph and queues the worker's notification."""
+) -> tuple[Submission, bool]:
+    """Moves the submission along the graph and queues the worker's notification.
+
+    Returns the submission and whether a notification was queued.
+    """
     access.require(access.sees_people)
     note = (note or "").strip()[:NOTE_MAX] or None
     kpj_number = workflow.clean_kpj(kpj) if new_status == "terdaftar" else None
@@ -420,7 +423,7 @@ async def change_status(
     if new_status in workflow.FINAL:
         submission.callback_at = None
     _touch(submission, now)
-    await queue_notification(session, submission, now, reason_code=reason_code)
+    queued = await queue_notification(session, submission, now, reason_code=reason_code)
     auditlog.record(
         session,
         access,
@@ -430,4 +433,4 @@ async def change_status(
         reference=submission.reference,
         to=new_status,
     )
-    return submission
+    return submission, queued is not None

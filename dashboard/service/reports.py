@@ -93,24 +93,26 @@ async def build(
 ) -> Report:
     date_to = date_to or today_wib(now)
     date_from = date_from or date_to - timedelta(weeks=DEFAULT_WEEKS)
-    base = scope_figures(select(Submission), access).where(
+    query = scope_figures(
+        select(
+            col(Submission.created_at),
+            col(Submission.status),
+            col(Submission.regency_name),
+            col(Submission.district_name),
+            col(Submission.occupation),
+            col(Submission.attribution_code),
+            col(Submission.first_contact_at),
+            col(Submission.registered_at),
+            col(Submission.call_by),
+        ),
+        access,
+    ).where(
         col(Submission.created_at) >= day_start(date_from),
         col(Submission.created_at) < day_start(date_to + timedelta(days=1)),
     )
     if branch and access.all_branches:
-        base = base.where(col(Submission.branch_code) == branch)
-    columns = base.with_only_columns(
-        col(Submission.created_at),
-        col(Submission.status),
-        col(Submission.regency_name),
-        col(Submission.district_name),
-        col(Submission.occupation),
-        col(Submission.attribution_code),
-        col(Submission.first_contact_at),
-        col(Submission.registered_at),
-        col(Submission.call_by),
-    )
-    rows = (await session.exec(columns)).all()  # type: ignore[call-overload]
+        query = query.where(col(Submission.branch_code) == branch)
+    rows = (await session.exec(query)).all()
 
     weekly: Counter[tuple[date, str]] = Counter()
     regions: Counter[tuple[str, str]] = Counter()
