@@ -31,6 +31,7 @@ from storage.models import Submission
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("reference", "Nomor pendaftaran"),
     ("status", "Status"),
+    ("status_label", "Keterangan status"),
     ("branch", "Kode cabang"),
     ("branch_name", "Cabang"),
     ("assigned_to", "Petugas"),
@@ -109,7 +110,8 @@ def row_of(
     flag_names = _flag_labels()
     return {
         "reference": submission.reference,
-        "status": labels["statuses"].get(submission.status, submission.status),
+        "status": submission.status,
+        "status_label": labels["statuses"].get(submission.status, submission.status),
         "branch": submission.branch_code,
         "branch_name": branch_map().get(submission.branch_code).name,
         "assigned_to": officer,
