@@ -104,24 +104,30 @@ def _error(exc: ServiceError) -> ApiError:
     return ApiError(400, {"detail": exc.message, "code": exc.code})
 
 
+async def caller(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Access:
+    """The account behind the bearer token, or 401."""
+    backoffice: Backoffice = request.app.state.backoffice
+    access = None
+    if credentials is not None and credentials.scheme.lower() == "bearer":
+        access = await backoffice.access_for_token(credentials.credentials)
+    if access is None:
+        raise ApiError(
+            401,
+            {"detail": "Token API tidak ada atau tidak berlaku.", "code": "unauthorized"},
+            {"WWW-Authenticate": "Bearer"},
+        )
+    return access
+
+
+Caller = Annotated[Access, Depends(caller)]
+
+
 def api_router(backoffice: Backoffice) -> APIRouter:
+    """The routes, over the app's Backoffice (also kept on `app.state.backoffice`)."""
     router = APIRouter(prefix=PREFIX, tags=["back office"])
-
-    async def caller(
-        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    ) -> Access:
-        access = None
-        if credentials is not None and credentials.scheme.lower() == "bearer":
-            access = await backoffice.access_for_token(credentials.credentials)
-        if access is None:
-            raise ApiError(
-                401,
-                {"detail": "Token API tidak ada atau tidak berlaku.", "code": "unauthorized"},
-                {"WWW-Authenticate": "Bearer"},
-            )
-        return access
-
-    Caller = Annotated[Access, Depends(caller)]
 
     async def run(call: Any) -> Any:
         try:

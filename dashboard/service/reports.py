@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlmodel import col, select
+from sqlalchemy import select as sa_select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dashboard.service.access import Access, scope_figures
@@ -94,7 +95,7 @@ async def build(
     date_to = date_to or today_wib(now)
     date_from = date_from or date_to - timedelta(weeks=DEFAULT_WEEKS)
     query = scope_figures(
-        select(
+        sa_select(
             col(Submission.created_at),
             col(Submission.status),
             col(Submission.regency_name),
@@ -112,7 +113,7 @@ async def build(
     )
     if branch and access.all_branches:
         query = query.where(col(Submission.branch_code) == branch)
-    rows = (await session.exec(query)).all()
+    rows = (await session.exec(query)).all()  # type: ignore[call-overload]  # 9 columns: past sqlmodel's overloads
 
     weekly: Counter[tuple[date, str]] = Counter()
     regions: Counter[tuple[str, str]] = Counter()
