@@ -113,7 +113,7 @@ def row_of(
         "status": submission.status,
         "status_label": labels["statuses"].get(submission.status, submission.status),
         "branch": submission.branch_code,
-        "branch_name": branch_map().get(submission.branch_code).name,
+        "branch_name": branch_map().get(submission.branch_code).name or submission.branch_code,
         "assigned_to": officer,
         "name": vault.decrypt_optional(submission.full_name_enc),
         "nik": (nik if reveal_nik else mask_nik(nik)) if nik else None,

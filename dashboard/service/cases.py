@@ -183,7 +183,7 @@ async def detail_of(
         status_label=status_label(submission.status),
         version=submission.version,
         branch_code=submission.branch_code,
-        branch_name=branch_map().get(submission.branch_code).name,
+        branch_name=branch_map().get(submission.branch_code).name or submission.branch_code,
         channel=submission.channel,
         attribution_code=submission.attribution_code,
         created_at=submission.created_at,

@@ -18,7 +18,7 @@ from messages.form_labels import form_labels
 from messages.program_data import occupation, program_data
 from storage.crypto import mask_nik
 from storage.models import Submission
-from storage.submissions import add_submission, find_open_by_nik_hash
+from storage.submissions import add_unless_open, find_open_by_nik_hash
 
 
 @dataclass(frozen=True)
@@ -103,7 +103,8 @@ async def submit(turn: Turn, draft: Draft) -> SubmitResult:
     branch = branch_map().for_regency(draft.get("regency"))
     birth = date.fromisoformat(draft.get("birth_date"))
     consent = draft.get("consent")
-    call_by = add_working_days(turn.today, turn.rules.callback_working_days)
+    # The day an officer promises to call by; none where no branch is configured to call.
+    call_by = add_working_days(turn.today, turn.rules.callback_working_days) if branch.configured else None
     submission = Submission(
         reference="",
         branch_code=branch.code,
@@ -136,7 +137,11 @@ async def submit(turn: Turn, draft: Draft) -> SubmitResult:
         flags=_flags(turn, draft, birth),
         call_by=call_by,
     )
-    await add_submission(session, submission, actor=f"bot:{turn.inbound.channel}", now=turn.now)
+    submission, duplicate = await add_unless_open(
+        session, submission, actor=f"bot:{turn.inbound.channel}", now=turn.now
+    )
+    if duplicate:
+        return SubmitResult(submission, True, {})
     return SubmitResult(
         submission,
         False,
