@@ -71,10 +71,13 @@ DONE = {
 
 
 def actor_label(actor: str) -> str:
-    """ "staff:siti" → "siti"; "cli:ops" → "ops (baris perintah)"; "peserta" stays."""
+    """Who made a change, for the history: "staff:siti" → "siti", "bot:telegram" → "peserta
+    (lewat Telegram)", "cli:ops" → "ops (baris perintah)"; anything else as it is."""
     kind, _, name = actor.partition(":")
     if not name:
         return actor
+    if kind == "bot":
+        return f"peserta (lewat {queue_filters.CHANNELS.get(name, name)})"
     return f"{name} (baris perintah)" if kind == "cli" else name
 
 
