@@ -240,7 +240,7 @@ def test_an_officer_takes_a_telegram_sign_up_to_terdaftar(officer: Any, site: Si
     page.get_by_role("button", name="Saya tangani").click()
     expect(page.get_by_text("sekarang Bapak/Ibu tangani")).to_be_visible()
     expect(page.locator("#assigned-to")).to_have_text("siti.petugas")
-    expect(page.locator("h1 .badge")).to_have_text("Sedang diproses")
+    expect(page.locator("h1 .badge")).to_have_text("Diproses")
 
     # A call that was not answered, then "dihubungi": the worker hears the office tried.
     page.get_by_label("Hasil panggilan").select_option("tidak_diangkat")
@@ -286,17 +286,17 @@ def test_a_whatsapp_sign_up_is_refused_with_a_reason_the_worker_receives(officer
     page.goto(site.url(f"/staff/submissions/{site.seeded.whatsapp_ref}"))
     page.get_by_role("button", name="Saya tangani").click()
     page.get_by_label("Status baru").select_option("ditolak")
-    page.get_by_label("Alasan penolakan (wajib untuk Tidak dapat diproses)").select_option("sudah_terdaftar")
+    page.get_by_label("Alasan penolakan (wajib untuk Ditolak)").select_option("sudah_terdaftar")
     page.get_by_role("button", name="Simpan status").click()
     # No note: refused kindly, and what was chosen is kept.
     assert page.get_by_role("alert").inner_text() == "Tulis catatan untuk penolakan ini."
     assert page.get_by_label("Status baru").input_value() == "ditolak"
-    assert page.get_by_label("Alasan penolakan (wajib untuk Tidak dapat diproses)").input_value() == (
+    assert page.get_by_label("Alasan penolakan (wajib untuk Ditolak)").input_value() == (
         "sudah_terdaftar"
     )
     page.get_by_label("Catatan").last.fill("KPJ lama masih aktif")
     page.get_by_role("button", name="Simpan status").click()
-    expect(page.locator("h1 .badge")).to_have_text("Tidak dapat diproses")
+    expect(page.locator("h1 .badge")).to_have_text("Ditolak")
     sent = site.graph.wait_for(
         lambda _calls: any("sudah terdaftar sebagai peserta" in c.text for c in site.graph.sent(WHATSAPP_ID))
     )

@@ -207,7 +207,7 @@ async def test_a_second_officer_sees_that_someone_else_changed_it_first(site: Si
     )
     assert stale.status_code == 409
     assert "baru saja diubah oleh petugas lain" in stale.text
-    assert 'id="assigned-to">dewi<' in stale.text and "Sedang diproses" in stale.text
+    assert 'id="assigned-to">dewi<' in stale.text and '<span class="badge diproses">Diproses<' in stale.text
     assert (await submission(site, reference)).status == "diproses"
 
     # "Saya tangani" on what Dewi handles: refused with who has it.

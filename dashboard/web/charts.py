@@ -66,6 +66,7 @@ def stacked_columns(
     *,
     title: str,
     colours: Mapping[str, str] = STATUS_COLOURS,
+    names: Mapping[str, str] | None = None,
     width: int = 720,
 ) -> Markup:
     """One column per label in `columns`, stacked by series (e.g. weeks by status)."""
@@ -95,7 +96,8 @@ def stacked_columns(
                 y -= h
                 parts.append(
                     f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" height="{h:.1f}"'
-                    f' fill="{colours.get(name, BAR_COLOUR)}"><title>{escape(column)} · {escape(name)}:'
+                    f' fill="{colours.get(name, BAR_COLOUR)}"><title>{escape(column)} ·'
+                    f" {escape((names or {}).get(name, name))}:"
                     f" {escape(_label(value))}</title></rect>"
                 )
         if i % label_every == 0:
@@ -107,10 +109,12 @@ def stacked_columns(
     return Markup("".join(parts))
 
 
-def legend(names: Sequence[str], colours: Mapping[str, str] = STATUS_COLOURS) -> Markup:
+def legend(
+    names: Sequence[str], labels: Mapping[str, str] | None = None, colours: Mapping[str, str] = STATUS_COLOURS
+) -> Markup:
     items = "".join(
         f'<li><svg width="12" height="12" aria-hidden="true"><rect width="12" height="12" rx="2"'
-        f' fill="{colours.get(n, BAR_COLOUR)}"/></svg> {escape(n)}</li>'
+        f' fill="{colours.get(n, BAR_COLOUR)}"/></svg> {escape((labels or {}).get(n, n))}</li>'
         for n in names
     )
     return Markup(f'<ul class="legend">{items}</ul>')

@@ -13,6 +13,7 @@ from dashboard.service.errors import Forbidden, NotFound
 from dashboard.service.reports import Report, ReportTable, table_csv
 from dashboard.web import charts
 from dashboard.web.filters import branch_options
+from dashboard.web.labels import STATUS_LABELS
 from storage.submissions import ALL_STATUSES
 
 if TYPE_CHECKING:
@@ -54,8 +55,8 @@ def chart_for(table: ReportTable) -> Markup | None:
     if table.key == "by_week":
         columns = [str(row[0])[5:] for row in table.rows]  # "2026-11-16" → "11-16"
         series = {status: [row[i + 1] for row in table.rows] for i, status in enumerate(ALL_STATUSES)}
-        return Markup(charts.legend(list(ALL_STATUSES))) + charts.stacked_columns(
-            columns, _values(series), title=table.title
+        return charts.legend(list(ALL_STATUSES), STATUS_LABELS) + charts.stacked_columns(
+            columns, _values(series), title=table.title, names=STATUS_LABELS
         )
     if table.key == "by_region":
         rows = [(f"{r[1]}, {r[0]}", r[2]) for r in table.rows]

@@ -34,7 +34,7 @@ from dashboard.service.errors import (
     Stale,
 )
 from dashboard.service.queue import WIB
-from dashboard.service.texts import call_outcomes, flag_label, rejection_reasons, status_label
+from dashboard.service.texts import call_outcomes, flag_label, rejection_reasons
 from dashboard.service.workflow import NOTIFIED
 from dashboard.web import filters as queue_filters
 from dashboard.web.auth import (
@@ -46,6 +46,7 @@ from dashboard.web.auth import (
     set_session,
     staff_route_class,
 )
+from dashboard.web.labels import STATUS_LABELS
 from dashboard.web.render import STATIC, render
 from dashboard.web.session import SessionCodec, StaffSession, new_session
 from handlers.branches import branch_map
@@ -155,7 +156,7 @@ class StaffPages:
             csrf_token=self.codec.csrf_token(session_of(request)),
             flashes=flashes + context.pop("flashes", []),
             extra_nav=[],
-            status_labels={code: status_label(code) for code in ALL_STATUSES},
+            status_labels=STATUS_LABELS,
             channels=queue_filters.CHANNELS,
             actor_label=actor_label,
             **context,
@@ -277,7 +278,7 @@ class StaffPages:
             page=page,
             cursor=cursor,
             total=sum(page.counts.values()),
-            statuses=[(code, status_label(code)) for code in ALL_STATUSES],
+            statuses=list(STATUS_LABELS.items()),
             tab_links={"": qs(filters, status=None), **{c: qs(filters, status=c) for c in ALL_STATUSES}},
             next_page_query=qs(filters, setelah=page.next_cursor),
             first_page_query=qs(filters),
