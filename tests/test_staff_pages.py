@@ -303,3 +303,27 @@ async def test_reports_for_supervisors_and_partners_and_not_for_officers(site: S
     staff = await officer(site, "siti")
     assert (await staff.get("/staff/reports")).status_code == 403
     assert (await staff.get("/staff/audit")).status_code == 403
+
+
+async def test_a_supervisor_hands_a_sign_up_to_another_officer(site: Site) -> None:
+    reference = await seed(site.office.db, vault=VAULT)
+    await account(site.office, "dewi", "staff", MADIUN)
+    boss = await officer(site, "bayu", "supervisor")
+    page = await boss.get(f"/staff/submissions/{reference}")
+    assert '<option value="dewi"' in page.text
+    moved = await boss.post(
+        f"/staff/submissions/{reference}/reassign",
+        data={"csrf_token": csrf_of(page.text), "username": "dewi"},
+    )
+    assert moved.status_code == 303
+    shown = await boss.get(moved.headers["location"])
+    assert "Pendaftaran sudah dialihkan." in shown.text and 'id="assigned-to">dewi<' in shown.text
+
+    siti = await officer(site, "siti")
+    own = await siti.get(f"/staff/submissions/{reference}")
+    assert "Alihkan ke petugas" not in own.text
+    refused = await siti.post(
+        f"/staff/submissions/{reference}/reassign",
+        data={"csrf_token": csrf_of(own.text), "username": "siti"},
+    )
+    assert refused.status_code == 403 and "tidak berhak" in refused.text

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
@@ -13,7 +13,8 @@ from dashboard.service.errors import Forbidden, NotFound
 from dashboard.service.reports import Report, ReportTable, table_csv
 from dashboard.web import charts
 from dashboard.web.filters import branch_options
-from dashboard.web.labels import STATUS_LABELS
+from dashboard.web.labels import STATUS_LABELS, step_label
+from messages.format import month_names
 from storage.submissions import ALL_STATUSES
 
 if TYPE_CHECKING:
@@ -48,23 +49,41 @@ def _date(value: str | None) -> date | None:
         return None
 
 
-def chart_for(table: ReportTable) -> Markup | None:
+def chart_for(table: ReportTable, report: Report) -> Markup | None:
     """The chart that suits a table, or None for tables better read as numbers."""
     if not table.rows:
         return None
     if table.key == "by_week":
-        columns = [str(row[0])[5:] for row in table.rows]  # "2026-11-16" → "11-16"
-        series = {status: [row[i + 1] for row in table.rows] for i, status in enumerate(ALL_STATUSES)}
-        return charts.legend(list(ALL_STATUSES), STATUS_LABELS) + charts.stacked_columns(
-            columns, _values(series), title=table.title, names=STATUS_LABELS
-        )
+        return _weekly_chart(table, report)
     if table.key == "by_region":
         rows = [(f"{r[1]}, {r[0]}", r[2]) for r in table.rows]
-    elif table.key in ("by_occupation", "by_attribution", "drop_off"):
+    elif table.key == "drop_off":
+        rows = [(step_label(str(r[0])), r[1]) for r in table.rows]
+    elif table.key in ("by_occupation", "by_attribution"):
         rows = [(str(r[0]), r[1]) for r in table.rows]
     else:
         return None
     return charts.bar_chart(_pairs(rows), title=table.title)
+
+
+def _weekly_chart(table: ReportTable, report: Report) -> Markup:
+    """Every week of the period, quiet ones included, so the time axis is even."""
+    by_week = {str(row[0]): row[1:] for row in table.rows}
+    monday = report.date_from - timedelta(days=report.date_from.weekday())
+    weeks = []
+    while monday <= report.date_to:
+        weeks.append(monday)
+        monday += timedelta(days=7)
+    empty = (0,) * len(ALL_STATUSES)
+    series = {
+        status: [by_week.get(week.isoformat(), empty)[i] for week in weeks]
+        for i, status in enumerate(ALL_STATUSES)
+    }
+    months = month_names()
+    columns = [f"{week.day} {months[week.month - 1][:3]}" for week in weeks]
+    return charts.legend(list(ALL_STATUSES), STATUS_LABELS) + charts.stacked_columns(
+        columns, _values(series), title=table.title, names=STATUS_LABELS
+    )
 
 
 def _values(series: dict[str, list[Any]]) -> dict[str, list[int | str]]:
@@ -109,7 +128,8 @@ def add_insight_routes(router: APIRouter, pages: StaffPages) -> None:
             report=report,
             chosen=chosen,
             branches=branch_options(),
-            charts={t.key: chart_for(t) for t in report.tables},
+            charts={t.key: chart_for(t, report) for t in report.tables},
+            step_label=step_label,
             csv_links={t.key: urlencode({**query, "tabel": t.key}) for t in report.tables},
         )
 
