@@ -43,7 +43,7 @@ class ApiError(Exception):
 class SubmissionList(BaseModel):
     items: list[QueueItem]
     next: str | None = Field(description="Cursor of the next page; null on the last one.")
-    counts: dict[str, int] = Field(description="Submissions per status under the same filters.")
+    counts: dict[str, int] = Field(description="Submissions per status in your queue (filters aside).")
 
 
 class StatusChange(BaseModel):

@@ -13,7 +13,7 @@ Who is asking
 
 The queue
     `queue(access, QueueFilters(...), cursor=, limit=50)` → `QueuePage(items, next_cursor,
-    counts, search_kind)`: oldest first, keyset pages, per-status counts under the same filters.
+    counts, search_kind)`: oldest first, keyset pages, per-status counts of the whole queue (tabs).
     Filters: status, created_from/created_to (WIB dates), regency_code, district_code,
     occupation, channel, attribution_code, flag (age_over_limit|income_below_floor),
     assigned (me|unassigned), overdue, branch (admin), search (reference, NIK or phone, exact

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any
 
@@ -99,7 +99,7 @@ class QueuePage:
     items: list[QueueItem]
     next_cursor: str | None
     counts: dict[str, int] = field(default_factory=dict)
-    """Submissions per status under the same filters (the status filter aside)."""
+    """Submissions per status in the caller's queue (the tabs; other filters aside)."""
     search_kind: str | None = None
     """How the search text was read: "reference", "nik", "phone", or "unreadable"."""
 
@@ -262,11 +262,15 @@ def cast_utc(value: datetime) -> Any:
 async def status_counts(
     session: AsyncSession, access: Access, vault: Vault, filters: QueueFilters, now: datetime
 ) -> dict[str, int]:
-    """{status: n} for every status, under the filters except the status itself."""
+    """{status: n} for every status in the caller's scope (and the admin's chosen branch).
+
+    The tabs count the whole queue, not the other filters: a count under an arbitrary filter
+    would scan every row of a large branch on every page, and the page itself must stay fast.
+    """
     query, _ = filtered(
         select(Submission.status, func.count()).select_from(Submission),
         access,
-        replace(filters, status=None),
+        QueueFilters(branch=filters.branch),
         vault,
         now,
     )
