@@ -304,7 +304,7 @@ def run_backend(
         if pages is not None:
             p50, p95 = timed(pages, requests, "/staff")
             results.append((label, "queue page (HTML)", p50, p95))
-            p50, p95 = timed(pages, requests, "/staff", [{"q": nik} for nik in sample])
+            p50, p95 = timed(pages, requests, "/staff", [{"cari": nik} for nik in sample])
             results.append((label, "NIK search (HTML)", p50, p95))
             pages.close()
         api.close()
