@@ -27,6 +27,7 @@ from dashboard.service import (
 from dashboard.service.auditlog import AuditItem
 from dashboard.service.queue import MAX_PAGE_SIZE, PAGE_SIZE, QueueItem
 from dashboard.service.reports import ReportTable
+from storage.submissions import normalize_reference
 
 PREFIX = "/api/v1"
 _bearer = HTTPBearer(auto_error=False, description="An API token from `bpu-bot staff token USERNAME`.")
@@ -225,7 +226,7 @@ def api_router(backoffice: Backoffice) -> APIRouter:
     )
     async def reveal_nik(access: Caller, reference: str) -> RevealedNik:
         nik: str = await run(backoffice.reveal_nik(access, reference))
-        return RevealedNik(reference=reference.upper(), nik=nik)
+        return RevealedNik(reference=normalize_reference(reference), nik=nik)
 
     @router.get("/export", summary="The filtered queue as CSV, JSON or XLSX (audited)")
     async def export(

@@ -239,14 +239,7 @@ async def detail(
 ) -> SubmissionDetail:
     submission = await load(session, access, reference)
     if audit:
-        auditlog.record(
-            session,
-            access,
-            "detail_view",
-            now=now,
-            branch=submission.branch_code,
-            reference=submission.reference,
-        )
+        _audit(session, access, "detail_view", submission, now)
     return await detail_of(session, submission, vault, now)
 
 
@@ -257,10 +250,23 @@ async def reveal_nik(
     nik = vault.decrypt_optional(submission.nik_enc)
     if nik is None:
         raise NotFound()
-    auditlog.record(
-        session, access, "nik_reveal", now=now, branch=submission.branch_code, reference=submission.reference
-    )
+    _audit(session, access, "nik_reveal", submission, now)
     return nik
+
+
+def _audit(
+    session: AsyncSession, access: Access, action: str, submission: Submission, now: datetime, **details: str
+) -> None:
+    """An audit entry about one submission: its reference and branch, never its data."""
+    auditlog.record(
+        session,
+        access,
+        action,
+        now=now,
+        branch=submission.branch_code,
+        reference=submission.reference,
+        **details,
+    )
 
 
 def _check_version(submission: Submission, expected_version: int | None) -> None:
@@ -294,9 +300,7 @@ async def assign(
             session, submission, "diproses", actor=access.actor, now=now, note="Diambil petugas"
         )
     _touch(submission, now)
-    auditlog.record(
-        session, access, "assign", now=now, branch=submission.branch_code, reference=submission.reference
-    )
+    _audit(session, access, "assign", submission, now)
     return submission
 
 
@@ -323,15 +327,7 @@ async def reassign(
     submission.assigned_to_id = officer.id
     submission.assigned_at = now
     _touch(submission, now)
-    auditlog.record(
-        session,
-        access,
-        "reassign",
-        now=now,
-        branch=submission.branch_code,
-        reference=submission.reference,
-        to=officer.username,
-    )
+    _audit(session, access, "reassign", submission, now, to=officer.username)
     return submission
 
 
@@ -370,15 +366,7 @@ async def record_call(
     if outcome in ("berhasil", "minta_telepon_lagi") and submission.first_contact_at is None:
         submission.first_contact_at = now
     submission.updated_at = now
-    auditlog.record(
-        session,
-        access,
-        "call_recorded",
-        now=now,
-        branch=submission.branch_code,
-        reference=submission.reference,
-        outcome=outcome,
-    )
+    _audit(session, access, "call_recorded", submission, now, outcome=outcome)
     return attempt
 
 
@@ -424,13 +412,5 @@ async def change_status(
         submission.callback_at = None
     _touch(submission, now)
     queued = await queue_notification(session, submission, now, reason_code=reason_code)
-    auditlog.record(
-        session,
-        access,
-        "status_change",
-        now=now,
-        branch=submission.branch_code,
-        reference=submission.reference,
-        to=new_status,
-    )
+    _audit(session, access, "status_change", submission, now, to=new_status)
     return submission, queued is not None
