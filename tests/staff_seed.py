@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlmodel import col, select
 
 from dashboard.service import Backoffice
+from dashboard.service.accounts import access_of, by_username
 from handlers.app import build_router
 from handlers.engine import Engine
 from handlers.workdays import add_working_days
@@ -132,6 +133,26 @@ async def bulk(db: Database, vault: Vault, count: int, start: datetime) -> None:
             await add_submission(session, submission, actor="bot:seed", now=at)
 
 
+async def work_some(db: Database, backoffice: Backoffice) -> None:
+    """Officers already on the oldest sign-ups, so the queue looks like a working day."""
+    async with db.reader() as session:
+        oldest = (
+            await session.exec(select(Submission.reference).order_by(col(Submission.id)).limit(5))
+        ).all()
+        dewi = await by_username(session, "dewi.petugas")
+        bayu = await by_username(session, "bayu.kabid")
+    assert dewi is not None and bayu is not None
+    officer, supervisor = access_of(dewi, "session"), access_of(bayu, "session")
+    for reference in oldest[:4]:
+        await backoffice.assign(officer, reference)
+    await backoffice.change_status(officer, oldest[1], "dihubungi")
+    await backoffice.change_status(officer, oldest[2], "dihubungi")
+    await backoffice.change_status(officer, oldest[2], "terdaftar", kpj="21098765432")
+    await backoffice.change_status(
+        supervisor, oldest[3], "ditolak", reason="sudah_terdaftar", note="KPJ lama aktif"
+    )
+
+
 async def seed(db: Database, vault: Vault, *, bulk_rows: int = 60) -> Seeded:
     """Officers, three workers who enrolled through the engine, and `bulk_rows` older sign-ups."""
     backoffice = Backoffice(db, vault)
@@ -139,6 +160,7 @@ async def seed(db: Database, vault: Vault, *, bulk_rows: int = 60) -> Seeded:
         await backoffice.add_account("cli:test", username, PASSWORD, role=role, branch=branch)
     now = datetime.now(UTC)
     await bulk(db, vault, bulk_rows, now - timedelta(days=4))
+    await work_some(db, backoffice)
     engine = Engine(db, build_router(), vault=vault)
     siti = form(SITI_NIK, "Siti Aminah", "7 agustus 1985", "0812-3456-7890")
     budi = form(BUDI_NIK, "Budi Santoso", "12 maret 1990", "0812-9876-5432")

@@ -35,7 +35,7 @@ from dashboard.service.errors import (
 )
 from dashboard.service.queue import WIB
 from dashboard.service.texts import call_outcomes, flag_label, rejection_reasons
-from dashboard.service.workflow import NOTIFIED
+from dashboard.service.workflow import FINAL, NOTIFIED
 from dashboard.web import filters as queue_filters
 from dashboard.web.auth import (
     CsrfRefused,
@@ -279,6 +279,7 @@ class StaffPages:
             cursor=cursor,
             total=sum(page.counts.values()),
             statuses=list(STATUS_LABELS.items()),
+            final_statuses=FINAL,
             tab_links={"": qs(filters, status=None), **{c: qs(filters, status=c) for c in ALL_STATUSES}},
             next_page_query=qs(filters, setelah=page.next_cursor),
             first_page_query=qs(filters),
