@@ -327,3 +327,14 @@ async def test_a_supervisor_hands_a_sign_up_to_another_officer(site: Site) -> No
         data={"csrf_token": csrf_of(own.text), "username": "siti"},
     )
     assert refused.status_code == 403 and "tidak berhak" in refused.text
+
+
+async def test_search_finds_by_phone_in_any_format_and_by_reference(site: Site) -> None:
+    reference = await seed(site.office.db, n=41, vault=VAULT)  # phone +628123400041
+    await seed(site.office.db, n=42, vault=VAULT)
+    client = await officer(site, "siti")
+    for text in ("0812-3400-041", "+62 812 3400 041", "628123400041", reference.lower().replace("-", "")):
+        found = await client.get("/staff", params={"cari": text})
+        assert found.status_code == 200
+        rows = re.findall(r'class="ref" href="/staff/submissions/([A-Z0-9-]+)"', found.text)
+        assert rows == [reference], (text, rows)

@@ -155,7 +155,6 @@ class StaffPages:
             staff=staff,
             csrf_token=self.codec.csrf_token(session_of(request)),
             flashes=flashes + context.pop("flashes", []),
-            extra_nav=[],
             status_labels=STATUS_LABELS,
             channels=queue_filters.CHANNELS,
             actor_label=actor_label,
