@@ -17,14 +17,9 @@ from fastapi import HTTPException, Request, Response
 from fastapi.routing import APIRoute
 from starlette.datastructures import FormData
 
+from dashboard.service.access import Access
+from dashboard.service.texts import role_label
 from dashboard.web.session import COOKIE_NAME, SessionCodec, StaffSession, new_session
-
-ROLE_LABELS = {
-    "staff": "Petugas",
-    "supervisor": "Kepala bidang kepesertaan",
-    "admin": "Admin",
-    "mitra": "Mitra",
-}
 
 ErrorPage = Callable[[Request, Exception], Response | None]
 """Turns an exception into a page, or None to let it propagate."""
@@ -103,35 +98,44 @@ class LoginRequired(HTTPException):
 
 @dataclass(frozen=True)
 class StaffUser:
-    """The logged-in officer as the pages see it."""
+    """The logged-in officer as the pages see it; permissions are the service's `Access`."""
 
     id: int
-    username: str
-    role: str
-    branch_code: str | None
     branch_name: str | None
-    account: Any
-    """The service layer's account object, passed back to it for every call."""
+    account: Access
+    """Passed back to the service for every call."""
+
+    @property
+    def username(self) -> str:
+        return self.account.username
+
+    @property
+    def role(self) -> str:
+        return self.account.role
 
     @property
     def role_label(self) -> str:
-        return ROLE_LABELS.get(self.role, self.role)
+        return role_label(self.account.role)
 
     @property
     def can_see_reports(self) -> bool:
-        return self.role in ("supervisor", "admin", "mitra")
+        return self.account.may_report
 
     @property
     def can_see_audit(self) -> bool:
-        return self.role in ("supervisor", "admin")
+        return self.account.may_audit
 
     @property
     def can_reassign(self) -> bool:
-        return self.role in ("supervisor", "admin")
+        return self.account.may_reassign
 
     @property
     def works_the_queue(self) -> bool:
-        return self.role in ("staff", "supervisor", "admin")
+        return self.account.sees_people
+
+    def branch_for(self, chosen: str | None) -> str | None:
+        """The branch a page is about: the admin's choice (None: all), or the officer's own."""
+        return chosen if self.account.all_branches else self.account.branch_code
 
 
 class CsrfRefused(HTTPException):

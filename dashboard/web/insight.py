@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request, Response
 from markupsafe import Markup
 
-from dashboard.service.errors import Forbidden, NotFound
+from dashboard.service.errors import NotFound
 from dashboard.service.reports import Report, ReportTable, table_csv
 from dashboard.web import charts
 from dashboard.web.filters import branch_options
@@ -99,14 +99,12 @@ def add_insight_routes(router: APIRouter, pages: StaffPages) -> None:
 
     async def load_report(request: Request) -> tuple[Any, Report, dict[str, str]]:
         staff = await pages.user(request)
-        request.state.staff_user = staff
-        if not staff.can_see_reports:
-            raise Forbidden()
+        staff.account.require(staff.can_see_reports)
         params = request.query_params
         chosen = {
             "dari": params.get("dari", ""),
             "sampai": params.get("sampai", ""),
-            "cabang": params.get("cabang", "") if staff.role == "admin" else "",
+            "cabang": params.get("cabang", "") if staff.account.all_branches else "",
         }
         report = await backoffice.reports(
             staff.account,
@@ -148,9 +146,7 @@ def add_insight_routes(router: APIRouter, pages: StaffPages) -> None:
 
     async def audit_page(request: Request) -> Response:
         staff = await pages.user(request)
-        request.state.staff_user = staff
-        if not staff.can_see_audit:
-            raise Forbidden()
+        staff.account.require(staff.can_see_audit)
         params = request.query_params
         chosen = {
             "aksi": params.get("aksi", ""),

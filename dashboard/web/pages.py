@@ -126,14 +126,9 @@ class StaffPages:
             set_session(request, new_session())
             raise LoginRequired(request)
         branch = branch_map().branches.get(access.branch_code or "")
-        return StaffUser(
-            id=session.uid,
-            username=access.username,
-            role=access.role,
-            branch_code=access.branch_code,
-            branch_name=branch.name if branch else None,
-            account=access,
-        )
+        staff = StaffUser(id=session.uid, branch_name=branch.name if branch else None, account=access)
+        request.state.staff_user = staff  # for an error page drawn later in this request
+        return staff
 
     # --- rendering ----------------------------------------------------------------------------
 
@@ -242,7 +237,6 @@ class StaffPages:
 
     async def queue(self, request: Request) -> Response:
         staff = await self.user(request)
-        request.state.staff_user = staff
         if not staff.works_the_queue:
             return RedirectResponse("/staff/reports", status_code=303)
         params = dict(request.query_params)
@@ -255,7 +249,7 @@ class StaffPages:
             flashes.append({"kind": "warn", "text": unknown})
             filters = replace(filters, status=None)
         page = await self.backoffice.queue(staff.account, filters, cursor=cursor)
-        regencies = queue_filters.regencies_of(filters.branch if staff.role == "admin" else staff.branch_code)
+        regencies = queue_filters.regencies_of(staff.branch_for(filters.branch))
         options = {
             "branches": queue_filters.branch_options(),
             "regencies": regencies,
@@ -291,13 +285,12 @@ class StaffPages:
 
     async def export(self, request: Request) -> Response:
         staff = await self.user(request)
-        request.state.staff_user = staff
         fmt = request.query_params.get("format", "csv")
         if fmt not in EXPORT_TYPES:
             raise InvalidInput("format", "Format unduhan harus CSV atau XLSX.")
         filters = queue_filters.parse(dict(request.query_params)).filters
         body = await self.backoffice.export(staff.account, filters, fmt)
-        scope = (filters.branch if staff.role == "admin" else staff.branch_code) or "semua"
+        scope = staff.branch_for(filters.branch) or "semua"
         stamp = datetime.now(WIB).strftime("%Y%m%d-%H%M")
         filename = f"antrean-{scope}-{stamp}.{fmt}"
         return Response(
@@ -310,7 +303,6 @@ class StaffPages:
 
     async def detail(self, request: Request, reference: str) -> Response:
         staff = await self.user(request)
-        request.state.staff_user = staff
         submission = await self.backoffice.detail(staff.account, reference)
         return await self._detail_page(request, staff, submission)
 
@@ -349,7 +341,6 @@ class StaffPages:
 
     async def reveal_nik(self, request: Request, reference: str) -> Response:
         staff = await self.user(request)
-        request.state.staff_user = staff
         await checked_form(request, self.codec)
         nik = await self.backoffice.reveal_nik(staff.account, reference)
         submission = await self.backoffice.detail(staff.account, reference)
@@ -358,7 +349,6 @@ class StaffPages:
     async def act(self, request: Request, reference: str, action: str) -> Response:
         """Saya tangani, reassign, a call, a status change: one POST each."""
         staff = await self.user(request)
-        request.state.staff_user = staff
         form = await checked_form(request, self.codec)
         access: Access = staff.account
         version = _optional_int(form.get("version"))
