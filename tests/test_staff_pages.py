@@ -24,7 +24,7 @@ from bot.web import create_app
 from dashboard.service import Backoffice
 from dashboard.web.session import COOKIE_NAME, SessionCodec, StaffSession
 from storage.models import AuditLog, CallAttempt, Submission
-from tests.backoffice_helpers import MADIUN, PASSWORD, account, seed
+from tests.backoffice_helpers import MADIUN, MADURA, PASSWORD, account, seed
 from tests.helpers import VAULT
 
 SECRET = "staff-pages-test-secret"
@@ -338,3 +338,20 @@ async def test_search_finds_by_phone_in_any_format_and_by_reference(site: Site) 
         assert found.status_code == 200
         rows = re.findall(r'class="ref" href="/staff/submissions/([A-Z0-9-]+)"', found.text)
         assert rows == [reference], (text, rows)
+
+
+async def test_an_admin_sees_every_branch_and_can_narrow_to_one(site: Site) -> None:
+    madiun = await seed(site.office.db, vault=VAULT)
+    madura = await seed(site.office.db, where=MADURA, vault=VAULT)
+    await site.office.add_account("cli:root", "admin", PASSWORD, role="admin", branch=None)
+    client = site.client()
+    assert (await log_in(client, "admin")).status_code == 303
+    everything = await client.get("/staff")
+    assert madiun in everything.text and madura in everything.text
+    assert '<label for="cabang">Kantor cabang</label>' in everything.text
+    one = await client.get("/staff", params={"cabang": "KC-MADURA"})
+    assert madura in one.text and madiun not in one.text
+    assert (await client.get(f"/staff/submissions/{madiun}")).status_code == 200
+    export = await client.get("/staff/export", params={"format": "csv", "cabang": "KC-MADURA"})
+    assert "antrean-KC-MADURA-" in export.headers["content-disposition"]
+    assert madura in export.text and madiun not in export.text
