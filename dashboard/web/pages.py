@@ -12,6 +12,7 @@ reason, what was typed kept, and, when someone else changed the submission first
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -290,7 +291,7 @@ class StaffPages:
             raise InvalidInput("format", "Format unduhan harus CSV atau XLSX.")
         filters = queue_filters.parse(dict(request.query_params)).filters
         body = await self.backoffice.export(staff.account, filters, fmt)
-        scope = staff.branch_for(filters.branch) or "semua"
+        scope = re.sub(r"[^A-Za-z0-9_-]", "", staff.branch_for(filters.branch) or "") or "semua"
         stamp = datetime.now(WIB).strftime("%Y%m%d-%H%M")
         filename = f"antrean-{scope}-{stamp}.{fmt}"
         return Response(
