@@ -248,3 +248,17 @@ class LoginThrottle(SQLModel, table=True):
     failures: int = Field(default=0)
     first_failure_at: datetime | None = _ts()
     locked_until: datetime | None = _ts()
+
+
+class QueueCount(SQLModel, table=True):
+    """Submissions per branch and status, kept by database triggers on `submission`.
+
+    The queue's tabs read it instead of counting a large branch's rows on every page. A later
+    migration that re-creates `submission` on SQLite (batch_alter_table) must re-create the triggers.
+    """
+
+    __tablename__ = "queue_count"
+
+    branch_code: str = Field(primary_key=True, max_length=32)
+    status: str = Field(primary_key=True, max_length=16)
+    n: int = Field(default=0)

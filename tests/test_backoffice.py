@@ -109,6 +109,36 @@ async def test_filters_and_counts(db: Database, office: Backoffice, clock: Fixed
         await office.queue(ani, QueueFilters(status="selesai"))
 
 
+async def test_the_tab_counts_follow_every_change(db: Database, office: Backoffice) -> None:
+    """The counts come from a table the database's triggers keep: they match a real count."""
+    from sqlalchemy import func
+
+    from storage.submissions import erase_personal_data
+
+    ani = await account(office, "ani")
+    refs = [await seed(db, chat_id=f"c{i}") for i in range(4)]
+    await seed(db, where=MADURA)
+    await office.assign(ani, refs[0])
+    await office.change_status(ani, refs[1], "dibatalkan")
+    async with db.transaction() as session:
+        contact = (await session.exec(select(Contact).where(Contact.chat_id == "c2"))).one()
+        await erase_personal_data(session, contact, T0)
+    async with db.reader() as session:
+        real = dict(
+            (
+                await session.exec(
+                    select(Submission.status, func.count())
+                    .where(Submission.branch_code == "KC-MADIUN")
+                    .group_by(Submission.status)
+                )
+            ).all()
+        )
+    counts = (await office.queue(ani)).counts
+    assert counts == {status: real.get(status, 0) for status in counts}
+    assert counts["baru"] == 1 and counts["diproses"] == 1 and counts["dibatalkan"] == 2
+    assert sum((await office.queue(await account(office, "root", "admin", None))).counts.values()) == 5
+
+
 async def test_search_by_reference_nik_and_phone_in_any_format(db: Database, office: Backoffice) -> None:
     ani = await account(office, "ani")
     ref = await seed(db, n=41)
