@@ -71,8 +71,8 @@ def rows_of(vault: Vault, rows: int, contact_id: int) -> Iterator[tuple[dict[str
     rng = random.Random(7)
     branches = [code for code in branch_map().branches if code != BUSY]
     names = [vault.encrypt(f"Pekerja Nomor {i}") for i in range(200)]
-    nik_enc, phone_enc, address_enc = (
-        vault.encrypt(v) for v in ("3577014708850001", "+6281234567890", "Jl. Merpati 12")
+    nik_enc, phone_enc, address_enc, income_enc = (
+        vault.encrypt(v) for v in ("3577014708850001", "+6281234567890", "Jl. Merpati 12", "1500000")
     )
     start = datetime(2024, 1, 1, tzinfo=UTC)
     span = (datetime(2026, 11, 20, tzinfo=UTC) - start).total_seconds()
@@ -110,13 +110,15 @@ def rows_of(vault: Vault, rows: int, contact_id: int) -> Iterator[tuple[dict[str
                 "district_name": ("Kartoharjo", "Manguharjo", "Taman")[n % 3],
                 "occupation": ("pedagang", "ojek", "petani", "nelayan", "lainnya")[n % 5],
                 "occupation_other": None,
-                "income": 1_500_000,
-                "reported_income": 1_500_000,
+                "income_enc": income_enc,
+                "income_band": "1-2jt",
+                "reported_income_enc": income_enc,
                 "programs": "jkk_jkm_jht" if n % 2 else "jkk_jkm",
                 "monthly_contribution": 40_900,
                 "payment_months": 3,
                 "period_total": 133_600,
                 "flags": '["age_over_limit"]' if n % 31 == 0 else "[]",
+                "answers": "{}",
                 "kpj_number": None,
                 "rejection_reason": None,
                 "subsidy_candidate": False,

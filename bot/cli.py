@@ -79,27 +79,30 @@ def serve() -> None:
 @app.command()
 def chat(user: str = typer.Option("console", "--user", help="Chat id: talk as someone else.")) -> None:
     """Talk to the bot in the terminal: one line in, the replies out; ends at end of input."""
-    from bot.channels.console import ConsoleChat
+    from bot.channels.registry import CONSOLE
     from bot.service import SchemaOutdated, build_service, ensure_schema
+    from messages.render import labels
 
     settings = _settings()
+    settings.console_user = user
     _logging("WARNING")
 
     async def talk() -> None:
-        service = build_service(settings)
+        service = build_service(settings, registry=[CONSOLE])
         try:
             await ensure_schema(service.db)
         except SchemaOutdated as exc:
-            await service.db.dispose()
+            await service.close()
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from exc
-        console = ConsoleChat(service.db, service.engine, user, lambda text: print(text + "\n", flush=True))
+        (console,) = service.channels
+        assert console.run is not None
         try:
             if sys.stdin.isatty():
-                typer.echo("Ketik pesan lalu Enter (Ctrl-D untuk keluar).", err=True)
-            await console.run(sys.stdin)
+                typer.echo(labels()["console"]["hint"], err=True)
+            await console.run(asyncio.Event())
         finally:
-            await service.db.dispose()
+            await service.close()
 
     asyncio.run(talk())
 
@@ -111,11 +114,12 @@ def export(
     branch: str | None = typer.Option(None, "--branch", help="Only this branch code."),
     output: str | None = typer.Option(None, "--output", help="File to write; '-' for standard output."),
     reveal_nik: bool = typer.Option(False, "--reveal-nik", help="Show full NIKs (written to the audit log)."),
+    callbacks: bool = typer.Option(False, "--callbacks", help="The open callback requests instead."),
 ) -> None:
     """Export the follow-up queue. NIKs are masked unless --reveal-nik; every export is audited."""
     import getpass
 
-    from bot.export import FORMATS
+    from bot.export import FORMATS, export_callbacks
     from dashboard.service import Access, QueueFilters
     from storage.submissions import ALL_STATUSES
 
@@ -126,13 +130,29 @@ def export(
         typer.echo(f"error: --status must be one of {', '.join(ALL_STATUSES)}", err=True)
         raise typer.Exit(2)
     to_stdout = output == "-" or (output is None and fmt == "json")
-    target = None if to_stdout else Path(output or f"pendaftaran.{fmt}")
-    access = Access.operator(getpass.getuser())
-    data = _with_backoffice(
-        lambda office: office.export(
-            access, QueueFilters(status=status, branch=branch), fmt, reveal_nik=reveal_nik
+    target = None if to_stdout else Path(output or f"{'telepon' if callbacks else 'pendaftaran'}.{fmt}")
+    if callbacks:
+        settings = _settings()
+
+        async def callback_rows() -> bytes:
+            from storage.crypto import Vault
+            from storage.db import Database
+
+            db = Database(settings.database_url)
+            try:
+                vault = Vault(settings.pii_encryption_key)
+                return await export_callbacks(db, vault, fmt=fmt, branch=branch, actor=_operator())
+            finally:
+                await db.dispose()
+
+        data = asyncio.run(callback_rows())
+    else:
+        access = Access.operator(getpass.getuser())
+        data = _with_backoffice(
+            lambda office: office.export(
+                access, QueueFilters(status=status, branch=branch), fmt, reveal_nik=reveal_nik
+            )
         )
-    )
     if target is None:
         sys.stdout.buffer.write(data)
     else:

@@ -1,11 +1,12 @@
 """The follow-up queue as CSV, JSON or XLSX, for branch staff (`bpu-bot export`, the queue page).
 
-One row per submission: every field the worker gave (NIK masked unless revealed), flags,
-the branch and its officer, the call-back date promised to the worker and any requested
-call-back. Phone numbers are text in the national form (0812-3456-7890), so a tap calls them;
-programs and times are written for people, times in the local time of the worker's region.
-Cells that a spreadsheet would run as a formula are neutralised in CSV and XLSX. XLSX has
-column widths, a frozen header row and filters.
+One row per submission: the submission's own columns (status, branch and officer, flags,
+the call-back date promised to the worker and any requested call-back, the KPJ number) around
+the columns each form field declares (handlers/enrol/fields.py: NIK masked unless revealed,
+phone numbers as text in the national form, so a tap calls them, programs in words). Times are
+written in the local time of the worker's region. CSV and XLSX carry Indonesian headers (a new
+field's column falls back to its key), JSON the keys. Cells that a spreadsheet would run as a
+formula are neutralised in CSV and XLSX; XLSX has column widths, a frozen header and filters.
 """
 
 from __future__ import annotations
@@ -21,46 +22,60 @@ from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
 from handlers.branches import branch_map
-from handlers.enrol.steps import national
+from handlers.enrol.fields import FORM
+from handlers.enrol.form import Form
 from messages.form_labels import form_labels
-from messages.program_data import occupation
-from storage.crypto import Vault, mask_nik
+from storage.callbacks import callback_queue
+from storage.crypto import Vault
+from storage.db import Database
 from storage.models import Submission
+from storage.submissions import audit
+from storage.types import utcnow
 
-# (key, header): JSON uses the keys, CSV and XLSX the Indonesian headers.
-COLUMNS: tuple[tuple[str, str], ...] = (
-    ("reference", "Nomor pendaftaran"),
-    ("status", "Status"),
-    ("status_label", "Keterangan status"),
-    ("branch", "Kode cabang"),
-    ("branch_name", "Cabang"),
-    ("assigned_to", "Petugas"),
-    ("name", "Nama"),
-    ("nik", "NIK"),
-    ("birth_date", "Tanggal lahir"),
-    ("sex", "Jenis kelamin"),
-    ("phone", "Nomor HP"),
-    ("email", "Email"),
-    ("regency_code", "Kode kabupaten/kota"),
-    ("regency_name", "Kabupaten/kota"),
-    ("district", "Kecamatan"),
-    ("address", "Alamat"),
-    ("occupation", "Pekerjaan"),
-    ("income", "Penghasilan"),
-    ("programs", "Program"),
-    ("monthly_contribution", "Iuran per bulan"),
-    ("payment_period_months", "Masa bayar (bulan)"),
-    ("period_total", "Jumlah bayar"),
-    ("flags", "Tanda"),
-    ("channel", "Kanal"),
-    ("attribution_code", "Kode sumber"),
-    ("created_at", "Waktu daftar"),
-    ("call_by", "Batas telepon"),
-    ("callback_at", "Minta ditelepon"),
-    ("kpj_number", "Nomor KPJ"),
+META_BEFORE = ("reference", "status", "status_label", "branch", "branch_name", "assigned_to")
+META_AFTER = (
+    "period_total",
+    "flags",
+    "channel",
+    "attribution_code",
+    "created_at",
+    "call_by",
+    "callback_at",
+    "kpj_number",
 )
-KEYS = tuple(key for key, _ in COLUMNS)
-HEADERS = tuple(header for _, header in COLUMNS)
+HEADERS = {
+    "reference": "Nomor pendaftaran",
+    "status": "Status",
+    "status_label": "Keterangan status",
+    "branch": "Kode cabang",
+    "branch_name": "Cabang",
+    "assigned_to": "Petugas",
+    "nik": "NIK",
+    "name": "Nama",
+    "birth_date": "Tanggal lahir",
+    "sex": "Jenis kelamin",
+    "phone": "Nomor HP",
+    "regency_code": "Kode kabupaten/kota",
+    "regency_name": "Kabupaten/kota",
+    "district": "Kecamatan",
+    "ktp_address": "Alamat KTP",
+    "current_address": "Alamat sekarang",
+    "occupation": "Pekerjaan",
+    "income": "Penghasilan",
+    "income_as_said": "Penghasilan (kata peserta)",
+    "programs": "Program",
+    "monthly_contribution": "Iuran per bulan",
+    "payment_period_months": "Masa bayar (bulan)",
+    "email": "Email",
+    "period_total": "Jumlah bayar",
+    "flags": "Tanda",
+    "channel": "Kanal",
+    "attribution_code": "Kode sumber",
+    "created_at": "Waktu daftar",
+    "call_by": "Batas telepon",
+    "callback_at": "Minta ditelepon",
+    "kpj_number": "Nomor KPJ",
+}
 FORMATS = ("csv", "json", "xlsx")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _TEXT_COLUMNS = {"reference", "nik", "phone", "kpj_number", "regency_code", "attribution_code"}
@@ -73,6 +88,18 @@ ZONES = {
     "WITA": timezone(timedelta(hours=8), "WITA"),
     "WIT": timezone(timedelta(hours=9), "WIT"),
 }
+
+
+def columns(form: Form = FORM) -> tuple[str, ...]:
+    """The export's columns: the submission's own, and each form field's (declared with it)."""
+    return (*META_BEFORE, *form.export_columns, *META_AFTER)
+
+
+def headers(keys: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(HEADERS.get(key, key) for key in keys)
+
+
+COLUMNS = columns()
 
 
 def zone_of(regency_code: str | None) -> str:
@@ -96,42 +123,25 @@ def neutralise(value: Any) -> Any:
 
 
 def row_of(
-    submission: Submission, vault: Vault, reveal_nik: bool, officer: str | None = None
+    submission: Submission,
+    vault: Vault,
+    reveal_nik: bool,
+    officer: str | None = None,
+    form: Form = FORM,
 ) -> dict[str, Any]:
-    nik = vault.decrypt_optional(submission.nik_enc)
-    phone = vault.decrypt_optional(submission.phone_enc)
-    try:
-        work = occupation(submission.occupation).label
-    except KeyError:
-        work = submission.occupation
-    if submission.occupation_other:
-        work = f"{work}: {submission.occupation_other}"
-    labels = form_labels()
-    flag_names = _flag_labels()
+    from dashboard.service.texts import flag_label
+
+    statuses = form_labels()["statuses"]
     return {
         "reference": submission.reference,
         "status": submission.status,
-        "status_label": labels["statuses"].get(submission.status, submission.status),
+        "status_label": statuses.get(submission.status, submission.status),
         "branch": submission.branch_code,
         "branch_name": branch_map().get(submission.branch_code).name or submission.branch_code,
         "assigned_to": officer,
-        "name": vault.decrypt_optional(submission.full_name_enc),
-        "nik": (nik if reveal_nik else mask_nik(nik)) if nik else None,
-        "birth_date": submission.birth_date.strftime("%d-%m-%Y") if submission.birth_date else None,
-        "sex": labels["sex"].get(submission.sex or "", submission.sex),
-        "phone": national(phone) if phone else None,
-        "email": vault.decrypt_optional(submission.email_enc),
-        "regency_code": submission.regency_code,
-        "regency_name": submission.regency_name,
-        "district": submission.district_name,
-        "address": vault.decrypt_optional(submission.address_enc),
-        "occupation": work,
-        "income": submission.income,
-        "programs": labels["programs"]["with_jht" if submission.programs == "jkk_jkm_jht" else "basic"],
-        "monthly_contribution": submission.monthly_contribution,
-        "payment_period_months": submission.payment_months,
+        **form.export_values(form.read(submission, vault), reveal_nik),
         "period_total": submission.period_total,
-        "flags": ", ".join(flag_names.get(f, f) for f in submission.flags),
+        "flags": ", ".join(flag_label(f) for f in submission.flags),
         "channel": submission.channel,
         "attribution_code": submission.attribution_code,
         "created_at": local_time(submission.created_at, submission.regency_code),
@@ -141,55 +151,96 @@ def row_of(
     }
 
 
-def _flag_labels() -> dict[str, str]:
-    from dashboard.service.texts import texts
-
-    flags: dict[str, str] = texts()["flags"]
-    return flags
-
-
-def render_csv(rows: Iterable[dict[str, Any]]) -> bytes:
+def render_csv(rows: Iterable[dict[str, Any]], keys: tuple[str, ...] = COLUMNS) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(HEADERS)
+    writer.writerow(headers(keys))
     for row in rows:
-        writer.writerow([neutralise(row[key]) for key in KEYS])
+        writer.writerow([neutralise(row.get(key)) for key in keys])
     return buffer.getvalue().encode("utf-8-sig")  # the BOM makes Excel read UTF-8
 
 
-def render_json(rows: Iterable[dict[str, Any]]) -> bytes:
+def render_json(rows: Iterable[dict[str, Any]], keys: tuple[str, ...] = COLUMNS) -> bytes:
     return (json.dumps(list(rows), ensure_ascii=False, indent=2) + "\n").encode()
 
 
-def render_xlsx(rows: Iterable[dict[str, Any]]) -> bytes:
+def render_xlsx(rows: Iterable[dict[str, Any]], keys: tuple[str, ...] = COLUMNS) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None
     sheet.title = "pendaftaran"
-    sheet.append(list(HEADERS))
-    widths = [len(header) for header in HEADERS]
+    titles = headers(keys)
+    sheet.append(list(titles))
+    widths = [len(title) for title in titles]
     count = 0
     for row in rows:
         count += 1
-        values = [neutralise(row[key]) for key in KEYS]
+        values = [neutralise(row.get(key)) for key in keys]
         sheet.append(values)
         for index, value in enumerate(values):
             widths[index] = max(widths[index], len(str(value)) if value is not None else 0)
-    for index, key in enumerate(KEYS, start=1):
+    for index, key in enumerate(keys, start=1):
         letter = get_column_letter(index)
         sheet.column_dimensions[letter].width = min(60, widths[index - 1] + 2)
         if key in _TEXT_COLUMNS:
             for cell in sheet[letter][1:]:
                 cell.number_format = "@"
     sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(KEYS))}{count + 1}"
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(keys))}{count + 1}"
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
 
 
-RENDERERS: dict[str, Callable[[Iterable[dict[str, Any]]], bytes]] = {
+RENDERERS: dict[str, Callable[[Iterable[dict[str, Any]], tuple[str, ...]], bytes]] = {
     "csv": render_csv,
     "json": render_json,
     "xlsx": render_xlsx,
 }
+
+
+async def export_submissions(
+    db: Database,
+    vault: Vault,
+    *,
+    fmt: str,
+    status: str | None,
+    branch: str | None,
+    reveal_nik: bool,
+    actor: str,
+    form: Form = FORM,
+) -> bytes:
+    """The queue as an operator at the server exports it (every branch); audited."""
+    from dashboard.service import Access, Backoffice, QueueFilters
+
+    office = Backoffice(db, vault, form=form)
+    operator = Access.operator(actor.removeprefix("cli:"))
+    return await office.export(
+        operator, QueueFilters(status=status, branch=branch), fmt, reveal_nik=reveal_nik
+    )
+
+
+CALLBACK_COLUMNS = ("id", "status", "branch", "phone", "question", "channel", "created_at")
+
+
+async def export_callbacks(db: Database, vault: Vault, *, fmt: str, branch: str | None, actor: str) -> bytes:
+    """The open callback requests ("minta ditelepon") of one branch, or all, oldest first.
+
+    Their number and question are personal data: reading them is audited like a reveal.
+    """
+    async with db.transaction() as session:
+        requests = await callback_queue(session, branch=branch)
+        rows = [
+            {
+                "id": r.id,
+                "status": r.status,
+                "branch": r.branch_code,
+                "phone": vault.decrypt_optional(r.phone_enc),
+                "question": vault.decrypt_optional(r.question_enc),
+                "channel": r.channel,
+                "created_at": r.created_at.isoformat(),
+            }
+            for r in requests
+        ]
+        audit(session, actor=actor, action="export_callbacks", now=utcnow(), rows=len(rows), branch=branch)
+    return RENDERERS[fmt](rows, CALLBACK_COLUMNS)

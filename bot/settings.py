@@ -57,10 +57,22 @@ class Settings(BaseSettings):
     whatsapp_template_broadcast: str | None = None
     whatsapp_template_broadcast_language: str = "id"
 
+    # `bpu-bot chat`: the chat id the terminal talks as (its --user option).
+    console_user: str = "console"
+
     # Enrolment rules an operator may tune.
     draft_expiry_days: int = Field(default=7, ge=1)
     max_age_flag: int = Field(default=65, ge=18)
     callback_working_days: int = Field(default=3, ge=1)
+    agent_codes_file: Path | None = None
+    """A TOML file of agent codes (the format of messages/agents.toml); unset: that file."""
+
+    @field_validator("agent_codes_file")
+    @classmethod
+    def _agent_codes_file_exists(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"no such file: {value}")
+        return value
 
     # Staff web sessions: a signed cookie (SECRET_KEY), Secure when served over HTTPS only.
     cookie_secure: bool = False
@@ -118,14 +130,6 @@ class Settings(BaseSettings):
     @property
     def whatsapp_enabled(self) -> bool:
         return bool(self.whatsapp_phone_number_id and self.whatsapp_access_token)
-
-    @property
-    def sqlite_path(self) -> Path | None:
-        prefix = "sqlite+aiosqlite:///"
-        if self.database_url.startswith(prefix):
-            path = self.database_url[len(prefix) :].split("?", 1)[0]
-            return None if path in ("", ":memory:") else Path(path)
-        return None
 
 
 def _generated_secret(name: str, make: Callable[[], str]) -> str:

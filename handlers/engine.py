@@ -27,7 +27,7 @@ from storage.crypto import Vault
 from storage.db import Database
 from storage.errors import TransientError, is_transient
 from storage.models import Contact, Conversation
-from storage.queries import Store
+from storage.store import Store
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -141,7 +141,7 @@ class Engine:
                 inbound=inbound,
                 state=state,
                 contact=contact,
-                store=Store(session),
+                store=Store(session, self.rules.agent_codes),
                 now=now,
                 vault=self.vault,
                 rules=self.rules,

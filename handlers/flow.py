@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from handlers.turn import Turn, option
 from handlers.types import Option, Reply
@@ -12,12 +12,23 @@ from messages.render import render
 MENU_ITEMS = ("benefits", "calculator", "enrol", "status", "sessions", "help")
 
 
-def menu_options() -> list[Option]:
-    return [option(f"menu.{item}", item) for item in MENU_ITEMS]
+def menu_options(has_draft: bool = False) -> list[Option]:
+    """The main menu; "Daftar sekarang" reads "Lanjutkan pendaftaran" while a draft waits."""
+    return [
+        option(f"menu.{item}", "continue_enrol" if item == "enrol" and has_draft else item)
+        for item in MENU_ITEMS
+    ]
+
+
+def has_draft(turn: Turn) -> bool:
+    """Whether an unfinished enrolment with at least one answer waits in this conversation."""
+    draft = turn.state.data.get("draft")
+    return bool(draft and draft.get("answers"))
 
 
 def say_menu(turn: Turn, template: str = "menu", **context: Any) -> None:
-    turn.say(template, menu_options(), **context)
+    waiting = has_draft(turn)
+    turn.say(template, menu_options(waiting), **{"has_draft": waiting, **context})
 
 
 @dataclass(frozen=True)
@@ -45,8 +56,18 @@ class Flow(Protocol):
         """Takes the message meant for the current step."""
 
     async def reprompt(self, turn: Turn) -> None:
-        """Says the current question again (after a photo, say).
+        """Says the current question again (after a photo, say)."""
 
-        A flow may also define `back(turn)` and `cancel(turn)`; the router calls them for the
-        global words "kembali" and "batal" when they exist.
-        """
+
+@runtime_checkable
+class Cancellable(Protocol):
+    """A flow with its own answer to "batal" (the router's default: leave to the menu)."""
+
+    async def cancel(self, turn: Turn) -> None: ...
+
+
+@runtime_checkable
+class Steps(Protocol):
+    """A flow with its own answer to "kembali" (the router's default: the menu)."""
+
+    async def back(self, turn: Turn) -> None: ...

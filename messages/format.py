@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import tomllib
 from datetime import date
 from functools import cache
-from pathlib import Path
 
 from lokal import format_rupiah as _lokal_rupiah
+
+from messages.data import data
 
 
 @cache
 def _names() -> tuple[list[str], list[str]]:
-    with (Path(__file__).parent / "labels.toml").open("rb") as handle:
-        dates = tomllib.load(handle)["dates"]
+    dates = data("labels")["dates"]
     return dates["days"], dates["months"]
 
 
@@ -35,4 +34,5 @@ def format_short_date(value: date) -> str:
 
 
 def month_names() -> list[str]:
+    """January to December in Indonesian (the staff pages' dates and charts)."""
     return list(_names()[1])

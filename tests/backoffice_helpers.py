@@ -10,7 +10,7 @@ from dashboard.service import Access, Backoffice
 from dashboard.service.accounts import access_of, by_username
 from storage.crypto import Vault
 from storage.db import Database
-from storage.models import Contact, Submission
+from storage.models import Contact, Submission, income_band
 from storage.submissions import add_submission
 from tests.helpers import VAULT, FixedClock
 
@@ -73,8 +73,9 @@ async def seed(
             district_code=f"{regency}.01",
             district_name="Kartoharjo",
             occupation=occupation,
-            income=1_500_000,
-            reported_income=1_500_000,
+            income_enc=vault.encrypt("1500000"),
+            income_band=income_band(1_500_000),
+            reported_income_enc=vault.encrypt("1500000"),
             programs="jkk_jkm_jht",
             monthly_contribution=40_900,
             payment_months=3,

@@ -33,6 +33,21 @@ def office(db: Database, clock: FixedClock) -> Backoffice:
     return office_for(db, clock)
 
 
+async def erase(session: object, contact: Contact) -> None:
+    """`hapus data`, as the privacy flow does it."""
+    from handlers.enrol.fields import FORM
+    from storage.submissions import erase_personal_data
+
+    await erase_personal_data(
+        session,  # type: ignore[arg-type]
+        contact,
+        T0,
+        columns=FORM.erased_columns,
+        answers=FORM.erased_answers,
+        note="data dihapus atas permintaan peserta",
+    )
+
+
 async def audit_actions(db: Database) -> list[tuple[str, str, dict[str, object]]]:
     async with db.reader() as session:
         rows = (await session.exec(select(AuditLog).order_by(col(AuditLog.id)))).all()
@@ -113,8 +128,6 @@ async def test_the_tab_counts_follow_every_change(db: Database, office: Backoffi
     """The counts come from a table the database's triggers keep: they match a real count."""
     from sqlalchemy import func
 
-    from storage.submissions import erase_personal_data
-
     ani = await account(office, "ani")
     refs = [await seed(db, chat_id=f"c{i}") for i in range(4)]
     await seed(db, where=MADURA)
@@ -122,7 +135,7 @@ async def test_the_tab_counts_follow_every_change(db: Database, office: Backoffi
     await office.change_status(ani, refs[1], "dibatalkan")
     async with db.transaction() as session:
         contact = (await session.exec(select(Contact).where(Contact.chat_id == "c2"))).one()
-        await erase_personal_data(session, contact, T0)
+        await erase(session, contact)
     async with db.reader() as session:
         real = dict(
             (
@@ -194,8 +207,11 @@ async def test_detail_masks_the_nik_and_the_reveal_is_audited(db: Database, offi
     ani = await account(office, "ani")
     ref = await seed(db, n=7, flags=("age_over_limit",))
     detail = await office.detail(ani, ref)
-    assert detail.nik_masked == "357701******0007" and detail.full_name == "Warga 7"
-    assert detail.phone == "0812-3400-007" and detail.programs_label == "JKK + JKM + JHT"
+    shown = {f.key: f.value for f in detail.fields}
+    assert detail.nik_masked == "357701******0007" and shown["nik"] == "357701******0007"
+    assert shown["full_name"] == "Warga 7" and shown["phone"] == "0812-3400-007"
+    assert shown["income"] == "Rp1.500.000 per bulan" and "Kartoharjo" in (shown["residence"] or "")
+    assert detail.programs_label == "JKK + JKM + JHT" and nik_for(7) not in str(detail.fields)
     assert detail.flags == (("age_over_limit", "Usia di atas batas"),)
     assert [f.key for f in detail.fields][:3] == ["nik", "full_name", "birth_date"]
     assert detail.history[0].to_status == "baru" and detail.allowed_statuses == (
@@ -337,14 +353,12 @@ async def test_status_changes_queue_notifications_for_the_worker(db: Database, o
 
 
 async def test_erased_data_stops_notifications(db: Database, office: Backoffice) -> None:
-    from storage.submissions import erase_personal_data
-
     ani = await account(office, "ani")
     ref = await seed(db, chat_id="777")
     await office.change_status(ani, ref, "diproses")
     async with db.transaction() as session:
         contact = (await session.exec(select(Contact).where(Contact.chat_id == "777"))).one()
-        await erase_personal_data(session, contact, T0)
+        await erase(session, contact)
     await office.change_status(ani, ref, "dihubungi")
     assert await outbox_rows(db) == []
 
@@ -434,7 +448,7 @@ async def test_reports_are_scoped_and_small_counts_hidden_from_partners(
     for who, expected in ((eka, {"Pedagang": 6, "Petani": 2}), (dinas, {"Pedagang": 6, "Petani": "<5"})):
         report = await office.reports(who, date_from=date(2026, 11, 1), date_to=date(2026, 11, 30))
         jobs = {row[0]: row[1] for row in report.table("by_occupation").rows}
-        assert {k.split(" ")[0].split("/")[0].strip(): v for k, v in jobs.items()} == expected, jobs
+        assert {str(k).split(" ")[0].split("/")[0].strip(): v for k, v in jobs.items()} == expected, jobs
         weekly = report.table("by_week").rows
         assert weekly[0][0] == "2026-11-02"
     with pytest.raises(Forbidden):

@@ -9,9 +9,9 @@ import json
 from datetime import UTC, date, datetime, timedelta
 
 from openpyxl import load_workbook
-from sqlmodel import select
+from sqlmodel import col, select
 
-from bot.export import HEADERS, KEYS, local_time, neutralise
+from bot.export import COLUMNS, headers, local_time, neutralise
 from dashboard.service import Access, QueueFilters
 from storage.db import Database
 from storage.models import AuditLog
@@ -51,10 +51,10 @@ async def test_csv_has_every_column_and_callable_phones(chat: Chat, db: Database
     await office.assign(ani, reference)
     data = await office.export(ani, QueueFilters(), "csv")
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
-    assert tuple(rows[0]) == HEADERS
-    row = dict(zip(KEYS, rows[1], strict=True))
+    assert tuple(rows[0]) == headers(COLUMNS)
+    row = dict(zip(COLUMNS, rows[1], strict=True))
     assert row["phone"] == "0812-3456-7890"  # text a phone dials, no apostrophe
-    assert row["address"].startswith("'=HYPERLINK")
+    assert row["ktp_address"].startswith("'=HYPERLINK")
     assert row["nik"] == "357701******0001" and row["name"] == "Siti Aminah"
     assert row["email"] == "siti@contoh.id"
     assert row["branch_name"] == "Kantor Cabang Madiun" and row["assigned_to"] == "ani"
@@ -70,14 +70,14 @@ async def test_xlsx_layout(db: Database, clock: FixedClock) -> None:
     xlsx = await office.export(ani, QueueFilters(), "xlsx")
     sheet = load_workbook(io.BytesIO(xlsx)).active
     assert sheet is not None
-    assert [c.value for c in sheet[1]] == list(HEADERS)
+    assert [c.value for c in sheet[1]] == list(headers(COLUMNS))
     assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == f"A1:{sheet.cell(1, len(KEYS)).column_letter}2"
-    phone = sheet.cell(2, KEYS.index("phone") + 1)
+    assert sheet.auto_filter.ref == f"A1:{sheet.cell(1, len(COLUMNS)).column_letter}2"
+    phone = sheet.cell(2, COLUMNS.index("phone") + 1)
     assert phone.value == "0812-3400-" + phone.value[-3:] and phone.data_type == "s"
     assert phone.number_format == "@"
     assert sheet.column_dimensions["A"].width >= len("Nomor pendaftaran")
-    assert sheet.cell(2, KEYS.index("flags") + 1).value == "Usia di atas batas"
+    assert sheet.cell(2, COLUMNS.index("flags") + 1).value == "Usia di atas batas"
 
 
 async def test_exports_keep_to_the_branch_and_are_audited(db: Database, clock: FixedClock) -> None:
@@ -93,7 +93,7 @@ async def test_exports_keep_to_the_branch_and_are_audited(db: Database, clock: F
     )
     assert sorted(r["nik"] for r in revealed) == [nik_for(3), nik_for(4)]
     async with db.reader() as session:
-        logs = (await session.exec(select(AuditLog).where(AuditLog.action.startswith("export")))).all()  # type: ignore[attr-defined]
+        logs = (await session.exec(select(AuditLog).where(col(AuditLog.action).startswith("export")))).all()
     assert [(a.actor, a.action, a.details["rows"], a.branch_code) for a in logs] == [
         ("staff:budi", "export", 1, "KC-MADURA"),
         ("staff:budi", "export", 0, "KC-MADURA"),

@@ -16,14 +16,14 @@ from pathlib import Path
 import httpx
 import pytest
 
+from fakes.graph_api import FakeGraphAPI
+from fakes.telegram_api import TOKEN, FakeTelegram
+from fakes.whatsapp import FERNET_KEY, whatsapp_env
 from storage.crypto import Vault
 from storage.db import Database
 from tests.backoffice_helpers import seed
-from tests.fakes.graph_api import FakeGraphAPI
-from tests.fakes.telegram_api import TOKEN, FakeTelegram
 from tests.test_cli import bpu_bot, cli_env
 from tests.test_web import free_port
-from tests.whatsapp_helpers import FERNET_KEY, whatsapp_env
 
 pytestmark = pytest.mark.slow
 

@@ -4,8 +4,10 @@ Pure functions, no network. Long texts are split at paragraph boundaries (Telegr
 most 4096 characters, counted in UTF-16 units); options become an inline keyboard laid out for
 a small phone screen; the phone step shows a reply keyboard with a "share my number" button.
 A reply keyboard stays until a message removes it, so the message after the phone step carries
-`ReplyKeyboardRemove`; when that message also has options (a message takes one keyboard only),
-it is sent with the removal and its inline keyboard is attached by an edit right after.
+`ReplyKeyboardRemove`. A message takes one keyboard only, and Telegram refuses to edit one sent
+with a reply keyboard or its removal ("message can't be edited"), so when that message also has
+options its first line goes out with the removal and the rest with the inline keyboard; a
+one-line message is followed by a short body ([telegram] choose in labels.toml) with the buttons.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from aiogram.types import (
     ReplyKeyboardRemove,
 )
 
-from messages.form_labels import button
+from bot.channels.text import split_text as text_parts
+from messages.render import label, labels
 
 MAX_TEXT = 4096
 MAX_CALLBACK_DATA = 64
@@ -40,14 +43,7 @@ class SendText:
     markup: Markup | None = None
 
 
-@dataclass(frozen=True)
-class AttachKeyboard:
-    """An editMessageReplyMarkup call that puts `markup` on the message just sent."""
-
-    markup: InlineKeyboardMarkup
-
-
-Step = SendText | AttachKeyboard
+Step = SendText
 
 
 def utf16_len(text: str) -> int:
@@ -55,49 +51,8 @@ def utf16_len(text: str) -> int:
 
 
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
-    """Cuts `text` into parts of at most `limit` UTF-16 units.
-
-    Whole paragraphs are kept together; a paragraph that alone is too long is cut at line
-    ends, then at spaces, and only a single over-long word is cut mid-word.
-    """
-    if utf16_len(text) <= limit:
-        return [text]
-    return _pack(text, ("\n\n", "\n", " "), limit)
-
-
-def _pack(text: str, separators: tuple[str, ...], limit: int) -> list[str]:
-    if utf16_len(text) <= limit:
-        return [text]
-    if not separators:
-        return _hard_cut(text, limit)
-    sep, finer = separators[0], separators[1:]
-    parts: list[str] = []
-    current = ""
-    for piece in text.split(sep):
-        for chunk in _pack(piece, finer, limit):
-            candidate = f"{current}{sep}{chunk}" if current else chunk
-            if utf16_len(candidate) <= limit:
-                current = candidate
-            else:
-                if current:
-                    parts.append(current)
-                current = chunk
-    if current:
-        parts.append(current)
-    return [p for p in (part.strip("\n ") for part in parts) if p] or _hard_cut(text, limit)
-
-
-def _hard_cut(text: str, limit: int) -> list[str]:
-    parts: list[str] = []
-    current = ""
-    for char in text:
-        if utf16_len(current + char) > limit:
-            parts.append(current)
-            current = ""
-        current += char
-    if current:
-        parts.append(current)
-    return parts
+    """Parts of at most `limit` UTF-16 units (how Telegram counts), see `bot.channels.text`."""
+    return text_parts(text, limit, utf16_len)
 
 
 def rows(labels: Sequence[str], short: int = SHORT_LABEL) -> list[list[int]]:
@@ -149,7 +104,7 @@ def phone_keyboard(options: Sequence[dict[str, Any]] = ()) -> ReplyKeyboardMarku
     Tapping an option button sends its label, which the engine matches like a typed answer.
     """
     labels = [str(o["label"]) for o in options]
-    keyboard = [[KeyboardButton(text=button("share_phone"), request_contact=True)]]
+    keyboard = [[KeyboardButton(text=label("share_phone"), request_contact=True)]]
     keyboard += [[KeyboardButton(text=labels[i]) for i in row] for row in rows(labels)]
     return ReplyKeyboardMarkup(keyboard=keyboard, resize_keyboard=True, one_time_keyboard=True)
 
@@ -158,15 +113,16 @@ def plan(payload: dict[str, Any], *, remove_reply_keyboard: bool = False) -> lis
     """The calls that deliver one outbox payload, in order. Keyboards go on the last part."""
     parts = split_text(str(payload.get("text") or "")) or [""]
     options = list(payload.get("options") or [])
+    if options and remove_reply_keyboard and not payload.get("ask_phone") and len(parts) == 1:
+        head, _, rest = parts[0].partition("\n")
+        parts = [head, rest.strip() or labels()["telegram"]["choose"]]
     steps: list[Step] = [SendText(part) for part in parts]
     last = len(steps) - 1
     if payload.get("ask_phone"):
         steps[last] = SendText(parts[last], phone_keyboard(options))
-    elif options and remove_reply_keyboard and last > 0:
+    elif options and remove_reply_keyboard:
         steps[0] = SendText(parts[0], ReplyKeyboardRemove())
         steps[last] = SendText(parts[last], inline_keyboard(options))
-    elif options and remove_reply_keyboard:
-        steps = [SendText(parts[0], ReplyKeyboardRemove()), AttachKeyboard(inline_keyboard(options))]
     elif options:
         steps[last] = SendText(parts[last], inline_keyboard(options))
     elif remove_reply_keyboard:

@@ -21,6 +21,8 @@ from dashboard.service.cases import SubmissionDetail
 from dashboard.service.errors import LoginRefused, Stale
 from dashboard.service.queue import PAGE_SIZE, QueueFilters, QueuePage
 from dashboard.service.reports import Report
+from handlers.enrol.fields import FORM
+from handlers.enrol.form import Form
 from storage.crypto import Vault
 from storage.db import Database
 from storage.models import StaffAccount, Submission
@@ -46,7 +48,10 @@ class Backoffice:
         rules: OfficeRules | None = None,
         clock: Callable[[], datetime] = utcnow,
         wake: Callable[[str], None] | None = None,
+        form: Form = FORM,
     ) -> None:
+        self.form = form
+        """The enrolment form the submissions were taken with: the detail and export follow it."""
         self.db = db
         self.vault = vault
         self.rules = rules or OfficeRules()
@@ -123,7 +128,7 @@ class Backoffice:
     async def detail(self, access: Access, reference: str) -> SubmissionDetail:
         """The submission with its history and calls, NIK masked. The view is audited."""
         async with self.db.transaction() as session:
-            return await cases.detail(session, access, self.vault, reference, self.clock())
+            return await cases.detail(session, access, self.vault, reference, self.clock(), form=self.form)
 
     async def reveal_nik(self, access: Access, reference: str) -> str:
         """The full NIK, once; audited."""
@@ -164,7 +169,7 @@ class Backoffice:
                 session, access, reference, outcome, now, callback_at=callback_at, note=note
             )
             submission = await cases.load(session, access, reference)
-            return await cases.detail_of(session, submission, self.vault, now)
+            return await cases.detail_of(session, submission, self.vault, now, self.form)
 
     async def change_status(
         self,
@@ -197,7 +202,7 @@ class Backoffice:
                     reason=reason,
                     expected_version=expected_version,
                 )
-                detail = await cases.detail_of(session, submission, self.vault, now)
+                detail = await cases.detail_of(session, submission, self.vault, now, self.form)
                 channel = submission.channel if notified else None
         except Stale:
             raise Stale(await self._current(access, reference)) from None
@@ -212,13 +217,15 @@ class Backoffice:
         try:
             async with self.db.transaction() as session:
                 submission = await act(session, access, reference, now, expected_version)
-                return await cases.detail_of(session, submission, self.vault, now)
+                return await cases.detail_of(session, submission, self.vault, now, self.form)
         except Stale:
             raise Stale(await self._current(access, reference)) from None
 
     async def _current(self, access: Access, reference: str) -> SubmissionDetail:
         async with self.db.reader() as session:
-            return await cases.detail(session, access, self.vault, reference, self.clock(), audit=False)
+            return await cases.detail(
+                session, access, self.vault, reference, self.clock(), audit=False, form=self.form
+            )
 
     # --- exports, reports, audit ---------------------------------------------------------------
 
@@ -231,6 +238,7 @@ class Backoffice:
                 session,
                 access,
                 self.vault,
+                self.form,
                 filters or QueueFilters(),
                 fmt,
                 reveal_nik=reveal_nik,

@@ -28,8 +28,8 @@ from dashboard.service.texts import (
     status_label,
 )
 from handlers.branches import branch_map
-from handlers.enrol.steps import national
-from messages.program_data import occupation
+from handlers.enrol.fields import FORM
+from handlers.enrol.form import Form
 from storage.crypto import Vault, mask_nik
 from storage.models import CallAttempt, StaffAccount, Submission
 from storage.submissions import change_status as store_status_change
@@ -68,6 +68,9 @@ class DetailField:
 
 @dataclass(frozen=True)
 class SubmissionDetail:
+    """One submission as staff see it. The worker's answers are `fields`, in form order, each
+    as the form declares it shows (handlers/enrol/fields.py): nothing is listed twice here."""
+
     reference: str
     status: str
     status_label: str
@@ -80,21 +83,13 @@ class SubmissionDetail:
     updated_at: datetime
     consent_version: str
     consent_at: datetime
+    fields: tuple[DetailField, ...]
+    """Every shown field of the form: key (the field's name), label, the line shown (NIK masked)."""
     nik_masked: str | None
-    full_name: str | None
     birth_date: date | None
-    sex: str | None
-    phone: str | None
-    """National format, e.g. 0812-3456-7890 (tap to call)."""
-    email: str | None
-    address: str | None
     regency_code: str | None
-    regency_name: str | None
     district_code: str | None
-    district_name: str | None
     occupation: str
-    occupation_label: str
-    income: int
     programs: str
     programs_label: str
     monthly_contribution: int
@@ -114,26 +109,18 @@ class SubmissionDetail:
     calls: tuple[CallEntry, ...]
     allowed_statuses: tuple[str, ...]
 
-    @property
-    def fields(self) -> tuple[DetailField, ...]:
-        """The worker's answers in form order, as the detail page lists them."""
-        sex = {"L": "Laki-laki", "P": "Perempuan"}.get(self.sex or "", self.sex)
-        return (
-            DetailField("nik", "NIK", self.nik_masked),
-            DetailField("full_name", "Nama", self.full_name),
-            DetailField(
-                "birth_date", "Tanggal lahir", self.birth_date.isoformat() if self.birth_date else None
-            ),
-            DetailField("sex", "Jenis kelamin", sex),
-            DetailField("phone", "Nomor HP", self.phone),
-            DetailField("regency", "Kabupaten/kota", self.regency_name),
-            DetailField("district", "Kecamatan", self.district_name),
-            DetailField("address", "Alamat", self.address),
-            DetailField("occupation", "Pekerjaan", self.occupation_label),
-            DetailField("income", "Penghasilan", str(self.income)),
-            DetailField("programs", "Program", self.programs_label),
-            DetailField("email", "Email", self.email),
-        )
+
+def form_fields(submission: Submission, vault: Vault, form: Form) -> tuple[DetailField, ...]:
+    """The submission's answers as the form shows them; emptied ones (erased data) as None."""
+    if submission.anonymised_at is not None:
+        return tuple(DetailField(f.name, f.title, None) for f in form.fields if f.shown)
+    values = form.read(submission, vault)
+    shown = []
+    for field in form.fields:
+        line = field.line(values)
+        if line is not None:
+            shown.append(DetailField(field.name, line.label, line.text))
+    return tuple(shown)
 
 
 async def load(session: AsyncSession, access: Access, reference: str, *, lock: bool = False) -> Submission:
@@ -150,16 +137,8 @@ async def load(session: AsyncSession, access: Access, reference: str, *, lock: b
     return found
 
 
-def _occupation_label(submission: Submission) -> str:
-    try:
-        label = occupation(submission.occupation).label
-    except KeyError:
-        label = submission.occupation
-    return f"{label}: {submission.occupation_other}" if submission.occupation_other else label
-
-
 async def detail_of(
-    session: AsyncSession, submission: Submission, vault: Vault, now: datetime
+    session: AsyncSession, submission: Submission, vault: Vault, now: datetime, form: Form = FORM
 ) -> SubmissionDetail:
     assert submission.id is not None
     events = await history(session, submission.id)
@@ -175,7 +154,6 @@ async def detail_of(
         {c.account_id for c in calls if c.account_id} | ({submission.assigned_to_id} - {None}),  # type: ignore[operator]
     )
     nik = vault.decrypt_optional(submission.nik_enc)
-    phone = vault.decrypt_optional(submission.phone_enc)
     outcomes = call_outcomes()
     return SubmissionDetail(
         reference=submission.reference,
@@ -190,20 +168,12 @@ async def detail_of(
         updated_at=submission.updated_at,
         consent_version=submission.consent_version,
         consent_at=submission.consent_at,
+        fields=form_fields(submission, vault, form),
         nik_masked=mask_nik(nik) if nik else None,
-        full_name=vault.decrypt_optional(submission.full_name_enc),
         birth_date=submission.birth_date,
-        sex=submission.sex,
-        phone=national(phone) if phone else None,
-        email=vault.decrypt_optional(submission.email_enc),
-        address=vault.decrypt_optional(submission.address_enc),
         regency_code=submission.regency_code,
-        regency_name=submission.regency_name,
         district_code=submission.district_code,
-        district_name=submission.district_name,
         occupation=submission.occupation,
-        occupation_label=_occupation_label(submission),
-        income=submission.income,
         programs=submission.programs,
         programs_label=programs_label(submission.programs),
         monthly_contribution=submission.monthly_contribution,
@@ -235,12 +205,19 @@ async def detail_of(
 
 
 async def detail(
-    session: AsyncSession, access: Access, vault: Vault, reference: str, now: datetime, *, audit: bool = True
+    session: AsyncSession,
+    access: Access,
+    vault: Vault,
+    reference: str,
+    now: datetime,
+    *,
+    audit: bool = True,
+    form: Form = FORM,
 ) -> SubmissionDetail:
     submission = await load(session, access, reference)
     if audit:
         _audit(session, access, "detail_view", submission, now)
-    return await detail_of(session, submission, vault, now)
+    return await detail_of(session, submission, vault, now, form)
 
 
 async def reveal_nik(

@@ -6,11 +6,12 @@ from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.export import FORMATS, RENDERERS, row_of
+from bot.export import FORMATS, RENDERERS, columns, row_of
 from dashboard.service import auditlog
 from dashboard.service.access import Access
 from dashboard.service.errors import InvalidInput
 from dashboard.service.queue import QueueFilters, all_matching, usernames
+from handlers.enrol.form import Form
 from storage.crypto import Vault
 
 
@@ -18,6 +19,7 @@ async def export(
     session: AsyncSession,
     access: Access,
     vault: Vault,
+    form: Form,
     filters: QueueFilters,
     fmt: str,
     *,
@@ -30,7 +32,7 @@ async def export(
     submissions = await all_matching(session, access, vault, filters, now)
     officers = await usernames(session, {s.assigned_to_id for s in submissions if s.assigned_to_id})
     rows = [
-        row_of(s, vault, reveal_nik, officers.get(s.assigned_to_id) if s.assigned_to_id else None)
+        row_of(s, vault, reveal_nik, officers.get(s.assigned_to_id) if s.assigned_to_id else None, form)
         for s in submissions
     ]
     branch = filters.branch if access.all_branches else access.branch_code
@@ -45,4 +47,4 @@ async def export(
         format=fmt,
         filters={k: str(v) for k, v in described.items()},
     )
-    return RENDERERS[fmt](rows)
+    return RENDERERS[fmt](rows, columns(form))

@@ -212,10 +212,11 @@ def _job(code: str) -> str:
 
 
 async def _steps(session: AsyncSession) -> list[tuple[Any, ...]]:
-    from handlers.enrol.steps import STEPS
+    from handlers.enrol.fields import FORM
 
+    steps = FORM.steps
     counts = await step_counts(session)
-    order = [s.name for s in STEPS if s.name in counts] + sorted(set(counts) - {s.name for s in STEPS})
+    order = [s.name for s in steps if s.name in counts] + sorted(set(counts) - {s.name for s in steps})
     return [
         (name, counts[name]["reached"], counts[name]["completed"], counts[name]["abandoned"])
         for name in order

@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-from handlers.flow import Unclear, say_menu
+from handlers.flow import Unclear, has_draft, say_menu
 from handlers.turn import Turn
-from storage.submissions import submissions_of_contact
 
 
 class StatusFlow:
     name = "status"
 
     async def start(self, turn: Turn, topic: str | None = None) -> None:
-        assert turn.contact.id is not None
-        submissions = [
-            s
-            for s in await submissions_of_contact(turn.store.session, turn.contact.id)
-            if s.anonymised_at is None
-        ]
+        submissions = await turn.store.submissions_of(turn.contact)
         turn.state.reset()
-        say_menu(turn, "status_list", submissions=submissions, has_draft="draft" in turn.state.data)
+        say_menu(turn, "status_list", submissions=submissions, has_draft=has_draft(turn))
 
     async def handle(self, turn: Turn) -> Unclear | None:
         await self.start(turn)

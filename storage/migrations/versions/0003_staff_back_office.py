@@ -1,7 +1,7 @@
 """staff back office: accounts, API tokens, call attempts, assignment, phone hash, login throttle
 
 Revision ID: 0003
-Revises: 0005
+Revises: 0006
 Create Date: 2026-11-22
 """
 
@@ -15,7 +15,7 @@ import storage.types
 
 
 revision: str = '0003'
-down_revision: str | None = '0005'
+down_revision: str | None = '0006'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
