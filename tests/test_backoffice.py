@@ -407,6 +407,9 @@ async def test_five_wrong_passwords_make_account_and_address_wait(
     assert (await office.authenticate("ani", PASSWORD, "10.0.0.2")).role == "staff"
     actions = [action for _, action, _ in await audit_actions(db)]
     assert actions.count("login_failed") == 5 and actions.count("login_locked") == 3
+    eka = await account(office, "eka", "supervisor")
+    seen = [(i.actor, i.action) for i in (await office.audit(eka)).items]
+    assert ("login:ani", "login_locked") in seen and ("login:ani", "login_failed") in seen
     assert PASSWORD not in json.dumps([d for *_, d in await audit_actions(db)])
 
 

@@ -331,14 +331,22 @@ async def authenticate(
     name = username.strip().lower()[:64]
     keys = (f"user:{name}", f"addr:{address[:100]}")
     rows = [await _throttle(session, key) for key in keys]
+    account = await by_username(session, name)
+    # The branch of the account tried, so its supervisor sees the failures and the waits.
+    branch = account.branch_code if account else None
     waits = [r.locked_until for r in rows if r.locked_until and r.locked_until > now]
     if waits:
         until = max(waits)
         auditlog.record(
-            session, f"login:{name}", "login_locked", now=now, address=address, until=until.isoformat()
+            session,
+            f"login:{name}",
+            "login_locked",
+            now=now,
+            branch=branch,
+            address=address,
+            until=until.isoformat(),
         )
         return LoginRefused(_locked_message(until, now), until)
-    account = await by_username(session, name)
     try:
         valid: bool = _hasher.verify(account.password_hash if account else _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):
@@ -352,10 +360,16 @@ async def authenticate(
             if row.failures >= MAX_FAILURES:
                 row.locked_until, row.failures, row.first_failure_at = now + LOCK_WINDOW, 0, None
                 locked = row.locked_until
-        auditlog.record(session, f"login:{name}", "login_failed", now=now, address=address)
+        auditlog.record(session, f"login:{name}", "login_failed", now=now, branch=branch, address=address)
         if locked is not None:
             auditlog.record(
-                session, f"login:{name}", "login_locked", now=now, address=address, until=locked.isoformat()
+                session,
+                f"login:{name}",
+                "login_locked",
+                now=now,
+                branch=branch,
+                address=address,
+                until=locked.isoformat(),
             )
             return LoginRefused(_locked_message(locked, now), locked)
         return LoginRefused("Nama pengguna atau kata sandi salah.")
