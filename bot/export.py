@@ -43,39 +43,6 @@ META_AFTER = (
     "callback_at",
     "kpj_number",
 )
-HEADERS = {
-    "reference": "Nomor pendaftaran",
-    "status": "Status",
-    "status_label": "Keterangan status",
-    "branch": "Kode cabang",
-    "branch_name": "Cabang",
-    "assigned_to": "Petugas",
-    "nik": "NIK",
-    "name": "Nama",
-    "birth_date": "Tanggal lahir",
-    "sex": "Jenis kelamin",
-    "phone": "Nomor HP",
-    "regency_code": "Kode kabupaten/kota",
-    "regency_name": "Kabupaten/kota",
-    "district": "Kecamatan",
-    "ktp_address": "Alamat KTP",
-    "current_address": "Alamat sekarang",
-    "occupation": "Pekerjaan",
-    "income": "Penghasilan",
-    "income_as_said": "Penghasilan (kata peserta)",
-    "programs": "Program",
-    "monthly_contribution": "Iuran per bulan",
-    "payment_period_months": "Masa bayar (bulan)",
-    "email": "Email",
-    "period_total": "Jumlah bayar",
-    "flags": "Tanda",
-    "channel": "Kanal",
-    "attribution_code": "Kode sumber",
-    "created_at": "Waktu daftar",
-    "call_by": "Batas telepon",
-    "callback_at": "Minta ditelepon",
-    "kpj_number": "Nomor KPJ",
-}
 FORMATS = ("csv", "json", "xlsx")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _TEXT_COLUMNS = {"reference", "nik", "phone", "kpj_number", "regency_code", "attribution_code"}
@@ -96,7 +63,11 @@ def columns(form: Form = FORM) -> tuple[str, ...]:
 
 
 def headers(keys: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(HEADERS.get(key, key) for key in keys)
+    """The Indonesian column headers (messages/backoffice.toml [export_headers]); else the key."""
+    from dashboard.service.texts import texts
+
+    names: dict[str, str] = texts()["export_headers"]
+    return tuple(names.get(key, key) for key in keys)
 
 
 COLUMNS = columns()
