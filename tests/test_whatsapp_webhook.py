@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -20,6 +21,8 @@ from storage import queries
 from storage.db import Database
 from storage.types import utcnow
 from tests.whatsapp_helpers import contact, outbox, post_signed, processed_ids, webhook_client
+
+AGENT_CODES = Path(__file__).parent / "data" / "agent_codes.toml"
 
 WORKER = "6281234567890"
 
@@ -112,7 +115,7 @@ async def test_text_message_reaches_the_engine_with_the_senders_number(db_url: s
         person = await contact(service.db, WORKER)
         assert person is not None and person.display_name == "Sri Wahyuni" and person.last_inbound_at
         (reply,) = await outbox(service.db, WORKER)
-        assert "Halo Sri Wahyuni" in reply.payload["text"] and reply.status == "pending"
+        assert "Halo, Sri Wahyuni!" in reply.payload["text"] and reply.status == "pending"
         assert reply.payload["options"][0]["id"] == "menu.benefits"
 
 
@@ -336,7 +339,8 @@ async def test_database_failure_answers_5xx_so_meta_redelivers(db_url: str) -> N
 
 
 async def test_a_first_daftar_code_message_records_the_attribution(db_url: str) -> None:
-    async with webhook_client(whatsapp_settings(db_url)) as (client, service):
+    settings = whatsapp_settings(db_url, agent_codes_file=AGENT_CODES)  # KDP2211 is an agent code there
+    async with webhook_client(settings) as (client, service):
         assert (
             await post_signed(client, meta.from_person(WORKER, meta.text(WORKER, "DAFTAR KDP2211")))
         ).is_success
