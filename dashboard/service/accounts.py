@@ -337,16 +337,7 @@ async def authenticate(
     waits = [r.locked_until for r in rows if r.locked_until and r.locked_until > now]
     if waits:
         until = max(waits)
-        auditlog.record(
-            session,
-            f"login:{name}",
-            "login_locked",
-            now=now,
-            branch=branch,
-            address=address,
-            until=until.isoformat(),
-        )
-        return LoginRefused(_locked_message(until, now), until)
+        return _wait(session, name, branch, address, until, now)
     try:
         valid: bool = _hasher.verify(account.password_hash if account else _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):
@@ -362,16 +353,7 @@ async def authenticate(
                 locked = row.locked_until
         auditlog.record(session, f"login:{name}", "login_failed", now=now, branch=branch, address=address)
         if locked is not None:
-            auditlog.record(
-                session,
-                f"login:{name}",
-                "login_locked",
-                now=now,
-                branch=branch,
-                address=address,
-                until=locked.isoformat(),
-            )
-            return LoginRefused(_locked_message(locked, now), locked)
+            return _wait(session, name, branch, address, locked, now)
         return LoginRefused("Nama pengguna atau kata sandi salah.")
     rows[0].failures, rows[0].first_failure_at, rows[0].locked_until = 0, None, None
     if _hasher.check_needs_rehash(account.password_hash):
@@ -379,6 +361,22 @@ async def authenticate(
     access = access_of(account, "session")
     auditlog.record(session, access, "login", now=now, address=address)
     return access
+
+
+def _wait(
+    session: AsyncSession, name: str, branch: str | None, address: str, until: datetime, now: datetime
+) -> LoginRefused:
+    """The refusal while an account or address waits; the wait is audited."""
+    auditlog.record(
+        session,
+        f"login:{name}",
+        "login_locked",
+        now=now,
+        branch=branch,
+        address=address,
+        until=until.isoformat(),
+    )
+    return LoginRefused(_locked_message(until, now), until)
 
 
 def _locked_message(until: datetime, now: datetime) -> str:
