@@ -16,7 +16,7 @@ from handlers.engine import Engine
 from handlers.workdays import add_working_days
 from storage.crypto import Vault
 from storage.db import Database
-from storage.models import Submission
+from storage.models import Submission, income_band
 from storage.submissions import add_submission
 from tests.helpers import Chat
 
@@ -120,8 +120,9 @@ async def bulk(db: Database, vault: Vault, count: int, start: datetime) -> None:
                 district_code=place[2],
                 district_name=place[3],
                 occupation=job,
-                income=2_000_000,
-                reported_income=2_000_000,
+                income_enc=vault.encrypt("2000000"),
+                income_band=income_band(2_000_000),
+                reported_income_enc=vault.encrypt("2000000"),
                 programs="jkk_jkm",
                 monthly_contribution=16_800,
                 payment_months=1,

@@ -30,13 +30,13 @@ from openpyxl import load_workbook
 from playwright.sync_api import expect
 from sqlalchemy import update
 
+from fakes import meta_webhooks as meta
+from fakes.graph_api import FakeGraphAPI
+from fakes.telegram_api import TOKEN, FakeTelegram
 from storage.crypto import Vault
 from storage.db import Database
 from storage.models import OutboxMessage
 from tests.conftest import PG_URL, _truncate_pg
-from tests.fakes import meta_webhooks as meta
-from tests.fakes.graph_api import FakeGraphAPI
-from tests.fakes.telegram_api import TOKEN, FakeTelegram
 from tests.staff_seed import BUDI_NIK, PASSWORD, SITI_NIK, TELEGRAM_CHAT, WHATSAPP_ID, Seeded, seed
 from tests.test_web import free_port
 
@@ -85,7 +85,7 @@ async def _seed(db_url: str) -> Seeded:
         # The seeded conversations' replies count as delivered long ago: the fakes then only see
         # what the officer's actions send.
         async with db.transaction() as session:
-            await session.exec(update(OutboxMessage).values(status="sent"))  # type: ignore[call-overload]
+            await session.exec(update(OutboxMessage).values(status="sent"))
         return seeded
     finally:
         await db.dispose()

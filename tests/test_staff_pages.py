@@ -149,11 +149,11 @@ async def test_a_password_change_or_a_disabled_account_ends_open_sessions(site: 
 
 def post_routes(app: FastAPI) -> list[str]:
     """Every POST under /staff, from the app itself (included routers resolved)."""
-    return sorted(
-        context.path
+    paths = (
+        (str(context.path), getattr(context, "methods", None) or ())
         for context in iter_route_contexts(app.routes)
-        if context.path.startswith("/staff") and "POST" in (getattr(context, "methods", None) or ())
     )
+    return sorted(path for path, methods in paths if path.startswith("/staff") and "POST" in methods)
 
 
 async def test_every_staff_post_refuses_a_missing_or_wrong_csrf_token(site: Site) -> None:
