@@ -16,6 +16,7 @@ from cryptography.fernet import Fernet
 
 from bot.channels.cleaning import clean_text, load_json
 from bot.channels.telegram import TelegramChannel
+from bot.ratelimit import SlidingWindow
 from bot.channels.whatsapp_webhook import sign
 from bot.service import Service, build_service
 from bot.settings import Settings, load_settings
@@ -137,7 +138,7 @@ def test_cleaning_keeps_ordinary_text_as_it_is() -> None:
 async def test_polling_reads_an_older_servers_updates_and_skips_an_unreadable_one(db: Database) -> None:
     with FakeTelegram() as fake:
         settings = Settings(telegram_bot_token=TOKEN, telegram_api_url=fake.url, pii_encryption_key=KEY)
-        channel = TelegramChannel(settings, Engine(db, build_router(), vault=VAULT))
+        channel = TelegramChannel(settings, Engine(db, build_router(), vault=VAULT), SlidingWindow(30))
         fake.push({"update_id": 1, "message": {"message_id": 1, "date": 1763700000, "chat": {"id": 511}}})
         fake.push(  # an older server: no is_bot, no chat_instance
             {
