@@ -16,8 +16,8 @@ from cryptography.fernet import Fernet
 
 from bot.channels.cleaning import clean_text, load_json
 from bot.channels.telegram import TelegramChannel
-from bot.ratelimit import SlidingWindow
 from bot.channels.whatsapp_webhook import sign
+from bot.ratelimit import SlidingWindow
 from bot.service import Service, build_service
 from bot.settings import Settings, load_settings
 from bot.web import create_app
