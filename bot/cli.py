@@ -41,9 +41,10 @@ def _logging(level: str) -> None:
     )
     for handler in logging.getLogger().handlers:
         install(handler)
-    # The database drivers log every statement with its parameters at DEBUG: never those.
+    # The database layers log every statement at INFO (SQLAlchemy) or DEBUG (the drivers), the
+    # drivers with its parameters: only their warnings and errors reach the log.
     for driver in QUIET_DRIVERS:
-        logging.getLogger(driver).setLevel(max(logging.INFO, logging.getLogger().level))
+        logging.getLogger(driver).setLevel(max(logging.WARNING, logging.getLogger().level))
 
 
 @db_app.command("upgrade")
