@@ -8,6 +8,8 @@ from handlers.enrol.form import Form
 from handlers.flow import Flow
 from handlers.flows.benefits import BenefitsFlow
 from handlers.flows.calculator import CalculatorFlow
+from handlers.flows.callback import CallbackFlow
+from handlers.flows.faq import FaqFlow
 from handlers.flows.privacy import PrivacyFlow
 from handlers.flows.sessions import SessionsFlow
 from handlers.flows.status import StatusFlow
@@ -23,5 +25,7 @@ def build_router(form: Form = FORM) -> Router:
         EnrolFlow(form),
         StatusFlow(),
         PrivacyFlow(form),
+        CallbackFlow(),
+        FaqFlow(),
     ]
     return Router({flow.name: flow for flow in flows})

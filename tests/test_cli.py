@@ -33,6 +33,7 @@ def cli_env(db_url: str) -> dict[str, str]:
         PII_ENCRYPTION_KEY=Fernet.generate_key().decode(),
         SECRET_KEY="test-secret",
         PYTHONPATH=str(ROOT),
+        AGENT_CODES_FILE=str(ROOT / "tests" / "data" / "agent_codes.toml"),
     )
     return env
 

@@ -21,14 +21,15 @@ from bot.ratelimit import SlidingWindow
 from bot.service import Service, build_service
 from bot.settings import Settings, load_settings
 from bot.web import create_app
+from fakes import meta_webhooks as meta
+from fakes.telegram_api import TOKEN, FakeTelegram
+from fakes.telegram_user import text_update
+from fakes.whatsapp import whatsapp_settings
 from handlers.app import build_router
 from handlers.engine import Engine
 from storage.db import Database
-from tests.fakes import meta_webhooks as meta
-from tests.fakes.telegram_api import TOKEN, FakeTelegram
-from tests.fakes.telegram_user import text_update
 from tests.helpers import VAULT
-from tests.whatsapp_helpers import outbox, post_signed, webhook_client, whatsapp_settings
+from tests.whatsapp_helpers import outbox, post_signed, webhook_client
 
 SECRET = "edge-secret"
 KEY = Fernet.generate_key().decode()

@@ -45,9 +45,9 @@ async def test_two_chats_sending_one_nik_at_the_same_moment_get_one_submission(
             answers = await asyncio.gather(*(chat.say("kirim") for chat in chats))
             stored = [s for s in await submissions(dbs[0]) if s.status == "baru"]
             assert len(stored) == 1, f"round {round_no}: {len(stored)} open submissions for one NIK"
-            # The loser is told kindly that the NIK is already registered, with the reference.
+            # The loser (another chat) is told kindly that the NIK is taken, without the reference.
             assert sum("Nomor pendaftaran" in a for a in answers) == 1
-            assert sum(stored[0].reference in a and "sudah terdaftar" in a for a in answers) == 1
+            assert sum(stored[0].reference not in a and "sudah punya pendaftaran" in a for a in answers) == 1
             async with dbs[0].transaction() as session:  # free the NIK for the next round
                 row = await session.get(Submission, stored[0].id)
                 assert row is not None
@@ -97,8 +97,8 @@ async def test_a_passing_database_failure_leaves_the_message_to_be_redelivered(
     db: Database, chat: Chat, monkeypatch: pytest.MonkeyPatch, error: BaseException
 ) -> None:
     await chat.send("iuran")  # asked for the income
-    failing = _FailOnce(engine_module.queries.lock_contact, error)
-    monkeypatch.setattr(engine_module.queries, "lock_contact", failing)
+    failing = _FailOnce(engine_module.queries.open_conversation, error)
+    monkeypatch.setattr(engine_module.queries, "open_conversation", failing)
     inbound = chat.inbound("2jt")
 
     with pytest.raises(TransientError):

@@ -35,7 +35,7 @@ class SessionsFlow:
             return None
         if turn.choice == "sessions.no":
             turn.state.reset()
-            turn.say("thanks", [option("menu.menu", "menu")])
+            turn.say("announcements_declined", [option("menu.menu", "menu")])
             return None
         return Unclear.say(
             "pick_option", (option("sessions.subscribe", "subscribe"), option("sessions.no", "no_thanks"))
