@@ -50,8 +50,8 @@ def _logging(level: str) -> None:
     )
     for handler in logging.getLogger().handlers:
         install(handler)
-    # The database drivers log every statement (SQLAlchemy's engine at INFO, the drivers at
-    # DEBUG), with its parameters: never those, only their warnings.
+    # The database layers log every statement at INFO (SQLAlchemy) or DEBUG (the drivers), the
+    # drivers with its parameters: only their warnings and errors reach the log.
     for driver in QUIET_DRIVERS:
         logging.getLogger(driver).setLevel(max(logging.WARNING, logging.getLogger().level))
 
