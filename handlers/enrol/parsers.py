@@ -156,10 +156,6 @@ def _unique(chars: list[str]) -> str:
 # --- Full name -----------------------------------------------------------------------------
 
 NAME_MIN_LETTERS = 2
-_NAME_PREFIX = re.compile(
-    r"^\s*(?:nama\s+(?:lengkap\s+)?(?:saya|sy|aku|ku)\s*[:=\-]?\s+|namaku\s+|nama(?:\s+lengkap)?\s*[:=\-]\s*)",
-    re.IGNORECASE,
-)
 NAME_MAX_LENGTH = 100
 _APOSTROPHES = re.compile("[\u2018\u2019\u02bc\u0060\u00b4]")
 _HYPHENS = re.compile("[\u2010\u2011\u2012\u2013\u2014]")
@@ -184,6 +180,21 @@ def parse_full_name(text: str) -> Parsed[str]:
     return Parsed(value=capitalise_name(name))
 
 
+@cache
+def _name_prefix() -> re.Pattern[str]:
+    """What people write before their name (messages/intents.toml [names])."""
+    words = data("intents")["names"]
+
+    def either(phrases: list[str]) -> str:
+        return "|".join(
+            r"\s+".join(map(re.escape, p.split())) for p in sorted(phrases, key=len, reverse=True)
+        )
+
+    return re.compile(
+        rf"^\s*(?:(?:{either(words['before'])})\s*[:=\-]?\s+|(?:{either(words['labels'])})\s*[:=\-]\s*)", re.I
+    )
+
+
 def _clean_name(text: str) -> str:
     """NFC form, one kind of apostrophe and hyphen, single spaces, no spaces at the ends.
 
@@ -191,7 +202,7 @@ def _clean_name(text: str) -> str:
     """
     name = unicodedata.normalize("NFC", visible(text))
     name = "".join(ch for ch in name if unicodedata.category(ch) not in ("So", "Sk", "Cs"))
-    name = _NAME_PREFIX.sub("", name)
+    name = _name_prefix().sub("", name)
     name = _HYPHENS.sub("-", _APOSTROPHES.sub("'", name))
     return _SPACES.sub(" ", name).strip()
 
