@@ -17,6 +17,10 @@ import pytest
 from tests.test_cli import bpu_bot, cli_env
 from tests.test_enrol_flow import HAPPY, MAN_NIK, WOMAN_NIK
 
+# Each test starts several `bpu-bot chat` and `bpu-bot export` processes (seconds each on a busy
+# machine); the same enrolments run in-process in test_enrol_flow.py. CI runs these too.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def env(db_url: str) -> dict[str, str]:

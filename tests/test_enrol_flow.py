@@ -70,10 +70,10 @@ async def test_a_whole_enrolment(chat: Chat, db: Database) -> None:
         "35.77",
         "35.77.01",
     )
-    assert VAULT.decrypt(s.income_enc) == "1500000" and s.income_band == "1-2jt"
+    assert VAULT.decrypt(s.income_enc or "") == "1500000" and s.income_band == "1-2jt"
     assert (
         s.occupation,
-        int(VAULT.decrypt(s.reported_income_enc)),
+        int(VAULT.decrypt(s.reported_income_enc or "")),
         s.programs,
         s.monthly_contribution,
         s.payment_months,
@@ -228,7 +228,7 @@ async def test_edit_two_fields_from_the_summary(chat: Chat, db: Database) -> Non
     await chat.say("kirim")
     s = await only_submission(db)
     assert VAULT.decrypt(s.full_name_enc or "") == "Siti Aminah Rahayu"
-    assert (int(VAULT.decrypt(s.income_enc)), s.monthly_contribution) == (2_000_000, 53_400)
+    assert (int(VAULT.decrypt(s.income_enc or "")), s.monthly_contribution) == (2_000_000, 53_400)
 
 
 async def test_back_goes_one_step_back(chat: Chat) -> None:
@@ -395,8 +395,8 @@ async def test_hapus_data_erases_unprocessed_and_anonymises_processed(
     await other.say("hapus data")
     await other.say("ya")
     async with db.reader() as session:
-        row = await session.get(Submission, processed_id)
-        assert row is not None and row.status == "dihubungi" and row.full_name_enc is None
+        kept = await session.get(Submission, processed_id)
+        assert kept is not None and kept.status == "dihubungi" and kept.full_name_enc is None
         notes = [e.note for e in await queue.history(session, processed_id or 0)]
         assert notes == [None, None]
         audit_rows = (await session.exec(select(AuditLog).where(AuditLog.action == "data_delete"))).all()

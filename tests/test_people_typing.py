@@ -237,9 +237,9 @@ async def test_months_in_words(chat: Chat, db: Database, typed: str, months: int
     ("typed", "discounted"), [("sy ojol", True), ("pedagang sayur", False), ("2", False)]
 )
 async def test_the_calculator_knows_the_forms_occupation_words(
-    chat: Chat, typed: str, discounted: bool
+    chat: Chat, clock: FixedClock, typed: str, discounted: bool
 ) -> None:
-    chat.engine.clock.now = chat.engine.clock.now.replace(year=2027, month=2)  # only transport discounted
+    clock.now = clock.now.replace(year=2027, month=2)  # only transport discounted
     await chat.send("iuran kalau penghasilan 1 juta")
     result = await chat.say(typed)
     assert ("Rp8.400" in result) is discounted and "Rp16.800" in result

@@ -24,11 +24,11 @@ from cryptography.fernet import Fernet
 from sqlalchemy import func
 from sqlmodel import select
 
+from fakes.telegram_api import TOKEN, Call, FakeTelegram
+from fakes.telegram_user import TelegramUser, text_update
 from messages.render import label
 from storage.db import Database
 from storage.models import OutboxMessage, ProcessedInbound
-from tests.fakes.telegram_api import TOKEN, Call, FakeTelegram
-from tests.fakes.telegram_user import TelegramUser, text_update
 from tests.test_cli import cli_env
 from tests.test_enrol_cli import EXPECTED, assert_expected, exported
 from tests.test_enrol_flow import HAPPY, WOMAN_NIK
@@ -355,7 +355,7 @@ def test_a_whole_enrolment_by_button_presses_and_a_shared_contact(
         for update in pressed:
             message = update["callback_query"]["message"]
             fake.wait_for(
-                lambda m=message: not (fake.message(8601, m["message_id"]) or {}).get("reply_markup"),
+                lambda m=message: not (fake.message(8601, m["message_id"]) or {}).get("reply_markup"),  # type: ignore[misc]
                 10,
                 "the pressed keyboards removed",
             )
@@ -371,7 +371,7 @@ def test_a_whole_enrolment_by_typed_answers_over_the_webhook(
     with serve(tmp_path, db_url, fake, webhook=True):
         budi = TelegramUser(fake, 8701, "Siti", webhook=True)
         out = [
-            text(replies_to(budi, db_url, lambda line=line: budi.says(line)))
+            text(replies_to(budi, db_url, lambda line=line: budi.says(line)))  # type: ignore[misc]
             for line in [*HAPPY, "kirim", "2"]
         ]
         asked_phone = [c for c in budi.received() if "keyboard" in (c.params.get("reply_markup") or {})]

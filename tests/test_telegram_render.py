@@ -105,8 +105,8 @@ def test_keyboard_goes_on_the_last_part() -> None:
     text = "\n\n".join(["kata " * 500] * 4)
     steps = plan({"text": text, "options": MENU[:2]})
     assert len(steps) > 1 and all(isinstance(s, SendText) for s in steps)
-    assert all(s.markup is None for s in steps[:-1])  # type: ignore[union-attr]
-    assert isinstance(steps[-1].markup, InlineKeyboardMarkup)  # type: ignore[union-attr]
+    assert all(s.markup is None for s in steps[:-1])
+    assert isinstance(steps[-1].markup, InlineKeyboardMarkup)
 
 
 def test_after_the_phone_step_the_reply_keyboard_is_removed() -> None:
@@ -127,6 +127,6 @@ def test_after_the_phone_step_the_reply_keyboard_is_removed() -> None:
     assert choose.text == "Silakan pilih:" and isinstance(choose.markup, InlineKeyboardMarkup)
     # A long text: the removal rides on the first part, the inline keyboard on the last.
     long = plan({"text": "\n\n".join(["kata " * 500] * 4), "options": MENU[:2]}, remove_reply_keyboard=True)
-    assert isinstance(long[0].markup, ReplyKeyboardRemove)  # type: ignore[union-attr]
-    assert isinstance(long[-1].markup, InlineKeyboardMarkup)  # type: ignore[union-attr]
+    assert isinstance(long[0].markup, ReplyKeyboardRemove)
+    assert isinstance(long[-1].markup, InlineKeyboardMarkup)
     assert plan({"text": "Halo", "options": []}) == [SendText("Halo")]

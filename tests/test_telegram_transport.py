@@ -15,11 +15,11 @@ from bot.channels.base import OutgoingMessage, RateLimits
 from bot.channels.telegram import TelegramTransport, make_bot
 from bot.sender import ChannelSender
 from bot.settings import Settings
+from fakes.telegram_api import TOKEN, FakeTelegram
 from storage import queries
 from storage.db import Database
 from storage.models import Contact, OutboxMessage
 from storage.types import utcnow
-from tests.fakes.telegram_api import TOKEN, FakeTelegram
 from tests.helpers import no_pace
 from tests.test_sender import run_until_done
 

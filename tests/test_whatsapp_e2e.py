@@ -21,15 +21,16 @@ import httpx
 import pytest
 from sqlmodel import select
 
+from fakes import meta_webhooks as meta
+from fakes.graph_api import Call, FakeGraphAPI
+from fakes.whatsapp import FERNET_KEY, whatsapp_env
 from storage import queries
 from storage.db import Database
 from storage.models import OutboxMessage
 from storage.types import utcnow
-from tests.fakes import meta_webhooks as meta
-from tests.fakes.graph_api import Call, FakeGraphAPI
 from tests.test_cli import bpu_bot, cli_env
 from tests.test_web import free_port
-from tests.whatsapp_helpers import FERNET_KEY, outbox, processed_ids, whatsapp_env
+from tests.whatsapp_helpers import outbox, processed_ids
 
 pytestmark = pytest.mark.slow
 

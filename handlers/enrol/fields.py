@@ -23,6 +23,16 @@ from storage.models import Submission, income_band
 PROGRAM_CODES = {"basic": "jkk_jkm", "with_jht": "jkk_jkm_jht"}
 
 
+def sealed(key: str) -> Columns:
+    """An answer kept encrypted in its own column, `<key>_enc`, which "hapus data" empties."""
+    column = f"{key}_enc"
+    return Columns(
+        lambda values, vault: {column: vault.encrypt_optional(values.get(key))},
+        lambda submission, vault: {key: vault.decrypt_optional(getattr(submission, column))},
+        erase=(column,),
+    )
+
+
 def _answer(key: str) -> Export:
     return Export(key, lambda values, _reveal: values.get(key))
 
@@ -83,11 +93,7 @@ FULL_NAME = Field(
     "full_name",
     (steps.FULL_NAME,),
     personal=("full_name",),
-    columns=Columns(
-        lambda v, vault: {"full_name_enc": vault.encrypt(v.get("full_name"))},
-        lambda s, vault: {"full_name": vault.decrypt_optional(s.full_name_enc)},
-        erase=("full_name_enc",),
-    ),
+    columns=sealed("full_name"),
     exports=(Export("name", lambda v, _reveal: v.get("full_name")),),
 )
 
@@ -122,11 +128,7 @@ PHONE = Field(
     (steps.PHONE,),
     personal=("phone",),
     show=lambda v: {"value": national(v.get("phone")) if v.get("phone") else None},
-    columns=Columns(
-        lambda v, vault: {"phone_enc": vault.encrypt(v.get("phone"))},
-        lambda s, vault: {"phone": vault.decrypt_optional(s.phone_enc)},
-        erase=("phone_enc",),
-    ),
+    columns=sealed("phone"),
     exports=(_answer("phone"),),
 )
 
@@ -315,11 +317,7 @@ EMAIL = Field(
     "email",
     (steps.EMAIL,),
     personal=("email",),
-    columns=Columns(
-        lambda v, vault: {"email_enc": vault.encrypt_optional(v.get("email"))},
-        lambda s, vault: {"email": vault.decrypt_optional(s.email_enc)},
-        erase=("email_enc",),
-    ),
+    columns=sealed("email"),
     exports=(),
 )
 

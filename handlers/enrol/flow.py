@@ -112,6 +112,8 @@ class EnrolFlow:
         if isinstance(outcome, Accept):
             draft.clear(*outcome.clear)
             draft.update(outcome.values)
+            for note in outcome.forget:
+                draft.extra.pop(note, None)
             if outcome.contact_phone:
                 turn.contact.phone_enc = turn.vault.encrypt(outcome.contact_phone)
             draft.succeeded(step.name)
@@ -120,6 +122,7 @@ class EnrolFlow:
                 turn.say(outcome.notice, **outcome.notice_context)
             await self._advance(turn, draft)
         elif isinstance(outcome, Reject):
+            draft.extra.update(outcome.remember)
             options = outcome.options or tuple(step.options(turn, draft))
             label = self.form.field_of(step).title
             turn.say(outcome.template, options, ask_phone=step.ask_phone, label=label, **outcome.context)

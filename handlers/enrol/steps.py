@@ -43,7 +43,8 @@ class Accept:
     """The answer is good: store `values`, optionally say `notice` before the next question.
 
     `clear` names answers to ask again (a check that found one of them wrong); `contact_phone`
-    is a number the platform vouched for as the person's own, kept on the contact.
+    is a number the platform vouched for as the person's own, kept on the contact; `forget`
+    names notes that earlier attempts left in the draft's extras (see `Reject.remember`).
     """
 
     values: dict[str, Any]
@@ -51,16 +52,22 @@ class Accept:
     notice_context: dict[str, Any] = field(default_factory=dict)
     clear: tuple[str, ...] = ()
     contact_phone: str | None = None
+    forget: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class Reject:
-    """The answer cannot be used: say why (kindly); earlier answers stay."""
+    """The answer cannot be used: say why (kindly); earlier answers stay.
+
+    `remember` is a note for the next attempt at the step (kept in the draft's extras), e.g.
+    that this NIK was already questioned once.
+    """
 
     template: str
     context: dict[str, Any] = field(default_factory=dict)
     options: tuple[Option, ...] = ()
     counts_as_failure: bool = True
+    remember: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -172,13 +179,13 @@ def _parse_nik(turn: Turn, draft: Draft) -> StepOutcome:
         details = dict(parsed.details or {})
         nik_hash = turn.vault.keyed_hash(details.pop("nik"))
         if draft.extra.get("nik_unlisted") != nik_hash:
-            draft.extra["nik_unlisted"] = nik_hash
-            return Reject("enrol_bad_nik", {"reason": parsed.error, **details})
+            return Reject(
+                "enrol_bad_nik", {"reason": parsed.error, **details}, remember={"nik_unlisted": nik_hash}
+            )
         parsed = parse_nik(turn.text, turn.today, allow_unlisted_district=True)
         unlisted = True
     if not parsed.ok or parsed.value is None:
         return Reject("enrol_bad_nik", {"reason": parsed.error, **(parsed.details or {})})
-    draft.extra.pop("nik_unlisted", None)
     facts = parsed.value
     return Accept(
         {
@@ -198,6 +205,7 @@ def _parse_nik(turn: Turn, draft: Draft) -> StepOutcome:
         if facts.region_outdated
         else None,
         notice_context={"law": retired_regencies()[facts.regency_code].law} if facts.region_outdated else {},
+        forget=("nik_unlisted",),
     )
 
 
