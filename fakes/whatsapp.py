@@ -13,6 +13,9 @@ from fakes import meta_webhooks as meta
 FERNET_KEY = Fernet.generate_key().decode()
 
 
+AGENT_CODES = Path(__file__).resolve().parent.parent / "tests" / "data" / "agent_codes.toml"
+
+
 def whatsapp_env(db_url: str, api_url: str = "http://127.0.0.1:9", **extra: str) -> dict[str, str]:
     """The environment variables that enable WhatsApp against a fake Graph API."""
     return {
@@ -24,7 +27,7 @@ def whatsapp_env(db_url: str, api_url: str = "http://127.0.0.1:9", **extra: str)
         "WHATSAPP_APP_SECRET": meta.APP_SECRET,
         "WHATSAPP_VERIFY_TOKEN": meta.VERIFY_TOKEN,
         "WHATSAPP_API_URL": api_url,
-        "AGENT_CODES_FILE": str(Path(__file__).resolve().parent.parent / "tests" / "data" / "agent_codes.toml"),
+        "AGENT_CODES_FILE": str(AGENT_CODES),
         **extra,
     }
 
