@@ -167,8 +167,11 @@ def _month_phrases() -> tuple[tuple[tuple[str, ...], int], ...]:
 
 @cache
 def _month_digits() -> re.Pattern[str]:
-    units = "|".join(map(re.escape, sorted(data("intents")["units"]["month"], key=len, reverse=True)))
-    return re.compile(rf"(?<!\d)(\d{{1,2}})\s*(?:{units})?(?!\d)")
+    """A number of months written with digits, maybe with a unit (messages/intents.toml)."""
+    units = "|".join(
+        re.escape(w) for w in sorted(data("intents")["month_units"]["words"], key=len, reverse=True)
+    )
+    return re.compile(rf"(?<!\d)(\d{{1,2}})\s*(?:{units})?(?![\d])")
 
 
 def months_in(text: str) -> int | None:

@@ -156,6 +156,23 @@ def _unique(chars: list[str]) -> str:
 # --- Full name -----------------------------------------------------------------------------
 
 NAME_MIN_LETTERS = 2
+
+
+@cache
+def _name_prefix() -> re.Pattern[str]:
+    """The words before a name that are not part of it (messages/intents.toml [names])."""
+    words = data("intents")["names"]
+
+    def either(phrases: list[str]) -> str:
+        ordered = sorted(phrases, key=len, reverse=True)
+        return "|".join(r"\s+".join(re.escape(w) for w in phrase.split()) for phrase in ordered)
+
+    return re.compile(
+        rf"^\s*(?:(?:{either(words['introductions'])})\s*[:=\-]?\s+|(?:{either(words['labels'])})\s*[:=\-]\s*)",
+        re.IGNORECASE,
+    )
+
+
 NAME_MAX_LENGTH = 100
 _APOSTROPHES = re.compile("[\u2018\u2019\u02bc\u0060\u00b4]")
 _HYPHENS = re.compile("[\u2010\u2011\u2012\u2013\u2014]")
@@ -178,21 +195,6 @@ def parse_full_name(text: str) -> Parsed[str]:
     if sum(ch.isalpha() for ch in name) < NAME_MIN_LETTERS:
         return Parsed(error="too_short", details={"min": NAME_MIN_LETTERS})
     return Parsed(value=capitalise_name(name))
-
-
-@cache
-def _name_prefix() -> re.Pattern[str]:
-    """What people write before their name (messages/intents.toml [names])."""
-    words = data("intents")["names"]
-
-    def either(phrases: list[str]) -> str:
-        return "|".join(
-            r"\s+".join(map(re.escape, p.split())) for p in sorted(phrases, key=len, reverse=True)
-        )
-
-    return re.compile(
-        rf"^\s*(?:(?:{either(words['before'])})\s*[:=\-]?\s+|(?:{either(words['labels'])})\s*[:=\-]\s*)", re.I
-    )
 
 
 def _clean_name(text: str) -> str:
