@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from cryptography.fernet import Fernet
@@ -10,6 +11,9 @@ from bot.settings import Settings, load_settings
 from fakes import meta_webhooks as meta
 
 FERNET_KEY = Fernet.generate_key().decode()
+
+
+AGENT_CODES = Path(__file__).resolve().parent.parent / "tests" / "data" / "agent_codes.toml"
 
 
 def whatsapp_env(db_url: str, api_url: str = "http://127.0.0.1:9", **extra: str) -> dict[str, str]:
@@ -23,6 +27,7 @@ def whatsapp_env(db_url: str, api_url: str = "http://127.0.0.1:9", **extra: str)
         "WHATSAPP_APP_SECRET": meta.APP_SECRET,
         "WHATSAPP_VERIFY_TOKEN": meta.VERIFY_TOKEN,
         "WHATSAPP_API_URL": api_url,
+        "AGENT_CODES_FILE": str(AGENT_CODES),
         **extra,
     }
 

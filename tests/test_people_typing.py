@@ -112,7 +112,7 @@ async def test_global_words_work_at_every_step_and_keep_the_draft(
     assert "Nomor pendaftaran" in await chat.say("kirim")
 
 
-async def test_after_kirim_the_announcement_question_does_not_trap(chat: Chat) -> None:
+async def test_after_sending_the_announcement_question_does_not_trap(chat: Chat) -> None:
     await run(chat, HAPPY)
     await chat.say("kirim")
     assert "Satu pertanyaan lagi" in chat.last.text

@@ -288,7 +288,7 @@ TABLE: list[tuple[str, str, Check]] = [
     ("edit_menu", "gaji", step("income")),
     ("edit_menu", "email", step("email")),
     ("edit_menu", "tgl lahir", step("birth_date")),
-    # after kirim: the announcement question
+    # after "kirim": the announcement question
     ("announce", "ya", both(flow(None), says("akan menerima pengumuman"))),
     ("announce", "tidak usah", both(flow(None), says("tidak akan mengirim pengumuman"))),
     ("announce", "makasih", says("Sama-sama")),

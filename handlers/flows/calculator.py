@@ -20,12 +20,7 @@ def _work_options() -> list[Option]:
 
 
 def _after_options() -> list[Option]:
-    return [
-        option("menu.enrol", "enrol"),
-        option("menu.benefits", "benefits"),
-        option("menu.sources", "sources"),
-        option("menu.menu", "menu"),
-    ]
+    return [option("menu.enrol", "enrol"), option("menu.sources", "sources"), option("menu.menu", "menu")]
 
 
 class CalculatorFlow:
