@@ -31,6 +31,8 @@ class Contact(SQLModel, table=True):
     last_inbound_at: datetime | None = _ts()
     unreachable_at: datetime | None = _ts()
     attribution_code: str | None = Field(default=None, max_length=40)
+    regency_code: str | None = Field(default=None, max_length=8)
+    """Where the person lives or works, when they said so outside the form (session listings)."""
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
 
 
@@ -121,6 +123,9 @@ class Submission(SQLModel, table=True):
     kpj_number: str | None = Field(default=None, max_length=32)
     rejection_reason: str | None = Field(default=None, max_length=500)
     subsidy_candidate: bool = Field(default=False)
+    sponsor: str | None = Field(default=None, max_length=200)
+    """Who pays JKK + JKM (a regency at a sponsored session), and for how many months."""
+    sponsor_months: int | None = Field(default=None)
     anonymised_at: datetime | None = _ts()
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
@@ -148,6 +153,7 @@ class FormStepEvent(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     draft_id: str = Field(max_length=32, index=True)
+    contact_id: int | None = Field(default=None, foreign_key="contact.id", ondelete="SET NULL", index=True)
     step: str = Field(max_length=32)
     event: str = Field(max_length=16)
     channel: str = Field(max_length=16)
@@ -164,3 +170,6 @@ class AuditLog(SQLModel, table=True):
     actor: str = Field(max_length=64)
     action: str = Field(max_length=40)
     details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+import storage.outreach_models  # noqa: E402, F401  (registers the organisers' tables too)

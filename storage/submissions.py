@@ -119,12 +119,19 @@ async def history(session: AsyncSession, submission_id: int) -> Sequence[Submiss
 
 
 async def record_step_event(
-    session: AsyncSession, *, draft_id: str, step: str, event: str, channel: str, now: datetime
+    session: AsyncSession,
+    *,
+    draft_id: str,
+    step: str,
+    event: str,
+    channel: str,
+    now: datetime,
+    contact_id: int | None = None,
 ) -> None:
     """Counts a person reaching, completing or abandoning a step, once per draft."""
     stmt = (
         dialect_insert(session, FormStepEvent)
-        .values(draft_id=draft_id, step=step, event=event, channel=channel, at=now)
+        .values(draft_id=draft_id, contact_id=contact_id, step=step, event=event, channel=channel, at=now)
         .on_conflict_do_nothing(index_elements=["draft_id", "step", "event"])
     )
     await session.exec(stmt)

@@ -172,6 +172,7 @@ class EnrolFlow:
             event=event,
             channel=turn.inbound.channel,
             now=turn.now,
+            contact_id=turn.contact.id,
         )
 
     # --- summary and edit --------------------------------------------------------------------
