@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from handlers.attribution import attribution_code
 from handlers.flow import Flow, say_menu
 from handlers.flows.benefits import cheapest_today
-from handlers.flows.sessions import set_announcements
+from handlers.flows.sessions import arrive, set_announcements
 from handlers.intents import match_command, match_intent
 from handlers.turn import Turn
 from messages.render import labels
@@ -22,6 +22,8 @@ INTENT_TARGETS: dict[str, tuple[str, str | None]] = {
     "enrol": ("enrol", None),
     "status": ("status", None),
     "sessions": ("sessions", None),
+    "session_join": ("sessions", "join"),
+    "session_cancel": ("sessions", "cancel"),
     "privacy_view": ("privacy", "view"),
     "privacy_delete": ("privacy", "delete"),
 }
@@ -47,16 +49,19 @@ class Router:
         current = self._flow(turn.state.flow)
 
         code = attribution_code(inbound, turn.first_message)
-        if code is not None:
-            if turn.contact.attribution_code is None:
-                turn.contact.attribution_code = code
-            if inbound.kind == "text":  # "DAFTAR <code>": they came to enrol
-                await self.open(turn, "enrol")
-                return
+        if code is not None and turn.contact.attribution_code is None:
+            turn.contact.attribution_code = code
+        # A session's link counts whenever it is used (attendance on the session's day).
+        visit = code or attribution_code(inbound, first_message=True)
+        at_session = visit is not None and await arrive(turn, visit, offer_join=inbound.kind == "start")
+        if (code is not None or at_session) and inbound.kind == "text":  # "DAFTAR <code>": to enrol
+            await self.open(turn, "enrol")
+            return
 
         if inbound.kind == "start":
-            turn.state.reset()
-            say_menu(turn, "greeting", name=turn.contact.display_name, cheapest=cheapest_today(turn))
+            if not at_session:
+                turn.state.reset()
+                say_menu(turn, "greeting", name=turn.contact.display_name, cheapest=cheapest_today(turn))
             return
         if inbound.kind == "media":
             turn.say("media", kind=labels()["media"].get(inbound.media_type or "", ""))
