@@ -134,9 +134,16 @@ async def mark_attended(session: AsyncSession, social: SocialSession, contact_id
 
 
 async def sponsored_count(session: AsyncSession, social: SocialSession) -> int:
-    """Submissions already counted against the session's sponsor quota."""
-    query = select(func.count()).where(
-        Submission.attribution_code == social.code, col(Submission.sponsor).is_not(None)
+    """Submissions of the session's attendees already counted against its sponsor quota."""
+    query = (
+        select(func.count(col(Submission.id).distinct()))
+        .join(SessionParticipant, col(SessionParticipant.contact_id) == col(Submission.contact_id))
+        .where(
+            SessionParticipant.session_id == social.id,
+            col(SessionParticipant.attended_at).is_not(None),
+            Submission.sponsor == social.sponsor,
+            Submission.status != "dibatalkan",
+        )
     )
     return int((await session.exec(query)).one())
 

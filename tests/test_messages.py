@@ -96,6 +96,7 @@ _SUMMARY = {
     "months": 3,
     "total": 32_700,
     "email": None,
+    "sponsor": None,
 }
 
 # Sample contexts for each template; a template missing here fails the test below, so
@@ -136,6 +137,7 @@ CONTEXTS: dict[str, list[dict[str, Any]]] = {
         {"sponsor": "Pemerintah Kota Madiun", "months": 6, "quota": 100, "left": 40},
         {"sponsor": "Pemerintah Kota Madiun", "months": 6, "quota": 100, "left": 0},
     ],
+    "session_poster": [{"s": _S, "code": "MAD2411"}],
     "broadcast_footer": [{}],
     "broadcast_test_prefix": [{}],
     "followup_ask": [{"s": _S}],
@@ -231,7 +233,11 @@ CONTEXTS: dict[str, list[dict[str, Any]]] = {
     "enrol_ask_email": [{}],
     "enrol_bad_email": [{}],
     "enrol_bad_choice": [{}],
-    "enrol_summary": [_SUMMARY, _SUMMARY | {"email": "siti@example.id", "discount": None}],
+    "enrol_summary": [
+        _SUMMARY,
+        _SUMMARY | {"email": "siti@example.id", "discount": None},
+        _SUMMARY | {"discount": None, "sponsor": {"name": "Pemerintah Kota Madiun", "months": 6}},
+    ],
     "enrol_edit_menu": [{}],
     "enrol_cancel_confirm": [{}],
     "enrol_resume": [{"answered": 5, "started": date(2026, 11, 18)}],
@@ -246,6 +252,7 @@ CONTEXTS: dict[str, list[dict[str, Any]]] = {
             "monthly": 10_900,
             "months": 3,
             "total": 32_700,
+            "sponsor": None,
         }
     ],
     "enrol_ask_announce": [{}],

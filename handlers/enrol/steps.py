@@ -27,7 +27,7 @@ from handlers.intents import answers, normalize, tokens
 from handlers.parsing import parse_money
 from handlers.regions import region, search_districts, search_regencies
 from handlers.turn import Turn
-from handlers.types import Option
+from handlers.types import SPONSOR, Option
 from messages.form_labels import button, form_labels
 from messages.format import format_rupiah
 from messages.program_data import occupations, program_data
@@ -388,7 +388,18 @@ def _parse_income(turn: Turn, _draft: Draft) -> StepOutcome:
 
 
 def draft_quote(turn: Turn, draft: Draft) -> Any:
-    return quote(int(draft.get("income")), discount_group(draft), turn.today, program_data())
+    return quote(
+        int(draft.get("income")),
+        discount_group(draft),
+        turn.today,
+        program_data(),
+        sponsored=is_sponsored(turn),
+    )
+
+
+def is_sponsored(turn: Turn) -> bool:
+    """The person came to a session whose JKK + JKM a regency pays (see handlers.flows.sessions)."""
+    return bool(turn.state.data.get(SPONSOR))
 
 
 def _programs_options(_turn: Turn, _draft: Draft) -> list[Option]:

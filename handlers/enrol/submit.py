@@ -12,11 +12,13 @@ from handlers.branches import branch_map
 from handlers.contribution import Quote, period_total
 from handlers.enrol.draft import Draft
 from handlers.enrol.parsers import age_on
-from handlers.enrol.steps import discount_group, draft_quote, national
+from handlers.enrol.steps import discount_group, draft_quote, is_sponsored, national
 from handlers.regions import region
 from handlers.turn import Turn
+from handlers.types import SPONSOR
 from messages.form_labels import form_labels
 from messages.program_data import occupation, program_data
+from storage import outreach
 from storage.crypto import mask_nik
 from storage.models import Submission
 from storage.submissions import add_submission, find_open_by_nik_hash
@@ -44,7 +46,14 @@ def amounts(turn: Turn, draft: Draft) -> Amounts:
     q = draft_quote(turn, draft)
     with_jht = draft.get("programs") == "with_jht"
     months = int(draft.get("period"))
-    total = period_total(int(draft.get("income")), discount_group(draft), turn.today, months, program_data())
+    total = period_total(
+        int(draft.get("income")),
+        discount_group(draft),
+        turn.today,
+        months,
+        program_data(),
+        sponsored=is_sponsored(turn),
+    )
     return Amounts(with_jht, q.monthly(with_jht), months, total.with_jht if with_jht else total.basic, q)
 
 
@@ -75,6 +84,7 @@ def summary_context(turn: Turn, draft: Draft) -> dict[str, Any]:
         "months": cost.months,
         "total": cost.total,
         "email": draft.get("email"),
+        "sponsor": turn.state.data.get(SPONSOR),
     }
 
 
@@ -134,6 +144,9 @@ async def submit(turn: Turn, draft: Draft) -> SubmitResult:
         period_total=cost.total,
         flags=_flags(turn, draft, birth),
     )
+    sponsor = await _sponsor(turn)
+    if sponsor is not None:
+        submission.sponsor, submission.sponsor_months = sponsor["name"], int(sponsor["months"])
     await add_submission(session, submission, actor=f"bot:{turn.inbound.channel}", now=turn.now)
     call_by = date.fromisoformat(add_working_days(turn.today.isoformat(), turn.rules.callback_working_days))
     return SubmitResult(
@@ -147,5 +160,19 @@ async def submit(turn: Turn, draft: Draft) -> SubmitResult:
             "monthly": submission.monthly_contribution,
             "months": cost.months,
             "total": submission.period_total,
+            "sponsor": sponsor,
         },
     )
+
+
+async def _sponsor(turn: Turn) -> dict[str, Any] | None:
+    """The sponsor of the session the person attended, while its quota lasts."""
+    sponsor: dict[str, Any] | None = turn.state.data.get(SPONSOR)
+    if not sponsor:
+        return None
+    social = await outreach.session_by_code(turn.store.session, sponsor["session"])
+    if social is None or not social.sponsor_quota:
+        return None
+    if await outreach.sponsored_count(turn.store.session, social) >= social.sponsor_quota:
+        return None
+    return sponsor

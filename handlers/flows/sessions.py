@@ -13,7 +13,7 @@ from handlers.intents import match_intent, tokens
 from handlers.localtime import zone
 from handlers.regions import region, search_regencies
 from handlers.turn import Turn, option
-from handlers.types import Option
+from handlers.types import SPONSOR, Option
 from messages.render import label, render
 from storage import outreach
 from storage.outreach_models import SocialSession
@@ -80,7 +80,15 @@ async def arrive(turn: Turn, code: str, *, offer_join: bool) -> bool:
         turn.contact.regency_code = social.regency_code
     if on_session_day(turn, social):
         await outreach.mark_attended(turn.store.session, social, turn.contact.id, turn.now)
-        text = render("session_welcome", s=view(social), sponsor=await sponsor_text(turn, social))
+        sponsor = await sponsor_text(turn, social)
+        quota = social.sponsor_quota or 0
+        if sponsor is not None and await outreach.sponsored_count(turn.store.session, social) < quota:
+            turn.state.data[SPONSOR] = {
+                "name": social.sponsor,
+                "months": social.sponsor_months,
+                "session": social.code,
+            }
+        text = render("session_welcome", s=view(social), sponsor=sponsor)
         welcome = [option("menu.enrol", "enrol"), option("menu.calculator", "calculator")]
         turn.say_text(text, welcome if offer_join else ())
         return True

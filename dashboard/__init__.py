@@ -1,0 +1,1 @@
+"""The staff side: a service layer without web imports, and its two faces (pages and JSON API)."""

@@ -1,0 +1,1 @@
+"""The staff side's service layer. Imports no web framework."""
