@@ -4,6 +4,11 @@ Each channel has one loop. It leases due rows (replies before notifications befo
 broadcasts), queues them per chat, and one task per chat sends them in order, waiting for
 the chat's spacing and the channel's overall window. Every attempt's outcome is written
 back to its row. Rows of a chat still being worked on are not leased again.
+
+A broadcast row is marked `sending` just before its platform call, and only if it is still
+`pending`: a row paused, cancelled or held for quiet hours after it was leased is skipped, and
+one a crash leaves `sending` is never sent again (dashboard.service.broadcasts closes it).
+Replies and notifications keep at-least-once delivery.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from datetime import datetime, timedelta
 
 from bot.channels.base import OutgoingMessage, SendResult, Transport
 from bot.ratelimit import ChatSpacing, SlidingWindow
+from handlers.types import Priority
 from storage import queries
 from storage.db import Database
 from storage.types import utcnow
@@ -136,6 +142,9 @@ class ChannelSender:
                 message = queue[0]
                 await self.spacing.wait(chat_id)
                 await self.window.acquire()
+                if message.priority >= Priority.BROADCAST and not await self._begin(message):
+                    queue.pop(0)  # paused, cancelled or held for quiet hours since it was leased
+                    continue
                 result, retry_at = await self._attempt(message)
                 self.spacing.sent(chat_id)
                 queue.pop(0)
@@ -153,6 +162,11 @@ class ChannelSender:
             self._tasks.pop(chat_id, None)
             self.spacing.forget(chat_id)
             self.wake()
+
+    async def _begin(self, message: OutgoingMessage) -> bool:
+        """Marks a broadcast row `sending` if it is still pending: a crash now never repeats it."""
+        async with self.db.transaction() as session:
+            return await queries.begin_sending(session, message.id, self.clock() + LEASE)
 
     async def _release(self, message_ids: list[int], at: datetime) -> None:
         async with self.db.transaction() as session:

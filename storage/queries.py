@@ -174,6 +174,16 @@ async def release(session: AsyncSession, message_ids: Collection[int], at: datet
         )
 
 
+async def begin_sending(session: AsyncSession, message_id: int, lease_until: datetime) -> bool:
+    """A leased row about to go out: `sending` (at most once), unless it stopped being pending."""
+    result = await session.exec(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id) == message_id, col(OutboxMessage.status) == "pending")
+        .values(status="sending", next_attempt_at=lease_until)
+    )
+    return bool(result.rowcount)
+
+
 async def outbox_by_platform_id(
     session: AsyncSession, channel: str, platform_message_id: str
 ) -> OutboxMessage | None:
@@ -234,7 +244,7 @@ async def mark_contact_unreachable(session: AsyncSession, channel: str, chat_id:
         .where(
             col(OutboxMessage.channel) == channel,
             col(OutboxMessage.chat_id) == chat_id,
-            col(OutboxMessage.status).in_(["pending", "waiting"]),
+            col(OutboxMessage.status).in_(["pending", "waiting", "held"]),
         )
         .values(status="failed", last_error="contact unreachable")
     )
