@@ -6,6 +6,7 @@ from handlers.enrol.flow import EnrolFlow
 from handlers.flow import Flow
 from handlers.flows.benefits import BenefitsFlow
 from handlers.flows.calculator import CalculatorFlow
+from handlers.flows.followup import FollowupFlow
 from handlers.flows.privacy import PrivacyFlow
 from handlers.flows.sessions import SessionsFlow
 from handlers.flows.status import StatusFlow
@@ -20,5 +21,6 @@ def build_router() -> Router:
         EnrolFlow(),
         StatusFlow(),
         PrivacyFlow(),
+        FollowupFlow(),
     ]
     return Router({flow.name: flow for flow in flows})

@@ -85,7 +85,11 @@ class Broadcast(SQLModel, table=True):
     send_at: datetime | None = _ts()
     cursor: int = Field(default=0)
     """Contacts up to this id have been considered: materialising resumes after it."""
+    materialised: bool = Field(default=False)
+    """Every recipient has its outbox row."""
     recipients: int = Field(default=0)
+    session_id: int | None = Field(default=None, foreign_key="social_session.id", ondelete="SET NULL")
+    """The session it announces, if any (for "how many came after the broadcast")."""
     created_at: datetime = _now()
     started_at: datetime | None = _ts()
     finished_at: datetime | None = _ts()

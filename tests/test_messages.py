@@ -139,6 +139,8 @@ CONTEXTS: dict[str, list[dict[str, Any]]] = {
     ],
     "session_poster": [{"s": _S, "code": "MAD2411"}],
     "broadcast_footer": [{}],
+    "broadcast_template_preview": [{"text": "Sosialisasi Selasa 24/11 di Pendapa Kartoharjo."}],
+    "followup_ask_again": [{}],
     "broadcast_test_prefix": [{}],
     "followup_ask": [{"s": _S}],
     "followup_berat": [{"cheapest": 16_800, "discounted": 8_400}, {"cheapest": 16_800, "discounted": None}],
