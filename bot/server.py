@@ -33,6 +33,7 @@ async def run_server(settings: Settings) -> None:
             run_housekeeping(service.db, stop, draft_expiry_days=settings.draft_expiry_days),
             name="housekeeping",
         ),
+        asyncio.create_task(service.start_scheduler().run(stop), name="scheduler"),
     ]
     if service.telegram is not None:  # webhook registration or long polling, and the command menu
         background.append(asyncio.create_task(service.telegram.run(stop), name="telegram"))

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from bot.channels.base import Transport
 from bot.metrics import Metrics
+from bot.scheduler import Scheduler
 from bot.sender import OutboxSender
 from bot.settings import Settings
 from handlers.app import build_router
@@ -41,6 +42,16 @@ class Service:
     def start_sender(self) -> OutboxSender:
         self.sender = OutboxSender(self.db, self.transports)
         return self.sender
+
+    def start_scheduler(self) -> Scheduler:
+        """Reminders, follow-ups and broadcasts; wakes the sender when it queued something."""
+        sender = self.sender
+        return Scheduler(
+            self.db,
+            quiet=self.settings.quiet,
+            followup_days=self.settings.followup_days,
+            wake=sender.wake if sender is not None else None,
+        )
 
     def _committed(self, channel: str) -> None:
         self.metrics.inbound.labels(channel, "processed").inc()
