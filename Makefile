@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PG_TEST_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
 
-.PHONY: run test test-sqlite test-postgres lint bench lock clean
+.PHONY: run test test-sqlite test-postgres lint bench bench-engine lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,7 +47,12 @@ lint: $(VENV)/.test-installed
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
+# Ours against an in-memory aiogram bot and a bare endpoint (see bench/compare.py); set
+# BENCH_PG_URL to a database it may wipe to measure PostgreSQL too.
 bench: $(VENV)/.test-installed
+	$(BIN)/python -m bench.compare
+
+bench-engine: $(VENV)/.test-installed
 	$(BIN)/python -m bench.run
 
 # Re-pin dependencies after editing pyproject.toml (needs uv: pip install uv).

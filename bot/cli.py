@@ -29,6 +29,9 @@ def _settings() -> Settings:
         raise typer.Exit(2) from exc
 
 
+QUIET_DRIVERS = ("aiosqlite", "asyncpg", "sqlalchemy.engine", "sqlalchemy.pool")
+
+
 def _logging(level: str) -> None:
     """Logs to stderr, with NIKs and phone numbers redacted from every line."""
     from bot.log_redaction import install
@@ -38,6 +41,9 @@ def _logging(level: str) -> None:
     )
     for handler in logging.getLogger().handlers:
         install(handler)
+    # The database drivers log every statement with its parameters at DEBUG: never those.
+    for driver in QUIET_DRIVERS:
+        logging.getLogger(driver).setLevel(max(logging.INFO, logging.getLogger().level))
 
 
 @db_app.command("upgrade")

@@ -11,9 +11,13 @@ import re
 
 _NIK = re.compile(r"(?<!\d)(?:\d[\s.-]?){15}\d(?!\d)")
 _PHONE = re.compile(r"(?<![\w])(?:\+?62|0)8\d{1,3}[\s.-]?\d{3,4}[\s.-]?\d{3,5}(?!\d)")
+# PostgreSQL quotes the row's values in a constraint error's DETAIL: names, dates, anything.
+_PG_KEY = re.compile(r"(Key \([^)]*\)=)\(.*?\)(?= (?:already exists|is not present|conflicts))")
+_PG_ROW = re.compile(r"Failing row contains \(.*\)")
 
 
 def redact(text: str) -> str:
+    text = _PG_ROW.sub("Failing row contains ([values])", _PG_KEY.sub(r"\1([values])", text))
     return _PHONE.sub("[phone]", _NIK.sub("[nik]", text))
 
 

@@ -25,6 +25,7 @@ from messages.render import render
 from storage import queries
 from storage.crypto import Vault
 from storage.db import Database
+from storage.errors import TransientError, is_transient
 from storage.models import Contact, Conversation
 from storage.queries import Store
 from storage.types import utcnow
@@ -87,20 +88,43 @@ class Engine:
         self.clock = clock
         self.on_commit = on_commit
         self._locks = _ChatLocks()
+        # At most as many transactions at once as the database can serve: the rest wait here,
+        # in order, instead of timing out in the connection pool or on SQLite's write lock.
+        self._slots = asyncio.Semaphore(db.max_concurrency)
 
     async def handle(self, inbound: Inbound) -> Outcome:
-        """Processes one message exactly once; returns the replies it queued."""
-        async with self._locks.acquire((inbound.channel, inbound.chat_id)):
-            try:
-                outcome = await self._transaction(inbound)
-            except Exception:
-                # A bug must not leave the person in silence, nor make the platform redeliver
-                # the same poison message forever: record it as processed and apologise.
-                log.exception("handler failed on %s message %s", inbound.channel, inbound.message_id)
-                outcome = await self._apologise(inbound)
+        """Processes one message exactly once; returns the replies it queued.
+
+        Raises TransientError when the database failed in passing (nothing was recorded: the
+        caller answers 5xx or keeps the polling offset, and the message comes again).
+        """
+        async with self._locks.acquire((inbound.channel, inbound.chat_id)), self._slots:
+            outcome = await self._classified(inbound)
         if outcome.replies and self.on_commit is not None:
             self.on_commit(inbound.channel)
         return outcome
+
+    async def _classified(self, inbound: Inbound) -> Outcome:
+        try:
+            return await self._transaction(inbound)
+        except Exception as error:
+            if is_transient(error):
+                log.warning(
+                    "%s message %s: database busy or away (%s), to be redelivered",
+                    inbound.channel,
+                    inbound.message_id,
+                    type(error).__name__,
+                )
+                raise TransientError(type(error).__name__) from error
+            # A bug must not leave the person in silence, nor make the platform redeliver
+            # the same poison message forever: record it as processed and apologise.
+            log.exception("handler failed on %s message %s", inbound.channel, inbound.message_id)
+        try:
+            return await self._apologise(inbound)
+        except Exception as error:
+            if is_transient(error):
+                raise TransientError(type(error).__name__) from error
+            raise
 
     async def _transaction(self, inbound: Inbound) -> Outcome:
         now = self.clock()
@@ -155,7 +179,7 @@ class Engine:
     def _save_state(conversation: Conversation, state: State, replies: list[Reply], now: datetime) -> None:
         if replies:
             shown = next((r.options for r in reversed(replies) if r.options), ())
-            state.data[SHOWN_OPTIONS] = [[o.id, o.label] for o in shown]
+            state.data[SHOWN_OPTIONS] = [[o.id, o.label, *([o.key] if o.key else [])] for o in shown]
         conversation.flow = state.flow
         conversation.step = state.step
         conversation.data = state.data

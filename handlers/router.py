@@ -72,9 +72,6 @@ class Router:
         if turn.choice and turn.choice.startswith("menu."):
             await self._menu_item(turn, turn.choice.removeprefix("menu."))
             return
-        if turn.choice and turn.choice.startswith("followup.") and current is not self._flow("followup"):
-            await self.open(turn, "followup", turn.choice)  # a tapped answer to the follow-up question
-            return
 
         command = match_command(turn.text) if inbound.kind == "text" else None
         if command is not None and await self._command(turn, command, current):

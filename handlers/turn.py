@@ -76,21 +76,36 @@ def option(option_id: str, label_key: str | None = None, *, text: str | None = N
     return Option(option_id, text if text is not None else label(label_key or option_id))
 
 
+# Options that stay valid whatever was shown last: the main menu's items (its buttons stay on
+# older messages, and each only opens a flow from its start).
+ALWAYS_OFFERED_PREFIX = "menu."
+
+
 def resolve_choice(inbound: Inbound, shown: list[list[str]]) -> str | None:
-    """Which option the message picks among those last shown: by id, number or label."""
+    """Which option the message picks among those last shown: by id, number or label.
+
+    A pressed button's id is only trusted when that option was offered: a client can send
+    any button data, and anything else is an unrecognised answer. A typed number is the
+    option's key when the options have keys (months at the payment period), else its position
+    in the list: one reading on every channel.
+    """
     if inbound.option_id:
-        return inbound.option_id
+        offered = any(inbound.option_id == entry[0] for entry in shown)
+        return inbound.option_id if offered or inbound.option_id.startswith(ALWAYS_OFFERED_PREFIX) else None
     typed = normalize(inbound.text or "")
     if not typed or not shown:
         return None
     if typed.isdigit():
+        keys = {entry[2]: entry[0] for entry in shown if len(entry) > 2}
+        if keys:  # the options say what to type; their positions mean nothing
+            return keys.get(str(int(typed)))
         index = int(typed) - 1
         return shown[index][0] if 0 <= index < len(shown) else None
-    exact = [oid for oid, text in shown if normalize(text) == typed]
+    exact = [entry[0] for entry in shown if normalize(entry[1]) == typed]
     if exact:
         return exact[0]
     if len(typed) >= 3:
-        starts = [oid for oid, text in shown if normalize(text).startswith(typed)]
+        starts = [entry[0] for entry in shown if normalize(entry[1]).startswith(typed)]
         if len(starts) == 1:
             return starts[0]
     return None

@@ -45,6 +45,9 @@ class Option:
     id: str
     label: str
     description: str | None = None
+    key: str | None = None
+    """What to type for this option when its position would mislead: at a list of months,
+    "3" means three months, so the option "3 bulan" has key "3" and no list number."""
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,12 @@ class Reply:
         return {
             "text": self.text,
             "options": [
-                {"id": o.id, "label": o.label, **({"description": o.description} if o.description else {})}
+                {
+                    "id": o.id,
+                    "label": o.label,
+                    **({"description": o.description} if o.description else {}),
+                    **({"key": o.key} if o.key else {}),
+                }
                 for o in self.options
             ],
             "ask_phone": self.ask_phone,

@@ -17,6 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 _READONLY = "bpu_readonly"
+POOL_SIZE = 10
+"""PostgreSQL connections per process (SQLAlchemy adds up to as many again on demand)."""
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
@@ -47,16 +49,25 @@ class Database:
             path = url.split(":///", 1)[1].split("?", 1)[0]
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
-            self.engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+            self.engine = create_async_engine(
+                url, echo=echo, hide_parameters=True, connect_args={"timeout": 30}
+            )
             _configure_sqlite(self.engine)
         else:
-            self.engine = create_async_engine(url, echo=echo, pool_pre_ping=True, pool_size=10)
+            self.engine = create_async_engine(
+                url, echo=echo, hide_parameters=True, pool_pre_ping=True, pool_size=POOL_SIZE
+            )
         self._writer = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
         self._reader = async_sessionmaker(
             self.engine.execution_options(**{_READONLY: True}),
             class_=AsyncSession,
             expire_on_commit=False,
         )
+
+    @property
+    def max_concurrency(self) -> int:
+        """Transactions worth running at once: SQLite has one writer, PostgreSQL the pool."""
+        return 1 if self.is_sqlite else POOL_SIZE
 
     @property
     def dialect(self) -> str:

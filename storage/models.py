@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime, utcnow
@@ -85,10 +85,19 @@ class OutboxMessage(SQLModel, table=True):
     sent_at: datetime | None = _ts()
 
 
+# Statuses in which a person's sign-up still stands: a second one for the same NIK is refused,
+# by the database itself (a partial unique index), whatever two workers do at the same moment.
+OPEN_STATUSES = ("baru", "diproses", "dihubungi", "terdaftar")
+_OPEN = text("status IN (" + ", ".join(f"'{s}'" for s in OPEN_STATUSES) + ")")
+
+
 class Submission(SQLModel, table=True):
     """An enrolment handed to a branch. Personal fields are encrypted (`*_enc`)."""
 
     __tablename__ = "submission"
+    __table_args__ = (
+        Index("uq_submission_open_nik", "nik_hash", unique=True, postgresql_where=_OPEN, sqlite_where=_OPEN),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     reference: str = Field(max_length=16, unique=True)

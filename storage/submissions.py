@@ -8,14 +8,21 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import AuditLog, Contact, Conversation, FormStepEvent, Submission, SubmissionEvent
+from storage.models import (
+    OPEN_STATUSES,
+    AuditLog,
+    Contact,
+    Conversation,
+    FormStepEvent,
+    Submission,
+    SubmissionEvent,
+)
 from storage.queries import dialect_insert
 
-# Statuses in which a person's sign-up still stands: a new one for the same NIK is refused.
-OPEN_STATUSES = ("baru", "diproses", "dihubungi", "terdaftar")
 ALL_STATUSES = ("baru", "diproses", "dihubungi", "terdaftar", "ditolak", "dibatalkan")
 UNPROCESSED = ("baru",)
 
@@ -60,6 +67,30 @@ async def add_submission(
     assert submission.id is not None
     session.add(SubmissionEvent(submission_id=submission.id, at=now, actor=actor, to_status="baru"))
     return submission
+
+
+async def add_unless_open(
+    session: AsyncSession, submission: Submission, actor: str, now: datetime
+) -> tuple[Submission, bool]:
+    """Adds the submission unless its NIK already has an open one; returns (submission, duplicate).
+
+    The check before the insert answers the common case; the partial unique index decides
+    when two chats send the same NIK at the same moment: the loser's insert fails inside a
+    savepoint, and it gets the winner's submission, as if it had been there first.
+    """
+    assert submission.nik_hash is not None
+    existing = await find_open_by_nik_hash(session, submission.nik_hash)
+    if existing is not None:
+        return existing, True
+    try:
+        async with session.begin_nested():
+            await add_submission(session, submission, actor, now)
+    except IntegrityError:
+        existing = await find_open_by_nik_hash(session, submission.nik_hash)
+        if existing is None:
+            raise
+        return existing, True
+    return submission, False
 
 
 async def change_status(

@@ -178,12 +178,14 @@ async def test_region_by_name_with_an_ambiguous_regency(chat: Chat, db: Database
     )
 
 
-async def test_unknown_regencies_go_to_the_default_branch(chat: Chat, db: Database) -> None:
+async def test_regencies_without_a_branch_are_told_the_truth(chat: Chat, db: Database) -> None:
     answers = [*HAPPY]
-    answers[2] = "3201014708850001"  # Kabupaten Bogor
+    answers[2] = "3201014708850001"  # Kabupaten Bogor: no branch configured
     await run(chat, answers)
-    await chat.say("kirim")
-    assert (await only_submission(db)).branch_code == "PUSAT"
+    done = await chat.say("kirim")
+    assert "paling lambat" not in done and "belum ada petugas yang akan menelepon" in done
+    assert "175" in done and "kantor cabang terdekat" in done
+    assert (await only_submission(db)).branch_code == "TANPA-CABANG"
 
 
 async def test_transport_workers_get_their_own_discount(chat: Chat, db: Database, clock: FixedClock) -> None:

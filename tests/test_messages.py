@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from handlers.branches import branch_map
 from handlers.contribution import period_totals, quote
 from messages.format import format_date, format_rupiah, format_short_date
 from messages.program_data import program_data
@@ -52,9 +53,8 @@ class _Regency:
     parent = "Jawa Timur"
 
 
-class _Branch:
-    name = "Kantor Cabang Madiun"
-    phone = "175"
+_BRANCH = branch_map().get("KC-MADIUN")
+_NO_BRANCH = branch_map().for_regency("32.01")
 
 
 class _Submission:
@@ -232,6 +232,7 @@ CONTEXTS: dict[str, list[dict[str, Any]]] = {
     "enrol_income_floor": [{"income": 800_000, "floor": 1_000_000}],
     "enrol_ask_programs": [{"q": _Q}, {"q": _Q_NORMAL}],
     "enrol_ask_period": [{"totals": {1: 10_900, 3: 32_700, 6: 80_100, 12: 178_500}, "with_jht": False}],
+    "enrol_bad_period": [{"periods": (1, 3, 6, 12)}],
     "enrol_ask_email": [{}],
     "enrol_bad_email": [{}],
     "enrol_bad_choice": [{}],
@@ -244,11 +245,11 @@ CONTEXTS: dict[str, list[dict[str, Any]]] = {
     "enrol_cancel_confirm": [{}],
     "enrol_resume": [{"answered": 5, "started": date(2026, 11, 18)}],
     "enrol_expired": [{}],
-    "enrol_need_help": [{"branch": _Branch()}],
+    "enrol_need_help": [{"branch": _BRANCH}, {"branch": _NO_BRANCH}],
     "enrol_submitted": [
         {
             "reference": "K7XQ-M4DA",
-            "branch": _Branch(),
+            "branch": branch,
             "call_by": date(2026, 11, 25),
             "working_days": 3,
             "monthly": 10_900,
@@ -256,6 +257,7 @@ CONTEXTS: dict[str, list[dict[str, Any]]] = {
             "total": 32_700,
             "sponsor": None,
         }
+        for branch in (_BRANCH, _NO_BRANCH)
     ],
     "enrol_ask_announce": [{}],
 }

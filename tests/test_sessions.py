@@ -216,13 +216,18 @@ async def test_arrival_on_the_day_sponsor_and_follow_up(
 
 
 async def test_follow_up_answers_get_useful_replies(chat: Chat, db: Database, clock: FixedClock) -> None:
-    social = await create_session(db, spec(capacity=5), actor="staff", branches=None, now=clock())
-    assert social.id is not None
-    berat = await chat.send(kind="option", option_id=f"followup.berat.{social.id}")
-    assert "Rp16.800" in berat[0].text and "Rp8.400" in berat[0].text
-    other = person(chat, "6281999")
-    await other.send(kind="option", option_id=f"followup.lainnya.{social.id}")
-    thanks = await other.say("belum sempat, tolong dibantu lewat telepon")
+    today = spec(capacity=5, starts_at=datetime(2026, 11, 21, 9), ends_at=datetime(2026, 11, 21, 12))
+    social = await create_session(db, today, actor="staff", branches=None, now=clock())
+    ani, budi = chat, person(chat, "6281999")
+    for someone in (ani, budi):
+        await someone.send(kind="start", start_payload=f"s_{social.code}")
+    clock.now = datetime(2026, 11, 24, 5, 0, tzinfo=UTC)
+    await Scheduler(db, quiet=QUIET, followup_days=3, clock=clock).tick()
+    berat = await ani.send(kind="option", option_id=f"followup.berat.{social.id}")
+    assert "Rp16.800" in berat[0].text and "Rp8.400" in berat[0].text  # then the calculator
+    assert "Belum paham" not in berat[-1].text
+    assert "tulis alasannya" in await budi.say("lainnya")
+    thanks = await budi.say("belum sempat, tolong dibantu lewat telepon")
     assert "akan menghubungi" in thanks
     async with db.reader() as session:
         rows = (await session.exec(select(SessionParticipant).order_by(col(SessionParticipant.id)))).all()

@@ -324,7 +324,7 @@ def test_payloads_are_signed_like_meta_signs_them() -> None:
     assert headers["X-Hub-Signature-256"] == f"sha256={expected}"
 
 
-async def test_database_failure_answers_500_so_meta_redelivers(db_url: str) -> None:
+async def test_database_failure_answers_5xx_so_meta_redelivers(db_url: str) -> None:
     service = build_service(whatsapp_settings(db_url))
     broken = Database("postgresql+asyncpg://nobody@127.0.0.1:1/unreachable")
     service.engine.db = broken
@@ -332,7 +332,7 @@ async def test_database_failure_answers_500_so_meta_redelivers(db_url: str) -> N
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://bot.test") as client:
             response = await post_signed(client, meta.from_person(WORKER, meta.text(WORKER, "halo")))
-        assert response.status_code == 500
+        assert response.status_code == 503
     finally:
         await broken.dispose()
         await service.db.dispose()

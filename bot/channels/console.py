@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from bot.channels.cleaning import clean_fields
 from handlers.engine import Engine
 from handlers.types import Inbound
 from storage import queries
@@ -20,10 +21,10 @@ CHANNEL = "console"
 
 
 def format_payload(payload: dict[str, Any]) -> str:
-    """A reply as terminal text: the message, then its options numbered from 1."""
+    """A reply as terminal text: the message, then its options numbered from 1 (or by their key)."""
     lines = [payload["text"]]
     for number, item in enumerate(payload.get("options", []), start=1):
-        lines.append(f"  {number}. {item['label']}")
+        lines.append(f"  {item.get('key') or number}. {item['label']}")
     return "\n".join(lines)
 
 
@@ -49,7 +50,7 @@ class ConsoleChat:
         )
 
     async def send_line(self, line: str) -> None:
-        await self.engine.handle(self.inbound(line))
+        await self.engine.handle(clean_fields(self.inbound(line)))
         await self.deliver()
 
     async def deliver(self) -> None:

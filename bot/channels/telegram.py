@@ -46,12 +46,15 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from bot.channels.base import OutgoingMessage, RateLimits, SendResult
+from bot.channels.cleaning import clean_fields, load_json
 from bot.channels.telegram_inbound import CHANNEL, to_inbound
+from bot.channels.telegram_lenient import parse_update
 from bot.channels.telegram_render import AttachKeyboard, SendText, plan
 from bot.metrics import Metrics
 from bot.settings import Settings
 from handlers.engine import Engine
 from messages.render import labels
+from storage.errors import TransientError
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -310,6 +313,8 @@ class TelegramChannel:
     async def process(self, update: Update) -> str:
         """Runs the engine on one update; returns processed, duplicate or ignored."""
         inbound = to_inbound(update, utcnow())
+        if inbound is not None:
+            inbound = clean_fields(inbound)
         if inbound is None:
             self._count("ignored")
             return "ignored"
@@ -386,13 +391,15 @@ def webhook_router(channel: TelegramChannel) -> APIRouter:
         if not channel.secret_ok(request.headers.get(SECRET_HEADER)):
             return JSONResponse({"ok": False, "error": "wrong secret token"}, status_code=401)
         try:
-            data = await request.json()
-            update = Update.model_validate(data, context={"bot": channel.bot})
-        except (ValueError, ValidationError):
+            data = load_json(await request.body())
+            update = parse_update(data, context={"bot": channel.bot})
+        except (ValueError, ValidationError, RecursionError):
             return JSONResponse({"ok": False, "error": "not a Telegram update"}, status_code=400)
         try:
             await channel.process(update)
-        except Exception:  # the database is down: Telegram delivers the update again later
+        except TransientError:  # the database is busy or away: Telegram delivers it again later
+            return JSONResponse({"ok": False, "error": "try again"}, status_code=503)
+        except Exception:
             log.exception("telegram: webhook update %s failed", update.update_id)
             return JSONResponse({"ok": False}, status_code=500)
         return JSONResponse({"ok": True})

@@ -127,7 +127,7 @@ def _button_titles(options: list[dict[str, Any]]) -> list[str]:
     if len(set(titles)) < len(titles):  # WhatsApp refuses two buttons with the same title
         titles = []
         for number, option in enumerate(options, start=1):
-            prefix = f"{number}. "
+            prefix = f"{option.get('key') or number}. "
             titles.append(prefix + shorten(option["label"], BUTTON_TITLE_LIMIT - len(prefix)))
     return titles
 
@@ -148,7 +148,9 @@ def _row(option: dict[str, Any]) -> Row:
 
 
 def _numbered(text: str, options: list[dict[str, Any]]) -> str:
-    lines = [f"{number}. {option['label']}" for number, option in enumerate(options, start=1)]
+    lines = [
+        f"{option.get('key') or number}. {option['label']}" for number, option in enumerate(options, start=1)
+    ]
     return f"{text}\n\n" + "\n".join(lines) if text.strip() else "\n".join(lines)
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import PlainTextResponse
 
+from bot.channels.cleaning import load_json
 from bot.channels.whatsapp import (
     CHANNEL,
     FORCE_TEMPLATE,
@@ -38,6 +38,7 @@ from handlers.engine import Engine
 from handlers.types import Inbound
 from storage import queries
 from storage.db import Database
+from storage.errors import TransientError
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -223,10 +224,13 @@ class WhatsAppWebhook:
             log.warning("refused a WhatsApp webhook with a wrong signature")
             return PlainTextResponse("wrong signature", status_code=403)
         try:
-            batch = parse_body(json.loads(body), self.settings.whatsapp_phone_number_id)
+            batch = parse_body(load_json(bytes(body)), self.settings.whatsapp_phone_number_id)
         except ValueError:
             return PlainTextResponse("malformed body", status_code=400)
-        await self.process(batch)
+        try:
+            await self.process(batch)
+        except TransientError:  # the database is busy or away: Meta delivers the body again later
+            return PlainTextResponse("try again", status_code=503)
         return PlainTextResponse("ok")
 
     async def process(self, batch: WebhookBatch) -> None:

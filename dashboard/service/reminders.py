@@ -4,8 +4,8 @@
   session's local time.
 - Two hours before: from 2 hours to 1 h 45 min before the start (so "2 jam lagi" stays true).
 - The follow-up: `followup_days` after the session ended, to attendees without a submission,
-  outside quiet hours in the session's local time. It sets the person's conversation on the
-  question unless they are in the middle of something (their taps work in any state).
+  outside quiet hours in the session's local time, and not while the person is in the middle of
+  a conversation (it waits for a later round). It puts the conversation on the question.
 
 Each is recorded on the participant's row in the same transaction that queues it, so a second
 run (or a second process) never sends it again. Returns the channels that got new rows.
@@ -26,7 +26,7 @@ from handlers.types import Priority, Reply
 from messages.render import render
 from storage import queries
 from storage.db import Database
-from storage.models import Contact, Submission
+from storage.models import Contact, Conversation, Submission
 from storage.outreach_models import SessionParticipant, SocialSession
 
 DAY_BEFORE = timedelta(hours=24)
@@ -119,6 +119,8 @@ async def send_followups(db: Database, now: datetime, *, days: int, quiet: Quiet
             if quiet.contains(now.astimezone(zone(social.timezone))):
                 continue
             assert social.id is not None and contact.id is not None
+            if await _busy(session, contact.id, now):
+                continue
             row.followup_sent_at = now
             options = followup_options(social.id)
             reply = Reply(
@@ -130,11 +132,14 @@ async def send_followups(db: Database, now: datetime, *, days: int, quiet: Quiet
     return channels
 
 
+async def _busy(session: AsyncSession, contact_id: int, now: datetime) -> bool:
+    conversation = await session.get(Conversation, contact_id)
+    return conversation is not None and conversation.flow is not None and now - conversation.updated_at < BUSY
+
+
 async def _ask(session: AsyncSession, contact_id: int, session_id: int, reply: Reply, now: datetime) -> None:
-    """Puts the conversation on the question, so a typed number or answer is understood."""
+    """Puts the conversation on the question, so a tap, a typed number or an answer is understood."""
     conversation = await queries.load_conversation(session, contact_id)
-    if conversation.flow is not None and now - conversation.updated_at < BUSY:
-        return
     data = {k: v for k, v in conversation.data.items() if k in ("draft", "sponsor")}
     data[SESSION] = session_id
     data["_options"] = [[o.id, o.label] for o in reply.options]

@@ -105,8 +105,10 @@ class Step:
         return any(not draft.has(key) for key in self.owns)
 
 
-def opt(option_id: str, key: str, *, description: str | None = None, **fmt: str) -> Option:
-    return Option(f"enrol.{option_id}", button(key, **fmt), description)
+def opt(
+    option_id: str, key: str, *, description: str | None = None, typed: str | None = None, **fmt: str
+) -> Option:
+    return Option(f"enrol.{option_id}", button(key, **fmt), description, typed)
 
 
 # --- consent -------------------------------------------------------------------------------
@@ -428,7 +430,13 @@ def draft_totals(turn: Turn, draft: Draft) -> dict[int, int]:
 
 def _period_options(turn: Turn, draft: Draft) -> list[Option]:
     return [
-        opt(f"period.{months}", "months", description=format_rupiah(total), months=str(months))
+        opt(
+            f"period.{months}",
+            "months",
+            description=format_rupiah(total),
+            typed=str(months),  # "3" is three months on every channel, never the third button
+            months=str(months),
+        )
         for months, total in draft_totals(turn, draft).items()
     ]
 
@@ -446,7 +454,7 @@ def _parse_period(turn: Turn, draft: Draft) -> StepOutcome:
         return Accept({"period": int(turn.choice.removeprefix("enrol.period."))})
     if "year" in answers(turn.text):
         return Accept({"period": 12})
-    return Reject("enrol_bad_choice", options=tuple(_period_options(turn, draft)))
+    return Reject("enrol_bad_period", {"periods": periods}, options=tuple(_period_options(turn, draft)))
 
 
 def _email_options(_turn: Turn, _draft: Draft) -> list[Option]:

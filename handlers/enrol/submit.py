@@ -21,7 +21,7 @@ from messages.program_data import occupation, program_data
 from storage import outreach
 from storage.crypto import mask_nik
 from storage.models import Submission
-from storage.submissions import add_submission, find_open_by_nik_hash
+from storage.submissions import add_unless_open, find_open_by_nik_hash
 
 
 @dataclass(frozen=True)
@@ -147,7 +147,11 @@ async def submit(turn: Turn, draft: Draft) -> SubmitResult:
     sponsor = await _sponsor(turn)
     if sponsor is not None:
         submission.sponsor, submission.sponsor_months = sponsor["name"], int(sponsor["months"])
-    await add_submission(session, submission, actor=f"bot:{turn.inbound.channel}", now=turn.now)
+    submission, duplicate = await add_unless_open(
+        session, submission, actor=f"bot:{turn.inbound.channel}", now=turn.now
+    )
+    if duplicate:
+        return SubmitResult(submission, True, {})
     call_by = date.fromisoformat(add_working_days(turn.today.isoformat(), turn.rules.callback_working_days))
     return SubmitResult(
         submission,

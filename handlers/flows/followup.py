@@ -3,7 +3,7 @@
 One question with seven answers. Every answer gets a useful reply (the calculator for "berat",
 the benefits for "manfaat", the form with an offer of help for "sulit"), and "sulit" or a
 request for help puts a callback task in the branch's queue. The scheduler sends the question
-(`dashboard.service.reminders`); option ids carry the session, so a tap works in any state.
+(`dashboard.service.reminders`) and puts the conversation on it; option ids carry the session.
 """
 
 from __future__ import annotations
@@ -40,9 +40,8 @@ class FollowupFlow:
     name = "followup"
 
     async def start(self, turn: Turn, topic: str | None = None) -> None:
-        """Entered by a tapped answer (`topic` is the option id) from any state."""
-        if topic:
-            await self._answer(turn, topic)
+        """Only the scheduler enters this flow (with the question); from a menu there is nothing."""
+        say_menu(turn)
 
     async def handle(self, turn: Turn) -> Unclear | None:
         if turn.state.step == "other" and turn.text and not turn.choice:
