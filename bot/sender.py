@@ -2,7 +2,8 @@
 
 Each channel has one loop. It leases due rows (replies before notifications before
 broadcasts), queues them per chat, and one task per chat sends them in order, waiting for
-the chat's spacing and the channel's overall window. Every attempt's outcome is written
+the chat's spacing and the channel's overall window (counted from when answers come back, so
+the platform never sees more than its limit in any second). Every attempt's outcome is written
 back to its row. Rows of a chat still being worked on are not leased again.
 
 A broadcast row is marked `sending` just before its platform call, and only if it is still
@@ -20,7 +21,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
 from bot.channels.base import OutgoingMessage, SendResult, Transport
-from bot.ratelimit import ChatSpacing, SlidingWindow
+from bot.ratelimit import ChatSpacing, SettledWindow
 from handlers.types import Priority
 from storage import queries
 from storage.db import Database
@@ -30,6 +31,9 @@ log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=60)
 MAX_ATTEMPTS = 10
+STOP_GRACE = 30.0
+MAX_GATE = 50
+"""Broadcast rows marked `sending` and not yet answered, at most (fewer than the HTTP pools)."""
 MAX_BACKOFF = 600.0
 IDLE_POLL = 1.0
 
@@ -61,9 +65,11 @@ class ChannelSender:
         self.clock = clock
         self.batch = batch
         self.max_in_flight = max_in_flight
-        self.window = SlidingWindow(max(1, int(transport.limits.overall_per_second)))
+        self.window = SettledWindow(max(1, int(transport.limits.overall_per_second)))
         self.spacing = ChatSpacing(transport.limits.per_chat_interval)
         self.wakeup = asyncio.Event()
+        self._sending: set[asyncio.Future[tuple[SendResult, datetime | None]]] = set()
+        self._gate = asyncio.Semaphore(max(1, min(int(transport.limits.overall_per_second), MAX_GATE)))
         self._queues: dict[str, list[OutgoingMessage]] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._held: dict[str, datetime] = {}
@@ -74,6 +80,7 @@ class ChannelSender:
 
     async def pace(self, chat_id: str) -> None:
         """Waits as for a new message to the chat, for the second and later parts of one row."""
+        self.window.release()  # the previous part was answered
         self.spacing.sent(chat_id)
         await self.spacing.wait(chat_id)
         await self.window.acquire()
@@ -93,6 +100,8 @@ class ChannelSender:
         for task in list(self._tasks.values()):
             task.cancel()
         await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+        if self._sending:  # broadcast rows marked `sending`: their answers are recorded first
+            await asyncio.wait(self._sending, timeout=STOP_GRACE)
 
     async def _idle(self, stop: asyncio.Event) -> None:
         self.wakeup.clear()
@@ -141,11 +150,15 @@ class ChannelSender:
             while queue:
                 message = queue[0]
                 await self.spacing.wait(chat_id)
-                await self.window.acquire()
-                if message.priority >= Priority.BROADCAST and not await self._begin(message):
-                    queue.pop(0)  # paused, cancelled or held for quiet hours since it was leased
-                    continue
-                result, retry_at = await self._attempt(message)
+                if message.priority >= Priority.BROADCAST:
+                    sent = await self._broadcast(message)
+                    if sent is None:
+                        queue.pop(0)  # paused, cancelled or held for quiet hours since it was leased
+                        continue
+                    result, retry_at = sent
+                else:
+                    await self.window.acquire()
+                    result, retry_at = await self._attempt(message)
                 self.spacing.sent(chat_id)
                 queue.pop(0)
                 if result.kind == "unreachable":
@@ -163,10 +176,26 @@ class ChannelSender:
             self.spacing.forget(chat_id)
             self.wake()
 
-    async def _begin(self, message: OutgoingMessage) -> bool:
-        """Marks a broadcast row `sending` if it is still pending: a crash now never repeats it."""
-        async with self.db.transaction() as session:
-            return await queries.begin_sending(session, message.id, self.clock() + LEASE)
+    async def _broadcast(self, message: OutgoingMessage) -> tuple[SendResult, datetime | None] | None:
+        """Marks a broadcast row `sending` (if it is still pending), then sends it; None if not.
+
+        The mark comes before the rate window, so the time a database write takes never falls
+        between a window slot and its request (bunching requests past the limit); the gate
+        keeps the rows marked but not yet answered to about one second's worth.
+        """
+        async with self._gate:
+            async with self.db.transaction() as session:
+                if not await queries.begin_sending(session, message.id, self.clock() + LEASE):
+                    return None
+            # Once marked, a stop waits for the answer (see run), rather than leave it unknown.
+            sending = asyncio.ensure_future(self._send_marked(message))
+            self._sending.add(sending)
+            sending.add_done_callback(self._sending.discard)
+            return await asyncio.shield(sending)
+
+    async def _send_marked(self, message: OutgoingMessage) -> tuple[SendResult, datetime | None]:
+        await self.window.acquire()
+        return await self._attempt(message)
 
     async def _release(self, message_ids: list[int], at: datetime) -> None:
         async with self.db.transaction() as session:
@@ -178,6 +207,8 @@ class ChannelSender:
         except Exception as exc:  # a transport bug or an unexpected network error
             log.exception("%s transport raised on outbox row %s", self.channel, message.id)
             result = SendResult("retry", error=f"{type(exc).__name__}: {exc}")
+        finally:
+            self.window.release()
         return result, await self._record(message, result)
 
     async def _record(self, message: OutgoingMessage, result: SendResult) -> datetime | None:

@@ -61,7 +61,8 @@ async def run_until_done(sender: ChannelSender, db: Database, limit: float = 30)
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
         async with db.reader() as session:
-            left = (await session.exec(select(OutboxMessage).where(OutboxMessage.status == "pending"))).all()
+            query = select(OutboxMessage).where(col(OutboxMessage.status).in_(["pending", "sending"]))
+            left = (await session.exec(query)).all()
         if not left:
             break
         await asyncio.sleep(0.05)
