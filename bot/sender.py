@@ -17,8 +17,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.channels.base import OutgoingMessage, SendResult, Transport
 from bot.ratelimit import ChatSpacing, SettledWindow
@@ -32,6 +35,8 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=60)
 MAX_ATTEMPTS = 10
 STOP_GRACE = 30.0
+MAX_BATCHED_WRITES = 200
+T = TypeVar("T")
 MAX_GATE = 50
 """Broadcast rows marked `sending` and not yet answered, at most (fewer than the HTTP pools)."""
 MAX_BACKOFF = 600.0
@@ -45,6 +50,45 @@ def backoff(attempts: int) -> float:
     """Seconds before retry number `attempts`: 2, 4, 8, … up to ten minutes, with jitter."""
     base: float = min(MAX_BACKOFF, 2.0 ** max(1, attempts))
     return base * random.uniform(0.8, 1.2)
+
+
+class BatchedWrites:
+    """Runs small writes in shared transactions: those that arrive while one commits go together.
+
+    The first write starts at once; the writes queued meanwhile commit in the next transaction,
+    so a busy sender pays one commit for many rows and an idle one waits for nothing. A failed
+    transaction fails every write in it.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._queued: list[tuple[Callable[[AsyncSession], Awaitable[Any]], asyncio.Future[Any]]] = []
+        self._flushing: asyncio.Task[None] | None = None
+
+    async def run(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._queued.append((work, future))
+        if self._flushing is None:
+            self._flushing = asyncio.create_task(self._flush())
+        return await future
+
+    async def _flush(self) -> None:
+        try:
+            while self._queued:
+                batch, self._queued = self._queued[:MAX_BATCHED_WRITES], self._queued[MAX_BATCHED_WRITES:]
+                try:
+                    async with self.db.transaction() as session:
+                        results = [await work(session) for work, _ in batch]
+                except Exception as exc:
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_exception(exc)
+                else:
+                    for (_, future), result in zip(batch, results, strict=True):
+                        if not future.done():
+                            future.set_result(result)
+        finally:
+            self._flushing = None
 
 
 class ChannelSender:
@@ -68,6 +112,7 @@ class ChannelSender:
         self.window = SettledWindow(max(1, int(transport.limits.overall_per_second)))
         self.spacing = ChatSpacing(transport.limits.per_chat_interval)
         self.wakeup = asyncio.Event()
+        self._writes = BatchedWrites(db)
         self._sending: set[asyncio.Future[tuple[SendResult, datetime | None]]] = set()
         self._gate = asyncio.Semaphore(max(1, min(int(transport.limits.overall_per_second), MAX_GATE)))
         self._queues: dict[str, list[OutgoingMessage]] = {}
@@ -184,9 +229,9 @@ class ChannelSender:
         keeps the rows marked but not yet answered to about one second's worth.
         """
         async with self._gate:
-            async with self.db.transaction() as session:
-                if not await queries.begin_sending(session, message.id, self.clock() + LEASE):
-                    return None
+            lease_until = self.clock() + LEASE
+            if not await self._writes.run(lambda s: queries.begin_sending(s, message.id, lease_until)):
+                return None
             # Once marked, a stop waits for the answer (see run), rather than leave it unknown.
             sending = asyncio.ensure_future(self._send_marked(message))
             self._sending.add(sending)
@@ -225,7 +270,8 @@ class ChannelSender:
             retry_at = now + timedelta(seconds=delay)
         elif kind == "retry":
             kind = "failed"
-        async with self.db.transaction() as session:
+
+        async def write(session: AsyncSession) -> None:
             await queries.record_attempt(
                 session,
                 message.id,
@@ -238,6 +284,8 @@ class ChannelSender:
             )
             if kind == "unreachable":
                 await queries.mark_contact_unreachable(session, self.channel, message.chat_id, now)
+
+        await self._writes.run(write)
         return retry_at
 
 
