@@ -26,16 +26,26 @@ run: $(VENV)/.run-installed
 	$(BIN)/bpu-bot db upgrade
 	$(BIN)/bpu-bot serve
 
-# The whole suite on SQLite, then again on PostgreSQL when a server answers.
+# The suite on SQLite, then on PostgreSQL when a server answers; both run whatever the other
+# did, both results are reported, and the target fails if either failed. Fast tests only,
+# unless CI=true (as .ci/run sets it) or RUN_SLOW=1 (`make test-all`): then the slow
+# end-to-end, load and storm tests run too, after the fast ones.
 test: $(VENV)/.test-installed
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(MAKE) --no-print-directory test-sqlite
-	@if $(BIN)/python -m tests.pg_available "$(PG_TEST_URL)"; then \
-		$(MAKE) --no-print-directory test-postgres; \
+	@sqlite=passed; postgres=passed; \
+	$(MAKE) --no-print-directory test-sqlite || sqlite=FAILED; \
+	if $(BIN)/python -m tests.pg_available "$(PG_TEST_URL)"; then \
+		$(MAKE) --no-print-directory test-postgres || postgres=FAILED; \
 	else \
-		echo "PostgreSQL at $(PG_TEST_URL) is not reachable: skipped the PostgreSQL run (SQLite passed)."; \
-	fi
+		postgres="not run (no server at $(PG_TEST_URL))"; \
+	fi; \
+	echo "== SQLite: $$sqlite; PostgreSQL: $$postgres"; \
+	[ "$$sqlite" = passed ] && [ "$$postgres" != FAILED ]
+
+# Everything, slow tests included (what CI runs).
+test-all:
+	RUN_SLOW=1 $(MAKE) --no-print-directory test
 
 test-sqlite: $(VENV)/.test-installed
 	$(BIN)/pytest -q

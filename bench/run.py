@@ -17,7 +17,7 @@ from pathlib import Path
 from cryptography.fernet import Fernet
 from sqlalchemy import delete
 
-from bot.channels.base import OutgoingMessage, RateLimits, SendResult
+from bot.channels.base import OutgoingMessage, Pacer, RateLimits, SendResult
 from bot.sender import ChannelSender
 from handlers.app import build_router
 from handlers.engine import Engine
@@ -68,8 +68,11 @@ class NullTransport:
     channel = "bench"
     limits = RateLimits(overall_per_second=30, per_chat_interval=1.0)
 
-    async def send(self, message: OutgoingMessage) -> SendResult:
+    async def send(self, message: OutgoingMessage, pace: Pacer) -> SendResult:
         return SendResult("sent", platform_message_id=str(message.id))
+
+    async def aclose(self) -> None:
+        return None
 
 
 async def sender_rate(db: Database, messages: int, chats: int) -> float:

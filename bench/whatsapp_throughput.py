@@ -43,9 +43,7 @@ async def webhook_latency(url: str, count: int) -> list[float]:
             response = await client.post("/webhook/whatsapp", content=raw, headers=headers)
             timings.append(time.perf_counter() - start)
             assert response.status_code == 200
-    for transport in service.transports:
-        await transport.aclose()  # type: ignore[attr-defined]
-    await service.db.dispose()
+    await service.close()
     return timings
 
 

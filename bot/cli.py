@@ -70,27 +70,30 @@ def serve() -> None:
 @app.command()
 def chat(user: str = typer.Option("console", "--user", help="Chat id: talk as someone else.")) -> None:
     """Talk to the bot in the terminal: one line in, the replies out; ends at end of input."""
-    from bot.channels.console import ConsoleChat
+    from bot.channels.registry import CONSOLE
     from bot.service import SchemaOutdated, build_service, ensure_schema
+    from messages.render import labels
 
     settings = _settings()
+    settings.console_user = user
     _logging("WARNING")
 
     async def talk() -> None:
-        service = build_service(settings)
+        service = build_service(settings, registry=[CONSOLE])
         try:
             await ensure_schema(service.db)
         except SchemaOutdated as exc:
-            await service.db.dispose()
+            await service.close()
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from exc
-        console = ConsoleChat(service.db, service.engine, user, lambda text: print(text + "\n", flush=True))
+        (console,) = service.channels
+        assert console.run is not None
         try:
             if sys.stdin.isatty():
-                typer.echo("Ketik pesan lalu Enter (Ctrl-D untuk keluar).", err=True)
-            await console.run(sys.stdin)
+                typer.echo(labels()["console"]["hint"], err=True)
+            await console.run(asyncio.Event())
         finally:
-            await service.db.dispose()
+            await service.close()
 
     asyncio.run(talk())
 

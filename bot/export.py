@@ -14,35 +14,24 @@ from typing import Any
 
 from openpyxl import Workbook
 
-from messages.program_data import occupation
-from storage.crypto import Vault, mask_nik
+from handlers.enrol.fields import FORM
+from handlers.enrol.form import Form
+from storage.crypto import Vault
 from storage.db import Database
 from storage.models import Submission
 from storage.submissions import audit, export_rows
 from storage.types import utcnow
 
-COLUMNS = (
-    "reference",
-    "status",
-    "branch",
-    "name",
-    "nik",
-    "birth_date",
-    "sex",
-    "phone",
-    "regency_code",
-    "regency_name",
-    "district",
-    "address",
-    "occupation",
-    "income",
-    "programs",
-    "monthly_contribution",
-    "payment_period_months",
-    "channel",
-    "attribution_code",
-    "created_at",
-)
+META_BEFORE = ("reference", "status", "branch")
+META_AFTER = ("channel", "attribution_code", "created_at")
+
+
+def columns(form: Form = FORM) -> tuple[str, ...]:
+    """The export's columns: the submission's own, and each form field's (declared with it)."""
+    return (*META_BEFORE, *form.export_columns, *META_AFTER)
+
+
+COLUMNS = columns()
 FORMATS = ("csv", "json", "xlsx")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -54,63 +43,45 @@ def neutralise(value: Any) -> Any:
     return value
 
 
-def row_of(submission: Submission, vault: Vault, reveal_nik: bool) -> dict[str, Any]:
-    nik = vault.decrypt_optional(submission.nik_enc)
-    phone = vault.decrypt_optional(submission.phone_enc)
-    work = occupation(submission.occupation).label
-    if submission.occupation_other:
-        work = f"{work}: {submission.occupation_other}"
+def row_of(submission: Submission, vault: Vault, reveal_nik: bool, form: Form = FORM) -> dict[str, Any]:
     return {
         "reference": submission.reference,
         "status": submission.status,
         "branch": submission.branch_code,
-        "name": vault.decrypt_optional(submission.full_name_enc),
-        "nik": (nik if reveal_nik else mask_nik(nik)) if nik else None,
-        "birth_date": submission.birth_date.isoformat() if submission.birth_date else None,
-        "sex": submission.sex,
-        "phone": phone,
-        "regency_code": submission.regency_code,
-        "regency_name": submission.regency_name,
-        "district": submission.district_name,
-        "address": vault.decrypt_optional(submission.address_enc),
-        "occupation": work,
-        "income": submission.income,
-        "programs": submission.programs,
-        "monthly_contribution": submission.monthly_contribution,
-        "payment_period_months": submission.payment_months,
+        **form.export_values(form.read(submission, vault), reveal_nik),
         "channel": submission.channel,
         "attribution_code": submission.attribution_code,
         "created_at": submission.created_at.isoformat(),
     }
 
 
-def render_csv(rows: Iterable[dict[str, Any]]) -> bytes:
+def render_csv(rows: Iterable[dict[str, Any]], header: tuple[str, ...] = COLUMNS) -> bytes:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=COLUMNS)
+    writer = csv.DictWriter(buffer, fieldnames=header)
     writer.writeheader()
     for row in rows:
         writer.writerow({key: neutralise(value) for key, value in row.items()})
     return buffer.getvalue().encode("utf-8-sig")  # the BOM makes Excel read UTF-8
 
 
-def render_json(rows: Iterable[dict[str, Any]]) -> bytes:
+def render_json(rows: Iterable[dict[str, Any]], header: tuple[str, ...] = COLUMNS) -> bytes:
     return (json.dumps(list(rows), ensure_ascii=False, indent=2) + "\n").encode()
 
 
-def render_xlsx(rows: Iterable[dict[str, Any]]) -> bytes:
+def render_xlsx(rows: Iterable[dict[str, Any]], header: tuple[str, ...] = COLUMNS) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None
     sheet.title = "pendaftaran"
-    sheet.append(list(COLUMNS))
+    sheet.append(list(header))
     for row in rows:
-        sheet.append([neutralise(row[column]) for column in COLUMNS])
+        sheet.append([neutralise(row[column]) for column in header])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
 
 
-RENDERERS: dict[str, Callable[[Iterable[dict[str, Any]]], bytes]] = {
+RENDERERS: dict[str, Callable[[Iterable[dict[str, Any]], tuple[str, ...]], bytes]] = {
     "csv": render_csv,
     "json": render_json,
     "xlsx": render_xlsx,
@@ -127,13 +98,14 @@ async def export_submissions(
     reveal_nik: bool,
     actor: str,
     progress: Callable[[int, int], None] | None = None,
+    form: Form = FORM,
 ) -> bytes:
     """The queue in one format; a revealed NIK is audited in the same transaction as the read."""
     async with db.transaction() as session:
         submissions = await export_rows(session, status=status, branch=branch)
         rows = []
         for number, submission in enumerate(submissions, start=1):
-            rows.append(row_of(submission, vault, reveal_nik))
+            rows.append(row_of(submission, vault, reveal_nik, form))
             if progress is not None:
                 progress(number, len(submissions))
         if reveal_nik:
@@ -147,4 +119,4 @@ async def export_submissions(
                 branch=branch,
                 format=fmt,
             )
-    return RENDERERS[fmt](rows)
+    return RENDERERS[fmt](rows, columns(form))

@@ -1,4 +1,5 @@
-"""Periodic clean-up while the service runs: expired drafts and old delivered message texts."""
+"""Periodic clean-up while the service runs: expired drafts, old delivered message texts, and
+the retention purge the consent text promises (personal data kept at most five years)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,13 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from handlers.enrol.fields import FORM
 from handlers.enrol.purge import purge_expired_drafts
+from messages.form_labels import form_labels
 from storage import queries
 from storage.db import Database
+from storage.store import Store
+from storage.submissions import purge_expired
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -19,10 +24,28 @@ INTERVAL = timedelta(hours=1)
 KEEP_DELIVERED_TEXT = timedelta(days=7)
 
 
+def retention_years() -> int:
+    """What the consent text promises (messages/form.toml), so the purge keeps that promise."""
+    return int(form_labels()["consent"]["retention_years"])
+
+
 async def tidy(db: Database, now: datetime, *, draft_expiry_days: int) -> tuple[int, int]:
-    drafts = await purge_expired_drafts(db, now, expiry_days=draft_expiry_days)
+    async with Store.transaction(db) as store:
+        drafts = await purge_expired_drafts(store, now, expiry_days=draft_expiry_days)
     async with db.transaction() as session:
         scrubbed = await queries.scrub_delivered(session, now - KEEP_DELIVERED_TEXT)
+    async with db.transaction() as session:
+        purged = await purge_expired(
+            session, now, years=retention_years(), columns=FORM.erased_columns, answers=FORM.erased_answers
+        )
+    if any(purged.values()):
+        log.info(
+            "retention (%d years): %d submissions anonymised, %d contacts cleared, %d messages deleted",
+            retention_years(),
+            purged["submissions"],
+            purged["contacts"],
+            purged["messages"],
+        )
     return drafts, scrubbed
 
 

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from storage import queries
 from storage.db import Database
+from storage.types import utcnow
+
+if TYPE_CHECKING:
+    from bot.service import Service
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
@@ -27,6 +33,18 @@ class Metrics:
             registry=self.registry,
         )
         self.database_up = Gauge("bpu_database_up", "1 when the database answers", registry=self.registry)
+        self.backlog = Gauge(
+            "bpu_outbox_backlog",
+            "Outbox rows still to deliver (pending or being sent), by channel",
+            ["channel"],
+            registry=self.registry,
+        )
+        self.oldest = Gauge(
+            "bpu_outbox_oldest_undelivered_seconds",
+            "Age of the oldest outbox row still to deliver, by channel",
+            ["channel"],
+            registry=self.registry,
+        )
 
     async def render(self, db: Database) -> bytes:
         up = await db.ping()
@@ -34,7 +52,27 @@ class Metrics:
         if up:
             async with db.reader() as session:
                 counts = await queries.outbox_counts(session)
+                backlog = await queries.outbox_backlog(session, utcnow())
             self.outbox.clear()
             for (channel, status), count in counts.items():
                 self.outbox.labels(channel, status).set(count)
+            self.backlog.clear()
+            self.oldest.clear()
+            for channel, (count, age) in backlog.items():
+                self.backlog.labels(channel).set(count)
+                self.oldest.labels(channel).set(round(age, 1))
         return generate_latest(self.registry)
+
+
+async def outbox_health(service: Service) -> dict[str, object]:
+    """/healthz's view of delivery: the backlog per channel and whether this process sends it."""
+    async with service.db.reader() as session:
+        backlog = await queries.outbox_backlog(session, utcnow())
+    senders = service.sender.channels if service.sender is not None else {}
+    return {
+        "outbox": {
+            channel: {"undelivered": count, "oldest_seconds": round(age, 1)}
+            for channel, (count, age) in backlog.items()
+        },
+        "sender": {channel: "sending" if s.leading else "standby" for channel, s in senders.items()},
+    }

@@ -1,8 +1,10 @@
 """Rate limits for the outbox sender: a sliding window overall, and spacing per chat.
 
-A sliding window (not a token bucket) guarantees that no window of `period` seconds ever
-holds more than `limit` sends, which is what the platforms count; it counts from when each
-answer came back, so delays on the way cannot bunch requests at the platform.
+Both count a send from the moment its request leaves until its answer is back, and keep the
+window from the answer on. A request reaches the platform somewhere in between, so no window
+of `period` seconds at the platform can hold more than `limit` requests, however late they
+travel or slow the machine is (an upper bound, not a hope about timing). A sliding window (not
+a token bucket) is what the platforms count.
 """
 
 from __future__ import annotations
@@ -22,13 +24,64 @@ def _with_margin(seconds: float) -> float:
     return seconds * (1 + SAFETY_MARGIN)
 
 
+class SlidingWindow:
+    """At most `limit` sends in flight or answered within the last `period` seconds."""
+
+    def __init__(self, limit: int, period: float = 1.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.limit = max(1, limit)
+        self.period = _with_margin(period)
+        self.clock = clock
+        self._done: deque[float] = deque()
+        self._in_flight = 0
+        self._paused_until = 0.0
+        self._lock = asyncio.Lock()
+        self._freed = asyncio.Event()
+
+    async def acquire(self) -> None:
+        """Takes a slot; every acquire must be matched by one `release` once the answer is back."""
+        async with self._lock:
+            while True:
+                now = self.clock()
+                while self._done and now - self._done[0] >= self.period:
+                    self._done.popleft()
+                wait = self._paused_until - now
+                if wait <= 0 and self._in_flight + len(self._done) < self.limit:
+                    self._in_flight += 1
+                    return
+                if wait <= 0 and self._done:
+                    wait = self.period - (now - self._done[0])
+                self._freed.clear()
+                if wait > 0:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._freed.wait(), max(wait, 0.001))
+                else:  # every slot is in flight: wait for an answer
+                    await self._freed.wait()
+
+    def release(self, count: int = 1) -> None:
+        """`count` sends got their answers: they stay in the window for `period` from now."""
+        now = self.clock()
+        for _ in range(count):
+            self._in_flight -= 1
+            self._done.append(now)
+        self._freed.set()
+
+    def pause(self, seconds: float) -> None:
+        """Nothing goes out for `seconds` (the platform asked us to slow down)."""
+        self._paused_until = max(self._paused_until, self.clock() + seconds)
+
+
 class ChatSpacing:
-    """Keeps at least `interval` seconds between two sends to the same chat."""
+    """Keeps at least `interval` seconds between two sends to the same chat.
+
+    Only chats still inside their interval are remembered: an idle chat's entry is dropped,
+    so the map holds the chats of the last few seconds, not every chat ever served.
+    """
 
     def __init__(self, interval: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.interval = _with_margin(interval) if interval > 0 else 0.0
         self.clock = clock
         self._next: dict[str, float] = {}
+        self._pruned_at = 0.0
 
     async def wait(self, chat_id: str) -> None:
         delay = self._next.get(chat_id, 0.0) - self.clock()
@@ -37,6 +90,7 @@ class ChatSpacing:
 
     def sent(self, chat_id: str) -> None:
         self._next[chat_id] = self.clock() + self.interval
+        self._prune()
 
     def hold(self, chat_id: str, seconds: float) -> None:
         self._next[chat_id] = max(self._next.get(chat_id, 0.0), self.clock() + seconds)
@@ -45,50 +99,13 @@ class ChatSpacing:
         if self._next.get(chat_id, 0.0) <= self.clock():
             self._next.pop(chat_id, None)
 
+    def __len__(self) -> int:
+        return len(self._next)
 
-class SettledWindow:
-    """At most `limit` requests in any `period` seconds *where they arrive*, however late they travel.
-
-    A request holds its slot from `acquire` until `period` after `release` (its answer came
-    back). Since a request arrives before its answer returns, the receiver can never count more
-    than `limit` in any `period`, whatever the delays between our clock, the network and its
-    clock (a loaded machine, a stalled thread). The price is one round trip per slot per period.
-    """
-
-    def __init__(self, limit: int, period: float = 1.0, clock: Callable[[], float] = time.monotonic) -> None:
-        self.limit = max(1, limit)
-        self.period = period
-        self.clock = clock
-        self._settled: deque[float] = deque()
-        self._in_flight = 0
-        self._paused_until = 0.0
-        self._lock = asyncio.Lock()
-        self._released = asyncio.Event()
-
-    async def acquire(self) -> None:
-        async with self._lock:
-            while True:
-                now = self.clock()
-                while self._settled and now - self._settled[0] >= self.period:
-                    self._settled.popleft()
-                wait = self._paused_until - now
-                if wait <= 0 and len(self._settled) + self._in_flight < self.limit:
-                    self._in_flight += 1
-                    return
-                if wait <= 0 and self._settled:
-                    wait = self.period - (now - self._settled[0])
-                self._released.clear()
-                with contextlib.suppress(TimeoutError):  # a slot settles, or an answer comes back
-                    await asyncio.wait_for(
-                        self._released.wait(), timeout=max(wait, 0.001) if wait > 0 else None
-                    )
-
-    def release(self) -> None:
-        """The request's answer came back (or it failed): its slot frees `period` from now."""
-        self._in_flight = max(0, self._in_flight - 1)
-        self._settled.append(self.clock())
-        self._released.set()
-
-    def pause(self, seconds: float) -> None:
-        """Nothing goes out for `seconds` (the platform asked us to slow down)."""
-        self._paused_until = max(self._paused_until, self.clock() + seconds)
+    def _prune(self) -> None:
+        now = self.clock()
+        if now - self._pruned_at < max(self.interval, 1.0):
+            return
+        self._pruned_at = now
+        for chat_id in [c for c, until in self._next.items() if until <= now]:
+            del self._next[chat_id]

@@ -1,15 +1,19 @@
 """The outbox sender: delivers committed replies, per channel, within the platform's limits.
 
-Each channel has one loop. It leases due rows (replies before notifications before
-broadcasts), queues them per chat, and one task per chat sends them in order, waiting for
-the chat's spacing and the channel's overall window (counted from when answers come back, so
-the platform never sees more than its limit in any second). Every attempt's outcome is written
-back to its row. Rows of a chat still being worked on are not leased again.
+One process sends each channel (bot/leader.py elects it; the others stand by and take over
+within seconds when it dies). Its loop reads due rows (replies before notifications before
+broadcasts) into per-chat queues, and one task per chat sends them in order, waiting for the
+chat's spacing and the channel's overall window.
 
-A broadcast row is marked `sending` just before its platform call, and only if it is still
-`pending`: a row paused, cancelled or held for quiet hours after it was leased is skipped, and
-one a crash leaves `sending` is never sent again (dashboard.service.broadcasts closes it).
-Replies and notifications keep at-least-once delivery.
+Delivery is at least once, and a duplicate is narrowed to what was in flight at a crash: a
+row is marked "sending" in its own transaction right before its attempt, and the outcome is
+written right after. Rows found "sending" by a newly elected sender were cut off mid-attempt:
+they go out again first (the person may get those, at most one per chat, twice). Rows only
+queued in memory were never marked, so a restart simply reads them again, in order.
+
+Transient failures are retried with capped backoff for `GIVE_UP_AFTER` (two days: long
+enough for an operator to renew an expired token); only a permanent failure, or a message
+still undeliverable after that, is failed.
 """
 
 from __future__ import annotations
@@ -17,28 +21,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
-
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.channels.base import OutgoingMessage, SendResult, Transport
-from bot.ratelimit import ChatSpacing, SettledWindow
-from handlers.types import Priority
+from bot.leader import Leadership
+from bot.ratelimit import ChatSpacing, SlidingWindow
 from storage import queries
 from storage.db import Database
+from storage.models import OutboxMessage
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(seconds=60)
-MAX_ATTEMPTS = 10
-STOP_GRACE = 30.0
-MAX_BATCHED_WRITES = 200
-T = TypeVar("T")
-MAX_GATE = 50
-"""Broadcast rows marked `sending` and not yet answered, at most (fewer than the HTTP pools)."""
+GIVE_UP_AFTER = timedelta(hours=48)
 MAX_BACKOFF = 600.0
 IDLE_POLL = 1.0
 
@@ -48,51 +45,19 @@ _STATUS = {"sent": "sent", "retry": "pending", "wait": "waiting", "unreachable":
 
 def backoff(attempts: int) -> float:
     """Seconds before retry number `attempts`: 2, 4, 8, … up to ten minutes, with jitter."""
-    base: float = min(MAX_BACKOFF, 2.0 ** max(1, attempts))
+    base: float = min(MAX_BACKOFF, 2.0 ** min(max(1, attempts), 16))
     return base * random.uniform(0.8, 1.2)
 
 
-class BatchedWrites:
-    """Runs small writes in shared transactions: those that arrive while one commits go together.
-
-    The first write starts at once; the writes queued meanwhile commit in the next transaction,
-    so a busy sender pays one commit for many rows and an idle one waits for nothing. A failed
-    transaction fails every write in it.
-    """
-
-    def __init__(self, db: Database) -> None:
-        self.db = db
-        self._queued: list[tuple[Callable[[AsyncSession], Awaitable[Any]], asyncio.Future[Any]]] = []
-        self._flushing: asyncio.Task[None] | None = None
-
-    async def run(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._queued.append((work, future))
-        if self._flushing is None:
-            self._flushing = asyncio.create_task(self._flush())
-        return await future
-
-    async def _flush(self) -> None:
-        try:
-            while self._queued:
-                batch, self._queued = self._queued[:MAX_BATCHED_WRITES], self._queued[MAX_BATCHED_WRITES:]
-                try:
-                    async with self.db.transaction() as session:
-                        results = [await work(session) for work, _ in batch]
-                except Exception as exc:
-                    for _, future in batch:
-                        if not future.done():
-                            future.set_exception(exc)
-                else:
-                    for (_, future), result in zip(batch, results, strict=True):
-                        if not future.done():
-                            future.set_result(result)
-        finally:
-            self._flushing = None
+@dataclass(frozen=True)
+class _Started:
+    message: OutgoingMessage
+    created_at: datetime
+    contact_id: int | None
 
 
 class ChannelSender:
-    """Delivers one channel's outbox rows."""
+    """Delivers one channel's outbox rows, while this process is the channel's elected sender."""
 
     def __init__(
         self,
@@ -102,6 +67,7 @@ class ChannelSender:
         clock: Callable[[], datetime] = utcnow,
         batch: int = 100,
         max_in_flight: int = 500,
+        window: SlidingWindow | None = None,
     ) -> None:
         self.db = db
         self.transport = transport
@@ -109,44 +75,75 @@ class ChannelSender:
         self.clock = clock
         self.batch = batch
         self.max_in_flight = max_in_flight
-        self.window = SettledWindow(max(1, int(transport.limits.overall_per_second)))
+        self.window = window or SlidingWindow(max(1, int(transport.limits.overall_per_second)))
         self.spacing = ChatSpacing(transport.limits.per_chat_interval)
+        self.leadership = Leadership(db, f"sender-{self.channel}")
         self.wakeup = asyncio.Event()
-        self._writes = BatchedWrites(db)
-        self._sending: set[asyncio.Future[tuple[SendResult, datetime | None]]] = set()
-        self._gate = asyncio.Semaphore(max(1, min(int(transport.limits.overall_per_second), MAX_GATE)))
-        self._queues: dict[str, list[OutgoingMessage]] = {}
+        self.recovered = 0
+        """Rows found cut off mid-attempt when this process took over (sent again)."""
+        self._queues: dict[str, list[OutboxMessage]] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
-        self._held: dict[str, datetime] = {}
-        """Chats whose earliest row waits for a retry: their later rows wait too, to keep the order."""
-        use_pacer = getattr(transport, "use_pacer", None)
-        if use_pacer is not None:  # the transport may send one row as several messages
-            use_pacer(self.pace)
+        self._extra_slots: dict[str, int] = {}
+        self._gate = asyncio.Lock()
+
+    @property
+    def leading(self) -> bool:
+        return self.leadership.held
 
     async def pace(self, chat_id: str) -> None:
         """Waits as for a new message to the chat, for the second and later parts of one row."""
-        self.window.release()  # the previous part was answered
         self.spacing.sent(chat_id)
         await self.spacing.wait(chat_id)
         await self.window.acquire()
+        self._extra_slots[chat_id] = self._extra_slots.get(chat_id, 0) + 1
 
     def wake(self) -> None:
         self.wakeup.set()
 
+    async def deliver_now(self, chat_id: str) -> None:
+        """Sends one chat's due rows and returns when they are out: the terminal chat, whose own
+        process is the only one sending to it (no election). A row an earlier process for the
+        chat was killed in the middle of goes again first."""
+        async with self.db.transaction() as session:
+            await queries.recover_sending(session, self.channel, self.clock(), chat_id=chat_id)
+        while await self.claim(chat_id):
+            await asyncio.gather(*list(self._tasks.values()))
+
     async def run(self, stop: asyncio.Event) -> None:
+        try:
+            while await self.leadership.wait(stop):
+                await self._lead(stop)
+        finally:
+            await self._stop_chats()
+            await self.leadership.release()
+
+    async def _lead(self, stop: asyncio.Event) -> None:
+        """Sends while this process holds the channel's lock."""
+        try:
+            async with self.db.transaction() as session:
+                self.recovered += await queries.recover_sending(session, self.channel, self.clock())
+        except Exception:
+            log.exception("recovering %s rows cut off mid-send failed", self.channel)
+        checked = self.clock()
         while not stop.is_set():
+            if (self.clock() - checked).total_seconds() >= IDLE_POLL:
+                checked = self.clock()
+                if not await self.leadership.still_held():
+                    await self._stop_chats()
+                    return
             try:
                 claimed = await self.claim()
             except Exception:
-                log.exception("claiming %s outbox rows failed", self.channel)
+                log.exception("reading %s outbox rows failed", self.channel)
                 claimed = 0
             if claimed == 0:
                 await self._idle(stop)
+
+    async def _stop_chats(self) -> None:
         for task in list(self._tasks.values()):
             task.cancel()
         await asyncio.gather(*self._tasks.values(), return_exceptions=True)
-        if self._sending:  # broadcast rows marked `sending`: their answers are recorded first
-            await asyncio.wait(self._sending, timeout=STOP_GRACE)
+        self._queues.clear()
 
     async def _idle(self, stop: asyncio.Event) -> None:
         self.wakeup.clear()
@@ -155,145 +152,134 @@ class ChannelSender:
         for waiter in pending:
             waiter.cancel()
 
-    async def claim(self) -> int:
-        """Leases due rows into the per-chat queues; returns how many were taken."""
+    async def claim(self, chat_id: str | None = None) -> int:
+        """Reads due rows (of one chat, if given) into the per-chat queues; returns how many."""
         room = self.max_in_flight - sum(len(q) for q in self._queues.values())
         if room <= 0:
             return 0
-        now = self.clock()
-        lease = max(LEASE, timedelta(seconds=self.spacing.interval))
-        self._held = {chat: until for chat, until in self._held.items() if until > now}
-        async with self.db.transaction() as session:
+        async with self.db.reader() as session:
             rows = await queries.claim_due(
                 session,
                 self.channel,
-                now,
+                self.clock(),
                 min(self.batch, room),
-                lease,
-                skip_chats=set(self._queues) | set(self._held),
+                skip_chats=set(self._queues),
+                chat_id=chat_id,
             )
-            messages = [
-                OutgoingMessage(
-                    id=row.id or 0,
-                    chat_id=row.chat_id,
-                    payload=row.payload,
-                    priority=row.priority,
-                    attempts=row.attempts,
-                    contact_last_inbound_at=last_inbound,
-                )
-                for row, last_inbound in rows
-            ]
-        for message in messages:
-            self._queues.setdefault(message.chat_id, []).append(message)
-            if message.chat_id not in self._tasks:
-                self._tasks[message.chat_id] = asyncio.create_task(self._drain_chat(message.chat_id))
-        return len(messages)
+        for row in rows:
+            self._queues.setdefault(row.chat_id, []).append(row)
+            if row.chat_id not in self._tasks:
+                self._tasks[row.chat_id] = asyncio.create_task(self._drain_chat(row.chat_id))
+        return len(rows)
 
     async def _drain_chat(self, chat_id: str) -> None:
         try:
             queue = self._queues[chat_id]
             while queue:
-                message = queue[0]
                 await self.spacing.wait(chat_id)
-                if message.priority >= Priority.BROADCAST:
-                    sent = await self._broadcast(message)
-                    if sent is None:
-                        queue.pop(0)  # paused, cancelled or held for quiet hours since it was leased
-                        continue
-                    result, retry_at = sent
-                else:
+                async with self._gate:  # sends leave in the order chats got here, best priority first
                     await self.window.acquire()
-                    result, retry_at = await self._attempt(message)
-                self.spacing.sent(chat_id)
+                    try:
+                        message = await self._start(queue[0])
+                    except BaseException:
+                        self.window.release()
+                        raise
+                try:
+                    result = await self._attempt(message) if message is not None else None
+                finally:
+                    self.window.release(1 + self._extra_slots.pop(chat_id, 0))
+                    self.spacing.sent(chat_id)
                 queue.pop(0)
-                if result.kind == "unreachable":
+                if result is not None and result.kind in ("unreachable", "retry"):
+                    # Unreachable: nothing more goes to them. Retry: the chat's later rows wait
+                    # behind this one (claim_due leaves them until it is done).
                     queue.clear()
-                elif retry_at is not None:
-                    # Later rows of this chat wait for the retried one, keeping the order: those
-                    # leased go back, those still in the table are not leased before it is due.
-                    self._held[chat_id] = retry_at
-                    if queue:
-                        await self._release([m.id for m in queue], retry_at)
-                        queue.clear()
         finally:
             self._queues.pop(chat_id, None)
             self._tasks.pop(chat_id, None)
             self.spacing.forget(chat_id)
             self.wake()
 
-    async def _broadcast(self, message: OutgoingMessage) -> tuple[SendResult, datetime | None] | None:
-        """Marks a broadcast row `sending` (if it is still pending), then sends it; None if not.
-
-        The mark comes before the rate window, so the time a database write takes never falls
-        between a window slot and its request (bunching requests past the limit); the gate
-        keeps the rows marked but not yet answered to about one second's worth.
-        """
-        async with self._gate:
-            lease_until = self.clock() + LEASE
-            if not await self._writes.run(lambda s: queries.begin_sending(s, message.id, lease_until)):
-                return None
-            # Once marked, a stop waits for the answer (see run), rather than leave it unknown.
-            sending = asyncio.ensure_future(self._send_marked(message))
-            self._sending.add(sending)
-            sending.add_done_callback(self._sending.discard)
-            return await asyncio.shield(sending)
-
-    async def _send_marked(self, message: OutgoingMessage) -> tuple[SendResult, datetime | None]:
-        await self.window.acquire()
-        return await self._attempt(message)
-
-    async def _release(self, message_ids: list[int], at: datetime) -> None:
+    async def _start(self, row: OutboxMessage) -> _Started | None:
+        """Marks the row "sending"; None when it is no longer to be sent (erased meanwhile)."""
         async with self.db.transaction() as session:
-            await queries.release(session, message_ids, at)
+            started = await queries.start_attempt(session, row.id or 0, self.clock())
+            if started is None:
+                return None
+            fresh, contact = started
+            message = OutgoingMessage(
+                id=fresh.id or 0,
+                chat_id=fresh.chat_id,
+                payload=fresh.payload,
+                priority=fresh.priority,
+                attempts=fresh.attempts,
+                contact_last_inbound_at=contact.last_inbound_at if contact else None,
+                reply_keyboard_at=contact.reply_keyboard_at if contact else None,
+            )
+            return _Started(message, fresh.created_at, fresh.contact_id)
 
-    async def _attempt(self, message: OutgoingMessage) -> tuple[SendResult, datetime | None]:
+    async def _attempt(self, started: _Started) -> SendResult:
+        """One delivery attempt of a row marked "sending"; its outcome written back."""
+        message = started.message
         try:
-            result = await self.transport.send(message)
+            result = await self.transport.send(message, self.pace)
         except Exception as exc:  # a transport bug or an unexpected network error
             log.exception("%s transport raised on outbox row %s", self.channel, message.id)
             result = SendResult("retry", error=f"{type(exc).__name__}: {exc}")
-        finally:
-            self.window.release()
-        return result, await self._record(message, result)
+        await self._record(message, result, started.created_at, started.contact_id)
+        return result
 
-    async def _record(self, message: OutgoingMessage, result: SendResult) -> datetime | None:
-        """Writes the attempt onto the row; returns when it will be retried, if it will."""
+    async def _record(
+        self, message: OutgoingMessage, result: SendResult, created_at: datetime, contact_id: int | None
+    ) -> None:
+        """Writes the attempt onto the row."""
         now = self.clock()
         if result.slow_down and result.retry_after:
             self.window.pause(result.retry_after)
         kind = result.kind
         retry_at: datetime | None = None
-        if kind == "retry" and message.attempts < MAX_ATTEMPTS:
+        error = result.error
+        if kind == "retry" and now - created_at < GIVE_UP_AFTER:
             delay = result.retry_after if result.retry_after is not None else backoff(message.attempts)
             if result.retry_after is not None:
                 self.spacing.hold(message.chat_id, delay)
             retry_at = now + timedelta(seconds=delay)
         elif kind == "retry":
             kind = "failed"
-
-        async def write(session: AsyncSession) -> None:
+            error = f"gave up after {GIVE_UP_AFTER.total_seconds() / 3600:.0f} h: {error or 'retry'}"
+        async with self.db.transaction() as session:
             await queries.record_attempt(
                 session,
                 message.id,
                 status=_STATUS[kind],
                 now=now,
                 outcome=kind,
-                error=result.error or ("too many attempts" if kind == "failed" else None),
+                error=error,
                 next_attempt_at=retry_at,
                 platform_message_id=result.platform_message_id,
             )
             if kind == "unreachable":
                 await queries.mark_contact_unreachable(session, self.channel, message.chat_id, now)
-
-        await self._writes.run(write)
-        return retry_at
+            if result.reply_keyboard is not None and contact_id is not None:
+                shown = now if result.reply_keyboard == "shown" else None
+                await queries.set_reply_keyboard(session, contact_id, shown)
 
 
 class OutboxSender:
     """Runs one ChannelSender per configured transport."""
 
-    def __init__(self, db: Database, transports: Iterable[Transport], **options: object) -> None:
-        self.channels = {t.channel: ChannelSender(db, t, **options) for t in transports}  # type: ignore[arg-type]
+    def __init__(
+        self,
+        db: Database,
+        transports: Iterable[Transport],
+        windows: Mapping[str, SlidingWindow] | None = None,
+        **options: object,
+    ) -> None:
+        windows = windows or {}
+        self.channels = {
+            t.channel: ChannelSender(db, t, window=windows.get(t.channel), **options)  # type: ignore[arg-type]
+            for t in transports
+        }
 
     def wake(self, channel: str) -> None:
         sender = self.channels.get(channel)

@@ -35,21 +35,18 @@ async def run_server(settings: Settings) -> None:
         ),
         asyncio.create_task(service.start_scheduler().run(stop), name="scheduler"),
     ]
-    if service.telegram is not None:  # webhook registration or long polling, and the command menu
-        background.append(asyncio.create_task(service.telegram.run(stop), name="telegram"))
+    for channel in service.channels:
+        if channel.run is not None:
+            background.append(asyncio.create_task(channel.run(stop), name=channel.name))
     log.info(
         "serving on http://%s:%s (channels: %s)",
         settings.host,
         settings.port,
-        ", ".join(t.channel for t in service.transports) or "none",
+        ", ".join(c.name for c in service.channels) or "none",
     )
     try:
         await server.serve()
     finally:
         stop.set()
         await asyncio.gather(*background, return_exceptions=True)
-        for transport in service.transports:
-            close = getattr(transport, "aclose", None)
-            if close is not None:
-                await close()
-        await service.db.dispose()
+        await service.close()

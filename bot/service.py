@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
-from bot.channels.base import Transport
+from bot.channels.base import Channel, ChannelContext, Transport
+from bot.channels.registry import REGISTRY, Registration, enabled_types
 from bot.metrics import Metrics
+from bot.ratelimit import SlidingWindow
 from bot.scheduler import Scheduler
 from bot.sender import OutboxSender
 from bot.settings import Settings
@@ -16,9 +18,6 @@ from handlers.turn import Rules
 from storage.crypto import Vault
 from storage.db import Database
 from storage.migrate import is_up_to_date
-
-if TYPE_CHECKING:
-    from bot.channels.telegram import TelegramChannel
 
 
 def rules_from(settings: Settings) -> Rules:
@@ -35,28 +34,43 @@ class Service:
     db: Database
     metrics: Metrics
     engine: Engine = field(init=False)
-    transports: list[Transport] = field(default_factory=list)
+    channels: list[Channel] = field(default_factory=list)
+    windows: dict[str, SlidingWindow] = field(default_factory=dict)
+    """Each channel's overall rate window, shared by its sender and its other calls."""
     sender: OutboxSender | None = None
-    telegram: TelegramChannel | None = None
+
+    @property
+    def transports(self) -> list[Transport]:
+        return [channel.transport for channel in self.channels]
 
     def start_sender(self) -> OutboxSender:
-        self.sender = OutboxSender(self.db, self.transports)
+        self.sender = OutboxSender(self.db, self.transports, windows=self.windows)
         return self.sender
 
     def start_scheduler(self) -> Scheduler:
         """Reminders, follow-ups and broadcasts; wakes the sender when it queued something."""
-        sender = self.sender
         return Scheduler(
-            self.db,
-            quiet=self.settings.quiet,
-            followup_days=self.settings.followup_days,
-            wake=sender.wake if sender is not None else None,
+            self.db, quiet=self.settings.quiet, followup_days=self.settings.followup_days, wake=self.wake
         )
+
+    def wake(self, channel: str) -> None:
+        if self.sender is not None:
+            self.sender.wake(channel)
+
+    async def deliver(self, channel: str, chat_id: str) -> None:
+        """Sends a chat's due rows now (see `ChannelSender.deliver_now`)."""
+        sender = self.sender or self.start_sender()
+        await sender.channels[channel].deliver_now(chat_id)
 
     def _committed(self, channel: str) -> None:
         self.metrics.inbound.labels(channel, "processed").inc()
-        if self.sender is not None:
-            self.sender.wake(channel)
+        self.wake(channel)
+
+    async def close(self) -> None:
+        """Closes every transport's connections, then the database's."""
+        for transport in self.transports:
+            await transport.aclose()
+        await self.db.dispose()
 
 
 class SchemaOutdated(Exception):
@@ -70,7 +84,8 @@ async def ensure_schema(db: Database) -> None:
         )
 
 
-def build_service(settings: Settings) -> Service:
+def build_service(settings: Settings, registry: Iterable[Registration] = REGISTRY) -> Service:
+    """The service with every channel of `registry` that the settings enable."""
     db = Database(settings.database_url)
     metrics = Metrics()
     service = Service(settings=settings, db=db, metrics=metrics)
@@ -81,13 +96,19 @@ def build_service(settings: Settings) -> Service:
         rules=rules_from(settings),
         on_commit=service._committed,
     )
-    if settings.whatsapp_enabled:
-        from bot.channels.whatsapp import WhatsAppTransport
-
-        service.transports.append(WhatsAppTransport(settings))
-    if settings.telegram_enabled:
-        from bot.channels.telegram import TelegramChannel
-
-        service.telegram = TelegramChannel(settings, service.engine, metrics)
-        service.transports.append(service.telegram.transport)
+    for channel_type in enabled_types(settings, registry):
+        name = channel_type.name
+        limits = channel_type.limits(settings)
+        window = service.windows[name] = SlidingWindow(max(1, int(limits.overall_per_second)))
+        context = ChannelContext(
+            settings=settings,
+            db=db,
+            engine=service.engine,
+            metrics=metrics,
+            limits=limits,
+            window=window,
+            wake=lambda name=name: service.wake(name),  # type: ignore[misc]
+            deliver=lambda chat_id, name=name: service.deliver(name, chat_id),  # type: ignore[misc]
+        )
+        service.channels.append(channel_type.build(context))
     return service

@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     quiet_hours: str = "21:00-07:00"
     followup_days: int = Field(default=3, ge=0)
 
+    # `bpu-bot chat`: the chat id the terminal talks as (its --user option).
+    console_user: str = "console"
+
     # Enrolment rules an operator may tune.
     draft_expiry_days: int = Field(default=7, ge=1)
     max_age_flag: int = Field(default=65, ge=18)
@@ -150,14 +153,6 @@ class Settings(BaseSettings):
     @property
     def quiet(self) -> QuietHours:
         return QuietHours.parse(self.quiet_hours)
-
-    @property
-    def sqlite_path(self) -> Path | None:
-        prefix = "sqlite+aiosqlite:///"
-        if self.database_url.startswith(prefix):
-            path = self.database_url[len(prefix) :].split("?", 1)[0]
-            return None if path in ("", ":memory:") else Path(path)
-        return None
 
 
 def _generated_secret(name: str, make: Callable[[], str]) -> str:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from handlers.enrol.fields import FORM
 from handlers.enrol.flow import EnrolFlow
+from handlers.enrol.form import Form
 from handlers.flow import Flow
 from handlers.flows.benefits import BenefitsFlow
 from handlers.flows.calculator import CalculatorFlow
@@ -13,14 +15,15 @@ from handlers.flows.status import StatusFlow
 from handlers.router import Router
 
 
-def build_router() -> Router:
+def build_router(form: Form = FORM) -> Router:
+    """The conversation, with `form` as the enrolment form."""
     flows: list[Flow] = [
         BenefitsFlow(),
         CalculatorFlow(),
         SessionsFlow(),
-        EnrolFlow(),
+        EnrolFlow(form),
         StatusFlow(),
-        PrivacyFlow(),
+        PrivacyFlow(form),
         FollowupFlow(),
     ]
     return Router({flow.name: flow for flow in flows})

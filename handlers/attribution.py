@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from functools import cache
-from pathlib import Path
 
 from handlers.types import Inbound
+from messages.data import data
 
-_TABLE = Path(__file__).resolve().parent.parent / "messages" / "intents.toml"
 _CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{1,39}")
-_DAFTAR = re.compile(r"^\s*daftar\s+(\S+)\s*$", re.IGNORECASE)
 
 
 @cache
-def _not_codes() -> frozenset[str]:
-    with _TABLE.open("rb") as handle:
-        return frozenset(word.lower() for word in tomllib.load(handle)["attribution"]["not_codes"])
+def _words(key: str) -> frozenset[str]:
+    return frozenset(word.lower() for word in data("intents")["attribution"][key])
 
 
 def _clean(code: str) -> str | None:
@@ -32,7 +28,7 @@ def attribution_code(inbound: Inbound, first_message: bool) -> str | None:
     if inbound.kind == "start" and inbound.start_payload:
         return _clean(inbound.start_payload)
     if first_message and inbound.kind == "text" and inbound.text:
-        match = _DAFTAR.match(inbound.text)
-        if match and match.group(1).lower() not in _not_codes():
-            return _clean(match.group(1))
+        words = inbound.text.lower().split()
+        if len(words) == 2 and words[0] in _words("keywords") and words[1] not in _words("not_codes"):
+            return _clean(inbound.text.split()[1])
     return None

@@ -8,13 +8,15 @@ Ketenagakerjaan directly instead of being promised a call.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from pathlib import Path
+from typing import Any
 
-BRANCHES_FILE = Path(__file__).resolve().parent.parent / "messages" / "branches.toml"
+from messages.data import HERE, data, read_toml
+
+BRANCHES_FILE = HERE / "branches.toml"
 BASES = ("confirmed", "inferred")
 
 
@@ -67,8 +69,10 @@ class BranchMap:
 
 
 def load_branch_map(path: Path = BRANCHES_FILE) -> BranchMap:
-    with path.open("rb") as handle:
-        raw = tomllib.load(handle)
+    return parse_branch_map(read_toml(path), str(path))
+
+
+def parse_branch_map(raw: dict[str, Any], path: str = "branches.toml") -> BranchMap:
     sources: dict[str, str] = dict(raw.get("sources", {}))
     branches = {}
     for b in raw.get("branch", []):
@@ -92,4 +96,4 @@ def load_branch_map(path: Path = BRANCHES_FILE) -> BranchMap:
 
 @cache
 def branch_map() -> BranchMap:
-    return load_branch_map()
+    return parse_branch_map(data("branches"))

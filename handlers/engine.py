@@ -27,7 +27,7 @@ from storage.crypto import Vault
 from storage.db import Database
 from storage.errors import TransientError, is_transient
 from storage.models import Contact, Conversation
-from storage.queries import Store
+from storage.store import Store
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)

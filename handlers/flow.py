@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from handlers.turn import Turn, option
 from handlers.types import Option, Reply
@@ -45,8 +45,18 @@ class Flow(Protocol):
         """Takes the message meant for the current step."""
 
     async def reprompt(self, turn: Turn) -> None:
-        """Says the current question again (after a photo, say).
+        """Says the current question again (after a photo, say)."""
 
-        A flow may also define `back(turn)` and `cancel(turn)`; the router calls them for the
-        global words "kembali" and "batal" when they exist.
-        """
+
+@runtime_checkable
+class Cancellable(Protocol):
+    """A flow with its own answer to "batal" (the router's default: leave to the menu)."""
+
+    async def cancel(self, turn: Turn) -> None: ...
+
+
+@runtime_checkable
+class Steps(Protocol):
+    """A flow with its own answer to "kembali" (the router's default: the menu)."""
+
+    async def back(self, turn: Turn) -> None: ...

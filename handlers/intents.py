@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 
-_TABLE = Path(__file__).resolve().parent.parent / "messages" / "intents.toml"
+from messages.data import data
+
 _NOISE = re.compile(r"[^0-9a-z/ ]+")
 _SPACES = re.compile(r"\s+")
 _REPEATS = re.compile(r"(.)\1{2,}")
@@ -34,8 +33,7 @@ class IntentTable:
 
 @cache
 def table() -> IntentTable:
-    with _TABLE.open("rb") as handle:
-        raw = tomllib.load(handle)
+    raw = data("intents")
 
     def phrases(section: dict[str, list[str]]) -> dict[str, tuple[tuple[str, ...], ...]]:
         return {name: tuple(tuple(tokens(p)) for p in words) for name, words in section.items()}
@@ -45,22 +43,29 @@ def table() -> IntentTable:
     )
 
 
-def _one_typo(a: str, b: str) -> bool:
-    """True when a and b differ by one edit (or one swap of neighbours); only for longer words."""
-    if min(len(a), len(b)) < 5 or abs(len(a) - len(b)) > 1 or a == b:
-        return a == b
+def one_edit_apart(a: str, b: str) -> bool:
+    """One letter replaced, added, dropped, or two neighbours swapped ("bangkalam", "bangklaan")."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
     if len(a) == len(b):
-        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        diff = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
         if len(diff) == 1:
             return True
         i, j = diff[0], diff[-1]
         return len(diff) == 2 and j == i + 1 and a[i] == b[j] and a[j] == b[i]
-    short, long_ = (a, b) if len(a) < len(b) else (b, a)
-    return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    i = next((k for k, (x, y) in enumerate(zip(short, long, strict=False)) if x != y), len(short))
+    return short[i:] == long[i + 1 :]
+
+
+TYPO_MIN_LENGTH = 5
+"""Words shorter than this must be typed exactly."""
 
 
 def _word_matches(word: str, pattern: str) -> bool:
-    return word == pattern or _one_typo(word, pattern)
+    return word == pattern or (
+        min(len(word), len(pattern)) >= TYPO_MIN_LENGTH and one_edit_apart(word, pattern)
+    )
 
 
 def _phrase_in(words: list[str], phrase: tuple[str, ...]) -> bool:

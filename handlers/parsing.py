@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, Generic, TypeVar
 
 from lokal import parse_rupiah
+
+from messages.data import data
 
 T = TypeVar("T")
 
@@ -24,20 +27,24 @@ class Parsed(Generic[T]):
         return self.error is None
 
 
-# Words around an amount that say what it is, not how much: "gaji 2jt an per bulan".
-_MONEY_CONTEXT = re.compile(
-    r"\b(gaji|gajinya|gajian|penghasilan|penghasilannya|pendapatan|pendapatannya|income|omzet|omset|"
-    r"untung|dapat|dapet|sebulan|perbulan|per|bulan|bln|sekitar|kira|kira2|kurang|lebih|saya|sy|aku|"
-    r"cuma|paling|rata|rata2|an)\b",
-    re.IGNORECASE,
-)
-_SEPARATED_AN = re.compile(r"(\d)\s*-?an\b", re.IGNORECASE)
+def _alternatives(words: list[str]) -> str:
+    return "|".join(re.escape(word) for word in sorted(words, key=len, reverse=True))
 
-# An amount inside a longer sentence: "brp iurannya kalau gaji 1,5jt an?"
-_MONEY_SPAN = re.compile(
-    r"(?:rp\.?\s*)?\d[\d.,]*\s*(?:jt|juta|jeti|rb|ribu|rebu|k)?\b(?:\s*-?an\b)?",
-    re.IGNORECASE,
-)
+
+@cache
+def _money_patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """From messages/intents.toml [money]: the context words, the "about" suffix, an amount's span."""
+    words = data("intents")["money"]
+    about = re.escape(words["approximately"])
+    context = re.compile(rf"\b({_alternatives(words['context'])})\b", re.IGNORECASE)
+    separated = re.compile(rf"(\d)\s*-?{about}\b", re.IGNORECASE)
+    # An amount inside a longer sentence: "brp iurannya kalau gaji 1,5jt an?"
+    span = re.compile(
+        rf"(?:rp\.?\s*)?\d[\d.,]*\s*(?:{_alternatives(words['units'])})?\b(?:\s*-?{about}\b)?",
+        re.IGNORECASE,
+    )
+    return context, separated, span
+
 
 MIN_MONTHLY_INCOME = 10_000
 MAX_MONTHLY_INCOME = 1_000_000_000
@@ -45,11 +52,12 @@ MAX_MONTHLY_INCOME = 1_000_000_000
 
 def parse_money(text: str) -> Parsed[int]:
     """Monthly income in any common form: "2jt", "1,5 juta", "Rp 1.500.000", "800rb", "2 jt an"."""
-    cleaned = _SEPARATED_AN.sub(r"\1", text.replace("-", " "))
+    context, separated, amount_span = _money_patterns()
+    cleaned = separated.sub(r"\1", text.replace("-", " "))
     parsed = parse_rupiah(cleaned)
     if parsed is None:
-        parsed = parse_rupiah(_MONEY_CONTEXT.sub(" ", cleaned))
-    if parsed is None and (span := _MONEY_SPAN.search(cleaned)):
+        parsed = parse_rupiah(context.sub(" ", cleaned))
+    if parsed is None and (span := amount_span.search(cleaned)):
         parsed = parse_rupiah(span.group(0))
     if parsed is None:
         return Parsed(error="unreadable")

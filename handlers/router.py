@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 
 from handlers.attribution import attribution_code
-from handlers.flow import Flow, say_menu
+from handlers.flow import Cancellable, Flow, Steps, say_menu
 from handlers.flows.benefits import cheapest_today
 from handlers.flows.sessions import arrive, set_announcements
 from handlers.intents import match_command, match_intent
@@ -45,109 +45,172 @@ class Router:
         return True
 
     async def dispatch(self, turn: Turn) -> None:
-        inbound = turn.inbound
+        """Offers the message to each stage in order, until one handles it."""
         current = self._flow(turn.state.flow)
+        for stage in (
+            self._attribution,
+            self._start,
+            self._media,
+            self._menu_choice,
+            self._command,
+            self._current_flow,
+            self._anything_else,
+        ):
+            if await stage(turn, current):
+                return
 
+    # --- the stages: each returns True when it handled the message --------------------------
+
+    async def _attribution(self, turn: Turn, _current: Flow | None) -> bool:
+        """Keeps where the person came from; "DAFTAR <code>" also opens the form.
+
+        A session's code counts whenever it is used: on the session's day it is attendance,
+        and the welcome replaces the greeting of a start link.
+        """
+        inbound = turn.inbound
         code = attribution_code(inbound, turn.first_message)
         if code is not None and turn.contact.attribution_code is None:
             turn.contact.attribution_code = code
-        # A session's link counts whenever it is used (attendance on the session's day).
         visit = code or attribution_code(inbound, first_message=True)
         at_session = visit is not None and await arrive(turn, visit, offer_join=inbound.kind == "start")
-        if (code is not None or at_session) and inbound.kind == "text":  # "DAFTAR <code>": to enrol
-            await self.open(turn, "enrol")
-            return
+        if inbound.kind == "text" and (code is not None or at_session):
+            return await self.open(turn, "enrol")
+        return inbound.kind == "start" and at_session
 
-        if inbound.kind == "start":
-            if not at_session:
-                turn.state.reset()
-                say_menu(turn, "greeting", name=turn.contact.display_name, cheapest=cheapest_today(turn))
-            return
-        if inbound.kind == "media":
-            turn.say("media", kind=labels()["media"].get(inbound.media_type or "", ""))
-            if current is not None:
-                await current.reprompt(turn)
-            return
+    async def _start(self, turn: Turn, _current: Flow | None) -> bool:
+        if turn.inbound.kind != "start":
+            return False
+        _greet(turn)
+        return True
 
-        if turn.choice and turn.choice.startswith("menu."):
-            await self._menu_item(turn, turn.choice.removeprefix("menu."))
-            return
+    async def _media(self, turn: Turn, current: Flow | None) -> bool:
+        """A photo or a voice note: say it cannot be read, then ask the question again."""
+        if turn.inbound.kind != "media":
+            return False
+        turn.say("media", kind=labels()["media"].get(turn.inbound.media_type or "", ""))
+        if current is not None:
+            await current.reprompt(turn)
+        return True
 
-        command = match_command(turn.text) if inbound.kind == "text" else None
-        if command is not None and await self._command(turn, command, current):
-            return
-
-        if current is not None and (inbound.kind != "text" or turn.text or turn.choice):
-            unclear = await current.handle(turn)
-            if unclear is None:
-                return
-            if not await self._intent(turn, exclude=current.name):
-                turn.replies.append(unclear.reply)
-            return
-
-        if not await self._intent(turn):
-            say_menu(turn, "not_understood")
-
-    async def _menu_item(self, turn: Turn, item: str) -> None:
-        if item == "menu":
-            turn.state.reset()
-            say_menu(turn)
-        elif item == "help":
-            turn.say("help")
-            say_menu(turn)
+    async def _menu_choice(self, turn: Turn, _current: Flow | None) -> bool:
+        if not (turn.choice and turn.choice.startswith("menu.")):
+            return False
+        item = turn.choice.removeprefix("menu.")
+        if item in MENU_ACTIONS:
+            MENU_ACTIONS[item](turn)
         elif not await self.open(turn, *INTENT_TARGETS.get(item, (item, None))):
             say_menu(turn, "not_understood")
+        return True
 
-    async def _command(self, turn: Turn, command: str, current: Flow | None) -> bool:
-        """Handles a global word; False when it should be read as an ordinary answer."""
-        if command == "menu":
-            turn.state.reset()
-            say_menu(turn)
-        elif command == "help":
-            turn.say("help")
-            if current is not None:
-                await current.reprompt(turn)
-            else:
-                say_menu(turn)
-        elif command == "stop":
-            set_announcements(turn, False)
-            turn.say("announcements_stopped")
-        elif command == "resume":
-            set_announcements(turn, True)
-            turn.say("announcements_started")
-        elif command == "cancel":
-            cancel = getattr(current, "cancel", None)
-            if cancel is not None:
-                await cancel(turn)
-            else:
-                turn.state.reset()
-                say_menu(turn, "cancelled")
-        elif command == "back":
-            back = getattr(current, "back", None)
-            if back is None:
-                turn.state.reset()
-                say_menu(turn)
-            else:
-                await back(turn)
-        else:
+    async def _command(self, turn: Turn, current: Flow | None) -> bool:
+        """A global word ("menu", "batal", "kembali"...) said on its own."""
+        command = match_command(turn.text) if turn.inbound.kind == "text" else None
+        if command is None or command not in COMMANDS:
             return False
+        await COMMANDS[command](turn, current)
+        return True
+
+    async def _current_flow(self, turn: Turn, current: Flow | None) -> bool:
+        """The answer to the flow's question; what it cannot use may still match an intent."""
+        if current is None or (turn.inbound.kind == "text" and not (turn.text or turn.choice)):
+            return False
+        unclear = await current.handle(turn)
+        if unclear is not None and not await self._intent(turn, exclude=current.name):
+            turn.replies.append(unclear.reply)
+        return True
+
+    async def _anything_else(self, turn: Turn, _current: Flow | None) -> bool:
+        if not await self._intent(turn):
+            say_menu(turn, "not_understood")
         return True
 
     async def _intent(self, turn: Turn, exclude: str | None = None) -> bool:
-        """Opens what the free text asks for; False when the table has nothing for it."""
+        """Opens what the free text asks for; False when the table has nothing for it.
+
+        Inside a flow (`exclude` names it) a thank-you or the flow's own name is not a change
+        of subject.
+        """
         intent = match_intent(turn.text) if turn.text else None
         if intent is None:
             return False
         if intent == "greeting":
-            turn.state.reset()
-            say_menu(turn, "greeting", name=turn.contact.display_name, cheapest=cheapest_today(turn))
+            _greet(turn)
             return True
         if intent == "thanks":
-            if exclude is not None:
-                return False
-            say_menu(turn, "thanks")
-            return True
+            if exclude is None:
+                say_menu(turn, "thanks")
+            return exclude is None
         target, topic = INTENT_TARGETS[intent]
         if target == exclude and topic is None:
             return False
         return await self.open(turn, target, topic)
+
+
+# --- what the menu items and global words do ---------------------------------------------------
+
+
+def _greet(turn: Turn) -> None:
+    turn.state.reset()
+    say_menu(turn, "greeting", name=turn.contact.display_name, cheapest=cheapest_today(turn))
+
+
+def _to_menu(turn: Turn, template: str = "menu") -> None:
+    turn.state.reset()
+    say_menu(turn, template)
+
+
+def _help(turn: Turn) -> None:
+    turn.say("help")
+    say_menu(turn)
+
+
+MENU_ACTIONS: dict[str, Callable[[Turn], None]] = {"menu": _to_menu, "help": _help}
+
+
+async def _menu_command(turn: Turn, _current: Flow | None) -> None:
+    _to_menu(turn)
+
+
+async def _help_command(turn: Turn, current: Flow | None) -> None:
+    """Help, then the question the person was at (or the menu)."""
+    if current is None:
+        _help(turn)
+        return
+    turn.say("help")
+    await current.reprompt(turn)
+
+
+async def _stop(turn: Turn, _current: Flow | None) -> None:
+    set_announcements(turn, False)
+    turn.say("announcements_stopped")
+
+
+async def _resume(turn: Turn, _current: Flow | None) -> None:
+    set_announcements(turn, True)
+    turn.say("announcements_started")
+
+
+async def _cancel(turn: Turn, current: Flow | None) -> None:
+    """The flow's own cancel (which may ask first), else leave to the menu."""
+    if isinstance(current, Cancellable):
+        await current.cancel(turn)
+    else:
+        _to_menu(turn, "cancelled")
+
+
+async def _back(turn: Turn, current: Flow | None) -> None:
+    """One step back inside the flow, else the menu."""
+    if isinstance(current, Steps):
+        await current.back(turn)
+    else:
+        _to_menu(turn)
+
+
+COMMANDS: dict[str, Callable[[Turn, Flow | None], Awaitable[None]]] = {
+    "menu": _menu_command,
+    "help": _help_command,
+    "stop": _stop,
+    "resume": _resume,
+    "cancel": _cancel,
+    "back": _back,
+}

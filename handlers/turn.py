@@ -11,7 +11,7 @@ from handlers.types import Inbound, Option, Priority, Reply, State
 from messages.render import label, render
 from storage.crypto import Vault
 from storage.models import Contact
-from storage.queries import Store
+from storage.store import Store
 
 WIB = timezone(timedelta(hours=7), "WIB")
 
@@ -71,9 +71,16 @@ class Turn:
         self.replies.append(Reply(text, tuple(options), ask_phone=ask_phone))
 
 
-def option(option_id: str, label_key: str | None = None, *, text: str | None = None) -> Option:
-    """An option whose label comes from messages/labels.toml (or is given as text)."""
-    return Option(option_id, text if text is not None else label(label_key or option_id))
+def option(
+    option_id: str,
+    label_key: str | None = None,
+    *,
+    description: str | None = None,
+    key: str | None = None,
+    **fmt: str,
+) -> Option:
+    """An option labelled from messages/ (`label_key`, by default its id); see `messages.render.label`."""
+    return Option(option_id, label(label_key or option_id, **fmt), description, key)
 
 
 # Options that stay valid whatever was shown last: the main menu's items (its buttons stay on

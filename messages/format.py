@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import tomllib
 from datetime import date
 from functools import cache
-from pathlib import Path
 
 from lokal import format_rupiah as _lokal_rupiah
+
+from messages.data import data
 
 
 @cache
 def _names() -> tuple[list[str], list[str]]:
-    with (Path(__file__).parent / "labels.toml").open("rb") as handle:
-        dates = tomllib.load(handle)["dates"]
+    dates = data("labels")["dates"]
     return dates["days"], dates["months"]
 
 
@@ -32,7 +31,3 @@ def format_short_date(value: date) -> str:
     """date(2026, 12, 22) → "22 Desember 2026"."""
     _, months = _names()
     return f"{value.day} {months[value.month - 1]} {value.year}"
-
-
-def month_names() -> list[str]:
-    return list(_names()[1])

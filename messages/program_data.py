@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
-from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).parent
+from messages.data import data
 
 
 @dataclass(frozen=True)
@@ -49,11 +47,6 @@ class ProgramData:
     raw: dict[str, Any]
 
 
-def _load_toml(name: str) -> dict[str, Any]:
-    with (HERE / name).open("rb") as handle:
-        return tomllib.load(handle)
-
-
 def parse_program_data(raw: dict[str, Any]) -> ProgramData:
     programs = raw["programs"]
     steps = tuple(sorted(int(s) for s in raw["income"].get("steps", [])))
@@ -83,14 +76,14 @@ def parse_program_data(raw: dict[str, Any]) -> ProgramData:
 
 @cache
 def program_data() -> ProgramData:
-    return parse_program_data(_load_toml("programs.toml"))
+    return parse_program_data(data("programs"))
 
 
 @cache
 def occupations() -> tuple[Occupation, ...]:
     return tuple(
         Occupation(code=o["code"], label=o["label"], group=o["group"], words=tuple(o["words"]))
-        for o in _load_toml("occupations.toml")["occupation"]
+        for o in data("occupations")["occupation"]
     )
 
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import tomllib
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 
+from messages.data import data
 from messages.form_labels import form_labels
 from messages.format import format_date, format_rupiah, format_short_date
 from messages.program_data import occupations, program_data
@@ -17,16 +17,15 @@ HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
 
 
-@cache
 def labels() -> dict[str, Any]:
-    with (HERE / "labels.toml").open("rb") as handle:
-        return tomllib.load(handle)
+    return data("labels")
 
 
-def label(key: str) -> str:
-    """A button or list label, e.g. `label("benefits")`."""
-    value: str = labels()["options"][key]
-    return value
+def label(key: str, **fmt: str) -> str:
+    """A button or list label: labels.toml [options], else the form's buttons (form.toml),
+    with `{placeholders}` filled in: label("use_known_phone", phone="0812-…")."""
+    value: str = labels()["options"].get(key) or form_labels()["buttons"][key]
+    return value.format(**fmt) if fmt else value
 
 
 @cache
@@ -49,8 +48,23 @@ def environment() -> Environment:
     return env
 
 
+def has_template(name: str) -> bool:
+    return (TEMPLATES / f"{name}.j2").is_file()
+
+
 def template_names() -> list[str]:
     return sorted(p.stem for p in TEMPLATES.glob("*.j2"))
+
+
+@cache
+def _field_template(name: str) -> Template:
+    shows = form_labels()["show"]
+    return environment().from_string(shows.get(name, shows["default"]))
+
+
+def render_field(name: str, **context: Any) -> str:
+    """How a form field reads in the summary and in "data saya" (form.toml [show])."""
+    return _field_template(name).render(**context).strip()
 
 
 def render(template: str, **context: Any) -> str:

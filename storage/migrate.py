@@ -10,6 +10,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from storage.db import make_sqlite_folder
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -22,10 +24,7 @@ def alembic_config(database_url: str) -> Config:
 
 def upgrade(database_url: str, revision: str = "head") -> None:
     """Brings the schema to `revision`. Creates the SQLite file and its folder if needed."""
-    if database_url.startswith("sqlite"):
-        path = database_url.split(":///", 1)[1].split("?", 1)[0]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+    make_sqlite_folder(database_url)
     command.upgrade(alembic_config(database_url), revision)
 
 

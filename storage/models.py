@@ -10,6 +10,21 @@ from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime, utcnow
 
+# Monthly income bands (rupiah, lower bound inclusive) kept in clear for reports, while the
+# income itself is encrypted.
+INCOME_BANDS = (
+    (0, "<1jt"),
+    (1_000_000, "1-2jt"),
+    (2_000_000, "2-3jt"),
+    (3_000_000, "3-5jt"),
+    (5_000_000, "5-10jt"),
+    (10_000_000, ">=10jt"),
+)
+
+
+def income_band(income: int) -> str:
+    return next(label for floor, label in reversed(INCOME_BANDS) if income >= floor)
+
 
 def _ts(*, nullable: bool = True, index: bool = False) -> Any:
     return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
@@ -25,11 +40,14 @@ class Contact(SQLModel, table=True):
     channel: str = Field(max_length=16)
     chat_id: str = Field(max_length=64)
     display_name: str | None = Field(default=None, max_length=200)
-    phone: str | None = Field(default=None, max_length=20)
+    phone_enc: str | None = Field(default=None)
+    """A phone number the person shared (Telegram's contact button, or typed in the form), encrypted."""
     announcements: bool = Field(default=False)
     announcements_changed_at: datetime | None = _ts()
     last_inbound_at: datetime | None = _ts()
     unreachable_at: datetime | None = _ts()
+    reply_keyboard_at: datetime | None = _ts()
+    """When Telegram's phone keyboard went up, until a message takes it down."""
     attribution_code: str | None = Field(default=None, max_length=40)
     regency_code: str | None = Field(default=None, max_length=8)
     """Where the person lives or works, when they said so outside the form (session listings)."""
@@ -66,7 +84,10 @@ class OutboxMessage(SQLModel, table=True):
     """A rendered reply waiting for, or done with, delivery by the sender."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "channel", "priority", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "channel", "priority", "next_attempt_at"),
+        Index("ix_outbox_chat", "channel", "chat_id", "status"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     channel: str = Field(max_length=16)
@@ -75,6 +96,7 @@ class OutboxMessage(SQLModel, table=True):
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     priority: int = Field(default=0)
     status: str = Field(default="pending", max_length=16)
+    """pending (to send), sending (an attempt under way), sent, waiting, failed, erased."""
     attempts: int = Field(default=0)
     next_attempt_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
     last_error: str | None = Field(default=None, max_length=500)
@@ -92,7 +114,11 @@ _OPEN = text("status IN (" + ", ".join(f"'{s}'" for s in OPEN_STATUSES) + ")")
 
 
 class Submission(SQLModel, table=True):
-    """An enrolment handed to a branch. Personal fields are encrypted (`*_enc`)."""
+    """An enrolment handed to a branch. Personal fields are encrypted (`*_enc`).
+
+    The contribution amounts stay in clear: the branch registers and bills them, and reports
+    sum them. They follow from the reported income (1% + Rp6.800, or 3% + Rp6.800).
+    """
 
     __tablename__ = "submission"
     __table_args__ = (
@@ -122,13 +148,21 @@ class Submission(SQLModel, table=True):
     district_name: str | None = Field(default=None, max_length=100)
     occupation: str = Field(max_length=20)
     occupation_other: str | None = Field(default=None, max_length=100)
-    income: int
-    reported_income: int
+    income_enc: str | None = Field(default=None)
+    """The declared monthly income, encrypted (financial data is specific personal data)."""
+    income_band: str = Field(max_length=16)
+    """The income's band (see INCOME_BANDS): what reports need, in clear."""
+    reported_income_enc: str | None = Field(default=None)
+    """The income the contribution is computed on, encrypted."""
     programs: str = Field(max_length=16)
     monthly_contribution: int
     payment_months: int
     period_total: int
     flags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    answers: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}")
+    )
+    """Form answers without a column of their own (personal ones encrypted), by field name."""
     kpj_number: str | None = Field(default=None, max_length=32)
     rejection_reason: str | None = Field(default=None, max_length=500)
     subsidy_candidate: bool = Field(default=False)

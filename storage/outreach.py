@@ -15,7 +15,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import Contact, Conversation, Submission
-from storage.outreach_models import SessionParticipant, SocialSession
+from storage.outreach_models import CallbackTask, SessionParticipant, SocialSession
 
 ReserveResult = Literal["reserved", "already", "full", "closed"]
 
@@ -197,3 +197,61 @@ async def contact_profile(session: AsyncSession, contact: Contact) -> Profile:
     )
     latest = (await session.exec(query)).first()
     return profile_of(contact, conversation.data if conversation else None, latest)
+
+
+class OutreachStore:
+    """The sessions' named operations for the conversation flows, bound to one message's transaction."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def by_code(self, code: str) -> SocialSession | None:
+        return await session_by_code(self._session, code)
+
+    async def get(self, session_id: int) -> SocialSession | None:
+        return await self._session.get(SocialSession, session_id)
+
+    async def upcoming(self, regency_code: str, now: datetime, limit: int) -> Sequence[SocialSession]:
+        return await upcoming_sessions(self._session, regency_code, now, limit)
+
+    async def reservations_of(self, contact_id: int, now: datetime) -> Sequence[SocialSession]:
+        return await reservations_of(self._session, contact_id, now)
+
+    async def reserve(self, social: SocialSession, contact_id: int, now: datetime) -> ReserveResult:
+        return await reserve(self._session, social, contact_id, now)
+
+    async def cancel_reservation(self, social: SocialSession, contact_id: int, now: datetime) -> bool:
+        return await cancel_reservation(self._session, social, contact_id, now)
+
+    async def mark_attended(self, social: SocialSession, contact_id: int, now: datetime) -> bool:
+        return await mark_attended(self._session, social, contact_id, now)
+
+    async def sponsored_count(self, social: SocialSession) -> int:
+        return await sponsored_count(self._session, social)
+
+    async def profile(self, contact: Contact) -> Profile:
+        return await contact_profile(self._session, contact)
+
+    async def answer_followup(
+        self, social: SocialSession, contact_id: int, reason: str, text: str | None, now: datetime
+    ) -> None:
+        """Keeps the person's answer to the follow-up question (the latest one counts)."""
+        assert social.id is not None
+        row = await participant(self._session, social.id, contact_id, create=True)
+        assert row is not None
+        row.followup_reason = reason
+        if text is not None:
+            row.followup_other = text[:300]
+        row.followup_answered_at = now
+
+    def add_callback(self, social: SocialSession, contact_id: int | None, reason: str, now: datetime) -> None:
+        """An officer of the session's branch is to call the person back."""
+        self._session.add(
+            CallbackTask(
+                branch_code=social.branch_code,
+                contact_id=contact_id,
+                session_id=social.id,
+                reason=reason,
+                created_at=now,
+            )
+        )

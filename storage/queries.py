@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
-from datetime import datetime, timedelta
+from collections.abc import Collection
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -48,13 +49,6 @@ async def mark_processed(
     return bool(result.rowcount)
 
 
-async def was_processed(session: AsyncSession, channel: str, message_id: str) -> bool:
-    query = select(ProcessedInbound.id).where(
-        ProcessedInbound.channel == channel, ProcessedInbound.message_id == message_id
-    )
-    return (await session.exec(query)).first() is not None
-
-
 async def load_conversation(session: AsyncSession, contact_id: int) -> Conversation:
     conversation = await session.get(Conversation, contact_id)
     if conversation is None:
@@ -91,43 +85,101 @@ async def claim_due(
     channel: str,
     now: datetime,
     limit: int,
-    lease: timedelta,
     skip_chats: Collection[str] = (),
-) -> list[tuple[OutboxMessage, datetime | None]]:
-    """Takes up to `limit` due rows of a channel, best priority first, and leases them.
+    chat_id: str | None = None,
+) -> list[OutboxMessage]:
+    """Up to `limit` due rows of a channel, best priority first, for the channel's one sender.
 
-    A leased row's next attempt moves `lease` into the future (plus the per-chat spacing of
-    the rows before it), so a sender that dies mid-send leaves it to be retried. SKIP LOCKED
-    lets several senders on PostgreSQL share the work. Chats in `skip_chats` are still busy
-    with earlier rows. Returns each row with its contact's last inbound time.
+    Nothing is written: only the elected sender reads this (see bot/leader.py), and a row
+    becomes "sending" just before its attempt (`start_attempt`). A chat whose earlier row
+    waits for a retry gives none, so its messages keep their order across retries and
+    restarts. Chats in `skip_chats` are still busy with rows taken earlier; `chat_id` keeps
+    to one chat.
     """
+    earlier = aliased(OutboxMessage)
+    retry_pending = (
+        select(earlier.id)
+        .where(
+            earlier.channel == OutboxMessage.channel,
+            earlier.chat_id == OutboxMessage.chat_id,
+            earlier.status == "pending",
+            earlier.next_attempt_at > now,
+            col(earlier.id) < col(OutboxMessage.id),
+        )
+        .exists()
+    )
     query = (
         select(OutboxMessage)
         .where(
             OutboxMessage.channel == channel,
             OutboxMessage.status == "pending",
             OutboxMessage.next_attempt_at <= now,
+            ~retry_pending,
         )
         .order_by(col(OutboxMessage.priority), col(OutboxMessage.id))
         .limit(limit)
-        .with_for_update(skip_locked=True)
     )
     if skip_chats:
         query = query.where(col(OutboxMessage.chat_id).not_in(list(skip_chats)))
-    rows = list((await session.exec(query)).all())
-    position: dict[str, int] = {}
-    for row in rows:
-        position[row.chat_id] = position.get(row.chat_id, 0) + 1
-        row.next_attempt_at = now + lease * position[row.chat_id]
-        row.attempts += 1
-    contact_ids = {row.contact_id for row in rows if row.contact_id is not None}
-    last_inbound: dict[int, datetime | None] = {}
-    if contact_ids:
-        found = await session.exec(
-            select(Contact.id, Contact.last_inbound_at).where(col(Contact.id).in_(contact_ids))
+    if chat_id is not None:
+        query = query.where(OutboxMessage.chat_id == chat_id)
+    return list((await session.exec(query)).all())
+
+
+async def start_attempt(
+    session: AsyncSession, message_id: int, now: datetime
+) -> tuple[OutboxMessage, Contact | None] | None:
+    """Marks a row "sending" right before its attempt; None when it is no longer to be sent.
+
+    Only the rows in this state at a crash can reach the person twice: one per chat at most,
+    since a chat's rows are sent one after the other. Returns the row as it is now (a row
+    scrubbed by `hapus data` in the meantime is not sent) with its contact.
+    """
+    row = await session.get(OutboxMessage, message_id, with_for_update=True, populate_existing=True)
+    if row is None or row.status != "pending":
+        return None
+    row.status = "sending"
+    row.attempts += 1
+    row.next_attempt_at = now
+    contact = await session.get(Contact, row.contact_id) if row.contact_id is not None else None
+    return row, contact
+
+
+BROADCAST_PRIORITY = 2
+"""handlers.types.Priority.BROADCAST (storage does not import the conversation layer)."""
+INTERRUPTED = "interrupted while sending: not repeated, it may or may not have arrived"
+
+
+async def recover_sending(
+    session: AsyncSession, channel: str, now: datetime, chat_id: str | None = None
+) -> int:
+    """Rows a dead sender left "sending" (of one chat, if given): due again now, in their order.
+
+    Broadcast rows are the exception: nobody may get a broadcast twice, so one cut off
+    mid-attempt is closed as failed (`INTERRUPTED`), never sent again.
+    """
+    query = update(OutboxMessage).where(
+        col(OutboxMessage.channel) == channel, col(OutboxMessage.status) == "sending"
+    )
+    if chat_id is not None:
+        query = query.where(col(OutboxMessage.chat_id) == chat_id)
+    await session.exec(
+        query.where(col(OutboxMessage.priority) >= BROADCAST_PRIORITY).values(
+            status="failed", last_error=INTERRUPTED
         )
-        last_inbound = {cid: at for cid, at in found.all() if cid is not None}
-    return [(row, last_inbound.get(row.contact_id) if row.contact_id else None) for row in rows]
+    )
+    result = await session.exec(query.values(status="pending", next_attempt_at=now))
+    return int(result.rowcount or 0)
+
+
+ATTEMPTS_KEPT = 20
+
+
+def log_attempt(row: OutboxMessage, now: datetime, outcome: str, error: str | None) -> None:
+    """Appends to the row's attempt log (the last `ATTEMPTS_KEPT`) and sets its last error."""
+    row.last_error = error[:500] if error else None
+    entry = {"at": now.isoformat(), "outcome": outcome, **({"error": error[:200]} if error else {})}
+    row.attempt_log = [*row.attempt_log, entry][-ATTEMPTS_KEPT:]
 
 
 async def record_attempt(
@@ -146,11 +198,7 @@ async def record_attempt(
     if row is None:
         return None
     row.status = status
-    row.last_error = error[:500] if error else None
-    row.attempt_log = [
-        *row.attempt_log,
-        {"at": now.isoformat(), "outcome": outcome, **({"error": error[:200]} if error else {})},
-    ][-20:]
+    log_attempt(row, now, outcome, error)
     if next_attempt_at is not None:
         row.next_attempt_at = next_attempt_at
     if platform_message_id is not None:
@@ -160,28 +208,25 @@ async def record_attempt(
     return row
 
 
-async def release(session: AsyncSession, message_ids: Collection[int], at: datetime) -> None:
-    """Gives leased rows back, due again at `at` (their order is kept by priority and id).
-
-    They were not tried, so the attempt their lease counted is taken back: a long backlog
-    behind a chat's retried rows must not use up its attempts unsent.
-    """
-    if message_ids:
-        await session.exec(
-            update(OutboxMessage)
-            .where(col(OutboxMessage.id).in_(list(message_ids)), col(OutboxMessage.status) == "pending")
-            .values(next_attempt_at=at, attempts=col(OutboxMessage.attempts) - 1)
-        )
-
-
-async def begin_sending(session: AsyncSession, message_id: int, lease_until: datetime) -> bool:
-    """A leased row about to go out: `sending` (at most once), unless it stopped being pending."""
-    result = await session.exec(
-        update(OutboxMessage)
-        .where(col(OutboxMessage.id) == message_id, col(OutboxMessage.status) == "pending")
-        .values(status="sending", next_attempt_at=lease_until)
+async def set_reply_keyboard(session: AsyncSession, contact_id: int, shown_at: datetime | None) -> None:
+    """Remembers when the phone keyboard went up on Telegram (None: it was taken down)."""
+    await session.exec(
+        update(Contact).where(col(Contact.id) == contact_id).values(reply_keyboard_at=shown_at)
     )
-    return bool(result.rowcount)
+
+
+async def outbox_backlog(session: AsyncSession, now: datetime) -> dict[str, tuple[int, float]]:
+    """Per channel: rows still to send and the age in seconds of the oldest of them."""
+    query = (
+        select(OutboxMessage.channel, func.count(), func.min(OutboxMessage.created_at))
+        .where(col(OutboxMessage.status).in_(["pending", "sending"]))
+        .group_by(OutboxMessage.channel)
+    )
+    backlog: dict[str, tuple[int, float]] = {}
+    for channel, count, oldest in (await session.exec(query)).all():
+        age = (now - oldest).total_seconds() if oldest is not None else 0.0
+        backlog[channel] = (int(count), max(0.0, age))
+    return backlog
 
 
 async def outbox_by_platform_id(
@@ -203,27 +248,6 @@ async def resume_waiting(session: AsyncSession, contact_id: int, now: datetime) 
         .where(col(OutboxMessage.contact_id) == contact_id, col(OutboxMessage.status) == "waiting")
         .values(status="pending", next_attempt_at=now)
     )
-
-
-async def pending_for_chat(session: AsyncSession, channel: str, chat_id: str) -> Sequence[OutboxMessage]:
-    query = (
-        select(OutboxMessage)
-        .where(
-            OutboxMessage.channel == channel,
-            OutboxMessage.chat_id == chat_id,
-            OutboxMessage.status == "pending",
-        )
-        .order_by(col(OutboxMessage.priority), col(OutboxMessage.id))
-    )
-    return (await session.exec(query)).all()
-
-
-async def next_due_at(session: AsyncSession, channels: Sequence[str]) -> datetime | None:
-    query = select(func.min(OutboxMessage.next_attempt_at)).where(
-        OutboxMessage.status == "pending", col(OutboxMessage.channel).in_(channels)
-    )
-    value: datetime | None = (await session.exec(query)).one()
-    return value
 
 
 async def outbox_counts(session: AsyncSession) -> dict[tuple[str, str], int]:
@@ -248,21 +272,6 @@ async def mark_contact_unreachable(session: AsyncSession, channel: str, chat_id:
         )
         .values(status="failed", last_error="contact unreachable")
     )
-
-
-class Store:
-    """The queries the conversation flows may use, bound to the message's transaction."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def upcoming_sessions(self, now: datetime) -> list[Any]:
-        """Socialization sessions still to come.
-
-        Sessions are announced by staff from the dashboard, which does not exist yet: until a
-        session table lands with it, no session has been announced, and this says so.
-        """
-        return []
 
 
 async def scrub_delivered(session: AsyncSession, before: datetime) -> int:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Collection, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import and_, delete, func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -18,10 +18,13 @@ from storage.models import (
     Contact,
     Conversation,
     FormStepEvent,
+    OutboxMessage,
     Submission,
     SubmissionEvent,
 )
 from storage.queries import dialect_insert
+
+ERASED_PAYLOAD = {"text": "", "options": [], "erased": True}
 
 ALL_STATUSES = ("baru", "diproses", "dihubungi", "terdaftar", "ditolak", "dibatalkan")
 UNPROCESSED = ("baru",)
@@ -184,12 +187,22 @@ def audit(session: AsyncSession, *, actor: str, action: str, now: datetime, **de
     session.add(AuditLog(at=now, actor=actor, action=action, details=details))
 
 
-async def erase_personal_data(session: AsyncSession, contact: Contact, now: datetime) -> dict[str, int]:
+async def erase_personal_data(
+    session: AsyncSession,
+    contact: Contact,
+    now: datetime,
+    *,
+    columns: Collection[str],
+    answers: Collection[str],
+    note: str,
+) -> dict[str, int]:
     """A person's right to deletion (UU PDP).
 
-    Unprocessed submissions lose their personal data and are cancelled; processed ones are
-    anonymised (the branch keeps the anonymous record and its status for its reports).
-    History notes, which staff may have written names into, are cleared too. Drafts go.
+    Unprocessed submissions lose their personal data and are cancelled (with `note` in their
+    history); processed ones are anonymised (the branch keeps the anonymous record and its
+    status for its reports). The form names what is personal: the submission `columns` and
+    the keys of `Submission.answers` to clear. What staff wrote (KPJ number, rejection reason,
+    history notes, which may carry names) is cleared too. Drafts go.
     """
     assert contact.id is not None
     erased = anonymised = 0
@@ -197,18 +210,11 @@ async def erase_personal_data(session: AsyncSession, contact: Contact, now: date
         if submission.anonymised_at is not None:
             continue
         if submission.status in UNPROCESSED:
-            await change_status(
-                session,
-                submission,
-                "dibatalkan",
-                actor="peserta",
-                now=now,
-                note="data dihapus atas permintaan peserta",
-            )
+            await change_status(session, submission, "dibatalkan", actor="peserta", now=now, note=note)
             erased += 1
         else:
             anonymised += 1
-        _strip(submission, now)
+        _strip(submission, now, columns, answers)
         for event in await history(session, submission.id or 0):
             event.note = None
         submission.contact_id = None
@@ -217,19 +223,21 @@ async def erase_personal_data(session: AsyncSession, contact: Contact, now: date
         conversation.data = {}
         conversation.flow = conversation.step = None
     contact.display_name = None
-    contact.phone = None
+    contact.phone_enc = None
     contact.attribution_code = None
-    return {"erased": erased, "anonymised": anonymised}
+    contact.reply_keyboard_at = None
+    messages = await erase_messages(session, contact, now)
+    return {"erased": erased, "anonymised": anonymised, "messages": messages}
 
 
-def _strip(submission: Submission, now: datetime) -> None:
-    submission.nik_enc = submission.nik_hash = None
-    submission.full_name_enc = submission.phone_enc = None
-    submission.email_enc = submission.address_enc = None
-    submission.birth_date = None
-    submission.kpj_number = None
-    submission.occupation_other = None
-    submission.rejection_reason = None
+# Written by staff, not by the form: may name the person.
+_STAFF_NOTES = ("kpj_number", "rejection_reason")
+
+
+def _strip(submission: Submission, now: datetime, columns: Collection[str], answers: Collection[str]) -> None:
+    for column in (*columns, *_STAFF_NOTES):
+        setattr(submission, column, None)
+    submission.answers = {k: v for k, v in submission.answers.items() if k not in answers}
     submission.anonymised_at = now
     submission.updated_at = now
 
@@ -249,3 +257,67 @@ async def stale_conversations(session: AsyncSession, before: datetime) -> Sequen
     """Conversations untouched since `before`: candidates for purging an expired draft."""
     query = select(Conversation).where(Conversation.updated_at < before)
     return (await session.exec(query)).all()
+
+
+async def erase_messages(session: AsyncSession, contact: Contact, now: datetime) -> int:
+    """Empties every outbox row to or about the person, in any status: summaries and "data
+    saya" answers carry their data. Rows not yet delivered are not sent any more."""
+    assert contact.id is not None
+    mine = or_(
+        col(OutboxMessage.contact_id) == contact.id,
+        and_(col(OutboxMessage.channel) == contact.channel, col(OutboxMessage.chat_id) == contact.chat_id),
+    )
+    await session.exec(
+        update(OutboxMessage)
+        .where(mine, col(OutboxMessage.status).in_(["pending", "sending", "waiting"]))
+        .values(status="erased", last_error="erased at the person's request")
+    )
+    scrubbed = await session.exec(
+        update(OutboxMessage).where(mine).values(payload=ERASED_PAYLOAD, attempt_log=[])
+    )
+    return int(scrubbed.rowcount or 0)
+
+
+async def purge_expired(
+    session: AsyncSession,
+    now: datetime,
+    *,
+    years: int,
+    columns: Collection[str],
+    answers: Collection[str],
+) -> dict[str, int]:
+    """Retention as the consent promises: at most `years` years.
+
+    Submissions created longer ago lose their personal data (the form names it: `columns` and
+    `answers`, as for "hapus data"; the anonymous record and its status stay for the branch's
+    reports); so do their history notes. Contacts silent that
+    long lose their name and phone; their conversations and old messages go.
+    """
+    cutoff = now - timedelta(days=round(365.25 * years))
+    anonymised = 0
+    query = select(Submission).where(
+        col(Submission.created_at) < cutoff, col(Submission.anonymised_at).is_(None)
+    )
+    for submission in (await session.exec(query)).all():
+        _strip(submission, now, columns, answers)
+        for event in await history(session, submission.id or 0):
+            event.note = None
+        anonymised += 1
+    quiet = or_(
+        col(Contact.last_inbound_at) < cutoff,
+        and_(col(Contact.last_inbound_at).is_(None), col(Contact.created_at) < cutoff),
+    )
+    held = or_(col(Contact.display_name).is_not(None), col(Contact.phone_enc).is_not(None))
+    contacts = await session.exec(
+        update(Contact)
+        .where(quiet, held)
+        .values(display_name=None, phone_enc=None, attribution_code=None, reply_keyboard_at=None)
+    )
+    quiet_ids = select(Contact.id).where(quiet)
+    await session.exec(delete(Conversation).where(col(Conversation.contact_id).in_(quiet_ids)))
+    messages = await session.exec(delete(OutboxMessage).where(col(OutboxMessage.created_at) < cutoff))
+    return {
+        "submissions": anonymised,
+        "contacts": int(contacts.rowcount or 0),
+        "messages": int(messages.rowcount or 0),
+    }

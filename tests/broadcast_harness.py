@@ -26,7 +26,7 @@ from sqlalchemy import insert
 from bot.channels.base import RateLimits
 from bot.channels.telegram import TelegramTransport, make_bot
 from bot.channels.whatsapp import WhatsAppTransport
-from bot.sender import MAX_GATE, OutboxSender
+from bot.sender import OutboxSender
 from bot.settings import Settings
 from storage.db import Database
 from storage.models import Contact
@@ -131,11 +131,6 @@ class Senders:
             self.process.send_signal(signal.SIGTERM)
         out, _ = self.process.communicate(timeout=60)
         return out or ""
-
-
-def gate(per_second: float) -> int:
-    """Rows one channel's sender may have marked `sending` and not yet recorded (bot.sender)."""
-    return max(1, min(int(per_second), MAX_GATE))
 
 
 async def _run_sender(

@@ -19,6 +19,19 @@ from storage.migrate import upgrade
 from tests.helpers import VAULT, Chat, FixedClock
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
+RUN_SLOW = os.environ.get("CI", "").lower() == "true" or os.environ.get("RUN_SLOW") == "1"
+"""The slow tests (processes, load, storms) run in CI (CI=true) and by `make test-all`."""
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Fast tests first; the slow ones last, and only when asked for."""
+    skip = pytest.mark.skip(reason="slow: runs when CI=true (.ci/run) or by `make test-all`")
+    fast = [item for item in items if "slow" not in item.keywords]
+    slow = [item for item in items if "slow" in item.keywords]
+    if not RUN_SLOW:
+        for item in slow:
+            item.add_marker(skip)
+    items[:] = fast + slow
 
 
 @pytest.fixture(scope="session")

@@ -5,6 +5,7 @@ Both webhooks in-process over HTTP, against the real engine and database.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,14 +15,22 @@ import httpx
 from cryptography.fernet import Fernet
 
 from bot.channels.cleaning import clean_text, load_json
+from bot.channels.telegram import TelegramChannel
 from bot.channels.whatsapp_webhook import sign
 from bot.service import Service, build_service
-from bot.settings import load_settings
+from bot.settings import Settings, load_settings
 from bot.web import create_app
+from handlers.app import build_router
+from handlers.engine import Engine
+from storage.db import Database
 from tests.fakes import meta_webhooks as meta
+from tests.fakes.telegram_api import TOKEN, FakeTelegram
+from tests.fakes.telegram_user import text_update
+from tests.helpers import VAULT
 from tests.whatsapp_helpers import outbox, post_signed, webhook_client, whatsapp_settings
 
 SECRET = "edge-secret"
+KEY = Fernet.generate_key().decode()
 WORKER = "6281234567890"
 SURROGATE_NAME = '"Sit\\ud800i"'  # JSON text for a name with a lone surrogate
 
@@ -43,9 +52,7 @@ async def telegram_client(db_url: str) -> AsyncIterator[tuple[httpx.AsyncClient,
         async with httpx.AsyncClient(transport=transport, base_url="http://bot.test") as client:
             yield client, service
     finally:
-        for channel in service.transports:
-            await channel.aclose()  # type: ignore[attr-defined]
-        await service.db.dispose()
+        await service.close()
 
 
 def tg_message(update_id: int, text: str, *, first_name: str = "Siti", chat: int = 501) -> str:
@@ -125,3 +132,35 @@ def test_cleaning_keeps_ordinary_text_as_it_is() -> None:
         assert clean_text(text) == text
     assert clean_text("a\x00b\x07c\ud800") == "abc\ufffd"
     assert load_json(b'{"a": ["\\u0000x"]}') == {"a": ["x"]}
+
+
+async def test_polling_reads_an_older_servers_updates_and_skips_an_unreadable_one(db: Database) -> None:
+    with FakeTelegram() as fake:
+        settings = Settings(telegram_bot_token=TOKEN, telegram_api_url=fake.url, pii_encryption_key=KEY)
+        channel = TelegramChannel(settings, Engine(db, build_router(), vault=VAULT))
+        fake.push({"update_id": 1, "message": {"message_id": 1, "date": 1763700000, "chat": {"id": 511}}})
+        fake.push(  # an older server: no is_bot, no chat_instance
+            {
+                "update_id": 2,
+                "callback_query": {
+                    "id": "c2",
+                    "from": {"id": 512, "first_name": "Ani"},
+                    "data": "menu.benefits",
+                    "message": {"message_id": 5, "date": 1763700000, "chat": {"id": 512, "type": "private"}},
+                },
+            }
+        )
+        fake.push(text_update(3, 513, "halo"))
+        stop = asyncio.Event()
+        polling = asyncio.create_task(channel.poll(stop))
+        try:
+            for _ in range(200):
+                if channel.offset == 4:
+                    break
+                await asyncio.sleep(0.05)
+        finally:
+            stop.set()
+            await polling
+            await channel.bot.session.close()
+    assert channel.offset == 4  # nothing is fetched again and again
+    assert await outbox(db, "512") and await outbox(db, "513")

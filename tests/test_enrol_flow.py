@@ -10,6 +10,7 @@ from handlers.engine import Engine
 from storage import submissions as queue
 from storage.db import Database
 from storage.models import AuditLog, Contact, Conversation, FormStepEvent, Submission
+from storage.store import Store
 from tests.helpers import VAULT, Chat, FixedClock
 
 WOMAN_NIK = "3577014708850001"  # Kota Madiun, Kec. Kartoharjo; born 7 Aug 1985 (day 47 = 7 + 40)
@@ -69,7 +70,15 @@ async def test_a_whole_enrolment(chat: Chat, db: Database) -> None:
         "35.77",
         "35.77.01",
     )
-    assert (s.occupation, s.income, s.programs, s.monthly_contribution, s.payment_months, s.period_total) == (
+    assert VAULT.decrypt(s.income_enc) == "1500000" and s.income_band == "1-2jt"
+    assert (
+        s.occupation,
+        int(VAULT.decrypt(s.reported_income_enc)),
+        s.programs,
+        s.monthly_contribution,
+        s.payment_months,
+        s.period_total,
+    ) == (
         "pedagang",
         1_500_000,
         "jkk_jkm_jht",
@@ -149,7 +158,7 @@ async def test_the_known_phone_is_offered_and_a_shared_contact_accepted(chat: Ch
     assert "tinggal di" in other.last.text
     async with db.reader() as session:
         contact = (await session.exec(select(Contact).where(Contact.chat_id == "tg-42"))).one()
-        assert contact.phone == "+6281311112222"
+        assert VAULT.decrypt(contact.phone_enc or "") == "+6281311112222"  # encrypted at rest
 
 
 async def test_landline_and_foreign_numbers_are_refused_with_a_reason(chat: Chat) -> None:
@@ -219,7 +228,7 @@ async def test_edit_two_fields_from_the_summary(chat: Chat, db: Database) -> Non
     await chat.say("kirim")
     s = await only_submission(db)
     assert VAULT.decrypt(s.full_name_enc or "") == "Siti Aminah Rahayu"
-    assert (s.income, s.monthly_contribution) == (2_000_000, 53_400)
+    assert (int(VAULT.decrypt(s.income_enc)), s.monthly_contribution) == (2_000_000, 53_400)
 
 
 async def test_back_goes_one_step_back(chat: Chat) -> None:
@@ -443,8 +452,10 @@ async def test_expired_draft_purge_leaves_recent_ones(chat: Chat, db: Database, 
     from handlers.enrol.purge import purge_expired_drafts
 
     await run(chat, HAPPY[:5])
-    assert await purge_expired_drafts(db, clock() + timedelta(days=3), expiry_days=7) == 0
-    assert await purge_expired_drafts(db, clock() + timedelta(days=8), expiry_days=7) == 1
+    async with Store.transaction(db) as store:
+        assert await purge_expired_drafts(store, clock() + timedelta(days=3), expiry_days=7) == 0
+    async with Store.transaction(db) as store:
+        assert await purge_expired_drafts(store, clock() + timedelta(days=8), expiry_days=7) == 1
     async with db.reader() as session:
         assert "draft" not in (await session.exec(select(Conversation))).one().data
 

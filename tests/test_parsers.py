@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import tomllib
 from datetime import date
 from typing import Any, Literal
 
 import pytest
 
 from handlers.enrol.parsers import (
-    MONTHS_FILE,
     NikFacts,
     age_on,
     month_words,
@@ -19,6 +17,7 @@ from handlers.enrol.parsers import (
     parse_mobile,
     parse_nik,
 )
+from messages.data import data
 
 TODAY = date(2026, 11, 21)
 
@@ -286,8 +285,7 @@ def test_invalid_birth_dates_give_a_reason(text: str, reason: str, details: dict
 
 
 def test_every_month_word_names_one_month() -> None:
-    with MONTHS_FILE.open("rb") as handle:
-        table = tomllib.load(handle)["months"]
+    table = data("months")["months"]
     words = [word for month in table.values() for word in month]
     assert len(words) == len(set(words)) == len(month_words())
     assert sorted(int(month) for month in table) == list(range(1, 13))

@@ -26,11 +26,11 @@ async def test_a_typed_number_at_the_months_list_is_the_number_of_months(chat: C
     assert "  3. 3 bulan" in console and "  12. 12 bulan" in console  # the list shows what to type
     await chat.send("3")  # third on screen is "6 bulan" nowhere: 3 means three months
     await chat.send("lewati")
-    assert "Bayar 3 bulan sekaligus" in chat.last.text
+    assert "Masa bayar: 3 bulan sekaligus" in chat.last.text
     await chat.send("ubah")
     await chat.send(option_id="enrol.edit.period", kind="option")
     assert "hanya 1, 3, 6, 12 bulan" in await chat.say("2")  # no 2-month period: asked again
     await chat.send("12")
-    assert "Bayar 12 bulan sekaligus" in chat.last.text
+    assert "Masa bayar: 12 bulan sekaligus" in chat.last.text
     await chat.say("kirim")
     assert (await only_submission(db)).payment_months == 12

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from sqlmodel import col, select
 
-from bot.channels.base import OutgoingMessage, RateLimits, SendResult
+from bot.channels.base import OutgoingMessage, Pacer, RateLimits, SendResult
 from bot.sender import ChannelSender
 from handlers.types import Priority
 from storage import queries
@@ -33,12 +33,15 @@ class RecordingTransport:
     script: dict[str, list[SendResult]] = field(default_factory=dict)
     """Results to give, in order, for texts; after that every send succeeds."""
 
-    async def send(self, message: OutgoingMessage) -> SendResult:
+    async def send(self, message: OutgoingMessage, pace: Pacer) -> SendResult:
         self.calls.append((time.monotonic(), message.chat_id, message.payload["text"]))
         planned = self.script.get(message.payload["text"])
         if planned:
             return planned.pop(0)
         return SendResult("sent", platform_message_id=f"p{len(self.calls)}")
+
+    async def aclose(self) -> None:
+        return None
 
 
 async def enqueue(db: Database, items: list[tuple[str, str, Priority]]) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlmodel import col, select
 
 from bot.channels.base import SendResult
-from bot.sender import MAX_ATTEMPTS, ChannelSender
+from bot.sender import ChannelSender
 from handlers.types import Priority
 from storage.db import Database
 from storage.models import OutboxMessage
@@ -26,9 +26,10 @@ async def test_rows_not_yet_leased_wait_for_an_earlier_retry(db: Database) -> No
 
 
 async def test_a_backlog_behind_many_retries_is_not_failed_unsent(db: Database) -> None:
-    texts = [f"m{i:02d}" for i in range(MAX_ATTEMPTS + 4)]
+    retried = 11  # more retries than the ten attempts rows once had in all
+    texts = [f"m{i:02d}" for i in range(retried + 3)]
     transport = RecordingTransport(
-        script={t: [SendResult("retry", retry_after=0.05, error="429")] for t in texts[: MAX_ATTEMPTS + 1]}
+        script={t: [SendResult("retry", retry_after=0.05, error="429")] for t in texts[:retried]}
     )
     await enqueue(db, [("busy", t, Priority.REPLY) for t in texts])
     await run_until_done(ChannelSender(db, transport), db, limit=60)

@@ -24,7 +24,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy import func
 from sqlmodel import select
 
-from messages.form_labels import button
+from messages.render import label
 from storage.db import Database
 from storage.models import OutboxMessage, ProcessedInbound
 from tests.fakes.telegram_api import TOKEN, Call, FakeTelegram
@@ -142,7 +142,7 @@ def replies_to(person: TelegramUser, db_url: str, action: Callable[[], object]) 
 
     def answered() -> bool:
         statuses = outbox_statuses(db_url, str(person.user_id))
-        return len(person.received()) > before and "pending" not in statuses
+        return len(person.received()) > before and not {"pending", "sending"} & set(statuses)
 
     person.fake.wait_for(answered, 20, f"the bot to answer {person.pushed[-1]}")
     return person.received()[before:]
@@ -320,7 +320,7 @@ def test_a_whole_enrolment_by_button_presses_and_a_shared_contact(
         ask_phone = step(lambda: siti.says("07-08-1985"))[-1]
         # The phone step: a reply keyboard whose button shares the person's own number.
         keyboard = ask_phone.params["reply_markup"]
-        assert keyboard["keyboard"][0][0] == {"text": button("share_phone"), "request_contact": True}
+        assert keyboard["keyboard"][0][0] == {"text": label("share_phone"), "request_contact": True}
         assert keyboard["one_time_keyboard"] is True
         edits = len(fake.calls("editMessageReplyMarkup"))
         region = step(lambda: siti.shares_contact("6281234567890"))

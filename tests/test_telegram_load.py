@@ -53,7 +53,12 @@ async def enqueue(db: Database, messages: list[tuple[int, str]]) -> None:
             )
 
 
-async def deliver(db: Database, fake: FakeTelegram, limits: RateLimits, deadline: float) -> float:
+# Only so a broken sender cannot hang the suite: how fast it delivers is measured in bench/
+# (bench.telegram_throughput), not asserted here; what is asserted are the limits, as upper bounds.
+GIVE_UP = 900.0
+
+
+async def deliver(db: Database, fake: FakeTelegram, limits: RateLimits, deadline: float = GIVE_UP) -> float:
     """Runs the sender until no row is pending; returns the seconds it took."""
     bot = make_bot(Settings(telegram_bot_token=TOKEN, telegram_api_url=fake.url))
     sender = ChannelSender(db, TelegramTransport(bot, limits))
@@ -121,7 +126,7 @@ async def test_200_replies_to_one_chat(db: Database, fake: FakeTelegram) -> None
     await enqueue(db, [(9001, t) for t in texts])
     fake.fail(429, fraction=0.05, retry_after=1)
     limits = RateLimits(overall_per_second=30, per_chat_interval=1 / 20)
-    duration = await deliver(db, fake, limits, deadline=80)
+    duration = await deliver(db, fake, limits)
     report("200 to one chat at 20/s", fake, duration)
 
     check_exactly_once(fake, set(texts))
@@ -139,7 +144,7 @@ async def test_2000_replies_over_500_chats_at_telegrams_limits(db: Database, fak
     fake.fail(500, times=5)
     settings = Settings(telegram_bot_token=TOKEN)  # the defaults: 1 per second per chat, 30 overall
     limits = RateLimits(settings.telegram_overall_per_second, 1 / settings.telegram_per_chat_per_second)
-    duration = await deliver(db, fake, limits, deadline=88)
+    duration = await deliver(db, fake, limits)
     report("2000 over 500 chats at 1/s per chat, 30/s overall", fake, duration)
 
     check_exactly_once(fake, set(texts))

@@ -17,7 +17,7 @@ from bot.channels.telegram_render import (
     split_text,
     utf16_len,
 )
-from messages.form_labels import button as form_button
+from messages.render import label
 
 MENU = [
     {"id": "menu.benefits", "label": "Manfaat program"},
@@ -96,7 +96,7 @@ def test_phone_step_shows_a_share_contact_keyboard() -> None:
     (step,) = plan({"text": "Nomor HP?", "options": [], "ask_phone": True})
     assert isinstance(step, SendText) and isinstance(step.markup, ReplyKeyboardMarkup)
     button = step.markup.keyboard[0][0]
-    assert button.request_contact is True and button.text == form_button("share_phone")
+    assert button.request_contact is True and button.text == label("share_phone")
     assert step.markup.one_time_keyboard and step.markup.resize_keyboard
     with_options = phone_keyboard([{"id": "skip", "label": "Lewati"}])
     assert [b.text for b in with_options.keyboard[1]] == ["Lewati"]

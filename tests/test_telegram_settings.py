@@ -68,4 +68,4 @@ async def test_the_webhook_route_exists_only_in_webhook_mode(db_url: str) -> Non
 
 def test_without_a_token_telegram_is_off(db_url: str) -> None:
     service = build_service(load_settings(database_url=db_url, **KEYS))
-    assert service.telegram is None and not [t for t in service.transports if t.channel == "telegram"]
+    assert [c.name for c in service.channels] == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
@@ -19,6 +20,7 @@ from storage.db import Database
 from storage.models import Contact, OutboxMessage
 from storage.types import utcnow
 from tests.fakes.telegram_api import TOKEN, FakeTelegram
+from tests.helpers import no_pace
 from tests.test_sender import run_until_done
 
 _ids = itertools.count(1)
@@ -39,7 +41,10 @@ async def transport(fake: FakeTelegram) -> AsyncIterator[TelegramTransport]:
 
 
 def outgoing(
-    payload: dict[str, Any], chat_id: str = "501", last_inbound: datetime | None = T0
+    payload: dict[str, Any],
+    chat_id: str = "501",
+    last_inbound: datetime | None = T0,
+    keyboard_at: datetime | None = None,
 ) -> OutgoingMessage:
     return OutgoingMessage(
         id=next(_ids),
@@ -48,11 +53,14 @@ def outgoing(
         priority=0,
         attempts=1,
         contact_last_inbound_at=last_inbound,
+        reply_keyboard_at=keyboard_at,
     )
 
 
 async def test_sends_text_with_an_inline_keyboard(transport: TelegramTransport, fake: FakeTelegram) -> None:
-    result = await transport.send(outgoing({"text": "Pilih", "options": [{"id": "a", "label": "Ya"}]}))
+    result = await transport.send(
+        outgoing({"text": "Pilih", "options": [{"id": "a", "label": "Ya"}]}), no_pace
+    )
     (call,) = fake.sent(501)
     assert result.kind == "sent" and result.platform_message_id == str(call.result["message_id"])
     assert call.params["text"] == "Pilih"
@@ -67,7 +75,7 @@ async def test_transient_errors_are_retried(
     transport: TelegramTransport, fake: FakeTelegram, status: int, kind: str, retry_after: float | None
 ) -> None:
     fake.fail(status, times=1, retry_after=7)
-    result = await transport.send(outgoing({"text": "Halo"}))
+    result = await transport.send(outgoing({"text": "Halo"}), no_pace)
     assert (result.kind, result.retry_after) == (kind, retry_after)
     assert str(status) in (result.error or "") or status != 429
 
@@ -75,7 +83,7 @@ async def test_transient_errors_are_retried(
 async def test_a_timeout_is_retried(fake: FakeTelegram) -> None:
     bot = make_bot(Settings(telegram_bot_token=TOKEN, telegram_api_url="http://127.0.0.1:9"))  # refused
     try:
-        result = await TelegramTransport(bot, RateLimits(30, 1.0)).send(outgoing({"text": "Halo"}))
+        result = await TelegramTransport(bot, RateLimits(30, 1.0)).send(outgoing({"text": "Halo"}), no_pace)
     finally:
         await bot.session.close()
     assert result.kind == "retry" and "NetworkError" in (result.error or "")
@@ -85,9 +93,9 @@ async def test_blocked_is_unreachable_and_bad_requests_fail(
     transport: TelegramTransport, fake: FakeTelegram
 ) -> None:
     fake.block(601)
-    blocked = await transport.send(outgoing({"text": "Halo"}, chat_id="601"))
+    blocked = await transport.send(outgoing({"text": "Halo"}, chat_id="601"), no_pace)
     assert blocked.kind == "unreachable" and "403" in (blocked.error or "")
-    bad = await transport.send(outgoing({"text": ""}))
+    bad = await transport.send(outgoing({"text": ""}), no_pace)
     assert bad.kind == "failed" and "empty" in (bad.error or "")
 
 
@@ -96,11 +104,17 @@ async def test_a_long_text_goes_in_paced_parts_and_a_retry_resumes_where_it_stop
 ) -> None:
     text = "\n\n".join(f"Bagian {i} " + "kata " * 400 for i in range(5))  # ~10,000 characters
     message = outgoing({"text": text, "options": [{"id": "ok", "label": "Oke"}]})
+    paced: list[str] = []
+
+    async def pace(chat_id: str) -> None:  # the sender's wait for the chat's spacing
+        paced.append(chat_id)
+        await asyncio.sleep(transport.limits.per_chat_interval)
+
     fake.fail(429, every=2, times=1, retry_after=1)  # the second part is refused once
-    first = await transport.send(message)
+    first = await transport.send(message, pace)
     assert first.kind == "retry" and len(fake.sent(501)) == 1
-    second = await transport.send(message)
-    assert second.kind == "sent"
+    second = await transport.send(message, pace)
+    assert second.kind == "sent" and paced == ["501"] * 3  # before each part after the first
     parts = fake.sent(501)
     assert len(parts) == 3 and "".join(str(p.params["text"]) for p in parts).count("Bagian") == 5
     assert all(len(str(p.params["text"])) <= 4096 for p in parts)
@@ -112,17 +126,24 @@ async def test_a_long_text_goes_in_paced_parts_and_a_retry_resumes_where_it_stop
 async def test_the_phone_keyboard_is_removed_once_the_person_answered(
     transport: TelegramTransport, fake: FakeTelegram
 ) -> None:
-    await transport.send(outgoing({"text": "Nomor HP?", "ask_phone": True}, last_inbound=T0))
+    # The sender keeps the keyboard's state on the contact: here it is threaded by hand.
+    shown = await transport.send(outgoing({"text": "Nomor HP?", "ask_phone": True}, last_inbound=T0), no_pace)
+    assert shown.reply_keyboard == "shown"
+    up_at = T0 + timedelta(seconds=1)
     ask = fake.sent(501)[-1].params["reply_markup"]
     assert ask["keyboard"][0][0]["request_contact"] is True and ask["one_time_keyboard"] is True
     # Another message before the person answered keeps the keyboard up.
-    await transport.send(outgoing({"text": "Info"}, last_inbound=T0))
-    assert "reply_markup" not in fake.sent(501)[-1].params
+    info = await transport.send(outgoing({"text": "Info"}, last_inbound=T0, keyboard_at=up_at), no_pace)
+    assert "reply_markup" not in fake.sent(501)[-1].params and info.reply_keyboard is None
     # The answer came: the next message takes the keyboard down; an inline keyboard follows by an edit.
     later = T0 + timedelta(seconds=5)
-    await transport.send(
-        outgoing({"text": "Lanjut", "options": [{"id": "y", "label": "Ya"}]}, last_inbound=later)
+    down = await transport.send(
+        outgoing(
+            {"text": "Lanjut", "options": [{"id": "y", "label": "Ya"}]}, last_inbound=later, keyboard_at=up_at
+        ),
+        no_pace,
     )
+    assert down.reply_keyboard == "removed"
     last = fake.sent(501)[-1]
     assert last.params["reply_markup"] == {"remove_keyboard": True}
     (edit,) = fake.calls("editMessageReplyMarkup")
@@ -132,7 +153,7 @@ async def test_the_phone_keyboard_is_removed_once_the_person_answered(
     )
     assert fake.message(501, last.result["message_id"])["reply_markup"]["inline_keyboard"]  # type: ignore[index]
     # Only once.
-    await transport.send(outgoing({"text": "Selesai"}, last_inbound=later))
+    await transport.send(outgoing({"text": "Selesai"}, last_inbound=later), no_pace)
     assert "reply_markup" not in fake.sent(501)[-1].params
 
 
@@ -157,9 +178,10 @@ async def test_sender_records_each_attempt_and_stops_at_a_blocked_person(
     db: Database, transport: TelegramTransport, fake: FakeTelegram
 ) -> None:
     await _seed(db, "701", ["satu", "dua"])
+    fake.fail(500, times=1)
+    await run_until_done(ChannelSender(db, transport), db, limit=30)
     blocked_id = await _seed(db, "702", ["tiga", "empat"])
     fake.block(702)
-    fake.fail(500, times=1)
     await run_until_done(ChannelSender(db, transport), db, limit=30)
 
     async with db.reader() as session:

@@ -23,6 +23,7 @@ from storage.models import OutboxMessage
 from storage.types import utcnow
 from tests.fakes import meta_webhooks as meta
 from tests.fakes.graph_api import FakeGraphAPI, graph_error
+from tests.helpers import no_pace
 from tests.test_sender import run_until_done
 from tests.whatsapp_helpers import outbox, whatsapp_settings
 
@@ -269,10 +270,10 @@ async def test_error_classification(db_url: str, graph: FakeGraphAPI) -> None:
     try:
         for code, kind in [(190, "retry"), (131016, "retry"), (100, "failed")]:
             graph.fail(graph_error(code))
-            result = await transport.send(_message())
+            result = await transport.send(_message(), no_pace)
             assert (result.kind, result.slow_down) == (kind, False), code
         graph.fail(graph_error(130429))
-        third = await transport.send(_message(attempts=3))
+        third = await transport.send(_message(attempts=3), no_pace)
         assert third.kind == "retry" and third.slow_down and third.retry_after == 4.0  # doubles per attempt
     finally:
         await transport.aclose()
@@ -280,7 +281,7 @@ async def test_error_classification(db_url: str, graph: FakeGraphAPI) -> None:
     unreachable = make_transport(db_url, graph.start())
     graph.stop()
     try:
-        result = await unreachable.send(_message())
+        result = await unreachable.send(_message(), no_pace)
         assert result.kind == "retry" and "network" in (result.error or "")
     finally:
         await unreachable.aclose()

@@ -133,7 +133,7 @@ class Person:
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             rows = await outbox(self.db, self.wa_id)
-            if rows and all(r.status != "pending" for r in rows):
+            if rows and all(r.status not in ("pending", "sending") for r in rows):
                 break
             await asyncio.sleep(0.05)
         else:
@@ -324,7 +324,7 @@ async def test_without_a_template_the_notification_waits_and_a_131047_status_is_
     while time.monotonic() < deadline:
         async with db.reader() as session:
             row = (await session.exec(select(OutboxMessage).where(OutboxMessage.chat_id == wa_id))).one()
-        if row.status != "pending":
+        if row.status not in ("pending", "sending"):
             break
         await asyncio.sleep(0.05)
     assert row.status == "waiting" and "WHATSAPP_TEMPLATE_BROADCAST" in (row.last_error or "")

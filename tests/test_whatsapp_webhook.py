@@ -336,8 +336,8 @@ async def test_database_failure_answers_5xx_so_meta_redelivers(db_url: str) -> N
     finally:
         await broken.dispose()
         await service.db.dispose()
-        for channel in service.transports:
-            await channel.aclose()  # type: ignore[attr-defined]
+        for transport in service.transports:
+            await transport.aclose()
 
 
 async def test_a_first_daftar_code_message_records_the_attribution(db_url: str) -> None:

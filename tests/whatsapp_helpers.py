@@ -50,11 +50,7 @@ async def webhook_client(settings: Settings) -> AsyncIterator[tuple[httpx.AsyncC
         async with httpx.AsyncClient(transport=transport, base_url="http://bot.test") as client:
             yield client, service
     finally:
-        for channel in service.transports:
-            close = getattr(channel, "aclose", None)
-            if close is not None:
-                await close()
-        await service.db.dispose()
+        await service.close()
 
 
 async def post_signed(client: httpx.AsyncClient, payload: dict[str, Any]) -> httpx.Response:

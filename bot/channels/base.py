@@ -1,9 +1,27 @@
-"""What a channel provides to the outbox sender."""
+"""The channel interface: what one channel is, and what it provides to the outbox sender.
+
+A channel is one module that declares a `ChannelType` named `CHANNEL_TYPE`: its name, its rate
+limits, and how to build it from a `ChannelContext`. The built `Channel` carries its
+transport (which renders and sends outbox rows), and how it receives: web routes (webhooks),
+a loop (a poller, start-up work), or both. `bot/channels/registry.py` lists the channels;
+the service, the web app and the server only iterate over that list.
+"""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+if TYPE_CHECKING:
+    from fastapi import APIRouter
+
+    from bot.metrics import Metrics
+    from bot.ratelimit import SlidingWindow
+    from bot.settings import Settings
+    from handlers.engine import Engine
+    from storage.db import Database
 
 OutcomeKind = Literal["sent", "retry", "failed", "unreachable", "wait"]
 
@@ -24,6 +42,8 @@ class SendResult:
     error: str | None = None
     slow_down: bool = False
     """The platform asked the whole channel to send slower (a throughput error)."""
+    reply_keyboard: Literal["shown", "removed"] | None = None
+    """Telegram's phone keyboard went up or came down with this message (kept on the contact)."""
 
 
 @dataclass(frozen=True)
@@ -43,10 +63,60 @@ class OutgoingMessage:
     priority: int
     attempts: int
     contact_last_inbound_at: Any = None
+    reply_keyboard_at: Any = None
+    """When the phone keyboard went up in this chat, if it is still up."""
+
+
+Pacer = Callable[[str], Awaitable[None]]
+"""Waits, within the channel's limits, before one more message to the chat (a row sent in parts)."""
 
 
 class Transport(Protocol):
+    """Sends outbox rows to the platform, one row per `send`."""
+
     channel: str
     limits: RateLimits
 
-    async def send(self, message: OutgoingMessage) -> SendResult: ...
+    async def send(self, message: OutgoingMessage, pace: Pacer) -> SendResult: ...
+
+    async def aclose(self) -> None:
+        """Closes its connections (at shutdown, after the sender stopped)."""
+
+
+@dataclass(frozen=True)
+class ChannelContext:
+    """What the service hands a channel when it builds it."""
+
+    settings: Settings
+    db: Database
+    engine: Engine
+    metrics: Metrics
+    limits: RateLimits
+    window: SlidingWindow
+    """The channel's overall rate window, shared with its sender: calls outside the outbox
+    (acknowledging a pressed button) take a slot too."""
+    wake: Callable[[], None]
+    """Wakes the channel's sender (rows became due outside an inbound message)."""
+    deliver: Callable[[str], Awaitable[None]]
+    """Sends a chat's due rows now and returns when they are out (the terminal chat)."""
+
+
+@dataclass
+class Channel:
+    """A channel as the service runs it."""
+
+    name: str
+    transport: Transport
+    routes: APIRouter | None = None
+    """Web routes it receives on (webhooks), added to the app."""
+    run: Callable[[asyncio.Event], Coroutine[Any, Any, None]] | None = None
+    """Its receiving loop or start-up work, run until the event is set."""
+
+
+@dataclass(frozen=True)
+class ChannelType:
+    """One channel, declared: its name, its limits from the settings, how to build it."""
+
+    name: str
+    limits: Callable[[Settings], RateLimits]
+    build: Callable[[ChannelContext], Channel]

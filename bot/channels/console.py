@@ -1,23 +1,35 @@
 """The console channel: `bpu-bot chat` reads lines from stdin and prints the replies.
 
-It runs the same engine on the same database as the other channels. After each line it
-delivers this chat's outbox rows itself, printing options as numbered lines.
+It runs the same engine on the same database as the other channels, and its replies go out
+the same way: the outbox sender hands them to `ConsoleTransport`, which prints each with its
+options as numbered lines. After each line the channel waits until the replies are out, so a
+piped conversation prints in order.
 """
 
 from __future__ import annotations
 
+import asyncio
+import sys
 import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from bot.channels.base import (
+    Channel,
+    ChannelContext,
+    ChannelType,
+    OutgoingMessage,
+    Pacer,
+    RateLimits,
+    SendResult,
+)
 from bot.channels.cleaning import clean_fields
-from handlers.engine import Engine
 from handlers.types import Inbound
-from storage import queries
-from storage.db import Database
 from storage.types import utcnow
 
 CHANNEL = "console"
+LIMITS = RateLimits(overall_per_second=1000)
+"""A terminal has no rate limit worth the name."""
 
 
 def format_payload(payload: dict[str, Any]) -> str:
@@ -28,43 +40,60 @@ def format_payload(payload: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-class ConsoleChat:
-    def __init__(self, db: Database, engine: Engine, chat_id: str, write: Callable[[str], None]) -> None:
-        self.db = db
-        self.engine = engine
-        self.chat_id = chat_id
+class ConsoleTransport:
+    channel = CHANNEL
+    limits = LIMITS
+
+    def __init__(self, write: Callable[[str], None]) -> None:
         self.write = write
 
-    def inbound(self, line: str) -> Inbound:
-        text = line.rstrip("\n")
-        start = text.strip().startswith("/start")
-        payload = text.strip()[len("/start") :].strip() or None if start else None
-        return Inbound(
-            channel=CHANNEL,
-            chat_id=self.chat_id,
-            message_id=uuid.uuid4().hex,
-            at=utcnow(),
-            kind="start" if start else "text",
-            text=None if start else text,
-            start_payload=payload,
-        )
+    async def send(self, message: OutgoingMessage, pace: Pacer) -> SendResult:
+        self.write(format_payload(message.payload))
+        return SendResult("sent")
 
-    async def send_line(self, line: str) -> None:
-        await self.engine.handle(clean_fields(self.inbound(line)))
-        await self.deliver()
+    async def aclose(self) -> None:
+        return None
 
-    async def deliver(self) -> None:
-        """Prints and marks sent everything queued for this chat (replies and notifications)."""
-        async with self.db.transaction() as session:
-            rows = await queries.pending_for_chat(session, CHANNEL, self.chat_id)
-            now = utcnow()
-            for row in rows:
-                self.write(format_payload(row.payload))
-                await queries.record_attempt(
-                    session, row.id or 0, status="sent", now=now, outcome="sent", platform_message_id=None
-                )
 
-    async def run(self, lines: Iterable[str]) -> None:
-        for line in lines:
+def inbound(chat_id: str, line: str) -> Inbound:
+    """A typed line; "/start CODE" starts as a link would."""
+    text = line.rstrip("\n")
+    start = text.strip().startswith("/start")
+    payload = text.strip()[len("/start") :].strip() or None if start else None
+    return Inbound(
+        channel=CHANNEL,
+        chat_id=chat_id,
+        message_id=uuid.uuid4().hex,
+        at=utcnow(),
+        kind="start" if start else "text",
+        text=None if start else text,
+        start_payload=payload,
+    )
+
+
+class ConsoleChat:
+    """One person at the terminal: each line through the engine, then its replies printed."""
+
+    def __init__(self, context: ChannelContext, lines: Iterable[str]) -> None:
+        self.context = context
+        self.lines = lines
+        self.chat_id = context.settings.console_user
+
+    async def run(self, stop: asyncio.Event) -> None:
+        for line in self.lines:
+            if stop.is_set():
+                return
             if line.strip():
-                await self.send_line(line)
+                await self.context.engine.handle(clean_fields(inbound(self.chat_id, line)))
+                await self.context.deliver(self.chat_id)
+
+
+def _print(text: str) -> None:
+    print(text + "\n", flush=True)
+
+
+def _build(context: ChannelContext) -> Channel:
+    return Channel(CHANNEL, ConsoleTransport(_print), run=ConsoleChat(context, sys.stdin).run)
+
+
+CHANNEL_TYPE = ChannelType(CHANNEL, lambda _settings: LIMITS, _build)

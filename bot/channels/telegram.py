@@ -4,7 +4,8 @@ Receiving: each update becomes one `Inbound` and one engine transaction. Long po
 `TELEGRAM_WEBHOOK_URL` is unset (the offset moves on only after the engine committed);
 otherwise the webhook is registered at start-up with `TELEGRAM_WEBHOOK_SECRET` and
 `POST /webhook/telegram` takes the updates. A pressed button is answered and its keyboard
-taken off the old message right after the transaction.
+taken off the old message right after the transaction, each call taking a slot of the
+channel's rate window like any message.
 
 Sending: `TelegramTransport` turns an outbox payload into Bot API calls (see telegram_render)
 and a Bot API error into the sender's outcome: 429 waits its `retry_after`, 5xx and network
@@ -20,8 +21,8 @@ import contextlib
 import hmac
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
-from datetime import datetime
-from typing import Any
+from dataclasses import replace
+from typing import Any, Literal, cast
 
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -45,12 +46,21 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
-from bot.channels.base import OutgoingMessage, RateLimits, SendResult
+from bot.channels.base import (
+    Channel,
+    ChannelContext,
+    ChannelType,
+    OutgoingMessage,
+    Pacer,
+    RateLimits,
+    SendResult,
+)
 from bot.channels.cleaning import clean_fields, load_json
 from bot.channels.telegram_inbound import CHANNEL, to_inbound
-from bot.channels.telegram_lenient import parse_update
+from bot.channels.telegram_lenient import RawGetUpdates, parse_update, readable_updates
 from bot.channels.telegram_render import AttachKeyboard, SendText, plan
 from bot.metrics import Metrics
+from bot.ratelimit import SlidingWindow
 from bot.settings import Settings
 from handlers.engine import Engine
 from messages.render import labels
@@ -67,7 +77,12 @@ REQUEST_TIMEOUT = 30
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_STARTUP_BACKOFF = 60.0
 
-Pacer = Callable[[str], Awaitable[None]]
+
+def telegram_limits(settings: Settings) -> RateLimits:
+    return RateLimits(
+        overall_per_second=settings.telegram_overall_per_second,
+        per_chat_interval=1.0 / settings.telegram_per_chat_per_second,
+    )
 
 
 def make_bot(settings: Settings) -> Bot:
@@ -100,24 +115,14 @@ class TelegramTransport:
     def __init__(self, bot: Bot, limits: RateLimits) -> None:
         self.bot = bot
         self.limits = limits
-        self._pace: Pacer = self._sleep_between_parts
         self._progress: dict[int, tuple[int, int | None]] = {}
         """Outbox row id → (steps done, last Telegram message id) of a row that failed half-way."""
-        self._reply_keyboard: dict[str, datetime | None] = {}
-        """Chats shown the phone keyboard → the person's last inbound time when it was shown."""
 
     async def aclose(self) -> None:
         """Closes the Bot API client's HTTP session (at shutdown, after the sender stopped)."""
         await self.bot.session.close()
 
-    def use_pacer(self, pacer: Pacer) -> None:
-        """The sender's wait before an extra message to a chat (a long text sent in parts)."""
-        self._pace = pacer
-
-    async def _sleep_between_parts(self, _chat_id: str) -> None:
-        await asyncio.sleep(self.limits.per_chat_interval)
-
-    async def send(self, message: OutgoingMessage) -> SendResult:
+    async def send(self, message: OutgoingMessage, pace: Pacer) -> SendResult:
         payload = message.payload
         remove = self._keyboard_answered(message)
         steps = plan(payload, remove_reply_keyboard=remove)
@@ -128,7 +133,7 @@ class TelegramTransport:
             try:
                 if isinstance(step, SendText):
                     if index > 0:
-                        await self._pace(message.chat_id)
+                        await pace(message.chat_id)
                     sent = await self.bot.send_message(chat_id=chat, text=step.text, reply_markup=step.markup)
                     last_id = sent.message_id
                 elif isinstance(step, AttachKeyboard) and last_id is not None:
@@ -137,14 +142,17 @@ class TelegramTransport:
                 result = result_of(exc)
                 if result.kind == "retry":
                     self._progress[message.id] = (index, last_id)
-                else:
-                    self._forget_keyboard(message.chat_id)
+                elif message.reply_keyboard_at is not None:
+                    result = replace(result, reply_keyboard="removed")
                 return result
+        keyboard: Literal["shown", "removed"] | None = None
         if payload.get("ask_phone"):
-            self._reply_keyboard[message.chat_id] = message.contact_last_inbound_at
+            keyboard = "shown"
         elif remove:
-            self._forget_keyboard(message.chat_id)
-        return SendResult("sent", platform_message_id=str(last_id) if last_id is not None else None)
+            keyboard = "removed"
+        return SendResult(
+            "sent", platform_message_id=str(last_id) if last_id is not None else None, reply_keyboard=keyboard
+        )
 
     async def _attach(self, chat: int | str, message_id: int, step: AttachKeyboard) -> None:
         try:
@@ -154,33 +162,28 @@ class TelegramTransport:
         except TelegramBadRequest as exc:  # the text is out; a lost keyboard is not worth a resend
             log.warning("could not attach the keyboard to message %s: %s", message_id, exc.message)
 
-    def _keyboard_answered(self, message: OutgoingMessage) -> bool:
-        """True when the phone keyboard is up and the person has written since it was shown."""
-        if message.payload.get("ask_phone") or message.chat_id not in self._reply_keyboard:
+    @staticmethod
+    def _keyboard_answered(message: OutgoingMessage) -> bool:
+        """True when the phone keyboard is up and the person has written since it went up."""
+        shown_at = message.reply_keyboard_at
+        if message.payload.get("ask_phone") or shown_at is None:
             return False
-        shown_at = self._reply_keyboard[message.chat_id]
         last = message.contact_last_inbound_at
-        return last is not None and (shown_at is None or last > shown_at)
-
-    def _forget_keyboard(self, chat_id: str) -> None:
-        self._reply_keyboard.pop(chat_id, None)
+        return last is not None and last > shown_at
 
 
 class TelegramChannel:
     """The Bot API client, the update receiver (polling or webhook) and the transport."""
 
-    def __init__(self, settings: Settings, engine: Engine, metrics: Metrics | None = None) -> None:
+    def __init__(
+        self, settings: Settings, engine: Engine, window: SlidingWindow, metrics: Metrics | None = None
+    ) -> None:
         self.settings = settings
         self.engine = engine
         self.metrics = metrics
+        self.window = window
         self.bot = make_bot(settings)
-        self.transport = TelegramTransport(
-            self.bot,
-            RateLimits(
-                overall_per_second=settings.telegram_overall_per_second,
-                per_chat_interval=1.0 / settings.telegram_per_chat_per_second,
-            ),
-        )
+        self.transport = TelegramTransport(self.bot, telegram_limits(settings))
         self.webhook_url = settings.telegram_webhook_url
         self.webhook_secret = settings.telegram_webhook_secret
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -245,10 +248,8 @@ class TelegramChannel:
         delay = 1.0
         while not stop.is_set():
             request = asyncio.ensure_future(
-                self.bot.get_updates(
-                    offset=self.offset,
-                    timeout=POLL_TIMEOUT,
-                    allowed_updates=ALLOWED_UPDATES,
+                self.bot(
+                    RawGetUpdates(offset=self.offset, timeout=POLL_TIMEOUT, allowed_updates=ALLOWED_UPDATES),
                     request_timeout=POLL_TIMEOUT + 10,
                 )
             )
@@ -260,7 +261,7 @@ class TelegramChannel:
                 await asyncio.gather(request, return_exceptions=True)
                 break
             try:
-                updates = request.result()
+                raw_updates = cast(list[dict[str, Any]], request.result())  # see RawGetUpdates
             except TelegramRetryAfter as exc:
                 await _stopped(stop, float(exc.retry_after))
                 continue
@@ -275,15 +276,20 @@ class TelegramChannel:
                 delay = min(delay * 2, MAX_STARTUP_BACKOFF)
                 continue
             delay = 1.0
-            if not updates:
+            if not raw_updates:
                 continue
+            updates = readable_updates(raw_updates, {"bot": self.bot})
             try:
                 await self.process_batch(updates)
-            except Exception:  # the database is down: fetch the same updates again later
+            except TransientError:  # the database is busy or away: fetch the same updates again
+                log.warning("telegram: %d updates will be fetched again (database busy)", len(updates))
+                await _stopped(stop, delay)
+                continue
+            except Exception:
                 log.exception("telegram: %d updates failed; they will be fetched again", len(updates))
                 await _stopped(stop, delay)
                 continue
-            self.offset = max(update.update_id for update in updates) + 1
+            self.offset = max(int(raw.get("update_id", 0)) for raw in raw_updates) + 1
         await self._confirm_offset()
 
     async def _confirm_offset(self) -> None:
@@ -328,18 +334,25 @@ class TelegramChannel:
 
     async def _acknowledge(self, query: CallbackQuery) -> None:
         """Stops the button's spinner and takes the keyboard off the pressed message."""
-        try:
-            await self.bot.answer_callback_query(callback_query_id=query.id)
-        except (AiogramError, OSError, TimeoutError) as exc:
-            log.info("telegram: answerCallbackQuery failed: %s", exc)
+        await self._within_limits(
+            "answerCallbackQuery", self.bot.answer_callback_query(callback_query_id=query.id)
+        )
         message = query.message
         if isinstance(message, Message) and message.reply_markup is not None:
-            try:
-                await self.bot.edit_message_reply_markup(
-                    chat_id=message.chat.id, message_id=message.message_id
-                )
-            except (AiogramError, OSError, TimeoutError) as exc:
-                log.info("telegram: removing a pressed keyboard failed: %s", exc)
+            await self._within_limits(
+                "removing a pressed keyboard",
+                self.bot.edit_message_reply_markup(chat_id=message.chat.id, message_id=message.message_id),
+            )
+
+    async def _within_limits(self, what: str, call: Awaitable[Any]) -> None:
+        """One Bot API call outside the outbox, in a slot of the channel's rate window."""
+        await self.window.acquire()
+        try:
+            await call
+        except (AiogramError, OSError, TimeoutError) as exc:
+            log.info("telegram: %s failed: %s", what, exc)
+        finally:
+            self.window.release()
 
     def secret_ok(self, given: str | None) -> bool:
         if not self.webhook_secret or given is None:
@@ -405,3 +418,16 @@ def webhook_router(channel: TelegramChannel) -> APIRouter:
         return JSONResponse({"ok": True})
 
     return router
+
+
+def _build(context: ChannelContext) -> Channel:
+    channel = TelegramChannel(context.settings, context.engine, context.window, context.metrics)
+    return Channel(
+        CHANNEL,
+        channel.transport,
+        routes=webhook_router(channel) if channel.webhook_mode else None,
+        run=channel.run,  # webhook registration or long polling, and the command menu
+    )
+
+
+CHANNEL_TYPE = ChannelType(CHANNEL, telegram_limits, _build)

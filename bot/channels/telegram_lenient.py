@@ -10,10 +10,14 @@ again; the bot only needs a handful of fields, all present in every Bot API vers
 from __future__ import annotations
 
 import copy
+import logging
 from typing import Any
 
+from aiogram.methods import GetUpdates
 from aiogram.types import Update
 from pydantic import ValidationError
+
+log = logging.getLogger(__name__)
 
 MAX_ROUNDS = 8
 _EMPTY_BY_ERROR: dict[str, Any] = {
@@ -77,3 +81,21 @@ def parse_update(data: Any, context: dict[str, Any] | None = None) -> Update:
         except ValidationError as again:
             error = again
     raise error
+
+
+class RawGetUpdates(GetUpdates):
+    """getUpdates answering plain JSON objects, read by `readable_updates` one by one: one
+    update aiogram's models refuse must not stop the polling loop for every update after it."""
+
+    __returning__ = list[dict[str, Any]]
+
+
+def readable_updates(raw: list[dict[str, Any]], context: dict[str, Any]) -> list[Update]:
+    """The updates of a getUpdates answer, read leniently; one that cannot be read is skipped."""
+    updates = []
+    for item in raw:
+        try:
+            updates.append(parse_update(item, context))
+        except (ValidationError, ValueError, RecursionError):
+            log.warning("telegram: skipped update %s, which cannot be read", item.get("update_id"))
+    return updates

@@ -22,7 +22,8 @@ from aiogram.types import (
     ReplyKeyboardRemove,
 )
 
-from messages.form_labels import button
+from bot.channels.text import split_text as text_parts
+from messages.render import label
 
 MAX_TEXT = 4096
 MAX_CALLBACK_DATA = 64
@@ -55,49 +56,8 @@ def utf16_len(text: str) -> int:
 
 
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
-    """Cuts `text` into parts of at most `limit` UTF-16 units.
-
-    Whole paragraphs are kept together; a paragraph that alone is too long is cut at line
-    ends, then at spaces, and only a single over-long word is cut mid-word.
-    """
-    if utf16_len(text) <= limit:
-        return [text]
-    return _pack(text, ("\n\n", "\n", " "), limit)
-
-
-def _pack(text: str, separators: tuple[str, ...], limit: int) -> list[str]:
-    if utf16_len(text) <= limit:
-        return [text]
-    if not separators:
-        return _hard_cut(text, limit)
-    sep, finer = separators[0], separators[1:]
-    parts: list[str] = []
-    current = ""
-    for piece in text.split(sep):
-        for chunk in _pack(piece, finer, limit):
-            candidate = f"{current}{sep}{chunk}" if current else chunk
-            if utf16_len(candidate) <= limit:
-                current = candidate
-            else:
-                if current:
-                    parts.append(current)
-                current = chunk
-    if current:
-        parts.append(current)
-    return [p for p in (part.strip("\n ") for part in parts) if p] or _hard_cut(text, limit)
-
-
-def _hard_cut(text: str, limit: int) -> list[str]:
-    parts: list[str] = []
-    current = ""
-    for char in text:
-        if utf16_len(current + char) > limit:
-            parts.append(current)
-            current = ""
-        current += char
-    if current:
-        parts.append(current)
-    return parts
+    """Parts of at most `limit` UTF-16 units (how Telegram counts), see `bot.channels.text`."""
+    return text_parts(text, limit, utf16_len)
 
 
 def rows(labels: Sequence[str], short: int = SHORT_LABEL) -> list[list[int]]:
@@ -149,7 +109,7 @@ def phone_keyboard(options: Sequence[dict[str, Any]] = ()) -> ReplyKeyboardMarku
     Tapping an option button sends its label, which the engine matches like a typed answer.
     """
     labels = [str(o["label"]) for o in options]
-    keyboard = [[KeyboardButton(text=button("share_phone"), request_contact=True)]]
+    keyboard = [[KeyboardButton(text=label("share_phone"), request_contact=True)]]
     keyboard += [[KeyboardButton(text=labels[i]) for i in row] for row in rows(labels)]
     return ReplyKeyboardMarkup(keyboard=keyboard, resize_keyboard=True, one_time_keyboard=True)
 

@@ -32,7 +32,7 @@ from pywa_async.errors import WhatsAppError
 from pywa_async.types import Button, Section, SectionList, SectionRow
 from pywa_async.types.templates import TemplateLanguage
 
-from bot.channels.base import OutgoingMessage, RateLimits, SendResult
+from bot.channels.base import OutgoingMessage, Pacer, RateLimits, SendResult
 from bot.channels.whatsapp_render import Buttons, ListMenu, Part, Text, render_reply, template_parameter
 from bot.settings import Settings
 from handlers.types import Priority
@@ -139,6 +139,13 @@ def _language(config: TemplateConfig) -> TemplateLanguage:
         ) from exc
 
 
+def whatsapp_limits(settings: Settings) -> RateLimits:
+    return RateLimits(
+        overall_per_second=settings.whatsapp_per_second,
+        per_chat_interval=settings.whatsapp_per_chat_interval,
+    )
+
+
 class WhatsAppTransport:
     """Delivers WhatsApp outbox rows with pywa's async client."""
 
@@ -154,10 +161,7 @@ class WhatsAppTransport:
         throughput_pause: float = 1.0,
     ) -> None:
         assert settings.whatsapp_phone_number_id and settings.whatsapp_access_token
-        self.limits = RateLimits(
-            overall_per_second=settings.whatsapp_per_second,
-            per_chat_interval=settings.whatsapp_per_chat_interval,
-        )
+        self.limits = whatsapp_limits(settings)
         self.settings = settings
         self.clock = clock
         self.pair_rate_pause = pair_rate_pause
@@ -184,7 +188,7 @@ class WhatsAppTransport:
     async def aclose(self) -> None:
         await self.http.aclose()
 
-    async def send(self, message: OutgoingMessage) -> SendResult:
+    async def send(self, message: OutgoingMessage, pace: Pacer) -> SendResult:
         if message.payload.get(FORCE_TEMPLATE) or not window_open(
             message.contact_last_inbound_at, self.clock()
         ):
@@ -195,6 +199,8 @@ class WhatsAppTransport:
         done = self._progress.get(message.id, 0)
         last_id: str | None = None
         for index in range(done, len(parts)):
+            if index > 0:
+                await pace(message.chat_id)
             try:
                 last_id = await self._send_part(message.chat_id, parts[index])
             except WhatsAppError as exc:

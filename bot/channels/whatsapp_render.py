@@ -22,6 +22,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from bot.channels.text import split_text as text_parts
 from messages.render import labels
 
 TEXT_LIMIT = 4096
@@ -83,34 +84,8 @@ def shorten(text: str, limit: int) -> str:
 
 
 def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
-    """Pieces of at most `limit` characters, split at paragraphs, else lines, else words."""
-    return [piece for piece in _pack(text.strip(), limit, ("\n\n", "\n", " ")) if piece.strip()]
-
-
-def _pack(text: str, limit: int, separators: tuple[str, ...]) -> list[str]:
-    if len(text) <= limit:
-        return [text]
-    if not separators:
-        return [text[i : i + limit] for i in range(0, len(text), limit)]
-    separator, finer = separators[0], separators[1:]
-    pieces: list[str] = []
-    current = ""
-    for chunk in text.split(separator):
-        if len(chunk) > limit:
-            if current:
-                pieces.append(current)
-            *whole, current = _pack(chunk, limit, finer)
-            pieces.extend(whole)
-            continue
-        candidate = f"{current}{separator}{chunk}" if current else chunk
-        if len(candidate) <= limit:
-            current = candidate
-        else:
-            pieces.append(current)
-            current = chunk
-    if current:
-        pieces.append(current)
-    return pieces
+    """Pieces of at most `limit` characters, see `bot.channels.text`."""
+    return text_parts(text.strip(), limit)
 
 
 def _whatsapp_label(key: str) -> str:

@@ -17,21 +17,24 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import PlainTextResponse
 
+from bot.channels.base import Channel, ChannelContext, ChannelType
 from bot.channels.cleaning import load_json
 from bot.channels.whatsapp import (
     CHANNEL,
     FORCE_TEMPLATE,
     WINDOW_CLOSED_ERROR,
+    WhatsAppTransport,
     graph_error_summary,
     template_for,
+    whatsapp_limits,
 )
 from bot.settings import Settings
 from handlers.engine import Engine
@@ -48,7 +51,6 @@ MAX_BODY = 1024 * 1024
 """Meta's webhook bodies are a few kilobytes; anything near a megabyte is not from Meta."""
 
 SIGNATURE_HEADER = "x-hub-signature-256"
-MEDIA_TYPES = frozenset({"image", "audio", "voice", "video", "sticker", "document", "location", "contacts"})
 IGNORED_TYPES = frozenset({"reaction", "system", "request_welcome"})
 """Message types that are not something the person said to the bot: no reply."""
 
@@ -104,48 +106,78 @@ def _timestamp(value: Any) -> datetime:
         return utcnow()
 
 
+def _text(content: dict[str, Any]) -> dict[str, Any]:
+    return {"kind": "text", "text": str(content.get("body") or "")}
+
+
+def _interactive(content: dict[str, Any]) -> dict[str, Any]:
+    """A tapped reply button or list row; any other interactive message is not an answer."""
+    reply_type = content.get("type")
+    reply = content.get(reply_type) if reply_type in ("button_reply", "list_reply") else None
+    if isinstance(reply, dict) and reply.get("id"):
+        return {"kind": "option", "option_id": str(reply["id"]), "text": reply.get("title")}
+    return {"kind": "media", "media_type": "interactive"}
+
+
+def _template_button(content: dict[str, Any]) -> dict[str, Any]:
+    """A template's quick-reply button: what it says is the answer."""
+    return {"kind": "text", "text": str(content.get("text") or content.get("payload") or "")}
+
+
+def _media(kind: str, content: dict[str, Any]) -> dict[str, Any]:
+    media_type = "voice" if kind == "audio" and content.get("voice") else kind
+    return {"kind": "media", "media_type": media_type}
+
+
+CONTENT_READERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "text": _text,
+    "interactive": _interactive,
+    "button": _template_button,
+}
+
+
 def _inbound(message: dict[str, Any], names: dict[str, str]) -> Inbound | None:
+    """One message as an `Inbound`; None for one without an id or sender, or not said to the bot."""
     wamid = message.get("id")
     sender = message.get("from") or message.get("from_user_id")
     kind = message.get("type")
-    if not isinstance(wamid, str) or not isinstance(sender, str) or not wamid or not sender:
+    if not (isinstance(wamid, str) and wamid and isinstance(sender, str) and sender):
         return None
-    if kind in IGNORED_TYPES:
+    if not isinstance(kind, str) or kind in IGNORED_TYPES:
         return None
-    common: dict[str, Any] = {
-        "channel": CHANNEL,
-        "chat_id": sender,
-        "message_id": wamid,
-        "at": _timestamp(message.get("timestamp")),
-        "sender_phone": f"+{sender}" if sender.isdigit() else None,
-        "sender_name": names.get(sender),
-    }
-    content = message.get(kind) if isinstance(kind, str) else None
+    content = message.get(kind)
     content = content if isinstance(content, dict) else {}
-    if kind == "text":
-        return Inbound(kind="text", text=str(content.get("body") or ""), **common)
-    if kind == "interactive":
-        reply_type = content.get("type")
-        reply = content.get(reply_type) if reply_type in ("button_reply", "list_reply") else None
-        if isinstance(reply, dict) and reply.get("id"):
-            return Inbound(kind="option", option_id=str(reply["id"]), text=reply.get("title"), **common)
-        return Inbound(kind="media", media_type="interactive", **common)
-    if kind == "button":  # a template's quick-reply button: what it says is the answer
-        return Inbound(kind="text", text=str(content.get("text") or content.get("payload") or ""), **common)
-    media_type = "voice" if kind == "audio" and content.get("voice") else kind
-    return Inbound(kind="media", media_type=str(media_type if kind in MEDIA_TYPES else kind or ""), **common)
+    read = CONTENT_READERS.get(kind)
+    return Inbound(
+        channel=CHANNEL,
+        chat_id=sender,
+        message_id=wamid,
+        at=_timestamp(message.get("timestamp")),
+        sender_phone=f"+{sender}" if sender.isdigit() else None,
+        sender_name=names.get(sender),
+        **(read(content) if read else _media(kind, content)),
+    )
 
 
-def parse_body(data: Any, phone_number_id: str | None = None) -> WebhookBatch:
-    """Every message and status of every entry and change, in order.
+def _status(status: dict[str, Any]) -> StatusUpdate | None:
+    if isinstance(status.get("id"), str) and isinstance(status.get("status"), str):
+        return StatusUpdate(status["id"], status["status"], tuple(_dicts(status.get("errors"))))
+    return None
 
-    Changes for another phone number of the same WhatsApp Business Account are skipped.
-    """
-    batch = WebhookBatch()
-    if not isinstance(data, dict):
-        raise ValueError("the body is not a JSON object")
-    if data.get("object") != "whatsapp_business_account":
-        return batch
+
+def _profile_names(value: dict[str, Any]) -> dict[str, str]:
+    """The senders' profile names, by WhatsApp id (and by user id where one is given)."""
+    names: dict[str, str] = {}
+    for contact in _dicts(value.get("contacts")):
+        profile = contact.get("profile")
+        name = profile.get("name") if isinstance(profile, dict) else None
+        if name:
+            names.update({str(contact[key]): str(name) for key in ("wa_id", "user_id") if contact.get(key)})
+    return names
+
+
+def _message_values(data: dict[str, Any], phone_number_id: str | None) -> Iterator[dict[str, Any]]:
+    """The `value` of every "messages" change of every entry, for our phone number, in order."""
     for entry in _dicts(data.get("entry")):
         for change in _dicts(entry.get("changes")):
             value = change.get("value")
@@ -156,22 +188,23 @@ def parse_body(data: Any, phone_number_id: str | None = None) -> WebhookBatch:
             if phone_number_id and target and str(target) != phone_number_id:
                 log.info("skipped a WhatsApp change for another phone number id")
                 continue
-            names: dict[str, str] = {}
-            for contact in _dicts(value.get("contacts")):
-                profile = contact.get("profile")
-                name = profile.get("name") if isinstance(profile, dict) else None
-                for key in ("wa_id", "user_id"):
-                    if contact.get(key) and name:
-                        names[str(contact[key])] = str(name)
-            for message in _dicts(value.get("messages")):
-                inbound = _inbound(message, names)
-                if inbound is not None:
-                    batch.inbounds.append(inbound)
-            for status in _dicts(value.get("statuses")):
-                if isinstance(status.get("id"), str) and isinstance(status.get("status"), str):
-                    batch.statuses.append(
-                        StatusUpdate(status["id"], status["status"], tuple(_dicts(status.get("errors"))))
-                    )
+            yield value
+
+
+def parse_body(data: Any, phone_number_id: str | None = None) -> WebhookBatch:
+    """Every message and status of every entry and change, in order.
+
+    Changes for another phone number of the same WhatsApp Business Account are skipped.
+    """
+    if not isinstance(data, dict):
+        raise ValueError("the body is not a JSON object")
+    batch = WebhookBatch()
+    if data.get("object") != "whatsapp_business_account":
+        return batch
+    for value in _message_values(data, phone_number_id):
+        names = _profile_names(value)
+        batch.inbounds += [i for m in _dicts(value.get("messages")) if (i := _inbound(m, names))]
+        batch.statuses += [u for s in _dicts(value.get("statuses")) if (u := _status(s))]
     return batch
 
 
@@ -254,11 +287,7 @@ class WhatsAppWebhook:
                     continue
                 if update.status == "failed":
                     error = graph_error_summary(list(update.errors)) or "failed"
-                    row.last_error = error
-                    row.attempt_log = [
-                        *row.attempt_log,
-                        {"at": now.isoformat(), "outcome": "undelivered", "error": error[:200]},
-                    ][-20:]
+                    queries.log_attempt(row, now, "undelivered", error)
                     if WINDOW_CLOSED_ERROR in update.error_codes and row.status == "sent":
                         # WhatsApp found the 24-hour window closed: send it again as a template.
                         if template_for(self.settings, row.priority) is not None:
@@ -276,11 +305,24 @@ class WhatsAppWebhook:
             self.wake()
 
 
-def add_whatsapp_routes(app: FastAPI, webhook: WhatsAppWebhook) -> None:
-    @app.get(PATH, include_in_schema=False)
+def whatsapp_routes(webhook: WhatsAppWebhook) -> APIRouter:
+    router = APIRouter()
+
+    @router.get(PATH, include_in_schema=False)
     async def whatsapp_handshake(request: Request) -> Response:
         return webhook.handshake(dict(request.query_params))
 
-    @app.post(PATH, include_in_schema=False)
+    @router.post(PATH, include_in_schema=False)
     async def whatsapp_webhook(request: Request) -> Response:
         return await webhook.receive(request)
+
+    return router
+
+
+def _build(context: ChannelContext) -> Channel:
+    webhook = WhatsAppWebhook(context.settings, context.db, context.engine, wake=context.wake)
+    return Channel(CHANNEL, WhatsAppTransport(context.settings), routes=whatsapp_routes(webhook))
+
+
+CHANNEL_TYPE = ChannelType(CHANNEL, whatsapp_limits, _build)
+"""WhatsApp: the webhook receives, `WhatsAppTransport` sends (whatsapp.py)."""

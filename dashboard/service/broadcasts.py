@@ -12,10 +12,10 @@ crash in between repeats nothing and skips no one.
 
 Quiet hours and pausing are outbox scheduling: a row that must wait is `held` (with the time it
 may go, `next_attempt_at`), which the sender does not take; the scheduler's tick holds rows whose
-recipients' quiet hours begin and releases them in the morning. The sender marks a broadcast row
-`sending` just before the platform call (only if it is still `pending`), so a row paused at the
-last moment is not sent, and a row left `sending` by a crash is not sent twice: it is closed as
-failed ("interrupted"), since nobody can know whether the platform got it.
+recipients' quiet hours begin and releases them in the morning. The sender marks a row `sending`
+just before the platform call, only if it is still `pending` (so a row paused at the last moment
+is not sent); a broadcast row a crash left `sending` is closed as failed ("interrupted") by the
+sender that takes over, never sent twice, since nobody can know whether the platform got it.
 """
 
 from __future__ import annotations
@@ -47,8 +47,6 @@ STAGES = ("never", "started", "submitted", "terdaftar", "not_terdaftar")
 CHUNK = 1000
 QUIET_LEAD = timedelta(minutes=2)
 """Rows are held this long before quiet hours begin: the sender may have leased them already."""
-INTERRUPTED_AFTER = timedelta(minutes=2)
-INTERRUPTED = "interrupted while sending: not repeated, it may or may not have arrived"
 FOLLOW_DAYS = 7
 OPEN_OUTBOX = ("pending", "held", "sending")
 MAX_TEXT = 2000
@@ -457,20 +455,6 @@ async def release_and_hold(db: Database, now: datetime, quiet: QuietHours) -> No
                 )
 
 
-async def close_interrupted(db: Database, now: datetime) -> int:
-    """Rows a crashed sender left `sending`: closed as failed, never sent again."""
-    async with db.transaction() as session:
-        result = await session.exec(
-            update(OutboxMessage)
-            .where(
-                col(OutboxMessage.status) == "sending",
-                col(OutboxMessage.next_attempt_at) < now - INTERRUPTED_AFTER,
-            )
-            .values(status="failed", last_error=INTERRUPTED)
-        )
-        return int(result.rowcount or 0)
-
-
 async def finish_done(db: Database, now: datetime) -> None:
     """A materialised broadcast with nothing left to send is done."""
     async with db.transaction() as session:
@@ -494,7 +478,6 @@ async def finish_done(db: Database, now: datetime) -> None:
 async def tick(db: Database, now: datetime, quiet: QuietHours) -> int:
     """One scheduler round for broadcasts; returns the outbox rows it created."""
     await start_due(db, now)
-    await close_interrupted(db, now)
     created = 0
     async with db.reader() as session:
         ids = (

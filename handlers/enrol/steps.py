@@ -1,9 +1,9 @@
-"""The enrolment form, declared as data: an ordered list of steps.
+"""The steps of the enrolment form: how each question is asked and its answer read.
 
 Each step names the answers it owns, the template that asks for them, the options it offers,
-a parser that turns a message into answers (or a friendly error), and when it applies. The
-flow asks the first applicable step with an answer missing, so going back, editing from the
-summary and resuming after days all follow from this list.
+a parser that turns a message into answers (or a friendly error), and when it applies. A
+parser only reads the message and the draft: it returns what should change, and the flow
+applies it. Which steps make up the form, and in what order, is declared in `fields.py`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from handlers.contribution import period_totals, quote
+from handlers.contribution import Quote, period_totals, quote
 from handlers.enrol.draft import Draft
 from handlers.enrol.parsers import (
     age_on,
@@ -24,25 +24,31 @@ from handlers.enrol.parsers import (
     parse_nik,
 )
 from handlers.intents import answers, normalize, tokens
-from handlers.parsing import parse_money
+from handlers.parsing import Parsed, parse_money
 from handlers.regions import region, search_districts, search_regencies
-from handlers.turn import Turn
+from handlers.turn import Turn, option
 from handlers.types import SPONSOR, Option
-from messages.form_labels import button, form_labels
+from messages.form_labels import form_labels
 from messages.format import format_rupiah
 from messages.program_data import occupations, program_data
-from storage.submissions import find_open_by_nik_hash
+from messages.render import has_template
 
 MIN_AGE = 18
 
 
 @dataclass(frozen=True)
 class Accept:
-    """The answer is good: store `values`, optionally say `notice` before the next question."""
+    """The answer is good: store `values`, optionally say `notice` before the next question.
+
+    `clear` names answers to ask again (a check that found one of them wrong); `contact_phone`
+    is a number the platform vouched for as the person's own, kept on the contact.
+    """
 
     values: dict[str, Any]
     notice: str | None = None
     notice_context: dict[str, Any] = field(default_factory=dict)
+    clear: tuple[str, ...] = ()
+    contact_phone: str | None = None
 
 
 @dataclass(frozen=True)
@@ -82,20 +88,20 @@ def _no_context(_turn: Turn, _draft: Draft) -> dict[str, Any]:
 class Step:
     name: str
     owns: tuple[str, ...]
-    parse: Callable[[Turn, Draft], Any]
-    """Returns a StepOutcome (or an awaitable of one, when it needs the database)."""
+    """The answers this step gives; going back to it asks them again."""
+    parse: Callable[[Turn, Draft], StepOutcome]
     applies: Callable[[Draft], bool] = _always
     options: Callable[[Turn, Draft], list[Option]] = _no_options
     context: Callable[[Turn, Draft], dict[str, Any]] = _no_context
     ask_phone: bool = False
     pending: Callable[[Draft], bool] | None = None
     """When the step must be asked; by default, while one of its answers is missing."""
-    group: str | None = None
-    """The question this step belongs to, for "question 3 of 11" (several steps may share one)."""
 
     @property
     def template(self) -> str:
-        return f"enrol_ask_{self.name}"
+        """`enrol_ask_<name>`; a step without a question of its own asks with `enrol_ask_field`."""
+        own = f"enrol_ask_{self.name}"
+        return own if has_template(own) else "enrol_ask_field"
 
     def needed(self, draft: Draft) -> bool:
         if not self.applies(draft):
@@ -105,17 +111,35 @@ class Step:
         return any(not draft.has(key) for key in self.owns)
 
 
-def opt(
-    option_id: str, key: str, *, description: str | None = None, typed: str | None = None, **fmt: str
-) -> Option:
-    return Option(f"enrol.{option_id}", button(key, **fmt), description, typed)
+def text_step(name: str, parse: Callable[[str], Parsed[Any]], *, optional: bool = False) -> Step:
+    """A step for one typed answer, read by `parse`; an optional one can be skipped ("lewati").
+
+    An unusable answer is explained by `enrol_bad_<name>` (with the parser's reason and
+    details), or by the general `enrol_bad_field`.
+    """
+    skip = f"{name}.skip"
+
+    def options(_turn: Turn, _draft: Draft) -> list[Option]:
+        return [option(f"enrol.{skip}", "skip")] if optional else []
+
+    def read(turn: Turn, draft: Draft) -> StepOutcome:
+        if optional and (turn.choice == f"enrol.{skip}" or answers(turn.text) & {"skip"}):
+            return Accept({name: None})
+        parsed = parse(turn.text)
+        if not parsed.ok:
+            bad = f"enrol_bad_{name}"
+            context = {"reason": parsed.error, **(parsed.details or {})}
+            return Reject(bad if has_template(bad) else "enrol_bad_field", context)
+        return Accept({name: parsed.value})
+
+    return Step(name, (name,), read, options=options)
 
 
 # --- consent -------------------------------------------------------------------------------
 
 
 def _consent_options(_turn: Turn, _draft: Draft) -> list[Option]:
-    return [opt("consent.yes", "consent_yes"), opt("consent.no", "consent_no")]
+    return [option("enrol.consent.yes", "consent_yes"), option("enrol.consent.no", "consent_no")]
 
 
 def _consent_context(_turn: Turn, _draft: Draft) -> dict[str, Any]:
@@ -137,14 +161,11 @@ def _parse_consent(turn: Turn, draft: Draft) -> StepOutcome:
 # --- identity ------------------------------------------------------------------------------
 
 
-async def _parse_nik(turn: Turn, _draft: Draft) -> StepOutcome:
+def _parse_nik(turn: Turn, _draft: Draft) -> StepOutcome:
     parsed = parse_nik(turn.text, turn.today)
     if not parsed.ok or parsed.value is None:
         return Reject("enrol_bad_nik", {"reason": parsed.error, **(parsed.details or {})})
     facts = parsed.value
-    existing = await find_open_by_nik_hash(turn.store.session, turn.vault.keyed_hash(facts.nik))
-    if existing is not None:
-        return Stop("enrol_duplicate", {"reference": existing.reference, "status": existing.status})
     return Accept(
         {
             "nik": facts.nik,
@@ -188,7 +209,7 @@ def birth_dates_differ(draft: Draft) -> bool:
 
 
 def _birth_check_options(_turn: Turn, _draft: Draft) -> list[Option]:
-    return [opt("check.nik", "nik_wrong"), opt("check.date", "date_wrong")]
+    return [option("enrol.check.nik", "nik_wrong"), option("enrol.check.date", "date_wrong")]
 
 
 def _birth_check_context(_turn: Turn, draft: Draft) -> dict[str, Any]:
@@ -202,11 +223,9 @@ def _birth_check_context(_turn: Turn, draft: Draft) -> dict[str, Any]:
 
 def _parse_birth_check(turn: Turn, draft: Draft) -> StepOutcome:
     if turn.choice == "enrol.check.nik":
-        draft.clear("nik", "nik_facts")
-        return Accept({})
+        return Accept({}, clear=("nik", "nik_facts"))
     if turn.choice == "enrol.check.date":
-        draft.clear("birth_date")
-        return Accept({})
+        return Accept({}, clear=("birth_date",))
     return Reject("enrol_bad_choice", options=tuple(_birth_check_options(turn, draft)))
 
 
@@ -215,7 +234,7 @@ def _parse_birth_check(turn: Turn, draft: Draft) -> StepOutcome:
 
 def known_phone(turn: Turn) -> str | None:
     """A number the channel already knows (WhatsApp sender, Telegram contact), if it is a mobile."""
-    for candidate in (turn.inbound.sender_phone, turn.contact.phone):
+    for candidate in (turn.inbound.sender_phone, turn.vault.decrypt_optional(turn.contact.phone_enc)):
         if candidate:
             parsed = parse_mobile(candidate)
             if parsed.ok:
@@ -231,7 +250,7 @@ def national(e164: str) -> str:
 
 def _phone_options(turn: Turn, _draft: Draft) -> list[Option]:
     phone = known_phone(turn)
-    return [opt("phone.known", "use_known_phone", phone=national(phone))] if phone else []
+    return [option("enrol.phone.known", "use_known_phone", phone=national(phone))] if phone else []
 
 
 def _parse_phone(turn: Turn, _draft: Draft) -> StepOutcome:
@@ -244,9 +263,8 @@ def _parse_phone(turn: Turn, _draft: Draft) -> StepOutcome:
     parsed = parse_mobile(text)
     if not parsed.ok or parsed.value is None:
         return Reject("enrol_bad_phone", {"reason": parsed.error})
-    if turn.inbound.kind == "contact":
-        turn.contact.phone = parsed.value
-    return Accept({"phone": parsed.value})
+    shared = parsed.value if turn.inbound.kind == "contact" else None
+    return Accept({"phone": parsed.value}, contact_phone=shared)
 
 
 # --- residence -----------------------------------------------------------------------------
@@ -263,7 +281,7 @@ def _region_confirm_context(_turn: Turn, draft: Draft) -> dict[str, Any]:
 
 
 def _region_confirm_options(_turn: Turn, _draft: Draft) -> list[Option]:
-    return [opt("region.yes", "confirm_region"), opt("region.no", "other_region")]
+    return [option("enrol.region.yes", "confirm_region"), option("enrol.region.no", "other_region")]
 
 
 def _parse_region_confirm(turn: Turn, draft: Draft) -> StepOutcome:
@@ -370,8 +388,8 @@ def _parse_occupation_other(turn: Turn, _draft: Draft) -> StepOutcome:
     return Accept({"occupation_other": text})
 
 
-def discount_group(draft: Draft) -> str:
-    code = draft.get("occupation")
+def discount_group(code: str | None) -> str:
+    """The discount group of an occupation (transport workers have their own)."""
     return next((o.group for o in occupations() if o.code == code), "general")
 
 
@@ -389,19 +407,14 @@ def _parse_income(turn: Turn, _draft: Draft) -> StepOutcome:
     return Accept({"income": parsed.value})
 
 
-def draft_quote(turn: Turn, draft: Draft) -> Any:
+def draft_quote(turn: Turn, draft: Draft) -> Quote:
     return quote(
         int(draft.get("income")),
-        discount_group(draft),
+        discount_group(draft.get("occupation")),
         turn.today,
         program_data(),
-        sponsored=is_sponsored(turn),
+        sponsored=bool(draft.get(SPONSOR)),  # a regency pays JKK + JKM: no PP 50/2025 discount
     )
-
-
-def is_sponsored(turn: Turn) -> bool:
-    """The person came to a session whose JKK + JKM a regency pays (see handlers.flows.sessions)."""
-    return bool(turn.state.data.get(SPONSOR))
 
 
 def _programs_options(_turn: Turn, _draft: Draft) -> list[Option]:
@@ -423,18 +436,19 @@ def _parse_programs(turn: Turn, draft: Draft) -> StepOutcome:
 
 
 def draft_totals(turn: Turn, draft: Draft) -> dict[int, int]:
-    totals = period_totals(int(draft.get("income")), discount_group(draft), turn.today, program_data())
+    group = discount_group(draft.get("occupation"))
+    totals = period_totals(int(draft.get("income")), group, turn.today, program_data())
     with_jht = draft.get("programs") == "with_jht"
     return {t.months: t.with_jht if with_jht else t.basic for t in totals}
 
 
 def _period_options(turn: Turn, draft: Draft) -> list[Option]:
     return [
-        opt(
-            f"period.{months}",
+        option(
+            f"enrol.period.{months}",
             "months",
             description=format_rupiah(total),
-            typed=str(months),  # "3" is three months on every channel, never the third button
+            key=str(months),  # "3" is three months on every channel, never the third button
             months=str(months),
         )
         for months, total in draft_totals(turn, draft).items()
@@ -458,7 +472,7 @@ def _parse_period(turn: Turn, draft: Draft) -> StepOutcome:
 
 
 def _email_options(_turn: Turn, _draft: Draft) -> list[Option]:
-    return [opt("email.skip", "skip")]
+    return [option("enrol.email.skip", "skip")]
 
 
 def _parse_email(turn: Turn, draft: Draft) -> StepOutcome:
@@ -471,95 +485,56 @@ def _parse_email(turn: Turn, draft: Draft) -> StepOutcome:
     return Accept({"email": parsed.value})
 
 
-STEPS: tuple[Step, ...] = (
-    Step("consent", ("consent",), _parse_consent, options=_consent_options, context=_consent_context),
-    Step("nik", ("nik", "nik_facts"), _parse_nik),
-    Step("full_name", ("full_name",), _parse_name),
-    Step("birth_date", ("birth_date",), _parse_birth_date),
-    Step(
-        "birth_check",
-        (),
-        _parse_birth_check,
-        options=_birth_check_options,
-        context=_birth_check_context,
-        pending=birth_dates_differ,
-        group="birth_date",
-    ),
-    Step("phone", ("phone",), _parse_phone, options=_phone_options, ask_phone=True),
-    Step(
-        "region_confirm",
-        ("region_confirmed", "regency", "district"),
-        _parse_region_confirm,
-        applies=_nik_region_known,
-        options=_region_confirm_options,
-        context=_region_confirm_context,
-        pending=lambda d: not d.has("region_confirmed"),
-        group="residence",
-    ),
-    Step(
-        "regency",
-        ("regency", "district"),
-        _parse_regency,
-        applies=_not_confirmed,
-        pending=lambda d: not d.has("regency"),
-        group="residence",
-    ),
-    Step(
-        "district",
-        ("district",),
-        _parse_district,
-        applies=_not_confirmed,
-        context=_regency_context,
-        group="residence",
-    ),
-    Step("address", ("address",), _parse_address),
-    Step(
-        "occupation",
-        ("occupation", "occupation_other"),
-        _parse_occupation,
-        options=_occupation_options,
-        pending=lambda d: not d.has("occupation"),
-    ),
-    Step(
-        "occupation_other",
-        ("occupation_other",),
-        _parse_occupation_other,
-        applies=lambda d: d.get("occupation") == "lainnya",
-        pending=lambda d: not d.get("occupation_other"),
-        group="occupation",
-    ),
-    Step("income", ("income",), _parse_income),
-    Step("programs", ("programs",), _parse_programs, options=_programs_options, context=_programs_context),
-    Step("period", ("period",), _parse_period, options=_period_options, context=_period_context),
-    Step("email", ("email",), _parse_email, options=_email_options),
+# --- the steps, grouped into the form's fields in fields.py --------------------------------
+
+CONSENT = Step("consent", ("consent",), _parse_consent, options=_consent_options, context=_consent_context)
+NIK = Step("nik", ("nik", "nik_facts"), _parse_nik)
+FULL_NAME = Step("full_name", ("full_name",), _parse_name)
+BIRTH_DATE = Step("birth_date", ("birth_date",), _parse_birth_date)
+BIRTH_CHECK = Step(
+    "birth_check",
+    ("birth_date",),
+    _parse_birth_check,
+    options=_birth_check_options,
+    context=_birth_check_context,
+    pending=birth_dates_differ,
 )
-
-STEP_BY_NAME = {step.name: step for step in STEPS}
-
-# What "ubah" offers from the summary, and which answers each choice asks again.
-EDIT_GROUPS: dict[str, tuple[str, ...]] = {
-    "nik": ("nik", "nik_facts"),
-    "full_name": ("full_name",),
-    "birth_date": ("birth_date",),
-    "phone": ("phone",),
-    "residence": ("region_confirmed", "regency", "district", "address"),
-    "occupation": ("occupation", "occupation_other"),
-    "income": ("income",),
-    "programs": ("programs",),
-    "period": ("period",),
-    "email": ("email",),
-}
-
-
-QUESTIONS: tuple[str, ...] = tuple(dict.fromkeys(s.group or s.name for s in STEPS if s.name != "consent"))
-
-
-def question_number(step: Step) -> int | None:
-    """1-based position of the step's question among QUESTIONS (None for the consent)."""
-    name = step.group or step.name
-    return QUESTIONS.index(name) + 1 if name in QUESTIONS else None
-
-
-def next_step(draft: Draft) -> Step | None:
-    """The first step still needing an answer; None when the form is complete."""
-    return next((step for step in STEPS if step.needed(draft)), None)
+PHONE = Step("phone", ("phone",), _parse_phone, options=_phone_options, ask_phone=True)
+REGION_CONFIRM = Step(
+    "region_confirm",
+    ("region_confirmed", "regency", "district"),
+    _parse_region_confirm,
+    applies=_nik_region_known,
+    options=_region_confirm_options,
+    context=_region_confirm_context,
+    pending=lambda d: not d.has("region_confirmed"),
+)
+REGENCY = Step(
+    "regency",
+    ("regency", "district"),
+    _parse_regency,
+    applies=_not_confirmed,
+    pending=lambda d: not d.has("regency"),
+)
+DISTRICT = Step("district", ("district",), _parse_district, applies=_not_confirmed, context=_regency_context)
+ADDRESS = Step("address", ("address",), _parse_address)
+OCCUPATION = Step(
+    "occupation",
+    ("occupation", "occupation_other"),
+    _parse_occupation,
+    options=_occupation_options,
+    pending=lambda d: not d.has("occupation"),
+)
+OCCUPATION_OTHER = Step(
+    "occupation_other",
+    ("occupation_other",),
+    _parse_occupation_other,
+    applies=lambda d: d.get("occupation") == "lainnya",
+    pending=lambda d: not d.get("occupation_other"),
+)
+INCOME = Step("income", ("income",), _parse_income)
+PROGRAMS = Step(
+    "programs", ("programs",), _parse_programs, options=_programs_options, context=_programs_context
+)
+PERIOD = Step("period", ("period",), _parse_period, options=_period_options, context=_period_context)
+EMAIL = Step("email", ("email",), _parse_email, options=_email_options)

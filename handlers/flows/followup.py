@@ -17,8 +17,7 @@ from handlers.intents import answers, match_command
 from handlers.turn import Turn, option
 from handlers.types import Option
 from messages.program_data import program_data
-from storage import outreach
-from storage.outreach_models import CallbackTask, SocialSession
+from storage.outreach_models import SocialSession
 
 REASONS = ("berat", "manfaat", "sulit", "nik", "nanti", "sudah", "lainnya")
 CALLBACK_REASONS = frozenset({"sulit"})
@@ -55,21 +54,21 @@ class FollowupFlow:
     async def reprompt(self, turn: Turn) -> None:
         """After "bantuan": that is a request for help, so an officer calls back."""
         if match_command(turn.text) == "help" and turn.state.data.get(SESSION):
-            social = await self._session(turn, int(turn.state.data[SESSION]))
+            social = await self._social(turn, int(turn.state.data[SESSION]))
             if social is not None:
                 await self._record(turn, social, "lainnya", turn.text, callback=True)
                 return
         turn.say("followup_ask_again", followup_options(int(turn.state.data.get(SESSION, 0))))
 
-    async def _session(self, turn: Turn, session_id: int) -> SocialSession | None:
-        return await turn.store.session.get(SocialSession, session_id)
+    async def _social(self, turn: Turn, session_id: int) -> SocialSession | None:
+        return await turn.store.outreach.get(session_id)
 
     async def _answer(self, turn: Turn, choice: str) -> None:
         parsed = _parse(choice)
         if parsed is None:
             return
         reason, session_id = parsed
-        social = await self._session(turn, session_id)
+        social = await self._social(turn, session_id)
         turn.state.reset()
         if social is None:
             say_menu(turn)
@@ -111,7 +110,7 @@ class FollowupFlow:
 
     async def _other(self, turn: Turn) -> None:
         session_id = int(turn.state.data.get(SESSION, 0))
-        social = await self._session(turn, session_id)
+        social = await self._social(turn, session_id)
         turn.state.reset()
         if social is None:
             say_menu(turn)
@@ -135,24 +134,11 @@ class FollowupFlow:
         )
 
     async def _store(self, turn: Turn, social: SocialSession, reason: str, text: str | None) -> None:
-        assert social.id is not None and turn.contact.id is not None
-        row = await outreach.participant(turn.store.session, social.id, turn.contact.id, create=True)
-        assert row is not None
-        row.followup_reason = reason
-        if text is not None:
-            row.followup_other = text[:300]
-        row.followup_answered_at = turn.now
+        assert turn.contact.id is not None
+        await turn.store.outreach.answer_followup(social, turn.contact.id, reason, text, turn.now)
 
     def _callback(self, turn: Turn, social: SocialSession, reason: str) -> None:
-        turn.store.session.add(
-            CallbackTask(
-                branch_code=social.branch_code,
-                contact_id=turn.contact.id,
-                session_id=social.id,
-                reason=reason,
-                created_at=turn.now,
-            )
-        )
+        turn.store.outreach.add_callback(social, turn.contact.id, reason, turn.now)
 
     @staticmethod
     def _branch(social: SocialSession) -> str:

@@ -4,26 +4,28 @@ from __future__ import annotations
 
 from typing import Any
 
+from handlers.enrol.fields import FORM
+from handlers.enrol.form import Form
 from handlers.enrol.steps import national
 from handlers.flow import Unclear, say_menu
 from handlers.intents import answers
-from handlers.turn import Turn
+from handlers.turn import Turn, option
 from handlers.types import Option
-from messages.form_labels import button
-from storage.crypto import mask_nik
-from storage.models import Submission
-from storage.submissions import audit, erase_personal_data, submissions_of_contact
+from messages.form_labels import form_labels
 
 
 def _confirm_options() -> list[Option]:
     return [
-        Option("privacy.delete.yes", button("delete_yes")),
-        Option("privacy.delete.no", button("delete_no")),
+        option("privacy.delete.yes", "delete_yes"),
+        option("privacy.delete.no", "delete_no"),
     ]
 
 
 class PrivacyFlow:
     name = "privacy"
+
+    def __init__(self, form: Form = FORM) -> None:
+        self.form = form
 
     async def start(self, turn: Turn, topic: str | None = None) -> None:
         if topic == "delete":
@@ -33,14 +35,15 @@ class PrivacyFlow:
         await self._view(turn)
 
     async def _view(self, turn: Turn) -> None:
-        assert turn.contact.id is not None
-        submissions = [
-            self._readable(turn, s)
-            for s in await submissions_of_contact(turn.store.session, turn.contact.id)
-            if s.anonymised_at is None
+        submissions: list[dict[str, Any]] = [
+            {
+                "reference": s.reference,
+                "status": s.status,
+                "lines": self.form.summary(self.form.read(s, turn.vault)),
+            }
+            for s in await turn.store.submissions_of(turn.contact)
         ]
-        audit(
-            turn.store.session,
+        turn.store.audit(
             actor=f"peserta:{turn.inbound.channel}",
             action="data_view",
             now=turn.now,
@@ -48,38 +51,27 @@ class PrivacyFlow:
             submissions=[s["reference"] for s in submissions],
         )
         turn.state.reset()
+        phone = turn.vault.decrypt_optional(turn.contact.phone_enc)
         say_menu(
             turn,
             "privacy_view",
             submissions=submissions,
-            contact_phone=national(turn.contact.phone) if turn.contact.phone else None,
+            contact_phone=national(phone) if phone else None,
             announcements=turn.contact.announcements,
             has_draft="draft" in turn.state.data,
         )
 
-    @staticmethod
-    def _readable(turn: Turn, submission: Submission) -> dict[str, Any]:
-        vault = turn.vault
-        return {
-            "reference": submission.reference,
-            "status": submission.status,
-            "nik": mask_nik(vault.decrypt(submission.nik_enc)) if submission.nik_enc else "-",
-            "full_name": vault.decrypt_optional(submission.full_name_enc),
-            "birth_date": submission.birth_date,
-            "phone": national(vault.decrypt(submission.phone_enc)) if submission.phone_enc else "-",
-            "address": vault.decrypt_optional(submission.address_enc),
-            "district": submission.district_name,
-            "regency": submission.regency_name,
-            "income": submission.income,
-            "email": vault.decrypt_optional(submission.email_enc),
-        }
-
     async def handle(self, turn: Turn) -> Unclear | None:
         said = answers(turn.text)
         if turn.choice == "privacy.delete.yes" or said & {"yes", "delete"}:
-            counts = await erase_personal_data(turn.store.session, turn.contact, turn.now)
-            audit(
-                turn.store.session,
+            counts = await turn.store.erase_personal_data(
+                turn.contact,
+                turn.now,
+                columns=self.form.erased_columns,
+                answers=self.form.erased_answers,
+                note=form_labels()["notes"]["erased_on_request"],
+            )
+            turn.store.audit(
                 actor=f"peserta:{turn.inbound.channel}",
                 action="data_delete",
                 now=turn.now,

@@ -15,7 +15,6 @@ from handlers.regions import region, search_regencies
 from handlers.turn import Turn, option
 from handlers.types import SPONSOR, Option
 from messages.render import label, render
-from storage import outreach
 from storage.outreach_models import SocialSession
 
 SHOWN = "sessions_shown"
@@ -52,7 +51,7 @@ async def sponsor_text(turn: Turn, social: SocialSession) -> str | None:
     """The truthful sponsor sentence: who pays JKK + JKM, for how long, and what is left."""
     if not social.sponsor or not social.sponsor_months or not social.sponsor_quota:
         return None
-    used = await outreach.sponsored_count(turn.store.session, social)
+    used = await turn.store.outreach.sponsored_count(social)
     return render(
         "session_sponsor",
         sponsor=social.sponsor,
@@ -72,22 +71,22 @@ async def arrive(turn: Turn, code: str, *, offer_join: bool) -> bool:
 
     Returns False when the code is not a session's (an agent's code, or a typo).
     """
-    social = await outreach.session_by_code(turn.store.session, code)
+    social = await turn.store.outreach.by_code(code)
     if social is None or social.cancelled_at is not None:
         return False
     assert turn.contact.id is not None
     if turn.contact.regency_code is None:
         turn.contact.regency_code = social.regency_code
     if on_session_day(turn, social):
-        await outreach.mark_attended(turn.store.session, social, turn.contact.id, turn.now)
+        await turn.store.outreach.mark_attended(social, turn.contact.id, turn.now)
         sponsor = await sponsor_text(turn, social)
         quota = social.sponsor_quota or 0
-        if sponsor is not None and await outreach.sponsored_count(turn.store.session, social) < quota:
-            turn.state.data[SPONSOR] = {
-                "name": social.sponsor,
-                "months": social.sponsor_months,
-                "session": social.code,
-            }
+        if sponsor is not None and await turn.store.outreach.sponsored_count(social) < quota:
+            paid_by = {"name": social.sponsor, "months": social.sponsor_months, "session": social.code}
+            turn.state.data[SPONSOR] = paid_by
+            draft = turn.state.data.get("draft")
+            if isinstance(draft, dict):  # a form already begun: its amounts follow the sponsor too
+                draft.setdefault("answers", {})[SPONSOR] = paid_by
         text = render("session_welcome", s=view(social), sponsor=sponsor)
         welcome = [option("menu.enrol", "enrol"), option("menu.calculator", "calculator")]
         turn.say_text(text, welcome if offer_join else ())
@@ -122,13 +121,13 @@ class SessionsFlow:
         await self._list(turn, regency)
 
     async def _regency(self, turn: Turn) -> str | None:
-        profile = await outreach.contact_profile(turn.store.session, turn.contact)
+        profile = await turn.store.outreach.profile(turn.contact)
         return profile.regency_code
 
     async def _list(self, turn: Turn, regency_code: str) -> None:
         assert turn.contact.id is not None
-        sessions = await outreach.upcoming_sessions(turn.store.session, regency_code, turn.now, LISTED)
-        mine = {s.id for s in await outreach.reservations_of(turn.store.session, turn.contact.id, turn.now)}
+        sessions = await turn.store.outreach.upcoming(regency_code, turn.now, LISTED)
+        mine = {s.id for s in await turn.store.outreach.reservations_of(turn.contact.id, turn.now)}
         turn.state.step = "list"
         turn.state.data[SHOWN] = [s.code for s in sessions]
         found = region(regency_code)
@@ -211,12 +210,12 @@ class SessionsFlow:
 
     async def _join(self, turn: Turn, code: str) -> None:
         assert turn.contact.id is not None
-        social = await outreach.session_by_code(turn.store.session, code)
+        social = await turn.store.outreach.by_code(code)
         if social is None:
             turn.state.reset()
             say_menu(turn, "not_understood")
             return
-        result = await outreach.reserve(turn.store.session, social, turn.contact.id, turn.now)
+        result = await turn.store.outreach.reserve(social, turn.contact.id, turn.now)
         turn.state.reset()
         template = {
             "reserved": "session_reserved",
@@ -228,9 +227,7 @@ class SessionsFlow:
 
     async def _leave(self, turn: Turn, number: int | None, code: str | None = None) -> None:
         assert turn.contact.id is not None
-        mine: Sequence[SocialSession] = await outreach.reservations_of(
-            turn.store.session, turn.contact.id, turn.now
-        )
+        mine: Sequence[SocialSession] = await turn.store.outreach.reservations_of(turn.contact.id, turn.now)
         turn.state.reset()
         if code is not None:
             mine = [s for s in mine if s.code == code]
@@ -246,7 +243,7 @@ class SessionsFlow:
             )
             return
         social = mine[(number or 1) - 1]
-        await outreach.cancel_reservation(turn.store.session, social, turn.contact.id, turn.now)
+        await turn.store.outreach.cancel_reservation(social, turn.contact.id, turn.now)
         turn.say("session_cancelled", [option("menu.menu", "menu")], s=view(social))
 
     async def reprompt(self, turn: Turn) -> None:

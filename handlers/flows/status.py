@@ -4,19 +4,13 @@ from __future__ import annotations
 
 from handlers.flow import Unclear, say_menu
 from handlers.turn import Turn
-from storage.submissions import submissions_of_contact
 
 
 class StatusFlow:
     name = "status"
 
     async def start(self, turn: Turn, topic: str | None = None) -> None:
-        assert turn.contact.id is not None
-        submissions = [
-            s
-            for s in await submissions_of_contact(turn.store.session, turn.contact.id)
-            if s.anonymised_at is None
-        ]
+        submissions = await turn.store.submissions_of(turn.contact)
         turn.state.reset()
         say_menu(turn, "status_list", submissions=submissions, has_draft="draft" in turn.state.data)
 

@@ -1,7 +1,7 @@
 """sessions, participants, broadcasts, callback tasks
 
 Revision ID: 0004
-Revises: 0005
+Revises: 0008
 Create Date: 2026-11-22
 """
 
@@ -15,7 +15,7 @@ import storage.types
 
 
 revision: str = '0004'
-down_revision: str | None = '0005'
+down_revision: str | None = '0008'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,300 @@
+"""The BPU enrolment form, declared once: its fields in the order they are asked.
+
+Adding a field is one `Field(...)` here (and its templates in messages/): an optional field
+with no column of its own is kept in `Submission.answers`, shown in the summary and in "data
+saya", offered under "ubah", exported and, when personal, encrypted and erased.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from handlers.enrol import steps
+from handlers.enrol.form import Columns, Export, Field, Form, Values
+from handlers.enrol.steps import national
+from handlers.regions import region
+from messages.form_labels import form_labels
+from messages.program_data import occupation
+from storage.crypto import Vault, mask_nik
+from storage.models import Submission, income_band
+
+PROGRAM_CODES = {"basic": "jkk_jkm", "with_jht": "jkk_jkm_jht"}
+
+
+def _answer(key: str) -> Export:
+    return Export(key, lambda values, _reveal: values.get(key))
+
+
+# --- consent -------------------------------------------------------------------------------
+
+
+def _write_consent(values: Values, _vault: Vault) -> dict[str, Any]:
+    consent = values.get("consent")
+    return {"consent_version": consent["version"], "consent_at": datetime.fromisoformat(consent["at"])}
+
+
+def _read_consent(s: Submission, _vault: Vault) -> dict[str, Any]:
+    return {"consent": {"version": s.consent_version, "at": s.consent_at.isoformat()}}
+
+
+CONSENT = Field(
+    "consent",
+    (steps.CONSENT,),
+    shown=False,
+    editable=False,
+    numbered=False,
+    exports=(),
+    columns=Columns(_write_consent, _read_consent),
+)
+
+# --- identity ------------------------------------------------------------------------------
+
+
+def _write_nik(values: Values, vault: Vault) -> dict[str, Any]:
+    nik = values.get("nik")
+    return {
+        "nik_enc": vault.encrypt(nik),
+        "nik_hash": vault.keyed_hash(nik),
+        "sex": values.get("nik_facts")["sex"],
+    }
+
+
+def _read_nik(s: Submission, vault: Vault) -> dict[str, Any]:
+    return {"nik": vault.decrypt_optional(s.nik_enc), "nik_facts": {"sex": s.sex}}
+
+
+def _export_nik(values: Values, reveal: bool) -> str | None:
+    nik = values.get("nik")
+    return (nik if reveal else mask_nik(nik)) if nik else None
+
+
+NIK = Field(
+    "nik",
+    (steps.NIK,),
+    personal=("nik",),
+    show=lambda v: {"value": mask_nik(v.get("nik")) if v.get("nik") else None},
+    columns=Columns(_write_nik, _read_nik, erase=("nik_enc", "nik_hash")),
+    exports=(Export("nik", _export_nik),),
+)
+
+FULL_NAME = Field(
+    "full_name",
+    (steps.FULL_NAME,),
+    personal=("full_name",),
+    columns=Columns(
+        lambda v, vault: {"full_name_enc": vault.encrypt(v.get("full_name"))},
+        lambda s, vault: {"full_name": vault.decrypt_optional(s.full_name_enc)},
+        erase=("full_name_enc",),
+    ),
+    exports=(Export("name", lambda v, _reveal: v.get("full_name")),),
+)
+
+
+def _birth_date(values: Values) -> date | None:
+    typed = values.get("birth_date")
+    return date.fromisoformat(typed) if typed else None
+
+
+def _sex(values: Values) -> str | None:
+    facts = values.get("nik_facts") or {}
+    return facts.get("sex")
+
+
+BIRTH_DATE = Field(
+    "birth_date",
+    (steps.BIRTH_DATE, steps.BIRTH_CHECK),
+    show=lambda v: {"date": _birth_date(v), "sex": form_labels()["sex"].get(_sex(v) or "", "-")},
+    columns=Columns(
+        lambda v, _vault: {"birth_date": _birth_date(v)},
+        lambda s, _vault: {"birth_date": s.birth_date.isoformat() if s.birth_date else None},
+        erase=("birth_date",),
+    ),
+    exports=(
+        Export("birth_date", lambda v, _reveal: v.get("birth_date")),
+        Export("sex", lambda v, _reveal: _sex(v)),
+    ),
+)
+
+PHONE = Field(
+    "phone",
+    (steps.PHONE,),
+    personal=("phone",),
+    show=lambda v: {"value": national(v.get("phone")) if v.get("phone") else None},
+    columns=Columns(
+        lambda v, vault: {"phone_enc": vault.encrypt(v.get("phone"))},
+        lambda s, vault: {"phone": vault.decrypt_optional(s.phone_enc)},
+        erase=("phone_enc",),
+    ),
+    exports=(_answer("phone"),),
+)
+
+# --- residence -----------------------------------------------------------------------------
+
+
+def _write_residence(values: Values, vault: Vault) -> dict[str, Any]:
+    regency, district = region(values.get("regency")), region(values.get("district"))
+    return {
+        "regency_code": regency.code if regency else values.get("regency"),
+        "regency_name": regency.name if regency else None,
+        "district_code": district.code if district else values.get("district"),
+        "district_name": district.name if district else None,
+        "address_enc": vault.encrypt(values.get("address")),
+    }
+
+
+def _read_residence(s: Submission, vault: Vault) -> dict[str, Any]:
+    return {
+        "regency": s.regency_code,
+        "regency_name": s.regency_name,
+        "district": s.district_code,
+        "district_name": s.district_name,
+        "address": vault.decrypt_optional(s.address_enc),
+    }
+
+
+RESIDENCE = Field(
+    "residence",
+    (steps.REGION_CONFIRM, steps.REGENCY, steps.DISTRICT, steps.ADDRESS),
+    personal=("address",),
+    show=lambda v: {
+        "address": v.get("address"),
+        "district": region(v.get("district")),
+        "regency": region(v.get("regency")),
+    },
+    columns=Columns(_write_residence, _read_residence, erase=("address_enc",)),
+    exports=(
+        Export("regency_code", lambda v, _reveal: v.get("regency")),
+        Export("regency_name", lambda v, _reveal: v.get("regency_name") or _region_name(v.get("regency"))),
+        Export("district", lambda v, _reveal: v.get("district_name") or _region_name(v.get("district"))),
+        _answer("address"),
+    ),
+)
+
+
+def _region_name(code: str | None) -> str | None:
+    found = region(code) if code else None
+    return found.name if found else None
+
+
+# --- work and money ------------------------------------------------------------------------
+
+
+def _work(values: Values) -> str | None:
+    code, other = values.get("occupation"), values.get("occupation_other")
+    if code is None:
+        return None
+    if code == "lainnya" and other:
+        return str(other)
+    return occupation(code).label
+
+
+def _work_exported(values: Values, _reveal: bool) -> str | None:
+    code, other = values.get("occupation"), values.get("occupation_other")
+    if code is None:
+        return None
+    label = occupation(code).label
+    return f"{label}: {other}" if other else label
+
+
+OCCUPATION = Field(
+    "occupation",
+    (steps.OCCUPATION, steps.OCCUPATION_OTHER),
+    show=lambda v: {"value": _work(v)},
+    columns=Columns(
+        lambda v, _vault: {"occupation": v.get("occupation"), "occupation_other": v.get("occupation_other")},
+        lambda s, _vault: {"occupation": s.occupation, "occupation_other": s.occupation_other},
+        erase=("occupation_other",),
+    ),
+    exports=(Export("occupation", _work_exported),),
+)
+
+
+def _reported_income(values: Values) -> int:
+    assert values.amounts is not None
+    return values.amounts.reported_income
+
+
+def _write_income(values: Values, vault: Vault) -> dict[str, Any]:
+    income = int(values.get("income"))
+    return {
+        "income_enc": vault.encrypt(str(income)),
+        "income_band": income_band(income),
+        "reported_income_enc": vault.encrypt(str(_reported_income(values))),
+    }
+
+
+# Financial data is specific personal data (UU 27/2022 Pasal 4 ayat (2) huruf f): encrypted in the
+# draft and the submission, erased by "hapus data"; reports keep its band.
+INCOME = Field(
+    "income",
+    (steps.INCOME,),
+    personal=("income",),
+    columns=Columns(
+        _write_income,
+        lambda s, vault: {"income": int(vault.decrypt(s.income_enc)) if s.income_enc else None},
+        erase=("income_enc", "reported_income_enc"),
+    ),
+)
+
+
+def _programs_view(values: Values) -> dict[str, Any]:
+    cost = values.amounts
+    return {
+        "value": form_labels()["programs"][values.get("programs")],
+        "monthly": cost.monthly if cost else None,
+        "discount_end": cost.discount_end if cost else None,
+    }
+
+
+def _monthly(values: Values) -> int:
+    assert values.amounts is not None
+    return values.amounts.monthly
+
+
+PROGRAMS = Field(
+    "programs",
+    (steps.PROGRAMS,),
+    show=_programs_view,
+    columns=Columns(
+        lambda v, _vault: {"programs": PROGRAM_CODES[v.get("programs")], "monthly_contribution": _monthly(v)},
+        lambda s, _vault: {"programs": next(k for k, code in PROGRAM_CODES.items() if code == s.programs)},
+    ),
+    exports=(
+        Export("programs", lambda v, _reveal: PROGRAM_CODES[v.get("programs")]),
+        Export("monthly_contribution", lambda v, _reveal: _monthly(v)),
+    ),
+)
+
+
+def _period_total(values: Values) -> int:
+    assert values.amounts is not None
+    return values.amounts.total
+
+
+PERIOD = Field(
+    "period",
+    (steps.PERIOD,),
+    show=lambda v: {"months": v.get("period"), "total": _period_total(v)},
+    columns=Columns(
+        lambda v, _vault: {"payment_months": int(v.get("period")), "period_total": _period_total(v)},
+        lambda s, _vault: {"period": s.payment_months},
+    ),
+    exports=(Export("payment_period_months", lambda v, _reveal: v.get("period")),),
+)
+
+EMAIL = Field(
+    "email",
+    (steps.EMAIL,),
+    personal=("email",),
+    columns=Columns(
+        lambda v, vault: {"email_enc": vault.encrypt_optional(v.get("email"))},
+        lambda s, vault: {"email": vault.decrypt_optional(s.email_enc)},
+        erase=("email_enc",),
+    ),
+    exports=(),
+)
+
+FORM = Form(
+    (CONSENT, NIK, FULL_NAME, BIRTH_DATE, PHONE, RESIDENCE, OCCUPATION, INCOME, PROGRAMS, PERIOD, EMAIL)
+)

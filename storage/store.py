@@ -1,0 +1,98 @@
+"""The store: the named operations conversation flows use, bound to one unit of work.
+
+Flows never see a database session; they ask the store. The queries themselves live in
+`storage/submissions.py` and `storage/queries.py`, where the staff side uses them too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Collection, Sequence
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage import submissions
+from storage.db import Database
+from storage.models import Contact, Conversation, Submission
+from storage.outreach import OutreachStore
+
+
+class Store:
+    """What the conversation may read and write, inside the transaction of one message."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    @classmethod
+    @asynccontextmanager
+    async def transaction(cls, db: Database) -> AsyncIterator[Store]:
+        """A store over a new write transaction (for work outside a message, like housekeeping)."""
+        async with db.transaction() as session:
+            yield cls(session)
+
+    async def open_submission(self, nik_hash: str) -> Submission | None:
+        """The submission still standing for this NIK (by its keyed hash), if any."""
+        return await submissions.find_open_by_nik_hash(self._session, nik_hash)
+
+    async def add_submission(
+        self, submission: Submission, *, actor: str, now: datetime
+    ) -> tuple[Submission, bool]:
+        """Queues a new submission for its branch under a fresh reference, unless its NIK already
+        has an open one: returns (the stored or the existing submission, whether it was a duplicate)."""
+        return await submissions.add_unless_open(self._session, submission, actor, now)
+
+    async def submissions_of(self, contact: Contact) -> list[Submission]:
+        """The person's submissions that still carry their data (not anonymised), oldest first."""
+        assert contact.id is not None
+        found = await submissions.submissions_of_contact(self._session, contact.id)
+        return [s for s in found if s.anonymised_at is None]
+
+    def audit(self, *, actor: str, action: str, now: datetime, **details: Any) -> None:
+        """Records an action on personal data. Pass references and counts, never the data itself."""
+        submissions.audit(self._session, actor=actor, action=action, now=now, **details)
+
+    async def erase_personal_data(
+        self,
+        contact: Contact,
+        now: datetime,
+        *,
+        columns: Collection[str],
+        answers: Collection[str],
+        note: str,
+    ) -> dict[str, int]:
+        """`hapus data`: see `storage.submissions.erase_personal_data`."""
+        return await submissions.erase_personal_data(
+            self._session, contact, now, columns=columns, answers=answers, note=note
+        )
+
+    async def record_step_event(
+        self,
+        *,
+        draft_id: str,
+        step: str,
+        event: str,
+        channel: str,
+        now: datetime,
+        contact_id: int | None = None,
+    ) -> None:
+        """Counts a person reaching, completing or abandoning a form step, once per draft."""
+        await submissions.record_step_event(
+            self._session,
+            draft_id=draft_id,
+            step=step,
+            event=event,
+            channel=channel,
+            now=now,
+            contact_id=contact_id,
+        )
+
+    async def stale_conversations(self, before: datetime) -> Sequence[Conversation]:
+        """Conversations untouched since `before`: candidates for purging an expired draft."""
+        return await submissions.stale_conversations(self._session, before)
+
+    @property
+    def outreach(self) -> OutreachStore:
+        """Socialization sessions: listings, reservations, attendance, follow-up answers."""
+        return OutreachStore(self._session)

@@ -1,0 +1,91 @@
+"""The form is declared once: a new field is one declaration, and everything else follows.
+
+A made-up optional field (a nickname, personal data) is added to the real form in one line;
+the enrolment asks it, the summary shows it, "ubah" changes it, the submission keeps it
+encrypted, the export has its column, "data saya" lists it and "hapus data" erases it.
+"""
+
+from __future__ import annotations
+
+import json
+
+from sqlmodel import select
+
+from bot.export import export_submissions
+from handlers.app import build_router
+from handlers.engine import Engine
+from handlers.enrol.fields import FORM
+from handlers.enrol.form import Field
+from handlers.enrol.steps import text_step
+from handlers.parsing import Parsed
+from storage.db import Database
+from storage.models import Submission
+from tests.helpers import VAULT, Chat, FixedClock
+from tests.test_enrol_flow import HAPPY
+
+
+def parse_nickname(text: str) -> Parsed[str]:
+    name = " ".join(text.split())
+    return Parsed(value=name) if 2 <= len(name) <= 40 else Parsed(error="length")
+
+
+# The one declaration.
+WITH_NICKNAME = FORM.with_field(
+    Field(
+        "nickname",
+        (text_step("nickname", parse_nickname, optional=True),),
+        personal=("nickname",),
+        label="Nama panggilan",
+    ),
+    after="email",
+)
+
+
+async def stored(db: Database) -> Submission:
+    async with db.reader() as session:
+        return (await session.exec(select(Submission))).one()
+
+
+async def test_a_made_up_optional_field_is_one_declaration(db: Database, clock: FixedClock) -> None:
+    chat = Chat(db, Engine(db, build_router(WITH_NICKNAME), vault=VAULT, clock=clock))
+    for line in HAPPY:
+        await chat.say(line)
+    # Asked, numbered among the questions, skippable.
+    assert "nama panggilan" in chat.last.text and "dari 11" in chat.last.text
+    assert chat.last_labels() == ["Lewati"]
+    assert "belum bisa kami pakai" in await chat.say("x")  # its parser's error, kindly
+    summary = await chat.say("Sri")
+    assert "Nama panggilan: Sri" in summary
+
+    # Edited from the summary.
+    await chat.say("ubah")
+    assert "Nama panggilan" in chat.last_labels()
+    assert "nama panggilan" in await chat.say("Nama panggilan")
+    assert "Nama panggilan: Yuni" in await chat.say("Yuni")
+    await chat.say("kirim")
+    await chat.say("2")  # no announcements
+
+    # Kept encrypted in the submission, exported, shown in "data saya".
+    submission = await stored(db)
+    assert "Yuni" not in json.dumps(submission.answers)
+    assert VAULT.decrypt(submission.answers["nickname"]) == "Yuni"
+    exported = await export_submissions(
+        db, VAULT, fmt="json", status=None, branch=None, reveal_nik=False, actor="test", form=WITH_NICKNAME
+    )
+    assert json.loads(exported)[0]["nickname"] == "Yuni"
+    assert "Nama panggilan: Yuni" in await chat.say("data saya")
+
+    # Erased by "hapus data".
+    await chat.say("hapus data")
+    assert "sudah kami hapus" in await chat.say("ya")
+    assert "nickname" not in (await stored(db)).answers
+    assert "Yuni" not in await chat.say("data saya")
+
+
+async def test_skipping_the_optional_field(db: Database, clock: FixedClock) -> None:
+    chat = Chat(db, Engine(db, build_router(WITH_NICKNAME), vault=VAULT, clock=clock))
+    for line in HAPPY:
+        await chat.say(line)
+    assert "Nama panggilan: -" in await chat.say("lewati")
+    await chat.say("kirim")
+    assert (await stored(db)).answers == {"nickname": None}
