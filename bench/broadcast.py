@@ -138,11 +138,13 @@ def main() -> None:
     )
     parser.add_argument("--rate", type=float, default=200.0, help="configured limit per channel, messages/s")
     parser.add_argument("--postgres", default=os.environ.get("BENCH_POSTGRES_URL"), help="a database to wipe")
+    parser.add_argument("--no-sqlite", action="store_true", help="only PostgreSQL")
     options = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
-        url = f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
-        upgrade(url)
-        print(run("SQLite", url, options.recipients, options.rate), flush=True)
+    if not options.no_sqlite:
+        with tempfile.TemporaryDirectory() as folder:
+            url = f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
+            upgrade(url)
+            print(run("SQLite", url, options.recipients, options.rate), flush=True)
     if options.postgres:
         asyncio.run(_reset_postgres(options.postgres))
         upgrade(options.postgres)

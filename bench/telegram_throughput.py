@@ -27,11 +27,11 @@ from bot.channels.base import RateLimits
 from bot.service import build_service
 from bot.settings import Settings, load_settings
 from bot.web import create_app
+from fakes.telegram_api import TOKEN, FakeTelegram
+from fakes.telegram_load import deliver, enqueue, max_in_window, min_chat_gap
+from fakes.telegram_user import text_update
 from storage.db import Database
 from storage.migrate import upgrade
-from tests.fakes.telegram_api import TOKEN, FakeTelegram
-from tests.fakes.telegram_user import text_update
-from tests.test_telegram_load import deliver, enqueue, max_in_window, min_chat_gap
 
 SECRET = "bench_secret"
 

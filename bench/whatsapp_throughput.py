@@ -22,13 +22,13 @@ from bot.channels.whatsapp import WhatsAppTransport
 from bot.sender import ChannelSender
 from bot.service import build_service
 from bot.web import create_app
+from fakes import meta_webhooks as meta
+from fakes.graph_api import FakeGraphAPI
+from fakes.whatsapp import whatsapp_settings
 from storage import queries
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.types import utcnow
-from tests.fakes import meta_webhooks as meta
-from tests.fakes.graph_api import FakeGraphAPI
-from tests.whatsapp_helpers import whatsapp_settings
 
 
 async def webhook_latency(url: str, count: int) -> list[float]:

@@ -105,13 +105,14 @@ def export(
     branch: str | None = typer.Option(None, "--branch", help="Only this branch code."),
     output: str | None = typer.Option(None, "--output", help="File to write; '-' for standard output."),
     reveal_nik: bool = typer.Option(False, "--reveal-nik", help="Show full NIKs (written to the audit log)."),
+    callbacks: bool = typer.Option(False, "--callbacks", help="The open callback requests instead."),
 ) -> None:
     """Export the follow-up queue. NIKs are masked unless --reveal-nik."""
     import getpass
 
     from rich.progress import Progress
 
-    from bot.export import FORMATS, export_submissions
+    from bot.export import FORMATS, export_callbacks, export_submissions
     from storage.crypto import Vault
     from storage.db import Database
     from storage.submissions import ALL_STATUSES
@@ -124,10 +125,17 @@ def export(
         raise typer.Exit(2)
     settings = _settings()
     to_stdout = output == "-" or (output is None and fmt == "json")
-    target = None if to_stdout else Path(output or f"pendaftaran.{fmt}")
+    target = None if to_stdout else Path(output or f"{'telepon' if callbacks else 'pendaftaran'}.{fmt}")
 
     async def run() -> bytes:
         db = Database(settings.database_url)
+        if callbacks:
+            try:
+                vault = Vault(settings.pii_encryption_key)
+                actor = f"cli:{getpass.getuser()}"
+                return await export_callbacks(db, vault, fmt=fmt, branch=branch, actor=actor)
+            finally:
+                await db.dispose()
         try:
             with Progress(transient=True, disable=to_stdout or not sys.stderr.isatty()) as bar:
                 task = bar.add_task("exporting", total=None)

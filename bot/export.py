@@ -16,6 +16,7 @@ from openpyxl import Workbook
 
 from handlers.enrol.fields import FORM
 from handlers.enrol.form import Form
+from storage.callbacks import callback_queue
 from storage.crypto import Vault
 from storage.db import Database
 from storage.models import Submission
@@ -120,3 +121,29 @@ async def export_submissions(
                 format=fmt,
             )
     return RENDERERS[fmt](rows, columns(form))
+
+
+CALLBACK_COLUMNS = ("id", "status", "branch", "phone", "question", "channel", "created_at")
+
+
+async def export_callbacks(db: Database, vault: Vault, *, fmt: str, branch: str | None, actor: str) -> bytes:
+    """The open callback requests ("minta ditelepon") of one branch, or all, oldest first.
+
+    Their number and question are personal data: reading them is audited like a reveal.
+    """
+    async with db.transaction() as session:
+        requests = await callback_queue(session, branch=branch)
+        rows = [
+            {
+                "id": r.id,
+                "status": r.status,
+                "branch": r.branch_code,
+                "phone": vault.decrypt_optional(r.phone_enc),
+                "question": vault.decrypt_optional(r.question_enc),
+                "channel": r.channel,
+                "created_at": r.created_at.isoformat(),
+            }
+            for r in requests
+        ]
+        audit(session, actor=actor, action="export_callbacks", now=utcnow(), rows=len(rows), branch=branch)
+    return RENDERERS[fmt](rows, CALLBACK_COLUMNS)

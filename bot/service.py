@@ -13,6 +13,7 @@ from bot.scheduler import Scheduler
 from bot.sender import OutboxSender
 from bot.settings import Settings
 from handlers.app import build_router
+from handlers.attribution import AGENTS_FILE, load_agent_codes
 from handlers.engine import Engine
 from handlers.turn import Rules
 from storage.crypto import Vault
@@ -25,6 +26,7 @@ def rules_from(settings: Settings) -> Rules:
         draft_expiry_days=settings.draft_expiry_days,
         max_age_flag=settings.max_age_flag,
         callback_working_days=settings.callback_working_days,
+        agent_codes=load_agent_codes(settings.agent_codes_file or AGENTS_FILE),
     )
 
 

@@ -74,6 +74,15 @@ class Settings(BaseSettings):
     draft_expiry_days: int = Field(default=7, ge=1)
     max_age_flag: int = Field(default=65, ge=18)
     callback_working_days: int = Field(default=3, ge=1)
+    agent_codes_file: Path | None = None
+    """A TOML file of agent codes (the format of messages/agents.toml); unset: that file."""
+
+    @field_validator("agent_codes_file")
+    @classmethod
+    def _agent_codes_file_exists(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"no such file: {value}")
+        return value
 
     @field_validator("database_url")
     @classmethod

@@ -8,6 +8,8 @@ from handlers.enrol.form import Form
 from handlers.flow import Flow
 from handlers.flows.benefits import BenefitsFlow
 from handlers.flows.calculator import CalculatorFlow
+from handlers.flows.callback import CallbackFlow
+from handlers.flows.faq import FaqFlow
 from handlers.flows.followup import FollowupFlow
 from handlers.flows.privacy import PrivacyFlow
 from handlers.flows.sessions import SessionsFlow
@@ -24,6 +26,8 @@ def build_router(form: Form = FORM) -> Router:
         EnrolFlow(form),
         StatusFlow(),
         PrivacyFlow(form),
+        CallbackFlow(),
+        FaqFlow(),
         FollowupFlow(),
     ]
     return Router({flow.name: flow for flow in flows})

@@ -4,16 +4,28 @@ from __future__ import annotations
 
 import re
 from functools import cache
+from pathlib import Path
 
 from handlers.types import Inbound
-from messages.data import data
+from messages.data import data, read_toml
 
+AGENTS_FILE = Path(__file__).resolve().parent.parent / "messages" / "agents.toml"
 _CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{1,39}")
 
 
 @cache
 def _words(key: str) -> frozenset[str]:
     return frozenset(word.lower() for word in data("intents")["attribution"][key])
+
+
+@cache
+def load_agent_codes(path: Path = AGENTS_FILE) -> frozenset[str]:
+    """The agent codes of a data file (messages/agents.toml by default), upper case."""
+    agents = read_toml(path).get("agent", [])
+    codes = {str(agent["code"]).upper() for agent in agents}
+    if bad := sorted(code for code in codes if _clean(code) != code):
+        raise ValueError(f"{path}: not a usable code: {', '.join(bad)}")
+    return frozenset(codes)
 
 
 def _clean(code: str) -> str | None:

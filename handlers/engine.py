@@ -141,7 +141,7 @@ class Engine:
                 inbound=inbound,
                 state=state,
                 contact=contact,
-                store=Store(session),
+                store=Store(session, self.rules.agent_codes),
                 now=now,
                 vault=self.vault,
                 rules=self.rules,

@@ -12,12 +12,23 @@ from messages.render import render
 MENU_ITEMS = ("benefits", "calculator", "enrol", "status", "sessions", "help")
 
 
-def menu_options() -> list[Option]:
-    return [option(f"menu.{item}", item) for item in MENU_ITEMS]
+def menu_options(has_draft: bool = False) -> list[Option]:
+    """The main menu; "Daftar sekarang" reads "Lanjutkan pendaftaran" while a draft waits."""
+    return [
+        option(f"menu.{item}", "continue_enrol" if item == "enrol" and has_draft else item)
+        for item in MENU_ITEMS
+    ]
+
+
+def has_draft(turn: Turn) -> bool:
+    """Whether an unfinished enrolment with at least one answer waits in this conversation."""
+    draft = turn.state.data.get("draft")
+    return bool(draft and draft.get("answers"))
 
 
 def say_menu(turn: Turn, template: str = "menu", **context: Any) -> None:
-    turn.say(template, menu_options(), **context)
+    waiting = has_draft(turn)
+    turn.say(template, menu_options(waiting), **{"has_draft": waiting, **context})
 
 
 @dataclass(frozen=True)

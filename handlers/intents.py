@@ -11,13 +11,22 @@ from messages.data import data
 _NOISE = re.compile(r"[^0-9a-z/ ]+")
 _SPACES = re.compile(r"\s+")
 _REPEATS = re.compile(r"(.)\1{2,}")
+ANSWER_TYPO_MIN = 6
 
 
 def normalize(text: str) -> str:
-    """Lower-case, punctuation to spaces, "haaaiii" → "hai", single spaces."""
+    """Lower-case, emoji answers as words (👍 → "ok"), punctuation to spaces, "haaaiii" → "hai"."""
+    for emoji, word in _emoji().items():
+        text = text.replace(emoji, f" {word} ")
     cleaned = _NOISE.sub(" ", text.lower().replace("'", ""))
     cleaned = _REPEATS.sub(r"\1", cleaned)
     return _SPACES.sub(" ", cleaned).strip()
+
+
+@cache
+def _emoji() -> dict[str, str]:
+    table: dict[str, str] = data("intents").get("emoji", {})
+    return dict(sorted(table.items(), key=lambda item: -len(item[0])))  # "🙏🏻" before "🙏"
 
 
 def tokens(text: str) -> list[str]:
@@ -29,6 +38,7 @@ class IntentTable:
     commands: dict[str, tuple[tuple[str, ...], ...]]
     intents: dict[str, tuple[tuple[str, ...], ...]]
     answers: dict[str, tuple[tuple[str, ...], ...]]
+    filler: frozenset[str]
 
 
 @cache
@@ -39,7 +49,10 @@ def table() -> IntentTable:
         return {name: tuple(tuple(tokens(p)) for p in words) for name, words in section.items()}
 
     return IntentTable(
-        commands=phrases(raw["commands"]), intents=phrases(raw["intents"]), answers=phrases(raw["answers"])
+        commands=phrases(raw["commands"]),
+        intents=phrases(raw["intents"]),
+        answers=phrases({k: v for k, v in raw["answers"].items() if k != "filler"}),
+        filler=frozenset(raw["answers"].get("filler", [])),
     )
 
 
@@ -68,11 +81,24 @@ def _word_matches(word: str, pattern: str) -> bool:
     )
 
 
+def _answer_word(word: str, pattern: str) -> bool:
+    return word == pattern or (
+        min(len(word), len(pattern)) >= TYPO_MIN_LENGTH
+        and len(pattern) >= ANSWER_TYPO_MIN
+        and one_edit_apart(word, pattern)
+    )
+
+
 def _phrase_in(words: list[str], phrase: tuple[str, ...]) -> bool:
     n = len(phrase)
     return any(
         all(_word_matches(words[i + k], phrase[k]) for k in range(n)) for i in range(len(words) - n + 1)
     )
+
+
+def phrase_in(text: str, phrase: str) -> bool:
+    """Whether the words of `phrase` appear in order in `text` (longer words forgive one typo)."""
+    return _phrase_in(tokens(text), tuple(tokens(phrase)))
 
 
 def match_command(text: str) -> str | None:
@@ -99,13 +125,69 @@ def match_intent(text: str) -> str | None:
 
 
 def answers(text: str) -> set[str]:
-    """Which short answers a message contains: "tidak setuju" → {"no", "yes"}. Exact words only."""
+    """Which short answers a message contains: "tidak setuju" → {"no", "yes"}.
+
+    Exact words, except that an answer word of six letters or more may be typed with one typo
+    ("stuju"); shorter ones would collide ("bulan" is one letter from "bukan").
+    """
     words = tokens(text)
     found = set()
     for name, phrases in table().answers.items():
         for phrase in phrases:
             n = len(phrase)
-            if any(tuple(words[i : i + n]) == phrase for i in range(len(words) - n + 1)):
+            if any(
+                all(_answer_word(words[i + k], phrase[k]) for k in range(n))
+                for i in range(len(words) - n + 1)
+            ):
                 found.add(name)
                 break
     return found
+
+
+@cache
+def _place_filler() -> frozenset[str]:
+    return frozenset(data("intents")["places"]["filler"])
+
+
+def place_words(text: str) -> str:
+    """What is left of an answer once yes/no, fillers and "di", "tinggal"... are taken out.
+
+    "bukan, sy di Sidoarjo" → "sidoarjo"; "iya" → "".
+    """
+    vocabulary = {w for phrases in table().answers.values() for phrase in phrases for w in phrase}
+    skip = vocabulary | table().filler | _place_filler()
+    return " ".join(w for w in tokens(text) if w not in skip)
+
+
+@cache
+def _month_phrases() -> tuple[tuple[tuple[str, ...], int], ...]:
+    raw: dict[str, int] = data("intents")["months"]
+    return tuple(sorted(((tuple(tokens(p)), n) for p, n in raw.items()), key=lambda item: -len(item[0])))
+
+
+_MONTH_DIGITS = re.compile(r"(?<!\d)(\d{1,2})\s*(?:bln|bulan|b)?(?![\d])")
+
+
+def months_in(text: str) -> int | None:
+    """A number of months as people write it: "3", "6bln", "sebulan", "setahun", "tiga bulan"."""
+    words = tokens(text)
+    for phrase, months in _month_phrases():
+        if _phrase_in(words, phrase):
+            return months
+    found = {int(m) for m in _MONTH_DIGITS.findall(normalize(text))}
+    return found.pop() if len(found) == 1 else None
+
+
+def only_answer(text: str, among: tuple[str, ...] = ("yes", "no")) -> str | None:
+    """The answer (of `among`) when the message is nothing but it ("iya dong", "gk kak", "👍").
+
+    "mau daftar bpjs" contains "mau" but says more than yes, so it is not an answer here.
+    """
+    said = answers(text) & set(among)
+    if len(said) != 1:
+        return None
+    (answer,) = said
+    words = tokens(text)
+    own = {w for phrase in table().answers[answer] for w in phrase}
+    fits = all(any(_answer_word(w, o) for o in own) or w in table().filler for w in words)
+    return answer if words and fits else None

@@ -9,7 +9,9 @@ from typing import Any, Generic, TypeVar
 
 from lokal import parse_rupiah
 
+from handlers.intents import tokens
 from messages.data import data
+from messages.program_data import program_data
 
 T = TypeVar("T")
 
@@ -67,3 +69,78 @@ def parse_money(text: str) -> Parsed[int]:
     if amount > MAX_MONTHLY_INCOME:
         return Parsed(error="too_large", details={"amount": amount})
     return Parsed(value=amount)
+
+
+# An amount with its unit ("500rb", "1 juta", "Rp 700.000"): the pieces of a range.
+_AMOUNT = re.compile(
+    r"(?:rp\.?\s*)?\d[\d.,]*\s*(?:jt|juta|jeti|rb|ribu|rebu|k)\b|(?:rp\.?\s*)?\d{1,3}(?:\.\d{3})+|rp\.?\s*\d+",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Income:
+    """An income as said, and what it makes in a month."""
+
+    monthly: int
+    stated: int
+    """The amount as said: per day, per week or per month (the lower end of a range)."""
+    per: str
+    """"month", "day" or "week"."""
+    upper: int | None = None
+    """The higher end, when a range was given ("kadang 500rb kadang 1jt")."""
+
+    @property
+    def needs_confirming(self) -> bool:
+        """True when the monthly figure rests on an assumption the person should confirm."""
+        return self.per != "month" or self.upper is not None
+
+
+@cache
+def _income_words() -> dict[str, tuple[tuple[str, ...], ...]]:
+    raw = data("intents")["income"]
+    return {name: tuple(tuple(tokens(p)) for p in phrases) for name, phrases in raw.items()}
+
+
+def _says(words: list[str], name: str) -> bool:
+    return any(
+        tuple(words[i : i + len(p)]) == p
+        for p in _income_words()[name]
+        for i in range(len(words) - len(p) + 1)
+    )
+
+
+# Thousands separated by spaces: "1 500 000".
+_SPACED_THOUSANDS = re.compile(r"(?<=\d) (?=\d{3}\b)")
+
+
+def parse_income(text: str) -> Parsed[Income]:
+    """An income as people say it: "2jt", "sehari 100rb", "seminggu 700rb", "kadang 500rb kadang 1jt".
+
+    A daily or weekly figure is turned into a month with programs.toml's stated assumption; a
+    range keeps its lower end. "tidak tentu" without an amount is the error "uncertain".
+    """
+    text = _SPACED_THOUSANDS.sub("", text)
+    words = tokens(text.replace("/", " "))
+    per = "day" if _says(words, "day") else "week" if _says(words, "week") else "month"
+    amounts = [
+        round(found.amount)
+        for span in _AMOUNT.findall(text.replace("-", " - "))
+        if (found := parse_rupiah(span)) is not None and found.amount >= MIN_MONTHLY_INCOME
+    ]
+    if len(amounts) >= 2:
+        stated, upper = min(amounts), max(amounts)
+        upper_or_none: int | None = upper if upper != stated else None
+    else:
+        single = parse_money(text) if not amounts else Parsed(value=amounts[0])
+        if single.value is None:
+            return Parsed(error="uncertain") if _says(words, "uncertain") else single  # type: ignore[return-value]
+        stated, upper_or_none = single.value, None
+    data = program_data().raw["income"]
+    factor = {"month": 1, "day": int(data["days_per_month"]), "week": int(data["weeks_per_month"])}[per]
+    monthly = stated * factor
+    if monthly < MIN_MONTHLY_INCOME:
+        return Parsed(error="too_small", details={"amount": monthly})
+    if monthly > MAX_MONTHLY_INCOME:
+        return Parsed(error="too_large", details={"amount": monthly})
+    return Parsed(value=Income(monthly=monthly, stated=stated, per=per, upper=upper_or_none))

@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable, Mapping
 
 from handlers.attribution import attribution_code
 from handlers.flow import Cancellable, Flow, Steps, say_menu
-from handlers.flows.benefits import cheapest_today
+from handlers.flows.benefits import price_context
 from handlers.flows.sessions import arrive, set_announcements
 from handlers.intents import match_command, match_intent
 from handlers.turn import Turn
@@ -26,6 +26,14 @@ INTENT_TARGETS: dict[str, tuple[str, str | None]] = {
     "session_cancel": ("sessions", "cancel"),
     "privacy_view": ("privacy", "view"),
     "privacy_delete": ("privacy", "delete"),
+    "callback": ("callback", None),
+    "sources": ("faq", "sumber"),
+    "faq_kesehatan": ("faq", "kesehatan"),
+    "faq_bayar": ("faq", "bayar"),
+    "faq_klaim": ("faq", "klaim"),
+    "faq_meninggal": ("faq", "meninggal"),
+    "faq_kantor": ("faq", "kantor"),
+    "faq_keluarga": ("faq", "keluarga"),
 }
 
 
@@ -69,7 +77,11 @@ class Router:
         """
         inbound = turn.inbound
         code = attribution_code(inbound, turn.first_message)
-        if code is not None and turn.contact.attribution_code is None:
+        if (
+            code is not None
+            and turn.contact.attribution_code is None
+            and await turn.store.attribution_code_exists(code)
+        ):
             turn.contact.attribution_code = code
         visit = code or attribution_code(inbound, first_message=True)
         at_session = visit is not None and await arrive(turn, visit, offer_join=inbound.kind == "start")
@@ -103,19 +115,21 @@ class Router:
         return True
 
     async def _command(self, turn: Turn, current: Flow | None) -> bool:
-        """A global word ("menu", "batal", "kembali"...) said on its own."""
+        """A global word ("menu", "batal", "status", "data saya"...) said on its own."""
         command = match_command(turn.text) if turn.inbound.kind == "text" else None
-        if command is None or command not in COMMANDS:
-            return False
-        await COMMANDS[command](turn, current)
-        return True
+        if command in COMMANDS:
+            await COMMANDS[command](turn, current)
+            return True
+        # "status", "data saya", "hapus data" open their page from any step; a draft waits.
+        return command in INTENT_TARGETS and await self.open(turn, *INTENT_TARGETS[command])
 
     async def _current_flow(self, turn: Turn, current: Flow | None) -> bool:
         """The answer to the flow's question; what it cannot use may still match an intent."""
         if current is None or (turn.inbound.kind == "text" and not (turn.text or turn.choice)):
             return False
         unclear = await current.handle(turn)
-        if unclear is not None and not await self._intent(turn, exclude=current.name):
+        still_in = current.name if turn.state.flow == current.name else None  # a flow may let go
+        if unclear is not None and not await self._intent(turn, exclude=still_in):
             turn.replies.append(unclear.reply)
         return True
 
@@ -151,7 +165,7 @@ class Router:
 
 def _greet(turn: Turn) -> None:
     turn.state.reset()
-    say_menu(turn, "greeting", name=turn.contact.display_name, cheapest=cheapest_today(turn))
+    say_menu(turn, "greeting", name=turn.contact.display_name, **price_context(turn))
 
 
 def _to_menu(turn: Turn, template: str = "menu") -> None:

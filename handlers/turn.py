@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
+from handlers.attribution import load_agent_codes
 from handlers.intents import normalize
 from handlers.types import Inbound, Option, Priority, Reply, State
 from messages.render import label, render
@@ -23,6 +24,8 @@ class Rules:
     draft_expiry_days: int = 7
     max_age_flag: int = 65
     callback_working_days: int = 3
+    agent_codes: frozenset[str] = field(default_factory=load_agent_codes)
+    """Codes that may be recorded as where a person came from (messages/agents.toml)."""
 
 
 @dataclass
@@ -91,10 +94,10 @@ ALWAYS_OFFERED_PREFIX = "menu."
 def resolve_choice(inbound: Inbound, shown: list[list[str]]) -> str | None:
     """Which option the message picks among those last shown: by id, number or label.
 
-    A pressed button's id is only trusted when that option was offered: a client can send
-    any button data, and anything else is an unrecognised answer. A typed number is the
-    option's key when the options have keys (months at the payment period), else its position
-    in the list: one reading on every channel.
+    A typed number is the option's key when the options have keys (months at the payment
+    period), else its position in the list: one reading on every channel. A pressed button's
+    id is only trusted when that option was offered: a client can send any button data, and
+    anything else is an unrecognised answer.
     """
     if inbound.option_id:
         offered = any(inbound.option_id == entry[0] for entry in shown)

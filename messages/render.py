@@ -43,7 +43,13 @@ def environment() -> Environment:
     env.filters["tgl"] = format_short_date
     env.filters["status"] = lambda code: form_labels()["statuses"].get(code, code)
     raw = program_data().raw
-    env.globals["programs"] = {**raw["programs"], "payment": raw["payment"], "income": raw["income"]}
+    env.globals["programs"] = {
+        **raw["programs"],
+        "payment": raw["payment"],
+        "income": raw["income"],
+        "last_checked": raw["last_checked"],
+    }
+    env.globals["occupation_groups"] = labels()["groups"]
     env.globals["occupations"] = occupations()
     return env
 

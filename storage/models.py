@@ -215,4 +215,25 @@ class AuditLog(SQLModel, table=True):
     details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
+class CallbackRequest(SQLModel, table=True):
+    """A person asked to talk to an officer ("minta ditelepon"): the branch's queue calls back.
+
+    The question and the number are personal data, encrypted like a submission's fields.
+    """
+
+    __tablename__ = "callback_request"
+    __table_args__ = (Index("ix_callback_queue", "branch_code", "status", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    contact_id: int | None = Field(default=None, foreign_key="contact.id", ondelete="SET NULL", index=True)
+    channel: str = Field(max_length=16)
+    branch_code: str = Field(max_length=32)
+    phone_enc: str | None = Field(default=None)
+    question_enc: str | None = Field(default=None)
+    status: str = Field(default="baru", max_length=16)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    handled_at: datetime | None = _ts()
+    handled_by: str | None = Field(default=None, max_length=64)
+
+
 import storage.outreach_models  # noqa: E402, F401  (registers the organisers' tables too)

@@ -15,7 +15,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import Contact, Conversation, Submission
-from storage.outreach_models import CallbackTask, SessionParticipant, SocialSession
+from storage.outreach_models import SessionParticipant, SocialSession
 
 ReserveResult = Literal["reserved", "already", "full", "closed"]
 
@@ -243,15 +243,3 @@ class OutreachStore:
         if text is not None:
             row.followup_other = text[:300]
         row.followup_answered_at = now
-
-    def add_callback(self, social: SocialSession, contact_id: int | None, reason: str, now: datetime) -> None:
-        """An officer of the session's branch is to call the person back."""
-        self._session.add(
-            CallbackTask(
-                branch_code=social.branch_code,
-                contact_id=contact_id,
-                session_id=social.id,
-                reason=reason,
-                created_at=now,
-            )
-        )

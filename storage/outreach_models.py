@@ -1,5 +1,5 @@
 """Tables of the organisers' side: socialization sessions, their participants, broadcasts,
-the recipients of each broadcast (each linked to its outbox row), and callback tasks.
+the recipients of each broadcast (each linked to its outbox row).
 
 Times are stored in UTC; a session's `timezone` (WIB/WITA/WIT, from its province) is how it is
 shown and when its reminders fall.
@@ -110,19 +110,3 @@ class BroadcastRecipient(SQLModel, table=True):
     outbox_id: int | None = Field(default=None, foreign_key="outbox.id", ondelete="SET NULL", index=True)
     channel: str = Field(max_length=16)
     timezone: str = Field(max_length=4)
-
-
-class CallbackTask(SQLModel, table=True):
-    """Someone asked for help (after a session's follow-up): an officer of the branch calls back."""
-
-    __tablename__ = "callback_task"
-
-    id: int | None = Field(default=None, primary_key=True)
-    branch_code: str = Field(max_length=32, index=True)
-    contact_id: int | None = Field(default=None, foreign_key="contact.id", ondelete="SET NULL")
-    session_id: int | None = Field(default=None, foreign_key="social_session.id", ondelete="SET NULL")
-    reason: str = Field(max_length=40)
-    note: str | None = Field(default=None, max_length=300)
-    created_at: datetime = _now()
-    done_at: datetime | None = _ts()
-    done_by: str | None = Field(default=None, max_length=64)

@@ -13,17 +13,18 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage import submissions
+from storage import callbacks, submissions
 from storage.db import Database
-from storage.models import Contact, Conversation, Submission
+from storage.models import CallbackRequest, Contact, Conversation, Submission
 from storage.outreach import OutreachStore
 
 
 class Store:
     """What the conversation may read and write, inside the transaction of one message."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, agent_codes: Collection[str] = ()) -> None:
         self._session = session
+        self._agent_codes = frozenset(code.upper() for code in agent_codes)
 
     @classmethod
     @asynccontextmanager
@@ -63,9 +64,11 @@ class Store:
         note: str,
     ) -> dict[str, int]:
         """`hapus data`: see `storage.submissions.erase_personal_data`."""
-        return await submissions.erase_personal_data(
+        counts = await submissions.erase_personal_data(
             self._session, contact, now, columns=columns, answers=answers, note=note
         )
+        assert contact.id is not None
+        return {**counts, "callbacks": await callbacks.erase_callbacks_of(self._session, contact.id)}
 
     async def record_step_event(
         self,
@@ -91,6 +94,14 @@ class Store:
     async def stale_conversations(self, before: datetime) -> Sequence[Conversation]:
         """Conversations untouched since `before`: candidates for purging an expired draft."""
         return await submissions.stale_conversations(self._session, before)
+
+    async def attribution_code_exists(self, code: str) -> bool:
+        """Whether `code` names an agent (messages/agents.toml) or a socialization session."""
+        return code.upper() in self._agent_codes or await self.outreach.by_code(code) is not None
+
+    def request_callback(self, request: CallbackRequest) -> None:
+        """Queues "minta ditelepon" for the branch (storage.callbacks.callback_queue lists it)."""
+        callbacks.add_callback_request(self._session, request)
 
     @property
     def outreach(self) -> OutreachStore:

@@ -13,12 +13,16 @@ import pytest
 from sqlalchemy import text
 
 from handlers.app import build_router
+from handlers.attribution import load_agent_codes
 from handlers.engine import Engine
+from handlers.turn import Rules
 from storage.db import Database
 from storage.migrate import upgrade
 from tests.helpers import VAULT, Chat, FixedClock
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
+# Agent codes that exist for the tests (the shipped messages/agents.toml lists none).
+TEST_AGENT_CODES = load_agent_codes(Path(__file__).parent / "data" / "agent_codes.toml")
 RUN_SLOW = os.environ.get("CI", "").lower() == "true" or os.environ.get("RUN_SLOW") == "1"
 """The slow tests (processes, load, storms) run in CI (CI=true) and by `make test-all`."""
 
@@ -101,7 +105,7 @@ def clock() -> FixedClock:
 
 @pytest.fixture
 def engine(db: Database, clock: FixedClock) -> Engine:
-    return Engine(db, build_router(), vault=VAULT, clock=clock)
+    return Engine(db, build_router(), vault=VAULT, clock=clock, rules=Rules(agent_codes=TEST_AGENT_CODES))
 
 
 @pytest.fixture

@@ -20,10 +20,10 @@ import httpx
 from cryptography.fernet import Fernet
 from sqlmodel import col, func, select
 
+from fakes.telegram_api import TOKEN, FakeTelegram
+from fakes.telegram_user import text_update
 from storage.db import Database
 from storage.models import OutboxMessage, ProcessedInbound, Submission
-from tests.fakes.telegram_api import TOKEN, FakeTelegram
-from tests.fakes.telegram_user import text_update
 from tests.test_cli import cli_env
 from tests.test_enrol_flow import HAPPY
 from tests.test_web import free_port
@@ -85,6 +85,7 @@ class Server:
             except httpx.TransportError:
                 pass
             time.sleep(0.05)
+        self.stop()
         raise AssertionError("bpu-bot serve did not start:\n" + self.log_text())
 
     def kill(self) -> float:

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from cryptography.fernet import Fernet
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,6 +33,7 @@ def cli_env(db_url: str) -> dict[str, str]:
         PII_ENCRYPTION_KEY=Fernet.generate_key().decode(),
         SECRET_KEY="test-secret",
         PYTHONPATH=str(ROOT),
+        AGENT_CODES_FILE=str(ROOT / "tests" / "data" / "agent_codes.toml"),
     )
     return env
 
@@ -49,6 +51,7 @@ def test_chat_shows_menu_benefits_and_a_calculation(tmp_path: Path, db_url: str)
     assert "12 bulan" in out
 
 
+@pytest.mark.slow  # starts two processes
 def test_a_second_run_continues_the_same_conversation(tmp_path: Path, db_url: str) -> None:
     env = cli_env(db_url)
     bpu_bot("chat", "--user", "same", cwd=tmp_path, env=env, stdin="iuran\n")
@@ -56,6 +59,7 @@ def test_a_second_run_continues_the_same_conversation(tmp_path: Path, db_url: st
     assert "pekerjaan" in result.stdout, result.stdout + result.stderr
 
 
+@pytest.mark.slow  # starts two processes
 def test_fresh_sqlite_database_is_created_by_db_upgrade(tmp_path: Path) -> None:
     env = cli_env("sqlite+aiosqlite:///var/fresh.db")
     not_migrated = bpu_bot("chat", cwd=tmp_path, env=env, stdin="halo\n")

@@ -115,7 +115,7 @@ async def test_media_inside_a_flow_repeats_the_question(chat: Chat) -> None:
 
 async def test_global_words_work_in_every_state(chat: Chat, db: Database) -> None:
     await chat.send("iuran")
-    assert "Cara memakai" in await chat.say("bantuan")
+    assert "Yang bisa diketik kapan saja" in await chat.say("bantuan")
     assert "dibatalkan" in await chat.say("batal")
     await chat.send("iuran")
     assert "Silakan pilih menu" in await chat.say("menu")

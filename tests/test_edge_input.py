@@ -17,17 +17,19 @@ from cryptography.fernet import Fernet
 from bot.channels.cleaning import clean_text, load_json
 from bot.channels.telegram import TelegramChannel
 from bot.channels.whatsapp_webhook import sign
+from bot.ratelimit import SlidingWindow
 from bot.service import Service, build_service
 from bot.settings import Settings, load_settings
 from bot.web import create_app
+from fakes import meta_webhooks as meta
+from fakes.telegram_api import TOKEN, FakeTelegram
+from fakes.telegram_user import text_update
+from fakes.whatsapp import whatsapp_settings
 from handlers.app import build_router
 from handlers.engine import Engine
 from storage.db import Database
-from tests.fakes import meta_webhooks as meta
-from tests.fakes.telegram_api import TOKEN, FakeTelegram
-from tests.fakes.telegram_user import text_update
 from tests.helpers import VAULT
-from tests.whatsapp_helpers import outbox, post_signed, webhook_client, whatsapp_settings
+from tests.whatsapp_helpers import outbox, post_signed, webhook_client
 
 SECRET = "edge-secret"
 KEY = Fernet.generate_key().decode()
@@ -137,7 +139,7 @@ def test_cleaning_keeps_ordinary_text_as_it_is() -> None:
 async def test_polling_reads_an_older_servers_updates_and_skips_an_unreadable_one(db: Database) -> None:
     with FakeTelegram() as fake:
         settings = Settings(telegram_bot_token=TOKEN, telegram_api_url=fake.url, pii_encryption_key=KEY)
-        channel = TelegramChannel(settings, Engine(db, build_router(), vault=VAULT))
+        channel = TelegramChannel(settings, Engine(db, build_router(), vault=VAULT), SlidingWindow(30))
         fake.push({"update_id": 1, "message": {"message_id": 1, "date": 1763700000, "chat": {"id": 511}}})
         fake.push(  # an older server: no is_bot, no chat_instance
             {

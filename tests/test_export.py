@@ -46,7 +46,7 @@ async def test_csv_and_xlsx_neutralise_formulas(chat: Chat, db: Database) -> Non
     assert sheet is not None
     header = [cell.value for cell in sheet[1]]
     row = dict(zip(header, [cell.value for cell in sheet[2]], strict=True))
-    assert row["address"].startswith("'=HYPERLINK") and row["nik"] == "357701******0001"
+    assert row["ktp_address"].startswith("'=HYPERLINK") and row["nik"] == "357701******0001"
     assert row["name"] == "Siti Aminah"
 
 

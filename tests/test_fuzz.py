@@ -28,17 +28,17 @@ from bot.channels.whatsapp_webhook import sign
 from bot.service import Service, build_service
 from bot.settings import load_settings
 from bot.web import create_app
+from fakes import meta_webhooks as meta
+from fakes.whatsapp import whatsapp_env
 from handlers.app import build_router
 from handlers.engine import Engine
 from storage.db import Database
 from storage.models import Contact, Conversation, OutboxMessage
 from tests.conftest import RUN_SLOW
-from tests.fakes import meta_webhooks as meta
 from tests.helpers import VAULT, Chat, FixedClock
 from tests.test_enrol_flow import HAPPY
-from tests.whatsapp_helpers import whatsapp_env
 
-EXAMPLES = 10_000 if RUN_SLOW else 300
+EXAMPLES = 10_000 if RUN_SLOW else 200
 SECRET = "fuzz-secret"
 TG_PEOPLE = [9100 + i for i in range(8)]
 WA_PEOPLE = [f"62811000000{i}" for i in range(8)]
@@ -283,7 +283,7 @@ def test_fuzzed_webhook_bodies(db_url: str, runner: asyncio.Runner, tracebacks: 
     finally:
         runner.run(client.aclose())
         for channel in service.transports:
-            runner.run(channel.aclose())  # type: ignore[attr-defined]
+            runner.run(channel.aclose())
         runner.run(service.db.dispose())
     print(
         f"\nfuzzed webhooks: telegram {sum(answers['telegram'].values())} bodies "
@@ -349,7 +349,7 @@ def test_fuzzed_answers_at_every_form_step(
 
     async def one(step: int, answer: dict[str, Any]) -> None:
         chat, saved = parked[step]
-        outcome = await engine.handle(clean_fields(chat.inbound(**{"text": None, **answer})))  # type: ignore[arg-type]
+        outcome = await engine.handle(clean_fields(chat.inbound(**{"text": None, **answer})))
         assert not outcome.failed and outcome.replies, (step, answer)
         follow = await engine.handle(chat.inbound(HAPPY[min(step, len(HAPPY) - 1)]))
         assert not follow.failed and follow.replies, (step, answer)

@@ -84,7 +84,7 @@ def test_normalize() -> None:
         ("lanjutkan", {"resume"}),
         ("mulai dari awal", {"restart"}),
         ("ubah nama", {"edit"}),
-        ("no.hp@gmail.com", {"no"}),
+        ("no.hp@gmail.com", {"no", "phone_fix"}),
         ("rumah saya di kota", set()),
     ],
 )

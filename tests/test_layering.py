@@ -29,7 +29,7 @@ def _violations(path: Path) -> list[str]:
             modules = []
         for module in modules:
             if module.startswith(FORBIDDEN_MODULES):
-                found.append(f"{path.name}:{node.lineno} imports {module}")
+                found.append(f"{path.name}:{getattr(node, 'lineno', 0)} imports {module}")
         if isinstance(node, ast.Attribute) and node.attr in ("session", "_session"):
             found.append(f"{path.name}:{node.lineno} uses .{node.attr}")
         if isinstance(node, ast.Name) and node.id == "session":
@@ -53,3 +53,56 @@ def test_the_check_catches_a_flow_that_reaches_past_the_store(tmp_path: Path) ->
         "    audit(turn.store.session, actor='x')\n"
     )
     assert len(_violations(leaky)) == 3
+
+
+PARSERS = ("enrol/steps.py", "enrol/parsers.py", "parsing.py")
+
+
+def _root(node: ast.expr) -> str | None:
+    """The name an attribute or item assignment changes: `draft` in `draft.raw["x"] = 1`."""
+    while isinstance(node, ast.Attribute | ast.Subscript):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def _changes(source: str, name: str) -> list[str]:
+    """Awaits, and changes to the draft or the turn, in a parser module."""
+    problems = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.AsyncFunctionDef | ast.Await):
+            problems.append(f"{name}:{node.lineno} awaits")
+        if isinstance(node, ast.Assign | ast.AugAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                if _root(target) in ("draft", "turn"):
+                    problems.append(f"{name}:{node.lineno} assigns to {ast.unparse(target)}")
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and _root(node.func.value) in ("draft", "turn")
+            and node.func.attr in ("set", "update", "clear", "touch", "say", "say_text", "pop", "append")
+        ):
+            problems.append(f"{name}:{node.lineno} calls {ast.unparse(node.func)}")
+    return problems
+
+
+def test_parsers_are_plain_functions_that_change_nothing() -> None:
+    """A step's parser reads the message and the draft and says what to change; the flow changes it."""
+    problems = [p for name in PARSERS for p in _changes((HANDLERS / name).read_text(), name)]
+    assert problems == []
+
+
+def test_the_check_catches_a_parser_that_changes_things() -> None:
+    leaky = (
+        "async def parse(turn, draft):\n"
+        "    draft.clear('nik')\n"
+        "    turn.contact.phone = '+62812'\n"
+        "    values = {}\n"
+        "    values['ok'] = await check(turn)\n"
+    )
+    assert sorted(_changes(leaky, "leaky.py")) == [
+        "leaky.py:1 awaits",
+        "leaky.py:2 calls draft.clear",
+        "leaky.py:3 assigns to turn.contact.phone",
+        "leaky.py:5 awaits",
+    ]

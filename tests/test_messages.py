@@ -11,6 +11,7 @@ from handlers.branches import branch_map
 from handlers.contribution import period_totals, quote
 from handlers.enrol.fields import FORM
 from handlers.enrol.form import Values, amounts_on
+from handlers.flows.benefits import prices_on
 from messages.format import format_date, format_rupiah, format_short_date
 from messages.program_data import program_data
 from messages.render import render, template_names
@@ -52,6 +53,8 @@ class _Regency:
     parent = "Jawa Timur"
 
 
+# Prices on three days: both discounts on, only the transport one on, none.
+PRICES = [prices_on(date(2026, 11, 21)), prices_on(date(2027, 2, 1)), prices_on(date(2027, 6, 1))]
 _BRANCH = branch_map().get("KC-MADIUN")
 _NO_BRANCH = branch_map().for_regency("32.01")
 
@@ -104,8 +107,8 @@ def test_the_summary_reads_every_field() -> None:
 # Sample contexts for each template; a template missing here fails the test below, so
 # adding a template means adding an example of how it is called.
 CONTEXTS: dict[str, list[dict[str, Any]]] = {
-    "greeting": [{"name": None, "cheapest": 8_400}, {"name": "Sri", "cheapest": 16_800}],
-    "menu": [{}],
+    "greeting": [{"name": None, **p} for p in PRICES] + [{"name": "Sri", **PRICES[0]}],
+    "menu": [{"has_draft": False}, {"has_draft": True}],
     "help": [{}],
     "not_understood": [{}],
     "pick_option": [{}],
@@ -115,10 +118,11 @@ CONTEXTS: dict[str, list[dict[str, Any]]] = {
     "thanks": [{}],
     "announcements_stopped": [{}],
     "announcements_started": [{}],
+    "announcements_declined": [{}],
     "sessions": [
         {"sessions": [], "subscribed": False, "regency": "Kota Madiun"},
         {"sessions": [_S], "subscribed": True, "regency": "Kota Madiun"},
-        {"sessions": [_S, _S_ONLINE], "subscribed": False, "regency": "Kota Madiun"},
+        {"sessions": [_S, _S_ONLINE, _S], "subscribed": False, "regency": "Kota Madiun"},
     ],
     "sessions_ask_regency": [{}],
     "sessions_regency_not_found": [{"text": "madiyun"}],
@@ -143,6 +147,7 @@ CONTEXTS: dict[str, list[dict[str, Any]]] = {
     "broadcast_footer": [{}],
     "broadcast_template_preview": [{"text": "Sosialisasi Selasa 24/11 di Pendapa Kartoharjo."}],
     "followup_ask_again": [{}],
+    "followup_callback_note": [{"s": _S, "reason": "Caranya/dokumen sulit"}],
     "broadcast_test_prefix": [{}],
     "followup_ask": [{"s": _S}],
     "followup_berat": [{"cheapest": 16_800, "discounted": 8_400}, {"cheapest": 16_800, "discounted": None}],
@@ -156,18 +161,24 @@ CONTEXTS: dict[str, list[dict[str, Any]]] = {
         {"callback": True, "branch": "Kantor Cabang Madiun", "working_days": 3},
         {"callback": False, "branch": "Kantor Cabang Madiun", "working_days": 3},
     ],
-    "benefits_overview": [{"cheapest": 8_400}],
-    "benefit_jkk": [{}],
-    "benefit_jkk_more": [{}],
-    "benefit_jkm": [{}],
-    "benefit_jkm_more": [{}],
-    "benefit_jht": [{}],
-    "benefit_jht_more": [{}],
+    "benefits_overview": PRICES,
+    "benefit_jkk": PRICES,
+    "benefit_jkk_more": PRICES,
+    "benefit_jkm": PRICES,
+    "benefit_jkm_more": PRICES,
+    "benefit_jht": PRICES,
+    "benefit_jht_more": PRICES,
+    "discount_note": PRICES[:2],  # empty when no discount is on
+    **{
+        f"faq_{topic}": PRICES
+        for topic in ("kesehatan", "bayar", "klaim", "meninggal", "kantor", "keluarga", "sumber")
+    },
     "calc_ask_income": [{}],
     "calc_bad_income": [
         {"reason": "unreadable"},
         {"reason": "too_small", "amount": 2},
         {"reason": "too_large", "amount": 5_000_000_000},
+        {"reason": "uncertain"},
     ],
     "calc_ask_work": [{}],
     "calc_result": [
@@ -200,10 +211,16 @@ CONTEXTS: dict[str, list[dict[str, Any]]] = {
         {"reason": "region_zero"},
         {"reason": "birth_date"},
         {"reason": "serial"},
+        {"reason": "region_unknown", "code": "3599"},
+        {"reason": "district_unknown", "code": "04", "regency": "Kota Madiun"},
         {"reason": None},
     ],
-    "enrol_nik_region_outdated": [{}],
-    "enrol_duplicate": [{"reference": "K7XQ-M4DA", "status": "diproses"}],
+    "enrol_nik_region_outdated": [{"law": "UU 14/2022 tentang Pembentukan Provinsi Papua Selatan"}],
+    "enrol_nik_unlisted": [{}],
+    "enrol_duplicate": [
+        {"own": True, "reference": "K7XQ-M4DA", "status": "diproses"},
+        {"own": False, "reference": None, "status": None},
+    ],
     "enrol_ask_full_name": [{}],
     "enrol_bad_name": [
         {"reason": "characters", "chars": "7"},
@@ -216,6 +233,7 @@ CONTEXTS: dict[str, list[dict[str, Any]]] = {
     "enrol_minor": [{"min_age": 18}],
     "enrol_ask_birth_check": [{"typed": date(1985, 8, 8), "from_nik": date(1985, 8, 7), "sex": "P"}],
     "enrol_ask_phone": [{}],
+    "enrol_phone_corrected": [{"phone": "0812-3456-7890"}],
     "enrol_bad_phone": [{"reason": r} for r in ("landline", "foreign", "length", "unreadable")],
     "enrol_ask_region_confirm": [{"district": _Region()}],
     "enrol_ask_regency": [{}],
@@ -226,11 +244,18 @@ CONTEXTS: dict[str, list[dict[str, Any]]] = {
     "enrol_region_choose": [{"level": "regency"}, {"level": "district"}],
     "enrol_ask_district": [{"regency": _Regency()}, {"regency": None}],
     "enrol_ask_address": [{}],
+    "enrol_ask_current_address": [{"district": _Region()}, {"district": None}],
     "enrol_bad_address": [{"reason": "too_short"}, {"reason": "too_long"}],
     "enrol_ask_occupation": [{}],
     "enrol_ask_occupation_other": [{}],
     "enrol_bad_occupation_other": [{}],
     "enrol_ask_income": [{}],
+    "enrol_ask_income_check": [
+        {"reading": {"stated": 100_000, "per": "day", "upper": None}, "income": 2_600_000},
+        {"reading": {"stated": 700_000, "per": "week", "upper": None}, "income": 2_800_000},
+        {"reading": {"stated": 500_000, "per": "month", "upper": 1_000_000}, "income": 500_000},
+    ],
+    "income_assumed": [{"reading": {"stated": 100_000, "per": "day", "upper": None}, "income": 2_600_000}],
     "enrol_income_floor": [{"income": 800_000, "floor": 1_000_000}],
     "enrol_ask_programs": [{"q": _Q}, {"q": _Q_NORMAL}],
     "enrol_ask_period": [{"totals": {1: 10_900, 3: 32_700, 6: 80_100, 12: 178_500}, "with_jht": False}],
@@ -245,6 +270,7 @@ CONTEXTS: dict[str, list[dict[str, Any]]] = {
         {"lines": FORM.summary(Values(_ANSWERS | {"email": "siti@example.id"}, _VALUES.amounts))},
     ],
     "enrol_edit_menu": [{}],
+    "enrol_edit_unknown": [{"text": "warna motor"}],
     "enrol_cancel_confirm": [{}],
     "enrol_resume": [{"answered": 5, "started": date(2026, 11, 18)}],
     "enrol_expired": [{}],
@@ -263,6 +289,13 @@ CONTEXTS: dict[str, list[dict[str, Any]]] = {
         for branch in (_BRANCH, _NO_BRANCH)
     ],
     "enrol_ask_announce": [{}],
+    "callback_ask_phone": [{}],
+    "callback_ask_regency": [{}],
+    "callback_ask_question": [{}],
+    "callback_requested": [
+        {"branch": b, "phone": "0812-3456-7890", "call_by": date(2026, 11, 25), "working_days": 3}
+        for b in (_BRANCH, _NO_BRANCH)
+    ],
 }
 
 
@@ -277,6 +310,19 @@ def test_template_renders(name: str) -> None:
         assert text.strip(), name
         assert "{{" not in text and "{%" not in text
         assert len(text) < 1500, f"{name} is too long for a phone screen"
+
+
+# Pages people open to read at length; every other reply fits one phone screen.
+# "data saya" lists everything held, as the person asked (UU PDP); it is one message per person.
+LONG_PAGES = {"benefit_jkk_more", "benefit_jkm_more", "benefit_jht_more", "faq_sumber", "privacy_view"}
+PHONE_SCREEN = 600
+
+
+@pytest.mark.parametrize("name", sorted(set(template_names()) - LONG_PAGES))
+def test_every_reply_fits_a_phone_screen(name: str) -> None:
+    for context in CONTEXTS[name]:
+        text = render(name, **context)
+        assert len(text) <= PHONE_SCREEN, f"{name}: {len(text)} characters"
 
 
 def test_calc_result_states_the_numbers() -> None:

@@ -23,14 +23,14 @@ from bot.sender import GIVE_UP_AFTER, ChannelSender
 from bot.service import build_service
 from bot.settings import Settings
 from bot.web import create_app
+from fakes.telegram_api import TOKEN, FakeTelegram
+from fakes.whatsapp import whatsapp_settings
 from handlers.types import Priority
 from storage import queries
 from storage.db import Database
 from storage.models import Contact, OutboxMessage
 from storage.types import utcnow
-from tests.fakes.telegram_api import TOKEN, FakeTelegram
 from tests.test_sender import RecordingTransport, enqueue, run_until_done
-from tests.whatsapp_helpers import whatsapp_settings
 
 
 class HangingTransport(RecordingTransport):
@@ -186,8 +186,9 @@ async def test_the_phone_keyboard_comes_down_after_a_restart(db: Database) -> No
 
         await deliver()
         async with db.transaction() as session:  # the person answered; then the bot restarts
-            person = await session.get(Contact, contact_id)
-            assert person is not None and person.reply_keyboard_at is not None
+            found = await session.get(Contact, contact_id)
+            assert found is not None and found.reply_keyboard_at is not None
+            person = found
             person.last_inbound_at = utcnow() + timedelta(seconds=1)
             queries.enqueue(
                 session,
@@ -201,8 +202,8 @@ async def test_the_phone_keyboard_comes_down_after_a_restart(db: Database) -> No
         await deliver()
         assert fake.sent(601)[-1].params["reply_markup"] == {"remove_keyboard": True}
         async with db.reader() as session:
-            person = await session.get(Contact, contact_id)
-        assert person is not None and person.reply_keyboard_at is None
+            after = await session.get(Contact, contact_id)
+        assert after is not None and after.reply_keyboard_at is None
 
 
 async def test_the_overall_limit_holds_at_the_platform_however_slow_the_requests() -> None:

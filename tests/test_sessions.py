@@ -25,9 +25,9 @@ from handlers.engine import Engine
 from handlers.localtime import QuietHours, zone_name
 from messages.program_data import program_data
 from storage.db import Database
-from storage.models import Contact, OutboxMessage, Submission
-from storage.outreach_models import CallbackTask, SessionParticipant, SocialSession
-from tests.helpers import Chat, FixedClock
+from storage.models import CallbackRequest, Contact, OutboxMessage, Submission
+from storage.outreach_models import SessionParticipant, SocialSession
+from tests.helpers import VAULT, Chat, FixedClock
 from tests.test_enrol_flow import HAPPY, run
 
 QUIET = QuietHours.parse("21:00-07:00")
@@ -110,7 +110,7 @@ async def test_listing_reserving_full_and_releasing(chat: Chat, db: Database, cl
     assert "kabupaten/kota mana" in await ani.say("jadwal sosialisasi")
     listing = await ani.say("kota madiun")
     assert "UMKM Kartoharjo" in listing and "Bangkalan" not in listing
-    assert "Selasa, 24 November 2026, pukul 09.00-11.00 WIB" in listing
+    assert "24 November 2026, 09.00-11.00 WIB, Pendapa Kecamatan Kartoharjo" in listing
     assert "Tempat Bapak/Ibu sudah kami catat" in await ani.say("ikut")
     await budi.say("jadwal")
     await budi.say("madiun")  # two regencies: Kota and Kab. Madiun
@@ -211,8 +211,9 @@ async def test_arrival_on_the_day_sponsor_and_follow_up(
             Contact, col(Contact.id) == col(SessionParticipant.contact_id)
         )
         row = (await session.exec(query.where(Contact.chat_id == budi.chat_id))).one()
-        task = (await session.exec(select(CallbackTask))).one()
-    assert row.followup_reason == "sulit" and task.branch_code == "KC-MADIUN" and task.reason == "sulit"
+        task = (await session.exec(select(CallbackRequest))).one()
+    assert row.followup_reason == "sulit" and task.branch_code == "KC-MADIUN"
+    assert task.question_enc and "Caranya/dokumen sulit" in VAULT.decrypt(task.question_enc)
 
 
 async def test_follow_up_answers_get_useful_replies(chat: Chat, db: Database, clock: FixedClock) -> None:
@@ -231,12 +232,12 @@ async def test_follow_up_answers_get_useful_replies(chat: Chat, db: Database, cl
     assert "akan menghubungi" in thanks
     async with db.reader() as session:
         rows = (await session.exec(select(SessionParticipant).order_by(col(SessionParticipant.id)))).all()
-        tasks = (await session.exec(select(CallbackTask))).all()
+        tasks = (await session.exec(select(CallbackRequest))).all()
     assert [(r.followup_reason, r.followup_other) for r in rows] == [
         ("berat", None),
         ("lainnya", "belum sempat, tolong dibantu lewat telepon"),
     ]
-    assert [t.reason for t in tasks] == ["bantuan"]
+    assert ["Minta dibantu petugas" in VAULT.decrypt(t.question_enc or "") for t in tasks] == [True]
 
 
 def test_no_discount_when_a_budget_pays() -> None:

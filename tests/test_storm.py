@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.fakes.telegram_api import FakeTelegram
+from fakes.telegram_api import FakeTelegram
 from tests.storm import Platform, Server, answers, held_rows, outcome, wait_until_delivered
 
 pytestmark = pytest.mark.slow

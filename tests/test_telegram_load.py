@@ -9,26 +9,16 @@ configures 20 per second per chat, since 200 s at the real rate is a benchmark, 
 
 from __future__ import annotations
 
-import asyncio
-import gc
-import itertools
-import time
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import func
-from sqlmodel import select
 
 from bot.channels.base import RateLimits
-from bot.channels.telegram import TelegramTransport, make_bot
-from bot.sender import ChannelSender
 from bot.settings import Settings
-from storage import queries
+from fakes.telegram_api import TOKEN, FakeTelegram
+from fakes.telegram_load import deliver, enqueue, max_in_window, min_chat_gap
 from storage.db import Database
-from storage.models import OutboxMessage
-from storage.types import utcnow
-from tests.fakes.telegram_api import TOKEN, Call, FakeTelegram
 
 pytestmark = pytest.mark.slow
 
@@ -37,70 +27,6 @@ pytestmark = pytest.mark.slow
 def fake() -> Iterator[FakeTelegram]:
     with FakeTelegram() as server:
         yield server
-
-
-async def enqueue(db: Database, messages: list[tuple[int, str]]) -> None:
-    async with db.transaction() as session:
-        for chat_id, text in messages:
-            queries.enqueue(
-                session,
-                channel="telegram",
-                chat_id=str(chat_id),
-                contact_id=None,
-                payload={"text": text, "options": [], "ask_phone": False},
-                priority=0,
-                now=utcnow(),
-            )
-
-
-# Only so a broken sender cannot hang the suite: how fast it delivers is measured in bench/
-# (bench.telegram_throughput), not asserted here; what is asserted are the limits, as upper bounds.
-GIVE_UP = 900.0
-
-
-async def deliver(db: Database, fake: FakeTelegram, limits: RateLimits, deadline: float = GIVE_UP) -> float:
-    """Runs the sender until no row is pending; returns the seconds it took."""
-    bot = make_bot(Settings(telegram_bot_token=TOKEN, telegram_api_url=fake.url))
-    sender = ChannelSender(db, TelegramTransport(bot, limits))
-    stop = asyncio.Event()
-    gc.freeze()  # as `bpu-bot serve` does at start-up (bot/server.py)
-    started = time.monotonic()
-    task = asyncio.create_task(sender.run(stop))
-    try:
-        while time.monotonic() - started < deadline:
-            async with db.reader() as session:
-                pending = (
-                    await session.exec(
-                        select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status != "sent")
-                    )
-                ).one()
-            if pending == 0:
-                break
-            await asyncio.sleep(0.25)
-        return time.monotonic() - started
-    finally:
-        stop.set()
-        await task
-        await bot.session.close()
-        gc.unfreeze()
-
-
-def max_in_window(calls: list[Call], seconds: float = 1.0) -> int:
-    times = sorted(c.at for c in calls)
-    most, start = 0, 0
-    for end, at in enumerate(times):
-        while at - times[start] >= seconds:
-            start += 1
-        most = max(most, end - start + 1)
-    return most
-
-
-def min_chat_gap(calls: list[Call]) -> float:
-    by_chat: dict[int, list[float]] = defaultdict(list)
-    for call in calls:
-        by_chat[int(call.params["chat_id"])].append(call.at)
-    gaps = [b - a for times in by_chat.values() for a, b in itertools.pairwise(sorted(times))]
-    return min(gaps) if gaps else float("inf")
 
 
 def check_exactly_once(fake: FakeTelegram, expected: set[str]) -> None:

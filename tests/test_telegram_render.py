@@ -7,7 +7,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.channels.telegram_render import (
-    AttachKeyboard,
     SendText,
     callback_data,
     inline_keyboard,
@@ -106,19 +105,28 @@ def test_keyboard_goes_on_the_last_part() -> None:
     text = "\n\n".join(["kata " * 500] * 4)
     steps = plan({"text": text, "options": MENU[:2]})
     assert len(steps) > 1 and all(isinstance(s, SendText) for s in steps)
-    assert all(s.markup is None for s in steps[:-1])  # type: ignore[union-attr]
-    assert isinstance(steps[-1].markup, InlineKeyboardMarkup)  # type: ignore[union-attr]
+    assert all(s.markup is None for s in steps[:-1])
+    assert isinstance(steps[-1].markup, InlineKeyboardMarkup)
 
 
 def test_after_the_phone_step_the_reply_keyboard_is_removed() -> None:
     (plain,) = plan({"text": "Terima kasih", "options": []}, remove_reply_keyboard=True)
     assert isinstance(plain, SendText) and isinstance(plain.markup, ReplyKeyboardRemove)
-    # A message takes one keyboard: removal first, then the inline keyboard attached by an edit.
-    send, attach = plan({"text": "Pilih", "options": MENU[:2]}, remove_reply_keyboard=True)
-    assert isinstance(send, SendText) and isinstance(send.markup, ReplyKeyboardRemove)
-    assert isinstance(attach, AttachKeyboard) and len(attach.markup.inline_keyboard[0]) == 2
+    # A message takes one keyboard, and one sent with the removal cannot be edited later: the
+    # first line takes the keyboard down, the rest of the question carries the buttons.
+    head, question = plan(
+        {"text": "📝 Pertanyaan 6 dari 11\nApakah Bapak/Ibu tinggal di sini?", "options": MENU[:2]},
+        remove_reply_keyboard=True,
+    )
+    assert head == SendText("📝 Pertanyaan 6 dari 11", ReplyKeyboardRemove())
+    assert question.text == "Apakah Bapak/Ibu tinggal di sini?"
+    assert isinstance(question.markup, InlineKeyboardMarkup) and len(question.markup.inline_keyboard[0]) == 2
+    # A one-line message: a short "Silakan pilih:" follows with the buttons.
+    send, choose = plan({"text": "Pilih", "options": MENU[:2]}, remove_reply_keyboard=True)
+    assert send == SendText("Pilih", ReplyKeyboardRemove())
+    assert choose.text == "Silakan pilih:" and isinstance(choose.markup, InlineKeyboardMarkup)
     # A long text: the removal rides on the first part, the inline keyboard on the last.
     long = plan({"text": "\n\n".join(["kata " * 500] * 4), "options": MENU[:2]}, remove_reply_keyboard=True)
-    assert isinstance(long[0].markup, ReplyKeyboardRemove)  # type: ignore[union-attr]
-    assert isinstance(long[-1].markup, InlineKeyboardMarkup)  # type: ignore[union-attr]
+    assert isinstance(long[0].markup, ReplyKeyboardRemove)
+    assert isinstance(long[-1].markup, InlineKeyboardMarkup)
     assert plan({"text": "Halo", "options": []}) == [SendText("Halo")]

@@ -9,7 +9,7 @@ from cryptography.fernet import Fernet
 from bot.service import build_service
 from bot.settings import SettingsError, load_settings
 from bot.web import create_app
-from tests.fakes.telegram_api import TOKEN
+from fakes.telegram_api import TOKEN
 
 KEYS = {"secret_key": "k", "pii_encryption_key": Fernet.generate_key().decode()}
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from fakes.telegram_api import FakeTelegram
 from tests.conftest import PG_URL
-from tests.fakes.telegram_api import FakeTelegram
 from tests.storm import Platform, Server, answers, outcome, wait_until_delivered
 
 pytestmark = [

@@ -16,16 +16,17 @@ import pytest
 from bot.channels.base import OutgoingMessage
 from bot.channels.whatsapp import WhatsAppTransport
 from bot.sender import ChannelSender
+from fakes import meta_webhooks as meta
+from fakes.graph_api import FakeGraphAPI, graph_error
+from fakes.whatsapp import whatsapp_settings
 from handlers.types import Priority
 from storage import queries
 from storage.db import Database
 from storage.models import OutboxMessage
 from storage.types import utcnow
-from tests.fakes import meta_webhooks as meta
-from tests.fakes.graph_api import FakeGraphAPI, graph_error
 from tests.helpers import no_pace
 from tests.test_sender import run_until_done
-from tests.whatsapp_helpers import outbox, whatsapp_settings
+from tests.whatsapp_helpers import outbox
 
 WORKER = "6281234567890"
 OTHER = "6289876543210"

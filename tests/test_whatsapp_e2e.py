@@ -21,15 +21,16 @@ import httpx
 import pytest
 from sqlmodel import select
 
+from fakes import meta_webhooks as meta
+from fakes.graph_api import Call, FakeGraphAPI
+from fakes.whatsapp import FERNET_KEY, whatsapp_env
 from storage import queries
 from storage.db import Database
 from storage.models import OutboxMessage
 from storage.types import utcnow
-from tests.fakes import meta_webhooks as meta
-from tests.fakes.graph_api import Call, FakeGraphAPI
 from tests.test_cli import bpu_bot, cli_env
 from tests.test_web import free_port
-from tests.whatsapp_helpers import FERNET_KEY, outbox, processed_ids, whatsapp_env
+from tests.whatsapp_helpers import outbox, processed_ids
 
 pytestmark = pytest.mark.slow
 
@@ -218,7 +219,7 @@ async def test_menu_benefits_and_calculator_with_taps_and_typing(
 ) -> None:
     person = Person(http, servers.start(), graph, db, wa_id="6285700000001", name="Budi")
     replies = await person.say("halo")
-    assert "Halo Budi" in replies[-1].text and replies[-1].kind == "interactive list"
+    assert "Halo, Budi!" in replies[-1].text and replies[-1].kind == "interactive list"
     replies = await person.tap(replies, "Manfaat program")
     assert "JKK" in text_of(replies)
     replies = await person.say("menu")

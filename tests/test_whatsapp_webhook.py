@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -14,18 +15,14 @@ from bot.channels.whatsapp_webhook import MAX_BODY, parse_body, sign
 from bot.service import build_service
 from bot.settings import SettingsError, load_settings
 from bot.web import create_app
+from fakes import meta_webhooks as meta
+from fakes.whatsapp import whatsapp_settings
 from storage import queries
 from storage.db import Database
 from storage.types import utcnow
-from tests.fakes import meta_webhooks as meta
-from tests.whatsapp_helpers import (
-    contact,
-    outbox,
-    post_signed,
-    processed_ids,
-    webhook_client,
-    whatsapp_settings,
-)
+from tests.whatsapp_helpers import contact, outbox, post_signed, processed_ids, webhook_client
+
+AGENT_CODES = Path(__file__).parent / "data" / "agent_codes.toml"
 
 WORKER = "6281234567890"
 
@@ -72,7 +69,10 @@ async def test_unsigned_and_wrongly_signed_bodies_change_nothing(db_url: str) ->
         assert (await client.post("/webhook/whatsapp", content=raw, headers=garbled)).status_code == 403
         no_prefix = {**headers, "X-Hub-Signature-256": headers["X-Hub-Signature-256"].removeprefix("sha256=")}
         assert (await client.post("/webhook/whatsapp", content=raw, headers=no_prefix)).status_code == 403
-        non_ascii = {**headers, "X-Hub-Signature-256": "sha256=\u00e9".encode("latin-1")}
+        non_ascii = [
+            *((k.encode(), v.encode()) for k, v in headers.items() if k != "X-Hub-Signature-256"),
+            (b"X-Hub-Signature-256", "sha256=\u00e9".encode("latin-1")),
+        ]
         assert (await client.post("/webhook/whatsapp", content=raw, headers=non_ascii)).status_code == 403
         tampered = raw.replace(b"halo", b"hala")
         assert (await client.post("/webhook/whatsapp", content=tampered, headers=headers)).status_code == 403
@@ -115,7 +115,7 @@ async def test_text_message_reaches_the_engine_with_the_senders_number(db_url: s
         person = await contact(service.db, WORKER)
         assert person is not None and person.display_name == "Sri Wahyuni" and person.last_inbound_at
         (reply,) = await outbox(service.db, WORKER)
-        assert "Halo Sri Wahyuni" in reply.payload["text"] and reply.status == "pending"
+        assert "Halo, Sri Wahyuni!" in reply.payload["text"] and reply.status == "pending"
         assert reply.payload["options"][0]["id"] == "menu.benefits"
 
 
@@ -335,13 +335,12 @@ async def test_database_failure_answers_5xx_so_meta_redelivers(db_url: str) -> N
         assert response.status_code == 503
     finally:
         await broken.dispose()
-        await service.db.dispose()
-        for transport in service.transports:
-            await transport.aclose()
+        await service.close()
 
 
 async def test_a_first_daftar_code_message_records_the_attribution(db_url: str) -> None:
-    async with webhook_client(whatsapp_settings(db_url)) as (client, service):
+    settings = whatsapp_settings(db_url, agent_codes_file=AGENT_CODES)  # KDP2211 is an agent code there
+    async with webhook_client(settings) as (client, service):
         assert (
             await post_signed(client, meta.from_person(WORKER, meta.text(WORKER, "DAFTAR KDP2211")))
         ).is_success

@@ -7,37 +7,14 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
-from cryptography.fernet import Fernet
 from sqlmodel import col, select
 
 from bot.service import Service, build_service
-from bot.settings import Settings, load_settings
+from bot.settings import Settings
 from bot.web import create_app
+from fakes import meta_webhooks as meta
 from storage.db import Database
 from storage.models import Contact, OutboxMessage, ProcessedInbound
-from tests.fakes import meta_webhooks as meta
-
-FERNET_KEY = Fernet.generate_key().decode()
-
-
-def whatsapp_env(db_url: str, api_url: str = "http://127.0.0.1:9", **extra: str) -> dict[str, str]:
-    """The environment variables that enable WhatsApp against a fake Graph API."""
-    return {
-        "DATABASE_URL": db_url,
-        "SECRET_KEY": "test-secret",
-        "PII_ENCRYPTION_KEY": FERNET_KEY,
-        "WHATSAPP_PHONE_NUMBER_ID": meta.PHONE_NUMBER_ID,
-        "WHATSAPP_ACCESS_TOKEN": meta.ACCESS_TOKEN,
-        "WHATSAPP_APP_SECRET": meta.APP_SECRET,
-        "WHATSAPP_VERIFY_TOKEN": meta.VERIFY_TOKEN,
-        "WHATSAPP_API_URL": api_url,
-        **extra,
-    }
-
-
-def whatsapp_settings(db_url: str, api_url: str = "http://127.0.0.1:9", **extra: Any) -> Settings:
-    values = {k.lower(): v for k, v in whatsapp_env(db_url, api_url).items()}
-    return load_settings(**{**values, **extra})
 
 
 @asynccontextmanager

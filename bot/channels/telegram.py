@@ -58,7 +58,7 @@ from bot.channels.base import (
 from bot.channels.cleaning import clean_fields, load_json
 from bot.channels.telegram_inbound import CHANNEL, to_inbound
 from bot.channels.telegram_lenient import RawGetUpdates, parse_update, readable_updates
-from bot.channels.telegram_render import AttachKeyboard, SendText, plan
+from bot.channels.telegram_render import plan
 from bot.metrics import Metrics
 from bot.ratelimit import SlidingWindow
 from bot.settings import Settings
@@ -131,13 +131,10 @@ class TelegramTransport:
         for index in range(done, len(steps)):
             step = steps[index]
             try:
-                if isinstance(step, SendText):
-                    if index > 0:
-                        await pace(message.chat_id)
-                    sent = await self.bot.send_message(chat_id=chat, text=step.text, reply_markup=step.markup)
-                    last_id = sent.message_id
-                elif isinstance(step, AttachKeyboard) and last_id is not None:
-                    await self._attach(chat, last_id, step)
+                if index > 0:
+                    await pace(message.chat_id)
+                sent = await self.bot.send_message(chat_id=chat, text=step.text, reply_markup=step.markup)
+                last_id = sent.message_id
             except Exception as exc:  # every failure becomes an outcome
                 result = result_of(exc)
                 if result.kind == "retry":
@@ -153,14 +150,6 @@ class TelegramTransport:
         return SendResult(
             "sent", platform_message_id=str(last_id) if last_id is not None else None, reply_keyboard=keyboard
         )
-
-    async def _attach(self, chat: int | str, message_id: int, step: AttachKeyboard) -> None:
-        try:
-            await self.bot.edit_message_reply_markup(
-                chat_id=chat, message_id=message_id, reply_markup=step.markup
-            )
-        except TelegramBadRequest as exc:  # the text is out; a lost keyboard is not worth a resend
-            log.warning("could not attach the keyboard to message %s: %s", message_id, exc.message)
 
     @staticmethod
     def _keyboard_answered(message: OutgoingMessage) -> bool:

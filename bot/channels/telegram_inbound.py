@@ -19,8 +19,6 @@ from handlers.types import Inbound
 
 CHANNEL = "telegram"
 
-COMMANDS = {"menu": "menu", "daftar": "daftar", "status": "status", "bantuan": "bantuan", "help": "bantuan"}
-"""Telegram commands and the words the engine's intent table knows them by."""
 
 MEDIA = {
     "photo",
@@ -129,9 +127,8 @@ def _text(base: Inbound, text: str) -> Inbound:
     if name == "start":
         payload = (command["arg"] or "").strip()[:MAX_START_PAYLOAD] or None
         return _with(base, kind="start", start_payload=payload)
-    if name in COMMANDS:
-        return _with(base, kind="text", text=COMMANDS[name])
-    return _with(base, kind="text", text=text)
+    # "/daftar@bot" reads as "/daftar", which the intent table (messages/intents.toml) knows.
+    return _with(base, kind="text", text=f"/{name}")
 
 
 def _with(base: Inbound, **fields: object) -> Inbound:

@@ -4,7 +4,8 @@ aiogram's models follow the newest Bot API. An older Bot API server (a self-host
 upgraded) leaves out fields added since, and strict validation would refuse the whole update:
 the person would get no reply. A required field that is missing is filled with an empty value
 of its type (None, then "", 0, False, {} or [] as validation asks), and the update is read
-again; the bot only needs a handful of fields, all present in every Bot API version.
+again; the bot only needs a handful of fields, all present in every Bot API version. A body
+without an `update_id` is not an update and stays refused.
 """
 
 from __future__ import annotations
@@ -63,6 +64,8 @@ def parse_update(data: Any, context: dict[str, Any] | None = None) -> Update:
         progress = False
         for item in error.errors():
             loc = tuple(item["loc"])
+            if len(loc) < 2:  # the update itself has no id: not an update at all
+                continue
             found = _container(data, loc)
             if found is None:
                 continue

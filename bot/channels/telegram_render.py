@@ -4,8 +4,10 @@ Pure functions, no network. Long texts are split at paragraph boundaries (Telegr
 most 4096 characters, counted in UTF-16 units); options become an inline keyboard laid out for
 a small phone screen; the phone step shows a reply keyboard with a "share my number" button.
 A reply keyboard stays until a message removes it, so the message after the phone step carries
-`ReplyKeyboardRemove`; when that message also has options (a message takes one keyboard only),
-it is sent with the removal and its inline keyboard is attached by an edit right after.
+`ReplyKeyboardRemove`. A message takes one keyboard only, and Telegram refuses to edit one sent
+with a reply keyboard or its removal ("message can't be edited"), so when that message also has
+options its first line goes out with the removal and the rest with the inline keyboard; a
+one-line message is followed by a short body ([telegram] choose in labels.toml) with the buttons.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from aiogram.types import (
 )
 
 from bot.channels.text import split_text as text_parts
-from messages.render import label
+from messages.render import label, labels
 
 MAX_TEXT = 4096
 MAX_CALLBACK_DATA = 64
@@ -41,14 +43,7 @@ class SendText:
     markup: Markup | None = None
 
 
-@dataclass(frozen=True)
-class AttachKeyboard:
-    """An editMessageReplyMarkup call that puts `markup` on the message just sent."""
-
-    markup: InlineKeyboardMarkup
-
-
-Step = SendText | AttachKeyboard
+Step = SendText
 
 
 def utf16_len(text: str) -> int:
@@ -118,15 +113,16 @@ def plan(payload: dict[str, Any], *, remove_reply_keyboard: bool = False) -> lis
     """The calls that deliver one outbox payload, in order. Keyboards go on the last part."""
     parts = split_text(str(payload.get("text") or "")) or [""]
     options = list(payload.get("options") or [])
+    if options and remove_reply_keyboard and not payload.get("ask_phone") and len(parts) == 1:
+        head, _, rest = parts[0].partition("\n")
+        parts = [head, rest.strip() or labels()["telegram"]["choose"]]
     steps: list[Step] = [SendText(part) for part in parts]
     last = len(steps) - 1
     if payload.get("ask_phone"):
         steps[last] = SendText(parts[last], phone_keyboard(options))
-    elif options and remove_reply_keyboard and last > 0:
+    elif options and remove_reply_keyboard:
         steps[0] = SendText(parts[0], ReplyKeyboardRemove())
         steps[last] = SendText(parts[last], inline_keyboard(options))
-    elif options and remove_reply_keyboard:
-        steps = [SendText(parts[0], ReplyKeyboardRemove()), AttachKeyboard(inline_keyboard(options))]
     elif options:
         steps[last] = SendText(parts[last], inline_keyboard(options))
     elif remove_reply_keyboard:

@@ -136,18 +136,21 @@ CONTENT_READERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
 }
 
 
+def _text_field(value: Any) -> str:
+    """The value when it is a string, else "" (a malformed field reads as missing)."""
+    return value if isinstance(value, str) else ""
+
+
 def _inbound(message: dict[str, Any], names: dict[str, str]) -> Inbound | None:
     """One message as an `Inbound`; None for one without an id or sender, or not said to the bot."""
-    wamid = message.get("id")
-    sender = message.get("from") or message.get("from_user_id")
-    kind = message.get("type")
-    if not (isinstance(wamid, str) and wamid and isinstance(sender, str) and sender):
+    wamid = _text_field(message.get("id"))
+    sender = _text_field(message.get("from") or message.get("from_user_id"))
+    kind = _text_field(message.get("type"))
+    if not (wamid and sender and kind) or kind in IGNORED_TYPES:
         return None
-    if not isinstance(kind, str) or kind in IGNORED_TYPES:
-        return None
-    content = message.get(kind)
-    content = content if isinstance(content, dict) else {}
-    read = CONTENT_READERS.get(kind)
+    found = message.get(kind)
+    content: dict[str, Any] = found if isinstance(found, dict) else {}
+    read = CONTENT_READERS.get(kind, lambda found: _media(kind, found))
     return Inbound(
         channel=CHANNEL,
         chat_id=sender,
@@ -155,7 +158,7 @@ def _inbound(message: dict[str, Any], names: dict[str, str]) -> Inbound | None:
         at=_timestamp(message.get("timestamp")),
         sender_phone=f"+{sender}" if sender.isdigit() else None,
         sender_name=names.get(sender),
-        **(read(content) if read else _media(kind, content)),
+        **read(content),
     )
 
 

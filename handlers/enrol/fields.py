@@ -7,6 +7,7 @@ saya", offered under "ubah", exported and, when personal, encrypted and erased.
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from typing import Any
 
@@ -20,6 +21,16 @@ from storage.crypto import Vault, mask_nik
 from storage.models import Submission, income_band
 
 PROGRAM_CODES = {"basic": "jkk_jkm", "with_jht": "jkk_jkm_jht"}
+
+
+def sealed(key: str) -> Columns:
+    """An answer kept encrypted in its own column, `<key>_enc`, which "hapus data" empties."""
+    column = f"{key}_enc"
+    return Columns(
+        lambda values, vault: {column: vault.encrypt_optional(values.get(key))},
+        lambda submission, vault: {key: vault.decrypt_optional(getattr(submission, column))},
+        erase=(column,),
+    )
 
 
 def _answer(key: str) -> Export:
@@ -82,11 +93,7 @@ FULL_NAME = Field(
     "full_name",
     (steps.FULL_NAME,),
     personal=("full_name",),
-    columns=Columns(
-        lambda v, vault: {"full_name_enc": vault.encrypt(v.get("full_name"))},
-        lambda s, vault: {"full_name": vault.decrypt_optional(s.full_name_enc)},
-        erase=("full_name_enc",),
-    ),
+    columns=sealed("full_name"),
     exports=(Export("name", lambda v, _reveal: v.get("full_name")),),
 )
 
@@ -121,11 +128,7 @@ PHONE = Field(
     (steps.PHONE,),
     personal=("phone",),
     show=lambda v: {"value": national(v.get("phone")) if v.get("phone") else None},
-    columns=Columns(
-        lambda v, vault: {"phone_enc": vault.encrypt(v.get("phone"))},
-        lambda s, vault: {"phone": vault.decrypt_optional(s.phone_enc)},
-        erase=("phone_enc",),
-    ),
+    columns=sealed("phone"),
     exports=(_answer("phone"),),
 )
 
@@ -140,6 +143,7 @@ def _write_residence(values: Values, vault: Vault) -> dict[str, Any]:
         "district_code": district.code if district else values.get("district"),
         "district_name": district.name if district else None,
         "address_enc": vault.encrypt(values.get("address")),
+        "answers": {"current_address": vault.encrypt(now)} if (now := values.get("current_address")) else {},
     }
 
 
@@ -150,24 +154,28 @@ def _read_residence(s: Submission, vault: Vault) -> dict[str, Any]:
         "district": s.district_code,
         "district_name": s.district_name,
         "address": vault.decrypt_optional(s.address_enc),
+        "current_address": vault.decrypt_optional(s.answers.get("current_address")),
     }
 
 
 RESIDENCE = Field(
     "residence",
-    (steps.REGION_CONFIRM, steps.REGENCY, steps.DISTRICT, steps.ADDRESS),
-    personal=("address",),
+    (steps.REGION_CONFIRM, steps.REGENCY, steps.DISTRICT, steps.ADDRESS, steps.CURRENT_ADDRESS),
+    personal=("address", "current_address"),
     show=lambda v: {
         "address": v.get("address"),
+        "current": v.get("current_address"),
         "district": region(v.get("district")),
         "regency": region(v.get("regency")),
     },
-    columns=Columns(_write_residence, _read_residence, erase=("address_enc",)),
+    columns=Columns(_write_residence, _read_residence, erase=("address_enc",), kept=("current_address",)),
     exports=(
         Export("regency_code", lambda v, _reveal: v.get("regency")),
         Export("regency_name", lambda v, _reveal: v.get("regency_name") or _region_name(v.get("regency"))),
         Export("district", lambda v, _reveal: v.get("district_name") or _region_name(v.get("district"))),
-        _answer("address"),
+        # The KTP address and, for people who live elsewhere, where they live now: staff see which.
+        Export("ktp_address", lambda v, _reveal: v.get("address")),
+        _answer("current_address"),
     ),
 )
 
@@ -221,6 +229,10 @@ def _write_income(values: Values, vault: Vault) -> dict[str, Any]:
         "income_enc": vault.encrypt(str(income)),
         "income_band": income_band(income),
         "reported_income_enc": vault.encrypt(str(_reported_income(values))),
+        # How it was said (per day, per week, a range), sealed like the income itself.
+        "answers": {"income_reading": vault.encrypt(json.dumps(reading))}
+        if (reading := values.get("income_reading"))
+        else {},
     }
 
 
@@ -228,14 +240,32 @@ def _write_income(values: Values, vault: Vault) -> dict[str, Any]:
 # draft and the submission, erased by "hapus data"; reports keep its band.
 INCOME = Field(
     "income",
-    (steps.INCOME,),
-    personal=("income",),
+    (steps.INCOME, steps.INCOME_CHECK),
+    personal=("income", "income_reading"),
     columns=Columns(
         _write_income,
-        lambda s, vault: {"income": int(vault.decrypt(s.income_enc)) if s.income_enc else None},
+        lambda s, vault: {
+            "income": int(vault.decrypt(s.income_enc)) if s.income_enc else None,
+            "income_reading": json.loads(vault.decrypt(sealed))
+            if (sealed := s.answers.get("income_reading"))
+            else None,
+        },
         erase=("income_enc", "reported_income_enc"),
+        kept=("income_reading",),
+    ),
+    exports=(
+        _answer("income"),
+        # How it was said when not per month ("100000/day", "500000-1000000/month"), for staff.
+        Export("income_as_said", lambda v, _reveal: _as_said(v.get("income_reading"))),
     ),
 )
+
+
+def _as_said(reading: dict[str, Any] | None) -> str | None:
+    if not reading:
+        return None
+    upper = f"-{reading['upper']}" if reading.get("upper") else ""
+    return f"{reading['stated']}{upper}/{reading['per']}"
 
 
 def _programs_view(values: Values) -> dict[str, Any]:
@@ -287,11 +317,7 @@ EMAIL = Field(
     "email",
     (steps.EMAIL,),
     personal=("email",),
-    columns=Columns(
-        lambda v, vault: {"email_enc": vault.encrypt_optional(v.get("email"))},
-        lambda s, vault: {"email": vault.decrypt_optional(s.email_enc)},
-        erase=("email_enc",),
-    ),
+    columns=sealed("email"),
     exports=(),
 )
 

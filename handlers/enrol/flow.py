@@ -9,13 +9,16 @@ from handlers.branches import branch_map
 from handlers.enrol.draft import Draft
 from handlers.enrol.fields import FORM
 from handlers.enrol.form import Form
-from handlers.enrol.steps import Accept, Reject, Step, Stop
+from handlers.enrol.parsers import parse_mobile
+from handlers.enrol.steps import Accept, Reject, Step, Stop, national
 from handlers.enrol.submit import submit
-from handlers.flow import Unclear, say_menu
-from handlers.intents import answers
+from handlers.flow import Unclear, menu_options, say_menu
+from handlers.intents import answers, match_intent, phrase_in
 from handlers.turn import Turn, option
 from handlers.types import SPONSOR, Option
+from messages.form_labels import form_labels
 from messages.render import render
+from storage.models import Submission
 
 RESUME_AFTER = timedelta(hours=6)
 FAILURES_BEFORE_HELP = 3
@@ -78,14 +81,16 @@ class EnrolFlow:
         draft = await self._load(turn)
         step = turn.state.step
         if step == "announce":
-            self._announce(turn)
-            return None
+            return self._announce(turn)
         if draft is None:
             turn.say("enrol_expired")
             await self.start(turn)
             return None
         if turn.idle > RESUME_AFTER and step not in ("resume", "cancel_confirm"):
             self._offer_resume(turn, draft)
+            return None
+        if step not in ("phone", "nik", "cancel_confirm", "resume") and self._phone_fixed(turn, draft):
+            await self.reprompt(turn)
             return None
         if step == "summary":
             await self._summary_choice(turn, draft)
@@ -109,6 +114,8 @@ class EnrolFlow:
         if isinstance(outcome, Accept):
             draft.clear(*outcome.clear)
             draft.update(outcome.values)
+            for note in outcome.forget:
+                draft.extra.pop(note, None)
             if outcome.contact_phone:
                 turn.contact.phone_enc = turn.vault.encrypt(outcome.contact_phone)
             draft.succeeded(step.name)
@@ -117,6 +124,7 @@ class EnrolFlow:
                 turn.say(outcome.notice, **outcome.notice_context)
             await self._advance(turn, draft)
         elif isinstance(outcome, Reject):
+            draft.extra.update(outcome.remember)
             options = outcome.options or tuple(step.options(turn, draft))
             label = self.form.field_of(step).title
             turn.say(outcome.template, options, ask_phone=step.ask_phone, label=label, **outcome.context)
@@ -134,7 +142,27 @@ class EnrolFlow:
         existing = await turn.store.open_submission(turn.vault.keyed_hash(key))
         if existing is None:
             return accepted
-        return Stop("enrol_duplicate", {"reference": existing.reference, "status": existing.status})
+        return Stop("enrol_duplicate", _duplicate_context(turn, existing))
+
+    @staticmethod
+    def _phone_fixed(turn: Turn, draft: Draft) -> bool:
+        """A new mobile number typed after the phone question is a correction of the phone.
+
+        "eh salah, nomor saya 0812-..." (or the number alone) replaces the answer, says so, and
+        the current question is asked again; nothing else is lost.
+        """
+        if not draft.has("phone") or not turn.text:
+            return False
+        parsed = parse_mobile(turn.text)
+        if not parsed.ok or parsed.value is None or parsed.value == draft.get("phone"):
+            return False
+        only_number = not any(ch.isalpha() for ch in turn.text)
+        if not only_number and "phone_fix" not in answers(turn.text):
+            return False
+        draft.set("phone", parsed.value)
+        draft.touch(turn.now)
+        turn.say("enrol_phone_corrected", phone=national(parsed.value))
+        return True
 
     @staticmethod
     def _branch(draft: Draft) -> Any:
@@ -199,7 +227,10 @@ class EnrolFlow:
         if turn.choice == "enrol.send" or (said & {"send", "yes"} and not said & {"no", "edit", "wrong"}):
             await self._submit(turn, draft)
         elif turn.choice == "enrol.edit" or said & {"edit", "wrong"}:
-            self._edit_menu(turn)
+            if (name := self._field_named(turn.text)) is not None:  # "ubah no hp": straight to it
+                await self._edit(turn, draft, name)
+            else:
+                self._edit_menu(turn)
         elif turn.choice == "enrol.cancel":
             await self.cancel(turn)
         else:
@@ -210,12 +241,29 @@ class EnrolFlow:
         groups = self.form.edit_groups
         turn.say("enrol_edit_menu", [Option(f"enrol.edit.{name}", f.title) for name, f in groups.items()])
 
+    def _field_named(self, text: str) -> str | None:
+        """The editable field a message names ("no hp", "alamat", "kerjaan"); longest words win."""
+        named = [
+            (len(phrase), name)
+            for name, phrases in form_labels()["edit_words"].items()
+            if name in self.form.edit_groups
+            for phrase in phrases
+            if phrase_in(text, phrase)
+        ]
+        return max(named)[1] if named else None
+
     async def _edit_choice(self, turn: Turn, draft: Draft) -> None:
-        group = (turn.choice or "").removeprefix("enrol.edit.")
+        group = (turn.choice or "").removeprefix("enrol.edit.") or self._field_named(turn.text) or ""
         field = self.form.edit_groups.get(group)
         if field is None:
+            turn.say("enrol_edit_unknown", text=turn.text)
             self._edit_menu(turn)
             return
+        await self._edit(turn, draft, field.name)
+
+    async def _edit(self, turn: Turn, draft: Draft, name: str) -> None:
+        """Asks the field again: its answers are cleared, the rest stays."""
+        field = self.form.edit_groups[name]
         draft.clear(*field.answers)
         draft.touch(turn.now)
         await self._advance(turn, draft)
@@ -225,12 +273,7 @@ class EnrolFlow:
         await self._event(turn, draft, "summary", "completed")
         turn.state.data.pop("draft", None)
         if result.duplicate:
-            await self._finish(
-                turn,
-                "enrol_duplicate",
-                reference=result.submission.reference,
-                status=result.submission.status,
-            )
+            await self._finish(turn, "enrol_duplicate", **_duplicate_context(turn, result.submission))
             return
         turn.say("enrol_submitted", **result.context)
         if turn.contact.announcements:
@@ -246,7 +289,8 @@ class EnrolFlow:
             _choices("announce.yes", "announce.no"),
         )
 
-    def _announce(self, turn: Turn) -> None:
+    def _announce(self, turn: Turn) -> Unclear | None:
+        """The question after `kirim`; anything else than yes or no is not trapped by it."""
         said = answers(turn.text)
         if turn.choice == "enrol.announce.yes" or (said & {"yes"} and "no" not in said):
             turn.contact.announcements = True
@@ -255,9 +299,15 @@ class EnrolFlow:
             say_menu(turn, "announcements_started")
         elif turn.choice == "enrol.announce.no" or "no" in said:
             turn.state.reset()
+            say_menu(turn, "announcements_declined")
+        elif match_intent(turn.text) == "thanks":
+            turn.state.reset()
             say_menu(turn, "thanks")
         else:
-            self._ask_announce(turn)
+            # The question is dropped (nothing is assumed); another topic opens what it asks.
+            turn.state.reset()
+            return Unclear.say("not_understood", tuple(menu_options()))
+        return None
 
     # --- back, cancel, resume ----------------------------------------------------------------
 
@@ -345,3 +395,14 @@ class EnrolFlow:
             await self._return(turn, draft)
         else:
             self._offer_resume(turn, draft)
+
+
+def _duplicate_context(turn: Turn, existing: Submission) -> dict[str, Any]:
+    """What may be said about the sign-up a NIK already has: its reference and status only to
+    the chat that made it. Typing someone else's NIK reveals nothing about their sign-up."""
+    own = existing.contact_id is not None and existing.contact_id == turn.contact.id
+    return {
+        "own": own,
+        "reference": existing.reference if own else None,
+        "status": existing.status if own else None,
+    }

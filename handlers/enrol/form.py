@@ -102,6 +102,9 @@ class Columns:
     """The field's answers back from a submission (what `write` stored)."""
     erase: tuple[str, ...] = ()
     """The columns "hapus data" empties."""
+    kept: tuple[str, ...] = ()
+    """Personal answers `write` keeps in `Submission.answers` (under "answers"): "hapus data"
+    removes them too."""
 
 
 @dataclass(frozen=True)
@@ -287,7 +290,11 @@ class Form:
     @cached_property
     def erased_answers(self) -> tuple[str, ...]:
         """Keys of `Submission.answers` "hapus data" removes."""
-        return tuple(key for field in self.fields if field.columns is None for key in field.personal)
+        return tuple(
+            key
+            for field in self.fields
+            for key in (field.personal if field.columns is None else field.columns.kept)
+        )
 
     # --- changing the form -------------------------------------------------------------------
 

@@ -29,6 +29,8 @@ _NOT_ASCII_DIGIT = re.compile(r"[^0-9]")
 # Our error codes for lokal's issue codes.
 _NIK_ERRORS = {"wilayah": "region_zero"}
 WOMAN_DAY_OFFSET = 40
+# Sixteen digits (maybe grouped) with words around them and no other digit: "nik saya 3577...".
+_NIK_IN_WORDS = re.compile(r"[^\d]*?(\d(?:[\s.\-]*\d){15})[^\d]*", re.S)
 
 
 @dataclass(frozen=True)
@@ -44,9 +46,27 @@ class NikFacts:
     regency_name: str | None
     district_name: str | None
     region_outdated: bool
+    """The regency code was retired when its province was split (messages/retired_regions.toml)."""
 
 
-def parse_nik(text: str, today: date) -> Parsed[NikFacts]:
+@dataclass(frozen=True)
+class RetiredRegency:
+    code: str
+    now: str
+    law: str
+
+
+@cache
+def retired_regencies() -> dict[str, RetiredRegency]:
+    """Regency codes retired by a province split, with today's code and the law that split it."""
+    raw = data("retired_regions")
+    return {
+        code: RetiredRegency(code, entry["now"], raw["laws"][entry["law"]])
+        for code, entry in raw["retired"].items()
+    }
+
+
+def parse_nik(text: str, today: date, *, allow_unlisted_district: bool = False) -> Parsed[NikFacts]:
     """A NIK typed with or without spaces, dots or dashes between the digits.
 
     Structure checks are lokal's (province, 00 regions, impossible birth date, serial 0000).
@@ -54,9 +74,14 @@ def parse_nik(text: str, today: date) -> Parsed[NikFacts]:
     `today`; lokal only compares the two-digit year with today's, so a NIK with "26" and a day
     later in 2026 would come back as a future date: it is read as 1926 instead, since nobody
     can hold a NIK before being born. A birth date in a NIK is therefore never in the future.
-    A region code missing from the current list (split regions) is a warning: `region_outdated`.
+    A regency code retired when its province was split is accepted (`region_outdated`); any
+    other regency or district code missing from the current Kemendagri list does not exist:
+    "region_unknown" or "district_unknown".
     """
-    digits = _NIK_SEPARATORS.sub("", visible(text).strip())
+    text = visible(text).strip()
+    if (only := _NIK_IN_WORDS.fullmatch(text)) is not None:  # "NIK saya 3577 0147 0885 0001"
+        text = only.group(1)
+    digits = _NIK_SEPARATORS.sub("", text)
     if offending := _NOT_ASCII_DIGIT.findall(digits):
         return Parsed(error="not_digits", details={"chars": _unique(offending)})
     if len(digits) != NIK_LENGTH:
@@ -69,6 +94,13 @@ def parse_nik(text: str, today: date) -> Parsed[NikFacts]:
     birth = _not_after(date.fromisoformat(info.birth_date), today)
     if birth is None:
         return _nik_error("birth_date", digits)
+    retired = info.regency is None and info.regency_code in retired_regencies()
+    if info.regency is None and not retired:
+        return Parsed(error="region_unknown", details={"code": digits[:4]})
+    if info.district is None and not retired and not allow_unlisted_district:
+        return Parsed(
+            error="district_unknown", details={"code": digits[4:6], "regency": info.regency, "nik": digits}
+        )
     return Parsed(
         value=NikFacts(
             nik=digits,
@@ -79,7 +111,7 @@ def parse_nik(text: str, today: date) -> Parsed[NikFacts]:
             district_code=info.district_code,
             regency_name=info.regency,
             district_name=info.district,
-            region_outdated=info.regency is None or info.district is None,
+            region_outdated=retired,
         )
     )
 
@@ -124,6 +156,10 @@ def _unique(chars: list[str]) -> str:
 # --- Full name -----------------------------------------------------------------------------
 
 NAME_MIN_LETTERS = 2
+_NAME_PREFIX = re.compile(
+    r"^\s*(?:nama\s+(?:lengkap\s+)?(?:saya|sy|aku|ku)\s*[:=\-]?\s+|namaku\s+|nama(?:\s+lengkap)?\s*[:=\-]\s*)",
+    re.IGNORECASE,
+)
 NAME_MAX_LENGTH = 100
 _APOSTROPHES = re.compile("[\u2018\u2019\u02bc\u0060\u00b4]")
 _HYPHENS = re.compile("[\u2010\u2011\u2012\u2013\u2014]")
@@ -149,8 +185,13 @@ def parse_full_name(text: str) -> Parsed[str]:
 
 
 def _clean_name(text: str) -> str:
-    """NFC form, one kind of apostrophe and hyphen, single spaces, no spaces at the ends."""
+    """NFC form, one kind of apostrophe and hyphen, single spaces, no spaces at the ends.
+
+    What people put around a name goes: "nama saya ...", "Nama: ...", emoji.
+    """
     name = unicodedata.normalize("NFC", visible(text))
+    name = "".join(ch for ch in name if unicodedata.category(ch) not in ("So", "Sk", "Cs"))
+    name = _NAME_PREFIX.sub("", name)
     name = _HYPHENS.sub("-", _APOSTROPHES.sub("'", name))
     return _SPACES.sub(" ", name).strip()
 

@@ -9,22 +9,24 @@ applies it. Which steps make up the form, and in what order, is declared in `fie
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from typing import Any
 
 from handlers.contribution import Quote, period_totals, quote
 from handlers.enrol.draft import Draft
 from handlers.enrol.parsers import (
+    NIK_LENGTH,
     age_on,
     parse_birth_date,
     parse_email,
     parse_full_name,
     parse_mobile,
     parse_nik,
+    retired_regencies,
 )
-from handlers.intents import answers, normalize, tokens
-from handlers.parsing import Parsed, parse_money
+from handlers.intents import answers, months_in, normalize, only_answer, place_words, tokens
+from handlers.parsing import Parsed, parse_income
 from handlers.regions import region, search_districts, search_regencies
 from handlers.turn import Turn, option
 from handlers.types import SPONSOR, Option
@@ -41,7 +43,8 @@ class Accept:
     """The answer is good: store `values`, optionally say `notice` before the next question.
 
     `clear` names answers to ask again (a check that found one of them wrong); `contact_phone`
-    is a number the platform vouched for as the person's own, kept on the contact.
+    is a number the platform vouched for as the person's own, kept on the contact; `forget`
+    names notes that earlier attempts left in the draft's extras (see `Reject.remember`).
     """
 
     values: dict[str, Any]
@@ -49,16 +52,22 @@ class Accept:
     notice_context: dict[str, Any] = field(default_factory=dict)
     clear: tuple[str, ...] = ()
     contact_phone: str | None = None
+    forget: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class Reject:
-    """The answer cannot be used: say why (kindly); earlier answers stay."""
+    """The answer cannot be used: say why (kindly); earlier answers stay.
+
+    `remember` is a note for the next attempt at the step (kept in the draft's extras), e.g.
+    that this NIK was already questioned once.
+    """
 
     template: str
     context: dict[str, Any] = field(default_factory=dict)
     options: tuple[Option, ...] = ()
     counts_as_failure: bool = True
+    remember: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -150,7 +159,7 @@ def _parse_consent(turn: Turn, draft: Draft) -> StepOutcome:
     said = answers(turn.text)
     if turn.choice == "enrol.consent.no" or "no" in said:
         return Stop("enrol_consent_refused")
-    if turn.choice == "enrol.consent.yes" or "yes" in said:
+    if turn.choice == "enrol.consent.yes" or only_answer(turn.text) == "yes":
         version = form_labels()["consent"]["version"]
         return Accept(
             {"consent": {"version": version, "at": turn.now.isoformat(), "channel": turn.inbound.channel}}
@@ -161,8 +170,20 @@ def _parse_consent(turn: Turn, draft: Draft) -> StepOutcome:
 # --- identity ------------------------------------------------------------------------------
 
 
-def _parse_nik(turn: Turn, _draft: Draft) -> StepOutcome:
+def _parse_nik(turn: Turn, draft: Draft) -> StepOutcome:
     parsed = parse_nik(turn.text, turn.today)
+    unlisted = False
+    if parsed.error == "district_unknown":
+        # Not on the current list: most likely a typo, so ask to check; the same NIK sent
+        # again is taken as written on the KTP, and staff check it.
+        details = dict(parsed.details or {})
+        nik_hash = turn.vault.keyed_hash(details.pop("nik"))
+        if draft.extra.get("nik_unlisted") != nik_hash:
+            return Reject(
+                "enrol_bad_nik", {"reason": parsed.error, **details}, remember={"nik_unlisted": nik_hash}
+            )
+        parsed = parse_nik(turn.text, turn.today, allow_unlisted_district=True)
+        unlisted = True
     if not parsed.ok or parsed.value is None:
         return Reject("enrol_bad_nik", {"reason": parsed.error, **(parsed.details or {})})
     facts = parsed.value
@@ -175,9 +196,16 @@ def _parse_nik(turn: Turn, _draft: Draft) -> StepOutcome:
                 "regency_code": facts.regency_code,
                 "district_code": facts.district_code,
                 "region_outdated": facts.region_outdated,
+                "district_unlisted": unlisted,
             },
         },
-        notice="enrol_nik_region_outdated" if facts.region_outdated else None,
+        notice="enrol_nik_unlisted"
+        if unlisted
+        else "enrol_nik_region_outdated"
+        if facts.region_outdated
+        else None,
+        notice_context={"law": retired_regencies()[facts.regency_code].law} if facts.region_outdated else {},
+        forget=("nik_unlisted",),
     )
 
 
@@ -222,11 +250,21 @@ def _birth_check_context(_turn: Turn, draft: Draft) -> dict[str, Any]:
 
 
 def _parse_birth_check(turn: Turn, draft: Draft) -> StepOutcome:
-    if turn.choice == "enrol.check.nik":
+    """Which is wrong: a tap, words ("nik nya yg salah", "tgl lahirnya"), or the corrected value."""
+    digits = "".join(ch for ch in turn.text if ch.isdigit())
+    if len(digits) == NIK_LENGTH:  # the corrected NIK itself
+        return _parse_nik(turn, draft)
+    if turn.choice is None and parse_birth_date(turn.text, turn.today).ok:  # the corrected date
+        return _parse_birth_date(turn, draft)
+    words = set(tokens(turn.text))
+    if turn.choice == "enrol.check.nik" or ("nik" in words and not words & DATE_WORDS):
         return Accept({}, clear=("nik", "nik_facts"))
-    if turn.choice == "enrol.check.date":
+    if turn.choice == "enrol.check.date" or words & DATE_WORDS:
         return Accept({}, clear=("birth_date",))
     return Reject("enrol_bad_choice", options=tuple(_birth_check_options(turn, draft)))
+
+
+DATE_WORDS = frozenset({"tanggal", "tgl", "lahir", "lahirnya", "ultah"})
 
 
 # --- phone ---------------------------------------------------------------------------------
@@ -272,7 +310,12 @@ def _parse_phone(turn: Turn, _draft: Draft) -> StepOutcome:
 
 def _nik_region_known(draft: Draft) -> bool:
     facts = draft.get("nik_facts")
-    return bool(facts and not facts["region_outdated"] and region(facts["district_code"]))
+    return bool(
+        facts
+        and not facts["region_outdated"]
+        and not facts.get("district_unlisted")
+        and region(facts["district_code"])
+    )
 
 
 def _region_confirm_context(_turn: Turn, draft: Draft) -> dict[str, Any]:
@@ -285,14 +328,27 @@ def _region_confirm_options(_turn: Turn, _draft: Draft) -> list[Option]:
 
 
 def _parse_region_confirm(turn: Turn, draft: Draft) -> StepOutcome:
-    said = answers(turn.text)
-    if turn.choice == "enrol.region.no" or said & {"no", "moved", "wrong"}:
+    """Yes, no, or the place they do live in: "Kabupaten Madiun", "bukan, sy di Sidoarjo"."""
+    if turn.choice and turn.choice.startswith("enrol.regency."):
+        return Accept({"region_confirmed": False, "regency": turn.choice.removeprefix("enrol.regency.")})
+    answer = only_answer(turn.text)
+    if turn.choice == "enrol.region.no" or answer == "no":
         return Accept({"region_confirmed": False})
-    if turn.choice == "enrol.region.yes" or "yes" in said:
+    if turn.choice == "enrol.region.yes" or answer == "yes":
         facts = draft.get("nik_facts")
         return Accept(
             {"region_confirmed": True, "regency": facts["regency_code"], "district": facts["district_code"]}
         )
+    named = place_words(turn.text)
+    found = search_regencies(named) if len(named) >= 3 else []
+    if len(found) == 1:
+        return Accept({"region_confirmed": False, "regency": found[0].code})
+    if found:
+        return Reject(
+            "enrol_region_choose", {"level": "regency"}, _choose("regency", found), counts_as_failure=False
+        )
+    if answers(turn.text) & {"no", "moved", "wrong"}:
+        return Accept({"region_confirmed": False})
     return Reject("enrol_bad_choice", options=tuple(_region_confirm_options(turn, draft)))
 
 
@@ -341,13 +397,29 @@ def _parse_district(turn: Turn, draft: Draft) -> StepOutcome:
     )
 
 
-def _parse_address(turn: Turn, _draft: Draft) -> StepOutcome:
-    text = " ".join(turn.text.split())
+def _street(key: str, text: str) -> StepOutcome:
+    text = " ".join(text.split())
     if len(text) < 5 or not any(ch.isalpha() for ch in text):
         return Reject("enrol_bad_address", {"reason": "too_short"})
     if len(text) > 200:
         return Reject("enrol_bad_address", {"reason": "too_long"})
-    return Accept({"address": text})
+    return Accept({key: text})
+
+
+def _parse_address(turn: Turn, _draft: Draft) -> StepOutcome:
+    """The street address as on the KTP."""
+    return _street("address", turn.text)
+
+
+def _current_address_options(_turn: Turn, _draft: Draft) -> list[Option]:
+    return [option("enrol.current.same", "same_as_ktp")]
+
+
+def _parse_current_address(turn: Turn, _draft: Draft) -> StepOutcome:
+    """Where they live now, when that is not the region of their NIK; "sama" keeps the KTP's."""
+    if turn.choice == "enrol.current.same" or only_answer(turn.text, ("same",)):
+        return Accept({"current_address": None})
+    return _street("current_address", turn.text)
 
 
 # --- work and money ------------------------------------------------------------------------
@@ -393,18 +465,51 @@ def discount_group(code: str | None) -> str:
     return next((o.group for o in occupations() if o.code == code), "general")
 
 
-def _parse_income(turn: Turn, _draft: Draft) -> StepOutcome:
-    parsed = parse_money(turn.text)
+def _income_outcome(text: str) -> StepOutcome:
+    """The monthly income of an answer; one said per day, per week or as a range is kept with
+    how it was said, and the next step asks to confirm the stated conversion."""
+    parsed = parse_income(text)
     if not parsed.ok or parsed.value is None:
         return Reject("calc_bad_income", {"reason": parsed.error, **(parsed.details or {})})
+    income = parsed.value
+    reading = asdict(income) if income.needs_confirming else None
+    values = {"income": income.monthly, "income_reading": reading}
     floor = program_data().income_floor
-    if parsed.value < floor:
+    if income.monthly < floor:
         return Accept(
-            {"income": parsed.value},
+            values,
+            clear=("income_confirmed",),
             notice="enrol_income_floor",
-            notice_context={"income": parsed.value, "floor": floor},
+            notice_context={"income": income.monthly, "floor": floor},
         )
-    return Accept({"income": parsed.value})
+    return Accept(values, clear=("income_confirmed",))
+
+
+def _parse_income(turn: Turn, _draft: Draft) -> StepOutcome:
+    return _income_outcome(turn.text)
+
+
+def _income_check_context(_turn: Turn, draft: Draft) -> dict[str, Any]:
+    return {"reading": draft.get("income_reading"), "income": draft.get("income")}
+
+
+def _income_check_options(_turn: Turn, _draft: Draft) -> list[Option]:
+    return [option("enrol.income.ok", "income_ok")]
+
+
+def _parse_income_check(turn: Turn, draft: Draft) -> StepOutcome:
+    """Yes to the stated conversion, no (asked again), or the monthly figure typed instead."""
+    answer = only_answer(turn.text)
+    if turn.choice == "enrol.income.ok" or answer == "yes":
+        return Accept({"income_confirmed": True})
+    if answer == "no":
+        return Accept({}, clear=("income", "income_reading", "income_confirmed"))
+    outcome = _income_outcome(turn.text)
+    if isinstance(outcome, Accept) and outcome.values["income_reading"] is None:
+        return replace(outcome, values={**outcome.values, "income_confirmed": True})
+    if isinstance(outcome, Accept):
+        return outcome
+    return Reject("enrol_bad_choice", options=tuple(_income_check_options(turn, draft)))
 
 
 def draft_quote(turn: Turn, draft: Draft) -> Quote:
@@ -461,13 +566,11 @@ def _period_context(turn: Turn, draft: Draft) -> dict[str, Any]:
 
 def _parse_period(turn: Turn, draft: Draft) -> StepOutcome:
     periods = program_data().payment_periods
-    typed = [int(w) for w in tokens(turn.text) if w.isdigit()]
-    if len(typed) == 1 and typed[0] in periods:
-        return Accept({"period": typed[0]})  # "3" means three months here, not the third button
     if turn.choice and turn.choice.startswith("enrol.period."):
         return Accept({"period": int(turn.choice.removeprefix("enrol.period."))})
-    if "year" in answers(turn.text):
-        return Accept({"period": 12})
+    months = months_in(turn.text)  # "3" means three months here, never the third button
+    if months in periods:
+        return Accept({"period": months})
     return Reject("enrol_bad_period", {"periods": periods}, options=tuple(_period_options(turn, draft)))
 
 
@@ -518,6 +621,14 @@ REGENCY = Step(
 )
 DISTRICT = Step("district", ("district",), _parse_district, applies=_not_confirmed, context=_regency_context)
 ADDRESS = Step("address", ("address",), _parse_address)
+CURRENT_ADDRESS = Step(
+    "current_address",
+    ("current_address",),
+    _parse_current_address,
+    applies=_not_confirmed,
+    options=_current_address_options,
+    context=lambda _turn, draft: {"district": region(draft.get("district"))},
+)
 OCCUPATION = Step(
     "occupation",
     ("occupation", "occupation_other"),
@@ -532,7 +643,15 @@ OCCUPATION_OTHER = Step(
     applies=lambda d: d.get("occupation") == "lainnya",
     pending=lambda d: not d.get("occupation_other"),
 )
-INCOME = Step("income", ("income",), _parse_income)
+INCOME = Step("income", ("income", "income_reading"), _parse_income, pending=lambda d: not d.has("income"))
+INCOME_CHECK = Step(
+    "income_check",
+    ("income_confirmed",),
+    _parse_income_check,
+    applies=lambda d: d.get("income_reading") is not None,
+    options=_income_check_options,
+    context=_income_check_context,
+)
 PROGRAMS = Step(
     "programs", ("programs",), _parse_programs, options=_programs_options, context=_programs_context
 )

@@ -2,20 +2,41 @@
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Any
+
 from handlers.contribution import quote
 from handlers.flow import Unclear
 from handlers.turn import Turn, option
 from handlers.types import Option
-from messages.program_data import program_data
+from messages.program_data import Discount, program_data
 
 PROGRAMS = ("jkk", "jkm", "jht")
 
 
-def cheapest_today(turn: Turn) -> int:
-    """The lowest JKK + JKM a worker can pay today (any occupation group)."""
+def active_discounts(on: date) -> list[Discount]:
+    """The discounts in force on a day, soonest ending first (PP 50/2025: by occupation group)."""
+    active = (d for d in program_data().discounts if d.start <= on <= d.end)
+    return sorted(active, key=lambda d: d.end)
+
+
+def prices_on(on: date) -> dict[str, Any]:
+    """What every page that states a price needs: the cheapest JKK + JKM that day, the normal
+    price, and the temporary discounts in force (so a page never states a discounted amount
+    without saying it is temporary and until when)."""
     data = program_data()
     floor = data.income_floor
-    return min(quote(floor, group, turn.today, data).basic_due for group in ("general", "transport"))
+    discounts = active_discounts(on)
+    return {
+        "cheapest": min(quote(floor, group, on, data).basic_due for group in ("general", "transport")),
+        "discounts": discounts,
+        "normal": quote(floor, "general", on, data).basic,
+        "jkm_today": {d.group: data.jkm_flat * (100 - d.percent_off) // 100 for d in discounts},
+    }
+
+
+def price_context(turn: Turn) -> dict[str, Any]:
+    return prices_on(turn.today)
 
 
 class BenefitsFlow:
@@ -27,7 +48,7 @@ class BenefitsFlow:
 
     def _show(self, turn: Turn, page: str) -> None:
         turn.state.step = page
-        turn.say(self._template(page), self._options(page), cheapest=cheapest_today(turn))
+        turn.say(self._template(page), self._options(page), **price_context(turn))
 
     @staticmethod
     def _template(page: str) -> str:
@@ -46,11 +67,13 @@ class BenefitsFlow:
                 option("benefits.more", "more"),
                 option("benefits.back", "back"),
                 option("menu.enrol", "enrol"),
+                option("menu.sources", "sources"),
             ]
         return [
             option("benefits.back", "back"),
             option("menu.calculator", "calculator"),
             option("menu.enrol", "enrol"),
+            option("menu.sources", "sources"),
         ]
 
     async def handle(self, turn: Turn) -> Unclear | None:

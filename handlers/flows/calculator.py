@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from handlers.contribution import period_totals, quote
+from handlers.enrol.steps import match_occupation
 from handlers.flow import Unclear
-from handlers.parsing import parse_money
+from handlers.parsing import Income, parse_income
 from handlers.turn import Turn, option
 from handlers.types import Option
-from messages.program_data import program_data
+from messages.program_data import occupation, program_data
 
 GROUPS = ("transport", "general")
 
@@ -17,7 +20,12 @@ def _work_options() -> list[Option]:
 
 
 def _after_options() -> list[Option]:
-    return [option("menu.enrol", "enrol"), option("menu.benefits", "benefits"), option("menu.menu", "menu")]
+    return [
+        option("menu.enrol", "enrol"),
+        option("menu.benefits", "benefits"),
+        option("menu.sources", "sources"),
+        option("menu.menu", "menu"),
+    ]
 
 
 class CalculatorFlow:
@@ -27,12 +35,18 @@ class CalculatorFlow:
         turn.state.flow = self.name
         turn.state.data.pop("calc", None)
         # "iuran kalau gaji 2jt?" already carries the income.
-        income = parse_money(turn.text) if turn.text else None
-        if income is not None and income.ok:
-            turn.state.data["calc"] = {"income": income.value}
-            self._ask_work(turn)
+        income = parse_income(turn.text) if turn.text else None
+        if income is not None and income.value is not None:
+            self._take_income(turn, income.value)
         else:
             self._ask_income(turn)
+
+    def _take_income(self, turn: Turn, income: Income) -> None:
+        """Keeps the monthly figure; one said per day, week or as a range is stated first."""
+        turn.state.data["calc"] = {"income": income.monthly}
+        if income.needs_confirming:
+            turn.say("income_assumed", reading=asdict(income), income=income.monthly)
+        self._ask_work(turn)
 
     def _ask_income(self, turn: Turn) -> None:
         turn.state.step = "income"
@@ -44,24 +58,24 @@ class CalculatorFlow:
 
     async def handle(self, turn: Turn) -> Unclear | None:
         if turn.state.step == "income":
-            parsed = parse_money(turn.text)
-            if not parsed.ok:
+            parsed = parse_income(turn.text)
+            if parsed.value is None:
                 return Unclear.say("calc_bad_income", reason=parsed.error, **(parsed.details or {}))
-            turn.state.data["calc"] = {"income": parsed.value}
-            self._ask_work(turn)
+            self._take_income(turn, parsed.value)
             return None
         if turn.state.step == "work":
             group = (turn.choice or "").removeprefix("calc.")
+            if group not in GROUPS and (code := match_occupation(turn.text)) is not None:
+                group = occupation(code).group  # "sy ojol": the form's own occupation words
             if group not in GROUPS:
                 return Unclear.say("pick_option", tuple(_work_options()))
             self._result(turn, int(turn.state.data["calc"]["income"]), group)
             return None
         if turn.state.step == "result":
             # A new amount typed after a result is a new calculation.
-            parsed = parse_money(turn.text)
-            if parsed.ok:
-                turn.state.data["calc"] = {"income": parsed.value}
-                self._ask_work(turn)
+            parsed = parse_income(turn.text)
+            if parsed.value is not None:
+                self._take_income(turn, parsed.value)
                 return None
             return Unclear.say("pick_option", tuple(_after_options()))
         self._ask_income(turn)

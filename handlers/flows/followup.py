@@ -9,14 +9,15 @@ request for help puts a callback task in the branch's queue. The scheduler sends
 from __future__ import annotations
 
 from handlers.branches import branch_map
-from handlers.contribution import quote
 from handlers.flow import Unclear, say_menu
-from handlers.flows.benefits import BenefitsFlow, cheapest_today
+from handlers.flows.benefits import BenefitsFlow, price_context
 from handlers.flows.calculator import CalculatorFlow
+from handlers.flows.sessions import view
 from handlers.intents import answers, match_command
 from handlers.turn import Turn, option
 from handlers.types import Option
-from messages.program_data import program_data
+from messages.render import label, render
+from storage.models import CallbackRequest
 from storage.outreach_models import SocialSession
 
 REASONS = ("berat", "manfaat", "sulit", "nik", "nanti", "sudah", "lainnya")
@@ -86,9 +87,9 @@ class FollowupFlow:
 
     async def _reply(self, turn: Turn, social: SocialSession, reason: str) -> None:
         if reason == "berat":
-            basic = cheapest_today(turn)
-            normal = self._normal(turn)
-            turn.say("followup_berat", cheapest=normal, discounted=basic if basic < normal else None)
+            prices = price_context(turn)
+            cheapest, normal = prices["cheapest"], prices["normal"]
+            turn.say("followup_berat", cheapest=normal, discounted=cheapest if cheapest < normal else None)
             await CalculatorFlow().start(turn)
         elif reason == "manfaat":
             turn.say("followup_manfaat")
@@ -102,11 +103,6 @@ class FollowupFlow:
             )
         else:
             say_menu(turn, f"followup_{reason}")
-
-    @staticmethod
-    def _normal(turn: Turn) -> int:
-        data = program_data()
-        return quote(data.income_floor, "general", turn.today, data, sponsored=True).basic
 
     async def _other(self, turn: Turn) -> None:
         session_id = int(turn.state.data.get(SESSION, 0))
@@ -138,7 +134,18 @@ class FollowupFlow:
         await turn.store.outreach.answer_followup(social, turn.contact.id, reason, text, turn.now)
 
     def _callback(self, turn: Turn, social: SocialSession, reason: str) -> None:
-        turn.store.outreach.add_callback(social, turn.contact.id, reason, turn.now)
+        """An officer of the session's branch calls back (the branch's "minta ditelepon" queue)."""
+        question = render("followup_callback_note", s=view(social), reason=label(f"followup_{reason}"))
+        turn.store.request_callback(
+            CallbackRequest(
+                contact_id=turn.contact.id,
+                channel=turn.inbound.channel,
+                branch_code=social.branch_code,
+                phone_enc=turn.contact.phone_enc,
+                question_enc=turn.vault.encrypt(question),
+                created_at=turn.now,
+            )
+        )
 
     @staticmethod
     def _branch(social: SocialSession) -> str:

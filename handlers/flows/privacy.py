@@ -7,7 +7,7 @@ from typing import Any
 from handlers.enrol.fields import FORM
 from handlers.enrol.form import Form
 from handlers.enrol.steps import national
-from handlers.flow import Unclear, say_menu
+from handlers.flow import Unclear, has_draft, say_menu
 from handlers.intents import answers
 from handlers.turn import Turn, option
 from handlers.types import Option
@@ -58,7 +58,7 @@ class PrivacyFlow:
             submissions=submissions,
             contact_phone=national(phone) if phone else None,
             announcements=turn.contact.announcements,
-            has_draft="draft" in turn.state.data,
+            has_draft=has_draft(turn),
         )
 
     async def handle(self, turn: Turn) -> Unclear | None:

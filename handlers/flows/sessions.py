@@ -18,7 +18,7 @@ from messages.render import label, render
 from storage.outreach_models import SocialSession
 
 SHOWN = "sessions_shown"
-LISTED = 5
+LISTED = 3
 
 
 def set_announcements(turn: Turn, on: bool) -> None:
@@ -174,7 +174,7 @@ class SessionsFlow:
             return None
         if choice == "sessions.no":
             turn.state.reset()
-            turn.say("thanks", [option("menu.menu", "menu")])
+            turn.say("announcements_declined", [option("menu.menu", "menu")])
             return None
         words = tokens(turn.text)
         if match_intent(turn.text) == "session_cancel":

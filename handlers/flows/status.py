@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers.flow import Unclear, say_menu
+from handlers.flow import Unclear, has_draft, say_menu
 from handlers.turn import Turn
 
 
@@ -12,7 +12,7 @@ class StatusFlow:
     async def start(self, turn: Turn, topic: str | None = None) -> None:
         submissions = await turn.store.submissions_of(turn.contact)
         turn.state.reset()
-        say_menu(turn, "status_list", submissions=submissions, has_draft="draft" in turn.state.data)
+        say_menu(turn, "status_list", submissions=submissions, has_draft=has_draft(turn))
 
     async def handle(self, turn: Turn) -> Unclear | None:
         await self.start(turn)

@@ -1,7 +1,7 @@
-"""sessions, participants, broadcasts, callback tasks
+"""sessions, participants, broadcasts and their recipients
 
 Revision ID: 0004
-Revises: 0008
+Revises: 0006
 Create Date: 2026-11-22
 """
 
@@ -15,7 +15,7 @@ import storage.types
 
 
 revision: str = '0004'
-down_revision: str | None = '0008'
+down_revision: str | None = '0006'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -72,23 +72,6 @@ def upgrade() -> None:
     with op.batch_alter_table('broadcast', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_broadcast_branch_code'), ['branch_code'], unique=False)
         batch_op.create_index(batch_op.f('ix_broadcast_status'), ['status'], unique=False)
-
-    op.create_table('callback_task',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('branch_code', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
-    sa.Column('contact_id', sa.Integer(), nullable=True),
-    sa.Column('session_id', sa.Integer(), nullable=True),
-    sa.Column('reason', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
-    sa.Column('note', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=True),
-    sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('done_at', storage.types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('done_by', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
-    sa.ForeignKeyConstraint(['contact_id'], ['contact.id'], ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['session_id'], ['social_session.id'], ondelete='SET NULL'),
-    sa.PrimaryKeyConstraint('id')
-    )
-    with op.batch_alter_table('callback_task', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_callback_task_branch_code'), ['branch_code'], unique=False)
 
     op.create_table('session_participant',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -170,10 +153,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_session_participant_contact_id'))
 
     op.drop_table('session_participant')
-    with op.batch_alter_table('callback_task', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_callback_task_branch_code'))
-
-    op.drop_table('callback_task')
     with op.batch_alter_table('broadcast', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_broadcast_status'))
         batch_op.drop_index(batch_op.f('ix_broadcast_branch_code'))

@@ -1,7 +1,7 @@
 """submission.answers: form answers that have no column of their own
 
 Revision ID: 0008
-Revises: 0002
+Revises: 0005
 Create Date: 2026-11-22
 """
 

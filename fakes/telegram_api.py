@@ -370,6 +370,10 @@ class FakeTelegram:
             if message is None:
                 return 400, _error(400, "Bad Request: message to edit not found")
             current = message.get("reply_markup")
+            if current and "inline_keyboard" not in current:
+                # The Bot API edits only messages without reply_markup or with an inline one; a
+                # message sent with a reply keyboard or its removal "can't be edited".
+                return 400, _error(400, "Bad Request: message can't be edited")
             current_inline = current if current and "inline_keyboard" in current else None
             if current_inline == markup:
                 return 400, _error(400, "Bad Request: message is not modified")

@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.fakes.telegram_api import Call, FakeTelegram
+from fakes.telegram_api import Call, FakeTelegram
 
 _message_ids = itertools.count(1)
 
