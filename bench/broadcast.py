@@ -27,13 +27,13 @@ from sqlmodel import col, func, select
 
 from dashboard.service import broadcasts
 from dashboard.service.broadcasts import Audience
+from fakes.graph_api import FakeGraphAPI
+from fakes.telegram_api import FakeTelegram
 from handlers.localtime import QuietHours
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.models import OutboxMessage
 from tests.broadcast_harness import Senders, max_in_window, seed
-from tests.fakes.graph_api import FakeGraphAPI
-from tests.fakes.telegram_api import FakeTelegram
 
 NOW = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)  # 10:00 WIB, 11:00 WITA, 12:00 WIT
 QUIET = QuietHours.parse("21:00-07:00")

@@ -28,10 +28,10 @@ from bot.channels.telegram import TelegramTransport, make_bot
 from bot.channels.whatsapp import WhatsAppTransport
 from bot.sender import OutboxSender
 from bot.settings import Settings
+from fakes.graph_api import FakeGraphAPI, graph_error
+from fakes.telegram_api import TOKEN, FakeTelegram
 from storage.db import Database
 from storage.models import Contact
-from tests.fakes.graph_api import FakeGraphAPI, graph_error
-from tests.fakes.telegram_api import TOKEN, FakeTelegram
 from tests.helpers import FixedClock
 
 REGENCIES = {"35.77": "WIB", "51.71": "WITA", "91.71": "WIT"}

@@ -20,14 +20,14 @@ from sqlmodel import col, func, select
 
 from dashboard.service import broadcasts
 from dashboard.service.broadcasts import Audience
+from fakes.graph_api import FakeGraphAPI
+from fakes.telegram_api import FakeTelegram
 from handlers.localtime import QuietHours
 from storage.db import Database
 from storage.models import OutboxMessage
 from storage.outreach_models import BroadcastRecipient
 from storage.queries import INTERRUPTED
 from tests.broadcast_harness import Senders, attempted, max_in_window, received, script_fakes, seed
-from tests.fakes.graph_api import FakeGraphAPI
-from tests.fakes.telegram_api import FakeTelegram
 from tests.helpers import FixedClock
 
 pytestmark = pytest.mark.slow
