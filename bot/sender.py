@@ -104,7 +104,7 @@ class ChannelSender:
         """Sends one chat's due rows and returns when they are out: the terminal chat, whose own
         process is the only one sending to it (no election). A row an earlier process for the
         chat was killed in the middle of goes again first."""
-        async with self.db.transaction() as session:
+        async with self.db.transaction(urgent=True) as session:
             await queries.recover_sending(session, self.channel, self.clock(), chat_id=chat_id)
         while await self.claim(chat_id):
             await asyncio.gather(*list(self._tasks.values()))
@@ -120,7 +120,7 @@ class ChannelSender:
     async def _lead(self, stop: asyncio.Event) -> None:
         """Sends while this process holds the channel's lock."""
         try:
-            async with self.db.transaction() as session:
+            async with self.db.transaction(urgent=True) as session:
                 self.recovered += await queries.recover_sending(session, self.channel, self.clock())
         except Exception:
             log.exception("recovering %s rows cut off mid-send failed", self.channel)
@@ -202,7 +202,7 @@ class ChannelSender:
 
     async def _start(self, row: OutboxMessage) -> _Started | None:
         """Marks the row "sending"; None when it is no longer to be sent (erased meanwhile)."""
-        async with self.db.transaction() as session:
+        async with self.db.transaction(urgent=True) as session:
             started = await queries.start_attempt(session, row.id or 0, self.clock())
             if started is None:
                 return None
@@ -247,7 +247,7 @@ class ChannelSender:
         elif kind == "retry":
             kind = "failed"
             error = f"gave up after {GIVE_UP_AFTER.total_seconds() / 3600:.0f} h: {error or 'retry'}"
-        async with self.db.transaction() as session:
+        async with self.db.transaction(urgent=True) as session:
             await queries.record_attempt(
                 session,
                 message.id,

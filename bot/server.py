@@ -25,7 +25,11 @@ async def run_server(settings: Settings) -> None:
     # Start-up objects (modules, models) leave the collector's view: a full collection then takes
     # milliseconds, not a quarter second that would hold sends back and bunch them past a rate limit.
     gc.freeze()
-    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="info", lifespan="on")
+    # No access log: a line per webhook call costs more than parsing it, and says nothing the
+    # reverse proxy's log and /metrics do not.
+    config = uvicorn.Config(
+        app, host=settings.host, port=settings.port, log_level="info", lifespan="on", access_log=False
+    )
     server = uvicorn.Server(config)
     background = [
         asyncio.create_task(sender.run(stop), name="outbox-sender"),

@@ -9,7 +9,6 @@ the order they reach the engine.
 from __future__ import annotations
 
 import asyncio
-import copy
 import logging
 from collections import defaultdict
 from collections.abc import Callable
@@ -26,7 +25,7 @@ from storage import queries
 from storage.crypto import Vault
 from storage.db import Database
 from storage.errors import TransientError, is_transient
-from storage.models import Contact, Conversation
+from storage.models import Contact
 from storage.store import Store
 from storage.types import utcnow
 
@@ -129,14 +128,14 @@ class Engine:
     async def _transaction(self, inbound: Inbound) -> Outcome:
         now = self.clock()
         async with self.db.transaction() as session:
-            contact = await queries.lock_contact(session, inbound.channel, inbound.chat_id)
+            contact, saved = await queries.open_conversation(session, inbound.channel, inbound.chat_id, now)
             assert contact.id is not None
             if not await queries.mark_processed(
                 session, inbound.channel, inbound.message_id, contact.id, now
             ):
                 return Outcome(duplicate=True)
-            conversation = await queries.load_conversation(session, contact.id)
-            state = State(conversation.flow, conversation.step, copy.deepcopy(conversation.data))
+            # The stored data was decoded for this message alone: the flows may change it in place.
+            state = State(saved.flow, saved.step, saved.data) if saved else State()
             turn = Turn(
                 inbound=inbound,
                 state=state,
@@ -145,28 +144,28 @@ class Engine:
                 now=now,
                 vault=self.vault,
                 rules=self.rules,
-                idle=now - conversation.updated_at if conversation.version else timedelta(0),
+                idle=now - saved.updated_at if saved else timedelta(0),
                 first_message=contact.last_inbound_at is None,
                 choice=resolve_choice(inbound, state.data.get(SHOWN_OPTIONS, [])),
             )
             self._note_contact(contact, inbound, now)
             await queries.resume_waiting(session, contact.id, now)
             await self.router.dispatch(turn)
-            self._save_state(conversation, turn.state, turn.replies, now)
-            self._enqueue(session, contact, turn.replies, now)
+            self._remember_options(turn.state, turn.replies)
+            await self._save(session, contact, turn.state, turn.replies, now)
             return Outcome(duplicate=False, replies=tuple(turn.replies))
 
     async def _apologise(self, inbound: Inbound) -> Outcome:
         now = self.clock()
         async with self.db.transaction() as session:
-            contact = await queries.lock_contact(session, inbound.channel, inbound.chat_id)
+            contact, _saved = await queries.open_conversation(session, inbound.channel, inbound.chat_id, now)
             if not await queries.mark_processed(
                 session, inbound.channel, inbound.message_id, contact.id, now
             ):
                 return Outcome(duplicate=True)
             self._note_contact(contact, inbound, now)
             replies = [Reply(render("error"))]
-            self._enqueue(session, contact, replies, now)
+            await self._save(session, contact, None, replies, now)  # the conversation stays as it was
             return Outcome(duplicate=False, replies=tuple(replies), failed=True)
 
     @staticmethod
@@ -176,25 +175,16 @@ class Engine:
             contact.display_name = inbound.sender_name[:200]
 
     @staticmethod
-    def _save_state(conversation: Conversation, state: State, replies: list[Reply], now: datetime) -> None:
+    def _remember_options(state: State, replies: list[Reply]) -> None:
+        """Keeps the options last shown, so a typed number or label can pick one next time."""
         if replies:
             shown = next((r.options for r in reversed(replies) if r.options), ())
             state.data[SHOWN_OPTIONS] = [[o.id, o.label, *([o.key] if o.key else [])] for o in shown]
-        conversation.flow = state.flow
-        conversation.step = state.step
-        conversation.data = state.data
-        conversation.version += 1
-        conversation.updated_at = now
 
     @staticmethod
-    def _enqueue(session: AsyncSession, contact: Contact, replies: list[Reply], now: datetime) -> None:
-        for reply in replies:
-            queries.enqueue(
-                session,
-                channel=contact.channel,
-                chat_id=contact.chat_id,
-                contact_id=contact.id,
-                payload=reply.to_payload(),
-                priority=int(reply.priority),
-                now=now,
-            )
+    async def _save(
+        session: AsyncSession, contact: Contact, state: State | None, replies: list[Reply], now: datetime
+    ) -> None:
+        outgoing = [(reply.to_payload(), int(reply.priority)) for reply in replies]
+        stored = (state.flow, state.step, state.data) if state is not None else None
+        await queries.save_turn(session, contact, stored, outgoing, now)

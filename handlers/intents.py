@@ -165,7 +165,13 @@ def _month_phrases() -> tuple[tuple[tuple[str, ...], int], ...]:
     return tuple(sorted(((tuple(tokens(p)), n) for p, n in raw.items()), key=lambda item: -len(item[0])))
 
 
-_MONTH_DIGITS = re.compile(r"(?<!\d)(\d{1,2})\s*(?:bln|bulan|b)?(?![\d])")
+@cache
+def _month_digits() -> re.Pattern[str]:
+    """A number of months written with digits, maybe with a unit (messages/intents.toml)."""
+    units = "|".join(
+        re.escape(w) for w in sorted(data("intents")["month_units"]["words"], key=len, reverse=True)
+    )
+    return re.compile(rf"(?<!\d)(\d{{1,2}})\s*(?:{units})?(?![\d])")
 
 
 def months_in(text: str) -> int | None:
@@ -174,7 +180,7 @@ def months_in(text: str) -> int | None:
     for phrase, months in _month_phrases():
         if _phrase_in(words, phrase):
             return months
-    found = {int(m) for m in _MONTH_DIGITS.findall(normalize(text))}
+    found = {int(m) for m in _month_digits().findall(normalize(text))}
     return found.pop() if len(found) == 1 else None
 
 

@@ -71,11 +71,14 @@ def parse_money(text: str) -> Parsed[int]:
     return Parsed(value=amount)
 
 
-# An amount with its unit ("500rb", "1 juta", "Rp 700.000"): the pieces of a range.
-_AMOUNT = re.compile(
-    r"(?:rp\.?\s*)?\d[\d.,]*\s*(?:jt|juta|jeti|rb|ribu|rebu|k)\b|(?:rp\.?\s*)?\d{1,3}(?:\.\d{3})+|rp\.?\s*\d+",
-    re.IGNORECASE,
-)
+@cache
+def _amount() -> re.Pattern[str]:
+    """An amount with its unit ("500rb", "1 juta", "Rp 700.000"): the pieces of a range."""
+    units = _alternatives(data("intents")["money"]["units"])
+    return re.compile(
+        rf"(?:rp\.?\s*)?\d[\d.,]*\s*(?:{units})\b|(?:rp\.?\s*)?\d{{1,3}}(?:\.\d{{3}})+|rp\.?\s*\d+",
+        re.IGNORECASE,
+    )
 
 
 @dataclass(frozen=True)
@@ -125,7 +128,7 @@ def parse_income(text: str) -> Parsed[Income]:
     per = "day" if _says(words, "day") else "week" if _says(words, "week") else "month"
     amounts = [
         round(found.amount)
-        for span in _AMOUNT.findall(text.replace("-", " - "))
+        for span in _amount().findall(text.replace("-", " - "))
         if (found := parse_rupiah(span)) is not None and found.amount >= MIN_MONTHLY_INCOME
     ]
     if len(amounts) >= 2:

@@ -5,10 +5,15 @@ from __future__ import annotations
 import secrets
 from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from sqlalchemy import and_, delete, func, or_, update
+from sqlalchemy import event as sa_event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -22,7 +27,6 @@ from storage.models import (
     Submission,
     SubmissionEvent,
 )
-from storage.queries import dialect_insert
 
 ERASED_PAYLOAD = {"text": "", "options": [], "erased": True}
 
@@ -152,6 +156,9 @@ async def history(session: AsyncSession, submission_id: int) -> Sequence[Submiss
     return (await session.exec(query)).all()
 
 
+_STEP_EVENTS = "bpu_step_events"
+
+
 async def record_step_event(
     session: AsyncSession,
     *,
@@ -162,13 +169,39 @@ async def record_step_event(
     now: datetime,
     contact_id: int | None = None,
 ) -> None:
-    """Counts a person reaching, completing or abandoning a step, once per draft."""
-    stmt = (
-        dialect_insert(session, FormStepEvent)
-        .values(draft_id=draft_id, contact_id=contact_id, step=step, event=event, channel=channel, at=now)
-        .on_conflict_do_nothing(index_elements=["draft_id", "step", "event"])
-    )
-    await session.exec(stmt)
+    """Counts a person reaching, completing or abandoning a step, once per draft.
+
+    The event is written when the transaction commits, with the transaction's other step
+    events in one statement (a form message reaches one step as it completes another).
+    """
+    row = {
+        "draft_id": draft_id,
+        "contact_id": contact_id,
+        "step": step,
+        "event": event,
+        "channel": channel,
+        "at": now,
+    }
+    session.info.setdefault(_STEP_EVENTS, []).append(row)
+
+
+@cache
+def _step_event_insert(dialect: str) -> Any:
+    table = FormStepEvent.__table__  # type: ignore[attr-defined]
+    stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+    return stmt.on_conflict_do_nothing(index_elements=["draft_id", "step", "event"])
+
+
+@sa_event.listens_for(Session, "before_commit")
+def _write_step_events(session: Session) -> None:
+    rows = session.info.pop(_STEP_EVENTS, None)
+    if rows:
+        session.execute(_step_event_insert(session.get_bind().dialect.name), rows)
+
+
+@sa_event.listens_for(Session, "after_rollback")
+def _drop_step_events(session: Session) -> None:
+    session.info.pop(_STEP_EVENTS, None)
 
 
 async def step_counts(session: AsyncSession) -> dict[str, dict[str, int]]:

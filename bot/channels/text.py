@@ -43,13 +43,17 @@ def _pack(text: str, separators: tuple[str, ...], limit: int, length: Callable[[
 
 
 def _hard_cut(text: str, limit: int, length: Callable[[str], int]) -> list[str]:
+    """Cuts mid-word (`length` adds up character by character: characters, UTF-16 units)."""
     parts: list[str] = []
-    current = ""
+    current: list[str] = []
+    size = 0
     for char in text:
-        if length(current + char) > limit:
-            parts.append(current)
-            current = ""
-        current += char
+        width = length(char)
+        if current and size + width > limit:
+            parts.append("".join(current))
+            current, size = [], 0
+        current.append(char)
+        size += width
     if current:
-        parts.append(current)
+        parts.append("".join(current))
     return parts

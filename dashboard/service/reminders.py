@@ -139,7 +139,10 @@ async def _busy(session: AsyncSession, contact_id: int, now: datetime) -> bool:
 
 async def _ask(session: AsyncSession, contact_id: int, session_id: int, reply: Reply, now: datetime) -> None:
     """Puts the conversation on the question, so a tap, a typed number or an answer is understood."""
-    conversation = await queries.load_conversation(session, contact_id)
+    conversation = await session.get(Conversation, contact_id)
+    if conversation is None:
+        conversation = Conversation(contact_id=contact_id, data={}, updated_at=now)
+        session.add(conversation)
     data = {k: v for k, v in conversation.data.items() if k in ("draft", "sponsor")}
     data[SESSION] = session_id
     data["_options"] = [[o.id, o.label] for o in reply.options]

@@ -156,10 +156,23 @@ def _unique(chars: list[str]) -> str:
 # --- Full name -----------------------------------------------------------------------------
 
 NAME_MIN_LETTERS = 2
-_NAME_PREFIX = re.compile(
-    r"^\s*(?:nama\s+(?:lengkap\s+)?(?:saya|sy|aku|ku)\s*[:=\-]?\s+|namaku\s+|nama(?:\s+lengkap)?\s*[:=\-]\s*)",
-    re.IGNORECASE,
-)
+
+
+@cache
+def _name_prefix() -> re.Pattern[str]:
+    """The words before a name that are not part of it (messages/intents.toml [names])."""
+    words = data("intents")["names"]
+
+    def either(phrases: list[str]) -> str:
+        ordered = sorted(phrases, key=len, reverse=True)
+        return "|".join(r"\s+".join(re.escape(w) for w in phrase.split()) for phrase in ordered)
+
+    return re.compile(
+        rf"^\s*(?:(?:{either(words['introductions'])})\s*[:=\-]?\s+|(?:{either(words['labels'])})\s*[:=\-]\s*)",
+        re.IGNORECASE,
+    )
+
+
 NAME_MAX_LENGTH = 100
 _APOSTROPHES = re.compile("[\u2018\u2019\u02bc\u0060\u00b4]")
 _HYPHENS = re.compile("[\u2010\u2011\u2012\u2013\u2014]")
@@ -191,7 +204,7 @@ def _clean_name(text: str) -> str:
     """
     name = unicodedata.normalize("NFC", visible(text))
     name = "".join(ch for ch in name if unicodedata.category(ch) not in ("So", "Sk", "Cs"))
-    name = _NAME_PREFIX.sub("", name)
+    name = _name_prefix().sub("", name)
     name = _HYPHENS.sub("-", _APOSTROPHES.sub("'", name))
     return _SPACES.sub(" ", name).strip()
 
