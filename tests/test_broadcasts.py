@@ -137,3 +137,12 @@ def test_small_counts_are_suppressed_for_mitra() -> None:
     assert rows[2] == {"stage": "submitted", "count": "<5", "share": None}
     assert rows[1]["count"] == 30 and rows[1]["share"] == 0.75
     assert funnel.rows()[2]["count"] == 3
+
+
+async def test_kirim_uji_goes_only_to_the_authors_chat(db: Database) -> None:
+    await people(db)
+    await broadcasts.send_test(db, "Sosialisasi Selasa.", channel="telegram", chat_id="999", now=NOW)
+    async with db.reader() as session:
+        (row,) = (await session.exec(select(OutboxMessage))).all()
+    assert row.chat_id == "999" and row.payload["text"].startswith("[UJI COBA")
+    assert "Balas STOP" in row.payload["text"] and row.priority == 1
