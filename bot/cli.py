@@ -5,11 +5,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
 from bot.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from dashboard.service import Backoffice
 
 app = typer.Typer(
     help="BPJS Ketenagakerjaan BPU enrolment bot.",
@@ -19,6 +24,10 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+staff_app = typer.Typer(help="Staff accounts and API tokens.", no_args_is_help=True)
+app.add_typer(staff_app, name="staff")
+
+T = TypeVar("T")
 
 
 def _settings() -> Settings:
@@ -41,9 +50,10 @@ def _logging(level: str) -> None:
     )
     for handler in logging.getLogger().handlers:
         install(handler)
-    # The database drivers log every statement with its parameters at DEBUG: never those.
+    # The database layers log every statement at INFO (SQLAlchemy) or DEBUG (the drivers), the
+    # drivers with its parameters: only their warnings and errors reach the log.
     for driver in QUIET_DRIVERS:
-        logging.getLogger(driver).setLevel(max(logging.INFO, logging.getLogger().level))
+        logging.getLogger(driver).setLevel(max(logging.WARNING, logging.getLogger().level))
 
 
 @db_app.command("upgrade")
@@ -107,14 +117,11 @@ def export(
     reveal_nik: bool = typer.Option(False, "--reveal-nik", help="Show full NIKs (written to the audit log)."),
     callbacks: bool = typer.Option(False, "--callbacks", help="The open callback requests instead."),
 ) -> None:
-    """Export the follow-up queue. NIKs are masked unless --reveal-nik."""
+    """Export the follow-up queue. NIKs are masked unless --reveal-nik; every export is audited."""
     import getpass
 
-    from rich.progress import Progress
-
-    from bot.export import FORMATS, export_callbacks, export_submissions
-    from storage.crypto import Vault
-    from storage.db import Database
+    from bot.export import FORMATS, export_callbacks
+    from dashboard.service import Access, QueueFilters
     from storage.submissions import ALL_STATUSES
 
     if fmt not in FORMATS:
@@ -123,41 +130,145 @@ def export(
     if status is not None and status not in ALL_STATUSES:
         typer.echo(f"error: --status must be one of {', '.join(ALL_STATUSES)}", err=True)
         raise typer.Exit(2)
-    settings = _settings()
     to_stdout = output == "-" or (output is None and fmt == "json")
     target = None if to_stdout else Path(output or f"{'telepon' if callbacks else 'pendaftaran'}.{fmt}")
+    if callbacks:
+        settings = _settings()
 
-    async def run() -> bytes:
-        db = Database(settings.database_url)
-        if callbacks:
+        async def callback_rows() -> bytes:
+            from storage.crypto import Vault
+            from storage.db import Database
+
+            db = Database(settings.database_url)
             try:
                 vault = Vault(settings.pii_encryption_key)
-                actor = f"cli:{getpass.getuser()}"
-                return await export_callbacks(db, vault, fmt=fmt, branch=branch, actor=actor)
+                return await export_callbacks(db, vault, fmt=fmt, branch=branch, actor=_operator())
             finally:
                 await db.dispose()
-        try:
-            with Progress(transient=True, disable=to_stdout or not sys.stderr.isatty()) as bar:
-                task = bar.add_task("exporting", total=None)
-                return await export_submissions(
-                    db,
-                    Vault(settings.pii_encryption_key),
-                    fmt=fmt,
-                    status=status,
-                    branch=branch,
-                    reveal_nik=reveal_nik,
-                    actor=f"cli:{getpass.getuser()}",
-                    progress=lambda done, total: bar.update(task, completed=done, total=total),
-                )
-        finally:
-            await db.dispose()
 
-    data = asyncio.run(run())
+        data = asyncio.run(callback_rows())
+    else:
+        access = Access.operator(getpass.getuser())
+        data = _with_backoffice(
+            lambda office: office.export(
+                access, QueueFilters(status=status, branch=branch), fmt, reveal_nik=reveal_nik
+            )
+        )
     if target is None:
         sys.stdout.buffer.write(data)
     else:
         target.write_bytes(data)
         typer.echo(f"wrote {target}", err=True)
+
+
+def _with_backoffice(work: Callable[[Backoffice], Awaitable[T]]) -> T:
+    """Runs one back-office call against the configured database; service errors exit 2."""
+    from dashboard.service import Backoffice, OfficeRules, ServiceError
+    from storage.crypto import Vault
+    from storage.db import Database
+
+    settings = _settings()
+
+    async def run() -> T:
+        db = Database(settings.database_url)
+        office = Backoffice(
+            db,
+            Vault(settings.pii_encryption_key),
+            rules=OfficeRules(settings.callback_working_days, settings.max_age_flag),
+        )
+        try:
+            return await work(office)
+        finally:
+            await db.dispose()
+
+    try:
+        return asyncio.run(run())
+    except ServiceError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(2) from exc
+
+
+def _read_password(username: str) -> str:
+    """The new password: prompted twice on a terminal, else the first line of stdin."""
+    from dashboard.service.accounts import password_problem
+
+    if sys.stdin.isatty():
+        import getpass
+
+        password = getpass.getpass(f"Kata sandi baru untuk {username}: ")
+        if getpass.getpass("Ulangi kata sandi: ") != password:
+            typer.echo("error: the two passwords differ", err=True)
+            raise typer.Exit(2)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    problem = password_problem(password, username)
+    if problem:
+        typer.echo(f"error: weak password: {problem}", err=True)
+        raise typer.Exit(2)
+    return password
+
+
+def _operator() -> str:
+    import getpass
+
+    return f"cli:{getpass.getuser()}"
+
+
+@staff_app.command("add")
+def staff_add(
+    username: str = typer.Argument(..., help="Log-in name (lower case)."),
+    branch: str | None = typer.Option(None, "--branch", help="Branch code (messages/branches.toml)."),
+    role: str = typer.Option(..., "--role", help="staff, supervisor, admin or mitra."),
+    regency: Annotated[
+        list[str] | None, typer.Option("--regency", help="Regency code a mitra sees (repeatable).")
+    ] = None,
+) -> None:
+    """Create an account. The password comes from stdin or is prompted; weak ones are refused."""
+    password = _read_password(username)
+    _with_backoffice(
+        lambda office: office.add_account(
+            _operator(), username, password, role=role, branch=branch, regencies=list(regency or [])
+        )
+    )
+    typer.echo(f"created {username.lower()} ({role})")
+
+
+@staff_app.command("list")
+def staff_list() -> None:
+    """List the accounts."""
+    for account in _with_backoffice(lambda office: office.accounts()):
+        where = account.branch_code or ",".join(account.regencies) or "-"
+        state = "disabled" if account.disabled else "active"
+        typer.echo(f"{account.username}\t{account.role}\t{where}\t{state}\ttokens={account.tokens}")
+
+
+@staff_app.command("disable")
+def staff_disable(username: str) -> None:
+    """Disable an account: its sessions end and its API tokens are revoked."""
+    _with_backoffice(lambda office: office.disable_account(_operator(), username))
+    typer.echo(f"disabled {username}")
+
+
+@staff_app.command("password")
+def staff_password(username: str) -> None:
+    """Set a new password (stdin or prompted); open sessions of the account end."""
+    password = _read_password(username)
+    _with_backoffice(lambda office: office.set_password(_operator(), username, password))
+    typer.echo(f"password changed for {username}")
+
+
+@staff_app.command("token")
+def staff_token(
+    username: str,
+    revoke: bool = typer.Option(False, "--revoke", help="Revoke every token of the account instead."),
+) -> None:
+    """Print a new API token once (only its hash is stored), or revoke the account's tokens."""
+    if revoke:
+        count = _with_backoffice(lambda office: office.revoke_tokens(_operator(), username))
+        typer.echo(f"revoked {count} token(s) of {username}", err=True)
+        return
+    token = _with_backoffice(lambda office: office.issue_token(_operator(), username))
+    typer.echo(token)
 
 
 def main() -> None:

@@ -66,7 +66,7 @@ class Leadership:
             won = bool(result.scalar())
             await connection.commit()
         except BaseException:
-            await connection.close()
+            await _discard(connection)
             raise
         if won:
             self._connection = connection
@@ -122,8 +122,7 @@ class Leadership:
 
     async def _drop_connection(self) -> None:
         connection, self._connection = self._connection, None
-        with contextlib.suppress(Exception):
-            await connection.close()
+        await _discard(connection)
 
     def _try_flock(self) -> bool:
         path = self._lock_path()
@@ -142,3 +141,12 @@ class Leadership:
     def _lock_path(self) -> Path | None:
         path = sqlite_file(self.db.url)
         return None if path is None else Path(f"{path}.{self.name}.lock")
+
+
+async def _discard(connection: Any) -> None:
+    """Closes a connection that may hold the lock for good, never back into the pool: its
+    session ends, and the database frees the lock with it."""
+    with contextlib.suppress(Exception):
+        await connection.invalidate()
+    with contextlib.suppress(Exception):
+        await connection.close()

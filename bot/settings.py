@@ -84,6 +84,10 @@ class Settings(BaseSettings):
             raise ValueError(f"no such file: {value}")
         return value
 
+    # Staff web sessions: a signed cookie (SECRET_KEY), Secure when served over HTTPS only.
+    cookie_secure: bool = False
+    staff_idle_minutes: int = Field(default=480, ge=1)
+
     @field_validator("database_url")
     @classmethod
     def _async_driver(cls, value: str) -> str:

@@ -32,4 +32,8 @@ def create_app(service: Service) -> FastAPI:
         if channel.routes is not None:
             app.include_router(channel.routes)
 
+    from dashboard import mount
+
+    mount(app, service)  # the staff pages and the JSON API
+
     return app

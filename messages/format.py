@@ -31,3 +31,8 @@ def format_short_date(value: date) -> str:
     """date(2026, 12, 22) → "22 Desember 2026"."""
     _, months = _names()
     return f"{value.day} {months[value.month - 1]} {value.year}"
+
+
+def month_names() -> list[str]:
+    """January to December in Indonesian (the staff pages' dates and charts)."""
+    return list(_names()[1])

@@ -33,6 +33,10 @@ class Vault:
     def keyed_hash(self, value: str) -> str:
         return hmac.new(self._hash_key, value.encode(), hashlib.sha256).hexdigest()
 
+    def phone_hash(self, e164: str) -> str:
+        """The keyed hash of a normalised (E.164) phone number, for exact search by staff."""
+        return self.keyed_hash("phone:" + e164)
+
 
 def mask_nik(nik: str) -> str:
     """3577014708850001 → 357701******0001: region and serial visible, birth date hidden."""

@@ -123,6 +123,9 @@ class Submission(SQLModel, table=True):
     __tablename__ = "submission"
     __table_args__ = (
         Index("uq_submission_open_nik", "nik_hash", unique=True, postgresql_where=_OPEN, sqlite_where=_OPEN),
+        # The staff queue: a branch's submissions (of a status), oldest first, by keyset.
+        Index("ix_submission_queue", "branch_code", "created_at", "id"),
+        Index("ix_submission_queue_status", "branch_code", "status", "created_at", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -172,6 +175,20 @@ class Submission(SQLModel, table=True):
     anonymised_at: datetime | None = _ts()
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    # The staff side: search by phone, who handles it, what was promised, and a version that
+    # makes a second officer's stale change fail instead of overwriting the first one's.
+    phone_hash: str | None = Field(default=None, max_length=64, index=True)
+    assigned_to_id: int | None = Field(
+        default=None, foreign_key="staff_account.id", ondelete="SET NULL", index=True
+    )
+    assigned_at: datetime | None = _ts()
+    call_by: date | None = Field(default=None)
+    """The last working day by which the worker was promised a call."""
+    callback_at: datetime | None = _ts()
+    """When the worker asked to be called again (from the latest call attempt)."""
+    first_contact_at: datetime | None = _ts()
+    registered_at: datetime | None = _ts()
+    version: int = Field(default=0)
 
 
 class SubmissionEvent(SQLModel, table=True):
@@ -209,10 +226,82 @@ class AuditLog(SQLModel, table=True):
     __tablename__ = "audit_log"
 
     id: int | None = Field(default=None, primary_key=True)
-    at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False, index=True))
     actor: str = Field(max_length=64)
     action: str = Field(max_length=40)
     details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    branch_code: str | None = Field(default=None, max_length=32, index=True)
+    """The branch the action concerns, so a supervisor sees the audit of their branch."""
+
+
+class StaffAccount(SQLModel, table=True):
+    """A person of a branch (staff, supervisor), the operator (admin) or a partner (mitra)."""
+
+    __tablename__ = "staff_account"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64, unique=True)
+    password_hash: str = Field(max_length=200)
+    role: str = Field(max_length=16)
+    branch_code: str | None = Field(default=None, max_length=32)
+    regencies: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    """Regency codes a mitra account sees aggregated figures for."""
+    disabled_at: datetime | None = _ts()
+    password_changed_at: datetime | None = _ts()
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class ApiToken(SQLModel, table=True):
+    """A bearer token for the JSON API; only its SHA-256 is kept."""
+
+    __tablename__ = "api_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="staff_account.id", ondelete="CASCADE", index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    prefix: str = Field(max_length=16)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    last_used_at: datetime | None = _ts()
+    revoked_at: datetime | None = _ts()
+
+
+class CallAttempt(SQLModel, table=True):
+    """An officer's call to the worker and how it went."""
+
+    __tablename__ = "call_attempt"
+
+    id: int | None = Field(default=None, primary_key=True)
+    submission_id: int = Field(foreign_key="submission.id", ondelete="CASCADE", index=True)
+    account_id: int | None = Field(default=None, foreign_key="staff_account.id", ondelete="SET NULL")
+    at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    outcome: str = Field(max_length=24)
+    callback_at: datetime | None = _ts()
+    note: str | None = Field(default=None, max_length=1000)
+
+
+class LoginThrottle(SQLModel, table=True):
+    """Wrong passwords per account ("user:<name>") and per address ("addr:<ip>")."""
+
+    __tablename__ = "login_throttle"
+
+    key: str = Field(primary_key=True, max_length=120)
+    failures: int = Field(default=0)
+    first_failure_at: datetime | None = _ts()
+    locked_until: datetime | None = _ts()
+
+
+class QueueCount(SQLModel, table=True):
+    """Submissions per branch and status, kept by database triggers on `submission`.
+
+    The queue's tabs read it instead of counting a large branch's rows on every page. A later
+    migration that re-creates `submission` on SQLite (batch_alter_table) must re-create the triggers.
+    """
+
+    __tablename__ = "queue_count"
+
+    branch_code: str = Field(primary_key=True, max_length=32)
+    status: str = Field(primary_key=True, max_length=16)
+    n: int = Field(default=0)
 
 
 class CallbackRequest(SQLModel, table=True):

@@ -64,7 +64,7 @@ class Server:
             "TELEGRAM_API_URL": self.fake.url,
             "TELEGRAM_WEBHOOK_URL": f"{self.base}/webhook/telegram",
             "TELEGRAM_WEBHOOK_SECRET": SECRET,
-            "LOG_LEVEL": "WARNING",
+            "LOG_LEVEL": "INFO",
             **self.extra_env,
         }
         self.starts += 1

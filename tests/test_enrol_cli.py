@@ -45,16 +45,16 @@ EXPECTED = {
     "branch": "KC-MADIUN",
     "name": "Siti Aminah",
     "nik": WOMAN_NIK,
-    "birth_date": "1985-08-07",
-    "sex": "P",
-    "phone": "+6281234567890",
+    "birth_date": "07-08-1985",
+    "sex": "Perempuan",
+    "phone": "0812-3456-7890",
     "regency_code": "35.77",
     "regency_name": "Kota Madiun",
     "district": "Kartoharjo",
     "ktp_address": "Jl. Merpati 12 RT 03/RW 05, Kel. Kanigoro",
     "occupation": "Pedagang pasar / keliling",
     "income": 1_500_000,
-    "programs": "jkk_jkm_jht",
+    "programs": "JKK + JKM + JHT",
     "payment_period_months": 3,
     "channel": "console",
     "attribution_code": None,
@@ -135,7 +135,7 @@ def test_editing_two_fields_from_the_summary(tmp_path: Path, env: dict[str, str]
     )
     rows = exported(tmp_path, env)
     assert len(rows) == 1
-    assert_expected(rows[0], name="Siti Aminah Rahayu", phone="+6285712345678")
+    assert_expected(rows[0], name="Siti Aminah Rahayu", phone="0857-1234-5678")
 
 
 def test_a_duplicate_nik_is_refused_without_revealing_the_sign_up(
@@ -174,7 +174,7 @@ def test_export_filters_masks_and_formats(tmp_path: Path, env: dict[str, str]) -
         assert result.returncode == 0 and target.stat().st_size > 0
     csv_text = (tmp_path / "queue.csv").read_text(encoding="utf-8-sig")
     assert "357701******0001" in csv_text and WOMAN_NIK not in csv_text
-    assert "'+6281234567890" in csv_text  # a leading + is neutralised for spreadsheets
+    assert ",0812-3456-7890," in csv_text  # the national form: text a tap calls, nothing to neutralise
     bad = bpu_bot("export", "--format", "pdf", cwd=tmp_path, env=env)
     assert bad.returncode == 2 and "--format" in bad.stderr
 

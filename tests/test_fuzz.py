@@ -99,7 +99,43 @@ def tg_message(user_id: Any) -> st.SearchStrategy[dict[str, Any]]:
 
 
 def tg_updates() -> st.SearchStrategy[Any]:
+    """Loosely shaped updates (mostly refused as not an update), and well-formed ones whose
+    texts, button data, names and contacts are generated (these reach the engine)."""
     person = st.sampled_from(TG_PEOPLE)
+    well_formed = person.flatmap(
+        lambda uid: st.fixed_dictionaries(
+            {"update_id": valid_int},
+            optional={
+                "message": st.fixed_dictionaries(
+                    {
+                        "message_id": valid_int,
+                        "date": valid_int,
+                        "chat": st.just({"id": uid, "type": "private"}),
+                        "from": st.fixed_dictionaries(
+                            {"id": st.just(uid), "is_bot": st.just(False), "first_name": weird_text}
+                        ),
+                    },
+                    optional={
+                        "text": weird_text,
+                        "contact": st.fixed_dictionaries(
+                            {"phone_number": weird_text, "first_name": weird_text},
+                            optional={"user_id": st.just(uid)},
+                        ),
+                    },
+                ),
+                "callback_query": st.fixed_dictionaries(
+                    {
+                        "id": weird_text,
+                        "from": st.fixed_dictionaries(
+                            {"id": st.just(uid), "is_bot": st.just(False), "first_name": weird_text}
+                        ),
+                        "chat_instance": weird_text,
+                        "data": weird_text,
+                    }
+                ),
+            },
+        )
+    )
     update = person.flatmap(
         lambda uid: st.fixed_dictionaries(
             {"update_id": ints},
@@ -114,7 +150,7 @@ def tg_updates() -> st.SearchStrategy[Any]:
             },
         )
     )
-    return st.one_of(update, update, update, json_values)
+    return st.one_of(update, well_formed, well_formed, json_values)
 
 
 def wa_bodies() -> st.SearchStrategy[Any]:

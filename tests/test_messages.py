@@ -296,6 +296,27 @@ CONTEXTS: dict[str, list[dict[str, Any]]] = {
         {"branch": b, "phone": "0812-3456-7890", "call_by": date(2026, 11, 25), "working_days": 3}
         for b in (_BRANCH, _NO_BRANCH)
     ],
+    # Status changes an officer makes (dashboard/service/notify.py).
+    "notify_dihubungi": [{"reference": "K7XQ-M4DA", "branch": b} for b in (_BRANCH, _NO_BRANCH)],
+    "notify_terdaftar": [
+        {
+            "reference": "K7XQ-M4DA",
+            "branch": _BRANCH,
+            "kpj": "21012345678",
+            "programs": "JKK + JKM + JHT",
+            "monthly": 40_900,
+            "months": 3,
+            "total": 133_600,
+        }
+    ],
+    "notify_ditolak": [
+        {
+            "reference": "K7XQ-M4DA",
+            "branch": b,
+            "reason": "Data yang Bapak/Ibu kirim tidak sama dengan data KTP.",
+        }
+        for b in (_BRANCH, _NO_BRANCH)
+    ],
 }
 
 

@@ -291,7 +291,7 @@ def test_a_polled_update_fetched_again_after_a_restart_changes_nothing(
     andi = TelegramUser(fake, 8501, "Andi")
     with serve(tmp_path, db_url, fake):
         update = andi.says("halo")
-        andi.wait_for_text("Halo Andi")
+        andi.wait_for_text("Halo, Andi!")
         # Delivered again while running, as Telegram does when an offset was not confirmed.
         fake.push(update)
         fake.wait_for(lambda: not fake.queued(), 10, "the duplicate to be fetched and confirmed")

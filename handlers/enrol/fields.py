@@ -103,6 +103,11 @@ def _birth_date(values: Values) -> date | None:
     return date.fromisoformat(typed) if typed else None
 
 
+def _day(value: date | None) -> str | None:
+    """31-12-1985: how staff write a date."""
+    return value.strftime("%d-%m-%Y") if value else None
+
+
 def _sex(values: Values) -> str | None:
     facts = values.get("nik_facts") or {}
     return facts.get("sex")
@@ -118,8 +123,8 @@ BIRTH_DATE = Field(
         erase=("birth_date",),
     ),
     exports=(
-        Export("birth_date", lambda v, _reveal: v.get("birth_date")),
-        Export("sex", lambda v, _reveal: _sex(v)),
+        Export("birth_date", lambda v, _reveal: _day(_birth_date(v))),
+        Export("sex", lambda v, _reveal: form_labels()["sex"].get(_sex(v) or "", _sex(v))),
     ),
 )
 
@@ -128,8 +133,16 @@ PHONE = Field(
     (steps.PHONE,),
     personal=("phone",),
     show=lambda v: {"value": national(v.get("phone")) if v.get("phone") else None},
-    columns=sealed("phone"),
-    exports=(_answer("phone"),),
+    columns=Columns(
+        lambda v, vault: {
+            "phone_enc": vault.encrypt(v.get("phone")),
+            "phone_hash": vault.phone_hash(v.get("phone")),  # staff search a number in any format
+        },
+        lambda s, vault: {"phone": vault.decrypt_optional(s.phone_enc)},
+        erase=("phone_enc", "phone_hash"),
+    ),
+    # The national form (0812-3456-7890): text a spreadsheet keeps and a tap on a phone calls.
+    exports=(Export("phone", lambda v, _reveal: national(v.get("phone")) if v.get("phone") else None),),
 )
 
 # --- residence -----------------------------------------------------------------------------
@@ -291,7 +304,7 @@ PROGRAMS = Field(
         lambda s, _vault: {"programs": next(k for k, code in PROGRAM_CODES.items() if code == s.programs)},
     ),
     exports=(
-        Export("programs", lambda v, _reveal: PROGRAM_CODES[v.get("programs")]),
+        Export("programs", lambda v, _reveal: form_labels()["programs"][v.get("programs")]),
         Export("monthly_contribution", lambda v, _reveal: _monthly(v)),
     ),
 )
@@ -318,7 +331,6 @@ EMAIL = Field(
     (steps.EMAIL,),
     personal=("email",),
     columns=sealed("email"),
-    exports=(),
 )
 
 FORM = Form(

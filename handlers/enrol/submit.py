@@ -6,14 +6,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from lokal import add_working_days
-
 from handlers.branches import branch_map
 from handlers.enrol.draft import Draft
 from handlers.enrol.form import Form, Values
 from handlers.enrol.parsers import age_on
 from handlers.turn import Turn
 from handlers.types import SPONSOR
+from handlers.workdays import add_working_days
 from messages.program_data import program_data
 from storage.models import Submission
 
@@ -52,6 +51,8 @@ async def submit(turn: Turn, draft: Draft, form: Form) -> SubmitResult:
 
     assert values.amounts is not None
     branch = branch_map().for_regency(values.get("regency"))
+    days = turn.rules.callback_working_days
+    call_by = add_working_days(turn.today, days)
     submission = Submission(
         reference="",
         branch_code=branch.code,
@@ -59,6 +60,7 @@ async def submit(turn: Turn, draft: Draft, form: Form) -> SubmitResult:
         contact_id=turn.contact.id,
         attribution_code=turn.contact.attribution_code,
         flags=_flags(turn, values),
+        call_by=call_by if branch.configured else None,  # no call is promised without a branch
         **form.submission_columns(values, turn.vault),
     )
     sponsor = await _sponsor(turn)
@@ -69,8 +71,6 @@ async def submit(turn: Turn, draft: Draft, form: Form) -> SubmitResult:
     )
     if duplicate:  # another chat sent the same NIK at the same moment and won
         return SubmitResult(submission, True, {})
-    days = turn.rules.callback_working_days
-    call_by = date.fromisoformat(add_working_days(turn.today.isoformat(), days))
     return SubmitResult(
         submission,
         False,

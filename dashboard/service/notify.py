@@ -1,0 +1,66 @@
+"""The worker hears about their sign-up: a status change queues an Indonesian message.
+
+`dihubungi`, `terdaftar` and `ditolak` each put one message in the outbox, on the channel the
+worker used, at notification priority (after replies, before broadcasts). Outside WhatsApp's
+24-hour window the sender carries it in the notification template. Announcement opt-out does
+not stop these (they answer the worker's own request); erased data does (`hapus data` unlinks
+the submission from the contact, so there is no one to tell).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from dashboard.service.texts import programs_label, rejection_reasons
+from dashboard.service.workflow import NOTIFIED
+from handlers.branches import branch_map
+from handlers.types import Priority, Reply
+from messages.render import render
+from storage import queries
+from storage.models import Contact, OutboxMessage, Submission
+
+
+def notification_text(submission: Submission, reason_code: str | None = None) -> str | None:
+    """The message for the submission's (new) status, or None when the worker is not told."""
+    status = submission.status
+    if status not in NOTIFIED:
+        return None
+    branch = branch_map().get(submission.branch_code)
+    context = {"reference": submission.reference, "branch": branch}
+    if status == "terdaftar":
+        context |= {
+            "kpj": submission.kpj_number,
+            "programs": programs_label(submission.programs),
+            "monthly": submission.monthly_contribution,
+            "months": submission.payment_months,
+            "total": submission.period_total,
+        }
+    if status == "ditolak":
+        reason = rejection_reasons().get(reason_code or "", rejection_reasons()["lainnya"])
+        context["reason"] = reason["worker"]
+    return render(f"notify_{status}", **context)
+
+
+async def queue_notification(
+    session: AsyncSession, submission: Submission, now: datetime, *, reason_code: str | None = None
+) -> OutboxMessage | None:
+    """Queues the message for the submission's status; None when nothing is to be sent."""
+    if submission.contact_id is None or submission.anonymised_at is not None:
+        return None
+    text = notification_text(submission, reason_code)
+    if text is None:
+        return None
+    contact = await session.get(Contact, submission.contact_id)
+    if contact is None:
+        return None
+    return queries.enqueue(
+        session,
+        channel=contact.channel,
+        chat_id=contact.chat_id,
+        contact_id=contact.id,
+        payload=Reply(text, priority=Priority.NOTIFICATION).to_payload(),
+        priority=int(Priority.NOTIFICATION),
+        now=now,
+    )

@@ -1,0 +1,223 @@
+"""Figures for supervisors, the operator and partners: tables a chart or a CSV is made from.
+
+Every table counts submissions in the caller's scope (`scope_figures`) created in the date
+range: by week and status, by regency and district, by occupation, by attribution code; the
+time to first contact and to `terdaftar`; the share first contacted within the promised
+working days; and the form's per-step drop-off (all channels, as drafts carry no region).
+For a mitra account, counts from 1 to 4 are shown as "<5".
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import statistics
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select as sa_select
+from sqlmodel import col
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from dashboard.service.access import Access, scope_figures
+from dashboard.service.queue import WIB, day_start, today_wib
+from dashboard.service.texts import status_label
+from messages.program_data import occupation
+from storage.models import Submission
+from storage.submissions import ALL_STATUSES, step_counts
+
+DEFAULT_WEEKS = 12
+SMALL = 5
+
+Cell = int | float | str | None
+
+
+@dataclass(frozen=True)
+class ReportTable:
+    key: str
+    title: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[Cell, ...], ...]
+
+
+@dataclass(frozen=True)
+class Report:
+    date_from: date
+    date_to: date
+    tables: tuple[ReportTable, ...]
+
+    def table(self, key: str) -> ReportTable:
+        return next(t for t in self.tables if t.key == key)
+
+
+def table_csv(table: ReportTable) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(table.columns)
+    writer.writerows(table.rows)
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def _suppress(value: Cell, access: Access) -> Cell:
+    if access.suppresses_small_counts and isinstance(value, int) and 0 < value < SMALL:
+        return "<5"
+    return value
+
+
+def _table(
+    access: Access, key: str, title: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]], counts: int
+) -> ReportTable:
+    """`counts` is how many trailing columns are counts (suppressed for a mitra)."""
+    cleaned = tuple(
+        tuple(row[: len(row) - counts]) + tuple(_suppress(v, access) for v in row[len(row) - counts :])
+        for row in rows
+    )
+    return ReportTable(key, title, columns, cleaned)
+
+
+def _median_hours(deltas: list[timedelta]) -> float | None:
+    if not deltas:
+        return None
+    return round(statistics.median(d.total_seconds() for d in deltas) / 3600, 1)
+
+
+async def build(
+    session: AsyncSession,
+    access: Access,
+    *,
+    date_from: date | None,
+    date_to: date | None,
+    branch: str | None,
+    now: datetime,
+) -> Report:
+    date_to = date_to or today_wib(now)
+    date_from = date_from or date_to - timedelta(weeks=DEFAULT_WEEKS)
+    query = scope_figures(
+        sa_select(
+            col(Submission.created_at),
+            col(Submission.status),
+            col(Submission.regency_name),
+            col(Submission.district_name),
+            col(Submission.occupation),
+            col(Submission.attribution_code),
+            col(Submission.first_contact_at),
+            col(Submission.registered_at),
+            col(Submission.call_by),
+        ),
+        access,
+    ).where(
+        col(Submission.created_at) >= day_start(date_from),
+        col(Submission.created_at) < day_start(date_to + timedelta(days=1)),
+    )
+    if branch and access.all_branches:
+        query = query.where(col(Submission.branch_code) == branch)
+    rows = (await session.exec(query)).all()  # type: ignore[call-overload]  # 9 columns: past sqlmodel's overloads
+
+    weekly: Counter[tuple[date, str]] = Counter()
+    regions: Counter[tuple[str, str]] = Counter()
+    regions_done: Counter[tuple[str, str]] = Counter()
+    jobs: Counter[str] = Counter()
+    sources: Counter[str] = Counter()
+    sources_done: Counter[str] = Counter()
+    to_contact: list[timedelta] = []
+    to_register: list[timedelta] = []
+    due = kept = 0
+    today = today_wib(now)
+    for created, status, regency, district, job, source, contacted, registered, call_by in rows:
+        day = created.astimezone(WIB).date()
+        weekly[(day - timedelta(days=day.weekday()), status)] += 1
+        place = (regency or "-", district or "-")
+        regions[place] += 1
+        jobs[job] += 1
+        sources[source or "-"] += 1
+        if status == "terdaftar":
+            regions_done[place] += 1
+            sources_done[source or "-"] += 1
+        if contacted:
+            to_contact.append(contacted - created)
+        if registered:
+            to_register.append(registered - created)
+        if call_by and (call_by < today or contacted):
+            due += 1
+            if contacted and contacted.astimezone(WIB).date() <= call_by:
+                kept += 1
+
+    weeks = sorted({week for week, _ in weekly})
+    tables = [
+        _table(
+            access,
+            "by_week",
+            "Pendaftaran per minggu dan status",
+            ("Minggu mulai", *(status_label(s) for s in ALL_STATUSES)),
+            [(w.isoformat(), *(weekly[(w, s)] for s in ALL_STATUSES)) for w in weeks],
+            len(ALL_STATUSES),
+        ),
+        _table(
+            access,
+            "by_region",
+            "Per kabupaten/kota dan kecamatan",
+            ("Kabupaten/kota", "Kecamatan", "Pendaftaran", "Terdaftar"),
+            [(r, d, n, regions_done[(r, d)]) for (r, d), n in sorted(regions.items())],
+            2,
+        ),
+        _table(
+            access,
+            "by_occupation",
+            "Per pekerjaan",
+            ("Pekerjaan", "Pendaftaran"),
+            [(_job(j), n) for j, n in jobs.most_common()],
+            1,
+        ),
+        _table(
+            access,
+            "by_attribution",
+            "Per kode sumber (sosialisasi, agen)",
+            ("Kode sumber", "Pendaftaran", "Terdaftar"),
+            [(s, n, sources_done[s]) for s, n in sources.most_common()],
+            2,
+        ),
+        ReportTable(
+            "timing",
+            "Kecepatan tindak lanjut",
+            ("Ukuran", "Nilai"),
+            (
+                ("Median jam sampai kontak pertama", _median_hours(to_contact)),
+                ("Median jam sampai terdaftar", _median_hours(to_register)),
+                (
+                    "Persen dihubungi dalam batas hari kerja yang dijanjikan",
+                    round(100 * kept / due, 1) if due else None,
+                ),
+                ("Pendaftaran yang sudah jatuh tempo", _suppress(due, access)),
+            ),
+        ),
+        _table(
+            access,
+            "drop_off",
+            "Formulir: yang sampai, selesai, dan berhenti di tiap langkah (semua kanal)",
+            ("Langkah", "Sampai", "Selesai", "Berhenti"),
+            await _steps(session),
+            3,
+        ),
+    ]
+    return Report(date_from, date_to, tuple(tables))
+
+
+def _job(code: str) -> str:
+    try:
+        return occupation(code).label
+    except KeyError:
+        return code
+
+
+async def _steps(session: AsyncSession) -> list[tuple[Any, ...]]:
+    from handlers.enrol.fields import FORM
+
+    steps = FORM.steps
+    counts = await step_counts(session)
+    order = [s.name for s in steps if s.name in counts] + sorted(set(counts) - {s.name for s in steps})
+    return [
+        (name, counts[name]["reached"], counts[name]["completed"], counts[name]["abandoned"])
+        for name in order
+    ]

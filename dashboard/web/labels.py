@@ -1,0 +1,33 @@
+"""Words of the staff pages that several pages share."""
+
+from __future__ import annotations
+
+from storage.submissions import ALL_STATUSES
+
+# Statuses as officers name them (the worker reads gentler words, e.g. "Tidak dapat diproses").
+STATUS_LABELS = {
+    "baru": "Baru",
+    "diproses": "Diproses",
+    "dihubungi": "Dihubungi",
+    "terdaftar": "Terdaftar",
+    "ditolak": "Ditolak",
+    "dibatalkan": "Dibatalkan",
+}
+assert tuple(STATUS_LABELS) == ALL_STATUSES, "a status without a label"
+
+# Form steps the summary does not name (the rest come from messages/form.toml [fields]).
+_OTHER_STEPS = {
+    "consent": "Persetujuan data",
+    "region_confirm": "Konfirmasi wilayah",
+    "region": "Wilayah",
+    "address": "Alamat",
+    "summary": "Ringkasan",
+}
+
+
+def step_label(step: str) -> str:
+    """A form step as the drop-off chart names it: "birth_date" → "Tanggal lahir"."""
+    from messages.form_labels import form_labels
+
+    fields: dict[str, str] = form_labels()["fields"]
+    return fields.get(step) or _OTHER_STEPS.get(step, step)

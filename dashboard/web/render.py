@@ -1,0 +1,77 @@
+"""Jinja2 for the staff pages (autoescaped), their formatting filters and static asset URLs."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from messages.format import format_rupiah, format_short_date, month_names
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+STATIC = Path(__file__).resolve().parent.parent / "static"
+STATIC_PREFIX = "/staff/static"
+# The branches in the branch map are all in Western Indonesia Time. A branch elsewhere would
+# carry its own zone; until then times are shown in WIB and say so.
+LOCAL_ZONE = ZoneInfo("Asia/Jakarta")
+LOCAL_ZONE_NAME = "WIB"
+
+
+@cache
+def static_url(name: str) -> str:
+    """The URL of a vendored asset, with a content hash so a new version is not cached stale."""
+    digest = hashlib.sha256((STATIC / name).read_bytes()).hexdigest()[:10]
+    return f"{STATIC_PREFIX}/{name}?v={digest}"
+
+
+def local_time(value: datetime | None, *, with_zone: bool = True) -> str:
+    """A UTC time as the branch reads it: "21 November 2026 10.00 WIB"."""
+    if value is None:
+        return "–"
+    local = value.astimezone(LOCAL_ZONE)
+    text = f"{format_short_date(local.date())} {local:%H.%M}"
+    return f"{text} {LOCAL_ZONE_NAME}" if with_zone else text
+
+
+def short_time(value: datetime | None) -> str:
+    """ "21 Nov 10.00": compact, for tables."""
+    if value is None:
+        return "–"
+    local = value.astimezone(LOCAL_ZONE)
+    return f"{local.day} {month_names()[local.month - 1][:3]} {local:%H.%M}"
+
+
+def long_date(value: date | None) -> str:
+    return "–" if value is None else format_short_date(value)
+
+
+def rupiah(value: int | None) -> str:
+    return "–" if value is None else format_rupiah(value)
+
+
+def number(value: Any) -> str:
+    return f"{value:,}".replace(",", ".") if isinstance(value, int) else str(value)
+
+
+@cache
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals["static_url"] = static_url
+    env.filters.update(
+        local_time=local_time, short_time=short_time, long_date=long_date, rupiah=rupiah, number=number
+    )
+    return env
+
+
+def render(template: str, **context: Any) -> str:
+    return environment().get_template(template).render(**context)

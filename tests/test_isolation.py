@@ -1,0 +1,209 @@
+"""Branch isolation on every route of the app, enumerated from the app itself.
+
+A supervisor of KC-MADURA (allowed every route) calls each route with a KC-MADIUN submission:
+a route that takes a reference must answer 404 exactly as for one that does not exist; any other
+route must not show the submission (its reference, name or masked NIK). Routes are found in
+`app.routes`, so a route added later is covered without anyone listing it: each route must
+belong to a face below (API, staff pages) or be one of the few public ones, or this fails.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.routing import iter_route_contexts
+from starlette.routing import Mount
+
+from tests.api_helpers import Site, site
+from tests.backoffice_helpers import MADURA, PASSWORD, nik_for, seed
+
+# Routes anyone may call, with nothing of a submission in them.
+PUBLIC = {
+    "/healthz",
+    "/metrics",
+    "/webhook/telegram",
+    "/webhook/whatsapp",
+    "/openapi.json",
+    "/api/docs",
+    "/api/docs/oauth2-redirect",
+    "/docs/oauth2-redirect",
+}
+MISSING = "ACDE-FGHJ"
+N = 77
+
+
+@dataclass
+class Case:
+    site: Site
+    reference: str
+    """A KC-MADIUN submission."""
+    openapi: dict[str, Any]
+
+
+Face = Callable[[Case, str, str], Awaitable[None]]
+"""Checks one (method, path template) of a face as an account of another branch."""
+
+
+def _example(schema: dict[str, Any], components: dict[str, Any]) -> Any:
+    """A value that satisfies the schema's required parts (the body must parse to reach the handler)."""
+    if "$ref" in schema:
+        return _example(components[schema["$ref"].rsplit("/", 1)[1]], components)
+    for key in ("anyOf", "oneOf", "allOf"):
+        if key in schema:
+            options = [s for s in schema[key] if s.get("type") != "null"]
+            return _example(options[0], components)
+    if "enum" in schema:
+        return schema["enum"][0]
+    if "const" in schema:
+        return schema["const"]
+    kind = schema.get("type")
+    if kind == "object":
+        return {name: _example(schema["properties"][name], components) for name in schema.get("required", [])}
+    if kind == "array":
+        return []
+    if kind in ("integer", "number"):
+        return 0
+    if kind == "boolean":
+        return False
+    if schema.get("format") == "date-time":
+        return "2030-01-01T00:00:00+07:00"
+    if schema.get("format") == "date":
+        return "2030-01-01"
+    return "x"
+
+
+def _body(case: Case, method: str, path: str) -> Any:
+    operation = case.openapi["paths"].get(path, {}).get(method.lower(), {})
+    content = operation.get("requestBody", {}).get("content", {})
+    schema = content.get("application/json", {}).get("schema")
+    return None if schema is None else _example(schema, case.openapi.get("components", {}).get("schemas", {}))
+
+
+async def api_face(case: Case, method: str, path: str) -> None:
+    token = await case.site.office.issue_token("test", "budi")
+    async with case.site.client(token) as client:
+        if "{reference}" in path:
+            answers = []
+            for reference in (case.reference, MISSING):
+                url = path.replace("{reference}", reference)
+                answer = await client.request(method, url, json=_body(case, method, path))
+                answers.append(answer)
+            theirs, missing = answers
+            assert theirs.status_code == 404, (method, path, theirs.text)
+            assert (theirs.status_code, theirs.json()) == (missing.status_code, missing.json()), (
+                method,
+                path,
+            )
+        else:
+            assert not re.search(r"{\w+}", path), f"{path}: a new path parameter; teach this test about it"
+            answer = await client.request(method, path, json=_body(case, method, path))
+            assert answer.status_code in (200, 403, 422), (method, path, answer.status_code)
+            for secret in (case.reference, "Warga 77", "357701******0077", nik_for(N)):
+                assert secret not in answer.text, (method, path, secret)
+
+
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+# The pages' own log-in and log-out, and their static files, hold no submission.
+PAGE_AUTH = {("GET", "/staff/login"), ("POST", "/staff/login"), ("POST", "/staff/logout")}
+
+
+async def _logged_in(case: Case) -> tuple[httpx.AsyncClient, str]:
+    client = case.site.client()
+    form = await client.get("/staff/login")
+    token = _CSRF.search(form.text)
+    assert token is not None, form.text
+    done = await client.post(
+        "/staff/login", data={"username": "budi", "password": PASSWORD, "csrf_token": token.group(1)}
+    )
+    assert done.status_code in (200, 303), done.text
+    queue = await client.get("/staff")
+    csrf = _CSRF.search(queue.text)
+    return client, csrf.group(1) if csrf else token.group(1)
+
+
+async def page_face(case: Case, method: str, path: str) -> None:
+    if (method, path) in PAGE_AUTH or path.startswith("/staff/static/"):
+        return
+    client, csrf = await _logged_in(case)
+    try:
+        data = {"csrf_token": csrf} if method == "POST" else None
+        if "{reference}" in path:
+            answers = [
+                await client.request(method, path.replace("{reference}", reference), data=data)
+                for reference in (case.reference, MISSING)
+            ]
+            theirs, missing = answers
+            assert (theirs.status_code, missing.status_code) == (404, 404), (method, path)
+            # The same page, but for the reference typed in the address.
+            assert theirs.text.replace(case.reference, MISSING) == missing.text, (method, path)
+            assert "Warga 77" not in theirs.text and "357701******0077" not in theirs.text
+        else:
+            assert not re.search(r"{\w+}", path), f"{path}: a new path parameter; teach this test about it"
+            answer = await client.request(method, path, data=data)
+            for secret in (case.reference, "Warga 77", "357701******0077", nik_for(N)):
+                assert secret not in answer.text, (method, path, secret)
+    finally:
+        await client.aclose()
+
+
+# Faces by path prefix: every route that is not public must belong to one.
+FACES: dict[str, Face] = {"/api/": api_face, "/staff": page_face}
+
+
+@pytest.fixture
+async def case(db_url: str) -> AsyncIterator[Case]:
+    async with site(db_url) as running:
+        from tests.backoffice_helpers import account
+
+        await account(running.office, "budi", "supervisor", where=MADURA)
+        reference = await seed(running.office.db, n=N, vault=running.office.vault)
+        async with running.client() as client:
+            openapi = (await client.get("/openapi.json")).json()
+        yield Case(running, reference, openapi)
+
+
+def routes_of(case: Case) -> list[tuple[str, str]]:
+    """(method, path) of every route, included routers' and mounted apps' too."""
+    found = []
+    for route in iter_route_contexts(case.site.app.routes):
+        if isinstance(route.original_route, Mount):
+            found.append(("GET", f"{route.path}/{{path}}"))
+            continue
+        for method in sorted(route.methods or {"GET"}):
+            if method != "HEAD":
+                found.append((method, str(route.path)))
+    return found
+
+
+async def test_every_route_hides_another_branch(case: Case) -> None:
+    checked = []
+    uncovered = []
+    for method, path in routes_of(case):
+        if path in PUBLIC:
+            continue
+        face = next((f for prefix, f in FACES.items() if path.startswith(prefix)), None)
+        if face is None:
+            uncovered.append((method, path))
+            continue
+        await face(case, method, path)
+        checked.append((method, path))
+    assert not uncovered, f"routes no face checks and not public: {uncovered}"
+    assert ("GET", "/api/v1/submissions/{reference}") in checked
+    assert ("POST", "/api/v1/submissions/{reference}/status") in checked
+    assert len(checked) >= 9
+
+
+async def test_the_other_branch_sees_it(case: Case) -> None:
+    """The check above can fail: the owning branch gets the submission on the same routes."""
+    from tests.backoffice_helpers import account
+
+    await account(case.site.office, "ani")
+    token = await case.site.office.issue_token("test", "ani")
+    async with case.site.client(token) as client:
+        assert (await client.get(f"/api/v1/submissions/{case.reference}")).status_code == 200
+        assert case.reference in (await client.get("/api/v1/submissions")).text
