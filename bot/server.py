@@ -37,6 +37,7 @@ async def run_server(settings: Settings) -> None:
             run_housekeeping(service.db, stop, draft_expiry_days=settings.draft_expiry_days),
             name="housekeeping",
         ),
+        asyncio.create_task(service.start_scheduler().run(stop), name="scheduler"),
     ]
     for channel in service.channels:
         if channel.run is not None:

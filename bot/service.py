@@ -9,6 +9,7 @@ from bot.channels.base import Channel, ChannelContext, Transport
 from bot.channels.registry import REGISTRY, Registration, enabled_types
 from bot.metrics import Metrics
 from bot.ratelimit import SlidingWindow
+from bot.scheduler import Scheduler
 from bot.sender import OutboxSender
 from bot.settings import Settings
 from handlers.app import build_router
@@ -47,6 +48,12 @@ class Service:
     def start_sender(self) -> OutboxSender:
         self.sender = OutboxSender(self.db, self.transports, windows=self.windows)
         return self.sender
+
+    def start_scheduler(self) -> Scheduler:
+        """Reminders, follow-ups and broadcasts; wakes the sender when it queued something."""
+        return Scheduler(
+            self.db, quiet=self.settings.quiet, followup_days=self.settings.followup_days, wake=self.wake
+        )
 
     def wake(self, channel: str) -> None:
         if self.sender is not None:

@@ -16,6 +16,8 @@ from cryptography.fernet import Fernet
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from handlers.localtime import QuietHours
+
 log = logging.getLogger(__name__)
 
 VAR_DIR = Path("var")
@@ -56,6 +58,14 @@ class Settings(BaseSettings):
     whatsapp_template_notification_language: str = "id"
     whatsapp_template_broadcast: str | None = None
     whatsapp_template_broadcast_language: str = "id"
+
+    # Socialization sessions and broadcasts.
+    telegram_bot_username: str | None = None
+    """For session links (t.me/<username>); read from Telegram (getMe) when unset."""
+    whatsapp_display_number: str | None = None
+    """For session links (wa.me/<number>); read from the Graph API when unset."""
+    quiet_hours: str = "21:00-07:00"
+    followup_days: int = Field(default=3, ge=0)
 
     # `bpu-bot chat`: the chat id the terminal talks as (its --user option).
     console_user: str = "console"
@@ -113,6 +123,28 @@ class Settings(BaseSettings):
             raise ValueError("must be a template language code such as id or en_US")
         return value
 
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet_hours(cls, value: str) -> str:
+        QuietHours.parse(value)
+        return value.strip()
+
+    @field_validator("telegram_bot_username")
+    @classmethod
+    def _bot_username(cls, value: str | None) -> str | None:
+        value = (value or "").strip().removeprefix("@")
+        if value and not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{3,31}", value):
+            raise ValueError("must be the bot's username, like BpuDaftarBot")
+        return value or None
+
+    @field_validator("whatsapp_display_number")
+    @classmethod
+    def _display_number(cls, value: str | None) -> str | None:
+        digits = re.sub(r"[\s+()-]", "", value or "")
+        if digits and not re.fullmatch(r"\d{8,15}", digits):
+            raise ValueError("must be the business number in international form, like 6281234567890")
+        return digits or None
+
     @field_validator("pii_encryption_key")
     @classmethod
     def _fernet_key(cls, value: str) -> str:
@@ -130,6 +162,10 @@ class Settings(BaseSettings):
     @property
     def whatsapp_enabled(self) -> bool:
         return bool(self.whatsapp_phone_number_id and self.whatsapp_access_token)
+
+    @property
+    def quiet(self) -> QuietHours:
+        return QuietHours.parse(self.quiet_hours)
 
 
 def _generated_secret(name: str, make: Callable[[], str]) -> str:

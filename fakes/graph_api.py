@@ -196,7 +196,10 @@ class FakeGraphAPI:
                 except ValueError:
                     body = {"_raw": raw.decode("utf-8", "replace")}
                 parts = self.path.strip("/").split("/")
-                if len(parts) == 3 and parts[2] == "messages" and isinstance(body, dict):
+                if not isinstance(body, dict) or "_raw" in body or not body.get("to"):
+                    # cut short (a killed client) or without a recipient: Meta refuses it
+                    status, answer, wamid = graph_error(100).status, graph_error(100).body, None
+                elif len(parts) == 3 and parts[2] == "messages" and isinstance(body, dict):
                     status, answer, wamid = fake._answer(body)
                 else:
                     status, answer, wamid = 404, {"error": {"message": "Unknown path", "code": 803}}, None

@@ -10,6 +10,7 @@ from handlers.flows.benefits import BenefitsFlow
 from handlers.flows.calculator import CalculatorFlow
 from handlers.flows.callback import CallbackFlow
 from handlers.flows.faq import FaqFlow
+from handlers.flows.followup import FollowupFlow
 from handlers.flows.privacy import PrivacyFlow
 from handlers.flows.sessions import SessionsFlow
 from handlers.flows.status import StatusFlow
@@ -27,5 +28,6 @@ def build_router(form: Form = FORM) -> Router:
         PrivacyFlow(form),
         CallbackFlow(),
         FaqFlow(),
+        FollowupFlow(),
     ]
     return Router({flow.name: flow for flow in flows})

@@ -60,13 +60,17 @@ def active_discount(group: str, on: date, data: ProgramData) -> Discount | None:
     return next((d for d in data.discounts if d.applies(group, on)), None)
 
 
-def quote(declared_income: int, group: str, on: date, data: ProgramData) -> Quote:
-    """Monthly contributions for an occupation group (`transport` or `general`) on a date."""
+def quote(declared_income: int, group: str, on: date, data: ProgramData, *, sponsored: bool = False) -> Quote:
+    """Monthly contributions for an occupation group (`transport` or `general`) on a date.
+
+    A `sponsored` contribution (JKK + JKM paid from a regional or state budget) gets no
+    discount: PP 50/2025 does not apply when a government budget pays.
+    """
     income = reported_income(declared_income, data)
     jkk = _rupiah(Decimal(income) * Decimal(str(data.jkk_rate_percent)) / 100)
     jkm = data.jkm_flat
     jht = _rupiah(Decimal(income) * Decimal(str(data.jht_rate_percent)) / 100)
-    discount = active_discount(group, on, data)
+    discount = None if sponsored else active_discount(group, on, data)
     discounted: int | None = None
     if discount is not None:
         covered = (jkk if "jkk" in discount.programs else 0) + (jkm if "jkm" in discount.programs else 0)
@@ -102,10 +106,12 @@ def _month_dates(start: date, months: int) -> list[date]:
 
 
 def period_total(
-    declared_income: int, group: str, start: date, months: int, data: ProgramData
+    declared_income: int, group: str, start: date, months: int, data: ProgramData, *, sponsored: bool = False
 ) -> PeriodTotal:
     """What paying `months` months at once costs, each month at the rate in force for it."""
-    quotes = [quote(declared_income, group, day, data) for day in _month_dates(start, months)]
+    quotes = [
+        quote(declared_income, group, day, data, sponsored=sponsored) for day in _month_dates(start, months)
+    ]
     return PeriodTotal(
         months=months,
         basic=sum(q.basic_due for q in quotes),

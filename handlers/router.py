@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from handlers.attribution import attribution_code
 from handlers.flow import Cancellable, Flow, Steps, say_menu
 from handlers.flows.benefits import price_context
-from handlers.flows.sessions import set_announcements
+from handlers.flows.sessions import arrive, set_announcements
 from handlers.intents import match_command, match_intent
 from handlers.turn import Turn
 from messages.render import labels
@@ -22,6 +22,8 @@ INTENT_TARGETS: dict[str, tuple[str, str | None]] = {
     "enrol": ("enrol", None),
     "status": ("status", None),
     "sessions": ("sessions", None),
+    "session_join": ("sessions", "join"),
+    "session_cancel": ("sessions", "cancel"),
     "privacy_view": ("privacy", "view"),
     "privacy_delete": ("privacy", "delete"),
     "callback": ("callback", None),
@@ -68,13 +70,24 @@ class Router:
     # --- the stages: each returns True when it handled the message --------------------------
 
     async def _attribution(self, turn: Turn, _current: Flow | None) -> bool:
-        """Keeps where the person came from; "DAFTAR <code>" also opens the form."""
-        code = attribution_code(turn.inbound, turn.first_message)
-        if code is None:
-            return False
-        if turn.contact.attribution_code is None and await turn.store.attribution_code_exists(code):
+        """Keeps where the person came from; "DAFTAR <code>" also opens the form.
+
+        A session's code counts whenever it is used: on the session's day it is attendance,
+        and the welcome replaces the greeting of a start link.
+        """
+        inbound = turn.inbound
+        code = attribution_code(inbound, turn.first_message)
+        if (
+            code is not None
+            and turn.contact.attribution_code is None
+            and await turn.store.attribution_code_exists(code)
+        ):
             turn.contact.attribution_code = code
-        return turn.inbound.kind == "text" and await self.open(turn, "enrol")
+        visit = code or attribution_code(inbound, first_message=True)
+        at_session = visit is not None and await arrive(turn, visit, offer_join=inbound.kind == "start")
+        if inbound.kind == "text" and (code is not None or at_session):
+            return await self.open(turn, "enrol")
+        return inbound.kind == "start" and at_session
 
     async def _start(self, turn: Turn, _current: Flow | None) -> bool:
         if turn.inbound.kind != "start":

@@ -75,8 +75,10 @@ class Reply:
         }
 
 
-# State data that outlives leaving a flow: the enrolment draft, and the options on screen.
-KEPT_ON_RESET = ("draft", "_options")
+# State data that outlives leaving a flow: the enrolment draft, the options on screen, and the
+# sponsor of the session the person attended (who pays their JKK + JKM).
+SPONSOR = "sponsor"
+KEPT_ON_RESET = ("draft", "_options", SPONSOR)
 
 
 @dataclass

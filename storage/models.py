@@ -49,6 +49,8 @@ class Contact(SQLModel, table=True):
     reply_keyboard_at: datetime | None = _ts()
     """When Telegram's phone keyboard went up, until a message takes it down."""
     attribution_code: str | None = Field(default=None, max_length=40)
+    regency_code: str | None = Field(default=None, max_length=8)
+    """Where the person lives or works, when they said so outside the form (session listings)."""
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
 
 
@@ -167,6 +169,9 @@ class Submission(SQLModel, table=True):
     kpj_number: str | None = Field(default=None, max_length=32)
     rejection_reason: str | None = Field(default=None, max_length=500)
     subsidy_candidate: bool = Field(default=False)
+    sponsor: str | None = Field(default=None, max_length=200)
+    """Who pays JKK + JKM (a regency at a sponsored session), and for how many months."""
+    sponsor_months: int | None = Field(default=None)
     anonymised_at: datetime | None = _ts()
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
@@ -208,6 +213,7 @@ class FormStepEvent(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     draft_id: str = Field(max_length=32, index=True)
+    contact_id: int | None = Field(default=None, foreign_key="contact.id", ondelete="SET NULL", index=True)
     step: str = Field(max_length=32)
     event: str = Field(max_length=16)
     channel: str = Field(max_length=16)
@@ -317,3 +323,6 @@ class CallbackRequest(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
     handled_at: datetime | None = _ts()
     handled_by: str | None = Field(default=None, max_length=64)
+
+
+import storage.outreach_models  # noqa: E402, F401  (registers the organisers' tables too)

@@ -291,15 +291,29 @@ async def start_attempt(
     return row, contact
 
 
+BROADCAST_PRIORITY = 2
+"""handlers.types.Priority.BROADCAST (storage does not import the conversation layer)."""
+INTERRUPTED = "interrupted while sending: not repeated, it may or may not have arrived"
+
+
 async def recover_sending(
     session: AsyncSession, channel: str, now: datetime, chat_id: str | None = None
 ) -> int:
-    """Rows a dead sender left "sending" (of one chat, if given): due again now, in their order."""
+    """Rows a dead sender left "sending" (of one chat, if given): due again now, in their order.
+
+    Broadcast rows are the exception: nobody may get a broadcast twice, so one cut off
+    mid-attempt is closed as failed (`INTERRUPTED`), never sent again.
+    """
     query = update(OutboxMessage).where(
         col(OutboxMessage.channel) == channel, col(OutboxMessage.status) == "sending"
     )
     if chat_id is not None:
         query = query.where(col(OutboxMessage.chat_id) == chat_id)
+    await session.exec(
+        query.where(col(OutboxMessage.priority) >= BROADCAST_PRIORITY).values(
+            status="failed", last_error=INTERRUPTED
+        )
+    )
     result = await session.exec(query.values(status="pending", next_attempt_at=now))
     return int(result.rowcount or 0)
 
@@ -400,7 +414,7 @@ async def mark_contact_unreachable(session: AsyncSession, channel: str, chat_id:
         .where(
             col(OutboxMessage.channel) == channel,
             col(OutboxMessage.chat_id) == chat_id,
-            col(OutboxMessage.status).in_(["pending", "waiting"]),
+            col(OutboxMessage.status).in_(["pending", "waiting", "held"]),
         )
         .values(status="failed", last_error="contact unreachable")
     )

@@ -16,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage import callbacks, submissions
 from storage.db import Database
 from storage.models import CallbackRequest, Contact, Conversation, Submission
+from storage.outreach import OutreachStore
 
 
 class Store:
@@ -70,11 +71,24 @@ class Store:
         return {**counts, "callbacks": await callbacks.erase_callbacks_of(self._session, contact.id)}
 
     async def record_step_event(
-        self, *, draft_id: str, step: str, event: str, channel: str, now: datetime
+        self,
+        *,
+        draft_id: str,
+        step: str,
+        event: str,
+        channel: str,
+        now: datetime,
+        contact_id: int | None = None,
     ) -> None:
         """Counts a person reaching, completing or abandoning a form step, once per draft."""
         await submissions.record_step_event(
-            self._session, draft_id=draft_id, step=step, event=event, channel=channel, now=now
+            self._session,
+            draft_id=draft_id,
+            step=step,
+            event=event,
+            channel=channel,
+            now=now,
+            contact_id=contact_id,
         )
 
     async def stale_conversations(self, before: datetime) -> Sequence[Conversation]:
@@ -82,20 +96,14 @@ class Store:
         return await submissions.stale_conversations(self._session, before)
 
     async def attribution_code_exists(self, code: str) -> bool:
-        """Whether `code` names an agent (messages/agents.toml) a person may say they came from.
-
-        Socialization sessions will add their codes here once they are stored.
-        """
-        return code.upper() in self._agent_codes
+        """Whether `code` names an agent (messages/agents.toml) or a socialization session."""
+        return code.upper() in self._agent_codes or await self.outreach.by_code(code) is not None
 
     def request_callback(self, request: CallbackRequest) -> None:
         """Queues "minta ditelepon" for the branch (storage.callbacks.callback_queue lists it)."""
         callbacks.add_callback_request(self._session, request)
 
-    async def upcoming_sessions(self, now: datetime) -> list[Any]:
-        """Socialization sessions still to come.
-
-        Sessions are announced by staff from the dashboard: until a session table lands with
-        it, no session has been announced, and this says so.
-        """
-        return []
+    @property
+    def outreach(self) -> OutreachStore:
+        """Socialization sessions: listings, reservations, attendance, follow-up answers."""
+        return OutreachStore(self._session)

@@ -160,14 +160,28 @@ _STEP_EVENTS = "bpu_step_events"
 
 
 async def record_step_event(
-    session: AsyncSession, *, draft_id: str, step: str, event: str, channel: str, now: datetime
+    session: AsyncSession,
+    *,
+    draft_id: str,
+    step: str,
+    event: str,
+    channel: str,
+    now: datetime,
+    contact_id: int | None = None,
 ) -> None:
     """Counts a person reaching, completing or abandoning a step, once per draft.
 
     The event is written when the transaction commits, with the transaction's other step
     events in one statement (a form message reaches one step as it completes another).
     """
-    row = {"draft_id": draft_id, "step": step, "event": event, "channel": channel, "at": now}
+    row = {
+        "draft_id": draft_id,
+        "contact_id": contact_id,
+        "step": step,
+        "event": event,
+        "channel": channel,
+        "at": now,
+    }
     session.info.setdefault(_STEP_EVENTS, []).append(row)
 
 

@@ -130,8 +130,9 @@ async def test_global_words_work_in_every_state(chat: Chat, db: Database) -> Non
 
 
 async def test_sessions_offer_the_announcement_opt_in(chat: Chat, db: Database) -> None:
-    text = await chat.say("jadwal sosialisasi")
-    assert "belum ada jadwal" in text
+    assert "kabupaten/kota mana" in await chat.say("jadwal sosialisasi")
+    text = await chat.say("kota madiun")
+    assert "belum ada jadwal sosialisasi di Kota Madiun" in text
     await chat.send("1")
     async with db.reader() as session:
         assert (await session.exec(select(Contact))).one().announcements is True

@@ -21,10 +21,22 @@ _Q = quote(2_000_000, "general", date(2026, 11, 21), DATA)
 _Q_NORMAL = quote(800_000, "general", date(2027, 6, 1), DATA)
 
 
-class _Session:
-    starts_at = date(2026, 11, 24)
-    place = "Pendapa Kecamatan Kedopok"
-    audience = "UMKM Kedopok dan Wonoasih"
+_S = {
+    "code": "MAD2411",
+    "title": "Sosialisasi BPJS Ketenagakerjaan untuk UMKM",
+    "day": date(2026, 11, 24),
+    "start": "09.00",
+    "end": "11.00",
+    "tz": "WIB",
+    "place": "Pendapa Kecamatan Kartoharjo",
+    "online_url": None,
+    "district": "Kartoharjo",
+    "organiser": "Dinas Koperasi dan UKM Kota Madiun",
+    "capacity": 120,
+    "regency": "Kota Madiun",
+    "reserved": False,
+}
+_S_ONLINE = _S | {"place": None, "online_url": "https://zoom.us/j/123", "reserved": True}
 
 
 class _Region:
@@ -108,8 +120,46 @@ CONTEXTS: dict[str, list[dict[str, Any]]] = {
     "announcements_started": [{}],
     "announcements_declined": [{}],
     "sessions": [
-        {"sessions": [], "subscribed": False},
-        {"sessions": [_Session()], "subscribed": True},
+        {"sessions": [], "subscribed": False, "regency": "Kota Madiun"},
+        {"sessions": [_S], "subscribed": True, "regency": "Kota Madiun"},
+        {"sessions": [_S, _S_ONLINE, _S], "subscribed": False, "regency": "Kota Madiun"},
+    ],
+    "sessions_ask_regency": [{}],
+    "sessions_regency_not_found": [{"text": "madiyun"}],
+    "sessions_regency_choose": [{}],
+    "session_reserved": [{"s": _S}, {"s": _S_ONLINE}],
+    "session_already": [{"s": _S}],
+    "session_full": [{"s": _S}],
+    "session_closed": [{"s": _S}],
+    "session_pick": [{}],
+    "session_pick_leave": [{"sessions": [_S, _S_ONLINE]}],
+    "session_cancelled": [{"s": _S}],
+    "session_none_reserved": [{}],
+    "session_reminder_day": [{"s": _S}, {"s": _S_ONLINE}],
+    "session_reminder_hours": [{"s": _S}, {"s": _S_ONLINE}],
+    "session_welcome": [{"s": _S, "sponsor": None}, {"s": _S, "sponsor": "Iuran dibayar Pemda."}],
+    "session_other_day": [{"s": _S, "upcoming": True}, {"s": _S_ONLINE, "upcoming": False}],
+    "session_sponsor": [
+        {"sponsor": "Pemerintah Kota Madiun", "months": 6, "quota": 100, "left": 40},
+        {"sponsor": "Pemerintah Kota Madiun", "months": 6, "quota": 100, "left": 0},
+    ],
+    "session_poster": [{"s": _S, "code": "MAD2411"}],
+    "broadcast_footer": [{}],
+    "broadcast_template_preview": [{"text": "Sosialisasi Selasa 24/11 di Pendapa Kartoharjo."}],
+    "followup_ask_again": [{}],
+    "followup_callback_note": [{"s": _S, "reason": "Caranya/dokumen sulit"}],
+    "broadcast_test_prefix": [{}],
+    "followup_ask": [{"s": _S}],
+    "followup_berat": [{"cheapest": 16_800, "discounted": 8_400}, {"cheapest": 16_800, "discounted": None}],
+    "followup_manfaat": [{}],
+    "followup_sulit": [{"branch": "Kantor Cabang Madiun", "working_days": 3}],
+    "followup_nik": [{}],
+    "followup_nanti": [{}],
+    "followup_sudah": [{}],
+    "followup_lainnya": [{}],
+    "followup_thanks": [
+        {"callback": True, "branch": "Kantor Cabang Madiun", "working_days": 3},
+        {"callback": False, "branch": "Kantor Cabang Madiun", "working_days": 3},
     ],
     "benefits_overview": PRICES,
     "benefit_jkk": PRICES,
@@ -234,6 +284,7 @@ CONTEXTS: dict[str, list[dict[str, Any]]] = {
             "monthly": 10_900,
             "months": 3,
             "total": 32_700,
+            "sponsor": None,
         }
         for branch in (_BRANCH, _NO_BRANCH)
     ],

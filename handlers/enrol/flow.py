@@ -15,7 +15,7 @@ from handlers.enrol.submit import submit
 from handlers.flow import Unclear, menu_options, say_menu
 from handlers.intents import answers, match_intent, phrase_in
 from handlers.turn import Turn, option
-from handlers.types import Option
+from handlers.types import SPONSOR, Option
 from messages.form_labels import form_labels
 from messages.render import render
 from storage.models import Submission
@@ -49,6 +49,8 @@ class EnrolFlow:
 
     def _new_draft(self, turn: Turn) -> Draft:
         draft = self.form.new_draft(turn.now, turn.vault)
+        if turn.state.data.get(SPONSOR):  # came to a session whose JKK + JKM a regency pays
+            draft.answers[SPONSOR] = turn.state.data[SPONSOR]
         turn.state.data["draft"] = draft.raw
         return draft
 
@@ -205,6 +207,7 @@ class EnrolFlow:
             event=event,
             channel=turn.inbound.channel,
             now=turn.now,
+            contact_id=turn.contact.id,
         )
 
     # --- summary and edit --------------------------------------------------------------------

@@ -20,6 +20,7 @@ from typing import Any
 from handlers.contribution import period_total, quote
 from handlers.enrol.draft import Draft
 from handlers.enrol.steps import Step, discount_group
+from handlers.types import SPONSOR
 from messages.form_labels import form_labels
 from messages.program_data import program_data
 from messages.render import render_field
@@ -48,8 +49,9 @@ def amounts_on(answers: Answers, today: date) -> Amounts | None:
     income, months = int(answers["income"]), int(answers["period"])
     group = discount_group(answers.get("occupation"))
     with_jht = answers["programs"] == "with_jht"
-    q = quote(income, group, today, program_data())
-    total = period_total(income, group, today, months, program_data())
+    sponsored = bool(answers.get(SPONSOR))  # a regency pays JKK + JKM: no PP 50/2025 discount
+    q = quote(income, group, today, program_data(), sponsored=sponsored)
+    total = period_total(income, group, today, months, program_data(), sponsored=sponsored)
     return Amounts(
         with_jht=with_jht,
         monthly=q.monthly(with_jht),

@@ -29,7 +29,7 @@ from handlers.intents import answers, months_in, normalize, only_answer, place_w
 from handlers.parsing import Parsed, parse_income
 from handlers.regions import region, search_districts, search_regencies
 from handlers.turn import Turn, option
-from handlers.types import Option
+from handlers.types import SPONSOR, Option
 from messages.form_labels import form_labels
 from messages.format import format_rupiah
 from messages.program_data import occupations, program_data
@@ -514,7 +514,11 @@ def _parse_income_check(turn: Turn, draft: Draft) -> StepOutcome:
 
 def draft_quote(turn: Turn, draft: Draft) -> Quote:
     return quote(
-        int(draft.get("income")), discount_group(draft.get("occupation")), turn.today, program_data()
+        int(draft.get("income")),
+        discount_group(draft.get("occupation")),
+        turn.today,
+        program_data(),
+        sponsored=bool(draft.get(SPONSOR)),  # a regency pays JKK + JKM: no PP 50/2025 discount
     )
 
 

@@ -11,6 +11,7 @@ from handlers.enrol.draft import Draft
 from handlers.enrol.form import Form, Values
 from handlers.enrol.parsers import age_on
 from handlers.turn import Turn
+from handlers.types import SPONSOR
 from handlers.workdays import add_working_days
 from messages.program_data import program_data
 from storage.models import Submission
@@ -62,6 +63,9 @@ async def submit(turn: Turn, draft: Draft, form: Form) -> SubmitResult:
         call_by=call_by if branch.configured else None,  # no call is promised without a branch
         **form.submission_columns(values, turn.vault),
     )
+    sponsor = await _sponsor(turn)
+    if sponsor is not None:
+        submission.sponsor, submission.sponsor_months = sponsor["name"], int(sponsor["months"])
     submission, duplicate = await turn.store.add_submission(
         submission, actor=f"bot:{turn.inbound.channel}", now=turn.now
     )
@@ -78,5 +82,19 @@ async def submit(turn: Turn, draft: Draft, form: Form) -> SubmitResult:
             "monthly": values.amounts.monthly,
             "months": values.amounts.months,
             "total": values.amounts.total,
+            "sponsor": sponsor,
         },
     )
+
+
+async def _sponsor(turn: Turn) -> dict[str, Any] | None:
+    """The sponsor of the session the person attended, while its quota lasts."""
+    sponsor: dict[str, Any] | None = turn.state.data.get(SPONSOR)
+    if not sponsor:
+        return None
+    social = await turn.store.outreach.by_code(sponsor["session"])
+    if social is None or not social.sponsor_quota:
+        return None
+    if await turn.store.outreach.sponsored_count(social) >= social.sponsor_quota:
+        return None
+    return sponsor

@@ -1,0 +1,60 @@
+"""The scheduler loop: session reminders, follow-up questions, scheduled and running broadcasts.
+
+Runs next to the outbox sender in `bpu-bot serve`, every `INTERVAL`, with an injectable clock
+(tests move it). Each job keeps its own record in the database (a reminder's time on the
+participant, a broadcast's cursor), so a round that runs twice, or in two processes, sends
+nothing twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from dashboard.service import broadcasts, reminders
+from handlers.localtime import QuietHours
+from storage.db import Database
+from storage.types import utcnow
+
+log = logging.getLogger(__name__)
+
+INTERVAL = timedelta(seconds=30)
+
+
+class Scheduler:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        quiet: QuietHours,
+        followup_days: int,
+        clock: Callable[[], datetime] = utcnow,
+        wake: Callable[[str], None] | None = None,
+    ) -> None:
+        self.db = db
+        self.quiet = quiet
+        self.followup_days = followup_days
+        self.clock = clock
+        self.wake = wake
+
+    async def tick(self) -> None:
+        """One round of every job, at the clock's time."""
+        now = self.clock()
+        channels = await reminders.send_reminders(self.db, now)
+        channels |= await reminders.send_followups(self.db, now, days=self.followup_days, quiet=self.quiet)
+        await broadcasts.tick(self.db, now, self.quiet)
+        if self.wake is not None:
+            for channel in channels | set(broadcasts.CHANNELS):
+                self.wake(channel)
+
+    async def run(self, stop: asyncio.Event, interval: timedelta = INTERVAL) -> None:
+        while not stop.is_set():
+            try:
+                await self.tick()
+            except Exception:
+                log.exception("scheduler round failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=interval.total_seconds())
