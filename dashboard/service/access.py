@@ -35,7 +35,9 @@ class Access:
     via: str = "session"
     """"session" (a page), "token" (the API) or "cli" (an operator at the command line)."""
     epoch: int = 0
-    """When the password last changed (a timestamp): a session cookie from before it is void."""
+    """When the password last changed (microseconds since the epoch): a cookie from before it is void.
+
+    Microseconds, not seconds: a password changed in the same second as a log-in must still end it."""
 
     @classmethod
     def operator(cls, name: str) -> Access:

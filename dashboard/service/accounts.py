@@ -113,7 +113,7 @@ def access_of(account: StaffAccount, via: str) -> Access:
         branch_code=account.branch_code,
         regencies=tuple(account.regencies),
         via=via,
-        epoch=int(changed.timestamp()) if changed else 0,
+        epoch=round(changed.timestamp() * 1_000_000) if changed else 0,
     )
 
 
