@@ -1,15 +1,27 @@
 """The outbox sender: delivers committed replies, per channel, within the platform's limits.
 
 One process sends each channel (bot/leader.py elects it; the others stand by and take over
-within seconds when it dies). Its loop reads due rows (replies before notifications before
-broadcasts) into per-chat queues, and one task per chat sends them in order, waiting for the
-chat's spacing and the channel's overall window.
+within seconds when it dies). Its loop reads each chat's next due row (replies before
+notifications before broadcasts) into memory, and one task per chat sends it, waiting for the
+chat's spacing and the channel's overall window; the chat's next row is read once this one's
+outcome is written.
 
-Delivery is at least once, and a duplicate is narrowed to what was in flight at a crash: a
-row is marked "sending" in its own transaction right before its attempt, and the outcome is
-written right after. Rows found "sending" by a newly elected sender were cut off mid-attempt:
-they go out again first (the person may get those, at most one per chat, twice). Rows only
-queued in memory were never marked, so a restart simply reads them again, in order.
+Delivery guarantee: at least once, in order per chat, and a duplicate only for what was in
+flight at a crash: at most one row per chat. A row is marked "sending" in a committed
+transaction right before its attempt, and its outcome is written right after; a chat's next
+row is not started before that. Rows found "sending" by a newly elected sender were cut off
+mid-attempt: they go out again first (the person may get those, at most one per chat, twice;
+a broadcast row is closed instead, never sent twice). Rows only read into memory were never
+marked, so a restart simply reads them again, in order, and the first of each chat leaves
+within seconds of the restart (the claim takes each chat's head, not a whole backlog of one
+chat before the next).
+
+The database work is batched (group commit): the rows whose turn came while one transaction
+ran are marked "sending" together in the next, and outcomes are written the same way. The
+claim is index-driven (see `storage.queries.claim_due`): its cost follows the rows it returns,
+not the backlog, so a broadcast of 100,000 rows goes out at the platform's limit. On
+PostgreSQL the sender's transactions run on connections of their own, never queued behind
+the webhooks' (see `storage.db.Database`).
 
 Transient failures are retried with capped backoff for `GIVE_UP_AFTER` (two days: long
 enough for an operator to renew an expired token); only a permanent failure, or a message
@@ -19,11 +31,16 @@ still undeliverable after that, is failed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import heapq
+import itertools
 import logging
 import random
-from collections.abc import Callable, Iterable, Mapping
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Generic, TypeVar
 
 from bot.channels.base import OutgoingMessage, SendResult, Transport
 from bot.leader import Leadership
@@ -38,9 +55,14 @@ log = logging.getLogger(__name__)
 GIVE_UP_AFTER = timedelta(hours=48)
 MAX_BACKOFF = 600.0
 IDLE_POLL = 1.0
+CLAIM_INTERVAL = 0.05
+"""Seconds between two claims while busy: wakes that come faster are read together."""
 
 # The outbox status an attempt's outcome leaves the row in.
 _STATUS = {"sent": "sent", "retry": "pending", "wait": "waiting", "unreachable": "failed", "failed": "failed"}
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 def backoff(attempts: int) -> float:
@@ -49,11 +71,112 @@ def backoff(attempts: int) -> float:
     return base * random.uniform(0.8, 1.2)
 
 
+class GroupCommit(Generic[T, R]):
+    """Items put while a flush runs go together in the next flush: one transaction for many.
+
+    `flush` gets the items in the order they were put and returns one result per item. A
+    failed flush fails its items' futures, unless `retry` (then it is tried again, with
+    backoff, until it succeeds or the batcher is closed).
+    """
+
+    def __init__(self, flush: Callable[[list[T]], Awaitable[list[R]]], *, retry: bool = False) -> None:
+        self._flush = flush
+        self._retry = retry
+        self._items: list[tuple[T, asyncio.Future[R]]] = []
+        self._task: asyncio.Task[None] | None = None
+
+    def put(self, item: T) -> asyncio.Future[R]:
+        future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
+        self._items.append((item, future))
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._run())
+        return future
+
+    async def _run(self) -> None:
+        while self._items:
+            batch, self._items = self._items, []
+            failures = 0
+            while True:
+                try:
+                    results = await self._flush([item for item, _ in batch])
+                    break
+                except Exception as exc:
+                    if not self._retry:
+                        for _, future in batch:
+                            if not future.done():
+                                future.set_exception(exc)
+                        results = None
+                        break
+                    failures += 1
+                    log.warning("writing %d sender outcomes failed (%s); trying again", len(batch), exc)
+                    await asyncio.sleep(min(5.0, 0.1 * 2**failures))
+            if results is not None:
+                for (_, future), result in zip(batch, results, strict=True):
+                    if not future.done():
+                        future.set_result(result)
+
+    async def close(self, within: float = 10.0) -> None:
+        """Lets what was put be written (for at most `within` seconds), then stops."""
+        task = self._task
+        if task is None or task.done():
+            return
+        with contextlib.suppress(BaseException):
+            await asyncio.wait_for(asyncio.shield(task), within)
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                await task
+
+
+class Turns:
+    """One at a time, best priority first, then first come first served."""
+
+    def __init__(self) -> None:
+        self._busy = False
+        self._waiting: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._order = itertools.count()
+
+    @contextlib.asynccontextmanager
+    async def turn(self, priority: int) -> AsyncIterator[None]:
+        if self._busy:
+            waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            heapq.heappush(self._waiting, (priority, next(self._order), waiter))
+            try:
+                await waiter
+            except asyncio.CancelledError:
+                if waiter.done() and not waiter.cancelled():
+                    self._next()  # handed the turn as it was cancelled: pass it on
+                raise
+        else:
+            self._busy = True
+        try:
+            yield
+        finally:
+            self._next()
+
+    def _next(self) -> None:
+        while self._waiting:
+            _, _, waiter = heapq.heappop(self._waiting)
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+        self._busy = False
+
+
 @dataclass(frozen=True)
 class _Started:
     message: OutgoingMessage
     created_at: datetime
     contact_id: int | None
+
+
+@dataclass(frozen=True)
+class _Record:
+    outcome: queries.Outcome
+    chat_id: str
+    unreachable: bool
+    contact_id: int | None
+    reply_keyboard: str | None
 
 
 class ChannelSender:
@@ -74,7 +197,8 @@ class ChannelSender:
         self.channel = transport.channel
         self.clock = clock
         self.batch = batch
-        self.max_in_flight = max_in_flight
+        # Rows in memory beyond two seconds' worth of the channel's rate only wait longer.
+        self.max_in_flight = min(max_in_flight, max(20, int(2 * transport.limits.overall_per_second)))
         self.window = window or SlidingWindow(max(1, int(transport.limits.overall_per_second)))
         self.spacing = ChatSpacing(transport.limits.per_chat_interval)
         self.leadership = Leadership(db, f"sender-{self.channel}")
@@ -84,7 +208,11 @@ class ChannelSender:
         self._queues: dict[str, list[OutboxMessage]] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._extra_slots: dict[str, int] = {}
-        self._gate = asyncio.Lock()
+        self._turns = Turns()
+        self._starts: GroupCommit[int, _Started | None] = GroupCommit(self._start_batch)
+        self._records: GroupCommit[_Record, None] = GroupCommit(self._record_batch, retry=True)
+        self._unsent: set[int] = set()
+        """Rows marked "sending" whose request has not left yet (handed back when stopping)."""
 
     @property
     def leading(self) -> bool:
@@ -124,15 +252,20 @@ class ChannelSender:
                 self.recovered += await queries.recover_sending(session, self.channel, self.clock())
         except Exception:
             log.exception("recovering %s rows cut off mid-send failed", self.channel)
-        checked = self.clock()
+        checked = time.monotonic()
+        claimed_at = 0.0
         while not stop.is_set():
-            if (self.clock() - checked).total_seconds() >= IDLE_POLL:
-                checked = self.clock()
+            if time.monotonic() - checked >= IDLE_POLL:
+                checked = time.monotonic()
                 if not await self.leadership.still_held():
                     await self._stop_chats()
                     return
+            since = time.monotonic() - claimed_at
+            if since < CLAIM_INTERVAL:
+                await asyncio.sleep(CLAIM_INTERVAL - since)
+            claimed_at = time.monotonic()
             try:
-                claimed = await self.claim()
+                claimed = await self.claim(least=max(1, min(self.batch, self.max_in_flight // 4)))
             except Exception:
                 log.exception("reading %s outbox rows failed", self.channel)
                 claimed = 0
@@ -144,6 +277,15 @@ class ChannelSender:
             task.cancel()
         await asyncio.gather(*self._tasks.values(), return_exceptions=True)
         self._queues.clear()
+        await self._starts.close()
+        await self._records.close()  # what was sent is written, if the database lets it
+        if self._unsent:  # marked but never tried: not cut off mid-send, so pending again
+            unsent, self._unsent = sorted(self._unsent), set()
+            try:
+                async with self.db.transaction(urgent=True) as session:
+                    await queries.hand_back(session, unsent)
+            except Exception:
+                log.exception("handing back %d untried %s rows failed", len(unsent), self.channel)
 
     async def _idle(self, stop: asyncio.Event) -> None:
         self.wakeup.clear()
@@ -152,12 +294,13 @@ class ChannelSender:
         for waiter in pending:
             waiter.cancel()
 
-    async def claim(self, chat_id: str | None = None) -> int:
-        """Reads due rows (of one chat, if given) into the per-chat queues; returns how many."""
-        room = self.max_in_flight - sum(len(q) for q in self._queues.values())
-        if room <= 0:
+    async def claim(self, chat_id: str | None = None, least: int = 1) -> int:
+        """Reads due rows (each chat's next; of one chat, if given) into memory; returns how
+        many. Reads nothing while fewer than `least` rows would fit (chats are busy)."""
+        room = self.max_in_flight - len(self._queues)
+        if room <= 0 or (self._queues and room < least):
             return 0
-        async with self.db.reader() as session:
+        async with self.db.reader(urgent=True) as session:
             rows = await queries.claim_due(
                 session,
                 self.channel,
@@ -176,21 +319,24 @@ class ChannelSender:
         try:
             queue = self._queues[chat_id]
             while queue:
+                row = queue[0]
                 await self.spacing.wait(chat_id)
-                async with self._gate:  # sends leave in the order chats got here, best priority first
+                # Sends leave best priority first, then in the order chats got here.
+                async with self._turns.turn(row.priority):
                     await self.window.acquire()
-                    try:
-                        message = await self._start(queue[0])
-                    except BaseException:
-                        self.window.release()
-                        raise
+                    starting = self._starts.put(row.id or 0)
                 try:
-                    result = await self._attempt(message) if message is not None else None
-                finally:
-                    self.window.release(1 + self._extra_slots.pop(chat_id, 0))
-                    self.spacing.sent(chat_id)
+                    started = await starting
+                except BaseException:
+                    self.window.release()
+                    raise
+                if started is None:  # no longer to be sent (paused, cancelled, erased)
+                    self.window.release()
+                    queue.pop(0)
+                    continue
+                result = await self._attempt(started)
                 queue.pop(0)
-                if result is not None and result.kind in ("unreachable", "retry"):
+                if result.kind in ("unreachable", "retry"):
                     # Unreachable: nothing more goes to them. Retry: the chat's later rows wait
                     # behind this one (claim_due leaves them until it is done).
                     queue.clear()
@@ -200,39 +346,50 @@ class ChannelSender:
             self.spacing.forget(chat_id)
             self.wake()
 
-    async def _start(self, row: OutboxMessage) -> _Started | None:
-        """Marks the row "sending"; None when it is no longer to be sent (erased meanwhile)."""
+    async def _start_batch(self, ids: list[int]) -> list[_Started | None]:
+        """Marks rows "sending" in one transaction; None for a row no longer to be sent."""
         async with self.db.transaction(urgent=True) as session:
-            started = await queries.start_attempt(session, row.id or 0, self.clock())
-            if started is None:
-                return None
-            fresh, contact = started
-            message = OutgoingMessage(
-                id=fresh.id or 0,
-                chat_id=fresh.chat_id,
-                payload=fresh.payload,
-                priority=fresh.priority,
-                attempts=fresh.attempts,
-                contact_last_inbound_at=contact.last_inbound_at if contact else None,
-                reply_keyboard_at=contact.reply_keyboard_at if contact else None,
-            )
-            return _Started(message, fresh.created_at, fresh.contact_id)
+            found = await queries.start_attempts(session, ids, self.clock())
+            started: list[_Started | None] = []
+            for message_id in ids:
+                if message_id not in found:
+                    started.append(None)
+                    continue
+                fresh, contact = found[message_id]
+                message = OutgoingMessage(
+                    id=fresh.id or 0,
+                    chat_id=fresh.chat_id,
+                    payload=fresh.payload,
+                    priority=fresh.priority,
+                    attempts=fresh.attempts,
+                    contact_last_inbound_at=contact.last_inbound_at if contact else None,
+                    reply_keyboard_at=contact.reply_keyboard_at if contact else None,
+                )
+                started.append(_Started(message, fresh.created_at, fresh.contact_id))
+                self._unsent.add(message.id)
+            return started
 
     async def _attempt(self, started: _Started) -> SendResult:
-        """One delivery attempt of a row marked "sending"; its outcome written back."""
+        """One delivery attempt of a row marked "sending"; its outcome written back before the
+        chat's next row may start."""
         message = started.message
+        self._unsent.discard(message.id)
         try:
-            result = await self.transport.send(message, self.pace)
+            try:
+                result = await self.transport.send(message, self.pace)
+            finally:
+                self.window.release(1 + self._extra_slots.pop(message.chat_id, 0))
+                self.spacing.sent(message.chat_id)
         except Exception as exc:  # a transport bug or an unexpected network error
             log.exception("%s transport raised on outbox row %s", self.channel, message.id)
             result = SendResult("retry", error=f"{type(exc).__name__}: {exc}")
-        await self._record(message, result, started.created_at, started.contact_id)
+        await self._records.put(self._outcome(message, result, started.created_at, started.contact_id))
         return result
 
-    async def _record(
+    def _outcome(
         self, message: OutgoingMessage, result: SendResult, created_at: datetime, contact_id: int | None
-    ) -> None:
-        """Writes the attempt onto the row."""
+    ) -> _Record:
+        """What to write onto the row after an attempt."""
         now = self.clock()
         if result.slow_down and result.retry_after:
             self.window.pause(result.retry_after)
@@ -247,22 +404,28 @@ class ChannelSender:
         elif kind == "retry":
             kind = "failed"
             error = f"gave up after {GIVE_UP_AFTER.total_seconds() / 3600:.0f} h: {error or 'retry'}"
+        outcome = queries.Outcome(
+            message_id=message.id,
+            status=_STATUS[kind],
+            outcome=kind,
+            error=error,
+            next_attempt_at=retry_at,
+            platform_message_id=result.platform_message_id,
+        )
+        return _Record(outcome, message.chat_id, kind == "unreachable", contact_id, result.reply_keyboard)
+
+    async def _record_batch(self, records: Sequence[_Record]) -> list[None]:
+        """Writes several attempts' outcomes in one transaction."""
+        now = self.clock()
         async with self.db.transaction(urgent=True) as session:
-            await queries.record_attempt(
-                session,
-                message.id,
-                status=_STATUS[kind],
-                now=now,
-                outcome=kind,
-                error=error,
-                next_attempt_at=retry_at,
-                platform_message_id=result.platform_message_id,
-            )
-            if kind == "unreachable":
-                await queries.mark_contact_unreachable(session, self.channel, message.chat_id, now)
-            if result.reply_keyboard is not None and contact_id is not None:
-                shown = now if result.reply_keyboard == "shown" else None
-                await queries.set_reply_keyboard(session, contact_id, shown)
+            await queries.record_attempts(session, [r.outcome for r in records], now)
+            for record in records:
+                if record.unreachable:
+                    await queries.mark_contact_unreachable(session, self.channel, record.chat_id, now)
+                if record.reply_keyboard is not None and record.contact_id is not None:
+                    shown = now if record.reply_keyboard == "shown" else None
+                    await queries.set_reply_keyboard(session, record.contact_id, shown)
+        return [None] * len(records)
 
 
 class OutboxSender:

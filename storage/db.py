@@ -35,6 +35,8 @@ from storage.sqlite_inline import begin_immediate
 _READONLY = "bpu_readonly"
 POOL_SIZE = 10
 """PostgreSQL connections per process (SQLAlchemy adds up to as many again on demand)."""
+URGENT_POOL_SIZE = 2
+"""PostgreSQL connections of the outbox sender's own (and as many again on demand)."""
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
@@ -133,6 +135,26 @@ class Database:
             class_=AsyncSession,
             expire_on_commit=False,
         )
+        self._urgent_engine: AsyncEngine | None = None
+        self._urgent: async_sessionmaker[AsyncSession] | None = None
+
+    def _urgent_sessions(self) -> async_sessionmaker[AsyncSession]:
+        """PostgreSQL: sessions on a small pool of their own, for the outbox sender. Sharing the
+        main pool put each of the sender's writes in the queue behind every webhook waiting for a
+        connection: under a storm of messages the sender fell minutes behind."""
+        if self._urgent is None:
+            self._urgent_engine = create_async_engine(
+                self.url,
+                echo=self.engine.echo,
+                hide_parameters=True,
+                pool_pre_ping=True,
+                pool_size=URGENT_POOL_SIZE,
+                max_overflow=URGENT_POOL_SIZE,
+            )
+            self._urgent = async_sessionmaker(
+                self._urgent_engine, class_=AsyncSession, expire_on_commit=False
+            )
+        return self._urgent
 
     @property
     def max_concurrency(self) -> int:
@@ -147,10 +169,12 @@ class Database:
     async def transaction(self, *, urgent: bool = False) -> AsyncIterator[AsyncSession]:
         """A write unit of work: commits on success, rolls back on any exception.
 
-        `urgent` lets a short bookkeeping write (the sender's) go before queued ones on SQLite.
+        `urgent` is for the outbox sender's short bookkeeping writes: on SQLite they go before
+        queued writers, on PostgreSQL they run on connections of their own.
         """
         if self._gate is None:
-            async with self._writer() as session, session.begin():
+            sessions = self._urgent_sessions() if urgent else self._writer
+            async with sessions() as session, session.begin():
                 yield session
             return
         await self._gate.acquire(urgent=urgent)
@@ -161,9 +185,10 @@ class Database:
             self._gate.release()
 
     @asynccontextmanager
-    async def reader(self) -> AsyncIterator[AsyncSession]:
-        """A read-only unit of work (no write lock on SQLite)."""
-        async with self._reader() as session, session.begin():
+    async def reader(self, *, urgent: bool = False) -> AsyncIterator[AsyncSession]:
+        """A read-only unit of work (no write lock on SQLite); `urgent` as for `transaction`."""
+        sessions = self._urgent_sessions() if urgent and self._gate is None else self._reader
+        async with sessions() as session, session.begin():
             yield session
 
     async def ping(self) -> bool:
@@ -176,3 +201,5 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self._urgent_engine is not None:
+            await self._urgent_engine.dispose()

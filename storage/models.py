@@ -80,6 +80,9 @@ class ProcessedInbound(SQLModel, table=True):
     received_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
 
 
+_PENDING = text("status = 'pending'")
+
+
 class OutboxMessage(SQLModel, table=True):
     """A rendered reply waiting for, or done with, delivery by the sender."""
 
@@ -87,6 +90,26 @@ class OutboxMessage(SQLModel, table=True):
     __table_args__ = (
         Index("ix_outbox_due", "status", "channel", "priority", "next_attempt_at"),
         Index("ix_outbox_chat", "channel", "chat_id", "status"),
+        # The sender's claim (storage.queries.claim_due): pending rows in the order they go
+        # out, and each chat's head. Partial, so sent rows (nearly all of the table) cost nothing.
+        Index(
+            "ix_outbox_claim",
+            "channel",
+            "priority",
+            "id",
+            "next_attempt_at",
+            postgresql_where=_PENDING,
+            sqlite_where=_PENDING,
+        ),
+        Index(
+            "ix_outbox_chat_head",
+            "channel",
+            "chat_id",
+            "priority",
+            "id",
+            postgresql_where=_PENDING,
+            sqlite_where=_PENDING,
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

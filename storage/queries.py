@@ -234,41 +234,46 @@ async def claim_due(
     skip_chats: Collection[str] = (),
     chat_id: str | None = None,
 ) -> list[OutboxMessage]:
-    """Up to `limit` due rows of a channel, best priority first, for the channel's one sender.
+    """Up to `limit` due rows of a channel, the next one of each chat, best priority first.
 
-    Nothing is written: only the elected sender reads this (see bot/leader.py), and a row
-    becomes "sending" just before its attempt (`start_attempt`). A chat whose earlier row
-    waits for a retry gives none, so its messages keep their order across retries and
-    restarts. Chats in `skip_chats` are still busy with rows taken earlier; `chat_id` keeps
-    to one chat.
+    Nothing is written: only the channel's one sender reads this (see bot/leader.py), and a
+    row becomes "sending" just before its attempt (`start_attempts`). A chat gives only its
+    head, its pending row first by (priority, id): a later row comes once the head is sent,
+    so a chat's messages keep their order across retries and restarts, and a chat whose head
+    waits for a retry gives nothing. Chats in `skip_chats` are still busy with a row taken
+    earlier; `chat_id` keeps to one chat.
+
+    Index-driven: the partial index `ix_outbox_claim` (pending rows by channel, priority, id)
+    is read in order and the scan stops at `limit`; each candidate's "is it its chat's
+    head?" is one probe of `ix_outbox_chat_head`. The cost follows the rows returned and the
+    chats skipped, not the backlog.
     """
-    earlier = aliased(OutboxMessage)
-    retry_pending = (
-        select(earlier.id)
+    head = aliased(OutboxMessage)
+    chat_head = (
+        select(head.id)
         .where(
-            earlier.channel == OutboxMessage.channel,
-            earlier.chat_id == OutboxMessage.chat_id,
-            earlier.status == "pending",
-            earlier.next_attempt_at > now,
-            col(earlier.id) < col(OutboxMessage.id),
+            head.channel == OutboxMessage.channel,
+            head.chat_id == OutboxMessage.chat_id,
+            head.status == "pending",
         )
-        .exists()
+        .order_by(col(head.priority), col(head.id))
+        .limit(1)
+        .scalar_subquery()
     )
+    query = select(OutboxMessage).where(
+        OutboxMessage.channel == channel,
+        OutboxMessage.status == "pending",
+        OutboxMessage.next_attempt_at <= now,
+    )
+    if chat_id is not None:
+        query = query.where(OutboxMessage.chat_id == chat_id)
+    if skip_chats:
+        query = query.where(col(OutboxMessage.chat_id).not_in(list(skip_chats)))
     query = (
-        select(OutboxMessage)
-        .where(
-            OutboxMessage.channel == channel,
-            OutboxMessage.status == "pending",
-            OutboxMessage.next_attempt_at <= now,
-            ~retry_pending,
-        )
+        query.where(col(OutboxMessage.id) == chat_head)
         .order_by(col(OutboxMessage.priority), col(OutboxMessage.id))
         .limit(limit)
     )
-    if skip_chats:
-        query = query.where(col(OutboxMessage.chat_id).not_in(list(skip_chats)))
-    if chat_id is not None:
-        query = query.where(OutboxMessage.chat_id == chat_id)
     return list((await session.exec(query)).all())
 
 
@@ -289,6 +294,50 @@ async def start_attempt(
     row.next_attempt_at = now
     contact = await session.get(Contact, row.contact_id) if row.contact_id is not None else None
     return row, contact
+
+
+async def start_attempts(
+    session: AsyncSession, message_ids: Sequence[int], now: datetime
+) -> dict[int, tuple[OutboxMessage, Contact | None]]:
+    """Marks rows "sending" right before their attempts, in one transaction; returns those that
+    are still to be sent (a row paused, cancelled or scrubbed meanwhile is left out), each with
+    its contact, as they are now.
+
+    Only the rows in this state at a crash can reach the person twice: one per chat at most,
+    since a chat's next row is not started before this one's outcome is written.
+    """
+    if not message_ids:
+        return {}
+    query = (
+        select(OutboxMessage)
+        .where(col(OutboxMessage.id).in_(list(message_ids)), OutboxMessage.status == "pending")
+        .order_by(col(OutboxMessage.id))
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    rows = list((await session.exec(query)).all())
+    contact_ids = {row.contact_id for row in rows if row.contact_id is not None}
+    contacts: dict[int, Contact] = {}
+    if contact_ids:
+        found = await session.exec(select(Contact).where(col(Contact.id).in_(contact_ids)))
+        contacts = {c.id: c for c in found.all() if c.id is not None}
+    started: dict[int, tuple[OutboxMessage, Contact | None]] = {}
+    for row in rows:
+        row.status = "sending"
+        row.attempts += 1
+        row.next_attempt_at = now
+        started[row.id or 0] = (row, contacts.get(row.contact_id) if row.contact_id is not None else None)
+    return started
+
+
+async def hand_back(session: AsyncSession, message_ids: Sequence[int]) -> None:
+    """Rows marked "sending" whose attempt never began (the sender stopped first): pending
+    again, as if never started."""
+    await session.exec(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id).in_(list(message_ids)), col(OutboxMessage.status) == "sending")
+        .values(status="pending", attempts=OutboxMessage.attempts - 1)
+    )
 
 
 BROADCAST_PRIORITY = 2
@@ -352,6 +401,37 @@ async def record_attempt(
     if status == "sent":
         row.sent_at = now
     return row
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one delivery attempt left: the row's new status and what to remember of it."""
+
+    message_id: int
+    status: str
+    outcome: str
+    error: str | None = None
+    next_attempt_at: datetime | None = None
+    platform_message_id: str | None = None
+
+
+async def record_attempts(session: AsyncSession, outcomes: Sequence[Outcome], now: datetime) -> None:
+    """Writes the outcomes of several delivery attempts in one transaction (see `record_attempt`)."""
+    ids = [o.message_id for o in outcomes]
+    query = select(OutboxMessage).where(col(OutboxMessage.id).in_(ids)).with_for_update()
+    rows = {row.id: row for row in (await session.exec(query)).all()}
+    for o in outcomes:
+        row = rows.get(o.message_id)
+        if row is None:
+            continue
+        row.status = o.status
+        log_attempt(row, now, o.outcome, o.error)
+        if o.next_attempt_at is not None:
+            row.next_attempt_at = o.next_attempt_at
+        if o.platform_message_id is not None:
+            row.platform_message_id = o.platform_message_id
+        if o.status == "sent":
+            row.sent_at = now
 
 
 async def set_reply_keyboard(session: AsyncSession, contact_id: int, shown_at: datetime | None) -> None:

@@ -1,0 +1,42 @@
+"""outbox: partial indexes for the sender's claim (pending rows in order, each chat's head)
+
+Revision ID: 0011
+Revises: 0004
+Create Date: 2026-12-02
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = '0011'
+down_revision: str | None = '0004'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+_PENDING = sa.text("status = 'pending'")
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.create_index(
+            'ix_outbox_claim',
+            ['channel', 'priority', 'id', 'next_attempt_at'],
+            unique=False,
+            postgresql_where=_PENDING,
+            sqlite_where=_PENDING,
+        )
+        batch_op.create_index(
+            'ix_outbox_chat_head',
+            ['channel', 'chat_id', 'priority', 'id'],
+            unique=False,
+            postgresql_where=_PENDING,
+            sqlite_where=_PENDING,
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.drop_index('ix_outbox_chat_head')
+        batch_op.drop_index('ix_outbox_claim')
