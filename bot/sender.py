@@ -249,11 +249,14 @@ class ChannelSender:
         """Sends while this process holds the channel's lock."""
         try:
             async with self.db.transaction(urgent=True) as session:
-                self.recovered += await queries.recover_sending(session, self.channel, self.clock())
+                recovered = await queries.recover_sending(session, self.channel, self.clock())
+            self.recovered += recovered
+            log.info("%s: %d rows cut off mid-send are due again", self.channel, recovered)
         except Exception:
             log.exception("recovering %s rows cut off mid-send failed", self.channel)
         checked = time.monotonic()
         claimed_at = 0.0
+        first = True
         while not stop.is_set():
             if time.monotonic() - checked >= IDLE_POLL:
                 checked = time.monotonic()
@@ -269,6 +272,9 @@ class ChannelSender:
             except Exception:
                 log.exception("reading %s outbox rows failed", self.channel)
                 claimed = 0
+            if first:
+                log.info("%s: first read after taking over: %d rows", self.channel, claimed)
+                first = False
             if claimed == 0:
                 await self._idle(stop)
 

@@ -150,6 +150,9 @@ class Database:
                 pool_pre_ping=True,
                 pool_size=URGENT_POOL_SIZE,
                 max_overflow=URGENT_POOL_SIZE,
+                # Short statements on indexes: JIT compiling them (the planner's cost for the
+                # claim passes jit_above_cost) took longer than running them, at every call.
+                connect_args={"server_settings": {"jit": "off"}},
             )
             self._urgent = async_sessionmaker(
                 self._urgent_engine, class_=AsyncSession, expire_on_commit=False

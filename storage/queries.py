@@ -8,7 +8,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, func, insert, literal_column, update
+from sqlalchemy import ARRAY, Integer, String, all_, bindparam, func, insert, literal_column, update
 from sqlalchemy import select as core_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -248,6 +248,19 @@ async def claim_due(
     head?" is one probe of `ix_outbox_chat_head`. The cost follows the rows returned and the
     chats skipped, not the backlog.
     """
+    dialect = session.get_bind().dialect.name
+    statement = _claim_statement(dialect, bool(skip_chats), chat_id is not None)
+    params: dict[str, Any] = {"channel": channel, "now": now, "limit": limit}
+    if skip_chats:
+        params["skip"] = list(skip_chats)
+    if chat_id is not None:
+        params["chat_id"] = chat_id
+    return list((await session.exec(statement, params=params)).all())
+
+
+@cache
+def _claim_statement(dialect: str, skipping: bool, one_chat: bool) -> Any:
+    """claim_due's statement, built once (the compiled form is then cached by SQLAlchemy)."""
     head = aliased(OutboxMessage)
     chat_head = (
         select(head.id)
@@ -261,20 +274,21 @@ async def claim_due(
         .scalar_subquery()
     )
     query = select(OutboxMessage).where(
-        OutboxMessage.channel == channel,
+        col(OutboxMessage.channel) == bindparam("channel"),
         OutboxMessage.status == "pending",
-        OutboxMessage.next_attempt_at <= now,
+        col(OutboxMessage.next_attempt_at) <= bindparam("now"),
     )
-    if chat_id is not None:
-        query = query.where(OutboxMessage.chat_id == chat_id)
-    if skip_chats:
-        query = query.where(col(OutboxMessage.chat_id).not_in(list(skip_chats)))
-    query = (
+    if one_chat:
+        query = query.where(col(OutboxMessage.chat_id) == bindparam("chat_id"))
+    if skipping and dialect == "postgresql":  # one array parameter: one prepared statement
+        query = query.where(col(OutboxMessage.chat_id) != all_(bindparam("skip", type_=ARRAY(String))))
+    elif skipping:
+        query = query.where(col(OutboxMessage.chat_id).not_in(bindparam("skip", expanding=True)))
+    return (
         query.where(col(OutboxMessage.id) == chat_head)
         .order_by(col(OutboxMessage.priority), col(OutboxMessage.id))
-        .limit(limit)
+        .limit(bindparam("limit"))
     )
-    return list((await session.exec(query)).all())
 
 
 async def start_attempt(
