@@ -261,7 +261,7 @@ class ChannelSender:
             if time.monotonic() - checked >= IDLE_POLL:
                 checked = time.monotonic()
                 if not await self.leadership.still_held():
-                    await self._stop_chats()
+                    await self._stop_chats(hand_back=False)  # another process may own them now
                     return
             since = time.monotonic() - claimed_at
             if since < CLAIM_INTERVAL:
@@ -278,15 +278,15 @@ class ChannelSender:
             if claimed == 0:
                 await self._idle(stop)
 
-    async def _stop_chats(self) -> None:
+    async def _stop_chats(self, *, hand_back: bool = True) -> None:
         for task in list(self._tasks.values()):
             task.cancel()
         await asyncio.gather(*self._tasks.values(), return_exceptions=True)
         self._queues.clear()
         await self._starts.close()
         await self._records.close()  # what was sent is written, if the database lets it
-        if self._unsent:  # marked but never tried: not cut off mid-send, so pending again
-            unsent, self._unsent = sorted(self._unsent), set()
+        unsent, self._unsent = sorted(self._unsent), set()
+        if unsent and hand_back:  # marked but never tried: not cut off mid-send, so pending again
             try:
                 async with self.db.transaction(urgent=True) as session:
                     await queries.hand_back(session, unsent)
@@ -333,6 +333,10 @@ class ChannelSender:
                     starting = self._starts.put(row.id or 0)
                 try:
                     started = await starting
+                except Exception as exc:  # the database is away: the row stays pending, read again
+                    self.window.release()
+                    log.warning("%s: marking row %s sending failed (%s)", self.channel, row.id, exc)
+                    return
                 except BaseException:
                     self.window.release()
                     raise

@@ -12,7 +12,6 @@ follow at Telegram's one message per second per chat).
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import time
 from dataclasses import dataclass
@@ -38,14 +37,6 @@ class Kill:
     held: list[tuple[int, str]]
 
 
-@pytest.mark.xfail(
-    bool(os.environ.get("TEST_DATABASE_URL")),
-    reason=(
-        "open defect (issue 11): on PostgreSQL, replies held at a kill come up to 56-94 s after"
-        " the restart, not within 10 s (2026-11-22); answers, submissions and the duplicate bound hold"
-    ),
-    strict=False,
-)
 async def test_storm_of_enrolments_through_five_kills(tmp_path: Path, db_url: str) -> None:
     seed = random.randrange(1_000_000)
     rng = random.Random(seed)
