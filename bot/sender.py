@@ -40,7 +40,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from bot.channels.base import OutgoingMessage, SendResult, Transport
 from bot.leader import Leadership
@@ -168,6 +168,7 @@ class _Started:
     message: OutgoingMessage
     created_at: datetime
     contact_id: int | None
+    attempt_log: list[dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -360,24 +361,24 @@ class ChannelSender:
         """Marks rows "sending" in one transaction; None for a row no longer to be sent."""
         async with self.db.transaction(urgent=True) as session:
             found = await queries.start_attempts(session, ids, self.clock())
-            started: list[_Started | None] = []
-            for message_id in ids:
-                if message_id not in found:
-                    started.append(None)
-                    continue
-                fresh, contact = found[message_id]
-                message = OutgoingMessage(
-                    id=fresh.id or 0,
-                    chat_id=fresh.chat_id,
-                    payload=fresh.payload,
-                    priority=fresh.priority,
-                    attempts=fresh.attempts,
-                    contact_last_inbound_at=contact.last_inbound_at if contact else None,
-                    reply_keyboard_at=contact.reply_keyboard_at if contact else None,
-                )
-                started.append(_Started(message, fresh.created_at, fresh.contact_id))
-                self._unsent.add(message.id)
-            return started
+        started: list[_Started | None] = []
+        for message_id in ids:
+            row = found.get(message_id)
+            if row is None:
+                started.append(None)
+                continue
+            message = OutgoingMessage(
+                id=row.id,
+                chat_id=row.chat_id,
+                payload=row.payload,
+                priority=row.priority,
+                attempts=row.attempts,
+                contact_last_inbound_at=row.contact_last_inbound_at,
+                reply_keyboard_at=row.contact_reply_keyboard_at,
+            )
+            started.append(_Started(message, row.created_at, row.contact_id, row.attempt_log))
+            self._unsent.add(message.id)
+        return started
 
     async def _attempt(self, started: _Started) -> SendResult:
         """One delivery attempt of a row marked "sending"; its outcome written back before the
@@ -393,13 +394,12 @@ class ChannelSender:
         except Exception as exc:  # a transport bug or an unexpected network error
             log.exception("%s transport raised on outbox row %s", self.channel, message.id)
             result = SendResult("retry", error=f"{type(exc).__name__}: {exc}")
-        await self._records.put(self._outcome(message, result, started.created_at, started.contact_id))
+        await self._records.put(self._outcome(started, result))
         return result
 
-    def _outcome(
-        self, message: OutgoingMessage, result: SendResult, created_at: datetime, contact_id: int | None
-    ) -> _Record:
+    def _outcome(self, started: _Started, result: SendResult) -> _Record:
         """What to write onto the row after an attempt."""
+        message, created_at, contact_id = started.message, started.created_at, started.contact_id
         now = self.clock()
         if result.slow_down and result.retry_after:
             self.window.pause(result.retry_after)
@@ -418,6 +418,7 @@ class ChannelSender:
             message_id=message.id,
             status=_STATUS[kind],
             outcome=kind,
+            attempt_log=started.attempt_log,
             error=error,
             next_attempt_at=retry_at,
             platform_message_id=result.platform_message_id,

@@ -8,7 +8,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ARRAY, Integer, String, all_, bindparam, func, insert, literal_column, update
+from sqlalchemy import ARRAY, Integer, String, all_, any_, bindparam, func, insert, literal_column, update
 from sqlalchemy import select as core_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -310,37 +310,93 @@ async def start_attempt(
     return row, contact
 
 
+@dataclass(frozen=True)
+class StartedRow:
+    """An outbox row just marked "sending", with what its attempt needs."""
+
+    id: int
+    chat_id: str
+    contact_id: int | None
+    payload: dict[str, Any]
+    priority: int
+    attempts: int
+    attempt_log: list[dict[str, Any]]
+    created_at: datetime
+    contact_last_inbound_at: datetime | None
+    contact_reply_keyboard_at: datetime | None
+
+
+@cache
+def _start_statement(dialect: str) -> Any:
+    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    ids = (
+        table.c.id == any_(bindparam("ids", type_=ARRAY(Integer)))
+        if dialect == "postgresql"  # one array parameter: one prepared statement
+        else table.c.id.in_(bindparam("ids", expanding=True))
+    )
+    return (
+        update(table)
+        .where(ids, table.c.status == "pending")
+        .values(status="sending", attempts=table.c.attempts + 1, next_attempt_at=bindparam("now"))
+        .returning(
+            table.c.id,
+            table.c.chat_id,
+            table.c.contact_id,
+            table.c.payload,
+            table.c.priority,
+            table.c.attempts,
+            table.c.attempt_log,
+            table.c.created_at,
+        )
+    )
+
+
+@cache
+def _contacts_statement(dialect: str) -> Any:
+    table = Contact.__table__  # type: ignore[attr-defined]
+    ids = (
+        table.c.id == any_(bindparam("ids", type_=ARRAY(Integer)))
+        if dialect == "postgresql"
+        else table.c.id.in_(bindparam("ids", expanding=True))
+    )
+    return core_select(table.c.id, table.c.last_inbound_at, table.c.reply_keyboard_at).where(ids)
+
+
 async def start_attempts(
     session: AsyncSession, message_ids: Sequence[int], now: datetime
-) -> dict[int, tuple[OutboxMessage, Contact | None]]:
-    """Marks rows "sending" right before their attempts, in one transaction; returns those that
-    are still to be sent (a row paused, cancelled or scrubbed meanwhile is left out), each with
-    its contact, as they are now.
+) -> dict[int, StartedRow]:
+    """Marks rows "sending" right before their attempts, in one statement; returns those that
+    are still to be sent (a row paused, cancelled or scrubbed meanwhile is left out), as they
+    are now, with their contacts' delivery state.
 
     Only the rows in this state at a crash can reach the person twice: one per chat at most,
     since a chat's next row is not started before this one's outcome is written.
     """
     if not message_ids:
         return {}
-    query = (
-        select(OutboxMessage)
-        .where(col(OutboxMessage.id).in_(list(message_ids)), OutboxMessage.status == "pending")
-        .order_by(col(OutboxMessage.id))
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    rows = list((await session.exec(query)).all())
-    contact_ids = {row.contact_id for row in rows if row.contact_id is not None}
-    contacts: dict[int, Contact] = {}
+    dialect = session.get_bind().dialect.name
+    params = {"ids": sorted(message_ids), "now": now}
+    rows = (await session.exec(_start_statement(dialect), params=params)).all()
+    contact_ids = sorted({row.contact_id for row in rows if row.contact_id is not None})
+    contacts: dict[int, Any] = {}
     if contact_ids:
-        found = await session.exec(select(Contact).where(col(Contact.id).in_(contact_ids)))
-        contacts = {c.id: c for c in found.all() if c.id is not None}
-    started: dict[int, tuple[OutboxMessage, Contact | None]] = {}
+        found = await session.exec(_contacts_statement(dialect), params={"ids": contact_ids})
+        contacts = {c.id: c for c in found.all()}
+    started: dict[int, StartedRow] = {}
     for row in rows:
-        row.status = "sending"
-        row.attempts += 1
-        row.next_attempt_at = now
-        started[row.id or 0] = (row, contacts.get(row.contact_id) if row.contact_id is not None else None)
+        contact = contacts.get(row.contact_id)
+        started[row.id] = StartedRow(
+            id=row.id,
+            chat_id=row.chat_id,
+            contact_id=row.contact_id,
+            payload=row.payload,
+            priority=row.priority,
+            attempts=row.attempts,
+            attempt_log=list(row.attempt_log or []),
+            created_at=row.created_at,
+            contact_last_inbound_at=contact.last_inbound_at if contact is not None else None,
+            contact_reply_keyboard_at=contact.reply_keyboard_at if contact is not None else None,
+        )
     return started
 
 
@@ -424,28 +480,53 @@ class Outcome:
     message_id: int
     status: str
     outcome: str
+    attempt_log: list[dict[str, Any]]
+    """The row's log before this attempt (the sender owns a row while it is "sending")."""
     error: str | None = None
     next_attempt_at: datetime | None = None
     platform_message_id: str | None = None
 
 
+@cache
+def _record_statement() -> Any:
+    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    return (
+        update(table)
+        .where(table.c.id == bindparam("b_id"))
+        .values(
+            status=bindparam("b_status"),
+            attempt_log=bindparam("b_log"),
+            last_error=bindparam("b_error"),
+            next_attempt_at=func.coalesce(
+                bindparam("b_next", type_=table.c.next_attempt_at.type), table.c.next_attempt_at
+            ),
+            platform_message_id=func.coalesce(
+                bindparam("b_platform_id", type_=table.c.platform_message_id.type),
+                table.c.platform_message_id,
+            ),
+            sent_at=func.coalesce(bindparam("b_sent", type_=table.c.sent_at.type), table.c.sent_at),
+        )
+    )
+
+
 async def record_attempts(session: AsyncSession, outcomes: Sequence[Outcome], now: datetime) -> None:
-    """Writes the outcomes of several delivery attempts in one transaction (see `record_attempt`)."""
-    ids = [o.message_id for o in outcomes]
-    query = select(OutboxMessage).where(col(OutboxMessage.id).in_(ids)).with_for_update()
-    rows = {row.id: row for row in (await session.exec(query)).all()}
+    """Writes the outcomes of several delivery attempts in one statement (see `record_attempt`)."""
+    params = []
     for o in outcomes:
-        row = rows.get(o.message_id)
-        if row is None:
-            continue
-        row.status = o.status
-        log_attempt(row, now, o.outcome, o.error)
-        if o.next_attempt_at is not None:
-            row.next_attempt_at = o.next_attempt_at
-        if o.platform_message_id is not None:
-            row.platform_message_id = o.platform_message_id
-        if o.status == "sent":
-            row.sent_at = now
+        entry = {"at": now.isoformat(), "outcome": o.outcome, **({"error": o.error[:200]} if o.error else {})}
+        params.append(
+            {
+                "b_id": o.message_id,
+                "b_status": o.status,
+                "b_log": [*o.attempt_log, entry][-ATTEMPTS_KEPT:],
+                "b_error": o.error[:500] if o.error else None,
+                "b_next": o.next_attempt_at,
+                "b_platform_id": o.platform_message_id,
+                "b_sent": now if o.status == "sent" else None,
+            }
+        )
+    if params:
+        await session.exec(_record_statement(), params=params)
 
 
 async def set_reply_keyboard(session: AsyncSession, contact_id: int, shown_at: datetime | None) -> None:
