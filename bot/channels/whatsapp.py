@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import logging
+import math
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -114,23 +115,28 @@ def _answer_sniffio_at_once() -> None:
 
 _answer_sniffio_at_once()
 
-HTTP_CONNECTIONS = 16
-"""Requests to the Graph API at once, each on a connection kept open. httpcore's pool looks at
-every connection and every queued request for each request it places (hundreds of system calls
-per request with a hundred connections), and httpx's default kept only 20 open, opening and
-closing one for every request beyond them. Sixteen requests in flight carry well over a
-thousand messages per second at a few milliseconds each."""
+def http_connections(per_second: float) -> int:
+    """Requests to the Graph API at once, each on a connection kept open: a tenth of a second's
+    worth of the configured rate (the Graph API answers in 100-200 ms), at least 16.
+
+    Unbounded, the sender had hundreds in flight during a broadcast, and httpcore's pool looks at
+    every connection and every queued request for each request it places; httpx's default also
+    kept only 20 connections open, opening and closing one for every request beyond them. On
+    the 2-core bench machine, 16 carried 200 messages/s where 32 or more slowed it down."""
+    return max(16, math.ceil(per_second / 10))
 
 
 class GraphRouter(httpx.AsyncBaseTransport):
     """Sends pywa's Graph API requests to `{api_url}/{version}/...` instead of graph.facebook.com."""
 
-    def __init__(self, api_url: str, version: str, inner: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(
+        self, api_url: str, version: str, inner: httpx.AsyncBaseTransport | None = None, connections: int = 16
+    ) -> None:
         self.root = httpx.URL(api_url.rstrip("/") + "/")
         self.version = version
-        limits = httpx.Limits(max_connections=HTTP_CONNECTIONS, max_keepalive_connections=HTTP_CONNECTIONS)
+        limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
         self.inner = inner or httpx.AsyncHTTPTransport(retries=0, limits=limits)
-        self._slots = asyncio.Semaphore(HTTP_CONNECTIONS)
+        self._slots = asyncio.Semaphore(connections)
 
     def rewrite(self, url: httpx.URL) -> httpx.URL:
         segments = url.path.lstrip("/").split("/", 1)
@@ -197,7 +203,10 @@ class WhatsAppTransport:
         }
         self.http = httpx.AsyncClient(
             transport=GraphRouter(
-                settings.whatsapp_api_url, settings.whatsapp_api_version, inner=http_transport
+                settings.whatsapp_api_url,
+                settings.whatsapp_api_version,
+                inner=http_transport,
+                connections=http_connections(self.limits.overall_per_second),
             ),
             timeout=httpx.Timeout(20.0, connect=5.0),
         )
