@@ -58,7 +58,7 @@ class Leadership:
             return True
         if self.db.is_sqlite:
             return self._try_flock()
-        connection = await self.db.engine.connect()
+        connection = await self.db.urgent_connection()  # never queued behind the webhooks
         try:
             result = await connection.execute(
                 text("SELECT pg_try_advisory_lock(:key)"), {"key": lock_key(self.name)}

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, make_url, text
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import sqlite_inline
@@ -35,8 +35,9 @@ from storage.sqlite_inline import begin_immediate
 _READONLY = "bpu_readonly"
 POOL_SIZE = 10
 """PostgreSQL connections per process (SQLAlchemy adds up to as many again on demand)."""
-URGENT_POOL_SIZE = 2
-"""PostgreSQL connections of the outbox sender's own (and as many again on demand)."""
+URGENT_POOL_SIZE = 4
+"""PostgreSQL connections of the outbox sender's own (and as many again on demand): per channel,
+the leader lock's, and the claim, marking and recording transactions."""
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
@@ -141,7 +142,8 @@ class Database:
     def _urgent_sessions(self) -> async_sessionmaker[AsyncSession]:
         """PostgreSQL: sessions on a small pool of their own, for the outbox sender. Sharing the
         main pool put each of the sender's writes in the queue behind every webhook waiting for a
-        connection: under a storm of messages the sender fell minutes behind."""
+        connection: under a storm of messages the sender fell a minute behind, and the replies
+        held at a restart came 40-90 s after it."""
         if self._urgent is None:
             self._urgent_engine = create_async_engine(
                 self.url,
@@ -186,6 +188,15 @@ class Database:
                 yield session
         finally:
             self._gate.release()
+
+    async def urgent_connection(self) -> AsyncConnection:
+        """A connection outside the main pool (PostgreSQL; SQLite: from the one engine), for a
+        lock that must not wait behind the webhooks for a connection (bot/leader.py)."""
+        if self._gate is None:
+            self._urgent_sessions()
+            assert self._urgent_engine is not None
+            return await self._urgent_engine.connect()
+        return await self.engine.connect()
 
     @asynccontextmanager
     async def reader(self, *, urgent: bool = False) -> AsyncIterator[AsyncSession]:

@@ -287,7 +287,7 @@ def _claim_statement(dialect: str, skipping: bool, one_chat: bool) -> Any:
     return (
         query.where(col(OutboxMessage.id) == chat_head)
         .order_by(col(OutboxMessage.priority), col(OutboxMessage.id))
-        .limit(bindparam("limit"))
+        .limit(bindparam("limit", type_=Integer))
     )
 
 
