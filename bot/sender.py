@@ -363,20 +363,20 @@ class ChannelSender:
             found = await queries.start_attempts(session, ids, self.clock())
         started: list[_Started | None] = []
         for message_id in ids:
-            row = found.get(message_id)
-            if row is None:
+            if message_id not in found:
                 started.append(None)
                 continue
+            row, contact = found[message_id]
             message = OutgoingMessage(
                 id=row.id,
                 chat_id=row.chat_id,
                 payload=row.payload,
                 priority=row.priority,
                 attempts=row.attempts,
-                contact_last_inbound_at=row.contact_last_inbound_at,
-                reply_keyboard_at=row.contact_reply_keyboard_at,
+                contact_last_inbound_at=contact.last_inbound_at if contact is not None else None,
+                reply_keyboard_at=contact.reply_keyboard_at if contact is not None else None,
             )
-            started.append(_Started(message, row.created_at, row.contact_id, row.attempt_log))
+            started.append(_Started(message, row.created_at, row.contact_id, list(row.attempt_log or [])))
             self._unsent.add(message.id)
         return started
 

@@ -8,7 +8,19 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ARRAY, Integer, String, all_, any_, bindparam, func, insert, literal_column, update
+from sqlalchemy import (
+    ARRAY,
+    Integer,
+    Row,
+    String,
+    all_,
+    any_,
+    bindparam,
+    func,
+    insert,
+    literal_column,
+    update,
+)
 from sqlalchemy import select as core_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -310,22 +322,6 @@ async def start_attempt(
     return row, contact
 
 
-@dataclass(frozen=True)
-class StartedRow:
-    """An outbox row just marked "sending", with what its attempt needs."""
-
-    id: int
-    chat_id: str
-    contact_id: int | None
-    payload: dict[str, Any]
-    priority: int
-    attempts: int
-    attempt_log: list[dict[str, Any]]
-    created_at: datetime
-    contact_last_inbound_at: datetime | None
-    contact_reply_keyboard_at: datetime | None
-
-
 @cache
 def _start_statement(dialect: str) -> Any:
     table = OutboxMessage.__table__  # type: ignore[attr-defined]
@@ -364,10 +360,11 @@ def _contacts_statement(dialect: str) -> Any:
 
 async def start_attempts(
     session: AsyncSession, message_ids: Sequence[int], now: datetime
-) -> dict[int, StartedRow]:
+) -> dict[int, tuple[Row[Any], Row[Any] | None]]:
     """Marks rows "sending" right before their attempts, in one statement; returns those that
     are still to be sent (a row paused, cancelled or scrubbed meanwhile is left out), as they
-    are now, with their contacts' delivery state.
+    are now (id, chat_id, contact_id, payload, priority, attempts, attempt_log, created_at),
+    each with its contact's delivery state (id, last_inbound_at, reply_keyboard_at).
 
     Only the rows in this state at a crash can reach the person twice: one per chat at most,
     since a chat's next row is not started before this one's outcome is written.
@@ -378,26 +375,11 @@ async def start_attempts(
     params = {"ids": sorted(message_ids), "now": now}
     rows = (await session.exec(_start_statement(dialect), params=params)).all()
     contact_ids = sorted({row.contact_id for row in rows if row.contact_id is not None})
-    contacts: dict[int, Any] = {}
+    contacts: dict[int, Row[Any]] = {}
     if contact_ids:
         found = await session.exec(_contacts_statement(dialect), params={"ids": contact_ids})
         contacts = {c.id: c for c in found.all()}
-    started: dict[int, StartedRow] = {}
-    for row in rows:
-        contact = contacts.get(row.contact_id)
-        started[row.id] = StartedRow(
-            id=row.id,
-            chat_id=row.chat_id,
-            contact_id=row.contact_id,
-            payload=row.payload,
-            priority=row.priority,
-            attempts=row.attempts,
-            attempt_log=list(row.attempt_log or []),
-            created_at=row.created_at,
-            contact_last_inbound_at=contact.last_inbound_at if contact is not None else None,
-            contact_reply_keyboard_at=contact.reply_keyboard_at if contact is not None else None,
-        )
-    return started
+    return {row.id: (row, contacts.get(row.contact_id)) for row in rows}
 
 
 async def hand_back(session: AsyncSession, message_ids: Sequence[int]) -> None:
