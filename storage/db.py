@@ -153,8 +153,10 @@ class Database:
                 pool_size=URGENT_POOL_SIZE,
                 max_overflow=URGENT_POOL_SIZE,
                 # Short statements on indexes: JIT compiling them (the planner's cost for the
-                # claim passes jit_above_cost) took longer than running them, at every call.
-                connect_args={"server_settings": {"jit": "off"}},
+                # claim passes jit_above_cost) took longer than running them, at every call; and
+                # each is planned for its own parameters (a skip list, the time), never by a
+                # generic plan that fits no parameters well.
+                connect_args={"server_settings": {"jit": "off", "plan_cache_mode": "force_custom_plan"}},
             )
             self._urgent = async_sessionmaker(
                 self._urgent_engine, class_=AsyncSession, expire_on_commit=False

@@ -81,6 +81,7 @@ class ProcessedInbound(SQLModel, table=True):
 
 
 _PENDING = text("status = 'pending'")
+_OPEN_OUTBOX = text("status IN ('sending', 'held', 'waiting')")
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -88,7 +89,18 @@ class OutboxMessage(SQLModel, table=True):
 
     __tablename__ = "outbox"
     __table_args__ = (
-        Index("ix_outbox_due", "status", "channel", "priority", "next_attempt_at"),
+        # Rows in flight or held back (recovery after a crash, quiet hours, the 24-hour window).
+        # Partial, and never on "pending": with statistics gone stale (100,000 rows of a
+        # broadcast just queued) PostgreSQL took the old (status, channel, ...) index for the
+        # claim's per-chat probe and read every pending row for each candidate.
+        Index(
+            "ix_outbox_open",
+            "channel",
+            "status",
+            "next_attempt_at",
+            postgresql_where=_OPEN_OUTBOX,
+            sqlite_where=_OPEN_OUTBOX,
+        ),
         Index("ix_outbox_chat", "channel", "chat_id", "status"),
         # The sender's claim (storage.queries.claim_due): pending rows in the order they go
         # out, and each chat's head. Partial, so sent rows (nearly all of the table) cost nothing.

@@ -270,6 +270,11 @@ async def claim_due(
     return list((await session.exec(statement, params=params)).all())
 
 
+_PENDING = literal_column("'pending'", String)
+"""A literal, not a parameter: a plan PostgreSQL prepares once for any parameters could not use
+the partial indexes (WHERE status = 'pending'), and fell back to a sort of the whole outbox."""
+
+
 @cache
 def _claim_statement(dialect: str, skipping: bool, one_chat: bool) -> Any:
     """claim_due's statement, built once (the compiled form is then cached by SQLAlchemy)."""
@@ -279,7 +284,7 @@ def _claim_statement(dialect: str, skipping: bool, one_chat: bool) -> Any:
         .where(
             head.channel == OutboxMessage.channel,
             head.chat_id == OutboxMessage.chat_id,
-            head.status == "pending",
+            col(head.status) == _PENDING,
         )
         .order_by(col(head.priority), col(head.id))
         .limit(1)
@@ -287,7 +292,7 @@ def _claim_statement(dialect: str, skipping: bool, one_chat: bool) -> Any:
     )
     query = select(OutboxMessage).where(
         col(OutboxMessage.channel) == bindparam("channel"),
-        OutboxMessage.status == "pending",
+        col(OutboxMessage.status) == _PENDING,
         col(OutboxMessage.next_attempt_at) <= bindparam("now"),
     )
     if one_chat:
@@ -520,15 +525,17 @@ async def set_reply_keyboard(session: AsyncSession, contact_id: int, shown_at: d
 
 async def outbox_backlog(session: AsyncSession, now: datetime) -> dict[str, tuple[int, float]]:
     """Per channel: rows still to send and the age in seconds of the oldest of them."""
-    query = (
-        select(OutboxMessage.channel, func.count(), func.min(OutboxMessage.created_at))
-        .where(col(OutboxMessage.status).in_(["pending", "sending"]))
-        .group_by(OutboxMessage.channel)
-    )
     backlog: dict[str, tuple[int, float]] = {}
-    for channel, count, oldest in (await session.exec(query)).all():
-        age = (now - oldest).total_seconds() if oldest is not None else 0.0
-        backlog[channel] = (int(count), max(0.0, age))
+    for status in ("pending", "sending"):  # one status at a time: each has its partial index
+        query = (
+            select(OutboxMessage.channel, func.count(), func.min(OutboxMessage.created_at))
+            .where(col(OutboxMessage.status) == literal_column(f"'{status}'", String))
+            .group_by(OutboxMessage.channel)
+        )
+        for channel, count, oldest in (await session.exec(query)).all():
+            age = (now - oldest).total_seconds() if oldest is not None else 0.0
+            before = backlog.get(channel, (0, 0.0))
+            backlog[channel] = (before[0] + int(count), max(before[1], age, 0.0))
     return backlog
 
 

@@ -1,4 +1,5 @@
-"""outbox: partial indexes for the sender's claim (pending rows in order, each chat's head)
+"""outbox: partial indexes for the sender's claim (pending rows in order, each chat's head), and
+the (status, channel, priority, next_attempt_at) index narrowed to rows in flight or held
 
 Revision ID: 0011
 Revises: 0004
@@ -16,10 +17,19 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 _PENDING = sa.text("status = 'pending'")
+_OPEN = sa.text("status IN ('sending', 'held', 'waiting')")
 
 
 def upgrade() -> None:
     with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.drop_index('ix_outbox_due')
+        batch_op.create_index(
+            'ix_outbox_open',
+            ['channel', 'status', 'next_attempt_at'],
+            unique=False,
+            postgresql_where=_OPEN,
+            sqlite_where=_OPEN,
+        )
         batch_op.create_index(
             'ix_outbox_claim',
             ['channel', 'priority', 'id', 'next_attempt_at'],
@@ -40,3 +50,5 @@ def downgrade() -> None:
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.drop_index('ix_outbox_chat_head')
         batch_op.drop_index('ix_outbox_claim')
+        batch_op.drop_index('ix_outbox_open')
+        batch_op.create_index('ix_outbox_due', ['status', 'channel', 'priority', 'next_attempt_at'], unique=False)
