@@ -320,9 +320,21 @@ class CallbackRequest(SQLModel, table=True):
     phone_enc: str | None = Field(default=None)
     question_enc: str | None = Field(default=None)
     status: str = Field(default="baru", max_length=16)
+    """baru → ditangani (an officer took it) → selesai (talked) or tidak_terhubung (not reached)."""
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
     handled_at: datetime | None = _ts()
     handled_by: str | None = Field(default=None, max_length=64)
+    regency_code: str | None = Field(default=None, max_length=8)
+    """Where the person lives (or the session's regency for a follow-up), for the officer."""
+    session_id: int | None = Field(
+        default=None, foreign_key="social_session.id", ondelete="SET NULL", index=True
+    )
+    """The socialization session whose follow-up asked for help; None for "minta ditelepon"."""
+    assigned_to_id: int | None = Field(default=None, foreign_key="staff_account.id", ondelete="SET NULL")
+    assigned_at: datetime | None = _ts()
+    note: str | None = Field(default=None, max_length=1000)
+    """The officer's note on the call that closed it."""
+    version: int = Field(default=1)
 
 
 import storage.outreach_models  # noqa: E402, F401  (registers the organisers' tables too)

@@ -34,7 +34,9 @@ PUBLIC = {
     "/docs/oauth2-redirect",
 }
 MISSING = "ACDE-FGHJ"
+MISSING_CALLBACK = "987654"
 N = 77
+QUESTION = "Bagaimana cara klaim JKK untuk ojol?"
 
 
 @dataclass
@@ -43,6 +45,22 @@ class Case:
     reference: str
     """A KC-MADIUN submission."""
     openapi: dict[str, Any]
+    callback_id: str = ""
+    """A KC-MADIUN callback request ("minta ditelepon") of the same person."""
+
+    def objects(self, path: str) -> tuple[str, str] | None:
+        """(theirs, missing) paths for a path that names one object, or None."""
+        if "{reference}" in path:
+            return path.replace("{reference}", self.reference), path.replace("{reference}", MISSING)
+        if "{callback_id}" in path:
+            return (
+                path.replace("{callback_id}", self.callback_id),
+                path.replace("{callback_id}", MISSING_CALLBACK),
+            )
+        return None
+
+
+SECRETS = ("Warga 77", "357701******0077", nik_for(N), QUESTION, "0812-****-077")
 
 
 Face = Callable[[Case, str, str], Awaitable[None]]
@@ -87,10 +105,9 @@ def _body(case: Case, method: str, path: str) -> Any:
 async def api_face(case: Case, method: str, path: str) -> None:
     token = await case.site.office.issue_token("test", "budi")
     async with case.site.client(token) as client:
-        if "{reference}" in path:
+        if urls := case.objects(path):
             answers = []
-            for reference in (case.reference, MISSING):
-                url = path.replace("{reference}", reference)
+            for url in urls:
                 answer = await client.request(method, url, json=_body(case, method, path))
                 answers.append(answer)
             theirs, missing = answers
@@ -103,7 +120,7 @@ async def api_face(case: Case, method: str, path: str) -> None:
             assert not re.search(r"{\w+}", path), f"{path}: a new path parameter; teach this test about it"
             answer = await client.request(method, path, json=_body(case, method, path))
             assert answer.status_code in (200, 403, 422), (method, path, answer.status_code)
-            for secret in (case.reference, "Warga 77", "357701******0077", nik_for(N)):
+            for secret in (case.reference, *SECRETS):
                 assert secret not in answer.text, (method, path, secret)
 
 
@@ -132,20 +149,17 @@ async def page_face(case: Case, method: str, path: str) -> None:
     client, csrf = await _logged_in(case)
     try:
         data = {"csrf_token": csrf} if method == "POST" else None
-        if "{reference}" in path:
-            answers = [
-                await client.request(method, path.replace("{reference}", reference), data=data)
-                for reference in (case.reference, MISSING)
-            ]
+        if urls := case.objects(path):
+            answers = [await client.request(method, url, data=data) for url in urls]
             theirs, missing = answers
             assert (theirs.status_code, missing.status_code) == (404, 404), (method, path)
             # The same page, but for the reference typed in the address.
             assert theirs.text.replace(case.reference, MISSING) == missing.text, (method, path)
-            assert "Warga 77" not in theirs.text and "357701******0077" not in theirs.text
+            assert not [secret for secret in SECRETS if secret in theirs.text], (method, path)
         else:
             assert not re.search(r"{\w+}", path), f"{path}: a new path parameter; teach this test about it"
             answer = await client.request(method, path, data=data)
-            for secret in (case.reference, "Warga 77", "357701******0077", nik_for(N)):
+            for secret in (case.reference, *SECRETS):
                 assert secret not in answer.text, (method, path, secret)
     finally:
         await client.aclose()
@@ -162,9 +176,33 @@ async def case(db_url: str) -> AsyncIterator[Case]:
 
         await account(running.office, "budi", "supervisor", where=MADURA)
         reference = await seed(running.office.db, n=N, vault=running.office.vault)
+        callback_id = await seed_callback(running, reference)
         async with running.client() as client:
             openapi = (await client.get("/openapi.json")).json()
-        yield Case(running, reference, openapi)
+        yield Case(running, reference, openapi, str(callback_id))
+
+
+async def seed_callback(running: Site, reference: str) -> int:
+    """A KC-MADIUN "minta ditelepon" from the person who made the submission."""
+    from sqlmodel import select
+
+    from storage.models import CallbackRequest, Submission
+
+    vault = running.office.vault
+    async with running.office.db.transaction() as session:
+        submission = (await session.exec(select(Submission).where(Submission.reference == reference))).one()
+        request = CallbackRequest(
+            contact_id=submission.contact_id,
+            channel="telegram",
+            branch_code="KC-MADIUN",
+            regency_code="35.77",
+            phone_enc=vault.encrypt(f"+6281234{N:05d}"),
+            question_enc=vault.encrypt(QUESTION),
+        )
+        session.add(request)
+        await session.flush()
+        assert request.id is not None
+        return request.id
 
 
 def routes_of(case: Case) -> list[tuple[str, str]]:
@@ -195,6 +233,8 @@ async def test_every_route_hides_another_branch(case: Case) -> None:
     assert not uncovered, f"routes no face checks and not public: {uncovered}"
     assert ("GET", "/api/v1/submissions/{reference}") in checked
     assert ("POST", "/api/v1/submissions/{reference}/status") in checked
+    assert ("GET", "/staff/callbacks/{callback_id}") in checked
+    assert ("POST", "/api/v1/callbacks/{callback_id}/phone") in checked
     assert len(checked) >= 9
 
 
@@ -207,3 +247,6 @@ async def test_the_other_branch_sees_it(case: Case) -> None:
     async with case.site.client(token) as client:
         assert (await client.get(f"/api/v1/submissions/{case.reference}")).status_code == 200
         assert case.reference in (await client.get("/api/v1/submissions")).text
+        assert (await client.get(f"/api/v1/callbacks/{case.callback_id}")).status_code == 200
+        listed = (await client.get("/api/v1/callbacks")).text
+        assert QUESTION in listed and "0812-****-077" in listed and case.reference in listed

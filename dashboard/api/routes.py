@@ -267,6 +267,9 @@ def api_router(backoffice: Backoffice) -> APIRouter:
         )
         return AuditOut(items=page.items, next=page.next_cursor)
 
+    from dashboard.api.callbacks import add_callback_api
+
+    add_callback_api(router, backoffice, run)
     return router
 
 

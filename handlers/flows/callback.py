@@ -92,6 +92,7 @@ class CallbackFlow:
                 contact_id=turn.contact.id,
                 channel=turn.inbound.channel,
                 branch_code=branch.code,
+                regency_code=data["regency"],
                 phone_enc=turn.vault.encrypt(data["phone"]),
                 question_enc=turn.vault.encrypt(question),
                 created_at=turn.now,
