@@ -86,8 +86,6 @@ def add_callback_routes(router: APIRouter, pages: StaffPages) -> None:
         try:
             if action == "assign":
                 await backoffice.take_callback(staff.account, callback_id, version)
-                target = request.headers.get("referer", "")
-                back = "/staff/callbacks" if target.endswith(("/staff/callbacks", "/staff")) else None
                 done = "callback_assign"
             else:
                 await backoffice.close_callback(
@@ -97,15 +95,15 @@ def add_callback_routes(router: APIRouter, pages: StaffPages) -> None:
                     note=typed["note"] or None,
                     expected_version=version,
                 )
-                back, done = None, "callback_close"
+                done = "callback_close"
         except Stale as stale:
             return detail_page(request, staff, stale.current, status_code=409, error=stale.message)
         except (Refused, InvalidInput) as refused:
             current = await backoffice.callback(staff.account, callback_id)
             code = 409 if isinstance(refused, Refused) else 422
             return detail_page(request, staff, current, status_code=code, error=refused.message, form=typed)
-        url = back or f"/staff/callbacks/{callback_id}"
-        return RedirectResponse(f"{url}?ok={done}", status_code=303)
+        # Taken or closed: the request's page, where the officer reveals the number and calls.
+        return RedirectResponse(f"/staff/callbacks/{callback_id}?ok={done}", status_code=303)
 
     async def assign(request: Request, callback_id: int) -> Response:
         return await act(request, callback_id, "assign")
