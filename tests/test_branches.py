@@ -71,27 +71,6 @@ def test_a_mapping_without_a_dated_readable_source_fails(text: str, ok: bool) ->
     assert sourced(text) is ok
 
 
-def test_a_guessed_mapping_is_refused(tmp_path: Path) -> None:
-    path = tmp_path / "branches.toml"
-    path.write_text(
-        'unmapped = "X"\n[sources]\na = "x"\n[[branch]]\ncode = "A"\nname = "A"\n'
-        'areas = [{ regency = "35.01", basis = "inferred", source = "a", last_verified = 2026-01-01 }]\n'
-    )
-    with pytest.raises(ValueError, match="basis must be one of"):
-        load_branch_map(path)
-
-
-def test_a_regency_both_mapped_and_listed_without_a_branch_is_refused(tmp_path: Path) -> None:
-    path = tmp_path / "branches.toml"
-    path.write_text(
-        'unmapped = "X"\n[sources]\na = "x"\n[[branch]]\ncode = "A"\nname = "A"\n'
-        'areas = [{ regency = "35.01", basis = "confirmed", source = "a", last_verified = 2026-01-01 }]\n'
-        '[[no_branch]]\nregency = "35.01"\nsearched = 2026-01-01\nnote = "n"\n'
-    )
-    with pytest.raises(ValueError, match="both mapped"):
-        load_branch_map(path)
-
-
 @pytest.mark.parametrize(
     ("code", "branch"),
     [
@@ -121,11 +100,30 @@ def test_outside_the_map_is_not_a_configured_office() -> None:
     assert not unmapped.configured and unmapped.phone == ""
 
 
-def test_an_unknown_source_is_refused(tmp_path: Path) -> None:
+BRANCH = 'unmapped = "X"\n[sources]\na = "x"\n[[branch]]\ncode = "A"\nname = "A"\n'
+
+
+@pytest.mark.parametrize(
+    ("areas", "problem"),
+    [
+        (
+            '[{ regency = "35.01", basis = "confirmed", source = "b", last_verified = 2026-01-01 }]',
+            "unknown source",
+        ),
+        (
+            '[{ regency = "35.01", basis = "inferred", source = "a", last_verified = 2026-01-01 }]',
+            "basis must be",
+        ),
+        (
+            '[{ regency = "35.01", basis = "confirmed", source = "a", last_verified = 2026-01-01 }]\n'
+            '[[no_branch]]\nregency = "35.01"\nsearched = 2026-01-01\nnote = "n"',
+            "both mapped",
+        ),
+    ],
+)
+def test_a_file_that_guesses_is_refused(tmp_path: Path, areas: str, problem: str) -> None:
+    """An unknown source, a guessed ("inferred") mapping, a regency both mapped and without a branch."""
     path = tmp_path / "branches.toml"
-    path.write_text(
-        'unmapped = "X"\n[sources]\na = "x"\n[[branch]]\ncode = "A"\nname = "A"\n'
-        'areas = [{ regency = "35.01", basis = "confirmed", source = "b", last_verified = 2026-01-01 }]\n'
-    )
-    with pytest.raises(ValueError, match="unknown source"):
+    path.write_text(f"{BRANCH}areas = {areas}\n")
+    with pytest.raises(ValueError, match=problem):
         load_branch_map(path)
