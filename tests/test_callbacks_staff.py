@@ -18,8 +18,8 @@ from sqlmodel import col, select
 
 from bot.scheduler import Scheduler
 from dashboard.service.sessions import create_session
-from storage.models import AuditLog, CallbackRequest
-from tests.backoffice_helpers import MADURA, account
+from storage.models import AuditLog, CallbackRequest, Submission
+from tests.backoffice_helpers import MADURA, account, phone_for, seed
 from tests.helpers import VAULT, Chat, FixedClock
 from tests.test_enrol_flow import HAPPY, run
 from tests.test_sessions import QUIET, person, spec
@@ -211,3 +211,27 @@ async def test_the_api_lists_takes_reveals_and_closes(site: Site, chat: Chat) ->
         assert (await api.get("/api/v1/callbacks")).json()["items"] == []
         assert len((await api.get("/api/v1/callbacks?status=all")).json()["items"]) == 1
     assert "callback_phone_reveal" in await audit_actions(site)
+
+
+async def test_a_request_without_a_number_is_called_on_the_number_of_the_sign_up(site: Site) -> None:
+    """A follow-up from Telegram carries no number; the person's sign-up in the branch has one."""
+    reference = await seed(site.office.db, n=5, vault=VAULT, channel="telegram")
+    async with site.office.db.transaction() as session:
+        submission = (await session.exec(select(Submission).where(Submission.reference == reference))).one()
+        request = CallbackRequest(
+            contact_id=submission.contact_id, channel="telegram", branch_code="KC-MADIUN"
+        )
+        session.add(request)
+        await session.flush()
+        request_id = request.id
+    await account(site.office, "ani")
+    token = await site.office.issue_token("test", "ani")
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=site.app),
+        base_url="http://bot.test",
+        headers={"Authorization": f"Bearer {token}"},
+    ) as api:
+        item = (await api.get(f"/api/v1/callbacks/{request_id}")).json()
+        assert item["phone_masked"] == "0812-****-005" and item["submissions"] == [reference]
+        shown = (await api.post(f"/api/v1/callbacks/{request_id}/phone")).json()
+        assert shown["phone"] == phone_for(5)

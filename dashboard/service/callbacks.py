@@ -73,12 +73,36 @@ def mask_phone(e164: str) -> str:
     return f"{digits[:4]}-****-{digits[-3:]}"
 
 
-def _phone(request: CallbackRequest, contact: Contact | None, vault: Vault) -> str | None:
-    """The number to call: the one given, else the WhatsApp chat (its id is the number)."""
+Linked = dict[tuple[int, str], list[tuple[str, str | None]]]
+"""(contact, branch) → the person's submissions in that branch: (reference, encrypted phone)."""
+
+
+async def _linked(session: AsyncSession, contact_ids: set[int]) -> Linked:
+    linked: Linked = {}
+    if contact_ids:
+        rows = await session.exec(
+            select(Submission.contact_id, Submission.branch_code, Submission.reference, Submission.phone_enc)
+            .where(col(Submission.contact_id).in_(contact_ids))
+            .order_by(col(Submission.id))
+        )
+        for contact_id, branch, reference, phone_enc in rows.all():
+            if contact_id is not None:
+                linked.setdefault((contact_id, branch), []).append((reference, phone_enc))
+    return linked
+
+
+def _phone(
+    request: CallbackRequest, contact: Contact | None, submissions: list[tuple[str, str | None]], vault: Vault
+) -> str | None:
+    """The number to call: the one given, else the WhatsApp chat (its id is the number), else
+    the number of their latest sign-up in this branch (a follow-up on Telegram carries none)."""
     phone = vault.decrypt_optional(request.phone_enc)
     if phone is None and contact is not None and contact.channel == "whatsapp" and contact.chat_id:
         digits = contact.chat_id.lstrip("+")
         phone = f"+{digits}" if digits.isdigit() else None
+    if phone is None:
+        found = (vault.decrypt_optional(enc) for _reference, enc in reversed(submissions))
+        phone = next((number for number in found if number), None)
     return phone
 
 
@@ -106,22 +130,14 @@ async def _items(session: AsyncSession, requests: list[CallbackRequest], vault: 
     if session_ids:
         rows = await session.exec(select(SocialSession).where(col(SocialSession.id).in_(session_ids)))
         socials = {s.id: s for s in rows.all() if s.id is not None}
-    linked: dict[tuple[int, str], list[str]] = {}
-    if contact_ids:
-        rows2 = await session.exec(
-            select(Submission.contact_id, Submission.branch_code, Submission.reference)
-            .where(col(Submission.contact_id).in_(contact_ids))
-            .order_by(col(Submission.id))
-        )
-        for contact_id, branch, reference in rows2.all():
-            if contact_id is not None:
-                linked.setdefault((contact_id, branch), []).append(reference)
+    linked = await _linked(session, contact_ids)
     names = await usernames(session, {r.assigned_to_id for r in requests if r.assigned_to_id is not None})
     items = []
     for r in requests:
         assert r.id is not None
         contact = contacts.get(r.contact_id) if r.contact_id is not None else None
-        phone = _phone(r, contact, vault)
+        submissions = linked.get((r.contact_id, r.branch_code), []) if r.contact_id is not None else []
+        phone = _phone(r, contact, submissions, vault)
         social = socials.get(r.session_id) if r.session_id is not None else None
         place = region(r.regency_code) if r.regency_code else None
         items.append(
@@ -143,9 +159,7 @@ async def _items(session: AsyncSession, requests: list[CallbackRequest], vault: 
                 handled_at=r.handled_at,
                 handled_by=r.handled_by,
                 note=r.note,
-                submissions=tuple(linked.get((r.contact_id, r.branch_code), ()))
-                if r.contact_id is not None
-                else (),
+                submissions=tuple(reference for reference, _phone_enc in submissions),
                 version=r.version,
             )
         )
@@ -194,8 +208,13 @@ async def reveal_phone(
 ) -> str:
     """The number to call, in full; audited."""
     request = await _load(session, access, request_id)
-    contact = await session.get(Contact, request.contact_id) if request.contact_id is not None else None
-    phone = _phone(request, contact, vault)
+    contact, submissions = None, []
+    if request.contact_id is not None:
+        contact = await session.get(Contact, request.contact_id)
+        submissions = (await _linked(session, {request.contact_id})).get(
+            (request.contact_id, request.branch_code), []
+        )
+    phone = _phone(request, contact, submissions, vault)
     if phone is None:
         raise NotFound(refusal("callback_no_phone"))
     _audit(session, access, "callback_phone_reveal", request, now)
