@@ -108,6 +108,11 @@ async def test_the_branch_sees_takes_calls_and_closes_a_callback(site: Site, cha
         "staff:siti",
     )
     assert (await audit_actions(site))[-1] == "callback_closed"
+    # The supervisor reads it in the audit log, in words, without the number or the question.
+    bayu = await officer(site, "bayu", "supervisor")
+    audit = (await bayu.get("/staff/audit")).text
+    assert "Menampilkan nomor HP permintaan telepon" in audit and "Menutup permintaan telepon" in audit
+    assert "+6281234567890" not in audit and QUESTION not in audit
     # Closed: no longer waiting in the queue, listed under its status.
     queue = await siti.get("/staff")
     assert 'Minta ditelepon <span class="count">0</span>' in queue.text
