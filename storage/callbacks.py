@@ -7,7 +7,6 @@ The dashboard works them (take, reveal the number, close) through dashboard.serv
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -35,14 +34,6 @@ async def callback_queue(
     elif status is not None:
         query = query.where(CallbackRequest.status == status)
     return (await session.exec(query)).all()
-
-
-async def mark_handled(session: AsyncSession, request_id: int, *, actor: str, now: datetime) -> bool:
-    request = await session.get(CallbackRequest, request_id, with_for_update=True)
-    if request is None or request.status != "baru":
-        return False
-    request.status, request.handled_at, request.handled_by = "selesai", now, actor
-    return True
 
 
 async def erase_callbacks_of(session: AsyncSession, contact_id: int) -> int:

@@ -23,13 +23,14 @@ from dashboard.service.errors import InvalidInput, NotFound, Refused, Stale
 from dashboard.service.queue import usernames
 from dashboard.service.texts import callback_status_label, refusal
 from handlers.regions import region
+from storage.callbacks import CALLBACK_STATUSES, OPEN_STATUSES
 from storage.crypto import Vault
 from storage.models import CallbackRequest, Contact, Submission
 from storage.outreach_models import SocialSession
 
-OPEN = ("baru", "ditangani")
-CLOSED = ("selesai", "tidak_terhubung")
-STATUSES = OPEN + CLOSED
+OPEN = OPEN_STATUSES
+CLOSED = tuple(code for code in CALLBACK_STATUSES if code not in OPEN_STATUSES)
+STATUSES = CALLBACK_STATUSES
 NOTE_MAX = 1000
 LIST_LIMIT = 200
 
