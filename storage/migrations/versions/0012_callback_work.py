@@ -1,7 +1,7 @@
 """callback_request: where the person lives, the session it came from, who took it, the call
 
 Revision ID: 0012
-Revises: 0004
+Revises: 0010
 Create Date: 2026-12-02
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import storage.types
 
 revision: str = "0012"
-down_revision: str | None = "0004"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
