@@ -193,6 +193,14 @@ class FakeGraphAPI:
             def log_message(self, format: str, *args: Any) -> None:  # quiet
                 return
 
+            def answer(self, status: int, body: dict[str, Any]) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
             def do_GET(self) -> None:
                 parts = self.path.split("?")[0].strip("/").split("/")
                 if len(parts) == 2:
@@ -206,12 +214,7 @@ class FakeGraphAPI:
                 # Kept apart from `calls`, which are the messages (rates, order, counts).
                 call = Call(time.monotonic(), "GET", self.path, dict(self.headers), {}, status, None)
                 fake.lookups.append(call)
-                data = json.dumps(answer).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                self.answer(status, answer)
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
@@ -231,12 +234,7 @@ class FakeGraphAPI:
                 fake.calls.append(
                     Call(time.monotonic(), "POST", self.path, dict(self.headers), body, status, wamid)
                 )
-                data = json.dumps(answer).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                self.answer(status, answer)
 
         self._server = _Server((self.host, 0), Handler)
         self._thread = threading.Thread(target=self._server.serve_forever, name="fake-graph", daemon=True)

@@ -10,7 +10,6 @@ the fake Telegram server.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -19,8 +18,7 @@ from playwright.sync_api import expect
 from tests.test_staff_browser import (  # noqa: F401 - module fixtures, each module runs its own server
     Site,
     browser,
-    log_in,
-    new_context,
+    officer,
     screenshot,
     site,
 )
@@ -30,18 +28,8 @@ pytestmark = pytest.mark.slow
 TEST_CHAT = 424242
 
 
-@pytest.fixture(scope="module")
-def organiser(site: Site, browser: Any) -> Iterator[Any]:  # noqa: F811
-    context = new_context(browser)
-    page = context.new_page()
-    log_in(page, site, "siti.petugas")
-    page.wait_for_url(site.url("/staff"))
-    yield page
-    context.close()
-
-
-def test_create_a_session_print_its_poster_and_send_a_test_broadcast(organiser: Any, site: Site) -> None:  # noqa: F811
-    page = organiser
+def test_create_a_session_print_its_poster_and_send_a_test_broadcast(officer: Any, site: Site) -> None:  # noqa: F811
+    page = officer
     page.get_by_role("link", name="Acara").click()
     page.wait_for_url(site.url("/staff/sessions"))
     page.get_by_label("Judul acara").fill("Sosialisasi BPJS Ketenagakerjaan untuk Pedagang Pasar Besar")

@@ -13,8 +13,7 @@ from typing import Any, Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from dashboard.api.routes import PREFIX, Caller, _error
-from dashboard.service import ServiceError
+from dashboard.api.routes import PREFIX, Caller, _error, service_call
 from dashboard.service.broadcasts import Audience
 from dashboard.service.errors import InvalidInput, NotFound
 from dashboard.service.outreach_office import Outreach, SessionView
@@ -153,12 +152,7 @@ def _progress_out(broadcast: Broadcast, progress: dict[str, Any]) -> ProgressOut
 
 def outreach_router(outreach: Outreach) -> APIRouter:
     router = APIRouter(prefix=PREFIX, tags=["sessions and broadcasts"])
-
-    async def run(call: Any) -> Any:
-        try:
-            return await call
-        except ServiceError as exc:
-            raise _error(exc) from None
+    run = service_call
 
     @router.post("/sessions", response_model=SessionOut, status_code=201, summary="Create a session")
     async def create_session(access: Caller, body: SessionIn) -> SessionOut:
