@@ -79,6 +79,21 @@ async def test_the_identity_comes_from_the_platforms_or_the_settings(
     assert (off.telegram_username, off.whatsapp_number) == (None, None)
 
 
+async def test_a_platform_that_does_not_answer_leaves_its_link_unknown(
+    fakes: tuple[FakeTelegram, FakeGraphAPI],
+) -> None:
+    telegram, graph = fakes
+    telegram.fail(500, times=1, methods=("getMe",))
+    identity = BotIdentity(load_settings(**platform_settings(telegram, graph)))
+    try:
+        read = await identity.get()
+    finally:
+        telegram.clear_faults()
+    assert (read.telegram_username, read.whatsapp_number) == (None, "15550783881")
+    identity._retry_at = 0.0  # a minute later
+    assert (await identity.get()).telegram_username == "bpu_test_bot"
+
+
 async def test_create_list_and_read_a_session(web: Site) -> None:
     token = await web.token_for("ani")
     async with web.client(token) as api:

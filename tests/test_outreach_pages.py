@@ -108,6 +108,12 @@ async def test_a_refused_form_says_why_in_indonesian_and_keeps_what_was_typed(si
         missing = await create(client, title="")
         assert missing.status_code == 422
         assert "Wajib diisi" in missing.text and "Balai Kelurahan Kartoharjo" in missing.text
+        empty = await create(client, **dict.fromkeys(SESSION, ""))
+        assert empty.status_code == 422
+        for field in ("title", "place", "regency_code", "starts_at", "ends_at", "organiser", "capacity"):
+            assert f'id="{field}-error"' in empty.text, field  # every problem at once
+        online = await create(client, mode="online", online_url="zoom.us/j/1")
+        assert online.status_code == 422 and "https://" in online.text
         backwards = await create(client, ends_at="2030-03-05T08:00")
         assert backwards.status_code == 422 and "Waktu selesai harus setelah waktu mulai" in backwards.text
         assert 'value="2030-03-05T08:00"' in backwards.text

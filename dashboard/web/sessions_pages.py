@@ -52,6 +52,13 @@ STAGES = {
     "submitted": "Mengirim pendaftaran",
     "dihubungi": "Dihubungi petugas",
     "terdaftar": "Terdaftar",
+    # Form steps the form's labels do not name (a check, or a second part of a question).
+    "birth_check": "Cek tanggal lahir",
+    "regency": "Kabupaten/kota",
+    "district": "Kecamatan",
+    "current_address": "Alamat tinggal sekarang",
+    "occupation_other": "Pekerjaan lainnya",
+    "income_check": "Cek penghasilan",
 }
 TABLES = ("funnel", "reasons", "regency")
 QR_TYPES = {"png": "image/png", "svg": "image/svg+xml"}
@@ -101,41 +108,59 @@ def _csv(columns: list[str], rows: list[list[Any]]) -> bytes:
     return out.getvalue().encode("utf-8-sig")
 
 
-def _int(value: str, field: str) -> int:
-    if not value.strip().isdigit():
-        raise InvalidInput(field, "Isi dengan angka.")
-    return int(value)
+REQUIRED = ("title", "regency_code", "organiser")
+MISSING = "Wajib diisi."
 
 
-def _when(value: str, field: str) -> datetime:
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput(field, "Tanggal dan jam wajib diisi.") from None
+class FormProblems(Exception):
+    """Every field of the form that cannot be read, at once: {field: Indonesian message}."""
+
+    def __init__(self, problems: dict[str, str]) -> None:
+        super().__init__(", ".join(problems))
+        self.problems = problems
 
 
 def spec_of(form: dict[str, str]) -> SessionSpec:
-    """The session as typed in the form; times are the regency's local time."""
+    """The session as typed in the form (times in the regency's local time); raises
+    FormProblems naming every empty required field and unreadable number or time. The
+    service checks the rest (a link's form, the end after the start, the branch's regencies)."""
+    problems = {name: MISSING for name in REQUIRED if not form.get(name)}
+    online = form.get("mode") == "online"
+    where = "online_url" if online else "place"
+    if not form.get(where):
+        problems[where] = MISSING
+
+    def number(name: str) -> int:
+        if not form.get(name, "").isdigit():
+            problems[name] = "Isi dengan angka."
+            return 0
+        return int(form[name])
+
+    def moment(name: str) -> datetime:
+        try:
+            return datetime.fromisoformat(form.get(name, ""))
+        except ValueError:
+            problems[name] = "Isi tanggal dan jam."
+            return datetime.min
+
     sponsor = None
     if form.get("sponsor"):
-        sponsor = Sponsor(
-            form["sponsor"],
-            _int(form.get("sponsor_months", ""), "sponsor_months"),
-            _int(form.get("sponsor_quota", ""), "sponsor_quota"),
-        )
-    online = form.get("mode") == "online"
-    return SessionSpec(
+        sponsor = Sponsor(form["sponsor"], number("sponsor_months"), number("sponsor_quota"))
+    spec = SessionSpec(
         title=form.get("title", ""),
-        starts_at=_when(form.get("starts_at", ""), "starts_at"),
-        ends_at=_when(form.get("ends_at", ""), "ends_at"),
+        starts_at=moment("starts_at"),
+        ends_at=moment("ends_at"),
         regency_code=form.get("regency_code", ""),
         organiser=form.get("organiser", ""),
-        capacity=_int(form.get("capacity", ""), "capacity"),
+        capacity=number("capacity"),
         place=None if online else form.get("place") or None,
         online_url=form.get("online_url") or None if online else None,
         district=form.get("district") or None,
         sponsor=sponsor,
     )
+    if problems:
+        raise FormProblems(problems)
+    return spec
 
 
 def add_session_routes(router: APIRouter, pages: StaffPages, outreach: Outreach) -> None:
@@ -170,6 +195,8 @@ def add_session_routes(router: APIRouter, pages: StaffPages, outreach: Outreach)
         typed = {name: str(raw.get(name) or "").strip() for name in FIELDS}
         try:
             social = await outreach.create_session(staff.account, spec_of(typed))
+        except FormProblems as problems:
+            return await list_page(request, typed=typed, errors=problems.problems)
         except InvalidInput as invalid:
             field = invalid.field if invalid.field in FIELDS else "title"
             message = invalid.message[:1].upper() + invalid.message[1:]
