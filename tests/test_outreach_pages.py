@@ -18,7 +18,7 @@ from sqlalchemy import insert
 from sqlmodel import col, select
 
 from storage.models import AuditLog, Contact, OutboxMessage
-from storage.outreach_models import Broadcast
+from storage.outreach_models import Broadcast, SessionParticipant, SocialSession
 from storage.types import utcnow
 from tests.backoffice_helpers import MADIUN, MADURA, account
 from tests.test_staff_pages import Site, csrf_of, log_in, running
@@ -137,14 +137,37 @@ async def test_without_channels_the_page_says_so(db_url: str) -> None:
         assert (await client.get(f"/staff/sessions/{code}/qr.png?kanal=telegram")).status_code == 404
 
 
+async def reserve(site: Site, code: str, people: int) -> None:
+    """`people` contacts reserve a place in the session."""
+    async with site.office.db.transaction() as session:
+        social = (await session.exec(select(SocialSession).where(SocialSession.code == code))).one()
+        for n in range(people):
+            contact = Contact(channel="telegram", chat_id=f"r{n}", created_at=utcnow())
+            session.add(contact)
+            await session.flush()
+            assert social.id is not None and contact.id is not None
+            session.add(SessionParticipant(session_id=social.id, contact_id=contact.id, reserved_at=utcnow()))
+
+
 async def test_a_partner_sees_its_regencies_figures_only(site: Site) -> None:
     async with logged_in(site, "ani") as client:
         code = (await create(client)).headers["location"].split("/")[-1].split("?")[0]
+        await reserve(site, code, 2)
+        staff_csv = (await client.get(f"/staff/sessions/{code}/csv?tabel=funnel")).content.decode("utf-8-sig")
+        assert "Mendaftar ikut,2,100" in staff_csv
     async with logged_in(site, "dinas", "mitra", where=None, regencies=["35.77"]) as partner:
         listing = await partner.get("/staff/sessions")
         assert code in listing.text and "Buat acara baru" not in listing.text
         page = await partner.get(f"/staff/sessions/{code}")
-        assert page.status_code == 200 and "&lt;5" in page.text
+        assert page.status_code == 200 and '<td class="num">&lt;5</td>' in page.text
+        partner_csv = (await partner.get(f"/staff/sessions/{code}/csv?tabel=funnel")).content.decode(
+            "utf-8-sig"
+        )
+        assert "Mendaftar ikut,<5," in partner_csv and ",2," not in partner_csv
+        regency_csv = (await partner.get(f"/staff/sessions/{code}/csv?tabel=regency")).content.decode(
+            "utf-8-sig"
+        )
+        assert "Kota Madiun,<5,0,0,0" in regency_csv
         assert (await partner.get("/staff/broadcasts")).status_code == 403
         refused = await partner.post("/staff/sessions", data={**SESSION, "csrf_token": csrf_of(listing.text)})
         assert refused.status_code == 403
