@@ -3,8 +3,8 @@
 
 An officer creates a session, sees its links (the bot's username read from the fake Telegram's
 getMe, the number from the fake Graph API), opens the A4 poster (docs/poster.png with
-UPDATE_SCREENSHOTS=1), counts a broadcast's recipients and sends a "kirim uji" that arrives at
-the fake Telegram server.
+UPDATE_SCREENSHOTS=1), counts a broadcast's recipients, sends a "kirim uji" that arrives at the
+fake Telegram server, then schedules the broadcast, pauses and cancels it.
 """
 
 from __future__ import annotations
@@ -30,6 +30,9 @@ TEST_CHAT = 424242
 
 def test_create_a_session_print_its_poster_and_send_a_test_broadcast(officer: Any, site: Site) -> None:  # noqa: F811
     page = officer
+    # The service asked the platforms who it is at start-up, before any session page was opened.
+    site.telegram.wait_for(lambda: site.telegram.calls("getMe"), 20, "getMe at start-up")
+    site.telegram.wait_for(lambda: site.graph.lookups, 20, "the phone number at start-up")
     page.get_by_role("link", name="Acara").click()
     page.wait_for_url(site.url("/staff/sessions"))
     page.get_by_label("Judul acara").fill("Sosialisasi BPJS Ketenagakerjaan untuk Pedagang Pasar Besar")
@@ -82,3 +85,15 @@ def test_create_a_session_print_its_poster_and_send_a_test_broadcast(officer: An
         "the test broadcast",
     )
     assert "UJI COBA" in arrived[0].params["text"] and "STOP" in arrived[0].params["text"]
+
+    # Scheduled for the day before the session, then paused and cancelled from its page.
+    page.get_by_label("Kirim pada (WIB, kosongkan untuk sekarang)").fill("2030-03-04T08:00")
+    page.get_by_role("button", name="Kirim siaran").click()
+    expect(page.get_by_text("Siaran sudah dibuat")).to_be_visible()
+    status = page.locator("#broadcast-status")
+    expect(status).to_have_text("Terjadwal")
+    expect(page.get_by_text("4 Maret 2030 08.00 WIB")).to_be_visible()
+    page.get_by_role("button", name="Jeda").click()
+    expect(status).to_have_text("Dijeda")
+    page.get_by_role("button", name="Batalkan").click()
+    expect(status).to_have_text("Dibatalkan")
