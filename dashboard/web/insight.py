@@ -44,6 +44,12 @@ AUDIT_ACTIONS = {
     "token_issued": "Membuat token API",
     "token_revoked": "Mencabut token API",
     "token_used": "Memakai token API",
+    "session_created": "Membuat acara sosialisasi",
+    "broadcast_created": "Membuat siaran",
+    "broadcast_test": "Mengirim uji siaran",
+    "broadcast_pause": "Menjeda siaran",
+    "broadcast_resume": "Melanjutkan siaran",
+    "broadcast_cancel": "Membatalkan siaran",
 }
 
 

@@ -425,8 +425,9 @@ def _action_handler(pages: StaffPages, action: str) -> Any:
     return handler
 
 
-def pages_router(backoffice: Backoffice, settings: Any) -> APIRouter:
-    """The `/staff` pages over `backoffice`; `settings` gives SECRET_KEY and the cookie rules."""
+def pages_router(backoffice: Backoffice, settings: Any, outreach: Any = None) -> APIRouter:
+    """The `/staff` pages over `backoffice` (and `outreach`: sessions and broadcasts);
+    `settings` gives SECRET_KEY and the cookie rules."""
     codec = SessionCodec(
         settings.secret_key, idle_minutes=settings.staff_idle_minutes, secure=settings.cookie_secure
     )
@@ -454,4 +455,8 @@ def pages_router(backoffice: Backoffice, settings: Any) -> APIRouter:
     from dashboard.web.callbacks import add_callback_routes
 
     add_callback_routes(router, pages)
+    if outreach is not None:
+        from dashboard.web.outreach_routes import add_outreach_routes
+
+        add_outreach_routes(router, pages, outreach)
     return router
