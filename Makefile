@@ -26,22 +26,14 @@ run: $(VENV)/.run-installed
 	$(BIN)/bpu-bot db upgrade
 	$(BIN)/bpu-bot serve
 
-# The suite on SQLite, then on PostgreSQL when a server answers; both run whatever the other
-# did, both results are reported, and the target fails if either failed. Fast tests only,
-# unless CI=true (as .ci/run sets it) or RUN_SLOW=1 (`make test-all`): then the slow
-# end-to-end, load and storm tests run too, after the fast ones.
+# The suite on SQLite and, when a server answers, on PostgreSQL (tests/run_suites.py): side by
+# side for the fast run, one after the other for the slow one; both results are reported, and
+# the target fails if either failed. Fast tests only, unless CI=true (as .ci/run sets it) or
+# RUN_SLOW=1 (`make test-all`): then the slow end-to-end, load and storm tests run too.
 test: $(VENV)/.test-installed
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	@sqlite=passed; postgres=passed; \
-	$(MAKE) --no-print-directory test-sqlite || sqlite=FAILED; \
-	if $(BIN)/python -m tests.pg_available "$(PG_TEST_URL)"; then \
-		$(MAKE) --no-print-directory test-postgres || postgres=FAILED; \
-	else \
-		postgres="not run (no server at $(PG_TEST_URL))"; \
-	fi; \
-	echo "== SQLite: $$sqlite; PostgreSQL: $$postgres"; \
-	[ "$$sqlite" = passed ] && [ "$$postgres" != FAILED ]
+	$(BIN)/python -m tests.run_suites "$(PG_TEST_URL)"
 
 # Everything, slow tests included (what CI runs).
 test-all:

@@ -8,7 +8,7 @@ Written the way aiogram's own examples write a form bot (`examples/finite_state_
 aiogram's `SimpleRequestHandler` on aiohttp or by a FastAPI endpoint that feeds the update to
 the dispatcher. Its state lives in memory only: a restart forgets every conversation, and a
 reply that fails to send is lost. The 13 messages it takes are the same as the real form's
-(`bench.compare.ENROLMENT`).
+(`bench.enrolment.ENROLMENT`).
 
 Like aiogram's default (`handle_in_background=False`), the webhook answers after the
 handler has run, which includes the `sendMessage` call: a 200 means the reply was handed to

@@ -54,22 +54,7 @@ from pathlib import Path
 
 import aiohttp
 
-ENROLMENT = (
-    "daftar",
-    "setuju",
-    "3577014708850001",
-    "siti aminah",
-    "7 agustus 1985",
-    "0812-3456-7890",
-    "ya",
-    "Jl. Merpati 12 RT 03/RW 05",
-    "1",
-    "1,5 juta",
-    "2",
-    "3",
-    "lewati",
-)
-"""The 13 messages of one enrolment, up to the summary (the NIK's serial varies per person)."""
+from bench.enrolment import ENROLMENT
 
 SECRET = "bench_secret"
 OURS_TOKEN = "123456789:bench-token"

@@ -17,6 +17,7 @@ from pathlib import Path
 from cryptography.fernet import Fernet
 from sqlalchemy import delete
 
+from bench.enrolment import ENROLMENT
 from bot.channels.base import OutgoingMessage, Pacer, RateLimits, SendResult
 from bot.sender import ChannelSender
 from handlers.app import build_router
@@ -28,22 +29,6 @@ from storage.db import Database
 from storage.migrate import upgrade
 from storage.models import OutboxMessage
 from storage.types import utcnow
-
-ENROLMENT = [
-    "daftar",
-    "setuju",
-    "3577014708850001",
-    "siti aminah",
-    "7 agustus 1985",
-    "0812-3456-7890",
-    "ya",
-    "Jl. Merpati 12 RT 03/RW 05",
-    "1",
-    "1,5 juta",
-    "2",
-    "3",
-    "lewati",
-]
 
 
 async def engine_throughput(db: Database, people: int, first: int) -> float:

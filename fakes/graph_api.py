@@ -1,6 +1,7 @@
 """A fake WhatsApp Cloud API (Graph API) on 127.0.0.1, for tests of the real pywa client.
 
-It serves `POST /{version}/{phone_number_id}/messages` from a thread, records every call (time,
+It serves `POST /{version}/{phone_number_id}/messages` and the phone number object
+(`GET /{version}/{phone_number_id}`, with its `display_phone_number`) from a thread, records every call (time,
 path, headers, JSON body, the status it answered) and answers like Meta: a `wamid` for a
 sent message, or Meta's error JSON when a test scripts one (`fail`).
 
@@ -133,7 +134,11 @@ class _Plan:
 @dataclass
 class FakeGraphAPI:
     host: str = "127.0.0.1"
+    display_phone_number: str = "+1 555-078-3881"
+    """What `GET /{version}/{phone_number_id}` answers (Meta's formatting, spaces and dashes)."""
     calls: list[Call] = field(default_factory=list)
+    lookups: list[Call] = field(default_factory=list)
+    """Reads of the phone number object (GET), in order."""
     _plans: list[_Plan] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -188,6 +193,29 @@ class FakeGraphAPI:
             def log_message(self, format: str, *args: Any) -> None:  # quiet
                 return
 
+            def answer(self, status: int, body: dict[str, Any]) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self) -> None:
+                parts = self.path.split("?")[0].strip("/").split("/")
+                if len(parts) == 2:
+                    status = 200
+                    answer: dict[str, Any] = {
+                        "display_phone_number": fake.display_phone_number,
+                        "id": parts[1],
+                    }
+                else:
+                    status, answer = 404, {"error": {"message": "Unknown path", "code": 803}}
+                # Kept apart from `calls`, which are the messages (rates, order, counts).
+                call = Call(time.monotonic(), "GET", self.path, dict(self.headers), {}, status, None)
+                fake.lookups.append(call)
+                self.answer(status, answer)
+
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length)
@@ -206,12 +234,7 @@ class FakeGraphAPI:
                 fake.calls.append(
                     Call(time.monotonic(), "POST", self.path, dict(self.headers), body, status, wamid)
                 )
-                data = json.dumps(answer).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                self.answer(status, answer)
 
         self._server = _Server((self.host, 0), Handler)
         self._thread = threading.Thread(target=self._server.serve_forever, name="fake-graph", daemon=True)

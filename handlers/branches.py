@@ -1,9 +1,10 @@
 """The branch map: which Kantor Cabang follows up a sign-up from which regency.
 
-Loaded from messages/branches.toml. Each mapping (an "area") carries its source, whether it is
-confirmed or inferred, and when it was last verified. A regency without a configured branch is
-routed to `unmapped`, which is not an office: the worker is told to contact BPJS
-Ketenagakerjaan directly instead of being promised a call.
+Loaded from messages/branches.toml. Each mapping (an "area") carries its dated source and when
+it was last verified; a regency no source ties to an office is not mapped (the file lists those
+of Jawa Timur and Jawa Tengah under `no_branch`, with what was searched and when). A regency
+without a configured branch is routed to `unmapped`, which is not an office: the worker is told
+to contact BPJS Ketenagakerjaan directly instead of being promised a call.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from typing import Any
 from messages.data import HERE, data, read_toml
 
 BRANCHES_FILE = HERE / "branches.toml"
-BASES = ("confirmed", "inferred")
+BASES = ("confirmed",)
+"""A mapping rests on a source that names the regency with the office; nothing is guessed."""
 
 
 @dataclass(frozen=True)
@@ -46,10 +48,20 @@ class Branch:
 
 
 @dataclass(frozen=True)
+class NoBranch:
+    """A regency deliberately left without a branch: no dated source ties it to an office."""
+
+    regency: str
+    searched: date
+    note: str
+
+
+@dataclass(frozen=True)
 class BranchMap:
     branches: dict[str, Branch]
     unmapped: Branch
     sources: dict[str, str]
+    no_branch: tuple[NoBranch, ...] = ()
 
     def area(self, regency_code: str | None) -> Area | None:
         for branch in self.branches.values():
@@ -87,10 +99,16 @@ def parse_branch_map(raw: dict[str, Any], path: str = "branches.toml") -> Branch
     unmapped_code = raw["unmapped"]
     if unmapped_code in branches:
         raise ValueError(f"{path}: unmapped {unmapped_code!r} must not be a configured branch")
+    mapped = {area.regency for branch in branches.values() for area in branch.areas}
+    no_branch = tuple(NoBranch(n["regency"], n["searched"], n["note"]) for n in raw.get("no_branch", []))
+    for left in no_branch:
+        if left.regency in mapped:
+            raise ValueError(f"{path}: {left.regency} is both mapped and listed in no_branch")
     return BranchMap(
         branches=branches,
         unmapped=Branch(unmapped_code, "", "", (), configured=False),
         sources=sources,
+        no_branch=no_branch,
     )
 
 

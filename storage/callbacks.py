@@ -1,20 +1,20 @@
 """Callback requests ("minta ditelepon"): stored by the conversation, listed for the branch.
 
-`callback_queue` is the query a staff queue (dashboard, export) lists them with: one branch,
-open ones first, oldest first. Staff mark one handled with `mark_handled`.
+`callback_queue` is the query the export lists them with: one branch, open ones, oldest first.
+The dashboard works them (take, reveal the number, close) through dashboard.service.callbacks.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import CallbackRequest
 
-CALLBACK_STATUSES = ("baru", "selesai")
+CALLBACK_STATUSES = ("baru", "ditangani", "selesai", "tidak_terhubung")
+OPEN_STATUSES = ("baru", "ditangani")
 
 
 def add_callback_request(session: AsyncSession, request: CallbackRequest) -> CallbackRequest:
@@ -23,23 +23,17 @@ def add_callback_request(session: AsyncSession, request: CallbackRequest) -> Cal
 
 
 async def callback_queue(
-    session: AsyncSession, *, branch: str | None = None, status: str | None = "baru"
+    session: AsyncSession, *, branch: str | None = None, status: str | None = "open"
 ) -> Sequence[CallbackRequest]:
-    """Requests of one branch (all branches when None), by status, oldest first."""
+    """Requests of one branch (all branches when None), by status ("open": not yet closed), oldest first."""
     query = select(CallbackRequest).order_by(col(CallbackRequest.created_at), col(CallbackRequest.id))
     if branch is not None:
         query = query.where(CallbackRequest.branch_code == branch)
-    if status is not None:
+    if status == "open":
+        query = query.where(col(CallbackRequest.status).in_(OPEN_STATUSES))
+    elif status is not None:
         query = query.where(CallbackRequest.status == status)
     return (await session.exec(query)).all()
-
-
-async def mark_handled(session: AsyncSession, request_id: int, *, actor: str, now: datetime) -> bool:
-    request = await session.get(CallbackRequest, request_id, with_for_update=True)
-    if request is None or request.status != "baru":
-        return False
-    request.status, request.handled_at, request.handled_by = "selesai", now, actor
-    return True
 
 
 async def erase_callbacks_of(session: AsyncSession, contact_id: int) -> int:

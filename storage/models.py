@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
+from sqlalchemy import JSON, Column, Index, TextClause, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime, utcnow
@@ -147,6 +147,18 @@ class OutboxMessage(SQLModel, table=True):
 OPEN_STATUSES = ("baru", "diproses", "dihubungi", "terdaftar")
 _OPEN = text("status IN (" + ", ".join(f"'{s}'" for s in OPEN_STATUSES) + ")")
 
+# The flags staff filter the queue by. Each has a partial index of the branch's queue order, so a
+# rare flag does not scan a whole branch: the query must use `flagged(flag)`, the very predicate
+# of the index (both databases use a partial index only for a textually matching condition).
+QUEUE_FLAGS = ("age_over_limit", "income_below_floor")
+
+
+def flagged(flag: str) -> TextClause:
+    """`flags` (a JSON list) holds `flag`; a literal, never a bound parameter (see above)."""
+    if flag not in QUEUE_FLAGS:
+        raise ValueError(f"not a queue flag: {flag}")
+    return text(f"CAST(flags AS VARCHAR) LIKE '%\"{flag}\"%'")
+
 
 class Submission(SQLModel, table=True):
     """An enrolment handed to a branch. Personal fields are encrypted (`*_enc`).
@@ -161,6 +173,17 @@ class Submission(SQLModel, table=True):
         # The staff queue: a branch's submissions (of a status), oldest first, by keyset.
         Index("ix_submission_queue", "branch_code", "created_at", "id"),
         Index("ix_submission_queue_status", "branch_code", "status", "created_at", "id"),
+        *(
+            Index(
+                f"ix_submission_queue_{flag}",
+                "branch_code",
+                "created_at",
+                "id",
+                postgresql_where=flagged(flag),
+                sqlite_where=flagged(flag),
+            )
+            for flag in QUEUE_FLAGS
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -355,9 +378,21 @@ class CallbackRequest(SQLModel, table=True):
     phone_enc: str | None = Field(default=None)
     question_enc: str | None = Field(default=None)
     status: str = Field(default="baru", max_length=16)
+    """baru → ditangani (an officer took it) → selesai (talked) or tidak_terhubung (not reached)."""
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
     handled_at: datetime | None = _ts()
     handled_by: str | None = Field(default=None, max_length=64)
+    regency_code: str | None = Field(default=None, max_length=8)
+    """Where the person lives (or the session's regency for a follow-up), for the officer."""
+    session_id: int | None = Field(
+        default=None, foreign_key="social_session.id", ondelete="SET NULL", index=True
+    )
+    """The socialization session whose follow-up asked for help; None for "minta ditelepon"."""
+    assigned_to_id: int | None = Field(default=None, foreign_key="staff_account.id", ondelete="SET NULL")
+    assigned_at: datetime | None = _ts()
+    note: str | None = Field(default=None, max_length=1000)
+    """The officer's note on the call that closed it."""
+    version: int = Field(default=1)
 
 
 import storage.outreach_models  # noqa: E402, F401  (registers the organisers' tables too)

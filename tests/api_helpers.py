@@ -40,8 +40,11 @@ class Site:
 
 
 @asynccontextmanager
-async def site(db_url: str) -> AsyncIterator[Site]:
-    settings = load_settings(database_url=db_url, pii_encryption_key=PII_KEY, secret_key="test-secret")
+async def site(db_url: str, **extra: object) -> AsyncIterator[Site]:
+    """`extra`: more settings (e.g. the fakes' URLs)."""
+    settings = load_settings(
+        database_url=db_url, pii_encryption_key=PII_KEY, secret_key="test-secret", **extra
+    )
     service = build_service(settings)
     app = create_app(service)
     try:

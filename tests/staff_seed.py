@@ -28,6 +28,8 @@ BUDI_NIK = "3577011203900004"
 MADURA_NIK = "3526011203900002"
 TELEGRAM_CHAT = "8601"
 WHATSAPP_ID = "6281298765432"
+# Budi, after signing up on WhatsApp, asks for an officer's call.
+CALLBACK_QUESTION = "bisa bayar iurannya lewat indomaret?"
 
 OFFICERS = {
     "siti.petugas": ("staff", "KC-MADIUN"),
@@ -169,4 +171,7 @@ async def seed(db: Database, vault: Vault, *, bulk_rows: int = 60) -> Seeded:
     telegram = await enrol(db, engine, "telegram", TELEGRAM_CHAT, siti)
     whatsapp = await enrol(db, engine, "whatsapp", WHATSAPP_ID, budi)
     madura = await enrol(db, engine, "console", "madura", ahmad)
+    asks = Chat(db, engine, chat_id=WHATSAPP_ID, channel="whatsapp")
+    assert "Apa yang ingin" in await asks.say("minta ditelepon")  # number and place known
+    assert "Kantor Cabang Madiun" in await asks.say(CALLBACK_QUESTION)
     return Seeded(telegram, whatsapp, madura, bulk_rows)

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import insert
 from sqlmodel import col, select
 
+from bot.channels.whatsapp_render import template_parameter
 from dashboard.service import broadcasts
 from dashboard.service.broadcasts import Audience
 from dashboard.service.funnel import Funnel
@@ -60,6 +61,14 @@ async def test_audience_by_branch_channel_and_stage(db: Database) -> None:
         Audience.from_dict({"step": "nik"})
     assert Audience.from_dict(Audience(regencies=("35.77",)).to_dict()) == Audience(regencies=("35.77",))
     assert "Balas STOP" in broadcasts.previews("Sosialisasi Selasa.")["telegram"]
+
+
+def test_the_stop_line_is_said_once_on_every_channel() -> None:
+    """WhatsApp's approved broadcast template ends with its own stop line: the text it carries does not."""
+    shown = broadcasts.previews("Sosialisasi Selasa.")
+    assert all(page.count("Balas STOP") == 1 for page in shown.values()), shown
+    carried = template_parameter(broadcasts.broadcast_payload("Sosialisasi Selasa.\nDi balai desa."))
+    assert carried == "Sosialisasi Selasa. · Di balai desa."
 
 
 async def test_pause_resume_cancel_and_progress(db: Database) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlmodel import col, func, select
 
 from handlers.engine import Engine
@@ -187,9 +188,16 @@ async def test_region_by_name_with_an_ambiguous_regency(chat: Chat, db: Database
     )
 
 
-async def test_regencies_without_a_branch_are_told_the_truth(chat: Chat, db: Database) -> None:
+@pytest.mark.parametrize(
+    "nik",
+    [
+        "3201014708850001",  # Kabupaten Bogor: outside the two provinces
+        "3529014708850001",  # Kabupaten Sumenep: no dated source names its office (branches.toml no_branch)
+    ],
+)
+async def test_regencies_without_a_branch_are_told_the_truth(chat: Chat, db: Database, nik: str) -> None:
     answers = [*HAPPY]
-    answers[2] = "3201014708850001"  # Kabupaten Bogor: no branch configured
+    answers[2] = nik
     await run(chat, answers)
     done = await chat.say("kirim")
     assert "paling lambat" not in done and "belum ada petugas yang akan menelepon" in done

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -34,7 +35,12 @@ PUBLIC = {
     "/docs/oauth2-redirect",
 }
 MISSING = "ACDE-FGHJ"
+MISSING_CALLBACK = "987654"
 N = 77
+QUESTION = "Bagaimana cara klaim JKK untuk ojol?"
+SESSION_TITLE = "Sosialisasi rahasia Madiun"
+UNSEEN = ("Warga 77", "357701******0077", nik_for(N), QUESTION, "0812-****-077", SESSION_TITLE)
+"""Personal data and titles, never on another branch's page, even its 404 for an id typed in."""
 
 
 @dataclass
@@ -43,6 +49,43 @@ class Case:
     reference: str
     """A KC-MADIUN submission."""
     openapi: dict[str, Any]
+    callback_id: str = ""
+    """A KC-MADIUN callback request ("minta ditelepon") of the same person."""
+    session_code: str = ""
+    """A KC-MADIUN socialization session."""
+    broadcast_id: int = 0
+    """A KC-MADIUN broadcast."""
+
+    def params(self) -> dict[str, tuple[str, str]]:
+        """Each path parameter: (KC-MADIUN's object, one that does not exist)."""
+        return {
+            "reference": (self.reference, MISSING),
+            "code": (self.session_code, "ZZZ0101"),
+            "broadcast_id": (str(self.broadcast_id), "999999"),
+            "callback_id": (self.callback_id, MISSING_CALLBACK),
+        }
+
+    def secrets(self) -> tuple[str, ...]:
+        """What no answer to another branch may contain."""
+        return (self.reference, self.session_code, *UNSEEN)
+
+    def urls(self, path: str) -> tuple[str, str] | None:
+        """The path for KC-MADIUN's object and for a missing one; None without a parameter."""
+        named = [name for name in self.params() if f"{{{name}}}" in path]
+        if not named:
+            return None
+        theirs, missing = path, path
+        for name in named:
+            theirs = theirs.replace(f"{{{name}}}", self.params()[name][0])
+            missing = missing.replace(f"{{{name}}}", self.params()[name][1])
+        return theirs, missing
+
+    def same_page(self, path: str, text: str) -> str:
+        """The page as it would read for the missing objects (their ids typed in the address)."""
+        for name, (theirs, missing) in self.params().items():
+            if f"{{{name}}}" in path and not theirs.isdigit():  # a number is also in the markup
+                text = text.replace(theirs, missing)
+        return text
 
 
 Face = Callable[[Case, str, str], Awaitable[None]]
@@ -87,12 +130,9 @@ def _body(case: Case, method: str, path: str) -> Any:
 async def api_face(case: Case, method: str, path: str) -> None:
     token = await case.site.office.issue_token("test", "budi")
     async with case.site.client(token) as client:
-        if "{reference}" in path:
-            answers = []
-            for reference in (case.reference, MISSING):
-                url = path.replace("{reference}", reference)
-                answer = await client.request(method, url, json=_body(case, method, path))
-                answers.append(answer)
+        urls = case.urls(path)
+        if urls is not None:
+            answers = [await client.request(method, url, json=_body(case, method, path)) for url in urls]
             theirs, missing = answers
             assert theirs.status_code == 404, (method, path, theirs.text)
             assert (theirs.status_code, theirs.json()) == (missing.status_code, missing.json()), (
@@ -102,8 +142,8 @@ async def api_face(case: Case, method: str, path: str) -> None:
         else:
             assert not re.search(r"{\w+}", path), f"{path}: a new path parameter; teach this test about it"
             answer = await client.request(method, path, json=_body(case, method, path))
-            assert answer.status_code in (200, 403, 422), (method, path, answer.status_code)
-            for secret in (case.reference, "Warga 77", "357701******0077", nik_for(N)):
+            assert answer.status_code in (200, 201, 403, 422), (method, path, answer.status_code)
+            for secret in case.secrets():
                 assert secret not in answer.text, (method, path, secret)
 
 
@@ -132,20 +172,18 @@ async def page_face(case: Case, method: str, path: str) -> None:
     client, csrf = await _logged_in(case)
     try:
         data = {"csrf_token": csrf} if method == "POST" else None
-        if "{reference}" in path:
-            answers = [
-                await client.request(method, path.replace("{reference}", reference), data=data)
-                for reference in (case.reference, MISSING)
-            ]
+        urls = case.urls(path)
+        if urls is not None:
+            answers = [await client.request(method, url, data=data) for url in urls]
             theirs, missing = answers
             assert (theirs.status_code, missing.status_code) == (404, 404), (method, path)
             # The same page, but for the reference typed in the address.
-            assert theirs.text.replace(case.reference, MISSING) == missing.text, (method, path)
-            assert "Warga 77" not in theirs.text and "357701******0077" not in theirs.text
+            assert case.same_page(path, theirs.text) == missing.text, (method, path)
+            assert not [secret for secret in UNSEEN if secret in theirs.text], (method, path)
         else:
             assert not re.search(r"{\w+}", path), f"{path}: a new path parameter; teach this test about it"
             answer = await client.request(method, path, data=data)
-            for secret in (case.reference, "Warga 77", "357701******0077", nik_for(N)):
+            for secret in case.secrets():
                 assert secret not in answer.text, (method, path, secret)
     finally:
         await client.aclose()
@@ -162,9 +200,57 @@ async def case(db_url: str) -> AsyncIterator[Case]:
 
         await account(running.office, "budi", "supervisor", where=MADURA)
         reference = await seed(running.office.db, n=N, vault=running.office.vault)
+        callback_id = await seed_callback(running, reference)
         async with running.client() as client:
             openapi = (await client.get("/openapi.json")).json()
-        yield Case(running, reference, openapi)
+        code, broadcast_id = await outreach_of_madiun(running)
+        yield Case(running, reference, openapi, str(callback_id), code, broadcast_id)
+
+
+async def seed_callback(running: Site, reference: str) -> int:
+    """A KC-MADIUN "minta ditelepon" from the person who made the submission."""
+    from sqlmodel import select
+
+    from storage.models import CallbackRequest, Submission
+
+    vault = running.office.vault
+    async with running.office.db.transaction() as session:
+        submission = (await session.exec(select(Submission).where(Submission.reference == reference))).one()
+        request = CallbackRequest(
+            contact_id=submission.contact_id,
+            channel="telegram",
+            branch_code="KC-MADIUN",
+            regency_code="35.77",
+            phone_enc=vault.encrypt(f"+6281234{N:05d}"),
+            question_enc=vault.encrypt(QUESTION),
+        )
+        session.add(request)
+        await session.flush()
+        assert request.id is not None
+        return request.id
+
+
+async def outreach_of_madiun(running: Site) -> tuple[str, int]:
+    """A KC-MADIUN session and a broadcast announcing it."""
+    from dashboard.service import broadcasts, sessions
+
+    now = datetime.now(UTC)
+    start = now.replace(tzinfo=None) + timedelta(days=30)
+    spec = sessions.SessionSpec(
+        title=SESSION_TITLE,
+        starts_at=start,
+        ends_at=start + timedelta(hours=2),
+        regency_code="35.77",
+        organiser="Dinas Koperasi dan UKM Kota Madiun",
+        capacity=100,
+        place="Balai Kota",
+    )
+    social = await sessions.create_session(running.office.db, spec, actor="test", branches=None, now=now)
+    audience = broadcasts.Audience(session=social.code)
+    sent = await broadcasts.create_broadcast(
+        running.office.db, text="Info acara.", audience=audience, actor="test", branch="KC-MADIUN", now=now
+    )
+    return social.code, sent.id or 0
 
 
 def routes_of(case: Case) -> list[tuple[str, str]]:
@@ -195,6 +281,14 @@ async def test_every_route_hides_another_branch(case: Case) -> None:
     assert not uncovered, f"routes no face checks and not public: {uncovered}"
     assert ("GET", "/api/v1/submissions/{reference}") in checked
     assert ("POST", "/api/v1/submissions/{reference}/status") in checked
+    assert ("GET", "/staff/callbacks/{callback_id}") in checked
+    assert ("POST", "/api/v1/callbacks/{callback_id}/phone") in checked
+    assert ("GET", "/api/v1/sessions/{code}") in checked and (
+        "GET",
+        "/staff/sessions/{code}/poster",
+    ) in checked
+    assert ("GET", "/api/v1/broadcasts/{broadcast_id}") in checked
+    assert ("POST", "/staff/broadcasts/{broadcast_id}/cancel") in checked
     assert len(checked) >= 9
 
 
@@ -207,3 +301,9 @@ async def test_the_other_branch_sees_it(case: Case) -> None:
     async with case.site.client(token) as client:
         assert (await client.get(f"/api/v1/submissions/{case.reference}")).status_code == 200
         assert case.reference in (await client.get("/api/v1/submissions")).text
+        assert (await client.get(f"/api/v1/callbacks/{case.callback_id}")).status_code == 200
+        listed = (await client.get("/api/v1/callbacks")).text
+        assert QUESTION in listed and "0812-****-077" in listed and case.reference in listed
+        assert (await client.get(f"/api/v1/sessions/{case.session_code}")).status_code == 200
+        assert (await client.get(f"/api/v1/broadcasts/{case.broadcast_id}")).status_code == 200
+        assert case.session_code in (await client.get("/api/v1/sessions")).text

@@ -143,7 +143,10 @@ CONTEXTS: dict[str, list[dict[str, Any]]] = {
         {"sponsor": "Pemerintah Kota Madiun", "months": 6, "quota": 100, "left": 40},
         {"sponsor": "Pemerintah Kota Madiun", "months": 6, "quota": 100, "left": 0},
     ],
-    "session_poster": [{"s": _S, "code": "MAD2411"}],
+    "session_poster": [
+        {"s": _S, "code": "MAD2411", "sponsor": None},
+        {"s": _S, "code": "MAD2411", "sponsor": "Pemerintah Kota Madiun"},
+    ],
     "broadcast_footer": [{}],
     "broadcast_template_preview": [{"text": "Sosialisasi Selasa 24/11 di Pendapa Kartoharjo."}],
     "followup_ask_again": [{}],

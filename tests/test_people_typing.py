@@ -6,6 +6,7 @@ Every test is a conversation through the real engine and database.
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from sqlmodel import select
@@ -228,13 +229,17 @@ async def test_which_is_wrong_answered_with_the_corrected_value(chat: Chat, db: 
 async def test_months_in_words(chat: Chat, db: Database, typed: str, months: int) -> None:
     await run(chat, HAPPY[:11])
     await chat.send(typed)
-    await chat.send("lewati")
+    summary = await chat.say("lewati")
+    assert "1 bulan sekaligus" not in summary  # one month is "tiap bulan", not paid "at once"
+    assert ("Masa bayar: tiap bulan" in summary) is (months == 1)
     await chat.say("kirim")
     assert (await only_submission(db)).payment_months == months
 
 
 @pytest.mark.parametrize(
-    ("typed", "discounted"), [("sy ojol", True), ("pedagang sayur", False), ("2", False)]
+    ("typed", "discounted"),
+    # PP 50/2025's transport group names ojek and ojol, not becak: no source, no transport discount.
+    [("sy ojol", True), ("pedagang sayur", False), ("2", False), ("tukang becak", False)],
 )
 async def test_the_calculator_knows_the_forms_occupation_words(
     chat: Chat, clock: FixedClock, typed: str, discounted: bool
@@ -468,3 +473,13 @@ async def test_no_reply_is_longer_than_a_phone_screen(chat: Chat, clock: FixedCl
     too_long = [r.text[:60] for r in [*chat.history, *later.history] if len(r.text) > 600]
     assert too_long == []
     assert any("lewat batas waktunya" in r.text for r in later.history)
+
+
+async def test_a_numbered_list_in_a_message_never_looks_like_its_options(chat: Chat) -> None:
+    """Options are numbered on the console; a message with options numbers nothing itself."""
+    await run(chat, ["halo", "iuran", "2jt", "1", "manfaat", "jkk", "bayarnya di mana", "bantuan"])
+    await run(chat, [*HAPPY, "kirim", "ya", "status", "data saya", "menu"])
+    numbered = re.compile(r"^\s*\d+[.)]\s", re.MULTILINE)
+    clashes = [r.text[:60] for r in chat.history if r.options and numbered.search(r.text)]
+    assert clashes == []
+    assert any(r.options for r in chat.history)  # the check saw replies with options

@@ -37,7 +37,16 @@ from storage.crypto import Vault
 from storage.db import Database
 from storage.models import OutboxMessage
 from tests.conftest import PG_URL, _truncate_pg
-from tests.staff_seed import BUDI_NIK, PASSWORD, SITI_NIK, TELEGRAM_CHAT, WHATSAPP_ID, Seeded, seed
+from tests.staff_seed import (
+    BUDI_NIK,
+    CALLBACK_QUESTION,
+    PASSWORD,
+    SITI_NIK,
+    TELEGRAM_CHAT,
+    WHATSAPP_ID,
+    Seeded,
+    seed,
+)
 from tests.test_web import free_port
 
 pytestmark = pytest.mark.slow
@@ -395,3 +404,26 @@ def test_another_branch_officer_gets_404(browser: Any, site: Site) -> None:
         assert own is not None and own.status == 200
     finally:
         context.close()
+
+
+def test_a_callback_request_is_taken_called_and_closed_from_the_queue(officer: Any, site: Site) -> None:
+    page = officer
+    page.goto(site.url("/staff"))
+    section = page.locator("#minta-ditelepon")
+    expect(section.locator("h2 .count")).to_have_text("1")
+    row = section.locator("table.callbacks tbody tr", has_text=CALLBACK_QUESTION)
+    expect(row).to_contain_text("WhatsApp")
+    expect(row).to_contain_text(site.seeded.whatsapp_ref)  # the person's sign-up, linked
+    assert "0812-9876-5432" not in row.inner_text()  # the number is masked in the queue
+    row.get_by_role("button", name="Saya tangani").click()
+    expect(page.locator("#assigned-to")).to_have_text("siti.petugas")
+    page.get_by_role("button", name="Tampilkan nomor").click()
+    expect(page.locator("#phone-value")).to_have_text("+6281298765432")
+    page.get_by_label("Hasil panggilan").select_option("selesai")
+    page.get_by_label("Catatan (wajib bila tidak terhubung; tanpa data pribadi)").fill(
+        "Dijelaskan cara bayar"
+    )
+    page.get_by_role("button", name="Simpan dan tutup").click()
+    expect(page.locator("h1 .badge")).to_have_text("Selesai (sudah bicara)")
+    page.goto(site.url("/staff"))
+    expect(page.locator("#minta-ditelepon h2 .count")).to_have_text("0")

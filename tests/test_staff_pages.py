@@ -23,7 +23,7 @@ from bot.settings import load_settings
 from bot.web import create_app
 from dashboard.service import Backoffice
 from dashboard.web.session import COOKIE_NAME, SessionCodec, StaffSession
-from storage.models import AuditLog, CallAttempt, Submission
+from storage.models import AuditLog, CallAttempt, CallbackRequest, Submission
 from tests.backoffice_helpers import MADIUN, MADURA, PASSWORD, account, seed
 from tests.helpers import VAULT
 
@@ -158,8 +158,16 @@ def post_routes(app: FastAPI) -> list[str]:
 
 async def test_every_staff_post_refuses_a_missing_or_wrong_csrf_token(site: Site) -> None:
     reference = await seed(site.office.db, vault=VAULT)
+    async with site.office.db.transaction() as session:
+        request = CallbackRequest(
+            channel="telegram", branch_code="KC-MADIUN", phone_enc=VAULT.encrypt("+6281")
+        )
+        session.add(request)
+        await session.flush()
+        callback_id = str(request.id)
     client = await officer(site, "siti")
     routes = post_routes(site.app)
+    assert "/staff/callbacks/{callback_id}/close" in routes
     assert "/staff/submissions/{reference}/status" in routes and "/staff/login" in routes
     form = {
         "status": "dibatalkan",
@@ -169,7 +177,7 @@ async def test_every_staff_post_refuses_a_missing_or_wrong_csrf_token(site: Site
         "version": "0",
     }
     for path in routes:
-        url = path.replace("{reference}", reference)
+        url = path.replace("{reference}", reference).replace("{callback_id}", callback_id)
         for token in ({}, {"csrf_token": "f" * 64}):
             answer = await client.post(url, data=form | token)
             assert answer.status_code == 403, (path, answer.status_code)
@@ -179,8 +187,10 @@ async def test_every_staff_post_refuses_a_missing_or_wrong_csrf_token(site: Site
     assert (stored.status, stored.assigned_to_id) == ("baru", None)
     async with site.office.db.reader() as session:
         assert (await session.exec(select(func.count()).select_from(CallAttempt))).one() == 0
-        reveals = select(func.count()).select_from(AuditLog).where(col(AuditLog.action) == "nik_reveal")
-        assert (await session.exec(reveals)).one() == 0
+        reveals = select(func.count()).select_from(AuditLog)
+        shown = reveals.where(col(AuditLog.action).in_(["nik_reveal", "callback_phone_reveal"]))
+        assert (await session.exec(shown)).one() == 0
+        assert (await session.exec(select(CallbackRequest.status))).one() == "baru"
     assert (await client.get("/staff")).status_code == 200
 
 

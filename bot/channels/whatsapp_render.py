@@ -170,9 +170,11 @@ def template_parameter(payload: dict[str, Any]) -> str:
 
     WhatsApp refuses template parameters with line breaks, tabs or runs of spaces, so lines
     are joined with " · ", and the options follow as numbered items (the person answers by
-    typing the number once the window is open again).
+    typing the number once the window is open again). A broadcast's `template_text` leaves out
+    the stop line its approved template already ends with.
     """
-    lines = [line.strip() for line in (payload.get("text") or "").splitlines() if line.strip()]
+    text = payload.get("template_text") or payload.get("text") or ""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
     options = _options(payload)
     lines += [f"{number}. {option['label']}" for number, option in enumerate(options, start=1)]
     flat = _SPACES.sub(" ", " · ".join(lines)).strip()

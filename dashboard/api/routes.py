@@ -126,15 +126,18 @@ async def caller(
 Caller = Annotated[Access, Depends(caller)]
 
 
+async def service_call(call: Any) -> Any:
+    """Awaits a service call; its typed refusal becomes the API's answer."""
+    try:
+        return await call
+    except ServiceError as exc:
+        raise _error(exc) from None
+
+
 def api_router(backoffice: Backoffice) -> APIRouter:
     """The routes, over the app's Backoffice (also kept on `app.state.backoffice`)."""
     router = APIRouter(prefix=PREFIX, tags=["back office"])
-
-    async def run(call: Any) -> Any:
-        try:
-            return await call
-        except ServiceError as exc:
-            raise _error(exc) from None
+    run = service_call
 
     @router.get("/submissions", response_model=SubmissionList, summary="The follow-up queue, oldest first")
     async def list_submissions(
@@ -267,6 +270,9 @@ def api_router(backoffice: Backoffice) -> APIRouter:
         )
         return AuditOut(items=page.items, next=page.next_cursor)
 
+    from dashboard.api.callbacks import add_callback_api
+
+    add_callback_api(router, backoffice, run)
     return router
 
 

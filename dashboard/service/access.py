@@ -2,8 +2,8 @@
 
 Every service call that touches submissions takes an `Access`. `scope_people` narrows a
 query to the submissions the caller may see one by one (their branch; every branch for an
-admin; none for a mitra), `scope_figures` to those counted in their reports (a mitra's
-regencies). Services never filter by branch anywhere else.
+admin; none for a mitra), `scope_callbacks` likewise for callback requests, `scope_figures`
+to those counted in their reports (a mitra's regencies). Services never filter by branch anywhere else.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from sqlalchemy import false
 from sqlmodel import col
 
 from dashboard.service.errors import Forbidden
-from storage.models import Submission
+from storage.models import CallbackRequest, Submission
 
 ROLES = ("staff", "supervisor", "admin", "mitra")
 BRANCH_ROLES = ("staff", "supervisor")
@@ -93,6 +93,15 @@ def scope_people(query: Q, access: Access) -> Q:
         return query
     if access.role in BRANCH_ROLES and access.branch_code:
         return query.where(col(Submission.branch_code) == access.branch_code)
+    return query.where(false())
+
+
+def scope_callbacks(query: Q, access: Access) -> Q:
+    """Only the callback requests ("minta ditelepon") of the caller's branch (all for an admin)."""
+    if access.all_branches:
+        return query
+    if access.role in BRANCH_ROLES and access.branch_code:
+        return query.where(col(CallbackRequest.branch_code) == access.branch_code)
     return query.where(false())
 
 

@@ -13,10 +13,11 @@ from datetime import date, datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from dashboard.service import accounts, auditlog, cases, exports, queue, reports
+from dashboard.service import accounts, auditlog, callbacks, cases, exports, queue, reports
 from dashboard.service.access import Access
 from dashboard.service.accounts import AccountInfo
 from dashboard.service.auditlog import AuditPage
+from dashboard.service.callbacks import CallbackItem, CallbackPage
 from dashboard.service.cases import SubmissionDetail
 from dashboard.service.errors import LoginRefused, Stale
 from dashboard.service.queue import PAGE_SIZE, QueueFilters, QueuePage
@@ -226,6 +227,59 @@ class Backoffice:
             return await cases.detail(
                 session, access, self.vault, reference, self.clock(), audit=False, form=self.form
             )
+
+    # --- callback requests ("minta ditelepon") ------------------------------------------------
+
+    async def callbacks(self, access: Access, *, status: str | None = "open") -> CallbackPage:
+        """The branch's callback requests, oldest first ("open": not yet closed), with counts."""
+        async with self.db.reader() as session:
+            return await callbacks.listing(session, access, self.vault, status=status)
+
+    async def callback(self, access: Access, request_id: int) -> CallbackItem:
+        """One request, the number masked. The view is audited."""
+        async with self.db.transaction() as session:
+            return await callbacks.one(session, access, self.vault, request_id, self.clock())
+
+    async def reveal_callback_phone(self, access: Access, request_id: int) -> str:
+        """The number to call, in full; audited."""
+        async with self.db.transaction() as session:
+            return await callbacks.reveal_phone(session, access, self.vault, request_id, self.clock())
+
+    async def take_callback(
+        self, access: Access, request_id: int, expected_version: int | None = None
+    ) -> CallbackItem:
+        """ "Saya tangani" on a callback request. Audited; Stale when it changed since read."""
+        now = self.clock()
+        try:
+            async with self.db.transaction() as session:
+                await callbacks.take(session, access, request_id, now, expected_version)
+                return await callbacks.one(session, access, self.vault, request_id, now, audit=False)
+        except Stale:
+            raise Stale(await self._current_callback(access, request_id)) from None
+
+    async def close_callback(
+        self,
+        access: Access,
+        request_id: int,
+        outcome: str,
+        *,
+        note: str | None = None,
+        expected_version: int | None = None,
+    ) -> CallbackItem:
+        """Records the call and closes the request: selesai or tidak_terhubung. Audited."""
+        now = self.clock()
+        try:
+            async with self.db.transaction() as session:
+                await callbacks.close(
+                    session, access, request_id, outcome, now, note=note, expected_version=expected_version
+                )
+                return await callbacks.one(session, access, self.vault, request_id, now, audit=False)
+        except Stale:
+            raise Stale(await self._current_callback(access, request_id)) from None
+
+    async def _current_callback(self, access: Access, request_id: int) -> CallbackItem:
+        async with self.db.reader() as session:
+            return await callbacks.one(session, access, self.vault, request_id, self.clock(), audit=False)
 
     # --- exports, reports, audit ---------------------------------------------------------------
 

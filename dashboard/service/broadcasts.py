@@ -126,11 +126,18 @@ def full_text(text: str) -> str:
     return f"{text.strip()}\n\n{render('broadcast_footer')}"
 
 
+def broadcast_payload(text: str) -> dict[str, Any]:
+    """The outbox payload: the full text, and for WhatsApp's approved template (which ends with
+    its own stop line) the author's text alone as `template_text`, so the line is not said twice."""
+    payload = Reply(full_text(text), priority=Priority.BROADCAST).to_payload()
+    return {**payload, "template_text": text.strip()}
+
+
 def previews(text: str) -> dict[str, str]:
     """The message as it will look: Telegram, WhatsApp in the 24-hour window, and outside it
     (the approved template carries the text as one line in its variable)."""
     body = full_text(text)
-    one_line = " ".join(body.split())
+    one_line = " ".join(text.split())
     return {
         "telegram": body,
         "whatsapp": body,
@@ -321,7 +328,7 @@ async def _add_recipients(
 ) -> int:
     if not contacts:
         return 0
-    payload = Reply(full_text(broadcast.text), priority=Priority.BROADCAST).to_payload()
+    payload = broadcast_payload(broadcast.text)
     rows: list[dict[str, Any]] = []
     zones: list[str] = []
     for contact in contacts:

@@ -15,21 +15,21 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import String, and_, cast, func, or_, tuple_
+from sqlalchemy import and_, func, or_, tuple_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dashboard.service.access import BRANCH_ROLES, Access, scope_people
 from dashboard.service.errors import InvalidInput
 from storage.crypto import Vault
-from storage.models import QueueCount, StaffAccount, Submission
+from storage.models import QUEUE_FLAGS, QueueCount, StaffAccount, Submission, flagged
 from storage.submissions import ALL_STATUSES, REFERENCE_ALPHABET, normalize_reference
 from storage.types import UTCDateTime
 
 WIB = timezone(timedelta(hours=7), "WIB")
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
-FILTER_FLAGS = ("age_over_limit", "income_below_floor")
+FILTER_FLAGS = QUEUE_FLAGS
 # Statuses an officer still owes the worker a first call in.
 NOT_YET_CONTACTED = ("baru", "diproses")
 # Statuses in which a requested call-back is still owed.
@@ -182,7 +182,7 @@ def filtered(
         if value:
             query = query.where(col(column) == value)
     if filters.flag:
-        query = query.where(cast(col(Submission.flags), String).like(f'%"{filters.flag}"%'))
+        query = query.where(flagged(filters.flag))
     if filters.assigned == "me":
         query = query.where(col(Submission.assigned_to_id) == access.account_id)
     elif filters.assigned == "unassigned":

@@ -16,7 +16,6 @@ from functools import cache
 from pathlib import Path
 from urllib.parse import quote
 
-import segno
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlmodel import col, select
 
@@ -93,14 +92,21 @@ def links(social: SocialSession, identity: Identity) -> Links:
 
 
 def qr_png(url: str, scale: int = 10) -> bytes:
+    import segno  # loaded by the first QR code (about 9 MB), not by every running service
+
     out = io.BytesIO()
     segno.make(url, error="m").save(out, kind="png", scale=scale, border=4)
     return out.getvalue()
 
 
-def qr_svg(url: str, scale: int = 10) -> str:
+def qr_svg(url: str, scale: int = 10, *, sized: bool = True) -> str:
+    """With `sized=False` the SVG has a viewBox only, so it fills the box a page gives it."""
+    import segno
+
     out = io.BytesIO()
-    segno.make(url, error="m").save(out, kind="svg", scale=scale, border=4, xmldecl=False, svgns=True)
+    segno.make(url, error="m").save(
+        out, kind="svg", scale=scale, border=4, xmldecl=False, svgns=True, omitsize=not sized
+    )
     return out.getvalue().decode()
 
 
@@ -242,17 +248,27 @@ def _poster_environment() -> Environment:
     return env
 
 
-def poster_html(social: SocialSession, identity: Identity) -> str:
-    """The printable A4 page: title, time, place, the QR codes and three lines of instructions."""
+def poster_html(social: SocialSession, identity: Identity, *, stylesheet: str | None = None) -> str:
+    """The printable A4 page: title, time, place, the QR codes and three lines of instructions.
+
+    `stylesheet` is the URL of its CSS (dashboard/static/poster.css as the pages serve it)."""
     found = links(social, identity)
     codes = [
-        (channel, url, qr_svg(url, scale=6))
+        (channel, url, qr_svg(url, scale=6, sized=False))
         for channel, url in (("Telegram", found.telegram), ("WhatsApp", found.whatsapp))
         if url is not None
     ]
-    instructions = render("session_poster", s=view(social), code=social.code).splitlines()
+    instructions = render(
+        "session_poster", s=view(social), code=social.code, sponsor=social.sponsor
+    ).splitlines()
     return (
         _poster_environment()
         .get_template("poster.html")
-        .render(s=view(social), codes=codes, instructions=instructions, sponsor=social.sponsor)
+        .render(
+            s=view(social),
+            codes=codes,
+            instructions=instructions,
+            sponsor=social.sponsor,
+            stylesheet=stylesheet,
+        )
     )

@@ -28,6 +28,11 @@ def status_label(code: str) -> str:
     return label
 
 
+def callback_status_label(code: str) -> str:
+    label: str = texts()["callback_statuses"].get(code, code)
+    return label
+
+
 def flag_label(code: str) -> str:
     label: str = texts()["flags"].get(code, code)
     return label

@@ -33,12 +33,23 @@ AUDIT_ACTIONS = {
     "reassign": "Mengalihkan pendaftaran",
     "call_recorded": "Mencatat panggilan",
     "status_change": "Mengubah status",
+    "callback_view": "Membuka permintaan telepon",
+    "callback_phone_reveal": "Menampilkan nomor HP permintaan telepon",
+    "callback_assign": "Mengambil permintaan telepon",
+    "callback_closed": "Menutup permintaan telepon",
+    "export_callbacks": "Mengunduh permintaan telepon",
     "account_created": "Membuat akun",
     "account_disabled": "Menonaktifkan akun",
     "password_changed": "Mengganti kata sandi",
     "token_issued": "Membuat token API",
     "token_revoked": "Mencabut token API",
     "token_used": "Memakai token API",
+    "session_created": "Membuat acara sosialisasi",
+    "broadcast_created": "Membuat siaran",
+    "broadcast_test": "Mengirim uji siaran",
+    "broadcast_pause": "Menjeda siaran",
+    "broadcast_resume": "Melanjutkan siaran",
+    "broadcast_cancel": "Membatalkan siaran",
 }
 
 

@@ -69,6 +69,8 @@ DONE = {
     "call": "Panggilan sudah dicatat.",
     "status": "Status sudah diubah.",
     "status_notified": "Status sudah diubah. Pesan untuk peserta sudah masuk antrean kirim.",
+    "callback_assign": "Permintaan telepon ini sekarang Bapak/Ibu tangani.",
+    "callback_close": "Panggilan sudah dicatat dan permintaan ditutup.",
 }
 
 
@@ -250,6 +252,7 @@ class StaffPages:
             flashes.append({"kind": "warn", "text": unknown})
             filters = replace(filters, status=None)
         page = await self.backoffice.queue(staff.account, filters, cursor=cursor)
+        callbacks = await self.backoffice.callbacks(staff.account)
         regencies = queue_filters.regencies_of(staff.branch_for(filters.branch))
         options = {
             "branches": queue_filters.branch_options(),
@@ -270,6 +273,7 @@ class StaffPages:
             flashes=flashes,
             filters=filters,
             page=page,
+            callbacks=callbacks,
             cursor=cursor,
             total=sum(page.counts.values()),
             statuses=list(STATUS_LABELS.items()),
@@ -421,8 +425,9 @@ def _action_handler(pages: StaffPages, action: str) -> Any:
     return handler
 
 
-def pages_router(backoffice: Backoffice, settings: Any) -> APIRouter:
-    """The `/staff` pages over `backoffice`; `settings` gives SECRET_KEY and the cookie rules."""
+def pages_router(backoffice: Backoffice, settings: Any, outreach: Any = None) -> APIRouter:
+    """The `/staff` pages over `backoffice` (and `outreach`: sessions and broadcasts);
+    `settings` gives SECRET_KEY and the cookie rules."""
     codec = SessionCodec(
         settings.secret_key, idle_minutes=settings.staff_idle_minutes, secure=settings.cookie_secure
     )
@@ -447,4 +452,11 @@ def pages_router(backoffice: Backoffice, settings: Any) -> APIRouter:
     from dashboard.web.insight import add_insight_routes
 
     add_insight_routes(router, pages)
+    from dashboard.web.callbacks import add_callback_routes
+
+    add_callback_routes(router, pages)
+    if outreach is not None:
+        from dashboard.web.outreach_routes import add_outreach_routes
+
+        add_outreach_routes(router, pages, outreach)
     return router

@@ -34,9 +34,6 @@ def _flags(turn: Turn, values: Values) -> list[str]:
         flags.append("nik_region_outdated")
     if (values.get("nik_facts") or {}).get("district_unlisted"):
         flags.append("nik_district_unlisted")
-    area = branch_map().area(values.get("regency"))
-    if area is not None and area.basis == "inferred":
-        flags.append("branch_inferred")
     if int(values.get("income")) < program_data().income_floor:
         flags.append("income_below_floor")
     return flags

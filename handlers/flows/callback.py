@@ -28,7 +28,7 @@ class CallbackFlow:
 
     async def start(self, turn: Turn, topic: str | None = None) -> None:
         turn.state.flow = self.name
-        phone = known_phone(turn) or self._draft_phone(turn)
+        phone = known_phone(turn) or self._draft_phone(turn) or await self._past_phone(turn)
         turn.state.data["callback"] = {"phone": phone, "regency": await self._regency(turn)}
         await self._next(turn)
 
@@ -37,6 +37,12 @@ class CallbackFlow:
         """The number given in an unfinished enrolment (kept encrypted there)."""
         sealed = ((turn.state.data.get("draft") or {}).get("answers") or {}).get("phone")
         return turn.vault.decrypt(sealed) if isinstance(sealed, str) else None
+
+    @staticmethod
+    async def _past_phone(turn: Turn) -> str | None:
+        """The number of their latest submission, if they signed up before."""
+        past = await turn.store.submissions_of(turn.contact)
+        return turn.vault.decrypt_optional(past[-1].phone_enc) if past else None
 
     async def _regency(self, turn: Turn) -> str | None:
         """Where they live, if the conversation already knows: a draft, or a past sign-up."""
@@ -92,6 +98,7 @@ class CallbackFlow:
                 contact_id=turn.contact.id,
                 channel=turn.inbound.channel,
                 branch_code=branch.code,
+                regency_code=data["regency"],
                 phone_enc=turn.vault.encrypt(data["phone"]),
                 question_enc=turn.vault.encrypt(question),
                 created_at=turn.now,

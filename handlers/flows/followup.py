@@ -141,6 +141,8 @@ class FollowupFlow:
                 contact_id=turn.contact.id,
                 channel=turn.inbound.channel,
                 branch_code=social.branch_code,
+                regency_code=social.regency_code,
+                session_id=social.id,
                 phone_enc=turn.contact.phone_enc,
                 question_enc=turn.vault.encrypt(question),
                 created_at=turn.now,

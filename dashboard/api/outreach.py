@@ -1,0 +1,238 @@
+"""The API's sessions and broadcasts: `POST/GET /api/v1/sessions`, `GET /api/v1/sessions/{code}`
+(with its links and funnel), `POST/GET /api/v1/broadcasts`, `GET /api/v1/broadcasts/{id}` (the
+progress), and pause / resume / cancel. Same roles as the pages (staff, supervisors and admins
+create; a mitra reads its regencies' sessions, small counts suppressed); another branch's session
+or broadcast is 404 exactly like a missing one.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from dashboard.api.routes import PREFIX, Caller, _error, service_call
+from dashboard.service.broadcasts import Audience
+from dashboard.service.errors import InvalidInput, NotFound
+from dashboard.service.outreach_office import Outreach, SessionView
+from dashboard.service.sessions import Invalid, SessionSpec, Sponsor
+from storage.outreach_models import Broadcast, SocialSession
+
+
+class SponsorIn(BaseModel):
+    name: str = Field(description='Who pays JKK + JKM, e.g. "Pemerintah Kota Madiun".')
+    months: int = Field(description="For how many months (1-24).")
+    quota: int = Field(description="For how many people.")
+
+
+class SessionIn(BaseModel):
+    title: str
+    starts_at: datetime = Field(description="In the regency's local time (WIB/WITA/WIT) if no offset.")
+    ends_at: datetime
+    place: str | None = Field(default=None, description="Face to face: where. Give place or online_url.")
+    online_url: str | None = None
+    regency_code: str = Field(description='Kabupaten/kota code, e.g. "35.77".')
+    district: str | None = None
+    organiser: str
+    capacity: int
+    sponsor: SponsorIn | None = None
+
+
+class SessionOut(BaseModel):
+    code: str
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    timezone: str
+    place: str | None
+    online_url: str | None
+    regency_code: str
+    regency_name: str
+    district: str | None
+    organiser: str
+    capacity: int
+    branch_code: str
+    sponsor: SponsorIn | None
+    reserved: int | None = None
+    telegram_link: str | None = Field(default=None, description="null when Telegram is not connected.")
+    whatsapp_link: str | None = Field(default=None, description="null when WhatsApp is not connected.")
+    funnel: list[dict[str, Any]] | None = None
+    reasons: dict[str, int | str] | None = None
+
+
+class SessionList(BaseModel):
+    items: list[SessionOut]
+
+
+class AudienceIn(BaseModel):
+    regencies: list[str] = []
+    districts: list[str] = []
+    occupations: list[str] = []
+    occupation_groups: list[str] = []
+    stage: Literal["never", "started", "submitted", "terdaftar", "not_terdaftar"] | None = None
+    step: str | None = Field(default=None, description="With stage=started: the form step they stopped at.")
+    session: str | None = Field(default=None, description="A session's code: its reservations or attendees.")
+    session_role: Literal["reserved", "attended"] = "reserved"
+    channels: list[Literal["telegram", "whatsapp"]] = ["telegram", "whatsapp"]
+
+
+class BroadcastIn(BaseModel):
+    text: str = Field(description="The message; how to stop is added at its end.")
+    audience: AudienceIn = AudienceIn()
+    send_at: datetime | None = Field(default=None, description="Later, with its offset; omitted: now.")
+
+
+class BroadcastCreated(BaseModel):
+    id: int
+    status: str
+    recipients: int
+
+
+class ProgressOut(BaseModel):
+    id: int
+    status: str
+    recipients: int
+    queued: int
+    sent: int
+    delivered: int
+    read: int
+    failed: int
+    waiting: int
+    cancelled: int
+    failures: dict[str, int] = Field(description="Failed or waiting, by reason.")
+    by_channel: dict[str, dict[str, int]]
+    started_form_7d: int
+    submitted_7d: int
+
+
+class BroadcastSummary(BaseModel):
+    id: int
+    status: str
+    recipients: int
+    created_at: datetime
+    send_at: datetime | None
+
+
+def _session_out(social: SocialSession, **extra: Any) -> SessionOut:
+    sponsor = (
+        SponsorIn(name=social.sponsor, months=social.sponsor_months or 0, quota=social.sponsor_quota or 0)
+        if social.sponsor
+        else None
+    )
+    fields = social.model_dump(include=set(SessionOut.model_fields) - {"sponsor"})
+    return SessionOut(**fields, sponsor=sponsor, **extra)
+
+
+def _view_out(found: SessionView) -> SessionOut:
+    small = found.suppress
+    reasons: dict[str, int | str] = {
+        k: ("<5" if small and 0 < n < 5 else n) for k, n in found.funnel.reasons.items()
+    }
+    return _session_out(
+        found.social,
+        reserved=found.reserved if not small or found.reserved >= 5 or found.reserved == 0 else None,
+        telegram_link=found.links.telegram,
+        whatsapp_link=found.links.whatsapp,
+        funnel=found.funnel.rows(suppress=small),
+        reasons=reasons,
+    )
+
+
+def _id(broadcast_id: str) -> int:
+    if not broadcast_id.isdigit() or len(broadcast_id) > 12:
+        raise NotFound("Siaran tidak ditemukan.")
+    return int(broadcast_id)
+
+
+def _progress_out(broadcast: Broadcast, progress: dict[str, Any]) -> ProgressOut:
+    return ProgressOut(id=broadcast.id or 0, **progress)
+
+
+def outreach_router(outreach: Outreach) -> APIRouter:
+    router = APIRouter(prefix=PREFIX, tags=["sessions and broadcasts"])
+    run = service_call
+
+    @router.post("/sessions", response_model=SessionOut, status_code=201, summary="Create a session")
+    async def create_session(access: Caller, body: SessionIn) -> SessionOut:
+        given = body.sponsor
+        sponsor = Sponsor(given.name, given.months, given.quota) if given else None
+        spec = SessionSpec(
+            title=body.title,
+            starts_at=body.starts_at,
+            ends_at=body.ends_at,
+            regency_code=body.regency_code,
+            organiser=body.organiser,
+            capacity=body.capacity,
+            place=body.place,
+            online_url=body.online_url,
+            district=body.district,
+            sponsor=sponsor,
+        )
+        social: SocialSession = await run(outreach.create_session(access, spec))
+        return _view_out(await run(outreach.session(access, social.code)))
+
+    @router.get("/sessions", response_model=SessionList, summary="Sessions you may see, latest first")
+    async def list_sessions(access: Caller) -> SessionList:
+        found = await run(outreach.list_sessions(access))
+        return SessionList(items=[_session_out(s.social) for s in found])
+
+    @router.get("/sessions/{code}", response_model=SessionOut, summary="A session with its links and funnel")
+    async def get_session(access: Caller, code: str) -> SessionOut:
+        return _view_out(await run(outreach.session(access, code)))
+
+    @router.post("/broadcasts", response_model=BroadcastCreated, status_code=201, summary="Send a broadcast")
+    async def create_broadcast(access: Caller, body: BroadcastIn) -> BroadcastCreated:
+        try:
+            audience = Audience.from_dict(body.audience.model_dump())
+        except Invalid as exc:
+            raise _error(InvalidInput(exc.field, exc.message)) from None
+        created: Broadcast = await run(
+            outreach.create_broadcast(access, text=body.text, audience=audience, send_at=body.send_at)
+        )
+        return BroadcastCreated(id=created.id or 0, status=created.status, recipients=created.recipients)
+
+    @router.get("/broadcasts", response_model=list[BroadcastSummary], summary="Broadcasts, newest first")
+    async def list_broadcasts(access: Caller) -> list[BroadcastSummary]:
+        found: list[Broadcast] = await run(outreach.list_broadcasts(access))
+        return [
+            BroadcastSummary(
+                id=b.id or 0,
+                status=b.status,
+                recipients=b.recipients,
+                created_at=b.created_at,
+                send_at=b.send_at,
+            )
+            for b in found
+        ]
+
+    @router.get("/broadcasts/{broadcast_id}", response_model=ProgressOut, summary="A broadcast's progress")
+    async def get_broadcast(access: Caller, broadcast_id: str) -> ProgressOut:
+        found = await run(outreach.broadcast(access, _id_or_404(broadcast_id)))
+        return _progress_out(found.broadcast, found.progress.as_dict())
+
+    def control(action: str) -> Any:
+        async def handler(access: Caller, broadcast_id: str) -> ProgressOut:
+            found = await run(outreach.control(access, _id_or_404(broadcast_id), action))
+            return _progress_out(found.broadcast, found.progress.as_dict())
+
+        handler.__name__ = f"broadcast_{action}"
+        return handler
+
+    for action in ("pause", "resume", "cancel"):
+        router.add_api_route(
+            f"/broadcasts/{{broadcast_id}}/{action}",
+            control(action),
+            methods=["POST"],
+            response_model=ProgressOut,
+            summary=f"{action.capitalize()} a broadcast",
+        )
+    return router
+
+
+def _id_or_404(broadcast_id: str) -> int:
+    try:
+        return _id(broadcast_id)
+    except NotFound as exc:
+        raise _error(exc) from None

@@ -1,0 +1,175 @@
+"""The broadcast pages: the list and the compose form (count and per-channel preview, "kirim uji"
+to the author's own chat, send now or at a time), and one broadcast's progress with pause,
+resume and cancel. A thin face over `Outreach`; another branch's broadcast is the 404 page.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.datastructures import FormData
+
+from dashboard.service.broadcasts import CHANNELS, STAGES, Audience, previews
+from dashboard.service.errors import InvalidInput, NotFound
+from dashboard.service.outreach_office import Outreach
+from dashboard.web.auth import checked_form
+from dashboard.web.filters import districts_of, regencies_of
+from dashboard.web.labels import step_label
+from dashboard.web.render import LOCAL_ZONE
+from handlers.enrol.fields import FORM
+from messages.render import labels
+
+if TYPE_CHECKING:
+    from dashboard.web.pages import StaffPages
+
+TYPED = (
+    "text",
+    "regency",
+    "district",
+    "occupation_group",
+    "stage",
+    "step",
+    "session",
+    "session_role",
+    "send_at",
+    "test_channel",
+    "test_chat",
+)
+CONTROLS = ("pause", "resume", "cancel")
+
+
+def audience_of(form: dict[str, Any]) -> Audience:
+    channels = [c for c in CHANNELS if form.get(f"channel_{c}")]
+    raw = {
+        "regencies": [form["regency"]] if form.get("regency") else [],
+        "districts": [form["district"]] if form.get("district") else [],
+        "occupation_groups": [form["occupation_group"]] if form.get("occupation_group") else [],
+        "stage": form.get("stage") or None,
+        "step": (form.get("step") or None) if form.get("stage") == "started" else None,
+        "session": (form.get("session") or "").upper() or None,
+        "session_role": form.get("session_role") or "reserved",
+        "channels": channels or list(CHANNELS),
+    }
+    return Audience.from_dict(raw)
+
+
+def send_time(value: str) -> datetime | None:
+    """The form's datetime-local, in the branch's local time (WIB); empty: now."""
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value).replace(tzinfo=LOCAL_ZONE)
+    except ValueError:
+        raise InvalidInput("send_at", "Waktu kirim tidak terbaca.") from None
+
+
+def number(broadcast_id: str) -> int:
+    """A broadcast id from the address; anything else is not found (like a missing one)."""
+    if not broadcast_id.isdigit() or len(broadcast_id) > 12:
+        raise NotFound("Siaran tidak ditemukan.")
+    return int(broadcast_id)
+
+
+def _typed(form: FormData) -> dict[str, Any]:
+    typed: dict[str, Any] = {name: str(form.get(name) or "").strip() for name in TYPED}
+    for channel in CHANNELS:
+        typed[f"channel_{channel}"] = bool(form.get(f"channel_{channel}"))
+    return typed
+
+
+def add_broadcast_routes(router: APIRouter, pages: StaffPages, outreach: Outreach) -> None:
+    async def compose_page(
+        request: Request,
+        *,
+        typed: dict[str, Any] | None = None,
+        errors: dict[str, str] | None = None,
+        counts: dict[str, int] | None = None,
+        tested: bool = False,
+    ) -> HTMLResponse:
+        staff = await pages.user(request)
+        found = await outreach.list_broadcasts(staff.account)
+        regencies = regencies_of(None if staff.account.all_branches else staff.account.branch_code)
+        form = typed or {f"channel_{c}": True for c in CHANNELS} | {"session_role": "reserved"}
+        text = str(form.get("text") or "")
+        shown = previews(text) if counts is not None and text else None
+        groups: dict[str, str] = labels()["groups"]
+        return pages.page(
+            request,
+            "broadcasts.html",
+            title="Siaran",
+            staff=staff,
+            nav="broadcasts",
+            broadcasts=found,
+            form=form,
+            errors=errors or {},
+            counts=counts,
+            previews=shown,
+            tested=tested,
+            options={
+                "regencies": regencies,
+                "districts": districts_of(regencies),
+                "groups": [(g, groups.get(g, g).capitalize()) for g in ("transport", "general")],
+                "stages": STAGES,
+                "steps": [(s.name, step_label(s.name)) for s in FORM.steps],
+            },
+            status_code=422 if errors else 200,
+        )
+
+    async def broadcasts_page(request: Request) -> Response:
+        return await compose_page(request)
+
+    async def compose(request: Request) -> Response:
+        """One form, three buttons: count and preview, "kirim uji", send."""
+        staff = await pages.user(request)
+        form = await checked_form(request, pages.codec)
+        typed = _typed(form)
+        action = str(form.get("aksi") or "hitung")
+        try:
+            audience = audience_of(typed)
+            if action == "kirim":
+                created = await outreach.create_broadcast(
+                    staff.account, text=typed["text"], audience=audience, send_at=send_time(typed["send_at"])
+                )
+                return RedirectResponse(f"/staff/broadcasts/{created.id}?ok=broadcast", status_code=303)
+            if action == "uji":
+                chat = typed["test_chat"]
+                await outreach.send_test(staff.account, typed["text"], typed["test_channel"], chat)
+            counts = await outreach.count(staff.account, audience)
+        except InvalidInput as invalid:
+            field = invalid.field.removeprefix("audience.")
+            return await compose_page(request, typed=typed, errors={field: invalid.message})
+        return await compose_page(request, typed=typed, counts=counts, tested=action == "uji")
+
+    async def broadcast_page(request: Request, broadcast_id: str) -> Response:
+        staff = await pages.user(request)
+        found = await outreach.broadcast(staff.account, number(broadcast_id))
+        return pages.page(
+            request,
+            "broadcast.html",
+            title=f"Siaran {found.broadcast.id}",
+            staff=staff,
+            nav="broadcasts",
+            found=found,
+            b=found.broadcast,
+            p=found.progress,
+            done=request.query_params.get("ok", ""),
+        )
+
+    def control(action: str) -> Any:
+        async def handler(request: Request, broadcast_id: str) -> Response:
+            staff = await pages.user(request)
+            await checked_form(request, pages.codec)
+            found = await outreach.control(staff.account, number(broadcast_id), action)
+            return RedirectResponse(f"/staff/broadcasts/{found.broadcast.id}?ok={action}", status_code=303)
+
+        handler.__name__ = f"broadcast_{action}"
+        return handler
+
+    router.add_api_route("/broadcasts", broadcasts_page, methods=["GET"])
+    router.add_api_route("/broadcasts", compose, methods=["POST"])
+    router.add_api_route("/broadcasts/{broadcast_id}", broadcast_page, methods=["GET"])
+    for action in CONTROLS:
+        router.add_api_route(f"/broadcasts/{{broadcast_id}}/{action}", control(action), methods=["POST"])
