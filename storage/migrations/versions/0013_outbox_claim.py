@@ -1,8 +1,8 @@
 """outbox: partial indexes for the sender's claim (pending rows in order, each chat's head), and
 the (status, channel, priority, next_attempt_at) index narrowed to rows in flight or held
 
-Revision ID: 0011
-Revises: 0004
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-02
 """
 
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0011'
-down_revision: str | None = '0004'
+revision: str = '0013'
+down_revision: str | None = '0012'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
