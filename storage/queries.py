@@ -308,25 +308,6 @@ def _claim_statement(dialect: str, skipping: bool, one_chat: bool) -> Any:
     )
 
 
-async def start_attempt(
-    session: AsyncSession, message_id: int, now: datetime
-) -> tuple[OutboxMessage, Contact | None] | None:
-    """Marks a row "sending" right before its attempt; None when it is no longer to be sent.
-
-    Only the rows in this state at a crash can reach the person twice: one per chat at most,
-    since a chat's rows are sent one after the other. Returns the row as it is now (a row
-    scrubbed by `hapus data` in the meantime is not sent) with its contact.
-    """
-    row = await session.get(OutboxMessage, message_id, with_for_update=True, populate_existing=True)
-    if row is None or row.status != "pending":
-        return None
-    row.status = "sending"
-    row.attempts += 1
-    row.next_attempt_at = now
-    contact = await session.get(Contact, row.contact_id) if row.contact_id is not None else None
-    return row, contact
-
-
 @cache
 def _start_statement(dialect: str) -> Any:
     table = OutboxMessage.__table__  # type: ignore[attr-defined]

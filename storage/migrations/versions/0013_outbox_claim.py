@@ -20,35 +20,22 @@ _PENDING = sa.text("status = 'pending'")
 _OPEN = sa.text("status IN ('sending', 'held', 'waiting')")
 
 
+_INDEXES = (
+    ('ix_outbox_open', ['channel', 'status', 'next_attempt_at'], _OPEN),
+    ('ix_outbox_claim', ['channel', 'priority', 'id', 'next_attempt_at'], _PENDING),
+    ('ix_outbox_chat_head', ['channel', 'chat_id', 'priority', 'id'], _PENDING),
+)
+
+
 def upgrade() -> None:
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.drop_index('ix_outbox_due')
-        batch_op.create_index(
-            'ix_outbox_open',
-            ['channel', 'status', 'next_attempt_at'],
-            unique=False,
-            postgresql_where=_OPEN,
-            sqlite_where=_OPEN,
-        )
-        batch_op.create_index(
-            'ix_outbox_claim',
-            ['channel', 'priority', 'id', 'next_attempt_at'],
-            unique=False,
-            postgresql_where=_PENDING,
-            sqlite_where=_PENDING,
-        )
-        batch_op.create_index(
-            'ix_outbox_chat_head',
-            ['channel', 'chat_id', 'priority', 'id'],
-            unique=False,
-            postgresql_where=_PENDING,
-            sqlite_where=_PENDING,
-        )
+        for name, columns, where in _INDEXES:
+            batch_op.create_index(name, columns, unique=False, postgresql_where=where, sqlite_where=where)
 
 
 def downgrade() -> None:
     with op.batch_alter_table('outbox', schema=None) as batch_op:
-        batch_op.drop_index('ix_outbox_chat_head')
-        batch_op.drop_index('ix_outbox_claim')
-        batch_op.drop_index('ix_outbox_open')
+        for name, _, _ in reversed(_INDEXES):
+            batch_op.drop_index(name)
         batch_op.create_index('ix_outbox_due', ['status', 'channel', 'priority', 'next_attempt_at'], unique=False)
