@@ -152,14 +152,37 @@ def _group(code: str | None) -> str | None:
     return next((o.group for o in occupations() if o.code == code), None)
 
 
+@dataclass(frozen=True)
+class Reach:
+    """The columns of a contact an audience walk reads (whole rows would cost more than the query)."""
+
+    id: int
+    channel: str
+    chat_id: str
+    regency_code: str | None
+
+
 @dataclass
 class _Selector:
     audience: Audience
     branch: str | None
     session_id: int | None = None
+    branches: dict[str, str] = field(default_factory=dict)
+    """Regency code -> branch code, looked up once per regency."""
+
+    def _branch_of(self, regency: str) -> str:
+        if regency not in self.branches:
+            self.branches[regency] = branch_map().for_regency(regency).code
+        return self.branches[regency]
+
+    async def walk(self, session: AsyncSession, after: int) -> list[Reach]:
+        """The next chunk of candidate contacts after the contact id `after`, in id order."""
+        query = self.base().where(col(Contact.id) > after).order_by(col(Contact.id)).limit(CHUNK)
+        return [Reach(*row) for row in (await session.execute(query)).all()]
 
     def base(self) -> Any:
-        query = select(Contact).where(
+        columns = (col(Contact.id), col(Contact.channel), col(Contact.chat_id), col(Contact.regency_code))
+        query = sa_select(*columns).where(
             col(Contact.announcements).is_(True),
             col(Contact.unreachable_at).is_(None),
             # `|| ''` keeps the planner off the (channel, chat_id) index: the walk goes in id
@@ -183,9 +206,7 @@ class _Selector:
     def keep(self, profile: outreach.Profile) -> bool:
         a = self.audience
         regency = profile.regency_code
-        if self.branch is not None and (
-            regency is None or branch_map().for_regency(regency).code != self.branch
-        ):
+        if self.branch is not None and (regency is None or self._branch_of(regency) != self.branch):
             return False
         if a.regencies and regency not in a.regencies:
             return False
@@ -202,15 +223,15 @@ class _Selector:
         return not (a.step is not None and profile.step != a.step)
 
 
-async def _profiles(
-    session: AsyncSession, contacts: Sequence[Contact]
-) -> list[tuple[Contact, outreach.Profile]]:
-    ids = [c.id for c in contacts if c.id is not None]
+async def _profiles(session: AsyncSession, contacts: Sequence[Reach]) -> list[tuple[Reach, outreach.Profile]]:
+    ids = [c.id for c in contacts]
     if not ids:
         return []
-    conversations = {
-        c.contact_id: c.data
-        for c in (await session.exec(select(Conversation).where(col(Conversation.contact_id).in_(ids)))).all()
+    drafts = sa_select(col(Conversation.contact_id), col(Conversation.data)).where(
+        col(Conversation.contact_id).in_(ids)
+    )
+    conversations: dict[int, dict[str, Any]] = {
+        contact_id: data for contact_id, data in (await session.execute(drafts)).all()
     }
     latest: dict[int, Submission] = {}
     query = (
@@ -221,9 +242,7 @@ async def _profiles(
     for submission in (await session.exec(query)).all():
         if submission.contact_id is not None:
             latest[submission.contact_id] = submission
-    return [
-        (c, outreach.profile_of(c, conversations.get(c.id or 0), latest.get(c.id or 0))) for c in contacts
-    ]
+    return [(c, outreach.profile_of(c, conversations.get(c.id), latest.get(c.id))) for c in contacts]
 
 
 async def _selector(session: AsyncSession, audience: Audience, branch: str | None) -> _Selector:
@@ -243,11 +262,10 @@ async def count_recipients(db: Database, audience: Audience, branch: str | None)
         selector = await _selector(session, audience, branch)
         cursor = 0
         while True:
-            query = selector.base().where(col(Contact.id) > cursor).order_by(col(Contact.id)).limit(CHUNK)
-            contacts = (await session.exec(query)).all()
+            contacts = await selector.walk(session, cursor)
             if not contacts:
                 break
-            cursor = contacts[-1].id or cursor
+            cursor = contacts[-1].id
             for contact, profile in await _profiles(session, contacts):
                 if selector.keep(profile):
                     counts[contact.channel] += 1
@@ -310,13 +328,7 @@ async def materialise(db: Database, broadcast_id: int, now: datetime, quiet: Qui
             audience = Audience.from_dict(broadcast.audience)
             branch = None if broadcast.branch_code == ALL_BRANCHES else broadcast.branch_code
             selector = _Selector(audience, branch, broadcast.session_id)
-            query = (
-                selector.base()
-                .where(col(Contact.id) > broadcast.cursor)
-                .order_by(col(Contact.id))
-                .limit(CHUNK)
-            )
-            contacts = (await session.exec(query)).all()
+            contacts = await selector.walk(session, broadcast.cursor)
             if not contacts:
                 broadcast.materialised = True
                 broadcast.recipients = broadcast.prepared
@@ -324,7 +336,7 @@ async def materialise(db: Database, broadcast_id: int, now: datetime, quiet: Qui
             chosen = [c for c, profile in await _profiles(session, contacts) if selector.keep(profile)]
             held = broadcast.status == "paused"
             added = await _add_recipients(session, broadcast, chosen, now, quiet, held=held)
-            broadcast.cursor = contacts[-1].id or broadcast.cursor
+            broadcast.cursor = contacts[-1].id
             broadcast.prepared += added
             created += added
 
@@ -332,7 +344,7 @@ async def materialise(db: Database, broadcast_id: int, now: datetime, quiet: Qui
 async def _add_recipients(
     session: AsyncSession,
     broadcast: Broadcast,
-    contacts: Sequence[Contact],
+    contacts: Sequence[Reach],
     now: datetime,
     quiet: QuietHours,
     *,
@@ -343,10 +355,14 @@ async def _add_recipients(
     payload = broadcast_payload(broadcast.text)
     rows: list[dict[str, Any]] = []
     zones: list[str] = []
+    timing: dict[str, tuple[datetime, bool]] = {}
     for contact in contacts:
         tz_name = zone_name(contact.regency_code)
-        at = quiet.next_allowed(now, zone(tz_name))
-        waits = held or at > now or quiet.starts_within(now, zone(tz_name), QUIET_LEAD)
+        if tz_name not in timing:
+            at = quiet.next_allowed(now, zone(tz_name))
+            timing[tz_name] = (at, at > now or quiet.starts_within(now, zone(tz_name), QUIET_LEAD))
+        at, quiet_now = timing[tz_name]
+        waits = held or quiet_now
         zones.append(tz_name)
         rows.append(
             {
