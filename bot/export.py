@@ -18,9 +18,6 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.utils import get_column_letter
-
 from handlers.branches import branch_map
 from handlers.enrol.fields import FORM
 from handlers.enrol.form import Form
@@ -136,6 +133,10 @@ def render_json(rows: Iterable[dict[str, Any]], keys: tuple[str, ...] = COLUMNS)
 
 
 def render_xlsx(rows: Iterable[dict[str, Any]], keys: tuple[str, ...] = COLUMNS) -> bytes:
+    # openpyxl (about 13 MB) is loaded by the first XLSX export, not by every running service.
+    from openpyxl import Workbook
+    from openpyxl.utils import get_column_letter
+
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None

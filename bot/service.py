@@ -18,7 +18,7 @@ from handlers.engine import Engine
 from handlers.turn import Rules
 from storage.crypto import Vault
 from storage.db import Database
-from storage.migrate import is_up_to_date
+from storage.schema_version import is_up_to_date
 
 
 def rules_from(settings: Settings) -> Rules:

@@ -6,9 +6,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.db import make_sqlite_folder
 
@@ -32,14 +30,6 @@ def downgrade(database_url: str, revision: str) -> None:
     command.downgrade(alembic_config(database_url), revision)
 
 
-async def current_revision(engine: AsyncEngine) -> str | None:
-    async with engine.connect() as connection:
-        return await connection.run_sync(lambda sync: MigrationContext.configure(sync).get_current_revision())
-
-
 def head_revision() -> str | None:
+    """The newest migration's id (`storage.schema_version.SCHEMA_HEAD` must name it)."""
     return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
-
-
-async def is_up_to_date(engine: AsyncEngine) -> bool:
-    return await current_revision(engine) == head_revision()

@@ -16,7 +16,6 @@ from functools import cache
 from pathlib import Path
 from urllib.parse import quote
 
-import segno
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlmodel import col, select
 
@@ -93,6 +92,8 @@ def links(social: SocialSession, identity: Identity) -> Links:
 
 
 def qr_png(url: str, scale: int = 10) -> bytes:
+    import segno  # loaded by the first QR code (about 9 MB), not by every running service
+
     out = io.BytesIO()
     segno.make(url, error="m").save(out, kind="png", scale=scale, border=4)
     return out.getvalue()
@@ -100,6 +101,8 @@ def qr_png(url: str, scale: int = 10) -> bytes:
 
 def qr_svg(url: str, scale: int = 10, *, sized: bool = True) -> str:
     """With `sized=False` the SVG has a viewBox only, so it fills the box a page gives it."""
+    import segno
+
     out = io.BytesIO()
     segno.make(url, error="m").save(
         out, kind="svg", scale=scale, border=4, xmldecl=False, svgns=True, omitsize=not sized
