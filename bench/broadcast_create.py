@@ -14,21 +14,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import tempfile
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
-import asyncpg
 from sqlalchemy import text
 
+from bench.broadcast import databases
 from dashboard.service import broadcasts
 from dashboard.service.access import Access
 from dashboard.service.broadcasts import Audience
 from dashboard.service.outreach_office import Outreach
 from handlers.localtime import QuietHours
 from storage.db import Database
-from storage.migrate import upgrade
 from tests.broadcast_harness import seed
 
 NOW = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)  # 10:00 WIB
@@ -67,12 +64,6 @@ async def measure(url: str, contacts: int) -> str:
         await db.dispose()
 
 
-async def _reset_postgres(url: str) -> None:
-    conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://", 1))
-    await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
-    await conn.close()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument(
@@ -81,15 +72,8 @@ def main() -> None:
     parser.add_argument("--postgres", default=os.environ.get("BENCH_POSTGRES_URL"), help="a database to wipe")
     parser.add_argument("--no-sqlite", action="store_true", help="only PostgreSQL")
     options = parser.parse_args()
-    if not options.no_sqlite:
-        with tempfile.TemporaryDirectory() as folder:
-            url = f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
-            upgrade(url)
-            print("SQLite:", asyncio.run(measure(url, options.contacts)), flush=True)
-    if options.postgres:
-        asyncio.run(_reset_postgres(options.postgres))
-        upgrade(options.postgres)
-        print("PostgreSQL:", asyncio.run(measure(options.postgres, options.contacts)), flush=True)
+    for name, url in databases(options.postgres, options.no_sqlite):
+        print(f"{name}:", asyncio.run(measure(url, options.contacts)), flush=True)
 
 
 if __name__ == "__main__":
