@@ -19,6 +19,7 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -131,6 +132,20 @@ async def _reset_postgres(url: str) -> None:
     await conn.close()
 
 
+def databases(postgres: str | None, no_sqlite: bool) -> Iterator[tuple[str, str]]:
+    """(name, url) of each database to measure, migrated and empty: a temporary SQLite file,
+    then `postgres` (wiped first) when given."""
+    if not no_sqlite:
+        with tempfile.TemporaryDirectory() as folder:
+            url = f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
+            upgrade(url)
+            yield "SQLite", url
+    if postgres:
+        asyncio.run(_reset_postgres(postgres))
+        upgrade(postgres)
+        yield "PostgreSQL", postgres
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -140,15 +155,8 @@ def main() -> None:
     parser.add_argument("--postgres", default=os.environ.get("BENCH_POSTGRES_URL"), help="a database to wipe")
     parser.add_argument("--no-sqlite", action="store_true", help="only PostgreSQL")
     options = parser.parse_args()
-    if not options.no_sqlite:
-        with tempfile.TemporaryDirectory() as folder:
-            url = f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
-            upgrade(url)
-            print(run("SQLite", url, options.recipients, options.rate), flush=True)
-    if options.postgres:
-        asyncio.run(_reset_postgres(options.postgres))
-        upgrade(options.postgres)
-        print(run("PostgreSQL", options.postgres, options.recipients, options.rate), flush=True)
+    for name, url in databases(options.postgres, options.no_sqlite):
+        print(run(name, url, options.recipients, options.rate), flush=True)
 
 
 if __name__ == "__main__":

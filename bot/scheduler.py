@@ -9,7 +9,6 @@ nothing twice.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -39,6 +38,11 @@ class Scheduler:
         self.followup_days = followup_days
         self.clock = clock
         self.wake = wake
+        self._nudged = asyncio.Event()
+
+    def nudge(self) -> None:
+        """Runs the next round now rather than at the interval (a broadcast was just created)."""
+        self._nudged.set()
 
     async def tick(self) -> None:
         """One round of every job, at the clock's time."""
@@ -56,5 +60,11 @@ class Scheduler:
                 await self.tick()
             except Exception:
                 log.exception("scheduler round failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=interval.total_seconds())
+            stopped = asyncio.ensure_future(stop.wait())
+            nudged = asyncio.ensure_future(self._nudged.wait())
+            await asyncio.wait(
+                (stopped, nudged), timeout=interval.total_seconds(), return_when="FIRST_COMPLETED"
+            )
+            for waiter in (stopped, nudged):
+                waiter.cancel()
+            self._nudged.clear()

@@ -40,6 +40,7 @@ class Service:
     windows: dict[str, SlidingWindow] = field(default_factory=dict)
     """Each channel's overall rate window, shared by its sender and its other calls."""
     sender: OutboxSender | None = None
+    scheduler: Scheduler | None = None
 
     @property
     def transports(self) -> list[Transport]:
@@ -51,9 +52,15 @@ class Service:
 
     def start_scheduler(self) -> Scheduler:
         """Reminders, follow-ups and broadcasts; wakes the sender when it queued something."""
-        return Scheduler(
+        self.scheduler = Scheduler(
             self.db, quiet=self.settings.quiet, followup_days=self.settings.followup_days, wake=self.wake
         )
+        return self.scheduler
+
+    def nudge_scheduler(self) -> None:
+        """A round of the scheduler now (it writes a new broadcast's outbox rows)."""
+        if self.scheduler is not None:
+            self.scheduler.nudge()
 
     def wake(self, channel: str) -> None:
         if self.sender is not None:

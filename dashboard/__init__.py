@@ -43,7 +43,13 @@ def outreach_for(service: Service, identity: BotIdentity) -> Outreach:
     """Sessions and broadcasts over the running service; `identity` gives the session links."""
     from dashboard.service.outreach_office import Outreach
 
-    return Outreach(service.db, identity=identity.get, quiet=service.settings.quiet, wake=service.wake)
+    return Outreach(
+        service.db,
+        identity=identity.get,
+        quiet=service.settings.quiet,
+        wake=service.wake,
+        prepare=service.nudge_scheduler,
+    )
 
 
 def mount(app: FastAPI, service: Service) -> Backoffice:

@@ -8,6 +8,7 @@ from handlers.attribution import attribution_code
 from handlers.flow import Cancellable, Flow, Steps, say_menu
 from handlers.flows.benefits import price_context
 from handlers.flows.sessions import arrive, set_announcements
+from handlers.flows.test_chat import link_test_chat
 from handlers.intents import match_command, match_intent
 from handlers.turn import Turn
 from messages.render import labels
@@ -56,6 +57,7 @@ class Router:
         """Offers the message to each stage in order, until one handles it."""
         current = self._flow(turn.state.flow)
         for stage in (
+            self._test_chat,
             self._attribution,
             self._start,
             self._media,
@@ -68,6 +70,10 @@ class Router:
                 return
 
     # --- the stages: each returns True when it handled the message --------------------------
+
+    async def _test_chat(self, turn: Turn, _current: Flow | None) -> bool:
+        """An officer's "UJI <code>" from the dashboard; the current flow is left as it was."""
+        return await link_test_chat(turn)
 
     async def _attribution(self, turn: Turn, _current: Flow | None) -> bool:
         """Keeps where the person came from; "DAFTAR <code>" also opens the form.

@@ -296,6 +296,7 @@ class StaffAccount(SQLModel, table=True):
     """A person of a branch (staff, supervisor), the operator (admin) or a partner (mitra)."""
 
     __tablename__ = "staff_account"
+    __table_args__ = (Index("ix_staff_account_link_code_hash", "link_code_hash", unique=True),)
 
     id: int | None = Field(default=None, primary_key=True)
     username: str = Field(max_length=64, unique=True)
@@ -307,6 +308,13 @@ class StaffAccount(SQLModel, table=True):
     disabled_at: datetime | None = _ts()
     password_changed_at: datetime | None = _ts()
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    test_channel: str | None = Field(default=None, max_length=16)
+    """The officer's own chat for "kirim uji": its channel and chat id, linked by a one-time code."""
+    test_chat_id: str | None = Field(default=None, max_length=64)
+    test_linked_at: datetime | None = _ts()
+    link_code_hash: str | None = Field(default=None, max_length=64)
+    """SHA-256 of the one-time code the officer sends to the bot ("UJI <code>"); cleared once used."""
+    link_code_expires_at: datetime | None = _ts()
 
 
 class ApiToken(SQLModel, table=True):

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Literal, Protocol
 
 from sqlalchemy import func
 from sqlmodel import col, select
@@ -160,8 +160,15 @@ class Profile:
     step: str | None
 
 
+class Located(Protocol):
+    """A contact, or the few columns of one an audience walk reads."""
+
+    @property
+    def regency_code(self) -> str | None: ...
+
+
 def profile_of(
-    contact: Contact, conversation_data: dict[str, object] | None, submission: Submission | None
+    contact: Located, conversation_data: dict[str, object] | None, submission: Submission | None
 ) -> Profile:
     """From the latest submission, else the draft in progress, else what the person told us."""
     draft = (conversation_data or {}).get("draft")

@@ -88,6 +88,9 @@ class Broadcast(SQLModel, table=True):
     materialised: bool = Field(default=False)
     """Every recipient has its outbox row."""
     recipients: int = Field(default=0)
+    """Who it goes to: counted when it is created, and the rows written once `materialised`."""
+    prepared: int = Field(default=0)
+    """Outbox rows written so far (the page shows "menyiapkan" until `materialised`)."""
     session_id: int | None = Field(default=None, foreign_key="social_session.id", ondelete="SET NULL")
     """The session it announces, if any (for "how many came after the broadcast")."""
     created_at: datetime = _now()

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage import callbacks, submissions
+from storage import callbacks, submissions, test_chats
 from storage.db import Database
 from storage.models import CallbackRequest, Contact, Conversation, Submission
 from storage.outreach import OutreachStore
@@ -102,6 +102,13 @@ class Store:
     def request_callback(self, request: CallbackRequest) -> None:
         """Queues "minta ditelepon" for the branch (storage.callbacks.callback_queue lists it)."""
         callbacks.add_callback_request(self._session, request)
+
+    async def link_test_chat(
+        self, code: str, *, channel: str, chat_id: str, now: datetime
+    ) -> test_chats.Linked | None:
+        """An officer's "UJI <code>": links this chat as their "kirim uji" chat when the code is
+        valid and unexpired (it is then used up); None otherwise."""
+        return await test_chats.redeem_code(self._session, code, channel=channel, chat_id=chat_id, now=now)
 
     @property
     def outreach(self) -> OutreachStore:

@@ -155,3 +155,52 @@ async def test_kirim_uji_goes_only_to_the_authors_chat(db: Database) -> None:
         (row,) = (await session.exec(select(OutboxMessage))).all()
     assert row.chat_id == "999" and row.payload["text"].startswith("[UJI COBA")
     assert "Balas STOP" in row.payload["text"] and row.priority == 1
+
+
+async def test_created_with_its_count_then_prepared_in_chunks_that_survive_a_crash(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Creation stores the count and writes no row; the scheduler writes them chunk by chunk, and
+    a crash between chunks repeats nobody and skips nobody when the next round resumes."""
+    async with db.transaction() as session:
+        await session.execute(
+            insert(Contact),
+            [
+                {"channel": "telegram", "chat_id": str(n), "announcements": True, "regency_code": "35.77"}
+                | {"created_at": NOW}
+                for n in range(7)
+            ],
+        )
+    monkeypatch.setattr(broadcasts, "CHUNK", 2)
+    created = await broadcasts.create_broadcast(
+        db, text="Info.", audience=Audience(), actor="t", branch="KC-MADIUN", now=NOW
+    )
+    assert created.id is not None and created.recipients == 7 and not created.materialised
+    assert await outbox_statuses(db) == []
+    progress = await broadcasts.progress(db, created.id, None)
+    assert progress is not None and progress.preparing and progress.prepared == 0
+
+    real = broadcasts._add_recipients
+    calls = 0
+
+    async def crashing(*args: object, **kwargs: object) -> int:
+        nonlocal calls
+        calls += 1
+        if calls == 3:
+            raise RuntimeError("the process died here")
+        return await real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(broadcasts, "_add_recipients", crashing)
+    with pytest.raises(RuntimeError):
+        await broadcasts.tick(db, NOW, QUIET)
+    halfway = await broadcasts.progress(db, created.id, None)
+    assert halfway is not None and halfway.preparing and halfway.prepared == 4
+    assert len(await outbox_statuses(db)) == 4  # the third chunk's transaction left nothing
+
+    monkeypatch.setattr(broadcasts, "_add_recipients", real)
+    await broadcasts.tick(db, NOW, QUIET)
+    done = await broadcasts.progress(db, created.id, None)
+    assert done is not None and not done.preparing and done.prepared == done.recipients == 7
+    async with db.reader() as session:
+        chats = (await session.exec(select(OutboxMessage.chat_id))).all()
+    assert sorted(chats) == [str(n) for n in range(7)]

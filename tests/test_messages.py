@@ -117,6 +117,8 @@ CONTEXTS: dict[str, list[dict[str, Any]]] = {
     "cancelled": [{}],
     "thanks": [{}],
     "announcements_stopped": [{}],
+    "test_chat_linked": [{"username": "ani.madiun", "channel": "telegram"}],
+    "test_chat_invalid": [{}],
     "announcements_started": [{}],
     "announcements_declined": [{}],
     "sessions": [

@@ -5,8 +5,9 @@ a broadcast and its progress, pause and cancel, and the OpenAPI document naming 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import insert
@@ -154,6 +155,9 @@ async def test_a_broadcast_and_its_progress(web: Site) -> None:
             )
         )
     token = await web.token_for("ani")
+    stop = asyncio.Event()
+    # The service's scheduler, waiting an hour between rounds unless a new broadcast nudges it.
+    scheduler = asyncio.create_task(web.service.start_scheduler().run(stop, interval=timedelta(hours=1)))
     async with web.client(token) as api:
         created = await api.post(
             "/api/v1/broadcasts", json={"text": "Sosialisasi Selasa.", "audience": {"channels": ["telegram"]}}
@@ -161,8 +165,14 @@ async def test_a_broadcast_and_its_progress(web: Site) -> None:
         assert created.status_code == 201, created.text
         body = created.json()
         assert body["recipients"] == 1 and body["status"] == "sending"
-        progress = (await api.get(f"/api/v1/broadcasts/{body['id']}")).json()
-        assert progress["recipients"] == 1 and progress["queued"] == 1
+        for _ in range(100):  # the rows are written in the background, at once
+            progress = (await api.get(f"/api/v1/broadcasts/{body['id']}")).json()
+            if not progress["preparing"]:
+                break
+            await asyncio.sleep(0.1)
+        stop.set()
+        await scheduler
+        assert progress["recipients"] == 1 and progress["queued"] == 1 and progress["prepared"] == 1
         assert set(progress) >= {"status", "recipients", "queued", "sent", "delivered", "read", "failed"}
         assert (await api.post(f"/api/v1/broadcasts/{body['id']}/pause")).json()["status"] == "paused"
         assert (await api.post(f"/api/v1/broadcasts/{body['id']}/cancel")).json()["status"] == "cancelled"

@@ -3,8 +3,9 @@
 
 An officer creates a session, sees its links (the bot's username read from the fake Telegram's
 getMe, the number from the fake Graph API), opens the A4 poster (docs/poster.png with
-UPDATE_SCREENSHOTS=1), counts a broadcast's recipients, sends a "kirim uji" that arrives at the
-fake Telegram server, then schedules the broadcast, pauses and cancels it.
+UPDATE_SCREENSHOTS=1), links the officer's own Telegram chat with the page's one-time code (sent
+to the bot through the fake Telegram server), counts a broadcast's recipients, sends a "kirim uji"
+that arrives at that chat, then schedules the broadcast, pauses and cancels it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from fakes.telegram_user import TelegramUser
 from tests.test_staff_browser import (  # noqa: F401 - module fixtures, each module runs its own server
     Site,
     browser,
@@ -67,16 +69,24 @@ def test_create_a_session_print_its_poster_and_send_a_test_broadcast(officer: An
     screenshot(page, "poster.png", full_page=True)
     page.set_viewport_size({"width": 1366, "height": 900})
 
-    # A broadcast: count and preview, then "kirim uji" to the officer's own chat.
+    # The officer links their own Telegram chat once: the page's one-time code, sent to the bot.
     page.goto(site.url("/staff/broadcasts"))
+    page.get_by_role("button", name="Hubungkan chat uji").click()
+    shown = page.locator("#link-code strong").inner_text()
+    assert re.fullmatch(r"UJI [A-Z0-9]{6}", shown), shown
+    officer_chat = TelegramUser(site.telegram, TEST_CHAT, "Ani")
+    officer_chat.says(shown.lower())
+    officer_chat.wait_for_text("sudah terhubung sebagai chat uji", timeout=20)
+    page.goto(site.url("/staff/broadcasts"))
+    expect(page.locator("#test-chat")).to_contain_text("Telegram ••••4242")
+
+    # A broadcast: count and preview, then "kirim uji" to that chat, with nothing to type.
     page.get_by_label("Isi pesan").fill(
         f"Sosialisasi di Balai Kelurahan Kartoharjo, 5 Maret 09.00. Kode {code}."
     )
     page.get_by_role("button", name="Hitung penerima dan lihat pratinjau").click()
     expect(page.locator("#recipient-count")).to_be_visible()
     expect(page.get_by_text("Balas STOP").first).to_be_visible()
-    page.get_by_label("Saluran uji").select_option("telegram")
-    page.get_by_label("ID chat Telegram atau nomor WhatsApp Anda").fill(str(TEST_CHAT))
     page.get_by_role("button", name="Kirim uji").click()
     expect(page.get_by_text("Pesan uji sudah masuk antrean")).to_be_visible()
     arrived = site.telegram.wait_for(

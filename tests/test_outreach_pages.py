@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -17,12 +18,14 @@ import pytest
 from sqlalchemy import insert
 from sqlmodel import col, select
 
+from handlers.types import Inbound
 from storage.models import AuditLog, Contact, OutboxMessage
 from storage.outreach_models import Broadcast, SessionParticipant, SocialSession
 from storage.types import utcnow
 from tests.backoffice_helpers import MADIUN, MADURA, account
 from tests.test_staff_pages import Site, csrf_of, log_in, running
 
+OFFICER_CHAT = "5550777"
 LINKS = {"telegram_bot_username": "BpuDaftarBot", "whatsapp_display_number": "6281200001111"}
 SESSION = {
     "title": "Sosialisasi BPJS Ketenagakerjaan Pasar Besar",
@@ -204,31 +207,52 @@ async def test_compose_count_preview_test_send_and_control(site: Site) -> None:
         assert "Balas STOP" in counted.text and "ada info sosialisasi" in counted.text  # template preview
         empty = await client.post("/staff/broadcasts", data={**base, **channels, "text": "", "aksi": "kirim"})
         assert empty.status_code == 422 and "wajib diisi" in empty.text
-        test = {"aksi": "uji", "test_channel": "telegram", "test_chat": "777"}
-        tested = await client.post("/staff/broadcasts", data={**base, **channels, **test})
+        # "Kirim uji" before linking a chat says how; the one-time code links the officer's chat.
+        unlinked = await client.post("/staff/broadcasts", data={**base, **channels, "aksi": "uji"})
+        assert unlinked.status_code == 422 and "Hubungkan dulu chat uji" in unlinked.text
+        shown_code = await client.post(
+            "/staff/broadcasts/test-chat", data={"aksi": "kode", "csrf_token": token}
+        )
+        found = re.search(
+            r"Kirim <strong>UJI (\w{6})</strong> ke bot dari Telegram atau WhatsApp Anda", shown_code.text
+        )
+        assert found is not None, shown_code.text
+        engine = site.app.state.service.engine
+        message = Inbound("telegram", OFFICER_CHAT, "m-link", utcnow(), text=f"UJI {found.group(1)}")
+        assert "sudah terhubung" in (await engine.handle(message)).replies[0].text
+        linked = await client.get("/staff/broadcasts")
+        assert "Chat uji: Telegram ••••0777" in linked.text and OFFICER_CHAT not in linked.text
+        tested = await client.post("/staff/broadcasts", data={**base, **channels, "aksi": "uji"})
         assert tested.status_code == 200 and "Pesan uji sudah masuk antrean" in tested.text
+        assert "••••0777" in tested.text and OFFICER_CHAT not in tested.text
         sent = await client.post("/staff/broadcasts", data={**base, "channel_telegram": "1", "aksi": "kirim"})
         assert sent.status_code == 303, sent.text
         url = sent.headers["location"].split("?")[0]
         shown = await client.get(url)
         assert "Sedang dikirim" in shown.text and "Penerima" in shown.text
+        assert "Menyiapkan pesan: 0 dari 1 penerima" in shown.text  # the scheduler writes the rows
         for action, status in (("pause", "Dijeda"), ("resume", "Sedang dikirim"), ("cancel", "Dibatalkan")):
             moved = await client.post(f"{url}/{action}", data={"csrf_token": token})
             assert moved.status_code == 303, (action, moved.text)
             assert status in (await client.get(url)).text
         again = await client.post(f"{url}/pause", data={"csrf_token": token})
         assert again.status_code == 422  # a cancelled broadcast cannot be paused
+        gone = await client.post("/staff/broadcasts/test-chat", data={"aksi": "lepas", "csrf_token": token})
+        assert "Chat uji sudah dilepas" in gone.text and "Hubungkan chat uji" in gone.text
     async with site.office.db.reader() as session:
-        test_rows = (await session.exec(select(OutboxMessage).where(OutboxMessage.chat_id == "777"))).all()
+        test_rows = (
+            await session.exec(select(OutboxMessage).where(OutboxMessage.chat_id == OFFICER_CHAT))
+        ).all()
         broadcast = (await session.exec(select(Broadcast))).one()
-    assert len(test_rows) == 1 and "UJI COBA" in str(test_rows[0].payload)
+    assert [r for r in test_rows if "UJI COBA" in str(r.payload)] == test_rows[1:]  # [0]: the bot's answer
+    assert len(test_rows) == 2
     assert broadcast.recipients == 1 and broadcast.status == "cancelled"
     actions = await audit_actions(site)
     names = [a for a, _ in actions if a.startswith("broadcast")]
     steps = ["test", "created", "pause", "resume", "cancel"]
     assert names == [f"broadcast_{step}" for step in steps]
     for _, details in actions:
-        assert "777" not in str(details) and "Sosialisasi Selasa" not in str(details)
+        assert OFFICER_CHAT not in str(details) and "Sosialisasi Selasa" not in str(details)
 
 
 async def test_another_branch_broadcast_is_not_found(site: Site) -> None:

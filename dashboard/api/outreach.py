@@ -105,6 +105,10 @@ class ProgressOut(BaseModel):
     by_channel: dict[str, dict[str, int]]
     started_form_7d: int
     submitted_7d: int
+    preparing: bool = Field(
+        description="The outbox rows are still being written in the background: `prepared` of `recipients`."
+    )
+    prepared: int
 
 
 class BroadcastSummary(BaseModel):

@@ -19,12 +19,13 @@ from dashboard.service.access import Access
 from dashboard.service.errors import InvalidInput, NotFound
 from dashboard.service.sessions import Identity, Invalid, Links, SessionSpec
 from handlers.localtime import QuietHours
+from storage import test_chats
 from storage.db import Database
+from storage.models import StaffAccount
 from storage.outreach_models import Broadcast, SocialSession
 from storage.types import utcnow
 
 IdentitySource = Callable[[], Awaitable[Identity]]
-TEST_CHANNELS = ("telegram", "whatsapp")
 
 
 async def _no_identity() -> Identity:
@@ -48,6 +49,21 @@ class SessionView:
 
 
 @dataclass(frozen=True)
+class TestChat:
+    """The officer's linked "kirim uji" chat as the page shows it (the address masked)."""
+
+    channel: str
+    masked: str
+    linked_at: datetime | None
+
+
+@dataclass(frozen=True)
+class LinkCode:
+    code: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
 class BroadcastView:
     broadcast: Broadcast
     progress: broadcasts.Progress
@@ -66,8 +82,11 @@ class Outreach:
         quiet: QuietHours | None = None,
         clock: Callable[[], datetime] = utcnow,
         wake: Callable[[str], None] | None = None,
+        prepare: Callable[[], None] | None = None,
     ) -> None:
+        """`prepare` asks the scheduler for a round now (a new broadcast's rows to write)."""
         self.db = db
+        self.prepare = prepare
         self.identity = identity
         self.quiet = quiet or QuietHours.parse("21:00-07:00")
         self.clock = clock
@@ -190,22 +209,18 @@ class Outreach:
             )
         except Invalid as exc:
             raise _invalid(exc) from None
-        if created.status == "sending":
-            # Materialise now: the count is known at once and the sender can start.
-            await broadcasts.materialise(self.db, created.id or 0, self.clock(), self.quiet)
-            for channel in audience.channels:
-                self._wake(channel)
-        fresh = await broadcasts.get_broadcast(self.db, created.id or 0, None)
-        assert fresh is not None
+        if created.status == "sending" and self.prepare is not None:
+            # The scheduler writes the outbox rows in chunks, then wakes the sender.
+            self.prepare()
         await self._audit(
             access,
             "broadcast_created",
             created.branch_code,
             broadcast=created.id,
-            recipients=fresh.recipients,
+            recipients=created.recipients,
             scheduled=created.status == "scheduled",
         )
-        return fresh
+        return created
 
     async def broadcast(self, access: Access, broadcast_id: int) -> BroadcastView:
         access.require(self.may_act(access))
@@ -235,23 +250,51 @@ class Outreach:
         await self._audit(access, f"broadcast_{action}", view.broadcast.branch_code, broadcast=broadcast_id)
         return await self.broadcast(access, broadcast_id)
 
-    async def send_test(self, access: Access, text: str, channel: str, chat_id: str) -> None:
-        """ "Kirim uji" to the author's own chat; audited without the chat's address."""
+    # --- the officer's own test chat ----------------------------------------------------------
+
+    async def test_chat(self, access: Access) -> TestChat | None:
+        """The chat "kirim uji" goes to, if the officer linked one."""
+        if access.account_id is None:
+            return None
+        async with self.db.reader() as session:
+            account = await session.get(StaffAccount, access.account_id)
+        if account is None or account.test_channel is None or account.test_chat_id is None:
+            return None
+        return TestChat(account.test_channel, test_chats.masked(account.test_chat_id), account.test_linked_at)
+
+    async def link_code(self, access: Access) -> LinkCode:
+        """A one-time code the officer sends to the bot as "UJI <code>" to link their chat."""
+        access.require(self.may_act(access) and access.account_id is not None)
+        assert access.account_id is not None
+        now = self.clock()
+        async with self.db.transaction() as session:
+            code, expires = await test_chats.issue_code(session, access.account_id, now)
+            auditlog.record(session, access, "test_chat_code", now=now)
+        return LinkCode(code, expires)
+
+    async def unlink_test_chat(self, access: Access) -> None:
+        access.require(self.may_act(access) and access.account_id is not None)
+        assert access.account_id is not None
+        now = self.clock()
+        async with self.db.transaction() as session:
+            channel = await test_chats.unlink(session, access.account_id)
+            if channel is not None:
+                auditlog.record(session, access, "test_chat_unlinked", now=now, channel=channel)
+
+    async def send_test(self, access: Access, text: str) -> TestChat:
+        """ "Kirim uji" to the officer's linked chat; audited without the chat's address."""
         access.require(self.may_act(access))
         if not text.strip():
             raise InvalidInput("text", "Isi pesan wajib diisi.")
-        if channel not in TEST_CHANNELS:
-            raise InvalidInput("test_channel", "Pilih Telegram atau WhatsApp.")
-        chat = chat_id.strip().replace(" ", "")
-        if channel == "whatsapp":
-            chat = chat.removeprefix("+")
-            if chat.startswith("0"):
-                chat = "62" + chat[1:]
-        if not chat.lstrip("-").isdigit():
-            raise InvalidInput("test_chat", "Isi ID chat Telegram atau nomor WhatsApp Anda (angka).")
+        async with self.db.reader() as session:
+            account = await session.get(StaffAccount, access.account_id) if access.account_id else None
+        if account is None or account.test_channel is None or account.test_chat_id is None:
+            raise InvalidInput("test_chat", "Hubungkan dulu chat uji Anda dengan kode di bawah.")
+        channel, chat = account.test_channel, account.test_chat_id
         await broadcasts.send_test(self.db, text, channel=channel, chat_id=chat, now=self.clock())
         self._wake(channel)
         await self._audit(access, "broadcast_test", access.branch_code, channel=channel)
+        return TestChat(channel, test_chats.masked(chat), account.test_linked_at)
 
     def _wake(self, channel: str) -> None:
         if self.wake is not None:

@@ -1,6 +1,7 @@
 """The broadcast pages: the list and the compose form (count and per-channel preview, "kirim uji"
-to the author's own chat, send now or at a time), and one broadcast's progress with pause,
-resume and cancel. A thin face over `Outreach`; another branch's broadcast is the 404 page.
+to the author's own chat, linked once by a one-time code the officer sends to the bot, send now or
+at a time), and one broadcast's progress with pause, resume and cancel. A thin face over
+`Outreach`; another branch's broadcast is the 404 page.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from starlette.datastructures import FormData
 
 from dashboard.service.broadcasts import CHANNELS, STAGES, Audience, previews
 from dashboard.service.errors import InvalidInput, NotFound
-from dashboard.service.outreach_office import Outreach
+from dashboard.service.outreach_office import LinkCode, Outreach, TestChat
 from dashboard.web.auth import checked_form
 from dashboard.web.filters import districts_of, regencies_of
 from dashboard.web.labels import step_label
@@ -35,8 +36,6 @@ TYPED = (
     "session",
     "session_role",
     "send_at",
-    "test_channel",
-    "test_chat",
 )
 CONTROLS = ("pause", "resume", "cancel")
 
@@ -87,9 +86,12 @@ def add_broadcast_routes(router: APIRouter, pages: StaffPages, outreach: Outreac
         typed: dict[str, Any] | None = None,
         errors: dict[str, str] | None = None,
         counts: dict[str, int] | None = None,
-        tested: bool = False,
+        tested: TestChat | None = None,
+        link: LinkCode | None = None,
+        unlinked: bool = False,
     ) -> HTMLResponse:
         staff = await pages.user(request)
+        test_chat = await outreach.test_chat(staff.account)
         found = await outreach.list_broadcasts(staff.account)
         regencies = regencies_of(None if staff.account.all_branches else staff.account.branch_code)
         form = typed or {f"channel_{c}": True for c in CHANNELS} | {"session_role": "reserved"}
@@ -108,6 +110,9 @@ def add_broadcast_routes(router: APIRouter, pages: StaffPages, outreach: Outreac
             counts=counts,
             previews=shown,
             tested=tested,
+            test_chat=test_chat,
+            link=link,
+            unlinked=unlinked,
             options={
                 "regencies": regencies,
                 "districts": districts_of(regencies),
@@ -134,14 +139,21 @@ def add_broadcast_routes(router: APIRouter, pages: StaffPages, outreach: Outreac
                     staff.account, text=typed["text"], audience=audience, send_at=send_time(typed["send_at"])
                 )
                 return RedirectResponse(f"/staff/broadcasts/{created.id}?ok=broadcast", status_code=303)
-            if action == "uji":
-                chat = typed["test_chat"]
-                await outreach.send_test(staff.account, typed["text"], typed["test_channel"], chat)
+            tested = await outreach.send_test(staff.account, typed["text"]) if action == "uji" else None
             counts = await outreach.count(staff.account, audience)
         except InvalidInput as invalid:
             field = invalid.field.removeprefix("audience.")
             return await compose_page(request, typed=typed, errors={field: invalid.message})
-        return await compose_page(request, typed=typed, counts=counts, tested=action == "uji")
+        return await compose_page(request, typed=typed, counts=counts, tested=tested)
+
+    async def test_chat(request: Request) -> Response:
+        """The officer's own test chat: a one-time code to link it ("kode"), or unlink it ("lepas")."""
+        staff = await pages.user(request)
+        form = await checked_form(request, pages.codec)
+        if str(form.get("aksi") or "") == "lepas":
+            await outreach.unlink_test_chat(staff.account)
+            return await compose_page(request, unlinked=True)
+        return await compose_page(request, link=await outreach.link_code(staff.account))
 
     async def broadcast_page(request: Request, broadcast_id: str) -> Response:
         staff = await pages.user(request)
@@ -170,6 +182,7 @@ def add_broadcast_routes(router: APIRouter, pages: StaffPages, outreach: Outreac
 
     router.add_api_route("/broadcasts", broadcasts_page, methods=["GET"])
     router.add_api_route("/broadcasts", compose, methods=["POST"])
+    router.add_api_route("/broadcasts/test-chat", test_chat, methods=["POST"])
     router.add_api_route("/broadcasts/{broadcast_id}", broadcast_page, methods=["GET"])
     for action in CONTROLS:
         router.add_api_route(f"/broadcasts/{{broadcast_id}}/{action}", control(action), methods=["POST"])
