@@ -115,6 +115,7 @@ def _answer_sniffio_at_once() -> None:
 
 _answer_sniffio_at_once()
 
+
 def http_connections(per_second: float) -> int:
     """Requests to the Graph API at once, each on a connection kept open: a tenth of a second's
     worth of the configured rate (the Graph API answers in 100-200 ms), at least 16.
