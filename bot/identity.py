@@ -64,27 +64,28 @@ class BotIdentity:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._known: Identity | None = None
-        self._telegram: str | None = None
-        self._whatsapp: str | None = None
+        self._found: dict[str, str | None] = {}
+        """Each platform's answer so far; a platform that failed is not in it yet."""
         self._retry_at = 0.0
         self._lock = asyncio.Lock()
+
+    def _identity(self) -> Identity:
+        return Identity(self._found.get("telegram"), self._found.get("whatsapp"))
 
     async def resolve(self) -> Identity:
         async with self._lock:
             if self._known is not None or time.monotonic() < self._retry_at:
-                return Identity(self._telegram, self._whatsapp)
+                return self._identity()
             failed = False
             for name, lookup in (("telegram", telegram_username), ("whatsapp", whatsapp_number)):
-                if getattr(self, f"_{name}") is not None:
+                if self._found.get(name) is not None:
                     continue
                 try:
-                    found = await asyncio.wait_for(lookup(self.settings), LOOKUP_TIMEOUT)
+                    self._found[name] = await asyncio.wait_for(lookup(self.settings), LOOKUP_TIMEOUT)
                 except Exception as exc:  # any platform failure: the links wait, the pages say so
                     log.warning("could not read the %s identity for session links: %s", name, exc)
                     failed = True
-                    continue
-                setattr(self, f"_{name}", found)
-            identity = Identity(self._telegram, self._whatsapp)
+            identity = self._identity()
             if failed:
                 self._retry_at = time.monotonic() + RETRY_SECONDS
             else:

@@ -21,10 +21,8 @@ httpx client gets a transport (`GraphRouter`) that sends every request to
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import logging
 import math
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -102,18 +100,6 @@ def template_for(settings: Settings, priority: int) -> TemplateConfig | None:
 
 def window_open(last_inbound_at: datetime | None, now: datetime) -> bool:
     return last_inbound_at is not None and now - last_inbound_at < WINDOW - WINDOW_MARGIN
-
-
-def _answer_sniffio_at_once() -> None:
-    """httpcore runs `import sniffio` for every lock it sets up, several per request; without
-    sniffio installed, each of those failed imports searched the whole of sys.path again (a
-    seventh of the sender's time at 200 messages/s). A None entry in sys.modules makes the
-    failed import immediate, and httpcore assumes asyncio, as it did anyway."""
-    if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
-        sys.modules["sniffio"] = None  # type: ignore[assignment]
-
-
-_answer_sniffio_at_once()
 
 
 def http_connections(per_second: float) -> int:
