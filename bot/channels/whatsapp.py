@@ -34,6 +34,7 @@ from pywa_async.errors import WhatsAppError
 from pywa_async.types import Button, Section, SectionList, SectionRow
 from pywa_async.types.templates import TemplateLanguage
 
+from bot.channels.aiohttp_transport import AiohttpTransport
 from bot.channels.base import OutgoingMessage, Pacer, RateLimits, SendResult
 from bot.channels.whatsapp_render import Buttons, ListMenu, Part, Text, render_reply, template_parameter
 from bot.settings import Settings
@@ -109,7 +110,8 @@ def http_connections(per_second: float) -> int:
     Unbounded, the sender had hundreds in flight during a broadcast, and httpcore's pool looks at
     every connection and every queued request for each request it places; httpx's default also
     kept only 20 connections open, opening and closing one for every request beyond them. On
-    the 2-core bench machine, 16 carried 200 messages/s where 32 or more slowed it down."""
+    the 2-core bench machine, 16 carried 200 messages/s where 32 or more slowed it down (with
+    httpcore; the requests now travel over aiohttp, see `AiohttpTransport`)."""
     return max(16, math.ceil(per_second / 10))
 
 
@@ -121,8 +123,7 @@ class GraphRouter(httpx.AsyncBaseTransport):
     ) -> None:
         self.root = httpx.URL(api_url.rstrip("/") + "/")
         self.version = version
-        limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-        self.inner = inner or httpx.AsyncHTTPTransport(retries=0, limits=limits)
+        self.inner = inner or AiohttpTransport(connections)
         self._slots = asyncio.Semaphore(connections)
 
     def rewrite(self, url: httpx.URL) -> httpx.URL:
