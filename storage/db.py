@@ -35,9 +35,11 @@ from storage.sqlite_inline import begin_immediate
 _READONLY = "bpu_readonly"
 POOL_SIZE = 10
 """PostgreSQL connections per process (SQLAlchemy adds up to as many again on demand)."""
-URGENT_POOL_SIZE = 4
-"""PostgreSQL connections of the outbox sender's own (and as many again on demand): per channel,
-the leader lock's, and the claim, marking and recording transactions."""
+URGENT_POOL_SIZE = 8
+"""PostgreSQL connections kept open for the outbox sender (and half as many again on demand):
+per channel, the leader lock's, and the claim, marking and recording transactions, for the two
+platform channels. With 4 kept, a broadcast on both channels opened and closed a connection (a
+new PostgreSQL backend) for most of the sender's transactions."""
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
@@ -151,7 +153,7 @@ class Database:
                 hide_parameters=True,
                 pool_pre_ping=True,
                 pool_size=URGENT_POOL_SIZE,
-                max_overflow=URGENT_POOL_SIZE,
+                max_overflow=URGENT_POOL_SIZE // 2,
                 # Short statements on indexes: JIT compiling them (the planner's cost for the
                 # claim passes jit_above_cost) took longer than running them, at every call; and
                 # each is planned for its own parameters (a skip list, the time), never by a
