@@ -25,7 +25,8 @@ again (they never left, so no duplicate), broadcast rows among them are closed a
 like the others. A graceful stop hands them all back.
 
 The database work is batched (group commit): the rows whose turn came while one transaction
-ran are marked "sending" together in the next, and outcomes are written the same way. The
+ran are marked "sending" together in the next, and the outcomes that came meanwhile are written
+in that same transaction. The
 claim is index-driven (see `storage.queries.claim_due`): its cost follows the rows it returns,
 not the backlog, so a broadcast of 100,000 rows goes out at the platform's limit. On
 PostgreSQL the sender's transactions run on connections of their own, never queued behind
@@ -51,6 +52,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from bot.channels.base import OutgoingMessage, SendResult, Transport
 from bot.leader import Leadership
 from bot.ratelimit import ChatSpacing, SlidingWindow
@@ -66,7 +69,7 @@ MAX_BACKOFF = 600.0
 IDLE_POLL = 1.0
 CLAIM_INTERVAL = 0.05
 """Seconds between two claims while busy: wakes that come faster are read together."""
-MARK_AHEAD = 0.05
+MARK_AHEAD = 0.1
 """Seconds of the channel's rate marked "sending" ahead of the window (see ChannelSender)."""
 
 # The outbox status an attempt's outcome leaves the row in.
@@ -85,14 +88,12 @@ def backoff(attempts: int) -> float:
 class GroupCommit(Generic[T, R]):
     """Items put while a flush runs go together in the next flush: one transaction for many.
 
-    `flush` gets the items in the order they were put and returns one result per item. A
-    failed flush fails its items' futures, unless `retry` (then it is tried again, with
-    backoff, until it succeeds or the batcher is closed).
+    `flush` gets the items in the order they were put and returns one result per item; a
+    result that is an exception fails that item's future. A flush that raises fails them all.
     """
 
-    def __init__(self, flush: Callable[[list[T]], Awaitable[list[R]]], *, retry: bool = False) -> None:
+    def __init__(self, flush: Callable[[list[T]], Awaitable[list[R | Exception]]]) -> None:
         self._flush = flush
-        self._retry = retry
         self._items: list[tuple[T, asyncio.Future[R]]] = []
         self._task: asyncio.Task[None] | None = None
 
@@ -106,25 +107,18 @@ class GroupCommit(Generic[T, R]):
     async def _run(self) -> None:
         while self._items:
             batch, self._items = self._items, []
-            failures = 0
-            while True:
-                try:
-                    results = await self._flush([item for item, _ in batch])
-                    break
-                except Exception as exc:
-                    if not self._retry:
-                        for _, future in batch:
-                            if not future.done():
-                                future.set_exception(exc)
-                        results = None
-                        break
-                    failures += 1
-                    log.warning("writing %d sender outcomes failed (%s); trying again", len(batch), exc)
-                    await asyncio.sleep(min(5.0, 0.1 * 2**failures))
-            if results is not None:
-                for (_, future), result in zip(batch, results, strict=True):
-                    if not future.done():
-                        future.set_result(result)
+            results: list[R | Exception]
+            try:
+                results = await self._flush([item for item, _ in batch])
+            except Exception as exc:
+                results = [exc] * len(batch)
+            for (_, future), result in zip(batch, results, strict=True):
+                if future.done():
+                    continue
+                if isinstance(result, Exception):
+                    future.set_exception(result)
+                else:
+                    future.set_result(result)
 
     async def close(self, within: float = 10.0) -> None:
         """Lets what was put be written (for at most `within` seconds), then stops."""
@@ -224,8 +218,8 @@ class ChannelSender:
         self._ahead = asyncio.Semaphore(max(1, math.ceil(transport.limits.overall_per_second * MARK_AHEAD)))
         """Rows marked "sending" that wait for a window slot: enough to cover the marking
         transaction's time at the channel's rate, so the window is not held during it."""
-        self._starts: GroupCommit[int, _Started | None] = GroupCommit(self._start_batch)
-        self._records: GroupCommit[_Record, None] = GroupCommit(self._record_batch, retry=True)
+        self._writes: GroupCommit[int | _Record, _Started | None] = GroupCommit(self._write_batch)
+        """Rows to mark "sending" (their ids) and outcomes to record, in shared transactions."""
         self._unsent: set[int] = set()
         """Rows marked "sending" whose request has not left yet (handed back when stopping)."""
 
@@ -298,8 +292,7 @@ class ChannelSender:
             task.cancel()
         await asyncio.gather(*self._tasks.values(), return_exceptions=True)
         self._queues.clear()
-        await self._starts.close()
-        await self._records.close()  # what was sent is written, if the database lets it
+        await self._writes.close()  # what was sent is written, if the database lets it
         unsent, self._unsent = sorted(self._unsent), set()
         if unsent and hand_back:  # marked but never tried: not cut off mid-send, so pending again
             try:
@@ -346,7 +339,7 @@ class ChannelSender:
                 # take their window slots in the order their marks committed.
                 async with self._turns.turn(row.priority):
                     await self._ahead.acquire()
-                    starting = self._starts.put(row.id or 0)
+                    starting = self._writes.put(row.id or 0)
                 try:
                     try:
                         started = await starting
@@ -371,28 +364,57 @@ class ChannelSender:
             self.spacing.forget(chat_id)
             self.wake()
 
-    async def _start_batch(self, ids: list[int]) -> list[_Started | None]:
-        """Marks rows "sending" in one transaction; None for a row no longer to be sent."""
-        async with self.db.transaction(urgent=True) as session:
-            found = await queries.start_attempts(session, ids, self.clock())
-        started: list[_Started | None] = []
-        for message_id in ids:
-            if message_id not in found:
-                started.append(None)
-                continue
-            row, contact = found[message_id]
-            message = OutgoingMessage(
-                id=row.id,
-                chat_id=row.chat_id,
-                payload=row.payload,
-                priority=row.priority,
-                attempts=row.attempts,
-                contact_last_inbound_at=contact.last_inbound_at if contact is not None else None,
-                reply_keyboard_at=contact.reply_keyboard_at if contact is not None else None,
-            )
-            started.append(_Started(message, row.created_at, row.contact_id, list(row.attempt_log or [])))
-            self._unsent.add(message.id)
-        return started
+    async def _write_batch(self, items: list[int | _Record]) -> list[_Started | Exception | None]:
+        """Records outcomes and marks rows "sending", all in one transaction.
+
+        A mark that fails fails at once (its row stays pending and is read again); an outcome
+        is tried again, with backoff, until it is written or the sender stops: what was sent
+        must be written. Outcomes go first: a chat's next row is marked only after its last
+        outcome is written (its task waits for that), so never in the same batch.
+        """
+        records = [item for item in items if isinstance(item, _Record)]
+        ids = [item for item in items if not isinstance(item, _Record)]
+        failed: dict[int, Exception] = {}
+        failures = 0
+        while True:
+            try:
+                async with self.db.transaction(urgent=True) as session:
+                    if records:
+                        await self._record(session, records)
+                    found = await queries.start_attempts(session, ids, self.clock()) if ids else {}
+                break
+            except Exception as exc:
+                failed.update((message_id, exc) for message_id in ids)
+                ids = []
+                if not records:
+                    break
+                failures += 1
+                log.warning("writing %d sender outcomes failed (%s); trying again", len(records), exc)
+                await asyncio.sleep(min(5.0, 0.1 * 2**failures))
+        results: list[_Started | Exception | None] = []
+        for item in items:
+            if isinstance(item, _Record):
+                results.append(None)
+            elif item in failed:
+                results.append(failed[item])
+            elif item not in found:
+                results.append(None)  # no longer to be sent
+            else:
+                results.append(self._started(found[item]))
+        return results
+
+    def _started(self, row: Any) -> _Started:
+        message = OutgoingMessage(
+            id=row.id,
+            chat_id=row.chat_id,
+            payload=row.payload,
+            priority=row.priority,
+            attempts=row.attempts,
+            contact_last_inbound_at=row.contact_last_inbound_at,
+            reply_keyboard_at=row.contact_reply_keyboard_at,
+        )
+        self._unsent.add(message.id)
+        return _Started(message, row.created_at, row.contact_id, list(row.attempt_log or []))
 
     async def _attempt(self, started: _Started) -> SendResult:
         """One delivery attempt of a row marked "sending"; its outcome written back before the
@@ -408,7 +430,7 @@ class ChannelSender:
         except Exception as exc:  # a transport bug or an unexpected network error
             log.exception("%s transport raised on outbox row %s", self.channel, message.id)
             result = SendResult("retry", error=f"{type(exc).__name__}: {exc}")
-        await self._records.put(self._outcome(started, result))
+        await self._writes.put(self._outcome(started, result))
         return result
 
     def _outcome(self, started: _Started, result: SendResult) -> _Record:
@@ -439,18 +461,16 @@ class ChannelSender:
         )
         return _Record(outcome, message.chat_id, kind == "unreachable", contact_id, result.reply_keyboard)
 
-    async def _record_batch(self, records: Sequence[_Record]) -> list[None]:
-        """Writes several attempts' outcomes in one transaction."""
+    async def _record(self, session: AsyncSession, records: Sequence[_Record]) -> None:
+        """Writes several attempts' outcomes."""
         now = self.clock()
-        async with self.db.transaction(urgent=True) as session:
-            await queries.record_attempts(session, [r.outcome for r in records], now)
-            for record in records:
-                if record.unreachable:
-                    await queries.mark_contact_unreachable(session, self.channel, record.chat_id, now)
-                if record.reply_keyboard is not None and record.contact_id is not None:
-                    shown = now if record.reply_keyboard == "shown" else None
-                    await queries.set_reply_keyboard(session, record.contact_id, shown)
-        return [None] * len(records)
+        await queries.record_attempts(session, [r.outcome for r in records], now)
+        for record in records:
+            if record.unreachable:
+                await queries.mark_contact_unreachable(session, self.channel, record.chat_id, now)
+            if record.reply_keyboard is not None and record.contact_id is not None:
+                shown = now if record.reply_keyboard == "shown" else None
+                await queries.set_reply_keyboard(session, record.contact_id, shown)
 
 
 class OutboxSender:

@@ -311,11 +311,16 @@ def _claim_statement(dialect: str, skipping: bool, one_chat: bool) -> Any:
 @cache
 def _start_statement(dialect: str) -> Any:
     table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    contact = Contact.__table__  # type: ignore[attr-defined]
     ids = (
         table.c.id == any_(bindparam("ids", type_=ARRAY(Integer)))
         if dialect == "postgresql"  # one array parameter: one prepared statement
         else table.c.id.in_(bindparam("ids", expanding=True))
     )
+
+    def of_contact(column: Any) -> Any:
+        return core_select(column).where(contact.c.id == table.c.contact_id).scalar_subquery()
+
     return (
         update(table)
         .where(ids, table.c.status == "pending")
@@ -329,28 +334,19 @@ def _start_statement(dialect: str) -> Any:
             table.c.attempts,
             table.c.attempt_log,
             table.c.created_at,
+            of_contact(contact.c.last_inbound_at).label("contact_last_inbound_at"),
+            of_contact(contact.c.reply_keyboard_at).label("contact_reply_keyboard_at"),
         )
     )
 
 
-@cache
-def _contacts_statement(dialect: str) -> Any:
-    table = Contact.__table__  # type: ignore[attr-defined]
-    ids = (
-        table.c.id == any_(bindparam("ids", type_=ARRAY(Integer)))
-        if dialect == "postgresql"
-        else table.c.id.in_(bindparam("ids", expanding=True))
-    )
-    return core_select(table.c.id, table.c.last_inbound_at, table.c.reply_keyboard_at).where(ids)
-
-
 async def start_attempts(
     session: AsyncSession, message_ids: Sequence[int], now: datetime
-) -> dict[int, tuple[Row[Any], Row[Any] | None]]:
-    """Marks rows "sending" right before their attempts, in one statement; returns those that
-    are still to be sent (a row paused, cancelled or scrubbed meanwhile is left out), as they
-    are now (id, chat_id, contact_id, payload, priority, attempts, attempt_log, created_at),
-    each with its contact's delivery state (id, last_inbound_at, reply_keyboard_at).
+) -> dict[int, Row[Any]]:
+    """Marks rows "sending" before their attempts, in one statement; returns those that are
+    still to be sent (a row paused, cancelled or scrubbed meanwhile is left out), as they are
+    now (id, chat_id, contact_id, payload, priority, attempts, attempt_log, created_at), with
+    their contact's delivery state (contact_last_inbound_at, contact_reply_keyboard_at).
 
     Only the rows in this state at a crash can reach the person twice: one per chat at most,
     since a chat's next row is not started before this one's outcome is written.
@@ -360,12 +356,7 @@ async def start_attempts(
     dialect = session.get_bind().dialect.name
     params = {"ids": sorted(message_ids), "now": now}
     rows = (await session.exec(_start_statement(dialect), params=params)).all()
-    contact_ids = sorted({row.contact_id for row in rows if row.contact_id is not None})
-    contacts: dict[int, Row[Any]] = {}
-    if contact_ids:
-        found = await session.exec(_contacts_statement(dialect), params={"ids": contact_ids})
-        contacts = {c.id: c for c in found.all()}
-    return {row.id: (row, contacts.get(row.contact_id)) for row in rows}
+    return {row.id: row for row in rows}
 
 
 async def hand_back(session: AsyncSession, message_ids: Sequence[int]) -> None:
