@@ -15,8 +15,6 @@ import logging
 import re
 import time
 
-import httpx
-
 from bot.settings import Settings
 from dashboard.service.sessions import Identity
 
@@ -51,6 +49,10 @@ async def whatsapp_number(settings: Settings) -> str | None:
         f"{settings.whatsapp_phone_number_id}"
     )
     headers = {"Authorization": f"Bearer {settings.whatsapp_access_token}"}
+    # Imported here: a Telegram-only service never loads httpx (nor the rich, pygments and click
+    # that `import httpx` pulls in for its command line, ~5 MB of the idle process).
+    import httpx
+
     async with httpx.AsyncClient(timeout=LOOKUP_TIMEOUT) as client:
         answer = await client.get(url, params={"fields": "display_phone_number"}, headers=headers)
     answer.raise_for_status()

@@ -9,12 +9,18 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from functools import cache
+from typing import TYPE_CHECKING
 
-import holidays
+if TYPE_CHECKING:
+    import holidays
 
 
 @cache
 def _holidays(year: int) -> holidays.HolidayBase:
+    # Imported on the first callback or submission: `holidays` and its calendars (~3 MB) are
+    # not part of an idle service.
+    import holidays
+
     return holidays.country_holidays("ID", years=year)
 
 

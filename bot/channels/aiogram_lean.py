@@ -8,26 +8,43 @@ memory and seconds of CPU, although the service only ever validates an `Update` 
 results of a handful of methods.
 
 `install()` (called when `bot.channels` is imported, before any module imports aiogram)
-wraps `BaseModel.model_rebuild` so that this one loop, and nothing else, instead copies the
-namespace it was given into each type's module. The types then resolve their references the
-ordinary way when pydantic builds them on first use, and only the models actually used are
-built. Every other `model_rebuild` call goes to pydantic unchanged. If aiogram was already
-imported, nothing changes.
+wraps `BaseModel.model_rebuild` so that this one loop, and nothing else, only keeps the
+namespace it was given (one dict, shared). When pydantic later builds an aiogram model on first
+use (it calls `model_rebuild` without a namespace), the wrapper passes that namespace, so that
+the model's forward references resolve, and those of every type it inlines; only the models
+actually used are built. Every other `model_rebuild` call goes to pydantic unchanged. (Copying
+the namespace into each type's module instead, as an earlier version did, cost ~5 MB.)
+
+The ~190 Bot API methods (`aiogram.methods`, subclasses of `TelegramMethod`) are not deferred
+by aiogram: each compiles its validator at import (~12 MB in all, for the half dozen methods
+the service calls). `install()` also sets `defer_build` on `TelegramMethod`'s configuration as
+soon as `aiogram.methods.base` has been executed, before any method is declared; pydantic
+merges a base's `model_config` into its subclasses', so each method is built on first use.
+
+If aiogram was already imported, nothing changes.
 """
 
 from __future__ import annotations
 
+import importlib.abc
+import importlib.machinery
 import sys
+from collections.abc import Sequence
+from types import ModuleType
 from typing import Any
 
 from pydantic import BaseModel
 
 _TYPES_PACKAGE = "aiogram.types."
+_AIOGRAM = "aiogram."
+_METHODS_BASE = "aiogram.methods.base"
 _installed = False
+_namespace: dict[str, Any] = {}
+"""The names of `aiogram.types` (what its module passes to each type's `model_rebuild`)."""
 
 
 def install() -> None:
-    """Wraps `BaseModel.model_rebuild` once per process (idempotent)."""
+    """Wraps `BaseModel.model_rebuild` and defers the methods' builds, once per process (idempotent)."""
     global _installed
     if _installed or "aiogram.types" in sys.modules:
         return
@@ -42,10 +59,11 @@ def install() -> None:
         _types_namespace: dict[str, Any] | None = None,
     ) -> bool | None:
         if _types_namespace is not None and cls.__module__.startswith(_TYPES_PACKAGE):
-            module = vars(sys.modules[cls.__module__])
-            for name, value in _types_namespace.items():
-                module.setdefault(name, value)
+            if not _namespace:
+                _namespace.update(_types_namespace)
             return None
+        if _types_namespace is None and _namespace and _from_aiogram(cls):
+            _types_namespace = _namespace
         result: bool | None = original(
             cls,
             force=force,
@@ -56,4 +74,32 @@ def install() -> None:
         return result
 
     BaseModel.model_rebuild = classmethod(model_rebuild)  # type: ignore[method-assign,assignment]
+    if _METHODS_BASE not in sys.modules:
+        sys.meta_path.insert(0, _DeferMethods())
     _installed = True
+
+
+def _from_aiogram(cls: type) -> bool:
+    """An aiogram model, or a subclass of one (the generic `Response[Message]` included)."""
+    return any(klass.__module__.startswith(_AIOGRAM) for klass in cls.__mro__)
+
+
+class _DeferMethods(importlib.abc.MetaPathFinder):
+    """Finds nothing itself: wraps the loader of `aiogram.methods.base` (then leaves `sys.meta_path`)."""
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if fullname != _METHODS_BASE:
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path, target)
+        if spec is not None and isinstance(spec.loader, importlib.machinery.SourceFileLoader):
+            spec.loader = _DeferringLoader(spec.loader.name, spec.loader.path)
+        return spec
+
+
+class _DeferringLoader(importlib.machinery.SourceFileLoader):
+    def exec_module(self, module: ModuleType) -> None:
+        super().exec_module(module)
+        module.TelegramMethod.model_config["defer_build"] = True
