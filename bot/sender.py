@@ -19,7 +19,8 @@ chat before the next).
 The window counts a send from its slot to its answer (bot/ratelimit.py), so a slot taken
 before the marking transaction would be held, unused, for that transaction's time: at 30 ms a
 send, 3% of the channel's rate. Rows are therefore marked a little ahead (`MARK_AHEAD`
-seconds' worth of the rate, 10 rows at 200/s) and take their slots once marked. The price: a
+seconds' worth of the rate, 20 rows at 200/s; 0.05 s left PostgreSQL
+below 0.95 of the rate in `bench/broadcast.py`) and take their slots once marked. The price: a
 crash can also cut off those few marked rows that had not left yet; replies among them go out
 again (they never left, so no duplicate), broadcast rows among them are closed as interrupted
 like the others. A graceful stop hands them all back.
