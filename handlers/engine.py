@@ -149,7 +149,7 @@ class Engine:
                 choice=resolve_choice(inbound, state.data.get(SHOWN_OPTIONS, [])),
             )
             self._note_contact(contact, inbound, now)
-            await queries.resume_waiting(session, contact.id, now)
+            await queries.resume_waiting(session, inbound.channel, inbound.chat_id, now)
             await self.router.dispatch(turn)
             self._remember_options(turn.state, turn.replies)
             await self._save(session, contact, turn.state, turn.replies, now)

@@ -523,11 +523,19 @@ async def outbox_by_platform_id(
     return (await session.exec(query)).first()
 
 
-async def resume_waiting(session: AsyncSession, contact_id: int, now: datetime) -> None:
-    """The person wrote again: messages held for a closed window may go out now."""
+async def resume_waiting(session: AsyncSession, channel: str, chat_id: str, now: datetime) -> None:
+    """The person wrote again: messages held for a closed window may go out now.
+
+    By chat, not by contact id: every inbound message runs this, and (channel, chat_id, status)
+    is indexed (`ix_outbox_chat`) where contact_id is not; by contact id it read the whole
+    outbox for each message."""
     await session.exec(
         update(OutboxMessage)
-        .where(col(OutboxMessage.contact_id) == contact_id, col(OutboxMessage.status) == "waiting")
+        .where(
+            col(OutboxMessage.channel) == channel,
+            col(OutboxMessage.chat_id) == chat_id,
+            col(OutboxMessage.status) == "waiting",
+        )
         .values(status="pending", next_attempt_at=now)
     )
 
