@@ -70,11 +70,11 @@ def db_upgrade(revision: str = typer.Argument("head", help="Target revision.")) 
 @app.command()
 def serve() -> None:
     """Run the web app, the outbox sender and the enabled channels."""
-    from bot.server import run_on_service_loop, run_server
+    from bot.server import run_server
 
     settings = _settings()
     _logging(settings.log_level)
-    run_on_service_loop(run_server(settings))
+    asyncio.run(run_server(settings))
 
 
 @app.command()

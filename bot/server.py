@@ -5,11 +5,8 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-from collections.abc import Coroutine
-from typing import Any, TypeVar
 
 import uvicorn
-import uvloop
 
 from bot.housekeeping import run_housekeeping
 from bot.service import build_service, ensure_schema
@@ -17,17 +14,6 @@ from bot.settings import Settings
 from bot.web import create_app
 
 log = logging.getLogger(__name__)
-
-T = TypeVar("T")
-
-
-def run_on_service_loop(main: Coroutine[Any, Any, T]) -> T:
-    """Runs `main` on the event loop the service runs on: uvloop (libuv's), whose sockets,
-    timers and callbacks cost a fraction of the standard loop's. Measured on the outbox sender
-    during a broadcast, where the loop's own work was a fifth of the process's time. uvicorn
-    picks it by itself only when it starts the loop, which `run_server` does not."""
-    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        return runner.run(main)
 
 
 async def run_server(settings: Settings) -> None:

@@ -27,7 +27,6 @@ from bot.channels.base import RateLimits
 from bot.channels.telegram import TelegramTransport, make_bot
 from bot.channels.whatsapp import WhatsAppTransport
 from bot.sender import OutboxSender
-from bot.server import run_on_service_loop
 from bot.settings import Settings
 from fakes.graph_api import FakeGraphAPI, graph_error
 from fakes.telegram_api import TOKEN, FakeTelegram
@@ -193,4 +192,4 @@ def max_in_window(times: list[float], seconds: float = 1.0) -> int:
 
 if __name__ == "__main__":
     _db, _tg, _graph, _rate, _now = sys.argv[1:6]
-    run_on_service_loop(_run_sender(_db, _tg, _graph, float(_rate), datetime.fromisoformat(_now)))
+    asyncio.run(_run_sender(_db, _tg, _graph, float(_rate), datetime.fromisoformat(_now)))
