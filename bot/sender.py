@@ -368,14 +368,15 @@ class ChannelSender:
     async def _write_batch(self, items: list[int | _Record]) -> list[_Started | Exception | None]:
         """Records outcomes and marks rows "sending", all in one transaction.
 
-        A mark that fails fails at once (its row stays pending and is read again); an outcome
-        is tried again, with backoff, until it is written or the sender stops: what was sent
-        must be written. Outcomes go first: a chat's next row is marked only after its last
+        A mark in a failed transaction is not tried again (its row stays pending and is read
+        again); an outcome is, with backoff, until it is written or the sender stops: what was
+        sent must be written. Outcomes go first: a chat's next row is marked only after its last
         outcome is written (its task waits for that), so never in the same batch.
         """
         records = [item for item in items if isinstance(item, _Record)]
         ids = [item for item in items if not isinstance(item, _Record)]
         failed: dict[int, Exception] = {}
+        found: dict[int, Any] = {}
         failures = 0
         while True:
             try:

@@ -37,8 +37,8 @@ POOL_SIZE = 10
 """PostgreSQL connections per process (SQLAlchemy adds up to as many again on demand)."""
 URGENT_POOL_SIZE = 8
 """PostgreSQL connections kept open for the outbox sender (and half as many again on demand):
-per channel, the leader lock's, and the claim, marking and recording transactions, for the two
-platform channels. With 4 kept, a broadcast on both channels opened and closed a connection (a
+per channel, the leader lock's, the claim's, and the transactions that mark and record sends,
+for the two platform channels. With 4 kept, a broadcast on both channels opened and closed a connection (a
 new PostgreSQL backend) for most of the sender's transactions."""
 
 
