@@ -193,6 +193,10 @@ class Outcome:
     """One sendMessage per row, two for a row sent as two parts (the line that takes the phone
     keyboard down, then the question with its buttons)."""
     cut_off: int
+    """Attempts cut off by a kill (marked "sending", outcome never written)."""
+    cut_off_calls: int
+    """The calls those attempts may repeat: a cut-off row goes again whole, so a row sent in
+    two parts may repeat both (the guarantee counts rows, the fake counts calls)."""
     sent_at: dict[int, float]
     """Outbox row id → wall time the fake received it (its first successful send)."""
 
@@ -206,6 +210,7 @@ async def outcome(db_url: str, fake: FakeTelegram) -> Outcome:
     processed = (await read(db_url, select(func.count()).select_from(ProcessedInbound)))[0]
     rows = await read(db_url, select(OutboxMessage))
     delivered = [c for c in fake.calls("sendMessage") if c.status == 200]
+    texts = _texts_by_chat(delivered)
     first_by_id: dict[tuple[str, str], float] = {}
     for call in delivered:
         key = (str(call.params["chat_id"]), str(call.result["message_id"]))
@@ -223,24 +228,30 @@ async def outcome(db_url: str, fake: FakeTelegram) -> Outcome:
         rows=len(rows),
         undelivered_rows=sum(1 for r in rows if r.status != "sent" or r.id not in sent_at),
         delivered_calls=len(delivered),
-        expected_calls=_expected_calls(rows, delivered),
-        cut_off=sum(max(0, r.attempts - len(r.attempt_log)) for r in rows),
+        expected_calls=sum(_calls(row, texts) for row in rows),
+        cut_off=sum(_cut_off(row) for row in rows),
+        cut_off_calls=sum(_cut_off(row) * _calls(row, texts) for row in rows),
         sent_at=sent_at,
     )
 
 
-def _expected_calls(rows: list[OutboxMessage], delivered: list[Any]) -> int:
-    """How many sendMessage calls the rows need: a row whose whole text never arrived but whose
-    first line did was delivered in two parts (see bot/channels/telegram_render.plan)."""
+def _texts_by_chat(delivered: list[Any]) -> dict[str, Counter[str]]:
     texts: dict[str, Counter[str]] = {}
     for call in delivered:
         texts.setdefault(str(call.params["chat_id"]), Counter())[str(call.params.get("text") or "")] += 1
-    expected = 0
-    for row in rows:
-        text = str(row.payload.get("text") or "")
-        sent = texts.get(row.chat_id, Counter())
-        expected += 2 if text not in sent and text.partition("\n")[0] in sent else 1
-    return expected
+    return texts
+
+
+def _calls(row: OutboxMessage, texts: dict[str, Counter[str]]) -> int:
+    """How many sendMessage calls a row needs: a row whose whole text never arrived but whose
+    first line did was delivered in two parts (see bot/channels/telegram_render.plan)."""
+    text = str(row.payload.get("text") or "")
+    sent = texts.get(row.chat_id, Counter())
+    return 2 if text not in sent and text.partition("\n")[0] in sent else 1
+
+
+def _cut_off(row: OutboxMessage) -> int:
+    return max(0, row.attempts - len(row.attempt_log))
 
 
 def pg_admin_url(url: str) -> str:
