@@ -483,15 +483,16 @@ def report(targets: list[Target], rate: float, contacts: list[tuple[int, float]]
     return "\n".join(lines)
 
 
+def fake_bot_api(folder: Path, port: int) -> Process:
+    """The fake Bot API as its own process on `port` (not started)."""
+    return Process(
+        "fake Bot API", [sys.executable, "-m", "bench.fake_bot_api", str(port)], {}, port, folder / "fake.log"
+    )
+
+
 async def run(args: argparse.Namespace, folder: Path) -> None:
     api_port = free_port()
-    fake = Process(
-        "fake Bot API",
-        [sys.executable, "-m", "bench.fake_bot_api", str(api_port)],
-        {},
-        api_port,
-        folder / "fake.log",
-    )
+    fake = fake_bot_api(folder, api_port)
     fake.start()
     fake_url = f"http://127.0.0.1:{api_port}"
     api = f"{fake_url}"

@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
 import tempfile
 from pathlib import Path
 
 import aiohttp
 
-from bench.compare import Process, free_port, ours, rss_mb, sqlite_url, wait_ready
+from bench.compare import fake_bot_api, free_port, ours, rss_mb, sqlite_url, wait_ready
 
 WHATSAPP = {
     "WHATSAPP_PHONE_NUMBER_ID": "1234567890",
@@ -31,13 +30,7 @@ WHATSAPP = {
 
 async def idle_rss(folder: Path, runs: int, whatsapp: bool) -> list[float]:
     api_port = free_port()
-    fake = Process(
-        "fake Bot API",
-        [sys.executable, "-m", "bench.fake_bot_api", str(api_port)],
-        {},
-        api_port,
-        folder / "fake.log",
-    )
+    fake = fake_bot_api(folder, api_port)
     fake.start()
     figures = []
     try:
