@@ -7,8 +7,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from handlers.attribution import attribution_code
 from handlers.flow import Cancellable, Flow, Steps, say_menu
 from handlers.flows.benefits import price_context
+from handlers.flows.officer_test_chat import link_test_chat
 from handlers.flows.sessions import arrive, set_announcements
-from handlers.flows.test_chat import link_test_chat
 from handlers.intents import match_command, match_intent
 from handlers.turn import Turn
 from messages.render import labels

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage import callbacks, submissions, test_chats
+from storage import callbacks, officer_test_chats, submissions
 from storage.db import Database
 from storage.models import CallbackRequest, Contact, Conversation, Submission
 from storage.outreach import OutreachStore
@@ -105,10 +105,12 @@ class Store:
 
     async def link_test_chat(
         self, code: str, *, channel: str, chat_id: str, now: datetime
-    ) -> test_chats.Linked | None:
+    ) -> officer_test_chats.Linked | None:
         """An officer's "UJI <code>": links this chat as their "kirim uji" chat when the code is
         valid and unexpired (it is then used up); None otherwise."""
-        return await test_chats.redeem_code(self._session, code, channel=channel, chat_id=chat_id, now=now)
+        return await officer_test_chats.redeem_code(
+            self._session, code, channel=channel, chat_id=chat_id, now=now
+        )
 
     @property
     def outreach(self) -> OutreachStore:

@@ -19,7 +19,7 @@ from dashboard.service.access import Access
 from dashboard.service.errors import InvalidInput, NotFound
 from dashboard.service.sessions import Identity, Invalid, Links, SessionSpec
 from handlers.localtime import QuietHours
-from storage import test_chats
+from storage import officer_test_chats
 from storage.db import Database
 from storage.models import StaffAccount
 from storage.outreach_models import Broadcast, SocialSession
@@ -260,7 +260,9 @@ class Outreach:
             account = await session.get(StaffAccount, access.account_id)
         if account is None or account.test_channel is None or account.test_chat_id is None:
             return None
-        return TestChat(account.test_channel, test_chats.masked(account.test_chat_id), account.test_linked_at)
+        return TestChat(
+            account.test_channel, officer_test_chats.masked(account.test_chat_id), account.test_linked_at
+        )
 
     async def link_code(self, access: Access) -> LinkCode:
         """A one-time code the officer sends to the bot as "UJI <code>" to link their chat."""
@@ -268,7 +270,7 @@ class Outreach:
         assert access.account_id is not None
         now = self.clock()
         async with self.db.transaction() as session:
-            code, expires = await test_chats.issue_code(session, access.account_id, now)
+            code, expires = await officer_test_chats.issue_code(session, access.account_id, now)
             auditlog.record(session, access, "test_chat_code", now=now)
         return LinkCode(code, expires)
 
@@ -277,7 +279,7 @@ class Outreach:
         assert access.account_id is not None
         now = self.clock()
         async with self.db.transaction() as session:
-            channel = await test_chats.unlink(session, access.account_id)
+            channel = await officer_test_chats.unlink(session, access.account_id)
             if channel is not None:
                 auditlog.record(session, access, "test_chat_unlinked", now=now, channel=channel)
 
@@ -294,7 +296,7 @@ class Outreach:
         await broadcasts.send_test(self.db, text, channel=channel, chat_id=chat, now=self.clock())
         self._wake(channel)
         await self._audit(access, "broadcast_test", access.branch_code, channel=channel)
-        return TestChat(channel, test_chats.masked(chat), account.test_linked_at)
+        return TestChat(channel, officer_test_chats.masked(chat), account.test_linked_at)
 
     def _wake(self, channel: str) -> None:
         if self.wake is not None:

@@ -12,10 +12,10 @@ from dashboard.service.access import Access
 from dashboard.service.errors import InvalidInput
 from dashboard.service.outreach_office import Outreach
 from handlers.engine import Engine
-from handlers.flows.test_chat import code_in
+from handlers.flows.officer_test_chat import code_in
 from storage.db import Database
 from storage.models import AuditLog, Conversation, OutboxMessage, StaffAccount
-from storage.test_chats import new_code
+from storage.officer_test_chats import new_code
 from tests.backoffice_helpers import account, office_for
 from tests.helpers import Chat, FixedClock
 

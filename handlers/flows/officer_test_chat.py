@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from handlers.turn import Turn
-from storage.test_chats import looks_like_code
+from storage.officer_test_chats import looks_like_code
 
 _MESSAGE = re.compile(r"\s*uji\s+([a-z0-9]{6})\s*[.!]?\s*", re.IGNORECASE)
 

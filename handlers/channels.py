@@ -1,0 +1,78 @@
+"""What the rest of the product knows about a channel, without knowing any channel.
+
+The channel registry (`bot/channels/registry.py`) declares each channel's `ChannelInfo` and
+hands the service a `Catalogue` of them; the staff side (filters, audiences, the API's schema,
+session links, test chats) reads that catalogue, passed in, and never names a channel itself.
+Adding a channel therefore changes nothing outside `bot/channels/`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from urllib.parse import quote
+
+
+@dataclass(frozen=True)
+class ChannelInfo:
+    """One channel as staff and the conversation see it."""
+
+    name: str
+    """The stored name (`contact.channel`, `outbox.channel`, `submission.channel`)."""
+    display_name: str
+    """What a person reads: "Telegram"."""
+    broadcasts: bool = False
+    """It receives announcements (broadcasts, session reminders) and can be an audience."""
+    session_link: str | None = None
+    """How a session's link is written, with `{address}` (the bot's username or number on the
+    platform) and `{code}` (the session code, URL-quoted); None: sessions have no link here."""
+    test_chat: bool = False
+    """An officer may link their own chat on it for "kirim uji"."""
+    chat_id_is_phone: bool = False
+    """The chat address is the person's phone number (a callback can use it)."""
+
+    def link(self, address: str | None, code: str) -> str | None:
+        """The session link for this channel, or None while the bot's address is unknown."""
+        if self.session_link is None or not address:
+            return None
+        return self.session_link.format(address=quote(address, safe=""), code=quote(code, safe=""))
+
+
+class Catalogue:
+    """The known channels, in the registry's order."""
+
+    def __init__(self, channels: Iterable[ChannelInfo]) -> None:
+        self._by_name = {info.name: info for info in channels}
+
+    def __iter__(self) -> Iterator[ChannelInfo]:
+        return iter(self._by_name.values())
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._by_name
+
+    def __len__(self) -> int:
+        return len(self._by_name)
+
+    def get(self, name: str) -> ChannelInfo | None:
+        return self._by_name.get(name)
+
+    def names(self) -> tuple[str, ...]:
+        return tuple(self._by_name)
+
+    def display(self, name: str) -> str:
+        """The name a person reads; an unknown stored name is shown as it is."""
+        info = self._by_name.get(name)
+        return info.display_name if info is not None else name
+
+    def broadcasting(self) -> tuple[ChannelInfo, ...]:
+        return tuple(info for info in self if info.broadcasts)
+
+    def linkable(self) -> tuple[ChannelInfo, ...]:
+        """The channels an officer's test chat may be on."""
+        return tuple(info for info in self if info.test_chat)
+
+    def with_sessions(self) -> tuple[ChannelInfo, ...]:
+        return tuple(info for info in self if info.session_link is not None)
+
+    def only(self, names: Sequence[str]) -> Catalogue:
+        return Catalogue(info for info in self if info.name in names)
