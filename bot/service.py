@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from bot.channels.base import Channel, ChannelContext, Transport
-from bot.channels.registry import REGISTRY, Registration, enabled_types
+from bot.channels.registry import REGISTRY, Registration, catalogue, enabled_types
 from bot.metrics import Metrics
 from bot.ratelimit import SlidingWindow
 from bot.scheduler import Scheduler
@@ -14,6 +14,7 @@ from bot.sender import OutboxSender
 from bot.settings import Settings
 from handlers.app import build_router
 from handlers.attribution import AGENTS_FILE, load_agent_codes
+from handlers.channels import Catalogue
 from handlers.engine import Engine
 from handlers.turn import Rules
 from storage.crypto import Vault
@@ -35,6 +36,8 @@ class Service:
     settings: Settings
     db: Database
     metrics: Metrics
+    catalogue: Catalogue
+    """Every channel staff may meet in stored data (enabled or not), for the staff side."""
     engine: Engine = field(init=False)
     channels: list[Channel] = field(default_factory=list)
     windows: dict[str, SlidingWindow] = field(default_factory=dict)
@@ -97,7 +100,8 @@ def build_service(settings: Settings, registry: Iterable[Registration] = REGISTR
     """The service with every channel of `registry` that the settings enable."""
     db = Database(settings.database_url)
     metrics = Metrics()
-    service = Service(settings=settings, db=db, metrics=metrics)
+    registry = tuple(registry)
+    service = Service(settings=settings, db=db, metrics=metrics, catalogue=catalogue(registry))
     service.engine = Engine(
         db,
         build_router(),

@@ -8,7 +8,7 @@ Adding a channel therefore changes nothing outside `bot/channels/`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -76,3 +76,18 @@ class Catalogue:
 
     def only(self, names: Sequence[str]) -> Catalogue:
         return Catalogue(info for info in self if info.name in names)
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Where people reach the bot on each channel (a username, a number), by channel name;
+    a channel whose address is not known (yet) maps to None or is absent."""
+
+    addresses: Mapping[str, str | None]
+
+    def address(self, channel: str) -> str | None:
+        return self.addresses.get(channel)
+
+    def links(self, channels: Catalogue, code: str) -> dict[str, str | None]:
+        """Each session-capable channel's link for a session code (None while unknown)."""
+        return {info.name: info.link(self.address(info.name), code) for info in channels.with_sessions()}

@@ -20,10 +20,15 @@ from bot.channels.base import (
     RateLimits,
     SendResult,
 )
+from handlers.channels import ChannelInfo
 from handlers.types import Inbound
 from storage.types import utcnow
 
 CHANNEL = "pigeon"
+INFO = ChannelInfo(
+    CHANNEL, "Merpati", broadcasts=True, session_link="https://loft.example/{address}?s={code}"
+)
+"""What staff see of it: its name in filters, an audience for broadcasts, a session link."""
 LOFT: defaultdict[str, list[dict[str, Any]]] = defaultdict(list)
 """What reached each chat, in order."""
 

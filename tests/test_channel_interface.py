@@ -24,7 +24,8 @@ from storage.models import OutboxMessage, Submission
 from tests import pigeon_channel
 from tests.test_enrol_flow import HAPPY, WOMAN_NIK
 
-WITH_PIGEON = (*REGISTRY, Registration("tests.pigeon_channel", lambda _settings: True))  # the one line
+PIGEON = Registration("tests.pigeon_channel", pigeon_channel.INFO, lambda _settings: True)  # the one line
+WITH_PIGEON = (*REGISTRY, PIGEON)
 
 
 async def delivered(db: Database, seconds: float = 20.0) -> None:

@@ -13,12 +13,15 @@ from dataclasses import dataclass
 
 from bot.channels.base import ChannelType
 from bot.settings import Settings
+from handlers.channels import Catalogue, ChannelInfo
 
 
 @dataclass(frozen=True)
 class Registration:
     module: str
     """A module with `CHANNEL_TYPE: ChannelType`."""
+    info: ChannelInfo
+    """What staff and the conversation know of it, without importing the module."""
     enabled: Callable[[Settings], bool]
 
     def channel_type(self) -> ChannelType:
@@ -27,15 +30,39 @@ class Registration:
         return declared
 
 
+TELEGRAM = ChannelInfo(
+    name="telegram",
+    display_name="Telegram",
+    broadcasts=True,
+    session_link="https://t.me/{address}?start=s_{code}",
+    test_chat=True,
+)
+WHATSAPP = ChannelInfo(
+    name="whatsapp",
+    display_name="WhatsApp",
+    broadcasts=True,
+    session_link="https://wa.me/{address}?text=DAFTAR%20{code}",
+    test_chat=True,
+    chat_id_is_phone=True,
+)
+
 REGISTRY: tuple[Registration, ...] = (
-    Registration("bot.channels.whatsapp_webhook", lambda settings: settings.whatsapp_enabled),
-    Registration("bot.channels.telegram", lambda settings: settings.telegram_enabled),
+    Registration("bot.channels.whatsapp_webhook", WHATSAPP, lambda settings: settings.whatsapp_enabled),
+    Registration("bot.channels.telegram", TELEGRAM, lambda settings: settings.telegram_enabled),
 )
 """The channels `bpu-bot serve` runs when their settings are given."""
 
-CONSOLE = Registration("bot.channels.console", lambda _settings: True)
+CONSOLE = Registration("bot.channels.console", ChannelInfo("console", "Konsol"), lambda _settings: True)
 """The terminal, for `bpu-bot chat` alone."""
 
 
 def enabled_types(settings: Settings, registry: Iterable[Registration] = REGISTRY) -> list[ChannelType]:
     return [entry.channel_type() for entry in registry if entry.enabled(settings)]
+
+
+def catalogue(registry: Iterable[Registration] = REGISTRY) -> Catalogue:
+    """Every channel staff may meet in stored data: the registry's and the console."""
+    entries = list(registry)
+    if CONSOLE not in entries:
+        entries.append(CONSOLE)
+    return Catalogue(entry.info for entry in entries)
