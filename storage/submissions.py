@@ -142,11 +142,6 @@ async def submissions_of_contact(session: AsyncSession, contact_id: int) -> Sequ
     return (await session.exec(query)).all()
 
 
-async def by_reference(session: AsyncSession, reference: str) -> Submission | None:
-    query = select(Submission).where(Submission.reference == normalize_reference(reference))
-    return (await session.exec(query)).first()
-
-
 async def history(session: AsyncSession, submission_id: int) -> Sequence[SubmissionEvent]:
     query = (
         select(SubmissionEvent)
@@ -273,17 +268,6 @@ def _strip(submission: Submission, now: datetime, columns: Collection[str], answ
     submission.answers = {k: v for k, v in submission.answers.items() if k not in answers}
     submission.anonymised_at = now
     submission.updated_at = now
-
-
-async def export_rows(
-    session: AsyncSession, *, status: str | None = None, branch: str | None = None
-) -> Sequence[Submission]:
-    query = select(Submission).order_by(col(Submission.id))
-    if status:
-        query = query.where(Submission.status == status)
-    if branch:
-        query = query.where(Submission.branch_code == branch)
-    return (await session.exec(query)).all()
 
 
 async def stale_conversations(session: AsyncSession, before: datetime) -> Sequence[Conversation]:
