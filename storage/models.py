@@ -102,7 +102,7 @@ class OutboxMessage(SQLModel, table=True):
             sqlite_where=_OPEN_OUTBOX,
         ),
         Index("ix_outbox_chat", "channel", "chat_id", "status"),
-        # The sender's claim (storage.queries.claim_due): pending rows in the order they go
+        # The sender's claim (storage.outbox.claim_due): pending rows in the order they go
         # out, and each chat's head. Partial, so sent rows (nearly all of the table) cost nothing.
         Index(
             "ix_outbox_claim",

@@ -1,7 +1,9 @@
 """The store: the named operations conversation flows use, bound to one unit of work.
 
 Flows never see a database session; they ask the store. The queries themselves live in
-`storage/submissions.py` and `storage/queries.py`, where the staff side uses them too.
+`storage/submissions.py`, `storage/callbacks.py`, `storage/officer_test_chats.py` and
+`storage/outreach.py`, where the staff side uses them too. (The engine, which owns the
+transaction of a message, reads and writes the conversation itself: `storage/conversation.py`.)
 """
 
 from __future__ import annotations

@@ -10,8 +10,6 @@ from typing import Any
 
 from sqlalchemy import and_, delete, func, or_, update
 from sqlalchemy import event as sa_event
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
@@ -27,6 +25,7 @@ from storage.models import (
     Submission,
     SubmissionEvent,
 )
+from storage.upsert import insert_for
 
 ERASED_PAYLOAD = {"text": "", "options": [], "erased": True}
 
@@ -183,7 +182,7 @@ async def record_step_event(
 @cache
 def _step_event_insert(dialect: str) -> Any:
     table = FormStepEvent.__table__  # type: ignore[attr-defined]
-    stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+    stmt = insert_for(dialect, table)
     return stmt.on_conflict_do_nothing(index_elements=["draft_id", "step", "event"])
 
 
