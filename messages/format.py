@@ -1,4 +1,4 @@
-"""Formatting helpers: rupiah amounts and Indonesian dates."""
+"""Formatting helpers: rupiah amounts, phone numbers and Indonesian dates."""
 
 from __future__ import annotations
 
@@ -19,6 +19,12 @@ def _names() -> tuple[list[str], list[str]]:
 def format_rupiah(amount: int | float) -> str:
     """16800 → "Rp16.800"."""
     return _lokal_rupiah(amount)
+
+
+def format_phone(e164: str) -> str:
+    """+6281234567890 → "0812-3456-7890", how people read their own number."""
+    digits = "0" + e164.removeprefix("+62")
+    return f"{digits[:4]}-{digits[4:8]}-{digits[8:]}"
 
 
 def format_date(value: date) -> str:

@@ -227,7 +227,7 @@ CONTEXTS: dict[str, list[dict[str, Any]]] = {
         {"own": False, "reference": None, "status": None},
     ],
     "enrol_ask_full_name": [{}],
-    "enrol_bad_name": [
+    "enrol_bad_full_name": [
         {"reason": "characters", "chars": "7"},
         {"reason": "too_short"},
         {"reason": "too_long"},

@@ -11,11 +11,11 @@ import json
 from datetime import date, datetime
 from typing import Any
 
-from handlers.enrol import steps
 from handlers.enrol.form import Columns, Export, Field, Form, Values
-from handlers.enrol.steps import national
+from handlers.enrol.steps import contact, identity, payment, residence, work
 from handlers.regions import region
 from messages.form_labels import form_labels
+from messages.format import format_phone
 from messages.program_data import occupation
 from storage.crypto import Vault, mask_nik
 from storage.models import Submission, income_band
@@ -51,7 +51,7 @@ def _read_consent(s: Submission, _vault: Vault) -> dict[str, Any]:
 
 CONSENT = Field(
     "consent",
-    (steps.CONSENT,),
+    (identity.CONSENT,),
     shown=False,
     editable=False,
     numbered=False,
@@ -82,7 +82,7 @@ def _export_nik(values: Values, reveal: bool) -> str | None:
 
 NIK = Field(
     "nik",
-    (steps.NIK,),
+    (identity.NIK,),
     personal=("nik",),
     show=lambda v: {"value": mask_nik(v.get("nik")) if v.get("nik") else None},
     columns=Columns(_write_nik, _read_nik, erase=("nik_enc", "nik_hash")),
@@ -91,7 +91,7 @@ NIK = Field(
 
 FULL_NAME = Field(
     "full_name",
-    (steps.FULL_NAME,),
+    (identity.FULL_NAME,),
     personal=("full_name",),
     columns=sealed("full_name"),
     exports=(Export("name", lambda v, _reveal: v.get("full_name")),),
@@ -115,7 +115,7 @@ def _sex(values: Values) -> str | None:
 
 BIRTH_DATE = Field(
     "birth_date",
-    (steps.BIRTH_DATE, steps.BIRTH_CHECK),
+    (identity.BIRTH_DATE, identity.BIRTH_CHECK),
     show=lambda v: {"date": _birth_date(v), "sex": form_labels()["sex"].get(_sex(v) or "", "-")},
     columns=Columns(
         lambda v, _vault: {"birth_date": _birth_date(v)},
@@ -130,9 +130,9 @@ BIRTH_DATE = Field(
 
 PHONE = Field(
     "phone",
-    (steps.PHONE,),
+    (contact.PHONE,),
     personal=("phone",),
-    show=lambda v: {"value": national(v.get("phone")) if v.get("phone") else None},
+    show=lambda v: {"value": format_phone(v.get("phone")) if v.get("phone") else None},
     columns=Columns(
         lambda v, vault: {
             "phone_enc": vault.encrypt(v.get("phone")),
@@ -142,7 +142,7 @@ PHONE = Field(
         erase=("phone_enc", "phone_hash"),
     ),
     # The national form (0812-3456-7890): text a spreadsheet keeps and a tap on a phone calls.
-    exports=(Export("phone", lambda v, _reveal: national(v.get("phone")) if v.get("phone") else None),),
+    exports=(Export("phone", lambda v, _reveal: format_phone(v.get("phone")) if v.get("phone") else None),),
 )
 
 # --- residence -----------------------------------------------------------------------------
@@ -173,7 +173,13 @@ def _read_residence(s: Submission, vault: Vault) -> dict[str, Any]:
 
 RESIDENCE = Field(
     "residence",
-    (steps.REGION_CONFIRM, steps.REGENCY, steps.DISTRICT, steps.ADDRESS, steps.CURRENT_ADDRESS),
+    (
+        residence.REGION_CONFIRM,
+        residence.REGENCY,
+        residence.DISTRICT,
+        residence.ADDRESS,
+        residence.CURRENT_ADDRESS,
+    ),
     personal=("address", "current_address"),
     show=lambda v: {
         "address": v.get("address"),
@@ -220,7 +226,7 @@ def _work_exported(values: Values, _reveal: bool) -> str | None:
 
 OCCUPATION = Field(
     "occupation",
-    (steps.OCCUPATION, steps.OCCUPATION_OTHER),
+    (work.OCCUPATION, work.OCCUPATION_OTHER),
     show=lambda v: {"value": _work(v)},
     columns=Columns(
         lambda v, _vault: {"occupation": v.get("occupation"), "occupation_other": v.get("occupation_other")},
@@ -253,7 +259,7 @@ def _write_income(values: Values, vault: Vault) -> dict[str, Any]:
 # draft and the submission, erased by "hapus data"; reports keep its band.
 INCOME = Field(
     "income",
-    (steps.INCOME, steps.INCOME_CHECK),
+    (work.INCOME, work.INCOME_CHECK),
     personal=("income", "income_reading"),
     columns=Columns(
         _write_income,
@@ -297,7 +303,7 @@ def _monthly(values: Values) -> int:
 
 PROGRAMS = Field(
     "programs",
-    (steps.PROGRAMS,),
+    (payment.PROGRAMS,),
     show=_programs_view,
     columns=Columns(
         lambda v, _vault: {"programs": PROGRAM_CODES[v.get("programs")], "monthly_contribution": _monthly(v)},
@@ -317,7 +323,7 @@ def _period_total(values: Values) -> int:
 
 PERIOD = Field(
     "period",
-    (steps.PERIOD,),
+    (payment.PERIOD,),
     show=lambda v: {"months": v.get("period"), "total": _period_total(v)},
     columns=Columns(
         lambda v, _vault: {"payment_months": int(v.get("period")), "period_total": _period_total(v)},
@@ -328,7 +334,7 @@ PERIOD = Field(
 
 EMAIL = Field(
     "email",
-    (steps.EMAIL,),
+    (contact.EMAIL,),
     personal=("email",),
     columns=sealed("email"),
 )

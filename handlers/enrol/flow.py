@@ -10,13 +10,14 @@ from handlers.enrol.draft import Draft
 from handlers.enrol.fields import FORM
 from handlers.enrol.form import Form
 from handlers.enrol.parsers import parse_mobile
-from handlers.enrol.steps import Accept, Reject, Step, Stop, national
+from handlers.enrol.steps.step import Accept, Reject, Step, Stop
 from handlers.enrol.submit import submit
 from handlers.flow import Unclear, menu_options, say_menu
 from handlers.intents import answers, match_intent, phrase_in
 from handlers.turn import Turn, option
 from handlers.types import SPONSOR, Option
 from messages.form_labels import form_labels
+from messages.format import format_phone
 from messages.render import render
 from storage.models import Submission
 
@@ -161,7 +162,7 @@ class EnrolFlow:
             return False
         draft.set("phone", parsed.value)
         draft.touch(turn.now)
-        turn.say("enrol_phone_corrected", phone=national(parsed.value))
+        turn.say("enrol_phone_corrected", phone=format_phone(parsed.value))
         return True
 
     @staticmethod

@@ -12,14 +12,15 @@ export, "data saya" and erasure are all computed here from the list of fields.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cached_property
 from typing import Any
 
 from handlers.contribution import period_total, quote
 from handlers.enrol.draft import Draft
-from handlers.enrol.steps import Step, discount_group
+from handlers.enrol.steps.step import Step
+from handlers.enrol.steps.work import discount_group
 from handlers.types import SPONSOR
 from messages.form_labels import form_labels
 from messages.program_data import program_data
@@ -295,11 +296,3 @@ class Form:
             for field in self.fields
             for key in (field.personal if field.columns is None else field.columns.kept)
         )
-
-    # --- changing the form -------------------------------------------------------------------
-
-    def with_field(self, field: Field, *, after: str) -> Form:
-        """The form with `field` asked right after the field named `after`."""
-        names = [f.name for f in self.fields]
-        position = names.index(after) + 1
-        return replace(self, fields=(*self.fields[:position], field, *self.fields[position:]))

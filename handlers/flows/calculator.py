@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from handlers.contribution import period_totals, quote
-from handlers.enrol.steps import match_occupation
+from handlers.enrol.steps.work import match_occupation
 from handlers.flow import Unclear
 from handlers.parsing import Income, parse_income
 from handlers.turn import Turn, option

@@ -6,12 +6,12 @@ from typing import Any
 
 from handlers.enrol.fields import FORM
 from handlers.enrol.form import Form
-from handlers.enrol.steps import national
 from handlers.flow import Unclear, has_draft, say_menu
 from handlers.intents import answers
 from handlers.turn import Turn, option
 from handlers.types import Option
 from messages.form_labels import form_labels
+from messages.format import format_phone
 
 
 def _confirm_options() -> list[Option]:
@@ -56,7 +56,7 @@ class PrivacyFlow:
             turn,
             "privacy_view",
             submissions=submissions,
-            contact_phone=national(phone) if phone else None,
+            contact_phone=format_phone(phone) if phone else None,
             announcements=turn.contact.announcements,
             has_draft=has_draft(turn),
         )
