@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from handlers.enrol.fields import FORM
 from handlers.enrol.purge import purge_expired_drafts
-from messages.form_labels import form_labels
+from messages.data import data
 from storage import outbox
 from storage.db import Database
 from storage.store import Store
@@ -25,8 +25,8 @@ KEEP_DELIVERED_TEXT = timedelta(days=7)
 
 
 def retention_years() -> int:
-    """What the consent text promises (messages/form.toml), so the purge keeps that promise."""
-    return int(form_labels()["consent"]["retention_years"])
+    """What the consent text promises (messages/consent.toml), so the purge keeps that promise."""
+    return int(data("consent")["retention_years"])
 
 
 async def tidy(db: Database, now: datetime, *, draft_expiry_days: int) -> tuple[int, int]:

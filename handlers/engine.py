@@ -168,7 +168,7 @@ class Engine:
             ):
                 return Outcome(duplicate=True)
             self._note_contact(contact, inbound, now)
-            replies = [Reply(render("error"))]
+            replies = [Reply(render("error", contact.language))]
             await self._save(session, contact, None, replies, now)  # the conversation stays as it was
             return Outcome(duplicate=False, replies=tuple(replies), failed=True)
 

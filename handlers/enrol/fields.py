@@ -84,7 +84,7 @@ NIK = Field(
     "nik",
     (identity.NIK,),
     personal=("nik",),
-    show=lambda v: {"value": mask_nik(v.get("nik")) if v.get("nik") else None},
+    show=lambda v, _lang: {"value": mask_nik(v.get("nik")) if v.get("nik") else None},
     columns=Columns(_write_nik, _read_nik, erase=("nik_enc", "nik_hash")),
     exports=(Export("nik", _export_nik),),
 )
@@ -116,7 +116,7 @@ def _sex(values: Values) -> str | None:
 BIRTH_DATE = Field(
     "birth_date",
     (identity.BIRTH_DATE, identity.BIRTH_CHECK),
-    show=lambda v: {"date": _birth_date(v), "sex": form_labels()["sex"].get(_sex(v) or "", "-")},
+    show=lambda v, lang: {"date": _birth_date(v), "sex": form_labels(lang)["sex"].get(_sex(v) or "", "-")},
     columns=Columns(
         lambda v, _vault: {"birth_date": _birth_date(v)},
         lambda s, _vault: {"birth_date": s.birth_date.isoformat() if s.birth_date else None},
@@ -132,7 +132,7 @@ PHONE = Field(
     "phone",
     (contact.PHONE,),
     personal=("phone",),
-    show=lambda v: {"value": format_phone(v.get("phone")) if v.get("phone") else None},
+    show=lambda v, _lang: {"value": format_phone(v.get("phone")) if v.get("phone") else None},
     columns=Columns(
         lambda v, vault: {
             "phone_enc": vault.encrypt(v.get("phone")),
@@ -181,7 +181,7 @@ RESIDENCE = Field(
         residence.CURRENT_ADDRESS,
     ),
     personal=("address", "current_address"),
-    show=lambda v: {
+    show=lambda v, _lang: {
         "address": v.get("address"),
         "current": v.get("current_address"),
         "district": region(v.get("district")),
@@ -207,13 +207,13 @@ def _region_name(code: str | None) -> str | None:
 # --- work and money ------------------------------------------------------------------------
 
 
-def _work(values: Values) -> str | None:
+def _work(values: Values, lang: str) -> str | None:
     code, other = values.get("occupation"), values.get("occupation_other")
     if code is None:
         return None
     if code == "lainnya" and other:
         return str(other)
-    return occupation(code).label
+    return occupation(code, lang).label
 
 
 def _work_exported(values: Values, _reveal: bool) -> str | None:
@@ -227,7 +227,7 @@ def _work_exported(values: Values, _reveal: bool) -> str | None:
 OCCUPATION = Field(
     "occupation",
     (work.OCCUPATION, work.OCCUPATION_OTHER),
-    show=lambda v: {"value": _work(v)},
+    show=lambda v, lang: {"value": _work(v, lang)},
     columns=Columns(
         lambda v, _vault: {"occupation": v.get("occupation"), "occupation_other": v.get("occupation_other")},
         lambda s, _vault: {"occupation": s.occupation, "occupation_other": s.occupation_other},
@@ -287,10 +287,10 @@ def _as_said(reading: dict[str, Any] | None) -> str | None:
     return f"{reading['stated']}{upper}/{reading['per']}"
 
 
-def _programs_view(values: Values) -> dict[str, Any]:
+def _programs_view(values: Values, lang: str) -> dict[str, Any]:
     cost = values.amounts
     return {
-        "value": form_labels()["programs"][values.get("programs")],
+        "value": form_labels(lang)["programs"][values.get("programs")],
         "monthly": cost.monthly if cost else None,
         "discount_end": cost.discount_end if cost else None,
     }
@@ -324,7 +324,7 @@ def _period_total(values: Values) -> int:
 PERIOD = Field(
     "period",
     (payment.PERIOD,),
-    show=lambda v: {"months": v.get("period"), "total": _period_total(v)},
+    show=lambda v, _lang: {"months": v.get("period"), "total": _period_total(v)},
     columns=Columns(
         lambda v, _vault: {"payment_months": int(v.get("period")), "period_total": _period_total(v)},
         lambda s, _vault: {"period": s.payment_months},

@@ -7,7 +7,7 @@ from handlers.enrol.draft import Draft
 from handlers.enrol.parsers import parse_email, parse_mobile
 from handlers.enrol.steps.step import Accept, Reject, Step, StepOutcome
 from handlers.intents import answers
-from handlers.turn import Turn, option
+from handlers.turn import Turn
 from handlers.types import Option
 from messages.format import format_phone
 
@@ -24,7 +24,7 @@ def known_phone(turn: Turn) -> str | None:
 
 def _phone_options(turn: Turn, _draft: Draft) -> list[Option]:
     phone = known_phone(turn)
-    return [option("enrol.phone.known", "use_known_phone", phone=format_phone(phone))] if phone else []
+    return [turn.option("enrol.phone.known", "use_known_phone", phone=format_phone(phone))] if phone else []
 
 
 def _parse_phone(turn: Turn, _draft: Draft) -> StepOutcome:
@@ -41,9 +41,8 @@ def _parse_phone(turn: Turn, _draft: Draft) -> StepOutcome:
     return Accept({"phone": parsed.value}, contact_phone=shared)
 
 
-
-def _email_options(_turn: Turn, _draft: Draft) -> list[Option]:
-    return [option("enrol.email.skip", "skip")]
+def _email_options(turn: Turn, _draft: Draft) -> list[Option]:
+    return [turn.option("enrol.email.skip", "skip")]
 
 
 def _parse_email(turn: Turn, draft: Draft) -> StepOutcome:
@@ -54,7 +53,6 @@ def _parse_email(turn: Turn, draft: Draft) -> StepOutcome:
     if not parsed.ok:
         return Reject("enrol_bad_email", options=tuple(_email_options(turn, draft)))
     return Accept({"email": parsed.value})
-
 
 
 PHONE = Step("phone", ("phone",), _parse_phone, options=_phone_options, ask_phone=True)

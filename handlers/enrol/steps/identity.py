@@ -17,19 +17,19 @@ from handlers.enrol.parsers import (
 )
 from handlers.enrol.steps.step import Accept, Reject, Step, StepOutcome, Stop, text_step
 from handlers.intents import answers, only_answer, tokens
-from handlers.turn import Turn, option
+from handlers.turn import Turn
 from handlers.types import Option
-from messages.form_labels import form_labels
+from messages.data import data
 
 MIN_AGE = 18
 
 
-def _consent_options(_turn: Turn, _draft: Draft) -> list[Option]:
-    return [option("enrol.consent.yes", "consent_yes"), option("enrol.consent.no", "consent_no")]
+def _consent_options(turn: Turn, _draft: Draft) -> list[Option]:
+    return [turn.option("enrol.consent.yes", "consent_yes"), turn.option("enrol.consent.no", "consent_no")]
 
 
 def _consent_context(_turn: Turn, _draft: Draft) -> dict[str, Any]:
-    return {"retention_years": form_labels()["consent"]["retention_years"]}
+    return {"retention_years": data("consent")["retention_years"]}
 
 
 def _parse_consent(turn: Turn, draft: Draft) -> StepOutcome:
@@ -37,12 +37,11 @@ def _parse_consent(turn: Turn, draft: Draft) -> StepOutcome:
     if turn.choice == "enrol.consent.no" or "no" in said:
         return Stop("enrol_consent_refused")
     if turn.choice == "enrol.consent.yes" or only_answer(turn.text) == "yes":
-        version = form_labels()["consent"]["version"]
+        version = data("consent")["version"]
         return Accept(
             {"consent": {"version": version, "at": turn.now.isoformat(), "channel": turn.inbound.channel}}
         )
     return Reject("enrol_bad_choice", options=tuple(_consent_options(turn, draft)))
-
 
 
 def _parse_nik(turn: Turn, draft: Draft) -> StepOutcome:
@@ -104,8 +103,8 @@ def birth_dates_differ(draft: Draft) -> bool:
     return bool(typed and from_nik and date.fromisoformat(typed) != from_nik)
 
 
-def _birth_check_options(_turn: Turn, _draft: Draft) -> list[Option]:
-    return [option("enrol.check.nik", "nik_wrong"), option("enrol.check.date", "date_wrong")]
+def _birth_check_options(turn: Turn, _draft: Draft) -> list[Option]:
+    return [turn.option("enrol.check.nik", "nik_wrong"), turn.option("enrol.check.date", "date_wrong")]
 
 
 def _birth_check_context(_turn: Turn, draft: Draft) -> dict[str, Any]:
@@ -133,7 +132,6 @@ def _parse_birth_check(turn: Turn, draft: Draft) -> StepOutcome:
 
 
 DATE_WORDS = frozenset({"tanggal", "tgl", "lahir", "lahirnya", "ultah"})
-
 
 
 CONSENT = Step("consent", ("consent",), _parse_consent, options=_consent_options, context=_consent_context)

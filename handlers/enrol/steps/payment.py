@@ -10,7 +10,7 @@ from handlers.enrol.draft import Draft
 from handlers.enrol.steps.step import Accept, Reject, Step, StepOutcome
 from handlers.enrol.steps.work import discount_group
 from handlers.intents import answers, months_in, tokens
-from handlers.turn import Turn, option
+from handlers.turn import Turn
 from handlers.types import SPONSOR, Option
 from messages.form_labels import form_labels
 from messages.format import format_rupiah
@@ -27,8 +27,8 @@ def draft_quote(turn: Turn, draft: Draft) -> Quote:
     )
 
 
-def _programs_options(_turn: Turn, _draft: Draft) -> list[Option]:
-    labels = form_labels()["programs"]
+def _programs_options(turn: Turn, _draft: Draft) -> list[Option]:
+    labels = form_labels(turn.lang)["programs"]
     return [Option("enrol.prog.basic", labels["basic"]), Option("enrol.prog.with_jht", labels["with_jht"])]
 
 
@@ -54,7 +54,7 @@ def draft_totals(turn: Turn, draft: Draft) -> dict[int, int]:
 
 def _period_options(turn: Turn, draft: Draft) -> list[Option]:
     return [
-        option(
+        turn.option(
             f"enrol.period.{months}",
             "months",
             description=format_rupiah(total),
@@ -77,7 +77,6 @@ def _parse_period(turn: Turn, draft: Draft) -> StepOutcome:
     if months in periods:
         return Accept({"period": months})
     return Reject("enrol_bad_period", {"periods": periods}, options=tuple(_period_options(turn, draft)))
-
 
 
 PROGRAMS = Step(

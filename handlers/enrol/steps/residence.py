@@ -9,7 +9,7 @@ from handlers.enrol.draft import Draft
 from handlers.enrol.steps.step import Accept, Reject, Step, StepOutcome
 from handlers.intents import answers, normalize, only_answer, place_words
 from handlers.regions import region, search_districts, search_regencies
-from handlers.turn import Turn, option
+from handlers.turn import Turn
 from handlers.types import Option
 
 
@@ -28,8 +28,8 @@ def _region_confirm_context(_turn: Turn, draft: Draft) -> dict[str, Any]:
     return {"district": district}
 
 
-def _region_confirm_options(_turn: Turn, _draft: Draft) -> list[Option]:
-    return [option("enrol.region.yes", "confirm_region"), option("enrol.region.no", "other_region")]
+def _region_confirm_options(turn: Turn, _draft: Draft) -> list[Option]:
+    return [turn.option("enrol.region.yes", "confirm_region"), turn.option("enrol.region.no", "other_region")]
 
 
 def _parse_region_confirm(turn: Turn, draft: Draft) -> StepOutcome:
@@ -116,8 +116,8 @@ def _parse_address(turn: Turn, _draft: Draft) -> StepOutcome:
     return _street("address", turn.text)
 
 
-def _current_address_options(_turn: Turn, _draft: Draft) -> list[Option]:
-    return [option("enrol.current.same", "same_as_ktp")]
+def _current_address_options(turn: Turn, _draft: Draft) -> list[Option]:
+    return [turn.option("enrol.current.same", "same_as_ktp")]
 
 
 def _parse_current_address(turn: Turn, _draft: Draft) -> StepOutcome:
@@ -125,7 +125,6 @@ def _parse_current_address(turn: Turn, _draft: Draft) -> StepOutcome:
     if turn.choice == "enrol.current.same" or only_answer(turn.text, ("same",)):
         return Accept({"current_address": None})
     return _street("current_address", turn.text)
-
 
 
 REGION_CONFIRM = Step(

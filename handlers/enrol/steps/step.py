@@ -13,7 +13,7 @@ from typing import Any
 from handlers.enrol.draft import Draft
 from handlers.intents import answers
 from handlers.parsing import Parsed
-from handlers.turn import Turn, option
+from handlers.turn import Turn
 from handlers.types import Option
 from messages.render import has_template
 
@@ -108,8 +108,8 @@ def text_step(name: str, parse: Callable[[str], Parsed[Any]], *, optional: bool 
     """
     skip = f"{name}.skip"
 
-    def options(_turn: Turn, _draft: Draft) -> list[Option]:
-        return [option(f"enrol.{skip}", "skip")] if optional else []
+    def options(turn: Turn, _draft: Draft) -> list[Option]:
+        return [turn.option(f"enrol.{skip}", "skip")] if optional else []
 
     def read(turn: Turn, draft: Draft) -> StepOutcome:
         if optional and (turn.choice == f"enrol.{skip}" or answers(turn.text) & {"skip"}):

@@ -10,13 +10,13 @@ from handlers.enrol.draft import Draft
 from handlers.enrol.steps.step import Accept, Reject, Step, StepOutcome
 from handlers.intents import only_answer, tokens
 from handlers.parsing import parse_income
-from handlers.turn import Turn, option
+from handlers.turn import Turn
 from handlers.types import Option
 from messages.program_data import occupations, program_data
 
 
-def _occupation_options(_turn: Turn, _draft: Draft) -> list[Option]:
-    return [Option(f"enrol.occ.{o.code}", o.label) for o in occupations()]
+def _occupation_options(turn: Turn, _draft: Draft) -> list[Option]:
+    return [Option(f"enrol.occ.{o.code}", o.label) for o in occupations(turn.lang)]
 
 
 def match_occupation(text: str) -> str | None:
@@ -83,8 +83,8 @@ def _income_check_context(_turn: Turn, draft: Draft) -> dict[str, Any]:
     return {"reading": draft.get("income_reading"), "income": draft.get("income")}
 
 
-def _income_check_options(_turn: Turn, _draft: Draft) -> list[Option]:
-    return [option("enrol.income.ok", "income_ok")]
+def _income_check_options(turn: Turn, _draft: Draft) -> list[Option]:
+    return [turn.option("enrol.income.ok", "income_ok")]
 
 
 def _parse_income_check(turn: Turn, draft: Draft) -> StepOutcome:
@@ -100,7 +100,6 @@ def _parse_income_check(turn: Turn, draft: Draft) -> StepOutcome:
     if isinstance(outcome, Accept):
         return outcome
     return Reject("enrol_bad_choice", options=tuple(_income_check_options(turn, draft)))
-
 
 
 OCCUPATION = Step(
