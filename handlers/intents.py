@@ -171,7 +171,7 @@ def _month_phrases() -> tuple[tuple[tuple[str, ...], int], ...]:
 
 @cache
 def _month_digits() -> re.Pattern[str]:
-    """A number of months written with digits, maybe with a unit (messages/intents.toml)."""
+    """A number of months written with digits, maybe with a unit (intents.toml [month_units])."""
     units = "|".join(
         re.escape(w) for w in sorted(typed_words("intents")["month_units"]["words"], key=len, reverse=True)
     )

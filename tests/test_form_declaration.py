@@ -18,7 +18,7 @@ from handlers.engine import Engine
 from handlers.enrol.fields import FORM
 from handlers.enrol.form import Field
 from handlers.enrol.steps.step import text_step
-from handlers.parsing import Parsed
+from handlers.parsed import Parsed
 from storage.db import Database
 from storage.models import Submission
 from tests.helpers import VAULT, Chat, FixedClock

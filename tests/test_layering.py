@@ -73,7 +73,7 @@ def test_the_check_catches_a_flow_that_reaches_past_the_store(tmp_path: Path) ->
 PARSERS = (
     *sorted(str(path.relative_to(HANDLERS)) for path in (HANDLERS / "enrol" / "steps").glob("*.py")),
     "enrol/parsers.py",
-    "parsing.py",
+    "income.py",
 )
 
 

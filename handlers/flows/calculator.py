@@ -7,7 +7,7 @@ from dataclasses import asdict
 from handlers.contribution import period_totals, quote
 from handlers.enrol.steps.work import match_occupation
 from handlers.flow import Unclear
-from handlers.parsing import Income, parse_income
+from handlers.income import Income, parse_income
 from handlers.turn import Turn
 from handlers.types import Option
 from messages.program_data import occupation, program_data

@@ -12,7 +12,7 @@ from typing import Any
 
 from handlers.enrol.draft import Draft
 from handlers.intents import answers
-from handlers.parsing import Parsed
+from handlers.parsed import Parsed
 from handlers.turn import Turn
 from handlers.types import Option
 from messages.render import has_template

@@ -8,8 +8,8 @@ from typing import Any
 
 from handlers.enrol.draft import Draft
 from handlers.enrol.steps.step import Accept, Reject, Step, StepOutcome
+from handlers.income import parse_income
 from handlers.intents import only_answer, tokens
-from handlers.parsing import parse_income
 from handlers.turn import Turn
 from handlers.types import Option
 from messages.program_data import occupations, program_data

@@ -1,32 +1,22 @@
-"""Parsers for what people type. Each returns a value or a reason code for the error message."""
+"""Reads an income as people say it: "2jt", "Rp 1.500.000", "800rb", "sehari 100rb", "2-3 juta".
+
+An amount of money, then per how long (a day, a week, a month) and whether it was a range or
+"not fixed": the monthly figure, and what it rests on for the person to confirm. Each parser
+returns a `Parsed`: the value, or a reason code for the error message.
+"""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, Generic, TypeVar
 
 from lokal import parse_rupiah
 
 from handlers.intents import tokens
+from handlers.parsed import Parsed
 from messages.data import typed_words
 from messages.program_data import program_data
-
-T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Parsed(Generic[T]):
-    """A parser's answer: `value` when it worked, else `error` (a reason code) and details."""
-
-    value: T | None = None
-    error: str | None = None
-    details: dict[str, Any] | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
 
 
 def _alternatives(words: list[str]) -> str:
