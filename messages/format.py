@@ -48,11 +48,6 @@ def date_names(lang: str = DEFAULT_LANGUAGE) -> DateNames:
     return DateNames.of(data("labels", lang))
 
 
-def format_date(value: date, lang: str = DEFAULT_LANGUAGE) -> str:
-    """date(2026, 12, 22) → "Selasa, 22 Desember 2026"."""
-    return date_names(lang).long(value)
-
-
 def format_short_date(value: date, lang: str = DEFAULT_LANGUAGE) -> str:
     """date(2026, 12, 22) → "22 Desember 2026"."""
     return date_names(lang).short(value)

@@ -226,37 +226,18 @@ async def recover_sending(
 ATTEMPTS_KEPT = 20
 
 
-def log_attempt(row: OutboxMessage, now: datetime, outcome: str, error: str | None) -> None:
-    """Appends to the row's attempt log (the last `ATTEMPTS_KEPT`) and sets its last error."""
-    row.last_error = error[:500] if error else None
+def _logged(
+    log: list[dict[str, Any]], now: datetime, outcome: str, error: str | None
+) -> list[dict[str, Any]]:
+    """The attempt log with one more entry, keeping the last `ATTEMPTS_KEPT`."""
     entry = {"at": now.isoformat(), "outcome": outcome, **({"error": error[:200]} if error else {})}
-    row.attempt_log = [*row.attempt_log, entry][-ATTEMPTS_KEPT:]
+    return [*log, entry][-ATTEMPTS_KEPT:]
 
 
-async def record_attempt(
-    session: AsyncSession,
-    message_id: int,
-    *,
-    status: str,
-    now: datetime,
-    next_attempt_at: datetime | None = None,
-    error: str | None = None,
-    platform_message_id: str | None = None,
-    outcome: str,
-) -> OutboxMessage | None:
-    """Writes the outcome of one delivery attempt onto its outbox row."""
-    row = await session.get(OutboxMessage, message_id, with_for_update=True)
-    if row is None:
-        return None
-    row.status = status
-    log_attempt(row, now, outcome, error)
-    if next_attempt_at is not None:
-        row.next_attempt_at = next_attempt_at
-    if platform_message_id is not None:
-        row.platform_message_id = platform_message_id
-    if status == "sent":
-        row.sent_at = now
-    return row
+def log_attempt(row: OutboxMessage, now: datetime, outcome: str, error: str | None) -> None:
+    """Appends to the row's attempt log and sets its last error (a delivery status callback)."""
+    row.last_error = error[:500] if error else None
+    row.attempt_log = _logged(row.attempt_log, now, outcome, error)
 
 
 @dataclass(frozen=True)
@@ -296,15 +277,15 @@ def _record_statement() -> Any:
 
 
 async def record_attempts(session: AsyncSession, outcomes: Sequence[Outcome], now: datetime) -> None:
-    """Writes the outcomes of several delivery attempts in one statement (see `record_attempt`)."""
+    """Writes the outcomes of delivery attempts onto their rows, in one statement: status, the
+    attempt log and last error, and when given the next attempt and the platform's message id."""
     params = []
     for o in outcomes:
-        entry = {"at": now.isoformat(), "outcome": o.outcome, **({"error": o.error[:200]} if o.error else {})}
         params.append(
             {
                 "b_id": o.message_id,
                 "b_status": o.status,
-                "b_log": [*o.attempt_log, entry][-ATTEMPTS_KEPT:],
+                "b_log": _logged(o.attempt_log, now, o.outcome, o.error),
                 "b_error": o.error[:500] if o.error else None,
                 "b_next": o.next_attempt_at,
                 "b_platform_id": o.platform_message_id,

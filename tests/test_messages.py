@@ -13,7 +13,7 @@ from handlers.enrol.fields import FORM
 from handlers.enrol.form import Values, amounts_on
 from handlers.flows.benefits import prices_on
 from messages.data import catalogue
-from messages.format import format_date, format_rupiah, format_short_date
+from messages.format import date_names, format_rupiah, format_short_date
 from messages.program_data import program_data
 from messages.render import render
 
@@ -373,6 +373,6 @@ def test_calc_result_states_the_numbers() -> None:
 def test_rupiah_and_dates() -> None:
     assert format_rupiah(16_800) == "Rp16.800"
     assert format_rupiah(174_000_000) == "Rp174.000.000"
-    assert format_date(date(2026, 12, 22)) == "Selasa, 22 Desember 2026"
-    assert format_date(date(2026, 11, 22)) == "Minggu, 22 November 2026"
+    assert date_names().long(date(2026, 12, 22)) == "Selasa, 22 Desember 2026"  # the `tanggal` filter
+    assert date_names().long(date(2026, 11, 22)) == "Minggu, 22 November 2026"
     assert format_short_date(date(2027, 3, 31)) == "31 Maret 2027"

@@ -18,7 +18,7 @@ from bot.web import create_app
 from fakes import meta_webhooks as meta
 from fakes.whatsapp import whatsapp_settings
 from storage.db import Database
-from storage.outbox import enqueue, lock_contact, record_attempt
+from storage.outbox import Outcome, enqueue, lock_contact, record_attempts
 from storage.types import utcnow
 from tests.whatsapp_helpers import contact, outbox, post_signed, processed_ids, webhook_client
 
@@ -226,9 +226,8 @@ async def _sent_row(db: Database, *, priority: int = 0, wamid: str = "wamid.SENT
             now=utcnow(),
         )
         await session.flush()
-        await record_attempt(
-            session, row.id or 0, status="sent", now=utcnow(), outcome="sent", platform_message_id=wamid
-        )
+        sent = Outcome(row.id or 0, "sent", "sent", [], platform_message_id=wamid)
+        await record_attempts(session, [sent], utcnow())
         return row.id or 0
 
 
