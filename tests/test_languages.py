@@ -8,6 +8,7 @@ type uses every language's words together.
 
 from __future__ import annotations
 
+import ast
 import shutil
 from datetime import date
 from pathlib import Path
@@ -120,6 +121,36 @@ def test_indonesian_has_every_text_the_other_languages_have() -> None:
         for path in folder.rglob("*"):
             if path.is_file():
                 assert (indonesian / path.relative_to(folder)).is_file(), f"{path} has no Indonesian original"
+
+
+HANDLERS = HERE.parent / "handlers"
+# Text lookups and how many positional arguments name the language with the text.
+WITH_LANGUAGE = {"render": 2, "render_field": 2, "label": 2, "labels": 1}
+
+
+def unnamed_languages(source: str, name: str) -> list[str]:
+    """Calls of the module-level text lookups that leave the language out (Indonesian by default)."""
+    return [
+        f"{name}:{node.lineno} {ast.unparse(node)[:60]}"
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id in WITH_LANGUAGE
+        and len(node.args) < WITH_LANGUAGE[node.func.id]
+    ]
+
+
+def test_every_text_the_conversation_renders_names_its_language() -> None:
+    """Flows speak through the turn (turn.say, turn.option, turn.render, turn.label), which says
+    everything in the person's language; a lookup of its own says which language it wants."""
+    modules = sorted(HANDLERS.rglob("*.py"))
+    assert len(modules) > 20
+    assert [p for path in modules for p in unnamed_languages(path.read_text(), path.name)] == []
+
+
+def test_the_check_finds_a_text_without_its_language() -> None:
+    leaky = 'x = render("menu", has_draft=False)\ny = label("menu", turn.lang)\nz = labels()["media"]\n'
+    assert [line.split()[0] for line in unnamed_languages(leaky, "leaky.py")] == ["leaky.py:1", "leaky.py:3"]
 
 
 def test_the_language_is_the_positional_argument() -> None:
