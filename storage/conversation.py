@@ -2,7 +2,8 @@
 
 This is the engine's hot path: every message runs `open_conversation`, `mark_processed`,
 `resume_waiting` and `save_turn`, in one transaction, and nothing else of the database unless
-a flow asks the store (`storage/store.py`). Each statement is built once per dialect (the
+a flow asks the store (`storage/store.py`). Housekeeping finds the conversations gone quiet
+here too (`stale_conversations`). Each statement is built once per dialect (the
 compiled form is then cached by SQLAlchemy) and run with plain parameters: no ORM objects to
 track. Every function takes the session of the caller's unit of work.
 """
@@ -17,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import Integer, bindparam, insert, literal_column, update
 from sqlalchemy import select as core_select
-from sqlmodel import col
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import Contact, Conversation, OutboxMessage, ProcessedInbound
@@ -195,3 +196,9 @@ async def save_turn(
                 for payload, priority in replies
             ],
         )
+
+
+async def stale_conversations(session: AsyncSession, before: datetime) -> Sequence[Conversation]:
+    """Conversations untouched since `before`: candidates for purging an expired draft."""
+    query = select(Conversation).where(Conversation.updated_at < before)
+    return (await session.exec(query)).all()

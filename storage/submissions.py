@@ -269,12 +269,6 @@ def _strip(submission: Submission, now: datetime, columns: Collection[str], answ
     submission.updated_at = now
 
 
-async def stale_conversations(session: AsyncSession, before: datetime) -> Sequence[Conversation]:
-    """Conversations untouched since `before`: candidates for purging an expired draft."""
-    query = select(Conversation).where(Conversation.updated_at < before)
-    return (await session.exec(query)).all()
-
-
 async def erase_messages(session: AsyncSession, contact: Contact, now: datetime) -> int:
     """Empties every outbox row to or about the person, in any status: summaries and "data
     saya" answers carry their data. Rows not yet delivered are not sent any more."""
