@@ -10,6 +10,7 @@ from handlers.flow import Unclear, has_draft, say_menu
 from handlers.intents import answers
 from handlers.turn import Turn
 from handlers.types import Option
+from messages.data import DEFAULT_LANGUAGE
 from messages.form_labels import form_labels
 from messages.format import format_phone
 
@@ -69,7 +70,8 @@ class PrivacyFlow:
                 turn.now,
                 columns=self.form.erased_columns,
                 answers=self.form.erased_answers,
-                note=form_labels()["notes"]["erased_on_request"],  # in the history staff read: Indonesian
+                # A line of the history staff read: in Indonesian, whatever the person's language.
+                note=form_labels(DEFAULT_LANGUAGE)["notes"]["erased_on_request"],
             )
             turn.store.audit(
                 actor=f"peserta:{turn.inbound.channel}",
