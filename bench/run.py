@@ -23,7 +23,7 @@ from bot.sender import ChannelSender
 from handlers.app import build_router
 from handlers.engine import Engine
 from handlers.types import Inbound
-from storage import queries
+from storage import outbox
 from storage.crypto import Vault
 from storage.db import Database
 from storage.migrate import upgrade
@@ -64,7 +64,7 @@ async def sender_rate(db: Database, messages: int, chats: int) -> float:
     async with db.transaction() as session:
         await session.exec(delete(OutboxMessage))
         for i in range(messages):
-            queries.enqueue(
+            outbox.enqueue(
                 session,
                 channel="bench",
                 chat_id=f"c{i % chats}",
@@ -79,7 +79,7 @@ async def sender_rate(db: Database, messages: int, chats: int) -> float:
     task = asyncio.create_task(sender.run(stop))
     while True:
         async with db.reader() as session:
-            counts = await queries.outbox_counts(session)
+            counts = await outbox.outbox_counts(session)
         if counts.get(("bench", "sent"), 0) >= messages:
             break
         await asyncio.sleep(0.1)

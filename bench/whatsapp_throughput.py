@@ -25,7 +25,7 @@ from bot.web import create_app
 from fakes import meta_webhooks as meta
 from fakes.graph_api import FakeGraphAPI
 from fakes.whatsapp import whatsapp_settings
-from storage import queries
+from storage import outbox
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.types import utcnow
@@ -68,9 +68,9 @@ async def delivery(url: str, graph: FakeGraphAPI, count: int) -> tuple[float, in
     db = Database(url)
     async with db.transaction() as session:
         for index in range(count):
-            person = await queries.lock_contact(session, "whatsapp", f"62814{index:08d}")
+            person = await outbox.lock_contact(session, "whatsapp", f"62814{index:08d}")
             person.last_inbound_at = utcnow()
-            queries.enqueue(
+            outbox.enqueue(
                 session,
                 channel="whatsapp",
                 chat_id=person.chat_id,

@@ -11,8 +11,8 @@ from datetime import datetime, timedelta
 
 from handlers.enrol.fields import FORM
 from handlers.enrol.purge import purge_expired_drafts
-from messages.form_labels import form_labels
-from storage import queries
+from messages.data import data
+from storage import outbox
 from storage.db import Database
 from storage.store import Store
 from storage.submissions import purge_expired
@@ -25,15 +25,15 @@ KEEP_DELIVERED_TEXT = timedelta(days=7)
 
 
 def retention_years() -> int:
-    """What the consent text promises (messages/form.toml), so the purge keeps that promise."""
-    return int(form_labels()["consent"]["retention_years"])
+    """What the consent text promises (messages/consent.toml), so the purge keeps that promise."""
+    return int(data("consent")["retention_years"])
 
 
 async def tidy(db: Database, now: datetime, *, draft_expiry_days: int) -> tuple[int, int]:
     async with Store.transaction(db) as store:
         drafts = await purge_expired_drafts(store, now, expiry_days=draft_expiry_days)
     async with db.transaction() as session:
-        scrubbed = await queries.scrub_delivered(session, now - KEEP_DELIVERED_TEXT)
+        scrubbed = await outbox.scrub_delivered(session, now - KEEP_DELIVERED_TEXT)
     async with db.transaction() as session:
         purged = await purge_expired(
             session, now, years=retention_years(), columns=FORM.erased_columns, answers=FORM.erased_answers

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-from storage import queries
+from storage import outbox
 from storage.db import Database
 from storage.types import utcnow
 
@@ -51,8 +51,8 @@ class Metrics:
         self.database_up.set(1 if up else 0)
         if up:
             async with db.reader() as session:
-                counts = await queries.outbox_counts(session)
-                backlog = await queries.outbox_backlog(session, utcnow())
+                counts = await outbox.outbox_counts(session)
+                backlog = await outbox.outbox_backlog(session, utcnow())
             self.outbox.clear()
             for (channel, status), count in counts.items():
                 self.outbox.labels(channel, status).set(count)
@@ -67,7 +67,7 @@ class Metrics:
 async def outbox_health(service: Service) -> dict[str, object]:
     """/healthz's view of delivery: the backlog per channel and whether this process sends it."""
     async with service.db.reader() as session:
-        backlog = await queries.outbox_backlog(session, utcnow())
+        backlog = await outbox.outbox_backlog(session, utcnow())
     senders = service.sender.channels if service.sender is not None else {}
     return {
         "outbox": {

@@ -28,7 +28,7 @@ like the others. A graceful stop hands them all back.
 The database work is batched (group commit): the rows whose turn came while one transaction
 ran are marked "sending" together in the next, and the outcomes that came meanwhile are written
 in that same transaction. The
-claim is index-driven (see `storage.queries.claim_due`): its cost follows the rows it returns,
+claim is index-driven (see `storage.outbox.claim_due`): its cost follows the rows it returns,
 not the backlog, so a broadcast of 100,000 rows goes out at the platform's limit. On
 PostgreSQL the sender's transactions run on connections of their own, never queued behind
 the webhooks' (see `storage.db.Database`).
@@ -58,7 +58,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.channels.base import OutgoingMessage, SendResult, Transport
 from bot.leader import Leadership
 from bot.ratelimit import ChatSpacing, SlidingWindow
-from storage import queries
+from storage import outbox
 from storage.db import Database
 from storage.models import OutboxMessage
 from storage.types import utcnow
@@ -179,7 +179,7 @@ class _Started:
 
 @dataclass(frozen=True)
 class _Record:
-    outcome: queries.Outcome
+    outcome: outbox.Outcome
     chat_id: str
     unreachable: bool
     contact_id: int | None
@@ -243,7 +243,7 @@ class ChannelSender:
         process is the only one sending to it (no election). A row an earlier process for the
         chat was killed in the middle of goes again first."""
         async with self.db.transaction(urgent=True) as session:
-            await queries.recover_sending(session, self.channel, self.clock(), chat_id=chat_id)
+            await outbox.recover_sending(session, self.channel, self.clock(), chat_id=chat_id)
         while await self.claim(chat_id):
             await asyncio.gather(*list(self._tasks.values()))
 
@@ -259,7 +259,7 @@ class ChannelSender:
         """Sends while this process holds the channel's lock."""
         try:
             async with self.db.transaction(urgent=True) as session:
-                recovered = await queries.recover_sending(session, self.channel, self.clock())
+                recovered = await outbox.recover_sending(session, self.channel, self.clock())
             self.recovered += recovered
             log.info("%s: %d rows cut off mid-send are due again", self.channel, recovered)
         except Exception:
@@ -298,7 +298,7 @@ class ChannelSender:
         if unsent and hand_back:  # marked but never tried: not cut off mid-send, so pending again
             try:
                 async with self.db.transaction(urgent=True) as session:
-                    await queries.hand_back(session, unsent)
+                    await outbox.hand_back(session, unsent)
             except Exception:
                 log.exception("handing back %d untried %s rows failed", len(unsent), self.channel)
 
@@ -316,7 +316,7 @@ class ChannelSender:
         if room <= 0 or (self._queues and room < least):
             return 0
         async with self.db.reader(urgent=True) as session:
-            rows = await queries.claim_due(
+            rows = await outbox.claim_due(
                 session,
                 self.channel,
                 self.clock(),
@@ -383,7 +383,7 @@ class ChannelSender:
                 async with self.db.transaction(urgent=True) as session:
                     if records:
                         await self._record(session, records)
-                    found = await queries.start_attempts(session, ids, self.clock()) if ids else {}
+                    found = await outbox.start_attempts(session, ids, self.clock()) if ids else {}
                 break
             except Exception as exc:
                 failed.update((message_id, exc) for message_id in ids)
@@ -452,7 +452,7 @@ class ChannelSender:
         elif kind == "retry":
             kind = "failed"
             error = f"gave up after {GIVE_UP_AFTER.total_seconds() / 3600:.0f} h: {error or 'retry'}"
-        outcome = queries.Outcome(
+        outcome = outbox.Outcome(
             message_id=message.id,
             status=_STATUS[kind],
             outcome=kind,
@@ -466,13 +466,13 @@ class ChannelSender:
     async def _record(self, session: AsyncSession, records: Sequence[_Record]) -> None:
         """Writes several attempts' outcomes."""
         now = self.clock()
-        await queries.record_attempts(session, [r.outcome for r in records], now)
+        await outbox.record_attempts(session, [r.outcome for r in records], now)
         for record in records:
             if record.unreachable:
-                await queries.mark_contact_unreachable(session, self.channel, record.chat_id, now)
+                await outbox.mark_contact_unreachable(session, self.channel, record.chat_id, now)
             if record.reply_keyboard is not None and record.contact_id is not None:
                 shown = now if record.reply_keyboard == "shown" else None
-                await queries.set_reply_keyboard(session, record.contact_id, shown)
+                await outbox.set_reply_keyboard(session, record.contact_id, shown)
 
 
 class OutboxSender:

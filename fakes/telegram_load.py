@@ -21,7 +21,7 @@ from bot.channels.telegram import TelegramTransport, make_bot
 from bot.sender import ChannelSender
 from bot.settings import Settings
 from fakes.telegram_api import TOKEN, Call, FakeTelegram
-from storage import queries
+from storage import outbox
 from storage.db import Database
 from storage.models import OutboxMessage
 from storage.types import utcnow
@@ -30,7 +30,7 @@ from storage.types import utcnow
 async def enqueue(db: Database, messages: list[tuple[int, str]]) -> None:
     async with db.transaction() as session:
         for chat_id, text in messages:
-            queries.enqueue(
+            outbox.enqueue(
                 session,
                 channel="telegram",
                 chat_id=str(chat_id),

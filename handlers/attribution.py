@@ -7,7 +7,7 @@ from functools import cache
 from pathlib import Path
 
 from handlers.types import Inbound
-from messages.data import data, read_toml
+from messages.data import read_toml, typed_words
 
 AGENTS_FILE = Path(__file__).resolve().parent.parent / "messages" / "agents.toml"
 _CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{1,39}")
@@ -15,7 +15,7 @@ _CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{1,39}")
 
 @cache
 def _words(key: str) -> frozenset[str]:
-    return frozenset(word.lower() for word in data("intents")["attribution"][key])
+    return frozenset(word.lower() for word in typed_words("intents")["attribution"][key])
 
 
 @cache

@@ -12,12 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
-from pathlib import Path
 from typing import Any
 
-from messages.data import HERE, data, read_toml
+from messages.data import data
 
-BRANCHES_FILE = HERE / "branches.toml"
 BASES = ("confirmed",)
 """A mapping rests on a source that names the regency with the office; nothing is guessed."""
 
@@ -78,10 +76,6 @@ class BranchMap:
 
     def get(self, code: str) -> Branch:
         return self.branches.get(code) or self.unmapped
-
-
-def load_branch_map(path: Path = BRANCHES_FILE) -> BranchMap:
-    return parse_branch_map(read_toml(path), str(path))
 
 
 def parse_branch_map(raw: dict[str, Any], path: str = "branches.toml") -> BranchMap:

@@ -21,7 +21,7 @@ from handlers.router import Router
 from handlers.turn import Rules, Turn, resolve_choice
 from handlers.types import Inbound, Reply, State
 from messages.render import render
-from storage import queries
+from storage import conversation
 from storage.crypto import Vault
 from storage.db import Database
 from storage.errors import TransientError, is_transient
@@ -128,9 +128,11 @@ class Engine:
     async def _transaction(self, inbound: Inbound) -> Outcome:
         now = self.clock()
         async with self.db.transaction() as session:
-            contact, saved = await queries.open_conversation(session, inbound.channel, inbound.chat_id, now)
+            contact, saved = await conversation.open_conversation(
+                session, inbound.channel, inbound.chat_id, now
+            )
             assert contact.id is not None
-            if not await queries.mark_processed(
+            if not await conversation.mark_processed(
                 session, inbound.channel, inbound.message_id, contact.id, now
             ):
                 return Outcome(duplicate=True)
@@ -149,7 +151,7 @@ class Engine:
                 choice=resolve_choice(inbound, state.data.get(SHOWN_OPTIONS, [])),
             )
             self._note_contact(contact, inbound, now)
-            await queries.resume_waiting(session, inbound.channel, inbound.chat_id, now)
+            await conversation.resume_waiting(session, inbound.channel, inbound.chat_id, now)
             await self.router.dispatch(turn)
             self._remember_options(turn.state, turn.replies)
             await self._save(session, contact, turn.state, turn.replies, now)
@@ -158,13 +160,15 @@ class Engine:
     async def _apologise(self, inbound: Inbound) -> Outcome:
         now = self.clock()
         async with self.db.transaction() as session:
-            contact, _saved = await queries.open_conversation(session, inbound.channel, inbound.chat_id, now)
-            if not await queries.mark_processed(
+            contact, _saved = await conversation.open_conversation(
+                session, inbound.channel, inbound.chat_id, now
+            )
+            if not await conversation.mark_processed(
                 session, inbound.channel, inbound.message_id, contact.id, now
             ):
                 return Outcome(duplicate=True)
             self._note_contact(contact, inbound, now)
-            replies = [Reply(render("error"))]
+            replies = [Reply(render("error", contact.language))]
             await self._save(session, contact, None, replies, now)  # the conversation stays as it was
             return Outcome(duplicate=False, replies=tuple(replies), failed=True)
 
@@ -187,4 +191,4 @@ class Engine:
     ) -> None:
         outgoing = [(reply.to_payload(), int(reply.priority)) for reply in replies]
         stored = (state.flow, state.step, state.data) if state is not None else None
-        await queries.save_turn(session, contact, stored, outgoing, now)
+        await conversation.save_turn(session, contact, stored, outgoing, now)

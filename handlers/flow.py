@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from handlers.turn import Turn, option
-from handlers.types import Option, Reply
-from messages.render import render
+from handlers.types import Option
 
 MENU_ITEMS = ("benefits", "calculator", "enrol", "status", "sessions", "help")
 
 
-def menu_options(has_draft: bool = False) -> list[Option]:
-    """The main menu; "Daftar sekarang" reads "Lanjutkan pendaftaran" while a draft waits."""
+def menu_options(lang: str, has_draft: bool = False) -> list[Option]:
+    """The main menu in `lang`; "Daftar sekarang" reads "Lanjutkan pendaftaran" while a draft waits."""
     return [
-        option(f"menu.{item}", "continue_enrol" if item == "enrol" and has_draft else item)
+        option(f"menu.{item}", "continue_enrol" if item == "enrol" and has_draft else item, lang=lang)
         for item in MENU_ITEMS
     ]
 
@@ -28,7 +27,7 @@ def has_draft(turn: Turn) -> bool:
 
 def say_menu(turn: Turn, template: str = "menu", **context: Any) -> None:
     waiting = has_draft(turn)
-    turn.say(template, menu_options(waiting), **{"has_draft": waiting, **context})
+    turn.say(template, menu_options(turn.lang, waiting), **{"has_draft": waiting, **context})
 
 
 @dataclass(frozen=True)
@@ -36,14 +35,16 @@ class Unclear:
     """A flow could not use the message.
 
     The router first tries the intent table (someone in the calculator who types "manfaat"
-    wants the benefits), then sends `reply`.
+    wants the benefits), then says `template` with its options, in the person's language.
     """
 
-    reply: Reply
+    template: str
+    options: tuple[Option, ...] = ()
+    context: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def say(cls, template: str, options: tuple[Option, ...] = (), **context: Any) -> Unclear:
-        return cls(Reply(render(template, **context), options))
+        return cls(template, options, context)
 
 
 class Flow(Protocol):

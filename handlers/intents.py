@@ -1,4 +1,8 @@
-"""Matches free text to commands and intents through the word table in messages/intents.toml."""
+"""Matches free text to commands and intents through the word tables in messages/<lang>/intents.toml.
+
+People mix languages in one message, so the words of every language are read together
+(`messages.data.typed_words`); replies, not recognition, follow the person's language.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
-from messages.data import data
+from messages.data import typed_words
 
 _NOISE = re.compile(r"[^0-9a-z/ ]+")
 _SPACES = re.compile(r"\s+")
@@ -25,7 +29,7 @@ def normalize(text: str) -> str:
 
 @cache
 def _emoji() -> dict[str, str]:
-    table: dict[str, str] = data("intents").get("emoji", {})
+    table: dict[str, str] = typed_words("intents").get("emoji", {})
     return dict(sorted(table.items(), key=lambda item: -len(item[0])))  # "🙏🏻" before "🙏"
 
 
@@ -43,7 +47,7 @@ class IntentTable:
 
 @cache
 def table() -> IntentTable:
-    raw = data("intents")
+    raw = typed_words("intents")
 
     def phrases(section: dict[str, list[str]]) -> dict[str, tuple[tuple[str, ...], ...]]:
         return {name: tuple(tuple(tokens(p)) for p in words) for name, words in section.items()}
@@ -146,7 +150,7 @@ def answers(text: str) -> set[str]:
 
 @cache
 def _place_filler() -> frozenset[str]:
-    return frozenset(data("intents")["places"]["filler"])
+    return frozenset(typed_words("intents")["places"]["filler"])
 
 
 def place_words(text: str) -> str:
@@ -161,15 +165,15 @@ def place_words(text: str) -> str:
 
 @cache
 def _month_phrases() -> tuple[tuple[tuple[str, ...], int], ...]:
-    raw: dict[str, int] = data("intents")["months"]
+    raw: dict[str, int] = typed_words("intents")["months"]
     return tuple(sorted(((tuple(tokens(p)), n) for p, n in raw.items()), key=lambda item: -len(item[0])))
 
 
 @cache
 def _month_digits() -> re.Pattern[str]:
-    """A number of months written with digits, maybe with a unit (messages/intents.toml)."""
+    """A number of months written with digits, maybe with a unit (intents.toml [month_units])."""
     units = "|".join(
-        re.escape(w) for w in sorted(data("intents")["month_units"]["words"], key=len, reverse=True)
+        re.escape(w) for w in sorted(typed_words("intents")["month_units"]["words"], key=len, reverse=True)
     )
     return re.compile(rf"(?<!\d)(\d{{1,2}})\s*(?:{units})?(?![\d])")
 

@@ -8,19 +8,16 @@ the morning.
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone, tzinfo
 from functools import cache
-from pathlib import Path
 
-_TABLE = Path(__file__).resolve().parent.parent / "messages" / "timezones.toml"
+from messages.data import data
 
 
 @cache
 def _table() -> tuple[dict[str, timezone], dict[str, str], str]:
-    with _TABLE.open("rb") as handle:
-        raw = tomllib.load(handle)
+    raw = data("timezones")
     zones = {name: timezone(timedelta(hours=hours), name) for name, hours in raw["zones"].items()}
     provinces = {code: zone for zone, codes in raw["provinces"].items() for code in codes}
     return zones, provinces, raw["default"]

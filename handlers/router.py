@@ -105,7 +105,8 @@ class Router:
         """A photo or a voice note: say it cannot be read, then ask the question again."""
         if turn.inbound.kind != "media":
             return False
-        turn.say("media", kind=labels()["media"].get(turn.inbound.media_type or "", ""))
+        names = labels(turn.lang)["media"]
+        turn.say("media", kind=names.get(turn.inbound.media_type or "", ""))
         if current is not None:
             await current.reprompt(turn)
         return True
@@ -136,7 +137,7 @@ class Router:
         unclear = await current.handle(turn)
         still_in = current.name if turn.state.flow == current.name else None  # a flow may let go
         if unclear is not None and not await self._intent(turn, exclude=still_in):
-            turn.replies.append(unclear.reply)
+            turn.say(unclear.template, unclear.options, **unclear.context)
         return True
 
     async def _anything_else(self, turn: Turn, _current: Flow | None) -> bool:

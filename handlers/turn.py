@@ -54,6 +54,31 @@ class Turn:
     def text(self) -> str:
         return (self.inbound.text or "").strip()
 
+    @property
+    def lang(self) -> str:
+        """The person's language: every text of this turn's replies is in it (messages/<lang>/)."""
+        return self.contact.language
+
+    def render(self, template: str, **context: Any) -> str:
+        """A template in the person's language (to join several into one message)."""
+        return render(template, self.lang, **context)
+
+    def label(self, key: str, **fmt: str) -> str:
+        """A button label in the person's language; see `messages.render.label`."""
+        return label(key, self.lang, **fmt)
+
+    def option(
+        self,
+        option_id: str,
+        label_key: str | None = None,
+        *,
+        description: str | None = None,
+        key: str | None = None,
+        **fmt: str,
+    ) -> Option:
+        """An option labelled in the person's language; see `option`."""
+        return option(option_id, label_key, lang=self.lang, description=description, key=key, **fmt)
+
     def say(
         self,
         template: str,
@@ -64,7 +89,7 @@ class Turn:
         **context: Any,
     ) -> None:
         self.replies.append(
-            Reply(render(template, **context), tuple(options), ask_phone=ask_phone, priority=priority)
+            Reply(self.render(template, **context), tuple(options), ask_phone=ask_phone, priority=priority)
         )
 
     def say_text(
@@ -78,12 +103,14 @@ def option(
     option_id: str,
     label_key: str | None = None,
     *,
+    lang: str,
     description: str | None = None,
     key: str | None = None,
     **fmt: str,
 ) -> Option:
-    """An option labelled from messages/ (`label_key`, by default its id); see `messages.render.label`."""
-    return Option(option_id, label(label_key or option_id, **fmt), description, key)
+    """An option labelled from messages/ in `lang` (`label_key`, by default its id); see
+    `messages.render.label`. In a flow, `turn.option` says it in the person's language."""
+    return Option(option_id, label(label_key or option_id, lang, **fmt), description, key)
 
 
 # Options that stay valid whatever was shown last: the main menu's items (its buttons stay on

@@ -1,1 +1,3 @@
-"""What the bot says: Indonesian templates, labels, program facts and formatting helpers."""
+"""What the bot says, by language (Indonesian the default and the fallback): templates, labels,
+the words people type; and the facts that are the same in every language (program rates,
+branches, time zones, regions); formatting helpers."""

@@ -1,4 +1,5 @@
-"""Loads the program facts and rates (`programs.toml`) and the occupation list."""
+"""Loads the program facts and rates (`programs.toml`) and the occupations (`occupations.toml`,
+with their names and typed words from each language's `occupations.toml`)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import date
 from functools import cache
 from typing import Any
 
-from messages.data import data
+from messages.data import DEFAULT_LANGUAGE, Catalogue, catalogue, data
 
 
 @dataclass(frozen=True)
@@ -28,8 +29,10 @@ class Discount:
 class Occupation:
     code: str
     label: str
+    """What it is called, in the language asked for."""
     group: str
     words: tuple[str, ...]
+    """What people type for it, in any language."""
 
 
 @dataclass(frozen=True)
@@ -79,16 +82,23 @@ def program_data() -> ProgramData:
     return parse_program_data(data("programs"))
 
 
-@cache
-def occupations() -> tuple[Occupation, ...]:
+def parse_occupations(source: Catalogue, lang: str) -> tuple[Occupation, ...]:
+    names = source.data("occupations", lang)["labels"]
+    typed = source.words("occupations")["words"]
     return tuple(
-        Occupation(code=o["code"], label=o["label"], group=o["group"], words=tuple(o["words"]))
-        for o in data("occupations")["occupation"]
+        Occupation(code=o["code"], label=names[o["code"]], group=o["group"], words=tuple(typed[o["code"]]))
+        for o in source.data("occupations")["occupation"]
     )
 
 
-def occupation(code: str) -> Occupation:
-    for item in occupations():
+@cache
+def occupations(lang: str = DEFAULT_LANGUAGE) -> tuple[Occupation, ...]:
+    """The occupations in the order they are offered, named in `lang`."""
+    return parse_occupations(catalogue(), lang)
+
+
+def occupation(code: str, lang: str = DEFAULT_LANGUAGE) -> Occupation:
+    for item in occupations(lang):
         if item.code == code:
             return item
     raise KeyError(code)

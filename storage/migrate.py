@@ -6,7 +6,6 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from alembic.script import ScriptDirectory
 
 from storage.db import make_sqlite_folder
 
@@ -28,8 +27,3 @@ def upgrade(database_url: str, revision: str = "head") -> None:
 
 def downgrade(database_url: str, revision: str) -> None:
     command.downgrade(alembic_config(database_url), revision)
-
-
-def head_revision() -> str | None:
-    """The newest migration's id (`storage.schema_version.SCHEMA_HEAD` must name it)."""
-    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()

@@ -51,6 +51,9 @@ class Contact(SQLModel, table=True):
     attribution_code: str | None = Field(default=None, max_length=40)
     regency_code: str | None = Field(default=None, max_length=8)
     """Where the person lives or works, when they said so outside the form (session listings)."""
+    language: str = Field(default="id", max_length=16, sa_column_kwargs={"server_default": "id"})
+    """The language the bot answers in: a code of messages/languages.toml ("id", Indonesian,
+    messages.data.DEFAULT_LANGUAGE, for everyone until a person chooses another)."""
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
 
 
@@ -102,7 +105,7 @@ class OutboxMessage(SQLModel, table=True):
             sqlite_where=_OPEN_OUTBOX,
         ),
         Index("ix_outbox_chat", "channel", "chat_id", "status"),
-        # The sender's claim (storage.queries.claim_due): pending rows in the order they go
+        # The sender's claim (storage.outbox.claim_due): pending rows in the order they go
         # out, and each chat's head. Partial, so sent rows (nearly all of the table) cost nothing.
         Index(
             "ix_outbox_claim",

@@ -1,6 +1,6 @@
 """Queries of the organisers' side: sessions, reservations, attendance, follow-up answers.
 
-Every function takes the session of the caller's unit of work, like storage.queries.
+Every function takes the session of the caller's unit of work, like storage.submissions.
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
 """The store: the named operations conversation flows use, bound to one unit of work.
 
 Flows never see a database session; they ask the store. The queries themselves live in
-`storage/submissions.py` and `storage/queries.py`, where the staff side uses them too.
+`storage/submissions.py`, `storage/callbacks.py`, `storage/officer_test_chats.py` and
+`storage/outreach.py`, where the staff side uses them too. (The engine, which owns the
+transaction of a message, reads and writes the conversation itself: `storage/conversation.py`.)
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage import callbacks, officer_test_chats, submissions
+from storage import callbacks, conversation, officer_test_chats, submissions
 from storage.db import Database
 from storage.models import CallbackRequest, Contact, Conversation, Submission
 from storage.outreach import OutreachStore
@@ -93,7 +95,7 @@ class Store:
 
     async def stale_conversations(self, before: datetime) -> Sequence[Conversation]:
         """Conversations untouched since `before`: candidates for purging an expired draft."""
-        return await submissions.stale_conversations(self._session, before)
+        return await conversation.stale_conversations(self._session, before)
 
     async def attribution_code_exists(self, code: str) -> bool:
         """Whether `code` names an agent (messages/agents.toml) or a socialization session."""

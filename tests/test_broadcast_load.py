@@ -25,8 +25,8 @@ from fakes.telegram_api import FakeTelegram
 from handlers.localtime import QuietHours
 from storage.db import Database
 from storage.models import OutboxMessage
+from storage.outbox import INTERRUPTED
 from storage.outreach_models import BroadcastRecipient
-from storage.queries import INTERRUPTED
 from tests.broadcast_harness import Senders, attempted, max_in_window, received, script_fakes, seed
 from tests.helpers import FixedClock
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlmodel import col, select
 
 from bot.housekeeping import tidy
-from storage import queries
+from storage import outbox
 from storage.db import Database
 from storage.models import OutboxMessage
 from tests.helpers import Chat, FixedClock
@@ -21,8 +21,8 @@ async def test_tidy_scrubs_old_delivered_texts_and_purges_expired_drafts(
         await chat.send(line)
     async with db.transaction() as session:
         rows = (await session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id)))).all()
-        for row in rows[:-1]:
-            await queries.record_attempt(session, row.id or 0, status="sent", now=clock(), outcome="sent")
+        sent = [outbox.Outcome(row.id or 0, "sent", "sent", row.attempt_log) for row in rows[:-1]]
+        await outbox.record_attempts(session, sent, clock())
     assert await tidy(db, clock() + timedelta(days=1), draft_expiry_days=7) == (0, 0)
     drafts, scrubbed = await tidy(db, clock() + timedelta(days=8), draft_expiry_days=7)
     assert (drafts, scrubbed) == (1, len(rows) - 1)

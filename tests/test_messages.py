@@ -12,9 +12,10 @@ from handlers.contribution import period_totals, quote
 from handlers.enrol.fields import FORM
 from handlers.enrol.form import Values, amounts_on
 from handlers.flows.benefits import prices_on
-from messages.format import format_date, format_rupiah, format_short_date
+from messages.data import catalogue
+from messages.format import date_names, format_rupiah, format_short_date
 from messages.program_data import program_data
-from messages.render import render, template_names
+from messages.render import render
 
 DATA = program_data()
 _Q = quote(2_000_000, "general", date(2026, 11, 21), DATA)
@@ -227,7 +228,7 @@ CONTEXTS: dict[str, list[dict[str, Any]]] = {
         {"own": False, "reference": None, "status": None},
     ],
     "enrol_ask_full_name": [{}],
-    "enrol_bad_name": [
+    "enrol_bad_full_name": [
         {"reason": "characters", "chars": "7"},
         {"reason": "too_short"},
         {"reason": "too_long"},
@@ -325,14 +326,22 @@ CONTEXTS: dict[str, list[dict[str, Any]]] = {
 }
 
 
+# Every template of every language, as (language, name).
+TEMPLATES = [
+    (code, path.stem)
+    for code in catalogue().languages
+    for path in sorted((catalogue().root / code / "templates").glob("*.j2"))
+]
+
+
 def test_every_template_has_an_example() -> None:
-    assert sorted(CONTEXTS) == template_names()
+    assert sorted(CONTEXTS) == sorted({name for _, name in TEMPLATES})
 
 
-@pytest.mark.parametrize("name", template_names())
-def test_template_renders(name: str) -> None:
+@pytest.mark.parametrize(("lang", "name"), TEMPLATES)
+def test_template_renders(lang: str, name: str) -> None:
     for context in CONTEXTS[name]:
-        text = render(name, **context)
+        text = render(name, lang, **context)
         assert text.strip(), name
         assert "{{" not in text and "{%" not in text
         assert len(text) < 1500, f"{name} is too long for a phone screen"
@@ -344,10 +353,12 @@ LONG_PAGES = {"benefit_jkk_more", "benefit_jkm_more", "benefit_jht_more", "faq_s
 PHONE_SCREEN = 600
 
 
-@pytest.mark.parametrize("name", sorted(set(template_names()) - LONG_PAGES))
-def test_every_reply_fits_a_phone_screen(name: str) -> None:
+@pytest.mark.parametrize(
+    ("lang", "name"), [(lang, name) for lang, name in TEMPLATES if name not in LONG_PAGES]
+)
+def test_every_reply_fits_a_phone_screen(lang: str, name: str) -> None:
     for context in CONTEXTS[name]:
-        text = render(name, **context)
+        text = render(name, lang, **context)
         assert len(text) <= PHONE_SCREEN, f"{name}: {len(text)} characters"
 
 
@@ -362,6 +373,6 @@ def test_calc_result_states_the_numbers() -> None:
 def test_rupiah_and_dates() -> None:
     assert format_rupiah(16_800) == "Rp16.800"
     assert format_rupiah(174_000_000) == "Rp174.000.000"
-    assert format_date(date(2026, 12, 22)) == "Selasa, 22 Desember 2026"
-    assert format_date(date(2026, 11, 22)) == "Minggu, 22 November 2026"
+    assert date_names().long(date(2026, 12, 22)) == "Selasa, 22 Desember 2026"  # the `tanggal` filter
+    assert date_names().long(date(2026, 11, 22)) == "Minggu, 22 November 2026"
     assert format_short_date(date(2027, 3, 31)) == "31 Maret 2027"

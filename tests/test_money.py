@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.parsing import parse_money
+from handlers.income import parse_money
 
 VALID = [
     ("2jt", 2_000_000),

@@ -18,7 +18,7 @@ from handlers.enrol.parsers import (
     parse_nik,
     retired_regencies,
 )
-from messages.data import data
+from messages.data import typed_words
 
 TODAY = date(2026, 11, 21)
 
@@ -303,7 +303,7 @@ def test_invalid_birth_dates_give_a_reason(text: str, reason: str, details: dict
 
 
 def test_every_month_word_names_one_month() -> None:
-    table = data("months")["months"]
+    table = typed_words("months")["months"]
     words = [word for month in table.values() for word in month]
     assert len(words) == len(set(words)) == len(month_words())
     assert sorted(int(month) for month in table) == list(range(1, 13))

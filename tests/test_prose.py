@@ -1,10 +1,11 @@
 """Everything a worker reads lives in messages/: no Indonesian sentence hides in Python code.
 
 The Indonesian vocabulary is not a hand-kept list: it is every word of the templates and of
-the label files, less the words the code itself uses in English (identifiers, docstrings and
-comments outside quotes, the README's prose) and less the one-word codes the code compares
-(statuses such as "baru", occupation codes such as "lainnya"). A string literal with two such
-words is a sentence; a regular expression with one is a keyword list. Both belong in messages/.
+the label files (of every language, messages/<lang>/), less the words the code itself uses in
+English (identifiers, docstrings and comments outside quotes, the README's prose) and less the
+one-word codes the code compares (statuses such as "baru", occupation codes such as "lainnya").
+A string literal with two such words is a sentence; a regular expression with one is a keyword
+list. Both belong in messages/.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from messages.data import data
+from messages.data import catalogue
 
 ROOT = Path(__file__).resolve().parent.parent
 CODE = ("bot", "handlers", "storage", "messages")
@@ -92,11 +93,13 @@ def _codes(path: Path) -> set[str]:
 @cache
 def indonesian() -> frozenset[str]:
     said: set[str] = set()
-    for template in (ROOT / "messages" / "templates").glob("*.j2"):
-        said |= _words(JINJA.sub(" ", template.read_text()))
-    for name in ("form", "labels"):
-        for text in _strings(data(name)):
-            said |= _words(text)
+    texts = catalogue()
+    for lang in texts.languages:
+        for template in (texts.root / lang / "templates").glob("*.j2"):
+            said |= _words(JINJA.sub(" ", template.read_text()))
+        for name in ("form", "labels"):
+            for text in _strings(texts.data(name, lang)):
+                said |= _words(text)
     english: set[str] = _words(
         QUOTED.sub(" ", re.sub(r"```.*?```", " ", (ROOT / "README.md").read_text(), flags=re.S))
     )

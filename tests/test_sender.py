@@ -17,7 +17,7 @@ from sqlmodel import col, select
 from bot.channels.base import OutgoingMessage, Pacer, RateLimits, SendResult
 from bot.sender import ChannelSender
 from handlers.types import Priority
-from storage import queries
+from storage import outbox
 from storage.db import Database
 from storage.models import Contact, OutboxMessage
 from storage.types import utcnow
@@ -47,7 +47,7 @@ class RecordingTransport:
 async def enqueue(db: Database, items: list[tuple[str, str, Priority]]) -> None:
     async with db.transaction() as session:
         for chat_id, text, priority in items:
-            queries.enqueue(
+            outbox.enqueue(
                 session,
                 channel="test",
                 chat_id=chat_id,
@@ -128,10 +128,10 @@ async def test_retry_after_is_honoured_and_order_kept(db: Database) -> None:
 
 async def test_unreachable_contact_stops_further_sends(db: Database) -> None:
     async with db.transaction() as session:
-        contact = await queries.lock_contact(session, "test", "blocked")
+        contact = await outbox.lock_contact(session, "test", "blocked")
         contact_id = contact.id
         for text in ("one", "two", "three"):
-            queries.enqueue(
+            outbox.enqueue(
                 session,
                 channel="test",
                 chat_id="blocked",

@@ -13,7 +13,7 @@ from sqlmodel import select
 
 from bot.sender import ChannelSender
 from handlers.types import Priority
-from storage import queries
+from storage import outbox
 from storage.db import POOL_SIZE, Database
 from storage.models import OutboxMessage
 from storage.types import utcnow
@@ -23,7 +23,7 @@ from tests.test_sender import RecordingTransport, enqueue, run_until_done
 
 async def claim(db: Database, limit: int = 10, skip: set[str] | None = None) -> list[tuple[str, str]]:
     async with db.reader() as session:
-        rows = await queries.claim_due(session, "test", utcnow(), limit, skip_chats=skip or set())
+        rows = await outbox.claim_due(session, "test", utcnow(), limit, skip_chats=skip or set())
     return [(row.chat_id, row.payload["text"]) for row in rows]
 
 
@@ -83,7 +83,7 @@ async def test_the_claim_reads_the_partial_indexes_not_the_backlog(db: Database)
     async with db.transaction() as session:
         await session.exec(insert(OutboxMessage.__table__), params=rows)  # type: ignore[attr-defined]
         await session.exec(text("ANALYZE"))  # type: ignore[call-overload]
-    statement = queries._claim_statement(db.dialect, False, False).params(channel="test", now=now, limit=100)
+    statement = outbox._claim_statement(db.dialect, False, False).params(channel="test", now=now, limit=100)
     async with db.reader() as session:
         compiled = statement.compile(
             dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True}

@@ -26,7 +26,7 @@ from bot.web import create_app
 from fakes.telegram_api import TOKEN, FakeTelegram
 from fakes.whatsapp import whatsapp_settings
 from handlers.types import Priority
-from storage import queries
+from storage import outbox
 from storage.db import Database
 from storage.models import Contact, OutboxMessage
 from storage.types import utcnow
@@ -126,7 +126,7 @@ async def test_the_backlog_shows_in_healthz_and_metrics(db_url: str) -> None:
     service = build_service(whatsapp_settings(db_url))
     async with service.db.transaction() as session:
         for index in range(3):
-            queries.enqueue(
+            outbox.enqueue(
                 session,
                 channel="whatsapp",
                 chat_id=f"62800{index}",
@@ -163,10 +163,10 @@ async def test_the_phone_keyboard_comes_down_after_a_restart(db: Database) -> No
     """The keyboard's state is on the contact, so a new process (or another) still knows it."""
     with FakeTelegram() as fake:
         async with db.transaction() as session:
-            person = await queries.lock_contact(session, "telegram", "601")
+            person = await outbox.lock_contact(session, "telegram", "601")
             person.last_inbound_at = utcnow() - timedelta(minutes=1)
             contact_id = person.id
-            queries.enqueue(
+            outbox.enqueue(
                 session,
                 channel="telegram",
                 chat_id="601",
@@ -190,7 +190,7 @@ async def test_the_phone_keyboard_comes_down_after_a_restart(db: Database) -> No
             assert found is not None and found.reply_keyboard_at is not None
             person = found
             person.last_inbound_at = utcnow() + timedelta(seconds=1)
-            queries.enqueue(
+            outbox.enqueue(
                 session,
                 channel="telegram",
                 chat_id="601",

@@ -127,7 +127,7 @@ def test_message_key_is_stable_for_a_redelivery() -> None:
 
 
 async def test_every_command_in_the_menu_is_understood(chat: Chat) -> None:
-    """Each command Telegram shows (messages/labels.toml) reaches something, never "not understood"."""
+    """Each command Telegram shows (messages/id/labels.toml) reaches something, never "not understood"."""
     for command in [*labels()["telegram_commands"], "help"]:
         got = inbound(text_update(11, 777, f"/{command}@bpu_test_bot"))
         assert got is not None and got.text

@@ -16,7 +16,7 @@ from bot.channels.telegram import TelegramTransport, make_bot
 from bot.sender import ChannelSender
 from bot.settings import Settings
 from fakes.telegram_api import TOKEN, FakeTelegram
-from storage import queries
+from storage import outbox
 from storage.db import Database
 from storage.models import Contact, OutboxMessage
 from storage.types import utcnow
@@ -159,9 +159,9 @@ async def test_the_phone_keyboard_is_removed_once_the_person_answered(
 
 async def _seed(db: Database, chat_id: str, texts: list[str]) -> int:
     async with db.transaction() as session:
-        contact = await queries.lock_contact(session, "telegram", chat_id)
+        contact = await outbox.lock_contact(session, "telegram", chat_id)
         for text in texts:
-            queries.enqueue(
+            outbox.enqueue(
                 session,
                 channel="telegram",
                 chat_id=chat_id,

@@ -20,9 +20,9 @@ from fakes import meta_webhooks as meta
 from fakes.graph_api import FakeGraphAPI, graph_error
 from fakes.whatsapp import whatsapp_settings
 from handlers.types import Priority
-from storage import queries
 from storage.db import Database
 from storage.models import OutboxMessage
+from storage.outbox import enqueue, lock_contact
 from storage.types import utcnow
 from tests.helpers import no_pace
 from tests.test_sender import run_until_done
@@ -59,9 +59,9 @@ async def queue(
     since_inbound: timedelta | None = RECENT,
 ) -> int:
     async with db.transaction() as session:
-        person = await queries.lock_contact(session, "whatsapp", chat_id)
+        person = await lock_contact(session, "whatsapp", chat_id)
         person.last_inbound_at = utcnow() - since_inbound if since_inbound is not None else None
-        row = queries.enqueue(
+        row = enqueue(
             session,
             channel="whatsapp",
             chat_id=chat_id,

@@ -24,9 +24,9 @@ from sqlmodel import select
 from fakes import meta_webhooks as meta
 from fakes.graph_api import Call, FakeGraphAPI
 from fakes.whatsapp import FERNET_KEY, whatsapp_env
-from storage import queries
 from storage.db import Database
 from storage.models import OutboxMessage
+from storage.outbox import enqueue, lock_contact
 from storage.types import utcnow
 from tests.test_cli import bpu_bot, cli_env
 from tests.test_web import free_port
@@ -285,9 +285,9 @@ async def test_a_notification_outside_the_window_goes_out_as_the_configured_temp
     servers.start(WHATSAPP_TEMPLATE_NOTIFICATION="bpu_pemberitahuan")
     async with db.transaction() as session:
         for wa_id, since in (("6285700000004", timedelta(days=2)), ("6285700000005", timedelta(hours=2))):
-            person = await queries.lock_contact(session, "whatsapp", wa_id)
+            person = await lock_contact(session, "whatsapp", wa_id)
             person.last_inbound_at = utcnow() - since
-            queries.enqueue(
+            enqueue(
                 session,
                 channel="whatsapp",
                 chat_id=wa_id,
@@ -310,9 +310,9 @@ async def test_without_a_template_the_notification_waits_and_a_131047_status_is_
     server = servers.start()
     wa_id = "6285700000006"
     async with db.transaction() as session:
-        person = await queries.lock_contact(session, "whatsapp", wa_id)
+        person = await lock_contact(session, "whatsapp", wa_id)
         person.last_inbound_at = utcnow() - timedelta(days=3)
-        queries.enqueue(
+        enqueue(
             session,
             channel="whatsapp",
             chat_id=wa_id,

@@ -17,8 +17,8 @@ from bot.settings import SettingsError, load_settings
 from bot.web import create_app
 from fakes import meta_webhooks as meta
 from fakes.whatsapp import whatsapp_settings
-from storage import queries
 from storage.db import Database
+from storage.outbox import Outcome, enqueue, lock_contact, record_attempts
 from storage.types import utcnow
 from tests.whatsapp_helpers import contact, outbox, post_signed, processed_ids, webhook_client
 
@@ -214,9 +214,9 @@ async def test_a_redelivered_body_changes_nothing(db_url: str) -> None:
 
 async def _sent_row(db: Database, *, priority: int = 0, wamid: str = "wamid.SENT1") -> int:
     async with db.transaction() as session:
-        person = await queries.lock_contact(session, "whatsapp", WORKER)
+        person = await lock_contact(session, "whatsapp", WORKER)
         person.last_inbound_at = utcnow() - timedelta(hours=1)
-        row = queries.enqueue(
+        row = enqueue(
             session,
             channel="whatsapp",
             chat_id=WORKER,
@@ -226,9 +226,8 @@ async def _sent_row(db: Database, *, priority: int = 0, wamid: str = "wamid.SENT
             now=utcnow(),
         )
         await session.flush()
-        await queries.record_attempt(
-            session, row.id or 0, status="sent", now=utcnow(), outcome="sent", platform_message_id=wamid
-        )
+        sent = Outcome(row.id or 0, "sent", "sent", [], platform_message_id=wamid)
+        await record_attempts(session, [sent], utcnow())
         return row.id or 0
 
 

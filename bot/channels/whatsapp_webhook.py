@@ -39,7 +39,7 @@ from bot.channels.whatsapp import (
 from bot.settings import Settings
 from handlers.engine import Engine
 from handlers.types import Inbound
-from storage import queries
+from storage import outbox
 from storage.db import Database
 from storage.errors import TransientError
 from storage.types import utcnow
@@ -285,12 +285,12 @@ class WhatsAppWebhook:
         now = self.clock()
         async with self.db.transaction() as session:
             for update in statuses:
-                row = await queries.outbox_by_platform_id(session, CHANNEL, update.message_id)
+                row = await outbox.outbox_by_platform_id(session, CHANNEL, update.message_id)
                 if row is None:
                     continue
                 if update.status == "failed":
                     error = graph_error_summary(list(update.errors)) or "failed"
-                    queries.log_attempt(row, now, "undelivered", error)
+                    outbox.log_attempt(row, now, "undelivered", error)
                     if WINDOW_CLOSED_ERROR in update.error_codes and row.status == "sent":
                         # WhatsApp found the 24-hour window closed: send it again as a template.
                         if template_for(self.settings, row.priority) is not None:

@@ -40,7 +40,7 @@ from handlers.localtime import QuietHours, zone, zone_name
 from handlers.types import Priority, Reply
 from messages.program_data import occupations
 from messages.render import render
-from storage import outreach, queries
+from storage import outbox, outreach
 from storage.db import Database
 from storage.models import Contact, Conversation, FormStepEvent, OutboxMessage, Submission
 from storage.outreach_models import Broadcast, BroadcastRecipient, SessionParticipant
@@ -696,8 +696,8 @@ async def send_test(db: Database, broadcast_text: str, *, channel: str, chat_id:
     """ "Kirim uji": the message, marked as a test, to the author's own chat (notification priority)."""
     text = f"{render('broadcast_test_prefix')}\n{full_text(broadcast_text)}"
     async with db.transaction() as session:
-        contact = await queries.lock_contact(session, channel, chat_id)
-        queries.enqueue(
+        contact = await outbox.lock_contact(session, channel, chat_id)
+        outbox.enqueue(
             session,
             channel=channel,
             chat_id=chat_id,

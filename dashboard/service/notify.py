@@ -18,7 +18,7 @@ from dashboard.service.workflow import NOTIFIED
 from handlers.branches import branch_map
 from handlers.types import Priority, Reply
 from messages.render import render
-from storage import queries
+from storage import outbox
 from storage.models import Contact, OutboxMessage, Submission
 
 
@@ -55,7 +55,7 @@ async def queue_notification(
     contact = await session.get(Contact, submission.contact_id)
     if contact is None:
         return None
-    return queries.enqueue(
+    return outbox.enqueue(
         session,
         channel=contact.channel,
         chat_id=contact.chat_id,

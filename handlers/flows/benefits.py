@@ -7,7 +7,7 @@ from typing import Any
 
 from handlers.contribution import quote
 from handlers.flow import Unclear
-from handlers.turn import Turn, option
+from handlers.turn import Turn
 from handlers.types import Option
 from messages.program_data import Discount, program_data
 
@@ -48,32 +48,32 @@ class BenefitsFlow:
 
     def _show(self, turn: Turn, page: str) -> None:
         turn.state.step = page
-        turn.say(self._template(page), self._options(page), **price_context(turn))
+        turn.say(self._template(page), self._options(turn, page), **price_context(turn))
 
     @staticmethod
     def _template(page: str) -> str:
         return "benefits_overview" if page == "overview" else f"benefit_{page}"
 
     @staticmethod
-    def _options(page: str) -> list[Option]:
+    def _options(turn: Turn, page: str) -> list[Option]:
         if page == "overview":
             return [
-                *(option(f"benefits.{p}", p) for p in PROGRAMS),
-                option("menu.calculator", "calculator"),
-                option("menu.menu", "menu"),
+                *(turn.option(f"benefits.{p}", p) for p in PROGRAMS),
+                turn.option("menu.calculator", "calculator"),
+                turn.option("menu.menu", "menu"),
             ]
         if page in PROGRAMS:
             return [
-                option("benefits.more", "more"),
-                option("benefits.back", "back"),
-                option("menu.enrol", "enrol"),
-                option("menu.sources", "sources"),
+                turn.option("benefits.more", "more"),
+                turn.option("benefits.back", "back"),
+                turn.option("menu.enrol", "enrol"),
+                turn.option("menu.sources", "sources"),
             ]
         return [
-            option("benefits.back", "back"),
-            option("menu.calculator", "calculator"),
-            option("menu.enrol", "enrol"),
-            option("menu.sources", "sources"),
+            turn.option("benefits.back", "back"),
+            turn.option("menu.calculator", "calculator"),
+            turn.option("menu.enrol", "enrol"),
+            turn.option("menu.sources", "sources"),
         ]
 
     async def handle(self, turn: Turn) -> Unclear | None:
@@ -86,7 +86,7 @@ class BenefitsFlow:
         elif choice and choice.startswith("benefits.") and choice.removeprefix("benefits.") in PROGRAMS:
             self._show(turn, choice.removeprefix("benefits."))
         else:
-            return Unclear.say("pick_option", tuple(self._options(page)))
+            return Unclear.say("pick_option", tuple(self._options(turn, page)))
         return None
 
     async def back(self, turn: Turn) -> None:

@@ -5,22 +5,26 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from handlers.contribution import period_totals, quote
-from handlers.enrol.steps import match_occupation
+from handlers.enrol.steps.work import match_occupation
 from handlers.flow import Unclear
-from handlers.parsing import Income, parse_income
-from handlers.turn import Turn, option
+from handlers.income import Income, parse_income
+from handlers.turn import Turn
 from handlers.types import Option
 from messages.program_data import occupation, program_data
 
 GROUPS = ("transport", "general")
 
 
-def _work_options() -> list[Option]:
-    return [option(f"calc.{group}", group) for group in GROUPS]
+def _work_options(turn: Turn) -> list[Option]:
+    return [turn.option(f"calc.{group}", group) for group in GROUPS]
 
 
-def _after_options() -> list[Option]:
-    return [option("menu.enrol", "enrol"), option("menu.sources", "sources"), option("menu.menu", "menu")]
+def _after_options(turn: Turn) -> list[Option]:
+    return [
+        turn.option("menu.enrol", "enrol"),
+        turn.option("menu.sources", "sources"),
+        turn.option("menu.menu", "menu"),
+    ]
 
 
 class CalculatorFlow:
@@ -49,7 +53,7 @@ class CalculatorFlow:
 
     def _ask_work(self, turn: Turn) -> None:
         turn.state.step = "work"
-        turn.say("calc_ask_work", _work_options())
+        turn.say("calc_ask_work", _work_options(turn))
 
     async def handle(self, turn: Turn) -> Unclear | None:
         if turn.state.step == "income":
@@ -63,7 +67,7 @@ class CalculatorFlow:
             if group not in GROUPS and (code := match_occupation(turn.text)) is not None:
                 group = occupation(code).group  # "sy ojol": the form's own occupation words
             if group not in GROUPS:
-                return Unclear.say("pick_option", tuple(_work_options()))
+                return Unclear.say("pick_option", tuple(_work_options(turn)))
             self._result(turn, int(turn.state.data["calc"]["income"]), group)
             return None
         if turn.state.step == "result":
@@ -72,7 +76,7 @@ class CalculatorFlow:
             if parsed.value is not None:
                 self._take_income(turn, parsed.value)
                 return None
-            return Unclear.say("pick_option", tuple(_after_options()))
+            return Unclear.say("pick_option", tuple(_after_options(turn)))
         self._ask_income(turn)
         return None
 
@@ -82,7 +86,7 @@ class CalculatorFlow:
         turn.state.data["calc"] = {"income": income, "group": group}
         turn.say(
             "calc_result",
-            _after_options(),
+            _after_options(turn),
             q=quote(income, group, turn.today, data),
             totals=period_totals(income, group, turn.today, data),
         )

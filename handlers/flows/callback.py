@@ -13,11 +13,12 @@ from lokal import add_working_days
 
 from handlers.branches import branch_map
 from handlers.enrol.parsers import parse_mobile
-from handlers.enrol.steps import known_phone, national
+from handlers.enrol.steps.contact import known_phone
 from handlers.flow import Unclear, say_menu
 from handlers.regions import region, search_regencies
 from handlers.turn import Turn
 from handlers.types import Option
+from messages.format import format_phone
 from storage.models import CallbackRequest
 
 QUESTION_MIN, QUESTION_MAX = 3, 500
@@ -111,7 +112,7 @@ class CallbackFlow:
             turn,
             "callback_requested",
             branch=branch,
-            phone=national(data["phone"]),
+            phone=format_phone(data["phone"]),
             call_by=date.fromisoformat(add_working_days(turn.today.isoformat(), days)),
             working_days=days,
         )

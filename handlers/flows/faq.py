@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from handlers.flow import Unclear
 from handlers.flows.benefits import price_context
-from handlers.turn import Turn, option
+from handlers.turn import Turn
 from handlers.types import Option
 
 TOPICS = ("kesehatan", "bayar", "klaim", "meninggal", "kantor", "keluarga", "sumber")
@@ -35,8 +35,8 @@ LABELS = {
 }
 
 
-def faq_options(topic: str) -> list[Option]:
-    return [option(choice, LABELS[choice]) for choice in NEXT[topic]]
+def faq_options(turn: Turn, topic: str) -> list[Option]:
+    return [turn.option(choice, LABELS[choice]) for choice in NEXT[topic]]
 
 
 class FaqFlow:
@@ -47,11 +47,11 @@ class FaqFlow:
 
     def _show(self, turn: Turn, topic: str) -> None:
         turn.state.flow, turn.state.step = self.name, topic
-        turn.say(f"faq_{topic}", faq_options(topic), **price_context(turn))
+        turn.say(f"faq_{topic}", faq_options(turn, topic), **price_context(turn))
 
     async def handle(self, turn: Turn) -> Unclear | None:
         """Its options are menu items (the router opens them); typed words go to the intents."""
-        return Unclear.say("pick_option", tuple(faq_options(turn.state.step or "sumber")))
+        return Unclear.say("pick_option", tuple(faq_options(turn, turn.state.step or "sumber")))
 
     async def reprompt(self, turn: Turn) -> None:
         self._show(turn, turn.state.step or "sumber")

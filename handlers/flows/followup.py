@@ -16,6 +16,7 @@ from handlers.flows.sessions import view
 from handlers.intents import answers, match_command
 from handlers.turn import Turn, option
 from handlers.types import Option
+from messages.data import DEFAULT_LANGUAGE
 from messages.render import label, render
 from storage.models import CallbackRequest
 from storage.outreach_models import SocialSession
@@ -25,8 +26,9 @@ CALLBACK_REASONS = frozenset({"sulit"})
 SESSION = "followup_session"
 
 
-def followup_options(session_id: int) -> list[Option]:
-    return [option(f"followup.{reason}.{session_id}", f"followup_{reason}") for reason in REASONS]
+def followup_options(session_id: int, lang: str = DEFAULT_LANGUAGE) -> list[Option]:
+    """The seven answers to the question, in `lang` (the scheduler asks it: dashboard.service.reminders)."""
+    return [option(f"followup.{reason}.{session_id}", f"followup_{reason}", lang=lang) for reason in REASONS]
 
 
 def _parse(choice: str) -> tuple[str, int] | None:
@@ -50,7 +52,8 @@ class FollowupFlow:
         if turn.choice and _parse(turn.choice):
             await self._answer(turn, turn.choice)
             return None
-        return Unclear.say("pick_option", tuple(followup_options(int(turn.state.data.get(SESSION, 0)))))
+        session_id = int(turn.state.data.get(SESSION, 0))
+        return Unclear.say("pick_option", tuple(followup_options(session_id, turn.lang)))
 
     async def reprompt(self, turn: Turn) -> None:
         """After "bantuan": that is a request for help, so an officer calls back."""
@@ -59,7 +62,7 @@ class FollowupFlow:
             if social is not None:
                 await self._record(turn, social, "lainnya", turn.text, callback=True)
                 return
-        turn.say("followup_ask_again", followup_options(int(turn.state.data.get(SESSION, 0))))
+        turn.say("followup_ask_again", followup_options(int(turn.state.data.get(SESSION, 0)), turn.lang))
 
     async def _social(self, turn: Turn, session_id: int) -> SocialSession | None:
         return await turn.store.outreach.get(session_id)
@@ -97,7 +100,7 @@ class FollowupFlow:
         elif reason == "sulit":
             turn.say(
                 "followup_sulit",
-                [option("menu.enrol", "enrol"), option("menu.menu", "menu")],
+                [turn.option("menu.enrol", "enrol"), turn.option("menu.menu", "menu")],
                 branch=self._branch(social),
                 working_days=turn.rules.callback_working_days,
             )
@@ -135,7 +138,9 @@ class FollowupFlow:
 
     def _callback(self, turn: Turn, social: SocialSession, reason: str) -> None:
         """An officer of the session's branch calls back (the branch's "minta ditelepon" queue)."""
-        question = render("followup_callback_note", s=view(social), reason=label(f"followup_{reason}"))
+        # The officer reads it: in Indonesian, whatever the person's language.
+        reason_label = label(f"followup_{reason}", DEFAULT_LANGUAGE)
+        question = render("followup_callback_note", DEFAULT_LANGUAGE, s=view(social), reason=reason_label)
         turn.store.request_callback(
             CallbackRequest(
                 contact_id=turn.contact.id,

@@ -6,18 +6,19 @@ from typing import Any
 
 from handlers.enrol.fields import FORM
 from handlers.enrol.form import Form
-from handlers.enrol.steps import national
 from handlers.flow import Unclear, has_draft, say_menu
 from handlers.intents import answers
-from handlers.turn import Turn, option
+from handlers.turn import Turn
 from handlers.types import Option
+from messages.data import DEFAULT_LANGUAGE
 from messages.form_labels import form_labels
+from messages.format import format_phone
 
 
-def _confirm_options() -> list[Option]:
+def _confirm_options(turn: Turn) -> list[Option]:
     return [
-        option("privacy.delete.yes", "delete_yes"),
-        option("privacy.delete.no", "delete_no"),
+        turn.option("privacy.delete.yes", "delete_yes"),
+        turn.option("privacy.delete.no", "delete_no"),
     ]
 
 
@@ -30,7 +31,7 @@ class PrivacyFlow:
     async def start(self, turn: Turn, topic: str | None = None) -> None:
         if topic == "delete":
             turn.state.flow, turn.state.step = self.name, "confirm_delete"
-            turn.say("privacy_delete_confirm", _confirm_options())
+            turn.say("privacy_delete_confirm", _confirm_options(turn))
             return
         await self._view(turn)
 
@@ -39,7 +40,7 @@ class PrivacyFlow:
             {
                 "reference": s.reference,
                 "status": s.status,
-                "lines": self.form.summary(self.form.read(s, turn.vault)),
+                "lines": self.form.summary(self.form.read(s, turn.vault), turn.lang),
             }
             for s in await turn.store.submissions_of(turn.contact)
         ]
@@ -56,7 +57,7 @@ class PrivacyFlow:
             turn,
             "privacy_view",
             submissions=submissions,
-            contact_phone=national(phone) if phone else None,
+            contact_phone=format_phone(phone) if phone else None,
             announcements=turn.contact.announcements,
             has_draft=has_draft(turn),
         )
@@ -69,7 +70,8 @@ class PrivacyFlow:
                 turn.now,
                 columns=self.form.erased_columns,
                 answers=self.form.erased_answers,
-                note=form_labels()["notes"]["erased_on_request"],
+                # A line of the history staff read: in Indonesian, whatever the person's language.
+                note=form_labels(DEFAULT_LANGUAGE)["notes"]["erased_on_request"],
             )
             turn.store.audit(
                 actor=f"peserta:{turn.inbound.channel}",
@@ -86,7 +88,7 @@ class PrivacyFlow:
             turn.state.reset()
             say_menu(turn)
             return None
-        return Unclear.say("enrol_bad_choice", tuple(_confirm_options()))
+        return Unclear.say("enrol_bad_choice", tuple(_confirm_options(turn)))
 
     async def reprompt(self, turn: Turn) -> None:
         await self.start(turn, "delete" if turn.state.step == "confirm_delete" else None)

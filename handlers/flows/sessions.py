@@ -12,9 +12,8 @@ from handlers.flow import Unclear, say_menu
 from handlers.intents import match_intent, tokens
 from handlers.localtime import zone
 from handlers.regions import region, search_regencies
-from handlers.turn import Turn, option
+from handlers.turn import Turn
 from handlers.types import SPONSOR, Option
-from messages.render import label, render
 from storage.outreach_models import SocialSession
 
 SHOWN = "sessions_shown"
@@ -52,7 +51,7 @@ async def sponsor_text(turn: Turn, social: SocialSession) -> str | None:
     if not social.sponsor or not social.sponsor_months or not social.sponsor_quota:
         return None
     used = await turn.store.outreach.sponsored_count(social)
-    return render(
+    return turn.render(
         "session_sponsor",
         sponsor=social.sponsor,
         months=social.sponsor_months,
@@ -87,12 +86,12 @@ async def arrive(turn: Turn, code: str, *, offer_join: bool) -> bool:
             draft = turn.state.data.get("draft")
             if isinstance(draft, dict):  # a form already begun: its amounts follow the sponsor too
                 draft.setdefault("answers", {})[SPONSOR] = paid_by
-        text = render("session_welcome", s=view(social), sponsor=sponsor)
-        welcome = [option("menu.enrol", "enrol"), option("menu.calculator", "calculator")]
+        text = turn.render("session_welcome", s=view(social), sponsor=sponsor)
+        welcome = [turn.option("menu.enrol", "enrol"), turn.option("menu.calculator", "calculator")]
         turn.say_text(text, welcome if offer_join else ())
         return True
     upcoming = social.starts_at > turn.now and offer_join
-    join = [Option(f"sessions.join.{social.code}", label("join"))]
+    join = [Option(f"sessions.join.{social.code}", turn.label("join"))]
     turn.say("session_other_day", join if upcoming else [], s=view(social), upcoming=upcoming)
     if upcoming:
         turn.state.flow, turn.state.step = SessionsFlow.name, "list"
@@ -132,15 +131,18 @@ class SessionsFlow:
         turn.state.data[SHOWN] = [s.code for s in sessions]
         found = region(regency_code)
         options: list[Option] = [
-            Option(f"sessions.join.{s.code}", f"{label('join')} {i}") for i, s in enumerate(sessions, 1)
+            Option(f"sessions.join.{s.code}", f"{turn.label('join')} {i}") for i, s in enumerate(sessions, 1)
         ]
         if mine:
-            options.append(option("sessions.leave", "leave"))
+            options.append(turn.option("sessions.leave", "leave"))
         subscribed = turn.contact.announcements
         if subscribed:
-            options.append(option("menu.menu", "menu"))
+            options.append(turn.option("menu.menu", "menu"))
         else:
-            options += [option("sessions.subscribe", "subscribe"), option("sessions.no", "no_thanks")]
+            options += [
+                turn.option("sessions.subscribe", "subscribe"),
+                turn.option("sessions.no", "no_thanks"),
+            ]
         turn.say(
             "sessions",
             options,
@@ -170,11 +172,11 @@ class SessionsFlow:
         if choice == "sessions.subscribe":
             set_announcements(turn, True)
             turn.state.reset()
-            turn.say("announcements_started", [option("menu.menu", "menu")])
+            turn.say("announcements_started", [turn.option("menu.menu", "menu")])
             return None
         if choice == "sessions.no":
             turn.state.reset()
-            turn.say("announcements_declined", [option("menu.menu", "menu")])
+            turn.say("announcements_declined", [turn.option("menu.menu", "menu")])
             return None
         words = tokens(turn.text)
         if match_intent(turn.text) == "session_cancel":
@@ -190,7 +192,8 @@ class SessionsFlow:
                 return None
             return Unclear.say("session_pick")
         return Unclear.say(
-            "pick_option", (option("sessions.subscribe", "subscribe"), option("sessions.no", "no_thanks"))
+            "pick_option",
+            (turn.option("sessions.subscribe", "subscribe"), turn.option("sessions.no", "no_thanks")),
         )
 
     async def _answer_regency(self, turn: Turn) -> Unclear | None:
@@ -223,7 +226,7 @@ class SessionsFlow:
             "full": "session_full",
             "closed": "session_closed",
         }[result]
-        turn.say(template, [option("menu.menu", "menu")], s=view(social))
+        turn.say(template, [turn.option("menu.menu", "menu")], s=view(social))
 
     async def _leave(self, turn: Turn, number: int | None, code: str | None = None) -> None:
         assert turn.contact.id is not None
@@ -244,7 +247,7 @@ class SessionsFlow:
             return
         social = mine[(number or 1) - 1]
         await turn.store.outreach.cancel_reservation(social, turn.contact.id, turn.now)
-        turn.say("session_cancelled", [option("menu.menu", "menu")], s=view(social))
+        turn.say("session_cancelled", [turn.option("menu.menu", "menu")], s=view(social))
 
     async def reprompt(self, turn: Turn) -> None:
         await self.start(turn)

@@ -8,6 +8,7 @@ Create Date: 2026-11-22
 
 import os
 from collections.abc import Sequence
+from pathlib import Path
 
 import sqlalchemy as sa
 from alembic import op
@@ -22,16 +23,33 @@ depends_on: str | Sequence[str] | None = None
 _OPEN = sa.text("status IN ('baru', 'diproses', 'dihubungi', 'terdaftar')")
 
 
+# Where the service finds its key (bot/settings.py), copied here so that a migration imports
+# nothing of the application: the variable, then the working directory's `.env` file, then the
+# key the service generates into var/ on its first run. A migration is frozen history: these
+# stay as they were when this revision was written.
+KEY_VARIABLE = "PII_ENCRYPTION_KEY"
+ENV_FILE = Path(".env")
+GENERATED_KEY = Path("var") / "pii_encryption_key"
+
+
+def _key() -> str:
+    if key := os.environ.get(KEY_VARIABLE):
+        return key
+    if ENV_FILE.is_file():
+        for line in ENV_FILE.read_text(encoding="utf-8").splitlines():
+            name, equals, value = line.removeprefix("export ").partition("=")
+            if equals and name.strip() == KEY_VARIABLE and value.strip():
+                return value.strip().strip("'\"")
+    if GENERATED_KEY.is_file():
+        return GENERATED_KEY.read_text().strip()
+    raise RuntimeError(f"{KEY_VARIABLE} is not set: the stored phones and incomes cannot be encrypted")
+
+
 def _vault():  # type: ignore[no-untyped-def]
     """The service's own key: existing values are encrypted as the service would."""
     from storage.crypto import Vault
 
-    key = os.environ.get("PII_ENCRYPTION_KEY")
-    if not key:
-        from bot.settings import load_settings
-
-        key = load_settings().pii_encryption_key
-    return Vault(key)
+    return Vault(_key())
 
 
 def _band(income: int) -> str:

@@ -1,4 +1,10 @@
-"""Queries, in one place. Every function takes the session of the caller's unit of work."""
+"""The outbox: the messages to send, from queueing to the outcome of their delivery.
+
+Replies are queued by the engine (`storage.conversation.save_turn`), notifications and
+broadcasts by the staff side (`enqueue`); the channel's sender claims the due rows in order,
+marks each "sending" just before its attempt and records the outcome; housekeeping empties
+delivered texts. Every function takes the session of the caller's unit of work.
+"""
 
 from __future__ import annotations
 
@@ -8,211 +14,32 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import (
-    ARRAY,
-    Integer,
-    Row,
-    String,
-    all_,
-    any_,
-    bindparam,
-    func,
-    insert,
-    literal_column,
-    update,
-)
+from sqlalchemy import ARRAY, Integer, Row, String, all_, any_, bindparam, func, literal_column, update
 from sqlalchemy import select as core_select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Contact, Conversation, OutboxMessage, ProcessedInbound
+from storage.models import Contact, OutboxMessage
 from storage.types import utcnow
-
-
-def dialect_insert(session: AsyncSession, model: Any) -> Any:
-    """INSERT for the session's dialect, which knows ON CONFLICT DO NOTHING."""
-    dialect = session.get_bind().dialect.name
-    return (pg_insert if dialect == "postgresql" else sqlite_insert)(model)
+from storage.upsert import insert_for
 
 
 async def lock_contact(session: AsyncSession, channel: str, chat_id: str) -> Contact:
-    """Gets or creates the contact and locks its row for this transaction.
+    """Gets or creates the contact a message goes to, and locks its row for this transaction.
+
+    (The engine does the same in `storage.conversation.open_conversation`, in one statement
+    with the conversation.)
 
     The lock serialises messages from one person across web workers on PostgreSQL; on SQLite
     the write transaction (BEGIN IMMEDIATE) already serialises everything.
     """
-    stmt = dialect_insert(session, Contact).values(channel=channel, chat_id=chat_id, created_at=utcnow())
+    dialect = session.get_bind().dialect.name
+    stmt = insert_for(dialect, Contact).values(channel=channel, chat_id=chat_id, created_at=utcnow())
     await session.exec(stmt.on_conflict_do_nothing(index_elements=["channel", "chat_id"]))
     query = select(Contact).where(Contact.channel == channel, Contact.chat_id == chat_id).with_for_update()
     contact = (await session.exec(query)).one()
     return contact
-
-
-@dataclass(frozen=True)
-class SavedState:
-    """A conversation as stored: where the person is and the answers so far."""
-
-    flow: str | None
-    step: str | None
-    data: dict[str, Any]
-    version: int
-    updated_at: datetime
-
-
-# --- the engine's hot path -------------------------------------------------------------------
-# One inbound message runs these few statements, each built once per dialect (the compiled
-# form is then cached by SQLAlchemy) and run with plain parameters: no ORM objects to track.
-
-_CONTACT_COLUMNS = tuple(column.name for column in Contact.__table__.c)  # type: ignore[attr-defined]
-_STATE_COLUMNS = ("flow", "step", "data", "version", "updated_at")
-_SENDERS_COLUMNS = ("id", "channel", "chat_id", "created_at", "unreachable_at", "reply_keyboard_at")
-_MUTABLE_CONTACT = tuple(name for name in _CONTACT_COLUMNS if name not in _SENDERS_COLUMNS)
-"""What a conversation may change on its contact (not the key, nor what the sender keeps there)."""
-
-
-def _insert_for(dialect: str, table: Any) -> Any:
-    return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
-
-
-@cache
-def _open_statement(dialect: str) -> Any:
-    """Gets or creates the contact, locks its row, and reads its conversation: one statement.
-
-    ON CONFLICT DO UPDATE (of nothing that changes) takes the row lock on PostgreSQL, which
-    serialises one person's messages across workers; on SQLite the write transaction already
-    does. The conversation comes back through scalar subqueries in RETURNING.
-    """
-    contact, conversation = Contact.__table__, Conversation.__table__  # type: ignore[attr-defined]
-    stmt = _insert_for(dialect, contact).values(
-        channel=bindparam("channel"), chat_id=bindparam("chat_id"), created_at=bindparam("now")
-    )
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["channel", "chat_id"], set_={"channel": stmt.excluded.channel}
-    )
-    stored = conversation.alias("stored")
-    owner = literal_column("contact.id", Integer)  # the row being returned (RETURNING names no tables itself)
-    state = [
-        core_select(stored.c[name]).where(stored.c.contact_id == owner).scalar_subquery().label(f"s_{name}")
-        for name in _STATE_COLUMNS
-    ]
-    return stmt.returning(*(contact.c[name] for name in _CONTACT_COLUMNS), *state)
-
-
-async def open_conversation(
-    session: AsyncSession, channel: str, chat_id: str, now: datetime
-) -> tuple[Contact, SavedState | None]:
-    """The contact (locked for this transaction, created if new) and its stored conversation.
-
-    The contact is not tracked by the session: `save_turn` writes what the conversation
-    changed on it.
-    """
-    statement = _open_statement(session.get_bind().dialect.name)
-    params = {"channel": channel, "chat_id": chat_id, "now": now}
-    row = (await session.exec(statement, params=params)).one()
-    values = row._mapping
-    contact = Contact(**{name: values[name] for name in _CONTACT_COLUMNS})
-    if values["s_version"] is None:
-        return contact, None
-    saved = SavedState(*(values[f"s_{name}"] for name in _STATE_COLUMNS))
-    return contact, saved
-
-
-@cache
-def _processed_statement(dialect: str) -> Any:
-    table = ProcessedInbound.__table__  # type: ignore[attr-defined]
-    return _insert_for(dialect, table).on_conflict_do_nothing(index_elements=["channel", "message_id"])
-
-
-@cache
-def _contact_update() -> Any:
-    contact = Contact.__table__  # type: ignore[attr-defined]
-    return (
-        update(contact)
-        .where(contact.c.id == bindparam("contact_id"))
-        .values({name: bindparam(name) for name in _MUTABLE_CONTACT})
-    )
-
-
-@cache
-def _state_statement(dialect: str) -> Any:
-    table = Conversation.__table__  # type: ignore[attr-defined]
-    stmt = _insert_for(dialect, table)
-    return stmt.on_conflict_do_update(
-        index_elements=["contact_id"],
-        set_={
-            "flow": stmt.excluded.flow,
-            "step": stmt.excluded.step,
-            "data": stmt.excluded.data,
-            "version": table.c.version + 1,
-            "updated_at": stmt.excluded.updated_at,
-        },
-    )
-
-
-@cache
-def _outbox_insert() -> Any:
-    return insert(OutboxMessage.__table__)  # type: ignore[attr-defined]
-
-
-async def save_turn(
-    session: AsyncSession,
-    contact: Contact,
-    state: tuple[str | None, str | None, dict[str, Any]] | None,
-    replies: Sequence[tuple[dict[str, Any], int]],
-    now: datetime,
-) -> None:
-    """Writes what one message changed: the contact, the conversation (flow, step, data; None
-    leaves it as it was), and the replies to send (payload, priority).
-
-    The session's own pending changes (a flow's submission, a purged history) are flushed
-    first, so the conversation written here is the last word, as the engine intends.
-    """
-    await session.flush()
-    dialect = session.get_bind().dialect.name
-    changes = {name: getattr(contact, name) for name in _MUTABLE_CONTACT}
-    await session.exec(_contact_update(), params={"contact_id": contact.id, **changes})
-    if state is not None:
-        flow, step, data = state
-        row = {
-            "contact_id": contact.id,
-            "flow": flow,
-            "step": step,
-            "data": data,
-            "version": 1,
-            "updated_at": now,
-        }
-        await session.exec(_state_statement(dialect), params=row)
-    if replies:
-        await session.exec(
-            _outbox_insert(),
-            params=[
-                {
-                    "channel": contact.channel,
-                    "chat_id": contact.chat_id,
-                    "contact_id": contact.id,
-                    "payload": payload,
-                    "priority": priority,
-                    "status": "pending",
-                    "attempts": 0,
-                    "attempt_log": [],
-                    "next_attempt_at": now,
-                    "created_at": now,
-                }
-                for payload, priority in replies
-            ],
-        )
-
-
-async def mark_processed(
-    session: AsyncSession, channel: str, message_id: str, contact_id: int | None, at: datetime
-) -> bool:
-    """Records a platform message id; False when it was already processed."""
-    params = {"channel": channel, "message_id": message_id, "contact_id": contact_id, "received_at": at}
-    result = await session.exec(_processed_statement(session.get_bind().dialect.name), params=params)
-    return bool(result.rowcount)
 
 
 def enqueue(
@@ -399,37 +226,18 @@ async def recover_sending(
 ATTEMPTS_KEPT = 20
 
 
-def log_attempt(row: OutboxMessage, now: datetime, outcome: str, error: str | None) -> None:
-    """Appends to the row's attempt log (the last `ATTEMPTS_KEPT`) and sets its last error."""
-    row.last_error = error[:500] if error else None
+def _logged(
+    log: list[dict[str, Any]], now: datetime, outcome: str, error: str | None
+) -> list[dict[str, Any]]:
+    """The attempt log with one more entry, keeping the last `ATTEMPTS_KEPT`."""
     entry = {"at": now.isoformat(), "outcome": outcome, **({"error": error[:200]} if error else {})}
-    row.attempt_log = [*row.attempt_log, entry][-ATTEMPTS_KEPT:]
+    return [*log, entry][-ATTEMPTS_KEPT:]
 
 
-async def record_attempt(
-    session: AsyncSession,
-    message_id: int,
-    *,
-    status: str,
-    now: datetime,
-    next_attempt_at: datetime | None = None,
-    error: str | None = None,
-    platform_message_id: str | None = None,
-    outcome: str,
-) -> OutboxMessage | None:
-    """Writes the outcome of one delivery attempt onto its outbox row."""
-    row = await session.get(OutboxMessage, message_id, with_for_update=True)
-    if row is None:
-        return None
-    row.status = status
-    log_attempt(row, now, outcome, error)
-    if next_attempt_at is not None:
-        row.next_attempt_at = next_attempt_at
-    if platform_message_id is not None:
-        row.platform_message_id = platform_message_id
-    if status == "sent":
-        row.sent_at = now
-    return row
+def log_attempt(row: OutboxMessage, now: datetime, outcome: str, error: str | None) -> None:
+    """Appends to the row's attempt log and sets its last error (a delivery status callback)."""
+    row.last_error = error[:500] if error else None
+    row.attempt_log = _logged(row.attempt_log, now, outcome, error)
 
 
 @dataclass(frozen=True)
@@ -469,15 +277,15 @@ def _record_statement() -> Any:
 
 
 async def record_attempts(session: AsyncSession, outcomes: Sequence[Outcome], now: datetime) -> None:
-    """Writes the outcomes of several delivery attempts in one statement (see `record_attempt`)."""
+    """Writes the outcomes of delivery attempts onto their rows, in one statement: status, the
+    attempt log and last error, and when given the next attempt and the platform's message id."""
     params = []
     for o in outcomes:
-        entry = {"at": now.isoformat(), "outcome": o.outcome, **({"error": o.error[:200]} if o.error else {})}
         params.append(
             {
                 "b_id": o.message_id,
                 "b_status": o.status,
-                "b_log": [*o.attempt_log, entry][-ATTEMPTS_KEPT:],
+                "b_log": _logged(o.attempt_log, now, o.outcome, o.error),
                 "b_error": o.error[:500] if o.error else None,
                 "b_next": o.next_attempt_at,
                 "b_platform_id": o.platform_message_id,
@@ -521,23 +329,6 @@ async def outbox_by_platform_id(
         .with_for_update()
     )
     return (await session.exec(query)).first()
-
-
-async def resume_waiting(session: AsyncSession, channel: str, chat_id: str, now: datetime) -> None:
-    """The person wrote again: messages held for a closed window may go out now.
-
-    By chat, not by contact id: every inbound message runs this, and (channel, chat_id, status)
-    is indexed (`ix_outbox_chat`) where contact_id is not; by contact id it read the whole
-    outbox for each message."""
-    await session.exec(
-        update(OutboxMessage)
-        .where(
-            col(OutboxMessage.channel) == channel,
-            col(OutboxMessage.chat_id) == chat_id,
-            col(OutboxMessage.status) == "waiting",
-        )
-        .values(status="pending", next_attempt_at=now)
-    )
 
 
 async def outbox_counts(session: AsyncSession) -> dict[tuple[str, str], int]:

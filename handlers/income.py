@@ -1,32 +1,22 @@
-"""Parsers for what people type. Each returns a value or a reason code for the error message."""
+"""Reads an income as people say it: "2jt", "Rp 1.500.000", "800rb", "sehari 100rb", "2-3 juta".
+
+An amount of money, then per how long (a day, a week, a month) and whether it was a range or
+"not fixed": the monthly figure, and what it rests on for the person to confirm. Each parser
+returns a `Parsed`: the value, or a reason code for the error message.
+"""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, Generic, TypeVar
 
 from lokal import parse_rupiah
 
 from handlers.intents import tokens
-from messages.data import data
+from handlers.parsed import Parsed
+from messages.data import typed_words
 from messages.program_data import program_data
-
-T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Parsed(Generic[T]):
-    """A parser's answer: `value` when it worked, else `error` (a reason code) and details."""
-
-    value: T | None = None
-    error: str | None = None
-    details: dict[str, Any] | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
 
 
 def _alternatives(words: list[str]) -> str:
@@ -35,8 +25,8 @@ def _alternatives(words: list[str]) -> str:
 
 @cache
 def _money_patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
-    """From messages/intents.toml [money]: the context words, the "about" suffix, an amount's span."""
-    words = data("intents")["money"]
+    """From messages/<lang>/intents.toml [money]: the context words, the "about" suffix, an amount's span."""
+    words = typed_words("intents")["money"]
     about = re.escape(words["approximately"])
     context = re.compile(rf"\b({_alternatives(words['context'])})\b", re.IGNORECASE)
     separated = re.compile(rf"(\d)\s*-?{about}\b", re.IGNORECASE)
@@ -74,7 +64,7 @@ def parse_money(text: str) -> Parsed[int]:
 @cache
 def _amount() -> re.Pattern[str]:
     """An amount with its unit ("500rb", "1 juta", "Rp 700.000"): the pieces of a range."""
-    units = _alternatives(data("intents")["money"]["units"])
+    units = _alternatives(typed_words("intents")["money"]["units"])
     return re.compile(
         rf"(?:rp\.?\s*)?\d[\d.,]*\s*(?:{units})\b|(?:rp\.?\s*)?\d{{1,3}}(?:\.\d{{3}})+|rp\.?\s*\d+",
         re.IGNORECASE,
@@ -101,7 +91,7 @@ class Income:
 
 @cache
 def _income_words() -> dict[str, tuple[tuple[str, ...], ...]]:
-    raw = data("intents")["income"]
+    raw = typed_words("intents")["income"]
     return {name: tuple(tuple(tokens(p)) for p in phrases) for name, phrases in raw.items()}
 
 
