@@ -18,7 +18,7 @@ from sqlmodel import select
 
 from bot.channels.base import RateLimits
 from bot.channels.telegram.transport import TelegramTransport, make_bot
-from bot.sender import ChannelSender
+from bot.sender.channel import ChannelSender
 from bot.settings import Settings
 from fakes.telegram_api import TOKEN, Call, FakeTelegram
 from storage import queries
