@@ -83,5 +83,5 @@ async def outbox_health(service: Delivery) -> dict[str, object]:
             channel: {"undelivered": count, "oldest_seconds": round(age, 1)}
             for channel, (count, age) in backlog.items()
         },
-        "sender": {channel: "sending" if sending[channel] else "standby" for channel in sending},
+        "sender": {channel: "sending" if leading else "standby" for channel, leading in sending.items()},
     }
