@@ -19,7 +19,7 @@ from sqlalchemy import delete
 
 from bench.enrolment import ENROLMENT
 from bot.channels.base import OutgoingMessage, Pacer, RateLimits, SendResult
-from bot.sender import ChannelSender
+from bot.sender.channel import ChannelSender
 from handlers.app import build_router
 from handlers.engine import Engine
 from handlers.types import Inbound

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import httpx
 
-from bot.channels.whatsapp import WhatsAppTransport
-from bot.sender import ChannelSender
+from bot.channels.whatsapp.transport import WhatsAppTransport
+from bot.sender.channel import ChannelSender
 from bot.service import build_service
 from bot.web import create_app
 from fakes import meta_webhooks as meta

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
@@ -10,9 +11,6 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from storage import outbox
 from storage.db import Database
 from storage.types import utcnow
-
-if TYPE_CHECKING:
-    from bot.service import Service
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
@@ -64,15 +62,26 @@ class Metrics:
         return generate_latest(self.registry)
 
 
-async def outbox_health(service: Service) -> dict[str, object]:
+class Delivery(Protocol):
+    """What /healthz reads of the running service (`bot.service.Service`)."""
+
+    @property
+    def db(self) -> Database: ...
+
+    def sending(self) -> Mapping[str, bool]:
+        """Each channel this process has a sender for: True while it sends, False on standby."""
+        ...
+
+
+async def outbox_health(service: Delivery) -> dict[str, object]:
     """/healthz's view of delivery: the backlog per channel and whether this process sends it."""
     async with service.db.reader() as session:
         backlog = await outbox.outbox_backlog(session, utcnow())
-    senders = service.sender.channels if service.sender is not None else {}
+    sending = service.sending()
     return {
         "outbox": {
             channel: {"undelivered": count, "oldest_seconds": round(age, 1)}
             for channel, (count, age) in backlog.items()
         },
-        "sender": {channel: "sending" if s.leading else "standby" for channel, s in senders.items()},
+        "sender": {channel: "sending" if leading else "standby" for channel, leading in sending.items()},
     }

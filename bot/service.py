@@ -49,6 +49,11 @@ class Service:
     def transports(self) -> list[Transport]:
         return [channel.transport for channel in self.channels]
 
+    def sending(self) -> dict[str, bool]:
+        """Each channel this process has a sender for: True while it sends, False on standby."""
+        senders = self.sender.channels if self.sender is not None else {}
+        return {channel: sender.leading for channel, sender in senders.items()}
+
     def start_sender(self) -> OutboxSender:
         self.sender = OutboxSender(self.db, self.transports, windows=self.windows)
         return self.sender

@@ -17,8 +17,8 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from bot.channels.base import RateLimits
-from bot.channels.telegram import TelegramTransport, make_bot
-from bot.sender import ChannelSender
+from bot.channels.telegram.transport import TelegramTransport, make_bot
+from bot.sender.channel import ChannelSender
 from bot.settings import Settings
 from fakes.telegram_api import TOKEN, Call, FakeTelegram
 from storage import outbox

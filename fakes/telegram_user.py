@@ -142,10 +142,3 @@ class TelegramUser:
             return next((c for c in self.received()[after:] if fragment in str(c.params["text"])), None)
 
         return self.fake.wait_for(found, timeout, what=f"a message with {fragment!r} to {self.user_id}")
-
-    def wait_for_count(self, count: int, timeout: float = 15.0) -> list[Call]:
-        return self.fake.wait_for(
-            lambda: len(self.received()) >= count and self.received(),
-            timeout,
-            what=f"{count} messages to {self.user_id}",
-        )

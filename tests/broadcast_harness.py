@@ -24,8 +24,8 @@ from typing import Any
 from sqlalchemy import insert
 
 from bot.channels.base import RateLimits
-from bot.channels.telegram import TelegramTransport, make_bot
-from bot.channels.whatsapp import WhatsAppTransport
+from bot.channels.telegram.transport import TelegramTransport, make_bot
+from bot.channels.whatsapp.transport import WhatsAppTransport
 from bot.sender import OutboxSender
 from bot.settings import Settings
 from fakes.graph_api import FakeGraphAPI, graph_error

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+import bot.channels.telegram  # noqa: F401  (aiogram as the service loads it, before a test imports it)
 from handlers.app import build_router
 from handlers.attribution import load_agent_codes
 from handlers.engine import Engine

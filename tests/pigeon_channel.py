@@ -1,7 +1,9 @@
-"""A made-up channel, "pigeon", declared the way a real one is: this module and one registry line.
+"""A made-up channel, "pigeon", declared the way a real one is: `CHANNEL_TYPE` in this module (a
+real channel's package) and one registry line.
 
 Messages come in as JSON posted to `/webhook/pigeon` and go out into `LOFT` (a stand-in for
-the platform's API), through the same outbox sender as every channel.
+the platform's API), through the same outbox sender as every channel; the bot's address on it
+(for session links) is looked up like a platform's.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from bot.channels.base import (
     RateLimits,
     SendResult,
 )
+from bot.settings import Settings
 from handlers.channels import ChannelInfo
 from handlers.types import Inbound
 from storage.types import utcnow
@@ -71,4 +74,11 @@ def _build(context: ChannelContext) -> Channel:
     return Channel(CHANNEL, PigeonTransport(context.limits), routes=_routes(context))
 
 
-CHANNEL_TYPE = ChannelType(CHANNEL, lambda _settings: RateLimits(overall_per_second=50), _build)
+async def _loft_address(_settings: Settings) -> str:
+    """Where people reach the bot by pigeon (a platform would be asked)."""
+    return "loft-7"
+
+
+CHANNEL_TYPE = ChannelType(
+    CHANNEL, lambda _settings: RateLimits(overall_per_second=50), _build, identity=_loft_address
+)

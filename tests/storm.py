@@ -244,7 +244,7 @@ def _texts_by_chat(delivered: list[Any]) -> dict[str, Counter[str]]:
 
 def _calls(row: OutboxMessage, texts: dict[str, Counter[str]]) -> int:
     """How many sendMessage calls a row needs: a row whose whole text never arrived but whose
-    first line did was delivered in two parts (see bot/channels/telegram_render.plan)."""
+    first line did was delivered in two parts (see bot/channels/telegram/render.plan)."""
     text = str(row.payload.get("text") or "")
     sent = texts.get(row.chat_id, Counter())
     return 2 if text not in sent and text.partition("\n")[0] in sent else 1

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from aiohttp import web
 
-from bot.channels.aiohttp_transport import AiohttpTransport
+from bot.channels.whatsapp.aiohttp_transport import AiohttpTransport
 
 
 async def _echo(request: web.Request) -> web.Response:

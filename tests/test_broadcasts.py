@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import insert
 from sqlmodel import col, select
 
-from bot.channels.whatsapp_render import template_parameter
+from bot.channels.whatsapp.render import template_parameter
 from dashboard.service import broadcasts
 from dashboard.service.broadcasts import Audience
 from dashboard.service.funnel import Funnel

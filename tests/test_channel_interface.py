@@ -2,7 +2,7 @@
 
 `tests/pigeon_channel.py` declares the channel; the line below registers it. The real web
 app takes its webhook, the engine runs the enrolment, and the real outbox sender delivers the
-replies through its transport.
+replies through its transport; its session links come from its own address lookup.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ import httpx
 from cryptography.fernet import Fernet
 from sqlmodel import col, select
 
-from bot.channels.registry import REGISTRY, Registration
+from bot.channels.registry import REGISTRY, Registration, catalogue
+from bot.identity import BotIdentity
 from bot.service import build_service
 from bot.settings import load_settings
 from bot.web import create_app
@@ -77,3 +78,12 @@ async def test_a_made_up_channel_runs_an_enrolment(db_url: str) -> None:
         stop.set()
         await sending
         await service.close()
+
+
+async def test_a_made_up_channel_gets_its_session_links() -> None:
+    settings = load_settings(secret_key="s", pii_encryption_key=Fernet.generate_key().decode())
+    identity = await BotIdentity(settings, registry=WITH_PIGEON).get()
+    assert identity.address("pigeon") == "loft-7"
+    links = identity.links(catalogue(WITH_PIGEON), "MDN7")
+    assert links["pigeon"] == "https://loft.example/loft-7?s=MDN7"
+    assert links["telegram"] is None  # off here: no address, no link

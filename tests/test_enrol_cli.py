@@ -120,7 +120,9 @@ def test_killed_mid_form_continues_after_a_restart(tmp_path: Path, env: dict[str
     first.kill()  # the process dies between two answers
 
     out = chat(tmp_path, env, ["halo"])
-    assert "belum selesai" in out or "nomor HP" in out
+    # Still at the phone step: "halo" is read as the number ("Nomor HP belum bisa kami baca"),
+    # after the phone question again when the kill cut its delivery off before it was recorded.
+    assert "belum selesai" in out or "nomor hp" in out.lower()
     chat(tmp_path, env, ["lanjutkan", *HAPPY[5:], "kirim", "2"])
     rows = exported(tmp_path, env)
     assert len(rows) == 1

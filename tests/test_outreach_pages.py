@@ -26,7 +26,19 @@ from tests.backoffice_helpers import MADIUN, MADURA, account
 from tests.test_staff_pages import Site, csrf_of, log_in, running
 
 OFFICER_CHAT = "5550777"
-LINKS = {"telegram_bot_username": "BpuDaftarBot", "whatsapp_display_number": "6281200001111"}
+NOWHERE = "http://127.0.0.1:9"
+"""Where the platforms would be: nothing here asks them (the addresses below are given)."""
+LINKS = {
+    "telegram_bot_token": "123456789:test-token",
+    "telegram_api_url": NOWHERE,
+    "telegram_bot_username": "BpuDaftarBot",
+    "whatsapp_phone_number_id": "1234567890",
+    "whatsapp_access_token": "test-token",
+    "whatsapp_app_secret": "test-secret",
+    "whatsapp_api_url": NOWHERE,
+    "whatsapp_display_number": "6281200001111",
+}
+"""Both channels on, with the bot's addresses given."""
 SESSION = {
     "title": "Sosialisasi BPJS Ketenagakerjaan Pasar Besar",
     "mode": "place",

@@ -11,7 +11,7 @@ import re
 import pytest
 from sqlmodel import select
 
-from bot.channels.console import format_payload
+from bot.channels.console.transport import format_payload
 from bot.export import export_callbacks, export_submissions
 from handlers.engine import Engine
 from storage.callbacks import callback_queue

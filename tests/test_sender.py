@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from sqlmodel import col, select
 
 from bot.channels.base import OutgoingMessage, Pacer, RateLimits, SendResult
-from bot.sender import ChannelSender
+from bot.sender.channel import ChannelSender
 from handlers.types import Priority
 from storage import outbox
 from storage.db import Database

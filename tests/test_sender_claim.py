@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import insert, text
 from sqlmodel import select
 
-from bot.sender import ChannelSender
+from bot.sender.channel import ChannelSender
 from handlers.types import Priority
 from storage import outbox
 from storage.db import POOL_SIZE, Database

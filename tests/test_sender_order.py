@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlmodel import col, select
 
 from bot.channels.base import SendResult
-from bot.sender import ChannelSender
+from bot.sender.channel import ChannelSender
 from handlers.types import Priority
 from storage.db import Database
 from storage.models import OutboxMessage

@@ -17,9 +17,10 @@ import httpx
 from sqlmodel import col, select
 
 from bot.channels.base import OutgoingMessage, Pacer, RateLimits, SendResult
-from bot.channels.telegram import TelegramTransport, make_bot
+from bot.channels.telegram.transport import TelegramTransport, make_bot
 from bot.ratelimit import ChatSpacing, SlidingWindow
-from bot.sender import GIVE_UP_AFTER, ChannelSender
+from bot.sender.channel import ChannelSender
+from bot.sender.outcomes import GIVE_UP_AFTER
 from bot.service import build_service
 from bot.settings import Settings
 from bot.web import create_app

@@ -6,7 +6,7 @@ the Telegram channel, and then checks what was imported and built: Alembic (`bpu
 upgrade` alone), httpx with the rich and pygments its command line pulls in (the WhatsApp
 lookups), the holiday calendars (the first callback), the export and QR-code libraries are
 left for first use, and aiogram's Bot API models and methods are built on first use, not at
-import (`bot/channels/aiogram_lean.py`).
+import (`bot/channels/telegram/aiogram_lean.py`).
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.channels.whatsapp import WhatsAppTransport
+from bot.channels.whatsapp.transport import WhatsAppTransport
 from bot.scheduler import Scheduler
 from bot.sender import OutboxSender
 from bot.service import Service, build_service

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from aiogram.types import Update
 
-from bot.channels.telegram_inbound import message_key, phone_e164, to_inbound
+from bot.channels.telegram.inbound import message_key, phone_e164, to_inbound
 from fakes.telegram_user import callback_update, contact_update, message_update, text_update
 from handlers.types import Inbound
 from messages.render import labels, render

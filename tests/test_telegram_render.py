@@ -6,7 +6,7 @@ from aiogram.types import InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.channels.telegram_render import (
+from bot.channels.telegram.render import (
     SendText,
     callback_data,
     inline_keyboard,

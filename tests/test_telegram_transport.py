@@ -12,8 +12,8 @@ import pytest
 from sqlmodel import col, select
 
 from bot.channels.base import OutgoingMessage, RateLimits
-from bot.channels.telegram import TelegramTransport, make_bot
-from bot.sender import ChannelSender
+from bot.channels.telegram.transport import TelegramTransport, make_bot
+from bot.sender.channel import ChannelSender
 from bot.settings import Settings
 from fakes.telegram_api import TOKEN, FakeTelegram
 from storage import outbox

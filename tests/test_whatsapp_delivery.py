@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from bot.channels.base import OutgoingMessage
-from bot.channels.whatsapp import WhatsAppTransport
-from bot.sender import ChannelSender
+from bot.channels.whatsapp.transport import WhatsAppTransport
+from bot.sender.channel import ChannelSender
 from fakes import meta_webhooks as meta
 from fakes.graph_api import FakeGraphAPI, graph_error
 from fakes.whatsapp import whatsapp_settings

@@ -7,7 +7,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.channels.whatsapp_render import (
+from bot.channels.whatsapp.render import (
     BUTTON_TITLE_LIMIT,
     INTERACTIVE_BODY_LIMIT,
     ROW_DESCRIPTION_LIMIT,

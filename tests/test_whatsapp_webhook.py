@@ -10,8 +10,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.channels.whatsapp import FORCE_TEMPLATE
-from bot.channels.whatsapp_webhook import MAX_BODY, parse_body, sign
+from bot.channels.whatsapp.inbound import parse_body
+from bot.channels.whatsapp.templates import FORCE_TEMPLATE
+from bot.channels.whatsapp.webhook import MAX_BODY, sign
 from bot.service import build_service
 from bot.settings import SettingsError, load_settings
 from bot.web import create_app

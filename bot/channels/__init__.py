@@ -1,5 +1,5 @@
-"""Channel adapters: each turns platform events into `Inbound` and `Reply` payloads into calls."""
+"""Channel adapters: each turns platform events into `Inbound` and `Reply` payloads into calls.
 
-from bot.channels.aiogram_lean import install
-
-install()  # before any adapter imports aiogram: see aiogram_lean
+A channel is a package here declaring `CHANNEL_TYPE` (see base.py), listed in registry.py; the
+modules beside them (base, registry, text, cleaning) are what every channel shares.
+"""

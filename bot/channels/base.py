@@ -1,10 +1,11 @@
 """The channel interface: what one channel is, and what it provides to the outbox sender.
 
-A channel is one module that declares a `ChannelType` named `CHANNEL_TYPE`: its name, its rate
-limits, and how to build it from a `ChannelContext`. The built `Channel` carries its
-transport (which renders and sends outbox rows), and how it receives: web routes (webhooks),
-a loop (a poller, start-up work), or both. `bot/channels/registry.py` lists the channels;
-the service, the web app and the server only iterate over that list.
+A channel is one package that declares a `ChannelType` named `CHANNEL_TYPE`: its name, its rate
+limits, how to build it from a `ChannelContext`, and how the bot's address on it is looked up.
+The built `Channel` carries its transport (which renders and sends outbox rows), and how it
+receives: web routes (webhooks), a loop (a poller, start-up work), or both.
+`bot/channels/registry.py` lists the channels; the service, the web app and the server only
+iterate over that list.
 """
 
 from __future__ import annotations
@@ -120,3 +121,6 @@ class ChannelType:
     name: str
     limits: Callable[[Settings], RateLimits]
     build: Callable[[ChannelContext], Channel]
+    identity: Callable[[Settings], Awaitable[str | None]] | None = None
+    """Looks up where people reach the bot on this channel (a username, a number), for session
+    links; None: the channel has no such address."""

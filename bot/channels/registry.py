@@ -1,8 +1,9 @@
 """The channels the service knows, in one list.
 
-Each entry names the module that declares the channel (`CHANNEL_TYPE`, a `ChannelType`) and when
-the settings enable it. A module is imported only when its channel is enabled, so a platform
-library is loaded only where it is used. Adding a channel is one module and one line here.
+Each entry names the package that declares the channel (`CHANNEL_TYPE`, a `ChannelType`), what
+staff know of it (`ChannelInfo`), and when the settings enable it. A package is imported only
+when its channel is enabled, so a platform library is loaded only where it is used. Adding a
+channel is one package and one line here.
 """
 
 from __future__ import annotations
@@ -19,14 +20,15 @@ from handlers.channels import Catalogue, ChannelInfo
 @dataclass(frozen=True)
 class Registration:
     module: str
-    """A module with `CHANNEL_TYPE: ChannelType`."""
+    """The channel's package (a module with `CHANNEL_TYPE: ChannelType`)."""
     info: ChannelInfo
-    """What staff and the conversation know of it, without importing the module."""
+    """What staff and the conversation know of it, without importing the package."""
     enabled: Callable[[Settings], bool]
 
     def channel_type(self) -> ChannelType:
         declared = importlib.import_module(self.module).CHANNEL_TYPE
         assert isinstance(declared, ChannelType), f"{self.module}.CHANNEL_TYPE is not a ChannelType"
+        assert declared.name == self.info.name, f"{self.module} is {declared.name}, not {self.info.name}"
         return declared
 
 
@@ -47,7 +49,7 @@ WHATSAPP = ChannelInfo(
 )
 
 REGISTRY: tuple[Registration, ...] = (
-    Registration("bot.channels.whatsapp_webhook", WHATSAPP, lambda settings: settings.whatsapp_enabled),
+    Registration("bot.channels.whatsapp", WHATSAPP, lambda settings: settings.whatsapp_enabled),
     Registration("bot.channels.telegram", TELEGRAM, lambda settings: settings.telegram_enabled),
 )
 """The channels `bpu-bot serve` runs when their settings are given."""

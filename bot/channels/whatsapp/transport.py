@@ -1,8 +1,9 @@
 """The WhatsApp channel's sending side: outbox rows to Cloud API calls through pywa.
 
-`WhatsAppTransport.send` renders a row (`whatsapp_render`), picks free-form messages inside
-the 24-hour customer service window and the configured template outside it, sends with
-pywa's async client, and maps the Cloud API's errors to what the outbox sender does next:
+`WhatsAppTransport.send` renders a row (render.py), picks free-form messages inside the 24-hour
+customer service window and the configured template outside it (templates.py), sends with
+pywa's async client (its requests routed by graph_router.py), and maps the Cloud API's errors to
+what the outbox sender does next:
 
 | error | outcome |
 |---|---|
@@ -12,31 +13,30 @@ pywa's async client, and maps the Cloud API's errors to what the outbox sender d
 | 131048 spam rate limit, 5xx, transient, timeouts, network | retry with backoff |
 | 0, 10, 190, 200-299 token or permission | retry with backoff (an operator must fix the token) |
 | any other error | failed, recorded on the row |
-
-pywa hard-codes the Graph host (it sets `session.base_url` to graph.facebook.com), so its
-httpx client gets a transport (`GraphRouter`) that sends every request to
-`{WHATSAPP_API_URL}/{WHATSAPP_API_VERSION}/...` instead: a local proxy, or the test fake.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import math
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime
 
 import httpx
 from pywa_async import WhatsApp
 from pywa_async.errors import WhatsAppError
 from pywa_async.types import Button, Section, SectionList, SectionRow
-from pywa_async.types.templates import TemplateLanguage
 
-from bot.channels.aiohttp_transport import AiohttpTransport
 from bot.channels.base import OutgoingMessage, Pacer, RateLimits, SendResult
-from bot.channels.whatsapp_render import Buttons, ListMenu, Part, Text, render_reply, template_parameter
+from bot.channels.whatsapp.graph_router import GraphRouter, http_connections
+from bot.channels.whatsapp.inbound import CHANNEL
+from bot.channels.whatsapp.render import Buttons, ListMenu, Part, Text, render_reply, template_parameter
+from bot.channels.whatsapp.templates import (
+    FORCE_TEMPLATE,
+    WINDOW_CLOSED_ERROR,
+    template_language,
+    templates_from,
+    window_open,
+)
 from bot.settings import Settings
 from handlers.types import Priority
 from storage.types import utcnow
@@ -47,115 +47,11 @@ log = logging.getLogger(__name__)
 for _name in ("pywa", "pywa_async"):
     logging.getLogger(_name).setLevel(logging.INFO)
 
-CHANNEL = "whatsapp"
-WINDOW = timedelta(hours=24)
-WINDOW_MARGIN = timedelta(minutes=5)
-"""Our clock notes an inbound a little after the person sent it: stop free-form a bit early."""
-
-FORCE_TEMPLATE = "_force_template"
-"""Set on a payload when WhatsApp reported the window closed (131047) after it was sent."""
-
 THROUGHPUT_ERRORS = frozenset({130429, 4, 80007})
 PAIR_RATE_ERROR = 131056
-WINDOW_CLOSED_ERROR = 131047
 TRANSIENT_ERRORS = frozenset({1, 2, 131000, 131016, 131048, 133004})
 TOKEN_ERRORS = frozenset({0, 10, 190})
 MAX_THROUGHPUT_PAUSE = 60.0
-
-
-@dataclass(frozen=True)
-class TemplateConfig:
-    name: str
-    language: str
-    variable: str
-    """The environment variable that names it, for messages to the operator."""
-
-
-def templates_from(settings: Settings) -> dict[int, TemplateConfig | None]:
-    """Which template carries a message of each priority outside the window."""
-    notification = (
-        TemplateConfig(
-            settings.whatsapp_template_notification,
-            settings.whatsapp_template_notification_language,
-            "WHATSAPP_TEMPLATE_NOTIFICATION",
-        )
-        if settings.whatsapp_template_notification
-        else None
-    )
-    broadcast = (
-        TemplateConfig(
-            settings.whatsapp_template_broadcast,
-            settings.whatsapp_template_broadcast_language,
-            "WHATSAPP_TEMPLATE_BROADCAST",
-        )
-        if settings.whatsapp_template_broadcast
-        else None
-    )
-    # A reply still unsent a day after the question is, by then, a notification.
-    return {Priority.REPLY: notification, Priority.NOTIFICATION: notification, Priority.BROADCAST: broadcast}
-
-
-def template_for(settings: Settings, priority: int) -> TemplateConfig | None:
-    return templates_from(settings).get(min(int(priority), int(Priority.BROADCAST)))
-
-
-def window_open(last_inbound_at: datetime | None, now: datetime) -> bool:
-    return last_inbound_at is not None and now - last_inbound_at < WINDOW - WINDOW_MARGIN
-
-
-def http_connections(per_second: float) -> int:
-    """Requests to the Graph API at once, each on a connection kept open: a tenth of a second's
-    worth of the configured rate (the Graph API answers in 100-200 ms), at least 16.
-
-    Unbounded, the sender had hundreds in flight during a broadcast, and httpcore's pool looks at
-    every connection and every queued request for each request it places; httpx's default also
-    kept only 20 connections open, opening and closing one for every request beyond them. On
-    the 2-core bench machine, 16 carried 200 messages/s where 32 or more slowed it down (with
-    httpcore; the requests now travel over aiohttp, see `AiohttpTransport`)."""
-    return max(16, math.ceil(per_second / 10))
-
-
-class GraphRouter(httpx.AsyncBaseTransport):
-    """Sends pywa's Graph API requests to `{api_url}/{version}/...` instead of graph.facebook.com."""
-
-    def __init__(
-        self, api_url: str, version: str, inner: httpx.AsyncBaseTransport | None = None, connections: int = 16
-    ) -> None:
-        self.root = httpx.URL(api_url.rstrip("/") + "/")
-        self.version = version
-        self.inner = inner or AiohttpTransport(connections)
-        self._slots = asyncio.Semaphore(connections)
-
-    def rewrite(self, url: httpx.URL) -> httpx.URL:
-        segments = url.path.lstrip("/").split("/", 1)
-        rest = segments[1] if len(segments) == 2 and segments[0].startswith("v") else url.path.lstrip("/")
-        base = self.root.path.rstrip("/")
-        return self.root.copy_with(path=f"{base}/{self.version}/{rest}", query=url.query or None)
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        url = self.rewrite(request.url)
-        headers = [(k, v) for k, v in request.headers.raw if k.lower() != b"host"]
-        routed = httpx.Request(
-            request.method,
-            url,
-            headers=[(b"Host", url.netloc), *headers],
-            stream=request.stream,
-            extensions=request.extensions,
-        )
-        async with self._slots:
-            return await self.inner.handle_async_request(routed)
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
-
-
-def _language(config: TemplateConfig) -> TemplateLanguage:
-    try:
-        return TemplateLanguage(config.language)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(
-            f"{config.variable}_LANGUAGE: {config.language!r} is not a WhatsApp template language"
-        ) from exc
 
 
 def whatsapp_limits(settings: Settings) -> RateLimits:
@@ -187,7 +83,9 @@ class WhatsAppTransport:
         self.throughput_pause = throughput_pause
         self.templates = templates_from(settings)
         self._languages = {
-            priority: _language(config) for priority, config in self.templates.items() if config is not None
+            priority: template_language(config)
+            for priority, config in self.templates.items()
+            if config is not None
         }
         self.http = httpx.AsyncClient(
             transport=GraphRouter(
@@ -315,9 +213,3 @@ class WhatsAppTransport:
             log.error("WhatsApp refused the token or its permissions (%s): check WHATSAPP_ACCESS_TOKEN", code)
             return SendResult("retry", error=error)
         return SendResult("failed", error=error)
-
-
-def graph_error_summary(errors: list[dict[str, Any]]) -> str:
-    """'131047 Re-engagement message' from a status callback's errors."""
-    parts = (f"{e.get('code')} {e.get('title') or e.get('message') or ''}".strip() for e in errors)
-    return "; ".join(parts)[:300]

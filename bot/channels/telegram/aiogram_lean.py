@@ -7,7 +7,7 @@ a serializer that inline every type the model can reach, so the import takes ~10
 memory and seconds of CPU, although the service only ever validates an `Update` and the
 results of a handful of methods.
 
-`install()` (called when `bot.channels` is imported, before any module imports aiogram)
+`install()` (called when `bot.channels.telegram` is imported, before its modules import aiogram)
 wraps `BaseModel.model_rebuild` so that this one loop, and nothing else, only keeps the
 namespace it was given (one dict, shared). When pydantic later builds an aiogram model on first
 use (it calls `model_rebuild` without a namespace), the wrapper passes that namespace, so that

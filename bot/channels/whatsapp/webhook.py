@@ -2,14 +2,10 @@
 
 GET answers Meta's subscription handshake. POST checks `X-Hub-Signature-256` (HMAC-SHA256 of
 the raw body with the app secret) before anything else (missing: 401, wrong: 403), refuses
-bodies over `MAX_BODY` (413), then takes every entry, change and message of the body in
-order: messages become `Inbound`s for the engine (one transaction each; a redelivered wamid
-changes nothing), status callbacks update the outbox row they belong to. It answers 200 once
-that is committed; sending is the outbox sender's job.
-
-The body is read as plain JSON rather than through pywa's update types: the adapter needs
-a handful of fields, must never drop a message of a batch, and must not depend on pywa's
-handler machinery to dedupe (the database does that, across restarts and workers).
+bodies over `MAX_BODY` (413), then reads the body (inbound.py): messages become `Inbound`s for
+the engine, in order (one transaction each; a redelivered wamid changes nothing), status
+callbacks update the outbox row they belong to. It answers 200 once that is committed; sending
+is the outbox sender's job.
 """
 
 from __future__ import annotations
@@ -17,28 +13,20 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import PlainTextResponse
 
-from bot.channels.base import Channel, ChannelContext, ChannelType
+from bot.channels.base import Channel, ChannelContext
 from bot.channels.cleaning import load_json
-from bot.channels.whatsapp import (
-    CHANNEL,
-    FORCE_TEMPLATE,
-    WINDOW_CLOSED_ERROR,
-    WhatsAppTransport,
-    graph_error_summary,
-    template_for,
-    whatsapp_limits,
-)
+from bot.channels.whatsapp.inbound import CHANNEL, StatusUpdate, WebhookBatch, parse_body
+from bot.channels.whatsapp.templates import FORCE_TEMPLATE, WINDOW_CLOSED_ERROR, template_for
+from bot.channels.whatsapp.transport import WhatsAppTransport
 from bot.settings import Settings
 from handlers.engine import Engine
-from handlers.types import Inbound
 from storage import outbox
 from storage.db import Database
 from storage.errors import TransientError
@@ -51,8 +39,6 @@ MAX_BODY = 1024 * 1024
 """Meta's webhook bodies are a few kilobytes; anything near a megabyte is not from Meta."""
 
 SIGNATURE_HEADER = "x-hub-signature-256"
-IGNORED_TYPES = frozenset({"reaction", "system", "request_welcome"})
-"""Message types that are not something the person said to the bot: no reply."""
 
 DELIVERY_RANK = {"sent": 1, "delivered": 2, "read": 3, "failed": 4}
 
@@ -72,143 +58,10 @@ def signature_valid(secret: str, body: bytes, header: str) -> bool:
     return hmac.compare_digest(expected, header.strip().encode("utf-8", "replace"))
 
 
-@dataclass(frozen=True)
-class StatusUpdate:
-    message_id: str
-    status: str
-    errors: tuple[dict[str, Any], ...] = ()
-
-    @property
-    def error_codes(self) -> set[int]:
-        codes = set()
-        for error in self.errors:
-            try:
-                codes.add(int(error.get("code")))  # type: ignore[arg-type]
-            except (TypeError, ValueError):
-                continue
-        return codes
-
-
-@dataclass
-class WebhookBatch:
-    inbounds: list[Inbound] = field(default_factory=list)
-    statuses: list[StatusUpdate] = field(default_factory=list)
-
-
-def _dicts(value: Any) -> list[dict[str, Any]]:
-    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
-
-
-def _timestamp(value: Any) -> datetime:
-    try:
-        return datetime.fromtimestamp(int(value), UTC)
-    except (TypeError, ValueError, OverflowError, OSError):
-        return utcnow()
-
-
-def _text(content: dict[str, Any]) -> dict[str, Any]:
-    return {"kind": "text", "text": str(content.get("body") or "")}
-
-
-def _interactive(content: dict[str, Any]) -> dict[str, Any]:
-    """A tapped reply button or list row; any other interactive message is not an answer."""
-    reply_type = content.get("type")
-    reply = content.get(reply_type) if reply_type in ("button_reply", "list_reply") else None
-    if isinstance(reply, dict) and reply.get("id"):
-        return {"kind": "option", "option_id": str(reply["id"]), "text": reply.get("title")}
-    return {"kind": "media", "media_type": "interactive"}
-
-
-def _template_button(content: dict[str, Any]) -> dict[str, Any]:
-    """A template's quick-reply button: what it says is the answer."""
-    return {"kind": "text", "text": str(content.get("text") or content.get("payload") or "")}
-
-
-def _media(kind: str, content: dict[str, Any]) -> dict[str, Any]:
-    media_type = "voice" if kind == "audio" and content.get("voice") else kind
-    return {"kind": "media", "media_type": media_type}
-
-
-CONTENT_READERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
-    "text": _text,
-    "interactive": _interactive,
-    "button": _template_button,
-}
-
-
-def _text_field(value: Any) -> str:
-    """The value when it is a string, else "" (a malformed field reads as missing)."""
-    return value if isinstance(value, str) else ""
-
-
-def _inbound(message: dict[str, Any], names: dict[str, str]) -> Inbound | None:
-    """One message as an `Inbound`; None for one without an id or sender, or not said to the bot."""
-    wamid = _text_field(message.get("id"))
-    sender = _text_field(message.get("from") or message.get("from_user_id"))
-    kind = _text_field(message.get("type"))
-    if not (wamid and sender and kind) or kind in IGNORED_TYPES:
-        return None
-    found = message.get(kind)
-    content: dict[str, Any] = found if isinstance(found, dict) else {}
-    read = CONTENT_READERS.get(kind, lambda found: _media(kind, found))
-    return Inbound(
-        channel=CHANNEL,
-        chat_id=sender,
-        message_id=wamid,
-        at=_timestamp(message.get("timestamp")),
-        sender_phone=f"+{sender}" if sender.isdigit() else None,
-        sender_name=names.get(sender),
-        **read(content),
-    )
-
-
-def _status(status: dict[str, Any]) -> StatusUpdate | None:
-    if isinstance(status.get("id"), str) and isinstance(status.get("status"), str):
-        return StatusUpdate(status["id"], status["status"], tuple(_dicts(status.get("errors"))))
-    return None
-
-
-def _profile_names(value: dict[str, Any]) -> dict[str, str]:
-    """The senders' profile names, by WhatsApp id (and by user id where one is given)."""
-    names: dict[str, str] = {}
-    for contact in _dicts(value.get("contacts")):
-        profile = contact.get("profile")
-        name = profile.get("name") if isinstance(profile, dict) else None
-        if name:
-            names.update({str(contact[key]): str(name) for key in ("wa_id", "user_id") if contact.get(key)})
-    return names
-
-
-def _message_values(data: dict[str, Any], phone_number_id: str | None) -> Iterator[dict[str, Any]]:
-    """The `value` of every "messages" change of every entry, for our phone number, in order."""
-    for entry in _dicts(data.get("entry")):
-        for change in _dicts(entry.get("changes")):
-            value = change.get("value")
-            if change.get("field") != "messages" or not isinstance(value, dict):
-                continue
-            metadata = value.get("metadata")
-            target = metadata.get("phone_number_id") if isinstance(metadata, dict) else None
-            if phone_number_id and target and str(target) != phone_number_id:
-                log.info("skipped a WhatsApp change for another phone number id")
-                continue
-            yield value
-
-
-def parse_body(data: Any, phone_number_id: str | None = None) -> WebhookBatch:
-    """Every message and status of every entry and change, in order.
-
-    Changes for another phone number of the same WhatsApp Business Account are skipped.
-    """
-    if not isinstance(data, dict):
-        raise ValueError("the body is not a JSON object")
-    batch = WebhookBatch()
-    if data.get("object") != "whatsapp_business_account":
-        return batch
-    for value in _message_values(data, phone_number_id):
-        names = _profile_names(value)
-        batch.inbounds += [i for m in _dicts(value.get("messages")) if (i := _inbound(m, names))]
-        batch.statuses += [u for s in _dicts(value.get("statuses")) if (u := _status(s))]
-    return batch
+def graph_error_summary(errors: list[dict[str, Any]]) -> str:
+    """'131047 Re-engagement message' from a status callback's errors."""
+    parts = (f"{e.get('code')} {e.get('title') or e.get('message') or ''}".strip() for e in errors)
+    return "; ".join(parts)[:300]
 
 
 class WhatsAppWebhook:
@@ -322,10 +175,7 @@ def whatsapp_routes(webhook: WhatsAppWebhook) -> APIRouter:
     return router
 
 
-def _build(context: ChannelContext) -> Channel:
+def build_channel(context: ChannelContext) -> Channel:
+    """The channel as the service runs it: the transport, and the webhook's routes."""
     webhook = WhatsAppWebhook(context.settings, context.db, context.engine, wake=context.wake)
     return Channel(CHANNEL, WhatsAppTransport(context.settings), routes=whatsapp_routes(webhook))
-
-
-CHANNEL_TYPE = ChannelType(CHANNEL, whatsapp_limits, _build)
-"""WhatsApp: the webhook receives, `WhatsAppTransport` sends (whatsapp.py)."""

@@ -1,7 +1,7 @@
 """Turns an outbox payload into WhatsApp Cloud API messages, within the platform's limits.
 
-Pure functions, no network: the transport (`bot/channels/whatsapp.py`) sends what this
-returns. The limits are WhatsApp's:
+Pure functions, no network: the transport (transport.py) sends what this returns. The limits
+are WhatsApp's:
 
 - up to 3 options: an interactive reply-buttons message, button titles of at most 20 characters;
 - 4 to 10 options: an interactive list message, row titles of at most 24 characters and row

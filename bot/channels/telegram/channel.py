@@ -1,17 +1,12 @@
-"""The Telegram channel (aiogram 3): updates in by long polling or webhook, replies out by the sender.
+"""Telegram's receiving side (aiogram 3): updates in by long polling or webhook.
 
-Receiving: each update becomes one `Inbound` and one engine transaction. Long polling when
-`TELEGRAM_WEBHOOK_URL` is unset (the offset moves on only after the engine committed);
+Each update becomes one `Inbound` (see inbound.py) and one engine transaction. Long polling
+when `TELEGRAM_WEBHOOK_URL` is unset (the offset moves on only after the engine committed);
 otherwise the webhook is registered at start-up with `TELEGRAM_WEBHOOK_SECRET` and
 `POST /webhook/telegram` takes the updates. A pressed button is answered and its keyboard
 taken off the old message right after the transaction, each call taking a slot of the
-channel's rate window like any message.
-
-Sending: `TelegramTransport` turns an outbox payload into Bot API calls (see telegram_render)
-and a Bot API error into the sender's outcome: 429 waits its `retry_after`, 5xx and network
-errors retry with backoff, 403 (blocked) marks the person unreachable, other 4xx fail.
-
-`TELEGRAM_API_URL` points the client at another Bot API server: a local one, or a test fake.
+channel's rate window like any message. Replies go out through the outbox sender and
+`TelegramTransport` (transport.py).
 """
 
 from __future__ import annotations
@@ -21,24 +16,13 @@ import contextlib
 import hmac
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
-from dataclasses import replace
-from typing import Any, Literal, cast
+from typing import Any, cast
 
-from aiogram import Bot
-from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import (
     AiogramError,
-    ClientDecodeError,
-    TelegramAPIError,
     TelegramBadRequest,
     TelegramConflictError,
-    TelegramEntityTooLarge,
-    TelegramForbiddenError,
-    TelegramMigrateToChat,
-    TelegramNetworkError,
     TelegramRetryAfter,
-    TelegramServerError,
     TelegramUnauthorizedError,
 )
 from aiogram.types import BotCommand, CallbackQuery, Message, Update
@@ -46,19 +30,11 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
-from bot.channels.base import (
-    Channel,
-    ChannelContext,
-    ChannelType,
-    OutgoingMessage,
-    Pacer,
-    RateLimits,
-    SendResult,
-)
+from bot.channels.base import Channel, ChannelContext
 from bot.channels.cleaning import clean_fields, load_json
-from bot.channels.telegram_inbound import CHANNEL, to_inbound
-from bot.channels.telegram_lenient import RawGetUpdates, parse_update, readable_updates
-from bot.channels.telegram_render import plan
+from bot.channels.telegram.inbound import CHANNEL, to_inbound
+from bot.channels.telegram.lenient import RawGetUpdates, parse_update, readable_updates
+from bot.channels.telegram.transport import TelegramTransport, make_bot, telegram_limits
 from bot.metrics import Metrics
 from bot.ratelimit import SlidingWindow
 from bot.settings import Settings
@@ -72,93 +48,8 @@ log = logging.getLogger(__name__)
 ALLOWED_UPDATES = ["message", "callback_query"]
 POLL_TIMEOUT = 25
 """Seconds a getUpdates call waits for news."""
-REQUEST_TIMEOUT = 30
-"""Seconds any other Bot API call may take before it counts as failed (and is retried)."""
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_STARTUP_BACKOFF = 60.0
-
-
-def telegram_limits(settings: Settings) -> RateLimits:
-    return RateLimits(
-        overall_per_second=settings.telegram_overall_per_second,
-        per_chat_interval=1.0 / settings.telegram_per_chat_per_second,
-    )
-
-
-def make_bot(settings: Settings) -> Bot:
-    assert settings.telegram_bot_token
-    server = TelegramAPIServer.from_base(settings.telegram_api_url)
-    return Bot(settings.telegram_bot_token, session=AiohttpSession(api=server, timeout=REQUEST_TIMEOUT))
-
-
-def result_of(exc: BaseException) -> SendResult:
-    """The sender's outcome for a failed Bot API call."""
-    error = f"{type(exc).__name__}: {getattr(exc, 'message', exc)}"[:300]
-    if isinstance(exc, TelegramRetryAfter):
-        return SendResult("retry", retry_after=float(exc.retry_after), error=f"429 {exc.message}")
-    if isinstance(exc, TelegramForbiddenError):
-        return SendResult("unreachable", error=f"403 {exc.message}")
-    if isinstance(exc, TelegramEntityTooLarge | TelegramMigrateToChat):
-        return SendResult("failed", error=error)
-    if isinstance(exc, TelegramServerError | TelegramNetworkError | ClientDecodeError | TimeoutError):
-        return SendResult("retry", error=error)
-    if isinstance(exc, TelegramAPIError):  # any other 4xx: the request itself is wrong
-        return SendResult("failed", error=error)
-    return SendResult("retry", error=error)
-
-
-class TelegramTransport:
-    """Delivers outbox rows with the Bot API, one row per `send`."""
-
-    channel = CHANNEL
-
-    def __init__(self, bot: Bot, limits: RateLimits) -> None:
-        self.bot = bot
-        self.limits = limits
-        self._progress: dict[int, tuple[int, int | None]] = {}
-        """Outbox row id → (steps done, last Telegram message id) of a row that failed half-way."""
-
-    async def aclose(self) -> None:
-        """Closes the Bot API client's HTTP session (at shutdown, after the sender stopped)."""
-        await self.bot.session.close()
-
-    async def send(self, message: OutgoingMessage, pace: Pacer) -> SendResult:
-        payload = message.payload
-        remove = self._keyboard_answered(message)
-        steps = plan(payload, remove_reply_keyboard=remove)
-        done, last_id = self._progress.pop(message.id, (0, None))
-        chat: int | str = int(message.chat_id) if message.chat_id.lstrip("-").isdigit() else message.chat_id
-        for index in range(done, len(steps)):
-            step = steps[index]
-            try:
-                if index > 0:
-                    await pace(message.chat_id)
-                sent = await self.bot.send_message(chat_id=chat, text=step.text, reply_markup=step.markup)
-                last_id = sent.message_id
-            except Exception as exc:  # every failure becomes an outcome
-                result = result_of(exc)
-                if result.kind == "retry":
-                    self._progress[message.id] = (index, last_id)
-                elif message.reply_keyboard_at is not None:
-                    result = replace(result, reply_keyboard="removed")
-                return result
-        keyboard: Literal["shown", "removed"] | None = None
-        if payload.get("ask_phone"):
-            keyboard = "shown"
-        elif remove:
-            keyboard = "removed"
-        return SendResult(
-            "sent", platform_message_id=str(last_id) if last_id is not None else None, reply_keyboard=keyboard
-        )
-
-    @staticmethod
-    def _keyboard_answered(message: OutgoingMessage) -> bool:
-        """True when the phone keyboard is up and the person has written since it went up."""
-        shown_at = message.reply_keyboard_at
-        if message.payload.get("ask_phone") or shown_at is None:
-            return False
-        last = message.contact_last_inbound_at
-        return last is not None and last > shown_at
 
 
 class TelegramChannel:
@@ -409,14 +300,13 @@ def webhook_router(channel: TelegramChannel) -> APIRouter:
     return router
 
 
-def _build(context: ChannelContext) -> Channel:
+def build_channel(context: ChannelContext) -> Channel:
+    """The channel as the service runs it: the transport, the webhook route (in webhook mode) and
+    the loop (webhook registration or long polling, and the command menu)."""
     channel = TelegramChannel(context.settings, context.engine, context.window, context.metrics)
     return Channel(
         CHANNEL,
         channel.transport,
         routes=webhook_router(channel) if channel.webhook_mode else None,
-        run=channel.run,  # webhook registration or long polling, and the command menu
+        run=channel.run,
     )
-
-
-CHANNEL_TYPE = ChannelType(CHANNEL, telegram_limits, _build)
