@@ -16,7 +16,7 @@ import re
 import time
 
 from bot.settings import Settings
-from dashboard.service.sessions import Identity
+from handlers.channels import Identity
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ class BotIdentity:
         self._lock = asyncio.Lock()
 
     def _identity(self) -> Identity:
-        return Identity(self._found.get("telegram"), self._found.get("whatsapp"))
+        return Identity(dict(self._found))
 
     async def resolve(self) -> Identity:
         async with self._lock:

@@ -17,6 +17,7 @@ from bot.settings import load_settings
 from fakes import meta_webhooks as meta
 from fakes.graph_api import FakeGraphAPI
 from fakes.telegram_api import TOKEN, FakeTelegram
+from handlers.channels import Identity
 from storage.models import Contact
 from storage.types import utcnow
 from tests.api_helpers import Site, site
@@ -64,7 +65,7 @@ async def test_the_identity_comes_from_the_platforms_or_the_settings(
 ) -> None:
     telegram, graph = fakes
     read = await BotIdentity(load_settings(**platform_settings(telegram, graph))).get()
-    assert (read.telegram_username, read.whatsapp_number) == ("bpu_test_bot", "15550783881")
+    assert (read.address("telegram"), read.address("whatsapp")) == ("bpu_test_bot", "15550783881")
     assert telegram.calls("getMe") and graph.lookups[-1].path.endswith(
         meta.PHONE_NUMBER_ID + "?fields=display_phone_number"
     )
@@ -74,10 +75,12 @@ async def test_the_identity_comes_from_the_platforms_or_the_settings(
         whatsapp_display_number="+62 812-0000-1111",
     )
     asked = len(telegram.calls("getMe"))
-    assert await BotIdentity(given).get() == read.__class__("BpuDaftarBot", "6281200001111")
+    assert await BotIdentity(given).get() == Identity(
+        {"telegram": "BpuDaftarBot", "whatsapp": "6281200001111"}
+    )
     assert len(telegram.calls("getMe")) == asked  # the settings win: nothing asked
     off = await BotIdentity(load_settings()).get()
-    assert (off.telegram_username, off.whatsapp_number) == (None, None)
+    assert (off.address("telegram"), off.address("whatsapp")) == (None, None)
 
 
 async def test_a_platform_that_does_not_answer_leaves_its_link_unknown(
@@ -90,9 +93,9 @@ async def test_a_platform_that_does_not_answer_leaves_its_link_unknown(
         read = await identity.get()
     finally:
         telegram.clear_faults()
-    assert (read.telegram_username, read.whatsapp_number) == (None, "15550783881")
+    assert (read.address("telegram"), read.address("whatsapp")) == (None, "15550783881")
     identity._retry_at = 0.0  # a minute later
-    assert (await identity.get()).telegram_username == "bpu_test_bot"
+    assert (await identity.get()).address("telegram") == "bpu_test_bot"
 
 
 async def test_create_list_and_read_a_session(web: Site) -> None:
