@@ -56,7 +56,6 @@ class TestChat:
 
     channel: str
     masked: str
-    linked_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -269,9 +268,7 @@ class Outreach:
             account = await session.get(StaffAccount, access.account_id)
         if account is None or account.test_channel is None or account.test_chat_id is None:
             return None
-        return TestChat(
-            account.test_channel, officer_test_chats.masked(account.test_chat_id), account.test_linked_at
-        )
+        return TestChat(account.test_channel, officer_test_chats.masked(account.test_chat_id))
 
     async def link_code(self, access: Access) -> LinkCode:
         """A one-time code the officer sends to the bot as "UJI <code>" to link their chat."""
@@ -305,7 +302,7 @@ class Outreach:
         await broadcasts.send_test(self.db, text, channel=channel, chat_id=chat, now=self.clock())
         self._wake(channel)
         await self._audit(access, "broadcast_test", access.branch_code, channel=channel)
-        return TestChat(channel, officer_test_chats.masked(chat), account.test_linked_at)
+        return TestChat(channel, officer_test_chats.masked(chat))
 
     def _wake(self, channel: str) -> None:
         if self.wake is not None:

@@ -15,19 +15,12 @@ The parts, each with one reason to change:
 """
 
 from dashboard.service.broadcasts.audience import STAGES, Audience, count_recipients
-from dashboard.service.broadcasts.outbox import create_broadcast, materialise
-from dashboard.service.broadcasts.progress import (
-    Progress,
-    failure_reason,
-    get_broadcast,
-    list_broadcasts,
-    progress,
-)
+from dashboard.service.broadcasts.outbox import create_broadcast
+from dashboard.service.broadcasts.progress import Progress, get_broadcast, list_broadcasts, progress
 from dashboard.service.broadcasts.schedule import cancel, pause, resume, tick
-from dashboard.service.broadcasts.text import MAX_TEXT, TEMPLATE, broadcast_payload, previews, send_test
+from dashboard.service.broadcasts.text import TEMPLATE, broadcast_payload, previews, send_test
 
 __all__ = [
-    "MAX_TEXT",
     "STAGES",
     "TEMPLATE",
     "Audience",
@@ -36,10 +29,8 @@ __all__ = [
     "cancel",
     "count_recipients",
     "create_broadcast",
-    "failure_reason",
     "get_broadcast",
     "list_broadcasts",
-    "materialise",
     "pause",
     "previews",
     "progress",
