@@ -152,7 +152,7 @@ class ChannelModels:
             __base__=AudienceFields,
             channels=(
                 list[channel],  # type: ignore[valid-type]
-                Field(default=names, description="Channels to reach; all by default."),
+                Field(default=list(channel), description="Channels to reach; all by default."),
             ),
         )
         broadcast_in = create_model(
