@@ -108,9 +108,9 @@ def _phone(
     if (
         phone is None
         and contact is not None
+        and contact.chat_id
         and info is not None
         and info.chat_id_is_phone
-        and contact.chat_id
     ):
         digits = contact.chat_id.lstrip("+")
         phone = f"+{digits}" if digits.isdigit() else None

@@ -86,7 +86,7 @@ class Outreach:
         wake: Callable[[str], None] | None = None,
         prepare: Callable[[], None] | None = None,
     ) -> None:
-        """`channels` are the channels the service knows (audiences, session links, test chats);
+        """`channels` are the channels the service knows (audiences and session links);
         `identity` says where people reach the bot on them; `prepare` asks the scheduler for a
         round now (a new broadcast's rows to write)."""
         self.db = db
