@@ -275,17 +275,6 @@ def _strip(submission: Submission, now: datetime, columns: Collection[str], answ
     submission.updated_at = now
 
 
-async def export_rows(
-    session: AsyncSession, *, status: str | None = None, branch: str | None = None
-) -> Sequence[Submission]:
-    query = select(Submission).order_by(col(Submission.id))
-    if status:
-        query = query.where(Submission.status == status)
-    if branch:
-        query = query.where(Submission.branch_code == branch)
-    return (await session.exec(query)).all()
-
-
 async def stale_conversations(session: AsyncSession, before: datetime) -> Sequence[Conversation]:
     """Conversations untouched since `before`: candidates for purging an expired draft."""
     query = select(Conversation).where(Conversation.updated_at < before)
