@@ -26,6 +26,7 @@ from pathlib import Path
 import asyncpg
 from sqlmodel import col, func, select
 
+from bot.channels.registry import catalogue
 from dashboard.service import broadcasts
 from dashboard.service.broadcasts import Audience
 from fakes.graph_api import FakeGraphAPI
@@ -75,6 +76,7 @@ async def _prepare(url: str, recipients: int) -> tuple[int, float]:
             actor="bench",
             branch=None,
             now=NOW,
+            channels=catalogue(),
         )
         started = time.monotonic()
         await broadcasts.tick(db, NOW, QUIET)

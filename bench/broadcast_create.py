@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from sqlalchemy import text
 
 from bench.broadcast import databases
+from bot.channels.registry import catalogue
 from dashboard.service import broadcasts
 from dashboard.service.access import Access
 from dashboard.service.broadcasts import Audience
@@ -42,7 +43,7 @@ async def measure(url: str, contacts: int) -> str:
             # the table is empty and scans all of it for each chunk.
             async with db.engine.begin() as connection:
                 await connection.execute(text("ANALYZE"))
-        outreach = Outreach(db, quiet=QUIET, clock=lambda: NOW)
+        outreach = Outreach(db, catalogue(), quiet=QUIET, clock=lambda: NOW)
         started = time.monotonic()
         counts = await outreach.count(ADMIN, Audience())
         counted = time.monotonic() - started

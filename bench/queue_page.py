@@ -41,6 +41,7 @@ import httpx
 from cryptography.fernet import Fernet
 from sqlalchemy import text
 
+from bot.channels.registry import catalogue
 from dashboard.service import Backoffice
 from handlers.branches import branch_map
 from storage.crypto import Vault
@@ -281,7 +282,7 @@ def run_backend(
             started = time.perf_counter()
             sample = await seed(db, vault, rows)
             print(f"  seeding took {time.perf_counter() - started:.0f} s", file=sys.stderr)
-            office = Backoffice(db, vault)
+            office = Backoffice(db, vault, catalogue())
             await office.add_account("bench", "bench", PASSWORD, role="staff", branch=BUSY)
             return sample, await office.issue_token("bench", "bench")
         finally:

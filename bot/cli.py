@@ -117,11 +117,14 @@ def export(
     reveal_nik: bool = typer.Option(False, "--reveal-nik", help="Show full NIKs (written to the audit log)."),
     callbacks: bool = typer.Option(False, "--callbacks", help="The open callback requests instead."),
 ) -> None:
-    """Export the follow-up queue. NIKs are masked unless --reveal-nik; every export is audited."""
+    """Export the follow-up queue. NIKs are masked unless --reveal-nik; every export is audited.
+
+    JSON is for programs (ISO 8601 dates and times, E.164 phone numbers); CSV and XLSX are for
+    people (01-07-1990, 0812-3456-7801, local times)."""
     import getpass
 
-    from bot.export import FORMATS, export_callbacks
     from dashboard.service import Access, QueueFilters
+    from dashboard.service.export.formats import FORMATS
     from storage.submissions import ALL_STATUSES
 
     if fmt not in FORMATS:
@@ -132,23 +135,10 @@ def export(
         raise typer.Exit(2)
     to_stdout = output == "-" or (output is None and fmt == "json")
     target = None if to_stdout else Path(output or f"{'telepon' if callbacks else 'pendaftaran'}.{fmt}")
+    access = Access.operator(getpass.getuser())
     if callbacks:
-        settings = _settings()
-
-        async def callback_rows() -> bytes:
-            from storage.crypto import Vault
-            from storage.db import Database
-
-            db = Database(settings.database_url)
-            try:
-                vault = Vault(settings.pii_encryption_key)
-                return await export_callbacks(db, vault, fmt=fmt, branch=branch, actor=_operator())
-            finally:
-                await db.dispose()
-
-        data = asyncio.run(callback_rows())
+        data = _with_backoffice(lambda office: office.export_callbacks(access, fmt, branch=branch))
     else:
-        access = Access.operator(getpass.getuser())
         data = _with_backoffice(
             lambda office: office.export(
                 access, QueueFilters(status=status, branch=branch), fmt, reveal_nik=reveal_nik
@@ -163,6 +153,7 @@ def export(
 
 def _with_backoffice(work: Callable[[Backoffice], Awaitable[T]]) -> T:
     """Runs one back-office call against the configured database; service errors exit 2."""
+    from bot.channels.registry import catalogue
     from dashboard.service import Backoffice, OfficeRules, ServiceError
     from storage.crypto import Vault
     from storage.db import Database
@@ -174,6 +165,7 @@ def _with_backoffice(work: Callable[[Backoffice], Awaitable[T]]) -> T:
         office = Backoffice(
             db,
             Vault(settings.pii_encryption_key),
+            catalogue(),
             rules=OfficeRules(settings.callback_working_days, settings.max_age_flag),
         )
         try:

@@ -49,9 +49,9 @@ class Scheduler:
         now = self.clock()
         channels = await reminders.send_reminders(self.db, now)
         channels |= await reminders.send_followups(self.db, now, days=self.followup_days, quiet=self.quiet)
-        await broadcasts.tick(self.db, now, self.quiet)
+        channels |= await broadcasts.tick(self.db, now, self.quiet)
         if self.wake is not None:
-            for channel in channels | set(broadcasts.CHANNELS):
+            for channel in channels:
                 self.wake(channel)
 
     async def run(self, stop: asyncio.Event, interval: timedelta = INTERVAL) -> None:

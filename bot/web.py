@@ -5,11 +5,14 @@ from __future__ import annotations
 from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
 
+from bot.app import IdentitySource, mount
 from bot.metrics import CONTENT_TYPE, outbox_health
 from bot.service import Service
 
 
-def create_app(service: Service) -> FastAPI:
+def create_app(service: Service, *, identity: IdentitySource | None = None) -> FastAPI:
+    """The app over the service; `identity` (where people reach the bot, for session links) is
+    read from the settings and the platforms unless given."""
     app = FastAPI(title="BPU enrolment bot", version="0.1.0", docs_url="/api/docs", redoc_url=None)
     app.state.service = service
 
@@ -32,8 +35,6 @@ def create_app(service: Service) -> FastAPI:
         if channel.routes is not None:
             app.include_router(channel.routes)
 
-    from dashboard import mount
-
-    mount(app, service)  # the staff pages and the JSON API
+    mount(app, service, identity=identity)  # the staff pages and the JSON API
 
     return app

@@ -39,6 +39,10 @@ def zone_of(region_code: str | None) -> tzinfo:
     return zone(zone_name(region_code))
 
 
+WIB = zone("WIB")
+"""Western Indonesia Time, where every branch of the branch map is: staff dates and times."""
+
+
 @dataclass(frozen=True)
 class QuietHours:
     """A daily span of local time, possibly across midnight, when broadcasts do not go out."""

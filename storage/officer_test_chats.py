@@ -1,8 +1,8 @@
 """An officer's own test chat for "kirim uji", linked once by a one-time code.
 
 The dashboard issues a short code (kept only as its SHA-256, valid for a while, single-use);
-the officer sends "UJI <code>" to the bot from Telegram or WhatsApp; the bot redeems it, which
-stores that chat on the staff account. The audit log records linking and unlinking with the
+the officer sends "UJI <code>" to the bot from a channel that allows test chats; the bot redeems
+it, which stores that chat on the staff account. The audit log records linking and unlinking with the
 channel only, never the chat's address.
 """
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -23,7 +24,6 @@ ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 """No 0/O, 1/I: a code read off a screen and typed on a phone."""
 CODE_LENGTH = 6
 CODE_TTL = timedelta(minutes=30)
-LINKABLE = ("telegram", "whatsapp")
 _CODE = re.compile(rf"[{ALPHABET}]{{{CODE_LENGTH}}}")
 
 
@@ -63,10 +63,19 @@ async def issue_code(session: AsyncSession, account_id: int, now: datetime) -> t
 
 
 async def redeem_code(
-    session: AsyncSession, code: str, *, channel: str, chat_id: str, now: datetime
+    session: AsyncSession,
+    code: str,
+    *,
+    channel: str,
+    chat_id: str,
+    now: datetime,
+    linkable: Collection[str] | None = None,
 ) -> Linked | None:
-    """Links the chat to the account whose valid, unexpired code this is; None otherwise."""
-    if channel not in LINKABLE or not looks_like_code(code):
+    """Links the chat to the account whose valid, unexpired code this is; None otherwise.
+
+    `linkable` names the channels a test chat may be on (the channel catalogue's `linkable()`);
+    a chat on any other is never linked. None: the caller checked the channel."""
+    if (linkable is not None and channel not in linkable) or not looks_like_code(code):
         return None
     query = (
         select(StaffAccount)

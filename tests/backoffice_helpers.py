@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 from datetime import UTC, date, datetime, timedelta
 
+from bot.channels.registry import catalogue
 from dashboard.service import Access, Backoffice
 from dashboard.service.accounts import access_of, by_username
 from storage.crypto import Vault
@@ -17,6 +18,8 @@ from tests.helpers import VAULT, FixedClock
 PASSWORD = "kopi-tubruk-pagi-hari"
 T0 = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)  # Monday 2 November 2026, 09:00 WIB
 _serial = itertools.count(1)
+CATALOGUE = catalogue()
+"""The channels the service knows (the registry's and the console), as the app passes them."""
 
 # (branch, regency code, regency name) of the branches the tests use.
 MADIUN = ("KC-MADIUN", "35.77", "Kota Madiun")
@@ -104,4 +107,4 @@ async def account(
 
 
 def office_for(db: Database, clock: FixedClock, vault: Vault = VAULT) -> Backoffice:
-    return Backoffice(db, vault, clock=clock)
+    return Backoffice(db, vault, CATALOGUE, clock=clock)

@@ -18,6 +18,7 @@ from storage.crypto import Vault
 from storage.db import Database
 from storage.models import Submission, income_band
 from storage.submissions import add_submission
+from tests.backoffice_helpers import CATALOGUE
 from tests.helpers import Chat
 
 PASSWORD = "kopi-tubruk-pagi-7"
@@ -158,7 +159,7 @@ async def work_some(db: Database, backoffice: Backoffice) -> None:
 
 async def seed(db: Database, vault: Vault, *, bulk_rows: int = 60) -> Seeded:
     """Officers, three workers who enrolled through the engine, and `bulk_rows` older sign-ups."""
-    backoffice = Backoffice(db, vault)
+    backoffice = Backoffice(db, vault, CATALOGUE)
     for username, (role, branch) in OFFICERS.items():
         await backoffice.add_account("cli:test", username, PASSWORD, role=role, branch=branch)
     now = datetime.now(UTC)

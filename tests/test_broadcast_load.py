@@ -27,6 +27,7 @@ from storage.db import Database
 from storage.models import OutboxMessage
 from storage.outbox import INTERRUPTED
 from storage.outreach_models import BroadcastRecipient
+from tests.backoffice_helpers import CATALOGUE
 from tests.broadcast_harness import Senders, attempted, max_in_window, received, script_fakes, seed
 from tests.helpers import FixedClock
 
@@ -82,6 +83,7 @@ async def test_ten_thousand_contacts(
         actor="admin",
         branch=None,
         now=clock(),
+        channels=CATALOGUE,
     )
     assert broadcast.id is not None
     await broadcasts.tick(db, clock(), QUIET)
@@ -158,7 +160,7 @@ async def test_ten_thousand_contacts(
     assert final.failures.get("interrupted", 0) == len(interrupted)
     blocked = {("telegram", c) for c in population.blocked} - interrupted
     missing = {("whatsapp", c) for c in population.not_on_whatsapp} - interrupted
-    assert final.failures.get("blocked") == len(blocked) and final.failures.get("not_on_whatsapp") == len(
+    assert final.failures.get("blocked") == len(blocked) and final.failures.get("not_on_platform") == len(
         missing
     )
     assert final.sent + final.failed == final.recipients

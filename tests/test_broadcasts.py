@@ -11,12 +11,13 @@ from sqlmodel import col, select
 
 from bot.channels.whatsapp.render import template_parameter
 from dashboard.service import broadcasts
-from dashboard.service.broadcasts import Audience
+from dashboard.service.broadcasts import TEMPLATE, Audience, audience, outbox
 from dashboard.service.funnel import Funnel
 from dashboard.service.sessions import Invalid
 from handlers.localtime import QuietHours
 from storage.db import Database
 from storage.models import Contact, OutboxMessage, Submission
+from tests.backoffice_helpers import CATALOGUE
 
 QUIET = QuietHours.parse("21:00-07:00")
 NOW = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)  # 10:00 WIB
@@ -49,23 +50,28 @@ async def outbox_statuses(db: Database) -> list[str]:
 
 async def test_audience_by_branch_channel_and_stage(db: Database) -> None:
     await people(db)
-    madiun = await broadcasts.count_recipients(db, Audience(), "KC-MADIUN")
+    madiun = await broadcasts.count_recipients(db, Audience(), "KC-MADIUN", CATALOGUE)
     assert madiun == {"total": 2, "telegram": 1, "whatsapp": 1}
-    everyone = await broadcasts.count_recipients(db, Audience(channels=("telegram",)), None)
+    everyone = await broadcasts.count_recipients(db, Audience(channels=("telegram",)), None, CATALOGUE)
     assert everyone == {"total": 3, "telegram": 3}
-    assert (await broadcasts.count_recipients(db, Audience(stage="submitted"), None))["total"] == 0
-    assert (await broadcasts.count_recipients(db, Audience(stage="never"), "KC-MADIUN"))["total"] == 2
+    assert (await broadcasts.count_recipients(db, Audience(stage="submitted"), None, CATALOGUE))["total"] == 0
+    assert (await broadcasts.count_recipients(db, Audience(stage="never"), "KC-MADIUN", CATALOGUE))[
+        "total"
+    ] == 2
     with pytest.raises(Invalid):
         Audience.from_dict({"stage": "kemarin"})
     with pytest.raises(Invalid):
         Audience.from_dict({"step": "nik"})
     assert Audience.from_dict(Audience(regencies=("35.77",)).to_dict()) == Audience(regencies=("35.77",))
-    assert "Balas STOP" in broadcasts.previews("Sosialisasi Selasa.")["telegram"]
+    with pytest.raises(Invalid):
+        await broadcasts.count_recipients(db, Audience(channels=("console",)), None, CATALOGUE)
+    assert "Balas STOP" in broadcasts.previews("Sosialisasi Selasa.", CATALOGUE)["telegram"]
 
 
 def test_the_stop_line_is_said_once_on_every_channel() -> None:
     """WhatsApp's approved broadcast template ends with its own stop line: the text it carries does not."""
-    shown = broadcasts.previews("Sosialisasi Selasa.")
+    shown = broadcasts.previews("Sosialisasi Selasa.", CATALOGUE)
+    assert set(shown) == {"telegram", "whatsapp", TEMPLATE}
     assert all(page.count("Balas STOP") == 1 for page in shown.values()), shown
     carried = template_parameter(broadcasts.broadcast_payload("Sosialisasi Selasa.\nDi balai desa."))
     assert carried == "Sosialisasi Selasa. · Di balai desa."
@@ -74,10 +80,17 @@ def test_the_stop_line_is_said_once_on_every_channel() -> None:
 async def test_pause_resume_cancel_and_progress(db: Database) -> None:
     await people(db)
     sent = await broadcasts.create_broadcast(
-        db, text="Sosialisasi Selasa.", audience=Audience(), actor="ani", branch="KC-MADIUN", now=NOW
+        db,
+        text="Sosialisasi Selasa.",
+        audience=Audience(),
+        actor="ani",
+        branch="KC-MADIUN",
+        now=NOW,
+        channels=CATALOGUE,
     )
     assert sent.id is not None
-    await broadcasts.tick(db, NOW, QUIET)
+    woken = await broadcasts.tick(db, NOW, QUIET)
+    assert woken == {"telegram", "whatsapp"}  # the channels whose senders have rows to take
     assert await outbox_statuses(db) == ["pending", "pending"]
     assert await broadcasts.pause(db, sent.id, NOW)
     assert await outbox_statuses(db) == ["held", "held"]
@@ -103,6 +116,7 @@ async def test_scheduled_broadcast_waits_for_its_time_and_quiet_hours(db: Databa
         actor="ani",
         branch="KC-MADIUN",
         now=NOW,
+        channels=CATALOGUE,
         send_at=later,
     )
     assert planned.status == "scheduled"
@@ -136,8 +150,8 @@ async def test_a_submission_moves_a_contact_to_the_submitted_stage(db: Database)
                 period_total=16_800,
             )
         )
-    audience = Audience(stage="submitted", occupation_groups=("transport",))
-    assert (await broadcasts.count_recipients(db, audience, "KC-MADIUN"))["total"] == 1
+    chosen = Audience(stage="submitted", occupation_groups=("transport",))
+    assert (await broadcasts.count_recipients(db, chosen, "KC-MADIUN", CATALOGUE))["total"] == 1
 
 
 def test_small_counts_are_suppressed_for_mitra() -> None:
@@ -171,16 +185,16 @@ async def test_created_with_its_count_then_prepared_in_chunks_that_survive_a_cra
                 for n in range(7)
             ],
         )
-    monkeypatch.setattr(broadcasts, "CHUNK", 2)
+    monkeypatch.setattr(audience, "CHUNK", 2)
     created = await broadcasts.create_broadcast(
-        db, text="Info.", audience=Audience(), actor="t", branch="KC-MADIUN", now=NOW
+        db, text="Info.", audience=Audience(), actor="t", branch="KC-MADIUN", now=NOW, channels=CATALOGUE
     )
     assert created.id is not None and created.recipients == 7 and not created.materialised
     assert await outbox_statuses(db) == []
     progress = await broadcasts.progress(db, created.id, None)
     assert progress is not None and progress.preparing and progress.prepared == 0
 
-    real = broadcasts._add_recipients
+    real = outbox._add_recipients
     calls = 0
 
     async def crashing(*args: object, **kwargs: object) -> int:
@@ -190,14 +204,14 @@ async def test_created_with_its_count_then_prepared_in_chunks_that_survive_a_cra
             raise RuntimeError("the process died here")
         return await real(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(broadcasts, "_add_recipients", crashing)
+    monkeypatch.setattr(outbox, "_add_recipients", crashing)
     with pytest.raises(RuntimeError):
         await broadcasts.tick(db, NOW, QUIET)
     halfway = await broadcasts.progress(db, created.id, None)
     assert halfway is not None and halfway.preparing and halfway.prepared == 4
     assert len(await outbox_statuses(db)) == 4  # the third chunk's transaction left nothing
 
-    monkeypatch.setattr(broadcasts, "_add_recipients", real)
+    monkeypatch.setattr(outbox, "_add_recipients", real)
     await broadcasts.tick(db, NOW, QUIET)
     done = await broadcasts.progress(db, created.id, None)
     assert done is not None and not done.preparing and done.prepared == done.recipients == 7

@@ -45,9 +45,9 @@ EXPECTED = {
     "branch": "KC-MADIUN",
     "name": "Siti Aminah",
     "nik": WOMAN_NIK,
-    "birth_date": "07-08-1985",
+    "birth_date": "1985-08-07",  # JSON is for programs: ISO 8601
     "sex": "Perempuan",
-    "phone": "0812-3456-7890",
+    "phone": "+6281234567890",  # and E.164
     "regency_code": "35.77",
     "regency_name": "Kota Madiun",
     "district": "Kartoharjo",
@@ -137,7 +137,7 @@ def test_editing_two_fields_from_the_summary(tmp_path: Path, env: dict[str, str]
     )
     rows = exported(tmp_path, env)
     assert len(rows) == 1
-    assert_expected(rows[0], name="Siti Aminah Rahayu", phone="0857-1234-5678")
+    assert_expected(rows[0], name="Siti Aminah Rahayu", phone="+6285712345678")
 
 
 def test_a_duplicate_nik_is_refused_without_revealing_the_sign_up(
@@ -177,8 +177,35 @@ def test_export_filters_masks_and_formats(tmp_path: Path, env: dict[str, str]) -
     csv_text = (tmp_path / "queue.csv").read_text(encoding="utf-8-sig")
     assert "357701******0001" in csv_text and WOMAN_NIK not in csv_text
     assert ",0812-3456-7890," in csv_text  # the national form: text a tap calls, nothing to neutralise
+    assert ",07-08-1985," in csv_text and " WIB," in csv_text  # dates and local times as people read them
+    assert masked[0]["created_at"].endswith("+07:00")  # JSON: ISO 8601 with the offset
     bad = bpu_bot("export", "--format", "pdf", cwd=tmp_path, env=env)
     assert bad.returncode == 2 and "--format" in bad.stderr
+
+
+def test_callback_requests_export(tmp_path: Path, env: dict[str, str]) -> None:
+    """`--callbacks`: the open requests with the number to call, in each format's style; audited."""
+    out = chat(tmp_path, env, ["minta ditelepon", "0812-3456-7890", "kota madiun", "bisa bayar di mana?"])
+    assert "paling lambat" in out
+    result = bpu_bot("export", "--callbacks", "--format", "json", cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    (row,) = json.loads(result.stdout)
+    assert (row["branch"], row["phone"], row["question"]) == (
+        "KC-MADIUN",
+        "+6281234567890",
+        "bisa bayar di mana?",
+    )
+    assert row["created_at"].endswith("+07:00")
+    target = tmp_path / "telepon.csv"
+    result = bpu_bot(
+        "export", "--callbacks", "--branch", "KC-MADIUN", "--output", str(target), cwd=tmp_path, env=env
+    )
+    assert result.returncode == 0, result.stderr
+    assert ",0812-3456-7890," in target.read_text(encoding="utf-8-sig")
+    elsewhere = bpu_bot(
+        "export", "--callbacks", "--format", "json", "--branch", "KC-KUDUS", cwd=tmp_path, env=env
+    )
+    assert json.loads(elsewhere.stdout) == []
 
 
 def test_no_nik_in_clear_in_the_database_file(tmp_path: Path, env: dict[str, str], db_url: str) -> None:

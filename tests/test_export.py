@@ -1,5 +1,7 @@
 """Exports: every column a branch needs, phone numbers a tap calls, local times, formula
-neutralisation, XLSX layout, branch scope, and the audit of every export."""
+neutralisation, XLSX layout, branch scope, and the audit of every export. CSV and XLSX are
+written for people (01-07-1990, 0812-3456-7801, local times), JSON for programs (ISO 8601 with
+the offset, E.164)."""
 
 from __future__ import annotations
 
@@ -11,13 +13,17 @@ from datetime import UTC, date, datetime, timedelta
 from openpyxl import load_workbook
 from sqlmodel import col, select
 
-from bot.export import COLUMNS, headers, local_time, neutralise
 from dashboard.service import Access, QueueFilters
+from dashboard.service.export.columns import headers, queue_columns
+from dashboard.service.export.styles import PEOPLE, PROGRAMS, neutralise
+from handlers.enrol.fields import FORM
 from storage.db import Database
 from storage.models import AuditLog
 from tests.backoffice_helpers import MADIUN, MADURA, T0, account, nik_for, office_for, seed
 from tests.helpers import Chat, FixedClock
 from tests.test_enrol_flow import HAPPY, WOMAN_NIK
+
+COLUMNS = queue_columns(FORM)
 
 
 def test_neutralise() -> None:
@@ -30,9 +36,10 @@ def test_neutralise() -> None:
 
 def test_local_times_follow_the_region() -> None:
     at = datetime(2026, 11, 22, 3, 5, tzinfo=UTC)
-    assert local_time(at, "35.77") == "22-11-2026 10:05 WIB"
-    assert local_time(at, "51.71") == "22-11-2026 11:05 WITA"  # Denpasar
-    assert local_time(at, "94.71") == "22-11-2026 12:05 WIT"  # Jayapura
+    assert PEOPLE.moment(at, "35.77") == "22-11-2026 10:05 WIB"
+    assert PEOPLE.moment(at, "51.71") == "22-11-2026 11:05 WITA"  # Denpasar
+    assert PEOPLE.moment(at, "94.71") == "22-11-2026 12:05 WIT"  # Jayapura
+    assert PROGRAMS.moment(at, "94.71") == "2026-11-22T12:05:00+09:00"
 
 
 async def enrol_with_formula_address(chat: Chat) -> None:
@@ -61,6 +68,20 @@ async def test_csv_has_every_column_and_callable_phones(chat: Chat, db: Database
     assert row["programs"] == "JKK + JKM + JHT" and row["status"] == "diproses"
     assert row["created_at"] == "21-11-2026 10:00 WIB"
     assert row["call_by"] == "25-11-2026"
+    assert row["birth_date"] == "07-08-1985"
+
+
+async def test_json_is_for_programs(chat: Chat, db: Database, clock: FixedClock) -> None:
+    """Dates and times in ISO 8601 (times with their offset), phone numbers in E.164."""
+    await enrol_with_formula_address(chat)
+    office = office_for(db, clock)
+    ani = await account(office, "ani")
+    (row,) = json.loads(await office.export(ani, QueueFilters(), "json"))
+    assert list(row) == list(COLUMNS)
+    assert row["birth_date"] == "1985-08-07" and row["phone"] == "+6281234567890"
+    assert row["created_at"] == "2026-11-21T10:00:00+07:00" and row["call_by"] == "2026-11-25"
+    assert row["ktp_address"].startswith("=HYPERLINK")  # a program reads the text as it was given
+    assert row["income"] == 1_500_000 and row["nik"] == "357701******0001"
 
 
 async def test_xlsx_layout(db: Database, clock: FixedClock) -> None:
@@ -76,6 +97,9 @@ async def test_xlsx_layout(db: Database, clock: FixedClock) -> None:
     phone = sheet.cell(2, COLUMNS.index("phone") + 1)
     assert phone.value == "0812-3400-" + phone.value[-3:] and phone.data_type == "s"
     assert phone.number_format == "@"
+    born = sheet.cell(2, COLUMNS.index("birth_date") + 1).value
+    assert isinstance(born, str) and len(born) == 10 and born[2] == born[5] == "-"  # 01-07-1990
+    assert str(sheet.cell(2, COLUMNS.index("created_at") + 1).value).endswith(" WIB")
     assert sheet.column_dimensions["A"].width >= len("Nomor pendaftaran")
     assert sheet.cell(2, COLUMNS.index("flags") + 1).value == "Usia di atas batas"
 

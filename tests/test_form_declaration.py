@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from sqlmodel import select
 
-from bot.export import export_submissions
+from dashboard.service import Access, Backoffice, QueueFilters
 from handlers.app import build_router
 from handlers.engine import Engine
 from handlers.enrol.fields import FORM
@@ -21,6 +21,7 @@ from handlers.enrol.steps.step import text_step
 from handlers.parsed import Parsed
 from storage.db import Database
 from storage.models import Submission
+from tests.backoffice_helpers import CATALOGUE
 from tests.helpers import VAULT, Chat, FixedClock
 from tests.test_enrol_flow import HAPPY
 
@@ -69,9 +70,8 @@ async def test_a_made_up_optional_field_is_one_declaration(db: Database, clock: 
     submission = await stored(db)
     assert "Yuni" not in json.dumps(submission.answers)
     assert VAULT.decrypt(submission.answers["nickname"]) == "Yuni"
-    exported = await export_submissions(
-        db, VAULT, fmt="json", status=None, branch=None, reveal_nik=False, actor="test", form=WITH_NICKNAME
-    )
+    office = Backoffice(db, VAULT, CATALOGUE, form=WITH_NICKNAME)
+    exported = await office.export(Access.operator("test"), QueueFilters(), "json")
     assert json.loads(exported)[0]["nickname"] == "Yuni"
     assert "Nama panggilan: Yuni" in await chat.say("data saya")
 

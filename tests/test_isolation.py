@@ -248,7 +248,13 @@ async def outreach_of_madiun(running: Site) -> tuple[str, int]:
     social = await sessions.create_session(running.office.db, spec, actor="test", branches=None, now=now)
     audience = broadcasts.Audience(session=social.code)
     sent = await broadcasts.create_broadcast(
-        running.office.db, text="Info acara.", audience=audience, actor="test", branch="KC-MADIUN", now=now
+        running.office.db,
+        text="Info acara.",
+        audience=audience,
+        actor="test",
+        branch="KC-MADIUN",
+        now=now,
+        channels=running.service.catalogue,
     )
     return social.code, sent.id or 0
 

@@ -16,7 +16,7 @@ from handlers.flows.officer_test_chat import code_in
 from storage.db import Database
 from storage.models import AuditLog, Conversation, OutboxMessage, StaffAccount
 from storage.officer_test_chats import new_code
-from tests.backoffice_helpers import account, office_for
+from tests.backoffice_helpers import CATALOGUE, account, office_for
 from tests.helpers import Chat, FixedClock
 
 OFFICER_CHAT = "555123456"
@@ -54,7 +54,7 @@ def test_the_officers_message_is_read_in_any_case() -> None:
 async def test_linking_once_then_kirim_uji_needs_no_typing(
     db: Database, engine: Engine, chat: Chat, clock: FixedClock, ani: Access
 ) -> None:
-    outreach = Outreach(db, clock=clock)
+    outreach = Outreach(db, CATALOGUE, clock=clock)
     assert await outreach.test_chat(ani) is None
     with pytest.raises(InvalidInput):
         await outreach.send_test(ani, "Sosialisasi Selasa.")
@@ -97,7 +97,7 @@ async def test_linking_once_then_kirim_uji_needs_no_typing(
 async def test_a_code_expires_after_thirty_minutes(
     db: Database, engine: Engine, chat: Chat, clock: FixedClock, ani: Access
 ) -> None:
-    outreach = Outreach(db, clock=clock)
+    outreach = Outreach(db, CATALOGUE, clock=clock)
     old = await outreach.link_code(ani)
     fresh = await outreach.link_code(ani)  # a new code replaces the old one
     assert "tidak berlaku" in await telegram(chat).say(f"UJI {old.code}")
@@ -116,7 +116,7 @@ async def test_linking_leaves_a_form_in_progress_as_it_was(
 ) -> None:
     officer = telegram(chat)
     await officer.say("daftar")
-    link = await Outreach(db, clock=clock).link_code(ani)
+    link = await Outreach(db, CATALOGUE, clock=clock).link_code(ani)
     await officer.say(f"UJI {link.code}")
     assert (await stored(db)).test_chat_id == OFFICER_CHAT
     async with db.reader() as session:

@@ -225,10 +225,9 @@ async def test_compose_count_preview_test_send_and_control(site: Site) -> None:
         shown_code = await client.post(
             "/staff/broadcasts/test-chat", data={"aksi": "kode", "csrf_token": token}
         )
-        found = re.search(
-            r"Kirim <strong>UJI (\w{6})</strong> ke bot dari Telegram atau WhatsApp Anda", shown_code.text
-        )
+        found = re.search(r"Kirim <strong>UJI (\w{6})</strong> ke bot dari (.+) Anda", shown_code.text)
         assert found is not None, shown_code.text
+        assert set(found.group(2).split(" atau ")) == {"Telegram", "WhatsApp"}  # the linkable channels
         engine = site.app.state.service.engine
         message = Inbound("telegram", OFFICER_CHAT, "m-link", utcnow(), text=f"UJI {found.group(1)}")
         assert "sudah terhubung" in (await engine.handle(message)).replies[0].text

@@ -12,11 +12,12 @@ import pytest
 from sqlmodel import select
 
 from bot.channels.console.transport import format_payload
-from bot.export import export_callbacks, export_submissions
+from dashboard.service import Access, Backoffice, QueueFilters
 from handlers.engine import Engine
 from storage.callbacks import callback_queue
 from storage.db import Database
 from storage.models import Contact, Submission
+from tests.backoffice_helpers import CATALOGUE
 from tests.helpers import VAULT, Chat, FixedClock
 from tests.test_enrol_flow import HAPPY, run
 
@@ -269,11 +270,8 @@ async def test_the_ktp_address_and_where_they_live_now_are_kept_apart(chat: Chat
         == "Perum Griya Asri B-7 RT 01/RW 09, Ds. Kureksari"
     )
 
-    rows = json.loads(
-        await export_submissions(
-            db, VAULT, fmt="json", status=None, branch=None, reveal_nik=False, actor="test"
-        )
-    )
+    office = Backoffice(db, VAULT, CATALOGUE)
+    rows = json.loads(await office.export(Access.operator("test"), QueueFilters(), "json"))
     assert rows[0]["ktp_address"].startswith("Jl. Merpati") and rows[0]["current_address"].startswith("Perum")
 
 
@@ -389,7 +387,8 @@ async def test_a_callback_request_reaches_the_branch_queue_and_the_export(
         (request,) = await callback_queue(session, branch="KC-MADIUN")
     assert VAULT.decrypt(request.question_enc or "").startswith("saya ojol")
     assert request.phone_enc and "0812" not in request.phone_enc  # encrypted at rest
-    rows = json.loads(await export_callbacks(db, VAULT, fmt="json", branch="KC-MADIUN", actor="test"))
+    office = Backoffice(db, VAULT, CATALOGUE)
+    rows = json.loads(await office.export_callbacks(Access.operator("test"), "json", branch="KC-MADIUN"))
     assert rows[0]["phone"] == "+6281234567890" and rows[0]["question"].startswith("saya ojol")
 
 

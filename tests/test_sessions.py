@@ -10,16 +10,15 @@ from sqlmodel import col, select
 
 from bot.scheduler import Scheduler
 from dashboard.service.sessions import (
-    Identity,
     Invalid,
     SessionSpec,
     Sponsor,
     create_session,
-    links,
     poster_html,
     qr_png,
     qr_svg,
 )
+from handlers.channels import Identity
 from handlers.contribution import quote
 from handlers.engine import Engine
 from handlers.localtime import QuietHours, zone_name
@@ -27,11 +26,12 @@ from messages.program_data import program_data
 from storage.db import Database
 from storage.models import CallbackRequest, Contact, OutboxMessage, Submission
 from storage.outreach_models import SessionParticipant, SocialSession
+from tests.backoffice_helpers import CATALOGUE
 from tests.helpers import VAULT, Chat, FixedClock
 from tests.test_enrol_flow import HAPPY, run
 
 QUIET = QuietHours.parse("21:00-07:00")
-IDENTITY = Identity("BpuDaftarBot", "6281200001111")
+IDENTITY = Identity({"telegram": "BpuDaftarBot", "whatsapp": "6281200001111"})
 
 
 def spec(**changes: object) -> SessionSpec:
@@ -79,12 +79,14 @@ async def test_staff_create_a_session_with_code_links_qr_and_poster(db: Database
     assert social.starts_at == datetime(2026, 11, 24, 2, 0, tzinfo=UTC)  # 09:00 WIB
     second = await create_session(db, spec(), actor="staff:ani", branches=None, now=clock())
     assert second.code == "MAD2411A"
-    found = links(social, IDENTITY)
-    assert found.telegram == "https://t.me/BpuDaftarBot?start=s_MAD2411"
-    assert found.whatsapp == "https://wa.me/6281200001111?text=DAFTAR%20MAD2411"
-    assert qr_png(found.telegram).startswith(b"\x89PNG")
-    assert qr_svg(found.whatsapp).lstrip().startswith("<svg")
-    page = poster_html(social, IDENTITY)
+    found = IDENTITY.links(CATALOGUE, social.code)
+    assert found == {
+        "telegram": "https://t.me/BpuDaftarBot?start=s_MAD2411",
+        "whatsapp": "https://wa.me/6281200001111?text=DAFTAR%20MAD2411",
+    }
+    assert qr_png(found["telegram"] or "").startswith(b"\x89PNG")
+    assert qr_svg(found["whatsapp"] or "").lstrip().startswith("<svg")
+    page = poster_html(social, found, CATALOGUE)
     assert page.count("<svg") == 2 and "Selasa, 24 November 2026" in page and "09.00" in page
     with pytest.raises(Invalid) as error:
         await create_session(db, spec(regency_code="35.26"), actor="x", branches={"KC-MADIUN"}, now=clock())

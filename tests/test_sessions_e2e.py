@@ -22,12 +22,13 @@ from bot.service import Service, build_service
 from bot.settings import load_settings
 from bot.web import create_app
 from dashboard.service.funnel import session_funnel
-from dashboard.service.sessions import Identity, SessionSpec, create_session, links
+from dashboard.service.sessions import SessionSpec, create_session
 from fakes import meta_webhooks as meta
 from fakes.graph_api import FakeGraphAPI
 from fakes.telegram_api import TOKEN, FakeTelegram
 from fakes.telegram_user import callback_update, text_update
 from fakes.whatsapp import FERNET_KEY
+from handlers.channels import Identity
 from handlers.localtime import QuietHours
 from tests.helpers import FixedClock
 from tests.test_enrol_flow import HAPPY
@@ -137,9 +138,11 @@ async def test_a_session_end_to_end(world: World) -> None:
         place="Aula Pasar Besar Madiun",
     )
     social = await create_session(world.service.db, spec, actor="staff:ani", branches=None, now=world.clock())
-    found = links(social, Identity("bpu_test_bot", "6281200001111"))
-    assert found.telegram and found.whatsapp
-    payload = found.telegram.split("start=", 1)[1]
+    found = Identity({"telegram": "bpu_test_bot", "whatsapp": "6281200001111"}).links(
+        world.service.catalogue, social.code
+    )
+    assert found["telegram"] and found["whatsapp"]
+    payload = found["telegram"].split("start=", 1)[1]
 
     # Saturday: Citra comes through the Telegram link on the wrong day and reserves.
     assert "Kode ini untuk" in await world.starts(CITRA, payload)

@@ -4,11 +4,5 @@
 role and branch. A thin face over `dashboard.service.Backoffice`: every handler parses the
 request, calls one service method and maps its typed errors: NotFound → 404 (another
 branch's submission too), Forbidden → 403, Refused / Stale → 409, InvalidInput → 422.
-The OpenAPI document is at /api/docs.
+The OpenAPI document is at /api/docs. `router.api_router` assembles the route modules.
 """
-
-from __future__ import annotations
-
-from dashboard.api.routes import api_router
-
-__all__ = ["api_router"]

@@ -8,17 +8,14 @@ request is 404, like a missing one.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any, Literal
+from typing import Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from dashboard.api.routes import Caller
+from dashboard.api.common import PREFIX, Caller, service_call
 from dashboard.service import Backoffice
 from dashboard.service.callbacks import CallbackItem
-
-Run = Callable[[Awaitable[Any]], Awaitable[Any]]
 
 
 class CallbackList(BaseModel):
@@ -41,7 +38,10 @@ class RevealedPhone(BaseModel):
     phone: str
 
 
-def add_callback_api(router: APIRouter, backoffice: Backoffice, run: Run) -> None:
+def callbacks_router(backoffice: Backoffice) -> APIRouter:
+    router = APIRouter(prefix=PREFIX, tags=["back office"])
+    run = service_call
+
     @router.get("/callbacks", response_model=CallbackList, summary="Callback requests, oldest first")
     async def list_callbacks(
         access: Caller,
@@ -82,3 +82,5 @@ def add_callback_api(router: APIRouter, backoffice: Backoffice, run: Run) -> Non
             )
         )
         return item
+
+    return router

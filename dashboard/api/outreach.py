@@ -7,18 +7,24 @@ or broadcast is 404 exactly like a missing one.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from enum import StrEnum
+from typing import Any, Literal, TypeVar, cast
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, create_model
 
-from dashboard.api.routes import PREFIX, Caller, _error, service_call
+from dashboard.api.common import PREFIX, Caller, api_error, service_call
 from dashboard.service.broadcasts import Audience
 from dashboard.service.errors import InvalidInput, NotFound
 from dashboard.service.outreach_office import Outreach, SessionView
 from dashboard.service.sessions import Invalid, SessionSpec, Sponsor
+from handlers.channels import Catalogue
 from storage.outreach_models import Broadcast, SocialSession
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class SponsorIn(BaseModel):
@@ -40,7 +46,10 @@ class SessionIn(BaseModel):
     sponsor: SponsorIn | None = None
 
 
-class SessionOut(BaseModel):
+class SessionFields(BaseModel):
+    """A session; the model built with the router adds `<channel>_link` for each channel that
+    has session links (null while that channel is not connected)."""
+
     code: str
     title: str
     starts_at: datetime
@@ -56,17 +65,14 @@ class SessionOut(BaseModel):
     branch_code: str
     sponsor: SponsorIn | None
     reserved: int | None = None
-    telegram_link: str | None = Field(default=None, description="null when Telegram is not connected.")
-    whatsapp_link: str | None = Field(default=None, description="null when WhatsApp is not connected.")
     funnel: list[dict[str, Any]] | None = None
     reasons: dict[str, int | str] | None = None
 
 
-class SessionList(BaseModel):
-    items: list[SessionOut]
+class AudienceFields(BaseModel):
+    """Who a broadcast is for; the model built with the router adds `channels`, one or more of
+    the channels that receive broadcasts (all of them by default)."""
 
-
-class AudienceIn(BaseModel):
     regencies: list[str] = []
     districts: list[str] = []
     occupations: list[str] = []
@@ -75,12 +81,12 @@ class AudienceIn(BaseModel):
     step: str | None = Field(default=None, description="With stage=started: the form step they stopped at.")
     session: str | None = Field(default=None, description="A session's code: its reservations or attendees.")
     session_role: Literal["reserved", "attended"] = "reserved"
-    channels: list[Literal["telegram", "whatsapp"]] = ["telegram", "whatsapp"]
 
 
-class BroadcastIn(BaseModel):
+class BroadcastFields(BaseModel):
+    """A broadcast to send; the model built with the router adds its `audience`."""
+
     text: str = Field(description="The message; how to stop is added at its end.")
-    audience: AudienceIn = AudienceIn()
     send_at: datetime | None = Field(default=None, description="Later, with its offset; omitted: now.")
 
 
@@ -119,29 +125,75 @@ class BroadcastSummary(BaseModel):
     send_at: datetime | None
 
 
-def _session_out(social: SocialSession, **extra: Any) -> SessionOut:
-    sponsor = (
-        SponsorIn(name=social.sponsor, months=social.sponsor_months or 0, quota=social.sponsor_quota or 0)
-        if social.sponsor
-        else None
-    )
-    fields = social.model_dump(include=set(SessionOut.model_fields) - {"sponsor"})
-    return SessionOut(**fields, sponsor=sponsor, **extra)
+@dataclass(frozen=True)
+class ChannelModels:
+    """The API models whose fields depend on the channels the service knows, built with the router
+    so the OpenAPI document names exactly those channels."""
+
+    session_out: type[SessionFields]
+    session_list: type[BaseModel]
+    broadcast_in: type[BroadcastFields]
+
+    @classmethod
+    def of(cls, channels: Catalogue) -> ChannelModels:
+        links: dict[str, Any] = {
+            f"{info.name}_link": (
+                str | None,
+                Field(default=None, description=f"null when {info.display_name} is not connected."),
+            )
+            for info in channels.with_sessions()
+        }
+        session_out = create_model("SessionOut", __base__=SessionFields, **links)
+        session_list = create_model("SessionList", items=(list[session_out], ...))  # type: ignore[valid-type]
+        names = [info.name for info in channels.broadcasting()]
+        channel = cast(Any, StrEnum)("BroadcastChannel", [(name, name) for name in names])
+        audience_in = create_model(
+            "AudienceIn",
+            __base__=AudienceFields,
+            channels=(
+                list[channel],  # type: ignore[valid-type]
+                Field(default=list(channel), description="Channels to reach; all by default."),
+            ),
+        )
+        broadcast_in = create_model(
+            "BroadcastIn",
+            __base__=BroadcastFields,
+            audience=(audience_in, Field(default_factory=audience_in)),
+        )
+        return cls(session_out, session_list, broadcast_in)
+
+    def session(self, social: SocialSession, **extra: Any) -> SessionFields:
+        sponsor = (
+            SponsorIn(name=social.sponsor, months=social.sponsor_months or 0, quota=social.sponsor_quota or 0)
+            if social.sponsor
+            else None
+        )
+        fields = social.model_dump(include=set(SessionFields.model_fields) - {"sponsor"})
+        return self.session_out(**fields, sponsor=sponsor, **extra)
+
+    def view(self, found: SessionView) -> SessionFields:
+        small = found.suppress
+        reasons: dict[str, int | str] = {
+            k: ("<5" if small and 0 < n < 5 else n) for k, n in found.funnel.reasons.items()
+        }
+        return self.session(
+            found.social,
+            reserved=found.reserved if not small or found.reserved >= 5 or found.reserved == 0 else None,
+            **{f"{name}_link": url for name, url in found.links.items()},
+            funnel=found.funnel.rows(suppress=small),
+            reasons=reasons,
+        )
 
 
-def _view_out(found: SessionView) -> SessionOut:
-    small = found.suppress
-    reasons: dict[str, int | str] = {
-        k: ("<5" if small and 0 < n < 5 else n) for k, n in found.funnel.reasons.items()
-    }
-    return _session_out(
-        found.social,
-        reserved=found.reserved if not small or found.reserved >= 5 or found.reserved == 0 else None,
-        telegram_link=found.links.telegram,
-        whatsapp_link=found.links.whatsapp,
-        funnel=found.funnel.rows(suppress=small),
-        reasons=reasons,
-    )
+def _typed(**types: Any) -> Callable[[F], F]:
+    """Gives an endpoint's parameters types that exist only once the router is built (FastAPI reads
+    them from the annotations when the route is added)."""
+
+    def typed(endpoint: F) -> F:
+        endpoint.__annotations__.update(types)
+        return endpoint
+
+    return typed
 
 
 def _id(broadcast_id: str) -> int:
@@ -154,12 +206,15 @@ def _progress_out(broadcast: Broadcast, progress: dict[str, Any]) -> ProgressOut
     return ProgressOut(id=broadcast.id or 0, **progress)
 
 
-def outreach_router(outreach: Outreach) -> APIRouter:
+def outreach_router(outreach: Outreach, channels: Catalogue) -> APIRouter:
+    """Sessions and broadcasts over `outreach`; `channels` give the session links' fields and the
+    channels an audience may name."""
     router = APIRouter(prefix=PREFIX, tags=["sessions and broadcasts"])
     run = service_call
+    models = ChannelModels.of(channels)
 
-    @router.post("/sessions", response_model=SessionOut, status_code=201, summary="Create a session")
-    async def create_session(access: Caller, body: SessionIn) -> SessionOut:
+    @router.post("/sessions", response_model=models.session_out, status_code=201, summary="Create a session")
+    async def create_session(access: Caller, body: SessionIn) -> SessionFields:
         given = body.sponsor
         sponsor = Sponsor(given.name, given.months, given.quota) if given else None
         spec = SessionSpec(
@@ -175,23 +230,26 @@ def outreach_router(outreach: Outreach) -> APIRouter:
             sponsor=sponsor,
         )
         social: SocialSession = await run(outreach.create_session(access, spec))
-        return _view_out(await run(outreach.session(access, social.code)))
+        return models.view(await run(outreach.session(access, social.code)))
 
-    @router.get("/sessions", response_model=SessionList, summary="Sessions you may see, latest first")
-    async def list_sessions(access: Caller) -> SessionList:
+    @router.get("/sessions", response_model=models.session_list, summary="Sessions you may see, latest first")
+    async def list_sessions(access: Caller) -> BaseModel:
         found = await run(outreach.list_sessions(access))
-        return SessionList(items=[_session_out(s.social) for s in found])
+        return models.session_list(items=[models.session(s.social) for s in found])
 
-    @router.get("/sessions/{code}", response_model=SessionOut, summary="A session with its links and funnel")
-    async def get_session(access: Caller, code: str) -> SessionOut:
-        return _view_out(await run(outreach.session(access, code)))
+    @router.get(
+        "/sessions/{code}", response_model=models.session_out, summary="A session with its links and funnel"
+    )
+    async def get_session(access: Caller, code: str) -> SessionFields:
+        return models.view(await run(outreach.session(access, code)))
 
     @router.post("/broadcasts", response_model=BroadcastCreated, status_code=201, summary="Send a broadcast")
-    async def create_broadcast(access: Caller, body: BroadcastIn) -> BroadcastCreated:
+    @_typed(body=models.broadcast_in)
+    async def create_broadcast(access: Caller, body: Any) -> BroadcastCreated:
         try:
             audience = Audience.from_dict(body.audience.model_dump())
         except Invalid as exc:
-            raise _error(InvalidInput(exc.field, exc.message)) from None
+            raise api_error(InvalidInput(exc.field, exc.message)) from None
         created: Broadcast = await run(
             outreach.create_broadcast(access, text=body.text, audience=audience, send_at=body.send_at)
         )
@@ -239,4 +297,4 @@ def _id_or_404(broadcast_id: str) -> int:
     try:
         return _id(broadcast_id)
     except NotFound as exc:
-        raise _error(exc) from None
+        raise api_error(exc) from None

@@ -1,7 +1,7 @@
 """The staff side's service layer: everything the pages, the API and the CLI do, without any
-web framework. Build one `Backoffice(db, vault, rules=..., wake=...)` per process
-(`dashboard.backoffice_for(service)` does it from the running service) and call its methods;
-each is one transaction.
+web framework. Build one `Backoffice(db, vault, channels, rules=..., wake=...)` per process
+(the running app's `bot/app.py` does it from the service, with the catalogue of its channels)
+and call its methods; each is one transaction.
 
 Who is asking
     `Access` (account id, username, role staff|supervisor|admin|mitra, branch, regencies, via)
@@ -32,7 +32,9 @@ One submission
     (dihubungi, terdaftar, ditolak) and wakes the sender.
 
 Other
-    `export(access, filters, "csv"|"json"|"xlsx", reveal_nik=)` (audited) ·
+    `export(access, filters, "csv"|"json"|"xlsx", reveal_nik=)` and
+    `export_callbacks(access, fmt, branch=)` (audited; CSV and XLSX in people's formats, JSON in
+    ISO 8601 and E.164 for programs: see `export`) ·
     `reports(access, date_from=, date_to=, branch=)` → `Report(tables)`, `reports.table_csv` ·
     `audit(access, action=, actor=, date_from=, date_to=, cursor=)` → `AuditPage` ·
     accounts for the CLI: `add_account`, `accounts`, `disable_account`, `set_password`,

@@ -71,10 +71,6 @@ class Access:
         return self.role in ("supervisor", "admin")
 
     @property
-    def may_manage_accounts(self) -> bool:
-        return self.role == "admin"
-
-    @property
     def suppresses_small_counts(self) -> bool:
         """Counts below 5 are shown as "<5" (a partner must not single anyone out)."""
         return self.role == "mitra"

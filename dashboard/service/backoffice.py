@@ -13,15 +13,18 @@ from datetime import date, datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from dashboard.service import accounts, auditlog, callbacks, cases, exports, queue, reports
+from dashboard.service import accounts, auditlog, callbacks, cases, queue, reports
 from dashboard.service.access import Access
 from dashboard.service.accounts import AccountInfo
 from dashboard.service.auditlog import AuditPage
 from dashboard.service.callbacks import CallbackItem, CallbackPage
 from dashboard.service.cases import SubmissionDetail
 from dashboard.service.errors import LoginRefused, Stale
+from dashboard.service.export.callback_export import export_callbacks
+from dashboard.service.export.queue_export import export_queue
 from dashboard.service.queue import PAGE_SIZE, QueueFilters, QueuePage
 from dashboard.service.reports import Report
+from handlers.channels import Catalogue
 from handlers.enrol.fields import FORM
 from handlers.enrol.form import Form
 from storage.crypto import Vault
@@ -45,6 +48,7 @@ class Backoffice:
         self,
         db: Database,
         vault: Vault,
+        channels: Catalogue,
         *,
         rules: OfficeRules | None = None,
         clock: Callable[[], datetime] = utcnow,
@@ -55,6 +59,8 @@ class Backoffice:
         """The enrolment form the submissions were taken with: the detail and export follow it."""
         self.db = db
         self.vault = vault
+        self.channels = channels
+        """Every channel stored data may name (display names, whose chat id is a phone number)."""
         self.rules = rules or OfficeRules()
         self.clock = clock
         self.wake = wake
@@ -233,17 +239,19 @@ class Backoffice:
     async def callbacks(self, access: Access, *, status: str | None = "open") -> CallbackPage:
         """The branch's callback requests, oldest first ("open": not yet closed), with counts."""
         async with self.db.reader() as session:
-            return await callbacks.listing(session, access, self.vault, status=status)
+            return await callbacks.listing(session, access, self.vault, self.channels, status=status)
 
     async def callback(self, access: Access, request_id: int) -> CallbackItem:
         """One request, the number masked. The view is audited."""
         async with self.db.transaction() as session:
-            return await callbacks.one(session, access, self.vault, request_id, self.clock())
+            return await callbacks.one(session, access, self.vault, self.channels, request_id, self.clock())
 
     async def reveal_callback_phone(self, access: Access, request_id: int) -> str:
         """The number to call, in full; audited."""
         async with self.db.transaction() as session:
-            return await callbacks.reveal_phone(session, access, self.vault, request_id, self.clock())
+            return await callbacks.reveal_phone(
+                session, access, self.vault, self.channels, request_id, self.clock()
+            )
 
     async def take_callback(
         self, access: Access, request_id: int, expected_version: int | None = None
@@ -253,7 +261,9 @@ class Backoffice:
         try:
             async with self.db.transaction() as session:
                 await callbacks.take(session, access, request_id, now, expected_version)
-                return await callbacks.one(session, access, self.vault, request_id, now, audit=False)
+                return await callbacks.one(
+                    session, access, self.vault, self.channels, request_id, now, audit=False
+                )
         except Stale:
             raise Stale(await self._current_callback(access, request_id)) from None
 
@@ -273,22 +283,26 @@ class Backoffice:
                 await callbacks.close(
                     session, access, request_id, outcome, now, note=note, expected_version=expected_version
                 )
-                return await callbacks.one(session, access, self.vault, request_id, now, audit=False)
+                return await callbacks.one(
+                    session, access, self.vault, self.channels, request_id, now, audit=False
+                )
         except Stale:
             raise Stale(await self._current_callback(access, request_id)) from None
 
     async def _current_callback(self, access: Access, request_id: int) -> CallbackItem:
         async with self.db.reader() as session:
-            return await callbacks.one(session, access, self.vault, request_id, self.clock(), audit=False)
+            return await callbacks.one(
+                session, access, self.vault, self.channels, request_id, self.clock(), audit=False
+            )
 
     # --- exports, reports, audit ---------------------------------------------------------------
 
     async def export(
         self, access: Access, filters: QueueFilters | None, fmt: str, *, reveal_nik: bool = False
     ) -> bytes:
-        """The filtered queue as csv, json or xlsx (see bot/export.py); audited."""
+        """The filtered queue as csv, json or xlsx (see `export`); audited."""
         async with self.db.transaction() as session:
-            return await exports.export(
+            return await export_queue(
                 session,
                 access,
                 self.vault,
@@ -297,6 +311,13 @@ class Backoffice:
                 fmt,
                 reveal_nik=reveal_nik,
                 now=self.clock(),
+            )
+
+    async def export_callbacks(self, access: Access, fmt: str, *, branch: str | None = None) -> bytes:
+        """The open callback requests with their numbers and questions, oldest first; audited."""
+        async with self.db.transaction() as session:
+            return await export_callbacks(
+                session, access, self.vault, self.channels, fmt, branch=branch, now=self.clock()
             )
 
     async def reports(

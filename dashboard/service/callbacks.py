@@ -22,6 +22,7 @@ from dashboard.service.access import BRANCH_ROLES, Access, scope_callbacks
 from dashboard.service.errors import InvalidInput, NotFound, Refused, Stale
 from dashboard.service.queue import usernames
 from dashboard.service.texts import callback_status_label, refusal
+from handlers.channels import Catalogue
 from handlers.regions import region
 from storage.callbacks import CALLBACK_STATUSES, OPEN_STATUSES
 from storage.crypto import Vault
@@ -93,18 +94,50 @@ async def _linked(session: AsyncSession, contact_ids: set[int]) -> Linked:
 
 
 def _phone(
-    request: CallbackRequest, contact: Contact | None, submissions: list[tuple[str, str | None]], vault: Vault
+    request: CallbackRequest,
+    contact: Contact | None,
+    submissions: list[tuple[str, str | None]],
+    vault: Vault,
+    channels: Catalogue,
 ) -> str | None:
-    """The number to call: the one given, else the WhatsApp chat (its id is the number), else
-    the number of their latest sign-up in this branch (a follow-up on Telegram carries none)."""
+    """The number to call: the one given, else the chat's own address on a channel whose chat id
+    is the phone number, else the number of their latest sign-up in this branch (a follow-up on
+    a channel that knows no number carries none)."""
     phone = vault.decrypt_optional(request.phone_enc)
-    if phone is None and contact is not None and contact.channel == "whatsapp" and contact.chat_id:
+    info = channels.get(contact.channel) if contact is not None else None
+    if (
+        phone is None
+        and contact is not None
+        and contact.chat_id
+        and info is not None
+        and info.chat_id_is_phone
+    ):
         digits = contact.chat_id.lstrip("+")
         phone = f"+{digits}" if digits.isdigit() else None
     if phone is None:
         found = (vault.decrypt_optional(enc) for _reference, enc in reversed(submissions))
         phone = next((number for number in found if number), None)
     return phone
+
+
+async def _reach(
+    session: AsyncSession, requests: list[CallbackRequest], vault: Vault, channels: Catalogue
+) -> list[tuple[str | None, tuple[str, ...]]]:
+    """For each request: the number to call, and the references of the person's submissions in
+    the request's branch."""
+    contact_ids = {r.contact_id for r in requests if r.contact_id is not None}
+    contacts: dict[int, Contact] = {}
+    if contact_ids:
+        found = await session.exec(select(Contact).where(col(Contact.id).in_(contact_ids)))
+        contacts = {c.id: c for c in found.all() if c.id is not None}
+    linked = await _linked(session, contact_ids)
+    reach = []
+    for r in requests:
+        contact = contacts.get(r.contact_id) if r.contact_id is not None else None
+        submissions = linked.get((r.contact_id, r.branch_code), []) if r.contact_id is not None else []
+        phone = _phone(r, contact, submissions, vault, channels)
+        reach.append((phone, tuple(reference for reference, _phone_enc in submissions)))
+    return reach
 
 
 async def _load(
@@ -120,25 +153,19 @@ async def _load(
     return found
 
 
-async def _items(session: AsyncSession, requests: list[CallbackRequest], vault: Vault) -> list[CallbackItem]:
-    contact_ids = {r.contact_id for r in requests if r.contact_id is not None}
+async def _items(
+    session: AsyncSession, requests: list[CallbackRequest], vault: Vault, channels: Catalogue
+) -> list[CallbackItem]:
     session_ids = {r.session_id for r in requests if r.session_id is not None}
-    contacts: dict[int, Contact] = {}
-    if contact_ids:
-        found = await session.exec(select(Contact).where(col(Contact.id).in_(contact_ids)))
-        contacts = {c.id: c for c in found.all() if c.id is not None}
     socials: dict[int, SocialSession] = {}
     if session_ids:
         rows = await session.exec(select(SocialSession).where(col(SocialSession.id).in_(session_ids)))
         socials = {s.id: s for s in rows.all() if s.id is not None}
-    linked = await _linked(session, contact_ids)
+    reach = await _reach(session, requests, vault, channels)
     names = await usernames(session, {r.assigned_to_id for r in requests if r.assigned_to_id is not None})
     items = []
-    for r in requests:
+    for r, (phone, references) in zip(requests, reach, strict=True):
         assert r.id is not None
-        contact = contacts.get(r.contact_id) if r.contact_id is not None else None
-        submissions = linked.get((r.contact_id, r.branch_code), []) if r.contact_id is not None else []
-        phone = _phone(r, contact, submissions, vault)
         social = socials.get(r.session_id) if r.session_id is not None else None
         place = region(r.regency_code) if r.regency_code else None
         items.append(
@@ -160,7 +187,7 @@ async def _items(session: AsyncSession, requests: list[CallbackRequest], vault: 
                 handled_at=r.handled_at,
                 handled_by=r.handled_by,
                 note=r.note,
-                submissions=tuple(reference for reference, _phone_enc in submissions),
+                submissions=references,
                 version=r.version,
             )
         )
@@ -171,6 +198,7 @@ async def listing(
     session: AsyncSession,
     access: Access,
     vault: Vault,
+    channels: Catalogue,
     *,
     status: str | None = "open",
     limit: int = LIST_LIMIT,
@@ -192,34 +220,50 @@ async def listing(
     counts = {code: 0 for code in STATUSES}
     for code, n in (await session.exec(count_query)).all():
         counts[code] = int(n)
-    return CallbackPage(await _items(session, requests, vault), counts)
+    return CallbackPage(await _items(session, requests, vault, channels), counts)
 
 
 async def one(
-    session: AsyncSession, access: Access, vault: Vault, request_id: int, now: datetime, *, audit: bool = True
+    session: AsyncSession,
+    access: Access,
+    vault: Vault,
+    channels: Catalogue,
+    request_id: int,
+    now: datetime,
+    *,
+    audit: bool = True,
 ) -> CallbackItem:
     request = await _load(session, access, request_id)
     if audit:
         _audit(session, access, "callback_view", request, now)
-    return (await _items(session, [request], vault))[0]
+    return (await _items(session, [request], vault, channels))[0]
 
 
 async def reveal_phone(
-    session: AsyncSession, access: Access, vault: Vault, request_id: int, now: datetime
+    session: AsyncSession, access: Access, vault: Vault, channels: Catalogue, request_id: int, now: datetime
 ) -> str:
     """The number to call, in full; audited."""
     request = await _load(session, access, request_id)
-    contact, submissions = None, []
-    if request.contact_id is not None:
-        contact = await session.get(Contact, request.contact_id)
-        submissions = (await _linked(session, {request.contact_id})).get(
-            (request.contact_id, request.branch_code), []
-        )
-    phone = _phone(request, contact, submissions, vault)
+    ((phone, _references),) = await _reach(session, [request], vault, channels)
     if phone is None:
         raise NotFound(refusal("callback_no_phone"))
     _audit(session, access, "callback_phone_reveal", request, now)
     return phone
+
+
+async def open_with_phones(
+    session: AsyncSession, access: Access, vault: Vault, channels: Catalogue, *, branch: str | None
+) -> list[tuple[CallbackRequest, str | None]]:
+    """The open requests in the caller's scope (only `branch`'s when given), oldest first, each
+    with the number to call (for the export; the caller audits reading them)."""
+    access.require(access.sees_people)
+    query = scope_callbacks(select(CallbackRequest), access).where(col(CallbackRequest.status).in_(OPEN))
+    if branch is not None:
+        query = query.where(col(CallbackRequest.branch_code) == branch)
+    query = query.order_by(col(CallbackRequest.created_at), col(CallbackRequest.id))
+    requests = list((await session.exec(query)).all())
+    reach = await _reach(session, requests, vault, channels)
+    return [(r, phone) for r, (phone, _references) in zip(requests, reach, strict=True)]
 
 
 def _check_version(request: CallbackRequest, expected_version: int | None) -> None:

@@ -1,7 +1,7 @@
 """The worker hears about their sign-up: a status change queues an Indonesian message.
 
 `dihubungi`, `terdaftar` and `ditolak` each put one message in the outbox, on the channel the
-worker used, at notification priority (after replies, before broadcasts). Outside WhatsApp's
+worker used, at notification priority (after replies, before broadcasts). Outside a platform's
 24-hour window the sender carries it in the notification template. Announcement opt-out does
 not stop these (they answer the worker's own request); erased data does (`hapus data` unlinks
 the submission from the contact, so there is no one to tell).

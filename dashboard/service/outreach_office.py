@@ -17,7 +17,8 @@ from typing import Any
 from dashboard.service import auditlog, broadcasts, funnel, sessions
 from dashboard.service.access import Access
 from dashboard.service.errors import InvalidInput, NotFound
-from dashboard.service.sessions import Identity, Invalid, Links, SessionSpec
+from dashboard.service.sessions import Invalid, SessionSpec
+from handlers.channels import Catalogue, Identity
 from handlers.localtime import QuietHours
 from storage import officer_test_chats
 from storage.db import Database
@@ -29,7 +30,7 @@ IdentitySource = Callable[[], Awaitable[Identity]]
 
 
 async def _no_identity() -> Identity:
-    return Identity(None, None)
+    return Identity({})
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,8 @@ class SessionSummary:
 class SessionView:
     social: SocialSession
     reserved: int
-    links: Links
+    links: dict[str, str | None]
+    """Each channel's link to the session (by name; None while the bot's address there is unknown)."""
     funnel: funnel.Funnel
     suppress: bool
     """Small counts are shown as "<5" (a mitra account)."""
@@ -54,7 +56,6 @@ class TestChat:
 
     channel: str
     masked: str
-    linked_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,7 @@ class Outreach:
     def __init__(
         self,
         db: Database,
+        channels: Catalogue,
         *,
         identity: IdentitySource = _no_identity,
         quiet: QuietHours | None = None,
@@ -84,8 +86,11 @@ class Outreach:
         wake: Callable[[str], None] | None = None,
         prepare: Callable[[], None] | None = None,
     ) -> None:
-        """`prepare` asks the scheduler for a round now (a new broadcast's rows to write)."""
+        """`channels` are the channels the service knows (audiences and session links);
+        `identity` says where people reach the bot on them; `prepare` asks the scheduler for a
+        round now (a new broadcast's rows to write)."""
         self.db = db
+        self.channels = channels
         self.prepare = prepare
         self.identity = identity
         self.quiet = quiet or QuietHours.parse("21:00-07:00")
@@ -148,20 +153,20 @@ class Outreach:
         return SessionView(
             social,
             await sessions.reserved(self.db, social),
-            sessions.links(social, await self.identity()),
+            (await self.identity()).links(self.channels, social.code),
             await funnel.session_funnel(self.db, social),
             access.suppresses_small_counts,
         )
 
     async def poster(self, access: Access, code: str, stylesheet: str | None = None) -> str:
         social = await self._session(access, code)
-        return sessions.poster_html(social, await self.identity(), stylesheet=stylesheet)
+        links = (await self.identity()).links(self.channels, social.code)
+        return sessions.poster_html(social, links, self.channels, stylesheet=stylesheet)
 
     async def qr(self, access: Access, code: str, channel: str, kind: str) -> bytes:
         """The QR code of one of the session's links, as PNG or SVG."""
         social = await self._session(access, code)
-        found = sessions.links(social, await self.identity())
-        url = {"telegram": found.telegram, "whatsapp": found.whatsapp}.get(channel)
+        url = (await self.identity()).links(self.channels, social.code).get(channel)
         if url is None:
             raise NotFound("Tautan untuk saluran ini belum tersedia.")
         return sessions.qr_png(url) if kind == "png" else sessions.qr_svg(url).encode()
@@ -184,7 +189,9 @@ class Outreach:
 
     async def count(self, access: Access, audience: broadcasts.Audience) -> dict[str, int]:
         try:
-            return await broadcasts.count_recipients(self.db, audience, self._author_branch(access))
+            return await broadcasts.count_recipients(
+                self.db, audience, self._author_branch(access), self.channels
+            )
         except Invalid as exc:
             raise _invalid(exc) from None
 
@@ -205,6 +212,7 @@ class Outreach:
                 actor=access.actor,
                 branch=branch,
                 now=self.clock(),
+                channels=self.channels,
                 send_at=send_at,
             )
         except Invalid as exc:
@@ -245,7 +253,7 @@ class Outreach:
         if not done:
             raise InvalidInput("status", "Siaran dalam keadaan ini tidak dapat diubah seperti itu.")
         if action == "resume":
-            for channel in broadcasts.CHANNELS:
+            for channel in view.broadcast.audience.get("channels", ()):
                 self._wake(channel)
         await self._audit(access, f"broadcast_{action}", view.broadcast.branch_code, broadcast=broadcast_id)
         return await self.broadcast(access, broadcast_id)
@@ -260,9 +268,7 @@ class Outreach:
             account = await session.get(StaffAccount, access.account_id)
         if account is None or account.test_channel is None or account.test_chat_id is None:
             return None
-        return TestChat(
-            account.test_channel, officer_test_chats.masked(account.test_chat_id), account.test_linked_at
-        )
+        return TestChat(account.test_channel, officer_test_chats.masked(account.test_chat_id))
 
     async def link_code(self, access: Access) -> LinkCode:
         """A one-time code the officer sends to the bot as "UJI <code>" to link their chat."""
@@ -296,7 +302,7 @@ class Outreach:
         await broadcasts.send_test(self.db, text, channel=channel, chat_id=chat, now=self.clock())
         self._wake(channel)
         await self._audit(access, "broadcast_test", access.branch_code, channel=channel)
-        return TestChat(channel, officer_test_chats.masked(chat), account.test_linked_at)
+        return TestChat(channel, officer_test_chats.masked(chat))
 
     def _wake(self, channel: str) -> None:
         if self.wake is not None:

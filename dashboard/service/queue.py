@@ -12,7 +12,7 @@ import base64
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, or_, tuple_
@@ -21,12 +21,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dashboard.service.access import BRANCH_ROLES, Access, scope_people
 from dashboard.service.errors import InvalidInput
+from handlers.localtime import WIB
 from storage.crypto import Vault
 from storage.models import QUEUE_FLAGS, QueueCount, StaffAccount, Submission, flagged
 from storage.submissions import ALL_STATUSES, REFERENCE_ALPHABET, normalize_reference
 from storage.types import UTCDateTime
 
-WIB = timezone(timedelta(hours=7), "WIB")
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
 FILTER_FLAGS = QUEUE_FLAGS

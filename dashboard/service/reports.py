@@ -22,8 +22,9 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dashboard.service.access import Access, scope_figures
-from dashboard.service.queue import WIB, day_start, today_wib
+from dashboard.service.queue import day_start, today_wib
 from dashboard.service.texts import status_label
+from handlers.localtime import WIB
 from messages.program_data import occupation
 from storage.models import Submission
 from storage.submissions import ALL_STATUSES, step_counts

@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import io
 import secrets
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from pathlib import Path
-from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlmodel import col, select
 
 from handlers.branches import branch_map
+from handlers.channels import Catalogue
 from handlers.flows.sessions import view
 from handlers.localtime import zone, zone_name
 from handlers.regions import bare_name, region
@@ -61,34 +61,6 @@ class SessionSpec:
     online_url: str | None = None
     district: str | None = None
     sponsor: Sponsor | None = None
-
-
-@dataclass(frozen=True)
-class Identity:
-    """Where the bot is reached: its Telegram username and WhatsApp number (either may be unknown)."""
-
-    telegram_username: str | None
-    whatsapp_number: str | None
-
-
-@dataclass(frozen=True)
-class Links:
-    telegram: str | None
-    whatsapp: str | None
-
-
-def links(social: SocialSession, identity: Identity) -> Links:
-    telegram = (
-        f"https://t.me/{identity.telegram_username}?start=s_{social.code}"
-        if identity.telegram_username
-        else None
-    )
-    whatsapp = (
-        f"https://wa.me/{identity.whatsapp_number}?text={quote('DAFTAR ' + social.code)}"
-        if identity.whatsapp_number
-        else None
-    )
-    return Links(telegram, whatsapp)
 
 
 def qr_png(url: str, scale: int = 10) -> bytes:
@@ -248,15 +220,21 @@ def _poster_environment() -> Environment:
     return env
 
 
-def poster_html(social: SocialSession, identity: Identity, *, stylesheet: str | None = None) -> str:
-    """The printable A4 page: title, time, place, the QR codes and three lines of instructions.
+def poster_html(
+    social: SocialSession,
+    links: Mapping[str, str | None],
+    channels: Catalogue,
+    *,
+    stylesheet: str | None = None,
+) -> str:
+    """The printable A4 page: title, time, place, a QR code per channel with a link (`links` by
+    channel name) and three lines of instructions.
 
     `stylesheet` is the URL of its CSS (dashboard/static/poster.css as the pages serve it)."""
-    found = links(social, identity)
     codes = [
-        (channel, url, qr_svg(url, scale=6, sized=False))
-        for channel, url in (("Telegram", found.telegram), ("WhatsApp", found.whatsapp))
-        if url is not None
+        (info.display_name, url, qr_svg(url, scale=6, sized=False))
+        for info in channels.with_sessions()
+        if (url := links.get(info.name)) is not None
     ]
     instructions = render(
         "session_poster", s=view(social), code=social.code, sponsor=social.sponsor
@@ -267,6 +245,7 @@ def poster_html(social: SocialSession, identity: Identity, *, stylesheet: str | 
         .render(
             s=view(social),
             codes=codes,
+            missing=[info.display_name for info in channels.with_sessions()],
             instructions=instructions,
             sponsor=social.sponsor,
             stylesheet=stylesheet,

@@ -7,24 +7,23 @@ at a time), and one broadcast's progress with pause, resume and cancel. A thin f
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.datastructures import FormData
 
-from dashboard.service.broadcasts import CHANNELS, STAGES, Audience, previews
+from dashboard.service.broadcasts import STAGES, TEMPLATE, Audience, previews
 from dashboard.service.errors import InvalidInput, NotFound
 from dashboard.service.outreach_office import LinkCode, Outreach, TestChat
 from dashboard.web.auth import checked_form
+from dashboard.web.context import StaffPages
 from dashboard.web.filters import districts_of, regencies_of
 from dashboard.web.labels import step_label
-from dashboard.web.render import LOCAL_ZONE
+from handlers.channels import Catalogue
 from handlers.enrol.fields import FORM
+from handlers.localtime import WIB
 from messages.render import labels
-
-if TYPE_CHECKING:
-    from dashboard.web.pages import StaffPages
 
 TYPED = (
     "text",
@@ -40,8 +39,10 @@ TYPED = (
 CONTROLS = ("pause", "resume", "cancel")
 
 
-def audience_of(form: dict[str, Any]) -> Audience:
-    channels = [c for c in CHANNELS if form.get(f"channel_{c}")]
+def audience_of(form: dict[str, Any], channels: Catalogue) -> Audience:
+    """The audience as chosen in the form; no channel ticked is every channel that receives
+    broadcasts."""
+    chosen = [info.name for info in channels.broadcasting() if form.get(f"channel_{info.name}")]
     raw = {
         "regencies": [form["regency"]] if form.get("regency") else [],
         "districts": [form["district"]] if form.get("district") else [],
@@ -50,7 +51,7 @@ def audience_of(form: dict[str, Any]) -> Audience:
         "step": (form.get("step") or None) if form.get("stage") == "started" else None,
         "session": (form.get("session") or "").upper() or None,
         "session_role": form.get("session_role") or "reserved",
-        "channels": channels or list(CHANNELS),
+        "channels": chosen,
     }
     return Audience.from_dict(raw)
 
@@ -60,7 +61,7 @@ def send_time(value: str) -> datetime | None:
     if not value:
         return None
     try:
-        return datetime.fromisoformat(value).replace(tzinfo=LOCAL_ZONE)
+        return datetime.fromisoformat(value).replace(tzinfo=WIB)
     except ValueError:
         raise InvalidInput("send_at", "Waktu kirim tidak terbaca.") from None
 
@@ -72,14 +73,17 @@ def number(broadcast_id: str) -> int:
     return int(broadcast_id)
 
 
-def _typed(form: FormData) -> dict[str, Any]:
+def _typed(form: FormData, channels: Catalogue) -> dict[str, Any]:
     typed: dict[str, Any] = {name: str(form.get(name) or "").strip() for name in TYPED}
-    for channel in CHANNELS:
-        typed[f"channel_{channel}"] = bool(form.get(f"channel_{channel}"))
+    for info in channels.broadcasting():
+        typed[f"channel_{info.name}"] = bool(form.get(f"channel_{info.name}"))
     return typed
 
 
 def add_broadcast_routes(router: APIRouter, pages: StaffPages, outreach: Outreach) -> None:
+    channels = pages.channels
+    reaching = channels.broadcasting()
+
     async def compose_page(
         request: Request,
         *,
@@ -94,9 +98,9 @@ def add_broadcast_routes(router: APIRouter, pages: StaffPages, outreach: Outreac
         test_chat = await outreach.test_chat(staff.account)
         found = await outreach.list_broadcasts(staff.account)
         regencies = regencies_of(None if staff.account.all_branches else staff.account.branch_code)
-        form = typed or {f"channel_{c}": True for c in CHANNELS} | {"session_role": "reserved"}
+        form = typed or {f"channel_{info.name}": True for info in reaching} | {"session_role": "reserved"}
         text = str(form.get("text") or "")
-        shown = previews(text) if counts is not None and text else None
+        shown = previews(text, channels) if counts is not None and text else None
         groups: dict[str, str] = labels()["groups"]
         return pages.page(
             request,
@@ -109,6 +113,9 @@ def add_broadcast_routes(router: APIRouter, pages: StaffPages, outreach: Outreac
             errors=errors or {},
             counts=counts,
             previews=shown,
+            template_preview=TEMPLATE,
+            reaching=reaching,
+            linkable=[info.display_name for info in channels.linkable()],
             tested=tested,
             test_chat=test_chat,
             link=link,
@@ -130,10 +137,10 @@ def add_broadcast_routes(router: APIRouter, pages: StaffPages, outreach: Outreac
         """One form, three buttons: count and preview, "kirim uji", send."""
         staff = await pages.user(request)
         form = await checked_form(request, pages.codec)
-        typed = _typed(form)
+        typed = _typed(form, channels)
         action = str(form.get("aksi") or "hitung")
         try:
-            audience = audience_of(typed)
+            audience = audience_of(typed, channels)
             if action == "kirim":
                 created = await outreach.create_broadcast(
                     staff.account, text=typed["text"], audience=audience, send_at=send_time(typed["send_at"])

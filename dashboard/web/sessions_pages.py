@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -20,14 +20,12 @@ from dashboard.service.outreach_office import Outreach, SessionView
 from dashboard.service.sessions import SessionSpec, Sponsor
 from dashboard.web import charts
 from dashboard.web.auth import checked_form
+from dashboard.web.context import StaffPages
 from dashboard.web.filters import regencies_of
 from dashboard.web.labels import step_label
 from dashboard.web.render import static_url
 from handlers.flows.sessions import view
 from messages.render import labels
-
-if TYPE_CHECKING:
-    from dashboard.web.pages import StaffPages
 
 FIELDS = (
     "title",

@@ -1,4 +1,5 @@
-"""Exports of the filtered queue (the page's CSV/XLSX buttons and `bpu-bot export`); audited."""
+"""The follow-up queue as a file: every submission the caller may see under the filters, oldest
+first; audited (with the count and the filters, never a person's data)."""
 
 from __future__ import annotations
 
@@ -6,16 +7,17 @@ from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.export import FORMATS, RENDERERS, columns, row_of
 from dashboard.service import auditlog
 from dashboard.service.access import Access
-from dashboard.service.errors import InvalidInput
+from dashboard.service.export.columns import queue_columns
+from dashboard.service.export.formats import format_named
+from dashboard.service.export.rows import submission_row
 from dashboard.service.queue import QueueFilters, all_matching, usernames
 from handlers.enrol.form import Form
 from storage.crypto import Vault
 
 
-async def export(
+async def export_queue(
     session: AsyncSession,
     access: Access,
     vault: Vault,
@@ -26,13 +28,19 @@ async def export(
     reveal_nik: bool,
     now: datetime,
 ) -> bytes:
-    if fmt not in FORMATS:
-        raise InvalidInput("format", f"Format harus salah satu dari: {', '.join(FORMATS)}.")
+    chosen = format_named(fmt)
     access.require(access.sees_people)
     submissions = await all_matching(session, access, vault, filters, now)
     officers = await usernames(session, {s.assigned_to_id for s in submissions if s.assigned_to_id})
     rows = [
-        row_of(s, vault, reveal_nik, officers.get(s.assigned_to_id) if s.assigned_to_id else None, form)
+        submission_row(
+            s,
+            vault,
+            form,
+            chosen.style,
+            reveal_nik=reveal_nik,
+            officer=officers.get(s.assigned_to_id) if s.assigned_to_id else None,
+        )
         for s in submissions
     ]
     branch = filters.branch if access.all_branches else access.branch_code
@@ -47,4 +55,4 @@ async def export(
         format=fmt,
         filters={k: str(v) for k, v in described.items()},
     )
-    return RENDERERS[fmt](rows, columns(form))
+    return chosen.render(rows, queue_columns(form))

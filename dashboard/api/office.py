@@ -1,44 +1,25 @@
-"""Routes of the JSON API; see the package docstring."""
+"""The API's back office: the follow-up queue, one submission and its actions (status, assignment,
+calls, the audited NIK reveal), the export, reports and the audit log."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Request
-from fastapi.encoders import jsonable_encoder
-from fastapi.responses import JSONResponse, Response
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from dashboard.service import (
-    Access,
-    Backoffice,
-    Forbidden,
-    InvalidInput,
-    NotFound,
-    QueueFilters,
-    Refused,
-    ServiceError,
-    Stale,
-    SubmissionDetail,
-)
+from dashboard.api.common import PREFIX, Caller, service_call
+from dashboard.service import Backoffice, QueueFilters, SubmissionDetail
 from dashboard.service.auditlog import AuditItem
+from dashboard.service.export.formats import FORMATS
 from dashboard.service.queue import MAX_PAGE_SIZE, PAGE_SIZE, QueueItem
 from dashboard.service.reports import ReportTable
 from storage.submissions import normalize_reference
 
-PREFIX = "/api/v1"
-_bearer = HTTPBearer(auto_error=False, description="An API token from `bpu-bot staff token USERNAME`.")
-
 Status = Literal["diproses", "dihubungi", "terdaftar", "ditolak", "dibatalkan"]
 Outcome = Literal["tidak_diangkat", "nomor_salah", "minta_telepon_lagi", "berhasil"]
-
-
-class ApiError(Exception):
-    def __init__(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
-        self.status, self.body, self.headers = status, body, headers
 
 
 class SubmissionList(BaseModel):
@@ -88,53 +69,7 @@ class AuditOut(BaseModel):
     next: str | None
 
 
-def _error(exc: ServiceError) -> ApiError:
-    if isinstance(exc, NotFound):
-        return ApiError(404, {"detail": exc.message, "code": exc.code})
-    if isinstance(exc, Forbidden):
-        return ApiError(403, {"detail": exc.message, "code": exc.code})
-    if isinstance(exc, Stale):
-        current = jsonable_encoder(asdict(exc.current)) if exc.current is not None else None
-        return ApiError(409, {"detail": exc.message, "code": exc.code, "current": current})
-    if isinstance(exc, Refused):
-        return ApiError(409, {"detail": exc.message, "code": exc.code})
-    if isinstance(exc, InvalidInput):
-        return ApiError(
-            422, {"detail": [{"loc": ["body", exc.field], "msg": exc.message, "type": "value_error"}]}
-        )
-    return ApiError(400, {"detail": exc.message, "code": exc.code})
-
-
-async def caller(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Access:
-    """The account behind the bearer token, or 401."""
-    backoffice: Backoffice = request.app.state.backoffice
-    access = None
-    if credentials is not None and credentials.scheme.lower() == "bearer":
-        access = await backoffice.access_for_token(credentials.credentials)
-    if access is None:
-        raise ApiError(
-            401,
-            {"detail": "Token API tidak ada atau tidak berlaku.", "code": "unauthorized"},
-            {"WWW-Authenticate": "Bearer"},
-        )
-    return access
-
-
-Caller = Annotated[Access, Depends(caller)]
-
-
-async def service_call(call: Any) -> Any:
-    """Awaits a service call; its typed refusal becomes the API's answer."""
-    try:
-        return await call
-    except ServiceError as exc:
-        raise _error(exc) from None
-
-
-def api_router(backoffice: Backoffice) -> APIRouter:
+def office_router(backoffice: Backoffice) -> APIRouter:
     """The routes, over the app's Backoffice (also kept on `app.state.backoffice`)."""
     router = APIRouter(prefix=PREFIX, tags=["back office"])
     run = service_call
@@ -239,14 +174,9 @@ def api_router(backoffice: Backoffice) -> APIRouter:
         branch: str | None = None,
     ) -> Response:
         data: bytes = await run(backoffice.export(access, QueueFilters(status=status, branch=branch), format))
-        media = {
-            "csv": "text/csv; charset=utf-8",
-            "json": "application/json",
-            "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        }[format]
         return Response(
             data,
-            media_type=media,
+            media_type=FORMATS[format].media_type,
             headers={"Content-Disposition": f'attachment; filename="pendaftaran.{format}"'},
         )
 
@@ -270,17 +200,4 @@ def api_router(backoffice: Backoffice) -> APIRouter:
         )
         return AuditOut(items=page.items, next=page.next_cursor)
 
-    from dashboard.api.callbacks import add_callback_api
-
-    add_callback_api(router, backoffice, run)
     return router
-
-
-def install_error_handler(app: FastAPI) -> None:
-    """Answers an ApiError with its status and JSON body."""
-
-    async def handle(_request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, ApiError)
-        return JSONResponse(exc.body, status_code=exc.status, headers=exc.headers)
-
-    app.add_exception_handler(ApiError, handle)
