@@ -9,6 +9,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from storage import queries
 from storage.db import Database
+from storage.retention import last_run
 from storage.types import utcnow
 
 if TYPE_CHECKING:
@@ -39,6 +40,11 @@ class Metrics:
             ["channel"],
             registry=self.registry,
         )
+        self.retention_run = Gauge(
+            "bpu_retention_last_run_timestamp_seconds",
+            "When the retention purge last finished (any process, or bpu-bot purge), Unix time",
+            registry=self.registry,
+        )
         self.oldest = Gauge(
             "bpu_outbox_oldest_undelivered_seconds",
             "Age of the oldest outbox row still to deliver, by channel",
@@ -53,6 +59,8 @@ class Metrics:
             async with db.reader() as session:
                 counts = await queries.outbox_counts(session)
                 backlog = await queries.outbox_backlog(session, utcnow())
+                retention = await last_run(session)
+            self.retention_run.set(retention.finished_at.timestamp() if retention else 0)
             self.outbox.clear()
             for (channel, status), count in counts.items():
                 self.outbox.labels(channel, status).set(count)

@@ -6,6 +6,7 @@ from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
 
 from bot.metrics import CONTENT_TYPE, outbox_health
+from bot.retention import retention_health
 from bot.service import Service
 
 
@@ -22,6 +23,7 @@ def create_app(service: Service) -> FastAPI:
         }
         if up:
             body.update(await outbox_health(service))
+            body["retention"] = await retention_health(service.db)
         return JSONResponse(body, status_code=200 if up else 503)
 
     @app.get("/metrics")
