@@ -54,13 +54,15 @@ class Vault:
     def decrypt_optional(self, token: str | None) -> str | None:
         return None if token is None else self.decrypt(token)
 
-    def is_current(self, token: str) -> bool:
-        """Whether the newest key encrypted this token (nothing left to rotate)."""
-        try:
-            self._fernets[0].decrypt(token.encode())
-        except InvalidToken:
-            return False
-        return True
+    def key_index(self, token: str) -> int | None:
+        """Which configured key reads this token (0: the newest), or None when none does."""
+        for index, fernet in enumerate(self._fernets):
+            try:
+                fernet.decrypt(token.encode())
+            except InvalidToken:
+                continue
+            return index
+        return None
 
     def rotate(self, token: str) -> str:
         """The value re-encrypted under the newest key; InvalidToken when no key reads it."""
