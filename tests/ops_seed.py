@@ -5,10 +5,13 @@ every table for Fernet tokens, independent of what the rotation thinks it must r
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Text, cast, select
+from sqlalchemy import Text, cast, make_url, select
 from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401  (every table in the metadata)
@@ -84,3 +87,31 @@ def readable_by(vault: Vault, tokens: list[tuple[str, str, str]]) -> dict[Any, i
         index = vault.key_index(token)
         counts[index] = counts.get(index, 0) + 1
     return counts
+
+
+@asynccontextmanager
+async def fresh_database(db_url: str, folder: Path, name: str) -> AsyncIterator[str]:
+    """A new, empty database of the same kind as `db_url` (PostgreSQL: `<its name>_<name>` on the
+    same server, dropped afterwards; SQLite: a file in `folder`)."""
+    if db_url.startswith("sqlite"):
+        yield f"sqlite+aiosqlite:///{folder / (name + '.db')}"
+        return
+    import asyncpg
+
+    url = make_url(db_url)
+    database = f"{url.database}_{name}"
+    admin = url.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+
+    async def run(sql: str) -> None:
+        connection = await asyncpg.connect(admin)
+        try:
+            await connection.execute(sql)
+        finally:
+            await connection.close()
+
+    await run(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+    await run(f'CREATE DATABASE "{database}"')
+    try:
+        yield url.set(database=database).render_as_string(hide_password=False)
+    finally:
+        await run(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
