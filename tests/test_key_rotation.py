@@ -4,12 +4,14 @@ everything under the newest, resumes after an interruption, and leaves nothing t
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 from cryptography.fernet import Fernet
 from sqlmodel import col, select
 
 from dashboard.service.queue import read_search
+from dashboard.web.session import SessionCodec, StaffSession
 from storage.crypto import Vault, key_fingerprint
 from storage.db import Database
 from storage.models import Submission
@@ -131,3 +133,16 @@ async def test_a_value_no_key_reads_is_reported_and_left_alone(db: Database, clo
     report = await rotate_keys(db, Vault(NEW))  # the old key was dropped too early
     assert report.unreadable > 0 and report.census.by_key == [0]
     assert readable_by(Vault(OLD), await every_token(db)) == {0: report.unreadable}
+
+
+def test_a_new_secret_key_in_front_logs_nobody_out() -> None:
+    """SECRET_KEY "new,old": sessions and forms signed with the old one still work, new ones
+    are signed with the new one; without the old one they are refused (everyone logs in again)."""
+    old = SessionCodec("old-secret", idle_minutes=30, secure=True)
+    both = SessionCodec("new-secret,old-secret", idle_minutes=30, secure=True)
+    new = SessionCodec("new-secret", idle_minutes=30, secure=True)
+    session = StaffSession(sid="s1", uid=7, seen=float(int(time.time())))
+    cookie, token = old.encode(session), old.csrf_token(session)
+    assert both.decode(cookie) == session and both.csrf_ok(session, token)
+    assert new.decode(cookie) is None and not new.csrf_ok(session, token)
+    assert new.decode(both.encode(session)) == session and new.csrf_ok(session, both.csrf_token(session))
