@@ -38,11 +38,16 @@ AT = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)  # the servic
 WORKER, DRAFTING = "501", "6281234567890"
 
 
-async def insert(session: Any, sql: str, **values: Any) -> int:
-    """One INSERT ... RETURNING id; datetimes bound as UTC, as the release stored them."""
+async def raw(session: Any, sql: str, **values: Any) -> Any:
+    """Runs one statement of the release's SQL; datetimes are bound as UTC, as it stored them."""
     times = [bindparam(name, type_=UTCDateTime()) for name, v in values.items() if isinstance(v, datetime)]
-    found = await session.exec(text(sql + " RETURNING id").bindparams(*times), params=values)
-    return int(found.scalar_one())
+    statement: Any = text(sql).bindparams(*times)
+    return await session.exec(statement, params=values)
+
+
+async def insert(session: Any, sql: str, **values: Any) -> int:
+    """One INSERT ... RETURNING id (the ids come from the database, as the release's did)."""
+    return int((await raw(session, sql + " RETURNING id", **values)).scalar_one())
 
 
 async def fill_release_database(db: Database, vault: Vault) -> str:
@@ -65,12 +70,12 @@ async def fill_release_database(db: Database, vault: Vault) -> str:
             phone=seal("+6281234567890"),
             at=AT,
         )
-        await session.exec(
-            text(
-                "INSERT INTO conversation (contact_id, flow, step, data, version, updated_at)"
-                " VALUES (:id, NULL, NULL, '{}', 14, :at)"
-            ).bindparams(bindparam("at", type_=UTCDateTime())),
-            params={"id": worker, "at": AT},
+        await raw(
+            session,
+            "INSERT INTO conversation (contact_id, flow, step, data, version, updated_at)"
+            " VALUES (:id, NULL, NULL, '{}', 14, :at)",
+            id=worker,
+            at=AT,
         )
         reference = "K7XQ-M4DA"
         submission = await insert(
@@ -163,12 +168,13 @@ async def fill_release_database(db: Database, vault: Vault) -> str:
             },
             "_options": [],
         }
-        await session.exec(
-            text(
-                "INSERT INTO conversation (contact_id, flow, step, data, version, updated_at)"
-                " VALUES (:id, 'enrol', 'birth_date', :data, 4, :at)"
-            ).bindparams(bindparam("at", type_=UTCDateTime())),
-            params={"id": drafting, "data": json.dumps(draft), "at": AT},
+        await raw(
+            session,
+            "INSERT INTO conversation (contact_id, flow, step, data, version, updated_at)"
+            " VALUES (:id, 'enrol', 'birth_date', :data, 4, :at)",
+            id=drafting,
+            data=json.dumps(draft),
+            at=AT,
         )
         await insert(
             session,
