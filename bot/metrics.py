@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
@@ -40,6 +41,12 @@ class Metrics:
             ["channel"],
             registry=self.registry,
         )
+        self.sender_leading = Gauge(
+            "bpu_sender_leading",
+            "1 when this process sends the channel's outbox, 0 when it stands by (another process sends)",
+            ["channel"],
+            registry=self.registry,
+        )
         self.retention_run = Gauge(
             "bpu_retention_last_run_timestamp_seconds",
             "When the retention purge last finished (any process, or bpu-bot purge), Unix time",
@@ -52,7 +59,11 @@ class Metrics:
             registry=self.registry,
         )
 
-    async def render(self, db: Database) -> bytes:
+    async def render(self, db: Database, senders: Mapping[str, bool] | None = None) -> bytes:
+        """The metrics now; `senders`: whether this process sends each channel (sender_states)."""
+        self.sender_leading.clear()
+        for channel, leading in (senders or {}).items():
+            self.sender_leading.labels(channel).set(1 if leading else 0)
         up = await db.ping()
         self.database_up.set(1 if up else 0)
         if up:
@@ -76,11 +87,19 @@ async def outbox_health(service: Service) -> dict[str, object]:
     """/healthz's view of delivery: the backlog per channel and whether this process sends it."""
     async with service.db.reader() as session:
         backlog = await queries.outbox_backlog(session, utcnow())
-    senders = service.sender.channels if service.sender is not None else {}
     return {
         "outbox": {
             channel: {"undelivered": count, "oldest_seconds": round(age, 1)}
             for channel, (count, age) in backlog.items()
         },
-        "sender": {channel: "sending" if s.leading else "standby" for channel, s in senders.items()},
+        "sender": {
+            channel: "sending" if leading else "standby"
+            for channel, leading in sender_states(service).items()
+        },
     }
+
+
+def sender_states(service: Service) -> dict[str, bool]:
+    """Per channel: whether this process sends its outbox (else another one does, or none)."""
+    senders = service.sender.channels if service.sender is not None else {}
+    return {channel: s.leading for channel, s in senders.items()}

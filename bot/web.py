@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
 
-from bot.metrics import CONTENT_TYPE, outbox_health
+from bot.metrics import CONTENT_TYPE, outbox_health, sender_states
 from bot.retention import retention_health
 from bot.service import Service
 
@@ -28,7 +28,8 @@ def create_app(service: Service) -> FastAPI:
 
     @app.get("/metrics")
     async def metrics() -> Response:
-        return Response(await service.metrics.render(service.db), media_type=CONTENT_TYPE)
+        body = await service.metrics.render(service.db, senders=sender_states(service))
+        return Response(body, media_type=CONTENT_TYPE)
 
     for channel in service.channels:
         if channel.routes is not None:

@@ -3,8 +3,8 @@ and `pg_restore` into a cleared schema.
 
 The dump runs with `--snapshot` of a REPEATABLE READ transaction this module holds open, so the
 row counts in the manifest and the rows in the dump are the same moment, while the service
-keeps writing. pg_dump must be of the server's major version or newer (it refuses older
-servers' dumps no more than a newer server); `check_tools` says which client to install.
+keeps writing. pg_dump refuses a server newer than itself, so the client tools must be of the
+server's major version or newer; `check_tools` says which client to install.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ def _major(version: str) -> int:
     return int(found.group(1))
 
 
-async def _tool(name: str) -> tuple[str, int]:
+async def tool(name: str) -> tuple[str, int]:
     """The tool's path and major version; BackupError saying what to install when missing."""
     path = shutil.which(name)
     if path is None:
@@ -79,7 +79,7 @@ async def _tool(name: str) -> tuple[str, int]:
 
 async def check_tools(connection: asyncpg.Connection, name: str) -> tuple[str, str]:
     """(path, "pg_dump 15") for pg_dump or pg_restore, refusing one older than the server."""
-    path, major = await _tool(name)
+    path, major = await tool(name)
     server = int(await connection.fetchval("SHOW server_version_num")) // 10000
     if major < server:
         raise BackupError(
@@ -121,7 +121,7 @@ async def dump(url: str, file: Path) -> tuple[str | None, dict[str, int], str]:
     all read in the snapshot the dump was made from."""
     connection = await _connect(url)
     try:
-        path, tool = await check_tools(connection, "pg_dump")
+        path, used = await check_tools(connection, "pg_dump")
         transaction = connection.transaction(isolation="repeatable_read", readonly=True)
         await transaction.start()
         try:
@@ -136,7 +136,7 @@ async def dump(url: str, file: Path) -> tuple[str | None, dict[str, int], str]:
             await transaction.rollback()
     finally:
         await connection.close()
-    return revision, counts, tool
+    return revision, counts, used
 
 
 async def contents(url: str) -> tuple[str | None, dict[str, int]]:
@@ -154,8 +154,14 @@ async def restore(url: str, file: Path) -> str:
     (objects owned by the connecting role, no grants: the target's own default privileges apply)."""
     connection = await _connect(url)
     try:
-        path, tool = await check_tools(connection, "pg_restore")
-        await connection.execute(_CLEAR_SCHEMA)
+        path, used = await check_tools(connection, "pg_restore")
+        try:
+            await connection.execute(_CLEAR_SCHEMA)
+        except asyncpg.InsufficientPrivilegeError as exc:
+            raise BackupError(
+                "the role in DATABASE_URL may not drop and create tables: restore as the role that"
+                " owns the schema (migrate.env's DATABASE_URL; `bpu-bot-admin --owner restore FILE`)"
+            ) from exc
     finally:
         await connection.close()
     dsn, env = libpq(url)
@@ -168,4 +174,4 @@ async def restore(url: str, file: Path) -> str:
         f"--dbname={dsn}",
     ]
     await _run([*argv, str(file)], env)
-    return tool
+    return used

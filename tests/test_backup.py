@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import shutil
 import tarfile
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from sqlmodel import col, select
 from typer.testing import CliRunner
 
 from bot.cli import app
+from storage import pg_backup
 from storage.backup import BackupError, make_backup, read_manifest, restore_backup
 from storage.backup_file import MANIFEST, Manifest
 from storage.crypto import Vault
@@ -25,6 +27,14 @@ from tests.ops_seed import engine_for, enrol, fresh_database, nik_of, populate
 
 KEY, OTHER = Fernet.generate_key().decode(), Fernet.generate_key().decode()
 PEOPLE = 14
+
+
+@pytest.fixture(autouse=True)
+def _client_tools(db_url: str) -> None:
+    """PostgreSQL backups need its client tools; without them there is nothing to test."""
+    missing = [tool for tool in ("pg_dump", "pg_restore") if shutil.which(tool) is None]
+    if not db_url.startswith("sqlite") and missing:
+        pytest.skip(f"{', '.join(missing)} not installed (Debian package postgresql-client)")
 
 
 async def rows(
@@ -182,3 +192,8 @@ def test_backup_and_restore_from_the_command_line(small_backup: Path, db_url: st
     assert forced.exit_code == 0 and "(newest)" in forced.stdout, forced.output
     wrong_key = env | {"PII_ENCRYPTION_KEY": OTHER}
     assert cli.invoke(app, ["restore", "--force", str(small_backup)], env=wrong_key).exit_code == 2
+
+
+async def test_without_pg_dump_the_documented_call_is_given() -> None:
+    with pytest.raises(BackupError, match="pg_dump --format=custom"):
+        await pg_backup.tool("pg_dump-not-installed")
