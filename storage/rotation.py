@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -106,18 +106,6 @@ class RotationReport:
 
 def looks_sealed(value: object) -> bool:
     return isinstance(value, str) and _TOKEN.fullmatch(value) is not None
-
-
-def tokens_in(document: Any) -> Iterator[str]:
-    """Every Fernet token inside a JSON document."""
-    if isinstance(document, dict):
-        for value in document.values():
-            yield from tokens_in(value)
-    elif isinstance(document, list):
-        for value in document:
-            yield from tokens_in(value)
-    elif looks_sealed(document):
-        yield document
 
 
 @dataclass
