@@ -81,7 +81,7 @@ def write_archive(target: Path, manifest: Manifest, dump: Path) -> None:
     partial = target.with_name(target.name + ".partial")
     manifest_file = dump.with_name(MANIFEST)
     manifest_file.write_text(manifest.to_json())
-    with tarfile.open(partial, "w:gz") as archive:
+    with tarfile.open(partial, "w:gz", compresslevel=6) as archive:
         archive.add(manifest_file, arcname=MANIFEST)
         archive.add(dump, arcname=manifest.dump)
     partial.chmod(0o600)  # it holds encrypted personal data and everything else
