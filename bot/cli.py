@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
+from bot import cli_ops
 from bot.settings import Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
@@ -37,6 +38,8 @@ def _settings() -> Settings:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
 
+
+cli_ops.register(app, _settings)  # backup, restore, keys, purge
 
 QUIET_DRIVERS = ("aiosqlite", "asyncpg", "sqlalchemy.engine", "sqlalchemy.pool")
 

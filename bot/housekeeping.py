@@ -1,5 +1,6 @@
 """Periodic clean-up while the service runs: expired drafts, old delivered message texts, and
-the retention purge the consent text promises (personal data kept at most five years)."""
+the retention purge the consent text promises (personal data kept at most five years); the run
+itself is `bot.retention.apply_retention`, which `bpu-bot purge` runs by hand."""
 
 from __future__ import annotations
 
@@ -9,44 +10,21 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from handlers.enrol.fields import FORM
-from handlers.enrol.purge import purge_expired_drafts
-from messages.data import data
-from storage import outbox
+from bot.retention import apply_retention, retention_years
 from storage.db import Database
-from storage.store import Store
-from storage.submissions import purge_expired
 from storage.types import utcnow
+
+__all__ = ["retention_years", "run_housekeeping", "tidy"]
 
 log = logging.getLogger(__name__)
 
 INTERVAL = timedelta(hours=1)
-KEEP_DELIVERED_TEXT = timedelta(days=7)
-
-
-def retention_years() -> int:
-    """What the consent text promises (messages/consent.toml), so the purge keeps that promise."""
-    return int(data("consent")["retention_years"])
 
 
 async def tidy(db: Database, now: datetime, *, draft_expiry_days: int) -> tuple[int, int]:
-    async with Store.transaction(db) as store:
-        drafts = await purge_expired_drafts(store, now, expiry_days=draft_expiry_days)
-    async with db.transaction() as session:
-        scrubbed = await outbox.scrub_delivered(session, now - KEEP_DELIVERED_TEXT)
-    async with db.transaction() as session:
-        purged = await purge_expired(
-            session, now, years=retention_years(), columns=FORM.erased_columns, answers=FORM.erased_answers
-        )
-    if any(purged.values()):
-        log.info(
-            "retention (%d years): %d submissions anonymised, %d contacts cleared, %d messages deleted",
-            retention_years(),
-            purged["submissions"],
-            purged["contacts"],
-            purged["messages"],
-        )
-    return drafts, scrubbed
+    """One scheduled run; returns (expired drafts purged, delivered texts scrubbed)."""
+    counts = await apply_retention(db, now, draft_expiry_days=draft_expiry_days, trigger="schedule")
+    return counts["drafts_expired"], counts["texts_scrubbed"]
 
 
 async def run_housekeeping(
@@ -54,11 +32,7 @@ async def run_housekeeping(
 ) -> None:
     while not stop.is_set():
         try:
-            drafts, scrubbed = await tidy(db, clock(), draft_expiry_days=draft_expiry_days)
-            if drafts or scrubbed:
-                log.info(
-                    "housekeeping: %d expired drafts purged, %d delivered texts scrubbed", drafts, scrubbed
-                )
+            await tidy(db, clock(), draft_expiry_days=draft_expiry_days)
         except Exception:
             log.exception("housekeeping failed")
         with contextlib.suppress(TimeoutError):

@@ -10,6 +10,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from storage import outbox
 from storage.db import Database
+from storage.retention import last_run
 from storage.types import utcnow
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
@@ -37,6 +38,17 @@ class Metrics:
             ["channel"],
             registry=self.registry,
         )
+        self.sender_leading = Gauge(
+            "bpu_sender_leading",
+            "1 when this process sends the channel's outbox, 0 when it stands by (another process sends)",
+            ["channel"],
+            registry=self.registry,
+        )
+        self.retention_run = Gauge(
+            "bpu_retention_last_run_timestamp_seconds",
+            "When the retention purge last finished (any process, or bpu-bot purge), Unix time",
+            registry=self.registry,
+        )
         self.oldest = Gauge(
             "bpu_outbox_oldest_undelivered_seconds",
             "Age of the oldest outbox row still to deliver, by channel",
@@ -44,13 +56,19 @@ class Metrics:
             registry=self.registry,
         )
 
-    async def render(self, db: Database) -> bytes:
+    async def render(self, db: Database, senders: Mapping[str, bool] | None = None) -> bytes:
+        """The metrics now; `senders`: whether this process sends each channel (`Service.sending`)."""
+        self.sender_leading.clear()
+        for channel, leading in (senders or {}).items():
+            self.sender_leading.labels(channel).set(1 if leading else 0)
         up = await db.ping()
         self.database_up.set(1 if up else 0)
         if up:
             async with db.reader() as session:
                 counts = await outbox.outbox_counts(session)
                 backlog = await outbox.outbox_backlog(session, utcnow())
+                retention = await last_run(session)
+            self.retention_run.set(retention.finished_at.timestamp() if retention else 0)
             self.outbox.clear()
             for (channel, status), count in counts.items():
                 self.outbox.labels(channel, status).set(count)
@@ -85,3 +103,4 @@ async def outbox_health(service: Delivery) -> dict[str, object]:
         },
         "sender": {channel: "sending" if leading else "standby" for channel, leading in sending.items()},
     }
+

@@ -17,6 +17,7 @@ from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from handlers.localtime import QuietHours
+from storage.crypto import split_keys
 
 log = logging.getLogger(__name__)
 
@@ -148,12 +149,16 @@ class Settings(BaseSettings):
     @field_validator("pii_encryption_key")
     @classmethod
     def _fernet_key(cls, value: str) -> str:
-        if value:
+        """One Fernet key, or several comma-separated, newest first (see `bpu-bot keys rotate`)."""
+        for position, key in enumerate(split_keys(value), start=1):
             try:
-                Fernet(value.encode())
+                Fernet(key.encode())
             except ValueError as exc:
-                raise ValueError("must be a Fernet key (32 url-safe base64-encoded bytes)") from exc
-        return value
+                raise ValueError(
+                    f"key {position} is not a Fernet key (32 url-safe base64-encoded bytes);"
+                    " several keys are separated by commas, newest first"
+                ) from exc
+        return ",".join(split_keys(value))
 
     @property
     def telegram_enabled(self) -> bool:

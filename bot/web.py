@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse
 
 from bot.app import IdentitySource, mount
 from bot.metrics import CONTENT_TYPE, outbox_health
+from bot.retention import retention_health
 from bot.service import Service
 
 
@@ -25,11 +26,13 @@ def create_app(service: Service, *, identity: IdentitySource | None = None) -> F
         }
         if up:
             body.update(await outbox_health(service))
+            body["retention"] = await retention_health(service.db)
         return JSONResponse(body, status_code=200 if up else 503)
 
     @app.get("/metrics")
     async def metrics() -> Response:
-        return Response(await service.metrics.render(service.db), media_type=CONTENT_TYPE)
+        body = await service.metrics.render(service.db, senders=service.sending())
+        return Response(body, media_type=CONTENT_TYPE)
 
     for channel in service.channels:
         if channel.routes is not None:

@@ -406,4 +406,5 @@ class CallbackRequest(SQLModel, table=True):
     version: int = Field(default=1)
 
 
-import storage.outreach_models  # noqa: E402, F401  (registers the organisers' tables too)
+import storage.ops_models  # noqa: E402  (registers the operator's tables too)
+import storage.outreach_models  # noqa: E402, F401  (and the organisers')

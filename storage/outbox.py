@@ -359,7 +359,11 @@ async def scrub_delivered(session: AsyncSession, before: datetime) -> int:
     """Empties the text of messages delivered before `before`: summaries carry personal data."""
     result = await session.exec(
         update(OutboxMessage)
-        .where(col(OutboxMessage.status).in_(["sent", "failed"]), col(OutboxMessage.created_at) < before)
+        .where(
+            col(OutboxMessage.status).in_(["sent", "failed"]),
+            col(OutboxMessage.created_at) < before,
+            col(OutboxMessage.payload)["text"].as_string() != "",  # not again every hour
+        )
         .values(payload={"text": "", "options": [], "scrubbed": True})
     )
     return int(result.rowcount or 0)

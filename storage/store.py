@@ -35,9 +35,9 @@ class Store:
         async with db.transaction() as session:
             yield cls(session)
 
-    async def open_submission(self, nik_hash: str) -> Submission | None:
-        """The submission still standing for this NIK (by its keyed hash), if any."""
-        return await submissions.find_open_by_nik_hash(self._session, nik_hash)
+    async def open_submission(self, nik_hashes: Collection[str]) -> Submission | None:
+        """The submission still standing for this NIK (by its keyed hashes, one per key), if any."""
+        return await submissions.find_open_by_nik_hash(self._session, nik_hashes)
 
     async def add_submission(
         self, submission: Submission, *, actor: str, now: datetime

@@ -47,10 +47,11 @@ def normalize_reference(text: str) -> str:
     return f"{cleaned[:4]}-{cleaned[4:]}" if len(cleaned) == 8 else text.strip().upper()
 
 
-async def find_open_by_nik_hash(session: AsyncSession, nik_hash: str) -> Submission | None:
+async def find_open_by_nik_hash(session: AsyncSession, nik_hashes: Collection[str]) -> Submission | None:
+    """The open submission whose NIK hash is one of `nik_hashes` (a NIK's hash under each key)."""
     query = (
         select(Submission)
-        .where(Submission.nik_hash == nik_hash, col(Submission.status).in_(OPEN_STATUSES))
+        .where(col(Submission.nik_hash).in_(nik_hashes), col(Submission.status).in_(OPEN_STATUSES))
         .order_by(col(Submission.id))
     )
     return (await session.exec(query)).first()
@@ -85,14 +86,14 @@ async def add_unless_open(
     savepoint, and it gets the winner's submission, as if it had been there first.
     """
     assert submission.nik_hash is not None
-    existing = await find_open_by_nik_hash(session, submission.nik_hash)
+    existing = await find_open_by_nik_hash(session, [submission.nik_hash])
     if existing is not None:
         return existing, True
     try:
         async with session.begin_nested():
             await add_submission(session, submission, actor, now)
     except IntegrityError:
-        existing = await find_open_by_nik_hash(session, submission.nik_hash)
+        existing = await find_open_by_nik_hash(session, [submission.nik_hash])
         if existing is None:
             raise
         return existing, True

@@ -131,17 +131,19 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
 
 
 def read_search(text: str, vault: Vault) -> tuple[str, Any]:
-    """("reference", ref) | ("nik", hash) | ("phone", hash) | ("unreadable", None)."""
+    """("reference", ref) | ("nik", hashes) | ("phone", hashes) | ("unreadable", None).
+
+    Hashes: one per configured key, since stored ones may predate a key rotation."""
     from handlers.enrol.parsers import parse_mobile
 
     compact = re.sub(r"[\s.\-]", "", text.strip())
     if _NIK.fullmatch(compact):
-        return "nik", vault.keyed_hash(compact)
+        return "nik", vault.keyed_hashes(compact)
     if _REFERENCE.fullmatch(text.strip().upper()):
         return "reference", normalize_reference(text)
     phone = parse_mobile(text)
     if phone.value is not None:
-        return "phone", vault.phone_hash(phone.value)
+        return "phone", vault.phone_hashes(phone.value)
     return "unreadable", None
 
 
@@ -197,7 +199,10 @@ def filtered(
             "nik": col(Submission.nik_hash),
             "phone": col(Submission.phone_hash),
         }.get(kind)
-        query = query.where(searched == key) if searched is not None else query.where(col(Submission.id) < 0)
+        if searched is None:
+            query = query.where(col(Submission.id) < 0)
+        else:
+            query = query.where(searched.in_(key) if kind in ("nik", "phone") else searched == key)
     return query, kind
 
 

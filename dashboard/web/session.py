@@ -53,26 +53,31 @@ def _unb64(text: str) -> bytes:
 
 
 class SessionCodec:
-    """Signs and checks session cookies and CSRF tokens with keys derived from SECRET_KEY."""
+    """Signs and checks session cookies and CSRF tokens with keys derived from SECRET_KEY.
+
+    SECRET_KEY may hold several secrets, comma-separated, newest first: the newest signs, any
+    of them verifies, so a new secret put in front logs nobody out (a session is signed again
+    with it at its next refresh) and the old one can go after STAFF_IDLE_MINUTES.
+    """
 
     def __init__(self, secret_key: str, *, idle_minutes: int, secure: bool) -> None:
-        root = secret_key.encode()
-        self._cookie_key = hmac.new(root, b"bpu staff session v1", hashlib.sha256).digest()
-        self._csrf_key = hmac.new(root, b"bpu staff csrf v1", hashlib.sha256).digest()
+        roots = [part.strip().encode() for part in secret_key.split(",") if part.strip()] or [b""]
+        self._cookie_keys = [hmac.new(r, b"bpu staff session v1", hashlib.sha256).digest() for r in roots]
+        self._csrf_keys = [hmac.new(r, b"bpu staff csrf v1", hashlib.sha256).digest() for r in roots]
         self.idle_seconds = idle_minutes * 60
         self.secure = secure
 
     def encode(self, session: StaffSession) -> str:
         body = {"sid": session.sid, "uid": session.uid, "epoch": session.epoch, "seen": int(session.seen)}
         payload = _b64(json.dumps(body, separators=(",", ":")).encode())
-        return f"{payload}.{self._sign(payload)}"
+        return f"{payload}.{self._sign(payload, self._cookie_keys[0])}"
 
     def decode(self, cookie: str | None, now: float | None = None) -> StaffSession | None:
         """The session in a cookie, or None when it is missing, forged or malformed."""
         if not cookie or "." not in cookie:
             return None
         payload, signature = cookie.rsplit(".", 1)
-        if not hmac.compare_digest(signature, self._sign(payload)):
+        if not any(hmac.compare_digest(signature, self._sign(payload, key)) for key in self._cookie_keys):
             return None
         try:
             body: dict[str, Any] = json.loads(_unb64(payload))
@@ -93,13 +98,13 @@ class SessionCodec:
         now = time.time() if now is None else now
         return session is not None and session.logged_in and now - session.seen >= _REFRESH_SECONDS
 
-    def csrf_token(self, session: StaffSession) -> str:
-        return hmac.new(self._csrf_key, session.sid.encode(), hashlib.sha256).hexdigest()
+    def csrf_token(self, session: StaffSession, key: bytes | None = None) -> str:
+        return hmac.new(key or self._csrf_keys[0], session.sid.encode(), hashlib.sha256).hexdigest()
 
     def csrf_ok(self, session: StaffSession | None, token: str | None) -> bool:
         if session is None or not token:
             return False
-        return hmac.compare_digest(token, self.csrf_token(session))
+        return any(hmac.compare_digest(token, self.csrf_token(session, key)) for key in self._csrf_keys)
 
     def set_cookie_header(self, session: StaffSession | None) -> str:
         """The Set-Cookie value that stores `session`, or deletes the cookie when None."""
@@ -112,5 +117,6 @@ class SessionCodec:
         cookie = f"{COOKIE_NAME}={self.encode(session)}"
         return "; ".join([cookie, f"Max-Age={self.idle_seconds + 60}", *attrs])
 
-    def _sign(self, payload: str) -> str:
-        return _b64(hmac.new(self._cookie_key, payload.encode(), hashlib.sha256).digest())
+    @staticmethod
+    def _sign(payload: str, key: bytes) -> str:
+        return _b64(hmac.new(key, payload.encode(), hashlib.sha256).digest())

@@ -139,7 +139,7 @@ class EnrolFlow:
         key = accepted.values.get(self.form.unique)
         if key is None:
             return accepted
-        existing = await turn.store.open_submission(turn.vault.keyed_hash(key))
+        existing = await turn.store.open_submission(turn.vault.keyed_hashes(key))
         if existing is None:
             return accepted
         return Stop("enrol_duplicate", _duplicate_context(turn, existing))

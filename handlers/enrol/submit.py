@@ -42,7 +42,7 @@ def _flags(turn: Turn, values: Values) -> list[str]:
 async def submit(turn: Turn, draft: Draft, form: Form) -> SubmitResult:
     """Stores the submission, unless the same person already has one open (then returns that)."""
     values = form.values(draft, turn.today)
-    existing = await turn.store.open_submission(turn.vault.keyed_hash(values.get(form.unique)))
+    existing = await turn.store.open_submission(turn.vault.keyed_hashes(values.get(form.unique)))
     if existing is not None:
         return SubmitResult(existing, True, {})
 
