@@ -72,3 +72,20 @@ class Steps(Protocol):
     """A flow with its own answer to "kembali" (the router's default: the menu)."""
 
     async def back(self, turn: Turn) -> None: ...
+
+
+@runtime_checkable
+class Form(Protocol):
+    """A flow that asks questions one by one: a question typed at one of them is answered aside,
+    and "later" may leave it with its answers kept."""
+
+    async def reprompt(self, turn: Turn) -> None: ...
+
+    def asking(self, turn: Turn) -> bool:
+        """Whether a question of the form is pending (not once it is done)."""
+        ...
+
+    def leave_for_later(self, turn: Turn) -> bool:
+        """Gets ready to leave the form for "later" (keeping what was answered); False where
+        "nanti" answers the question itself."""
+        ...

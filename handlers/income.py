@@ -13,6 +13,7 @@ from functools import cache
 
 from lokal import parse_rupiah
 
+from handlers.amounts import spoken_amount
 from handlers.intents import tokens
 from handlers.parsed import Parsed
 from messages.data import typed_words
@@ -46,6 +47,8 @@ def parse_money(text: str) -> Parsed[int]:
     """Monthly income in any common form: "2jt", "1,5 juta", "Rp 1.500.000", "800rb", "2 jt an"."""
     context, separated, amount_span = _money_patterns()
     cleaned = separated.sub(r"\1", text.replace("-", " "))
+    if (spoken := spoken_amount(cleaned)) is not None:  # "rong yuta", "1.5 million", "800rb"
+        return _within_bounds(spoken)
     parsed = parse_rupiah(cleaned)
     if parsed is None:
         parsed = parse_rupiah(context.sub(" ", cleaned))
@@ -53,7 +56,10 @@ def parse_money(text: str) -> Parsed[int]:
         parsed = parse_rupiah(span.group(0))
     if parsed is None:
         return Parsed(error="unreadable")
-    amount = round(parsed.amount)
+    return _within_bounds(round(parsed.amount))
+
+
+def _within_bounds(amount: int) -> Parsed[int]:
     if amount < MIN_MONTHLY_INCOME:
         return Parsed(error="too_small", details={"amount": amount})
     if amount > MAX_MONTHLY_INCOME:

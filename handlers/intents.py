@@ -1,7 +1,10 @@
-"""Matches free text to commands and intents through the word tables in messages/<lang>/intents.toml.
+"""Matches what people type to commands, intents and short answers, in every way of writing.
 
-People mix languages in one message, so the words of every language are read together
-(`messages.data.typed_words`); replies, not recognition, follow the person's language.
+A message goes through the one normalisation step first (`handlers.normalise`, with the
+vocabulary of `handlers.lexicon`): capitals, repeated letters, run-together words, chat
+abbreviations, suffixes and typos become the words of the lists. Then a phrase matches when its
+words appear in order. People mix languages in one message, so the words of every language are
+read together; replies, not recognition, follow the person's language.
 """
 
 from __future__ import annotations
@@ -10,111 +13,114 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
+from handlers.lexicon import PARTICLES_AT_THE_END, Phrases, lexicon
+from handlers.normalise import fold
 from messages.data import typed_words
 
-_NOISE = re.compile(r"[^0-9a-z/ ]+")
-_SPACES = re.compile(r"\s+")
-_REPEATS = re.compile(r"(.)\1{2,}")
-ANSWER_TYPO_MIN = 6
-
-
-def normalize(text: str) -> str:
-    """Lower-case, emoji answers as words (👍 → "ok"), punctuation to spaces, "haaaiii" → "hai"."""
-    for emoji, word in _emoji().items():
-        text = text.replace(emoji, f" {word} ")
-    cleaned = _NOISE.sub(" ", text.lower().replace("'", ""))
-    cleaned = _REPEATS.sub(r"\1", cleaned)
-    return _SPACES.sub(" ", cleaned).strip()
-
-
-@cache
-def _emoji() -> dict[str, str]:
-    table: dict[str, str] = typed_words("intents").get("emoji", {})
-    return dict(sorted(table.items(), key=lambda item: -len(item[0])))  # "🙏🏻" before "🙏"
+COMMAND_MAX_WORDS = 4
+"""A command is (almost) the whole message: "saya mau berhenti jualan" is not "stop"."""
 
 
 def tokens(text: str) -> list[str]:
-    return normalize(text).split()
+    """The message as the words of the lists ("SAYAMAUDAFTAR" → saya, mau, daftar)."""
+    return lexicon().words(text)
+
+
+def normalize(text: str) -> str:
+    """The message's words, joined: what an option's label is compared with."""
+    return " ".join(tokens(text))
+
+
+def plain_words(text: str) -> list[str]:
+    """Lower case, accents, punctuation and emoji only: for names of places, which the typo
+    step must not bend toward the word lists ("madiun" stays "madiun")."""
+    for sign, word in lexicon().normaliser.emoji:
+        text = text.replace(sign, f" {word} ")
+    return fold(text).split()
 
 
 @dataclass(frozen=True)
 class IntentTable:
-    commands: dict[str, tuple[tuple[str, ...], ...]]
-    intents: dict[str, tuple[tuple[str, ...], ...]]
-    answers: dict[str, tuple[tuple[str, ...], ...]]
+    commands: dict[str, Phrases]
+    intents: dict[str, Phrases]
+    answers: dict[str, Phrases]
+    ordinals: dict[int, Phrases]
     filler: frozenset[str]
 
 
 @cache
 def table() -> IntentTable:
     raw = typed_words("intents")
-
-    def phrases(section: dict[str, list[str]]) -> dict[str, tuple[tuple[str, ...], ...]]:
-        return {name: tuple(tuple(tokens(p)) for p in words) for name, words in section.items()}
-
+    words = lexicon()
+    answer_lists = {k: v for k, v in raw["answers"].items() if k != "filler"}
     return IntentTable(
-        commands=phrases(raw["commands"]),
-        intents=phrases(raw["intents"]),
-        answers=phrases({k: v for k, v in raw["answers"].items() if k != "filler"}),
-        filler=frozenset(raw["answers"].get("filler", [])),
+        commands=words.table(raw["commands"]),
+        intents=words.table(raw["intents"]),
+        answers=words.table(answer_lists),
+        ordinals={int(n): words.phrases(ws) for n, ws in raw.get("ordinals", {}).items()},
+        filler=frozenset(w for phrase in raw["answers"].get("filler", []) for w in words.words(phrase)),
     )
 
 
-def one_edit_apart(a: str, b: str) -> bool:
-    """One letter replaced, added, dropped, or two neighbours swapped ("bangkalam", "bangklaan")."""
-    if a == b or abs(len(a) - len(b)) > 1:
-        return False
-    if len(a) == len(b):
-        diff = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
-        if len(diff) == 1:
-            return True
-        i, j = diff[0], diff[-1]
-        return len(diff) == 2 and j == i + 1 and a[i] == b[j] and a[j] == b[i]
-    short, long = (a, b) if len(a) < len(b) else (b, a)
-    i = next((k for k, (x, y) in enumerate(zip(short, long, strict=False)) if x != y), len(short))
-    return short[i:] == long[i + 1 :]
-
-
-TYPO_MIN_LENGTH = 5
-"""Words shorter than this must be typed exactly."""
-
-
-def _word_matches(word: str, pattern: str) -> bool:
-    return word == pattern or (
-        min(len(word), len(pattern)) >= TYPO_MIN_LENGTH and one_edit_apart(word, pattern)
-    )
-
-
-def _answer_word(word: str, pattern: str) -> bool:
-    return word == pattern or (
-        min(len(word), len(pattern)) >= TYPO_MIN_LENGTH
-        and len(pattern) >= ANSWER_TYPO_MIN
-        and one_edit_apart(word, pattern)
-    )
-
-
-def _phrase_in(words: list[str], phrase: tuple[str, ...]) -> bool:
+def _at(words: list[str] | tuple[str, ...], phrase: tuple[str, ...]) -> int | None:
+    """Where `phrase` starts in `words`, or None."""
     n = len(phrase)
-    return any(
-        all(_word_matches(words[i + k], phrase[k]) for k in range(n)) for i in range(len(words) - n + 1)
-    )
+    for i in range(len(words) - n + 1):
+        if tuple(words[i : i + n]) == phrase:
+            return i
+    return None
+
+
+def _has(words: list[str], phrases: Phrases) -> bool:
+    return any(_at(words, phrase) is not None for phrase in phrases)
 
 
 def phrase_in(text: str, phrase: str) -> bool:
-    """Whether the words of `phrase` appear in order in `text` (longer words forgive one typo)."""
-    return _phrase_in(tokens(text), tuple(tokens(phrase)))
+    """Whether the words of `phrase` appear in order in `text`."""
+    return _at(tokens(text), tuple(tokens(phrase))) is not None
 
 
 def match_command(text: str) -> str | None:
     """A global command when the message is (almost) only that command."""
     words = tokens(text)
-    if not words or len(words) > 4:
+    if not words or len(words) > COMMAND_MAX_WORDS:
         return None
     for name, phrases in table().commands.items():
-        for phrase in phrases:
-            if tuple(words) == phrase or (len(words) == len(phrase) and _phrase_in(words, phrase)):
-                return name
+        if tuple(words) in phrases:
+            return name
+    rest = [w for w in words if w not in table().filler]
+    for name, phrases in table().commands.items():
+        if rest and tuple(rest) in phrases:
+            return name
     return None
+
+
+DEFERRED = {"enrol": "later", "enrol_other": "later"}
+ENROL_OTHER_WEIGHT = 2
+"""A verb of registering someone and a relative ("daftarke ... bapakku") weigh as a two-word
+phrase: they beat "daftar" alone and tie with a FAQ's two words (and win the tie)."""
+
+
+@cache
+def _enrol_other_parts() -> tuple[frozenset[str], tuple[tuple[str, ...], ...]]:
+    parts = typed_words("intents")["enrol_other_parts"]
+    relatives = [
+        *parts["relatives"],
+        *(w for ws in typed_words("form")["relation_words"].values() for w in ws),
+    ]
+    verbs = frozenset(w for phrase in parts["verbs"] for w in tokens(phrase))
+    return verbs, tuple({tuple(tokens(r)) for r in relatives if tokens(r)})
+
+
+def _asks_for_someone_else(words: list[str]) -> bool:
+    """A verb of registering someone, then a relative: "tulung daftarke bapakku", "register my
+    father", "mau daftarin keluarga saya"."""
+    verbs, relatives = _enrol_other_parts()
+    first = next((i for i, w in enumerate(words) if w in verbs), None)
+    return first is not None and any(_at(words[first + 1 :], r) is not None for r in relatives)
+
+
+"""Intents that a word of "later" turns into a plan for later: "sesuk wae tak daftar"."""
 
 
 def match_intent(text: str) -> str | None:
@@ -123,69 +129,28 @@ def match_intent(text: str) -> str | None:
     best: tuple[int, str] | None = None
     for name, phrases in table().intents.items():
         for phrase in phrases:
-            if _phrase_in(words, phrase) and (best is None or len(phrase) > best[0]):
+            if (best is None or len(phrase) > best[0]) and _at(words, phrase) is not None:
                 best = (len(phrase), name)
-    return best[1] if best else None
+    if _asks_for_someone_else(words) and (best is None or best[0] <= ENROL_OTHER_WEIGHT):
+        best = (ENROL_OTHER_WEIGHT, "enrol_other")
+    if best is None:
+        return None
+    if best[1] in DEFERRED and _has(words, table().answers.get("later", ())):
+        return DEFERRED[best[1]]
+    return best[1]
+
+
+def says_later(text: str) -> bool:
+    """Not now: "nanti", "mengko wae", "dagghik", "later", "besok aja daftar"."""
+    return not is_question(text) and (
+        only_answer(text, ("later",)) is not None or match_intent(text) == "later"
+    )
 
 
 def answers(text: str) -> set[str]:
-    """Which short answers a message contains: "tidak setuju" → {"no", "yes"}.
-
-    Exact words, except that an answer word of six letters or more may be typed with one typo
-    ("stuju"); shorter ones would collide ("bulan" is one letter from "bukan").
-    """
+    """Which short answers a message contains: "tidak setuju" → {"no", "yes", "agree"}."""
     words = tokens(text)
-    found = set()
-    for name, phrases in table().answers.items():
-        for phrase in phrases:
-            n = len(phrase)
-            if any(
-                all(_answer_word(words[i + k], phrase[k]) for k in range(n))
-                for i in range(len(words) - n + 1)
-            ):
-                found.add(name)
-                break
-    return found
-
-
-@cache
-def _place_filler() -> frozenset[str]:
-    return frozenset(typed_words("intents")["places"]["filler"])
-
-
-def place_words(text: str) -> str:
-    """What is left of an answer once yes/no, fillers and "di", "tinggal"... are taken out.
-
-    "bukan, sy di Sidoarjo" → "sidoarjo"; "iya" → "".
-    """
-    vocabulary = {w for phrases in table().answers.values() for phrase in phrases for w in phrase}
-    skip = vocabulary | table().filler | _place_filler()
-    return " ".join(w for w in tokens(text) if w not in skip)
-
-
-@cache
-def _month_phrases() -> tuple[tuple[tuple[str, ...], int], ...]:
-    raw: dict[str, int] = typed_words("intents")["months"]
-    return tuple(sorted(((tuple(tokens(p)), n) for p, n in raw.items()), key=lambda item: -len(item[0])))
-
-
-@cache
-def _month_digits() -> re.Pattern[str]:
-    """A number of months written with digits, maybe with a unit (intents.toml [month_units])."""
-    units = "|".join(
-        re.escape(w) for w in sorted(typed_words("intents")["month_units"]["words"], key=len, reverse=True)
-    )
-    return re.compile(rf"(?<!\d)(\d{{1,2}})\s*(?:{units})?(?![\d])")
-
-
-def months_in(text: str) -> int | None:
-    """A number of months as people write it: "3", "6bln", "sebulan", "setahun", "tiga bulan"."""
-    words = tokens(text)
-    for phrase, months in _month_phrases():
-        if _phrase_in(words, phrase):
-            return months
-    found = {int(m) for m in _month_digits().findall(normalize(text))}
-    return found.pop() if len(found) == 1 else None
+    return {name for name, phrases in table().answers.items() if _has(words, phrases)}
 
 
 def only_answer(text: str, among: tuple[str, ...] = ("yes", "no")) -> str | None:
@@ -199,5 +164,153 @@ def only_answer(text: str, among: tuple[str, ...] = ("yes", "no")) -> str | None
     (answer,) = said
     words = tokens(text)
     own = {w for phrase in table().answers[answer] for w in phrase}
-    fits = all(any(_answer_word(w, o) for o in own) or w in table().filler for w in words)
+    fits = all(w in own or w in table().filler for w in words)
     return answer if words and fits else None
+
+
+NEGATIONS = ("no",)
+AFFIRMATIONS = ("yes", "agree")
+
+
+def yes_or_no(text: str) -> str | None:
+    """A yes/no question's answer, or None when the message is not one.
+
+    "iya", "nggih", "enggi", "yes", "setuju", "👍" are yes; "tidak", "mboten", "bunten", "ga mau",
+    "ora setuju" are no. A question ("isih kudu mbayar ta?"), "later", or anything else is
+    neither: a yes/no question never reads them as a no.
+    """
+    if is_question(text):
+        return None
+    said = answers(text)
+    if "later" in said and not said & {"yes", "agree"}:
+        return None
+    negated = bool(said & set(NEGATIONS))
+    if negated:
+        no = only_answer(text, ("no",)) or _negated_yes(text)
+        return "no" if no else None
+    if only_answer(text, ("yes",)) or only_answer(text, ("agree",)):
+        return "yes"
+    words = tokens(text)
+    own = {w for name in AFFIRMATIONS for phrase in table().answers.get(name, ()) for w in phrase}
+    return "yes" if words and all(w in own or w in table().filler for w in words) else None
+
+
+def _negated_yes(text: str) -> bool:
+    """A no word, then yes words ("ga mau", "ora setuju", "mboten purun"): nothing else."""
+    words = [w for w in tokens(text) if w not in table().filler]
+    negation = {w for phrase in table().answers["no"] for w in phrase}
+    affirmative = {w for name in AFFIRMATIONS for phrase in table().answers.get(name, ()) for w in phrase}
+    return (
+        bool(words)
+        and words[0] in negation
+        and all(w in affirmative or w in negation or w in table().filler for w in words)
+    )
+
+
+def is_question(text: str) -> bool:
+    """A question, in any way of writing: a question mark after two words or more ("Madiun?"
+    alone is an unsure answer), a question word ("berapa", "piro", "pinten", "how much"), or a
+    question particle at the end ("gratis ta", "wis to")."""
+    return ("?" in text and len(tokens(text)) > 1) or has_question_word(text)
+
+
+def has_question_word(text: str) -> bool:
+    """A question word or a closing question particle, whatever the punctuation."""
+    words = tokens(text)
+    if not words:
+        return False
+    for phrase in table().answers.get("question", ()):
+        at = _at(words, phrase)
+        if at is None:
+            continue
+        if len(phrase) == 1 and phrase[0] in PARTICLES_AT_THE_END:
+            if at == len(words) - 1 and len(words) > 1:
+                return True
+            continue
+        return True
+    return False
+
+
+def ordinal(text: str) -> int | None:
+    """Which option a person names by its place: "yang pertama", "sing kapisan", "the second"."""
+    words = tokens(text)
+    found = {n for n, phrases in table().ordinals.items() if _has(words, phrases)}
+    return found.pop() if len(found) == 1 else None
+
+
+def language_of(text: str) -> str | None:
+    """The way of writing a message shows (see `Lexicon.language_of`)."""
+    return lexicon().language_of(tokens(text))
+
+
+@cache
+def _place_filler() -> frozenset[str]:
+    return frozenset(w for phrase in typed_words("intents")["places"]["filler"] for w in fold(phrase).split())
+
+
+KINDS = ("kabupaten", "kota")
+"""How a regency or city is named before its name ("kota madiun"); "Madiun city" and
+"KOTAMADIUN" are read that way too."""
+
+
+def place_words(text: str) -> str:
+    """What is left of an answer once yes/no, fillers and "di", "tinggal"... are taken out.
+
+    "bukan, sy di Sidoarjo" → "sidoarjo"; "iya" → ""; "ora, saiki nang Suroboyo" → "surabaya";
+    "Madiun city" → "kota madiun"; "KOTAMADIUN" → "kota madiun"; "udh pindah ke sby" → "surabaya".
+    """
+    vocabulary = {w for phrases in table().answers.values() for phrase in phrases for w in phrase}
+    skip = (vocabulary | table().filler | _place_filler()) - set(KINDS)
+    aliases: dict[str, str] = typed_words("intents")["places"].get("aliases", {})
+    kept: list[str] = []
+    abbreviations = lexicon().normaliser.abbreviations
+    for word in plain_words(text):
+        if word in skip or (word in abbreviations and set(abbreviations[word]) <= skip):
+            continue
+        word = aliases.get(word, word)
+        run_together = next((k for k in KINDS if word.startswith(k) and len(word) > len(k) + 2), None)
+        kept.extend((run_together, word.removeprefix(run_together)) if run_together else (word,))
+    kinds = [w for w in kept if w in KINDS]
+    return " ".join([*kinds[:1], *(w for w in kept if w not in KINDS)])
+
+
+@cache
+def _month_phrases() -> tuple[tuple[tuple[str, ...], int], ...]:
+    raw: dict[str, int] = typed_words("intents")["months"]
+    read = {tuple(tokens(p)): int(n) for p, n in raw.items()}
+    return tuple(sorted(read.items(), key=lambda item: -len(item[0])))
+
+
+@cache
+def _month_digits() -> re.Pattern[str]:
+    """A number of months written with digits, maybe with a unit (intents.toml [month_units])."""
+    units = "|".join(
+        re.escape(w) for w in sorted(typed_words("intents")["month_units"]["words"], key=len, reverse=True)
+    )
+    return re.compile(rf"(?<!\d)(\d{{1,2}})\s*(?:{units})?(?![\d])")
+
+
+def months_in(text: str) -> int | None:
+    """A number of months as people write it: "3", "6bln", "sebulan", "telung wulan", "yearly"."""
+    words = tokens(text)
+    for phrase, months in _month_phrases():
+        if phrase and _at(words, phrase) is not None:
+            return months
+    found = {int(m) for m in _month_digits().findall(" ".join(plain_words(text)))}
+    return found.pop() if len(found) == 1 else None
+
+
+@cache
+def number_words() -> frozenset[str]:
+    """Words before an option's number: "no 8", "nomer 3", "pilih 2" (intents.toml [choice])."""
+    return frozenset(w for phrase in typed_words("intents")["choice"]["number_words"] for w in tokens(phrase))
+
+
+def filler_words() -> frozenset[str]:
+    """Words around a short answer that do not change it ("dong", "mas", "please")."""
+    return table().filler
+
+
+def join_words() -> Phrases:
+    """How people say they will come to a session: "ikut", "melu", "norok", "join"."""
+    return table().intents.get("session_join", ())

@@ -1,15 +1,16 @@
 """One normalisation step before any matching: what a person typed, as the words the bot knows.
 
-"SAYAMAUDAFTAR" → ["saya", "mau", "daftar"]; "Setujuuu!!" → ["setuju"]; "brp iurane" →
-["berapa", "iurane"]; "stuju" → ["setuju"]; "👍" → ["ok"].
+"SAYAMAUDAFTAR" → ["saya", "mau", "daftar"]; "Setujuuu!!" → ["setuju"]; "brp iurannya" →
+["berapa", "iuran"]; "stuju" → ["setuju"]; "👍" → ["ok"].
 
 In order: emoji become words; letters are case-folded and stripped of accents ("ènja'" →
 "enja"); punctuation becomes space; letters repeated three times or more become one
 ("iyaaa" → "iya"), and a doubled letter is undone when only the single one is a known word
-("okee" → "oke"); chat abbreviations are expanded from the data files; a run-together word is
-split into known words (symspellpy's segmentation over the project's own vocabulary, never
-English's); and an unknown word is taken for the known word it is a typo of, when the edit
-distance (rapidfuzz, transpositions counting once) is within what its length allows.
+("okee" → "oke"); chat abbreviations are expanded from the data files; a suffix that leaves a
+known word is taken off ("iurane" → "iuran"); a run-together word is split into known words
+(symspellpy's segmentation over the project's own vocabulary, never English's); and an unknown
+word is taken for the known word it is a typo of, when the edit distance (rapidfuzz,
+transpositions counting once) is within what its length allows.
 
 Only for matching what people say (commands, intents, closed answers, units, occupations).
 Never applied to a NIK, a phone number, a date, an e-mail address, a name or an address: their
@@ -62,6 +63,9 @@ class Normaliser:
     speller: SymSpell
     by_length: Mapping[int, tuple[str, ...]]
     """Vocabulary words by length, for the typo search."""
+    suffixes: tuple[str, ...] = ()
+    """Endings that leave a known word when taken off ("iurane", "iuranipun", "bayarnya"),
+    longest first."""
 
     @classmethod
     def build(
@@ -69,6 +73,7 @@ class Normaliser:
         words: Mapping[str, int],
         abbreviations: Mapping[str, str] | None = None,
         emoji: Mapping[str, str] | None = None,
+        suffixes: Iterable[str] = (),
     ) -> Normaliser:
         """`words`: every known word with a frequency (how common it is in what people write;
         only the order matters). `abbreviations`: short form → its words ("sy" → "saya")."""
@@ -87,6 +92,7 @@ class Normaliser:
             emoji=tuple(sorted((emoji or {}).items(), key=lambda item: -len(item[0]))),
             speller=speller,
             by_length={n: tuple(ws) for n, ws in by_length.items()},
+            suffixes=tuple(sorted({fold(x) for x in suffixes if fold(x)}, key=len, reverse=True)),
         )
 
     def words(self, text: str) -> list[str]:
@@ -105,14 +111,24 @@ class Normaliser:
         if token in self.vocabulary or not token.isalpha():
             return (token,)
         undoubled = _DOUBLED.sub(r"\1", token)
-        if undoubled in self.vocabulary:
-            return (undoubled,)
         if undoubled in self.abbreviations:
             return self.abbreviations[undoubled]
+        if undoubled in self.vocabulary:
+            return (undoubled,)
+        if stem := self._stem(token):
+            return (stem,)
         if len(token) >= SEGMENT_MIN_LENGTH and (parts := self._split(token)):
             return parts
         corrected = self.correct(token)
         return (corrected or token,)
+
+    def _stem(self, token: str) -> str | None:
+        """The known word left when a suffix is taken off: "iurane" → "iuran"."""
+        for suffix in self.suffixes:
+            stem = token.removesuffix(suffix)
+            if stem != token and len(stem) >= 3 and stem in self.vocabulary:
+                return stem
+        return None
 
     def _split(self, token: str) -> tuple[str, ...] | None:
         """A run-together message split into known words, or None when no split is all known."""

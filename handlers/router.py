@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 
 from handlers.attribution import attribution_code
-from handlers.flow import Cancellable, Flow, Steps, say_menu
+from handlers.flow import Cancellable, Flow, Form, Steps, say_menu
+from handlers.flows.asides import answer_aside
 from handlers.flows.benefits import price_context
 from handlers.flows.officer_test_chat import link_test_chat
-from handlers.flows.sessions import arrive, set_announcements
-from handlers.intents import match_command, match_intent
+from handlers.flows.sessions import arrive, join_arrived, set_announcements, wants_to_join
+from handlers.intents import language_of, match_command, match_intent, says_later
 from handlers.turn import Turn
 from messages.render import labels
 
@@ -35,6 +36,8 @@ INTENT_TARGETS: dict[str, tuple[str, str | None]] = {
     "faq_meninggal": ("faq", "meninggal"),
     "faq_kantor": ("faq", "kantor"),
     "faq_keluarga": ("faq", "keluarga"),
+    "enrol_other": ("enrol", "other"),
+    "later": ("later", None),
 }
 
 
@@ -55,11 +58,13 @@ class Router:
 
     async def dispatch(self, turn: Turn) -> None:
         """Offers the message to each stage in order, until one handles it."""
+        _note_way_of_writing(turn)
         current = self._flow(turn.state.flow)
         for stage in (
             self._test_chat,
             self._attribution,
             self._start,
+            self._join,
             self._media,
             self._menu_choice,
             self._command,
@@ -90,10 +95,24 @@ class Router:
         ):
             turn.contact.attribution_code = code
         visit = code or attribution_code(inbound, first_message=True)
-        at_session = visit is not None and await arrive(turn, visit, offer_join=inbound.kind == "start")
-        if inbound.kind == "text" and (code is not None or at_session):
+        arrival = await arrive(turn, visit, offer_join=inbound.kind == "start") if visit else None
+        if arrival == "upcoming":  # "Ikut" offered, on WhatsApp as on Telegram
+            return True
+        if inbound.kind == "text" and (code is not None or arrival is not None):
             return await self.open(turn, "enrol")
-        return inbound.kind == "start" and at_session
+        return inbound.kind == "start" and arrival is not None
+
+    async def _join(self, turn: Turn, current: Flow | None) -> bool:
+        """Typed "ikut" after arriving with a later session's code reserves it, at any step."""
+        code = wants_to_join(turn)
+        if code is None:
+            return False
+        await join_arrived(turn, code)
+        if current is not None and current.name != "sessions":
+            await current.reprompt(turn)
+        else:
+            turn.state.reset()
+        return True
 
     async def _start(self, turn: Turn, _current: Flow | None) -> bool:
         if turn.inbound.kind != "start":
@@ -131,9 +150,19 @@ class Router:
         return command in INTENT_TARGETS and await self.open(turn, *INTENT_TARGETS[command])
 
     async def _current_flow(self, turn: Turn, current: Flow | None) -> bool:
-        """The answer to the flow's question; what it cannot use may still match an intent."""
+        """The answer to the flow's question; what it cannot use may still match an intent.
+
+        In a form, a question gets its short answer and the form's question again, and "later"
+        leaves the form with its answers kept (see `handlers.flows.asides`, `.later`).
+        """
         if current is None or (turn.inbound.kind == "text" and not (turn.text or turn.choice)):
             return False
+        if isinstance(current, Form) and turn.text and not turn.choice and current.asking(turn):
+            if answer_aside(turn):
+                await current.reprompt(turn)
+                return True
+            if says_later(turn.text) and current.leave_for_later(turn):
+                return await self.open(turn, "later")
         unclear = await current.handle(turn)
         still_in = current.name if turn.state.flow == current.name else None  # a flow may let go
         if unclear is not None and not await self._intent(turn, exclude=still_in):
@@ -161,6 +190,8 @@ class Router:
             if exclude is None:
                 say_menu(turn, "thanks")
             return exclude is None
+        if intent not in INTENT_TARGETS:
+            return False
         target, topic = INTENT_TARGETS[intent]
         if target == exclude and topic is None:
             return False
@@ -168,6 +199,13 @@ class Router:
 
 
 # --- what the menu items and global words do ---------------------------------------------------
+
+
+def _note_way_of_writing(turn: Turn) -> None:
+    """Records the language a person writes (Javanese, Madurese, English) on the contact, for
+    replies in it once it has its texts; until then replies fall back to Indonesian."""
+    if turn.inbound.kind == "text" and turn.text and (code := language_of(turn.text)) is not None:
+        turn.contact.language = code
 
 
 def _greet(turn: Turn) -> None:

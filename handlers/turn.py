@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from handlers.attribution import load_agent_codes
-from handlers.intents import normalize
-from handlers.types import Inbound, Option, Priority, Reply, State
+from handlers.intents import normalize, number_words, ordinal
+from handlers.localtime import WIB
+from handlers.types import Inbound, Option, Priority, Reply, State, on_screens
 from messages.render import label, render
 from storage.crypto import Vault
 from storage.models import Contact
 from storage.store import Store
-
-WIB = timezone(timedelta(hours=7), "WIB")
 
 
 @dataclass(frozen=True)
@@ -88,15 +87,16 @@ class Turn:
         priority: Priority = Priority.REPLY,
         **context: Any,
     ) -> None:
-        self.replies.append(
-            Reply(self.render(template, **context), tuple(options), ask_phone=ask_phone, priority=priority)
+        reply = Reply(
+            self.render(template, **context), tuple(options), ask_phone=ask_phone, priority=priority
         )
+        self.replies.extend(on_screens(reply))
 
     def say_text(
         self, text: str, options: list[Option] | tuple[Option, ...] = (), *, ask_phone: bool = False
     ) -> None:
         """Queues text rendered elsewhere (several templates joined into one message)."""
-        self.replies.append(Reply(text, tuple(options), ask_phone=ask_phone))
+        self.replies.extend(on_screens(Reply(text, tuple(options), ask_phone=ask_phone)))
 
 
 def option(
@@ -118,6 +118,15 @@ def option(
 ALWAYS_OFFERED_PREFIX = "menu."
 
 
+def _numbered(typed: str) -> str:
+    """An option's number after a word for it: "no 8", "nomer 3", "pilih 2" → the number
+    (intents.toml [choice] number_words)."""
+    words = typed.split()
+    if len(words) == 2 and words[1].isdigit() and words[0] in number_words():
+        return words[1]
+    return typed
+
+
 def resolve_choice(inbound: Inbound, shown: list[list[str]]) -> str | None:
     """Which option the message picks among those last shown: by id, number or label.
 
@@ -129,7 +138,7 @@ def resolve_choice(inbound: Inbound, shown: list[list[str]]) -> str | None:
     if inbound.option_id:
         offered = any(inbound.option_id == entry[0] for entry in shown)
         return inbound.option_id if offered or inbound.option_id.startswith(ALWAYS_OFFERED_PREFIX) else None
-    typed = normalize(inbound.text or "")
+    typed = _numbered(normalize(inbound.text or ""))
     if not typed or not shown:
         return None
     if typed.isdigit():
@@ -141,6 +150,8 @@ def resolve_choice(inbound: Inbound, shown: list[list[str]]) -> str | None:
     exact = [entry[0] for entry in shown if normalize(entry[1]) == typed]
     if exact:
         return exact[0]
+    if (place := ordinal(inbound.text or "")) is not None:  # "yang pertama", "sing kapisan"
+        return shown[place - 1][0] if place <= len(shown) else None
     if len(typed) >= 3:
         starts = [entry[0] for entry in shown if normalize(entry[1]).startswith(typed)]
         if len(starts) == 1:

@@ -7,6 +7,8 @@ from datetime import datetime
 from enum import IntEnum
 from typing import Any, Literal
 
+from messages.text import split_text
+
 InboundKind = Literal["text", "option", "contact", "media", "start"]
 
 
@@ -75,10 +77,38 @@ class Reply:
         }
 
 
+PHONE_SCREEN = 600
+"""What one message may hold, options included, so it reads on a cheap phone's screen."""
+OPTION_LINE = 7
+"""What an option adds where a channel writes it as a line (the console: "  12. ", a line end)."""
+
+
+def on_screens(reply: Reply, limit: int = PHONE_SCREEN) -> list[Reply]:
+    """The reply as messages of at most `limit` characters, counting each option as the line the
+    console writes for it: a long page is cut between paragraphs, and its options, the phone
+    keyboard and its priority go with the last part."""
+    room = limit - sum(len(o.label) + OPTION_LINE for o in reply.options)
+    if len(reply.text) <= room:
+        return [reply]
+    parts = split_text(reply.text, limit)
+    if len(parts[-1]) > room:  # the options need space next to the last part
+        parts = parts[:-1] + split_text(parts[-1], max(room, limit // 3))
+    return [
+        Reply(part, reply.options, reply.ask_phone, reply.priority)
+        if last
+        else Reply(part, priority=reply.priority)
+        for last, part in ((i == len(parts) - 1, part) for i, part in enumerate(parts))
+    ]
+
+
 # State data that outlives leaving a flow: the enrolment draft, the options on screen, and the
 # sponsor of the session the person attended (who pays their JKK + JKM).
 SPONSOR = "sponsor"
-KEPT_ON_RESET = ("draft", "_options", SPONSOR)
+# When the one reminder a person asked for ("ingatkan besok") goes out: asking again adds none.
+LATER_REMINDER = "later_reminder_at"
+# The session on a later day a person arrived for by its link: "ikut" reserves it at any step.
+ARRIVED = "arrived_session"
+KEPT_ON_RESET = ("draft", "_options", SPONSOR, LATER_REMINDER, ARRIVED)
 
 
 @dataclass

@@ -57,6 +57,24 @@ def _registry(raw: dict[str, Any]) -> dict[str, Language]:
     return languages
 
 
+def plain(raw: dict[str, Any]) -> dict[str, Any]:
+    """A language file as its readers use it: a list given with its source
+    (`[answers.yes] source = [...] words = [...]`) becomes the list, and a table of values given
+    with its source (`[numbers] source = [...]` + `[numbers.values]`) becomes that table. The
+    sources stay in the file for the people who review the words."""
+    flat: dict[str, Any] = {}
+    for key, value in raw.items():
+        if isinstance(value, dict) and set(value) == {"source", "words"}:
+            flat[key] = value["words"]
+        elif isinstance(value, dict) and set(value) == {"source", "values"}:
+            flat[key] = value["values"]
+        elif isinstance(value, dict):
+            flat[key] = plain(value)
+        else:
+            flat[key] = value
+    return flat
+
+
 def _overlay(under: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     """`over` laid on `under`: tables merge key by key, anything else is replaced."""
     merged = dict(under)
@@ -118,7 +136,7 @@ class Catalogue:
         merged: dict[str, Any] = {}
         for path in layers:
             if path.is_file():
-                merged = _overlay(merged, read_toml(path))
+                merged = _overlay(merged, plain(read_toml(path)))
         return merged
 
     def words(self, name: str) -> dict[str, Any]:
@@ -130,11 +148,17 @@ class Catalogue:
             for code in order:
                 path = self.root / code / f"{name}.toml"
                 if path.is_file():
-                    joined = _union(joined, read_toml(path))
+                    joined = _union(joined, plain(read_toml(path)))
             if not joined:
                 raise FileNotFoundError(self.root / DEFAULT_LANGUAGE / f"{name}.toml")
             self._words[name] = joined
         return self._words[name]
+
+    def own(self, name: str, lang: str) -> dict[str, Any]:
+        """`<lang>/<name>.toml` alone, without its fallbacks ({} when the language has none): which
+        words are a language's own, to tell the way a person writes."""
+        path = self.root / lang / f"{name}.toml"
+        return plain(read_toml(path)) if path.is_file() else {}
 
     def template_folders(self, lang: str) -> list[Path]:
         """Where a language's templates are looked up, in order: its own, then its fallbacks'."""
@@ -151,6 +175,16 @@ def data(name: str, lang: str | None = None) -> dict[str, Any]:
     """`messages/<name>.toml` (lang None: language-neutral facts), or `messages/<lang>/<name>.toml`
     over its fallbacks down to Indonesian (texts a reply uses). See `Catalogue.data`."""
     return catalogue().data(name, lang)
+
+
+def ways_of_writing() -> tuple[str, ...]:
+    """Every registered language, Indonesian first: what recognition reads."""
+    return tuple(sorted(catalogue().languages, key=lambda code: code != DEFAULT_LANGUAGE))
+
+
+def own_words(name: str, lang: str) -> dict[str, Any]:
+    """One language's own word file (see `Catalogue.own`)."""
+    return catalogue().own(name, lang)
 
 
 def typed_words(name: str) -> dict[str, Any]:

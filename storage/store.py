@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage import callbacks, conversation, officer_test_chats, submissions
+from storage import callbacks, conversation, officer_test_chats, outbox, submissions
 from storage.db import Database
 from storage.models import CallbackRequest, Contact, Conversation, Submission
 from storage.outreach import OutreachStore
@@ -100,6 +100,23 @@ class Store:
     async def attribution_code_exists(self, code: str) -> bool:
         """Whether `code` names an agent (messages/agents.toml) or a socialization session."""
         return code.upper() in self._agent_codes or await self.outreach.by_code(code) is not None
+
+    def send_later(
+        self, contact: Contact, payload: dict[str, Any], *, priority: int, at: datetime, now: datetime
+    ) -> None:
+        """A message to the person at `at` (not before): the sender delivers it when it is due,
+        like any other outbox row ("hapus data" empties it, as every message to the person)."""
+        assert contact.id is not None
+        message = outbox.enqueue(
+            self._session,
+            channel=contact.channel,
+            chat_id=contact.chat_id,
+            contact_id=contact.id,
+            payload=payload,
+            priority=priority,
+            now=now,
+        )
+        message.next_attempt_at = at
 
     def request_callback(self, request: CallbackRequest) -> None:
         """Queues "minta ditelepon" for the branch (storage.callbacks.callback_queue lists it)."""

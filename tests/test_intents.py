@@ -77,7 +77,7 @@ def test_normalize() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("tidak setuju", {"no", "yes"}),
+        ("tidak setuju", {"no", "yes", "agree"}),
         ("ya", {"yes"}),
         ("Iya kak!", {"yes"}),
         ("gak ada", {"no", "skip"}),

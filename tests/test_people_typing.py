@@ -401,6 +401,20 @@ async def test_a_callback_mid_form_keeps_the_draft_and_knows_the_region(chat: Ch
         assert [r.branch_code for r in await callback_queue(session)] == ["KC-MADIUN"]
 
 
+async def test_a_long_callback_question_is_kept_shortened(chat: Chat, db: Database) -> None:
+    await chat.send("minta ditelepon")
+    await chat.send("0812-3456-7890")
+    await chat.send("kota madiun")
+    question = "halo pak, " + "saya mau tanya soal iuran dan klaim kecelakaan di jalan " * 12
+    done = await chat.say(question)
+    assert "kami simpan 500 huruf pertamanya" in done and "Kantor Cabang Madiun" in done
+    async with db.reader() as session:
+        (request,) = await callback_queue(session)
+    stored = VAULT.decrypt(request.question_enc or "")
+    assert stored.startswith("halo pak, saya mau tanya") and len(stored) <= 502
+    assert "Kecelakaan Kerja" in await chat.say("kalau kecelakaan di jalan gimana")  # not the calculator
+
+
 async def test_a_callback_where_no_branch_is_configured_promises_no_call(chat: Chat) -> None:
     await chat.send("minta ditelepon")
     await chat.send("0812-3456-7890")

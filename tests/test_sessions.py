@@ -136,13 +136,30 @@ async def test_listing_reserving_full_and_releasing(chat: Chat, db: Database, cl
     }
 
 
+async def test_a_code_typed_on_whatsapp_for_a_later_day_offers_a_place(
+    chat: Chat, db: Database, clock: FixedClock
+) -> None:
+    """WhatsApp has no start link: "DAFTAR <code>" for a later day offers "Ikut" as Telegram
+    does, and "ikut" typed later, even in the middle of the form, reserves the place."""
+    social = await create_session(db, spec(), actor="staff", branches=None, now=clock())
+    offer = await chat.say(f"DAFTAR {social.code}")
+    assert "Ketik *ikut*" in offer and "Apakah Bapak/Ibu setuju?" not in offer
+    assert [o.id for o in chat.last.options][:1] == [f"sessions.join.{social.code}"]
+    await run(chat, HAPPY[:3])  # then starts the form all the same
+    joined = await chat.say("ikut")
+    assert "Tempat Bapak/Ibu sudah kami catat" in joined and "nama lengkap" in joined  # the form goes on
+    async with db.reader() as session:
+        reserved = (await session.exec(select(SessionParticipant))).all()
+    assert [(r.session_id, r.cancelled_at) for r in reserved] == [(social.id, None)]
+
+
 async def test_reminders_at_local_times(chat: Chat, db: Database, clock: FixedClock) -> None:
     # Session at 09:00 WITA in Denpasar (01:00 UTC on Tuesday 24 November).
     bali = spec(regency_code="51.71", capacity=10, title="Sosialisasi Denpasar", place="Balai Banjar")
     social = await create_session(db, bali, actor="staff", branches=None, now=clock())
     assert social.starts_at == datetime(2026, 11, 24, 1, 0, tzinfo=UTC)
     await chat.send(kind="start", start_payload=f"s_{social.code}")  # on another day: no attendance
-    assert 'Ketik "ikut"' in chat.last.text
+    assert "Ketik *ikut*" in chat.last.text
     await chat.say("ikut")
     scheduler = Scheduler(db, quiet=QUIET, followup_days=3, clock=clock)
 

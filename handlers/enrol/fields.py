@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 from handlers.enrol.form import Columns, Export, Field, Form, Values
-from handlers.enrol.steps import contact, identity, payment, residence, work
+from handlers.enrol.steps import assisted, contact, identity, payment, residence, work
 from handlers.regions import region
 from messages.form_labels import form_labels
 from messages.format import format_phone
@@ -36,6 +36,28 @@ def sealed(key: str) -> Columns:
 def _answer(key: str) -> Export:
     return Export(key, lambda values, _reveal: values.get(key))
 
+
+# --- enrolling someone else ------------------------------------------------------------------
+
+
+def _show_assisted(values: Values, lang: str) -> dict[str, Any] | None:
+    relation = values.get("assisted_relation")
+    return {"relation": form_labels(lang)["relations"].get(relation, relation)} if relation else None
+
+
+ASSISTED = Field(
+    "assisted",
+    (assisted.RELATION,),
+    show=_show_assisted,
+    # Kept in `Submission.answers` only for an assisted enrolment (nothing for everyone else).
+    columns=Columns(
+        lambda v, _vault: {"answers": {"assisted_relation": r}} if (r := v.get("assisted_relation")) else {},
+        lambda s, _vault: {"assisted_relation": s.answers.get("assisted_relation")},
+    ),
+    editable=False,
+    numbered=False,
+    exports=(Export("assisted_by_family", lambda v, _reveal: v.get("assisted_relation")),),
+)
 
 # --- consent -------------------------------------------------------------------------------
 
@@ -340,5 +362,18 @@ EMAIL = Field(
 )
 
 FORM = Form(
-    (CONSENT, NIK, FULL_NAME, BIRTH_DATE, PHONE, RESIDENCE, OCCUPATION, INCOME, PROGRAMS, PERIOD, EMAIL)
+    (
+        ASSISTED,
+        CONSENT,
+        NIK,
+        FULL_NAME,
+        BIRTH_DATE,
+        PHONE,
+        RESIDENCE,
+        OCCUPATION,
+        INCOME,
+        PROGRAMS,
+        PERIOD,
+        EMAIL,
+    )
 )

@@ -10,9 +10,11 @@ from handlers.enrol.draft import Draft
 from handlers.enrol.fields import FORM
 from handlers.enrol.form import Form
 from handlers.enrol.parsers import parse_mobile
+from handlers.enrol.steps.assisted import ASSISTED, relation_answer
+from handlers.enrol.steps.identity import MIN_AGE
 from handlers.enrol.steps.step import Accept, Reject, Step, Stop
 from handlers.enrol.submit import submit
-from handlers.flow import Unclear, menu_options, say_menu
+from handlers.flow import Unclear, has_draft, menu_options, say_menu
 from handlers.intents import answers, match_intent, phrase_in
 from handlers.turn import Turn
 from handlers.types import SPONSOR, Option
@@ -39,13 +41,31 @@ class EnrolFlow:
     # --- entering and leaving ----------------------------------------------------------------
 
     async def start(self, turn: Turn, topic: str | None = None) -> None:
+        """Opens the form (`topic` "other": filled in for someone else, who is there)."""
         turn.state.flow = self.name
         draft = await self._load(turn)
         if draft is not None and draft.answers:
             self._offer_resume(turn, draft)
             return
         draft = self._new_draft(turn)
+        if topic == "other":  # filled in for someone who is there (handlers/enrol/steps/assisted.py)
+            draft.extra[ASSISTED] = True
+            draft.update(relation_answer(turn.text))
+            turn.say("enrol_other_intro", min_age=MIN_AGE)
         await self._advance(turn, draft)
+
+    def asking(self, turn: Turn) -> bool:
+        """The form's questions, not the one about announcements after it was sent."""
+        return turn.state.step != "announce"
+
+    def leave_for_later(self, turn: Turn) -> bool:
+        """Leaves the form for "later", except at the questions "nanti" answers (the cancel and
+        resume questions); a draft with no answer yet is not kept."""
+        if turn.state.step in ("cancel_confirm", "resume"):
+            return False
+        if not has_draft(turn):
+            turn.state.data.pop("draft", None)
+        return True
 
     def _new_draft(self, turn: Turn) -> Draft:
         draft = self.form.new_draft(turn.now, turn.vault)
@@ -134,7 +154,7 @@ class EnrolFlow:
             await self._event(turn, draft, step.name, "abandoned")
             await self._finish(turn, outcome.template, **outcome.context)
 
-    async def _unique(self, turn: Turn, accepted: Accept) -> Accept | Stop:
+    async def _unique(self, turn: Turn, accepted: Accept) -> Accept | Reject | Stop:
         """One person, one open submission: an answer naming someone already queued stops here."""
         key = accepted.values.get(self.form.unique)
         if key is None:
@@ -142,7 +162,11 @@ class EnrolFlow:
         existing = await turn.store.open_submission(turn.vault.keyed_hashes(key))
         if existing is None:
             return accepted
-        return Stop("enrol_duplicate", _duplicate_context(turn, existing))
+        context = _duplicate_context(turn, existing)
+        if context["own"]:
+            return Stop("enrol_duplicate", context)
+        # Someone else's (a wife's, a husband's): the person stays at the question to type their own.
+        return Reject("enrol_nik_taken", options=(turn.option("menu.callback", "callback"),))
 
     @staticmethod
     def _phone_fixed(turn: Turn, draft: Draft) -> bool:
@@ -275,7 +299,14 @@ class EnrolFlow:
         await self._event(turn, draft, "summary", "completed")
         turn.state.data.pop("draft", None)
         if result.duplicate:
-            await self._finish(turn, "enrol_duplicate", **_duplicate_context(turn, result.submission))
+            context = _duplicate_context(turn, result.submission)
+            if not context["own"]:  # taken meanwhile by someone else: ask for the NIK again
+                draft.clear("nik", "nik_facts")
+                turn.state.data["draft"] = draft.raw
+                turn.say("enrol_nik_taken", (turn.option("menu.callback", "callback"),))
+                await self._advance(turn, draft)
+                return
+            await self._finish(turn, "enrol_duplicate", **context)
             return
         turn.say("enrol_submitted", **result.context)
         if turn.contact.announcements:

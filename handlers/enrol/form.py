@@ -126,9 +126,9 @@ class Field:
     steps: tuple[Step, ...]
     personal: tuple[str, ...] = ()
     """Answers that are personal data: encrypted everywhere, erased by "hapus data"."""
-    show: Callable[[Values, str], dict[str, Any]] | None = None
-    """The values its [show] line uses, given the reader's language; by default `value`, the
-    answer named like the field."""
+    show: Callable[[Values, str], dict[str, Any] | None] | None = None
+    """The values its [show] line uses, given the reader's language (None: no line for these
+    answers); by default `value`, the answer named like the field."""
     shown: bool = True
     columns: Columns | None = None
     """None: its answers are kept in `Submission.answers`."""
@@ -162,6 +162,8 @@ class Field:
         if not self.shown:
             return None
         context = self.show(values, lang) if self.show else {"value": values.get(self.name)}
+        if context is None:
+            return None
         return Line(self.title_in(lang), render_field(self.name, lang, **context))
 
     def write(self, values: Values, vault: Vault) -> dict[str, Any]:

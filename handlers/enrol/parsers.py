@@ -259,7 +259,7 @@ def parse_birth_date(text: str, today: date) -> Parsed[date]:
 
     A two-digit year is the latest year that does not put the date after `today`.
     """
-    parts = _date_parts(visible(text).strip().lower())
+    parts = _date_parts(_days_as_digits(visible(text).strip().lower()))
     if parts is None:
         return Parsed(error="unreadable")
     day, month, year_text = parts
@@ -271,6 +271,33 @@ def parse_birth_date(text: str, today: date) -> Parsed[date]:
     if born < _years_before(today, MAX_AGE_YEARS):
         return Parsed(error="too_old", details={"date": born, "max_age": MAX_AGE_YEARS})
     return Parsed(value=born)
+
+
+_ORDINAL_SUFFIX = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)\b")
+MAX_DAY = 31
+
+
+@cache
+def _day_words() -> tuple[tuple[re.Pattern[str], str], ...]:
+    """Days said in words, in any way of writing ("pitu" = 7, "tello'" = 3): intents.toml [numbers]."""
+    numbers = typed_words("intents").get("numbers", {})
+    days = {
+        word: int(value)
+        for word, value in numbers.items()
+        if float(value).is_integer() and 1 <= value <= MAX_DAY
+    }
+    ordered = sorted(days, key=len, reverse=True)
+    return tuple((re.compile(rf"(?<![\w']){re.escape(word)}(?![\w'])"), str(days[word])) for word in ordered)
+
+
+def _days_as_digits(text: str) -> str:
+    """Days written as words or ordinals become digits: "7th August" → "7 August", "pitu" → "7"."""
+    text = _ORDINAL_SUFFIX.sub(r"\1", text)
+    if any(c.isdigit() for c in text) and not any(c.isalpha() for c in text):
+        return text
+    for pattern, digits in _day_words():
+        text = pattern.sub(digits, text, count=1)
+    return text
 
 
 def _date_parts(text: str) -> tuple[int, int, str] | None:
@@ -387,9 +414,25 @@ _EMAIL = re.compile(
 EMAIL_MAX_LENGTH = 254
 
 
+@cache
+def _lead_ins(field: str) -> tuple[str, ...]:
+    """Words people put before an answer ("emailku", "my email is", "email kaula"), longest first
+    (intents.toml [lead_ins], every way of writing)."""
+    words: list[str] = typed_words("intents").get("lead_ins", {}).get(field, [])
+    return tuple(sorted({w.lower() for w in words}, key=len, reverse=True))
+
+
+def _without_lead_in(text: str, field: str) -> str:
+    """The answer without a lead-in at its start: "my email is siti@gmail.com" → the address."""
+    for lead in _lead_ins(field):
+        if text.startswith(lead) and text[len(lead) : len(lead) + 1] in (" ", ":"):
+            return text[len(lead) :].lstrip(" :")
+    return text
+
+
 def parse_email(text: str) -> Parsed[str]:
     """An e-mail address, lower-cased. A full stop typed after it is dropped. Error: "invalid"."""
-    email = visible(text).strip().lower().removesuffix(".")
+    email = _without_lead_in(visible(text).strip().lower(), "email").removesuffix(".")
     if len(email) > EMAIL_MAX_LENGTH or not _EMAIL.fullmatch(email):
         return Parsed(error="invalid")
     return Parsed(value=email)

@@ -85,8 +85,12 @@ class CallbackFlow:
             data["regency"] = found[0].code
         elif step == "question":
             question = " ".join(turn.text.split())
-            if not QUESTION_MIN <= len(question) <= QUESTION_MAX:
-                return Unclear.say("callback_ask_question")
+            if len(question) < QUESTION_MIN:  # still the question step: nothing else reads it
+                turn.say("callback_ask_question")
+                return None
+            if len(question) > QUESTION_MAX:  # kept, shortened, and the person is told so
+                question = question[:QUESTION_MAX].rsplit(" ", 1)[0] + " …"
+                turn.say("callback_question_shortened", limit=QUESTION_MAX)
             self._store(turn, data, question)
             return None
         await self._next(turn)

@@ -9,14 +9,20 @@ from collections.abc import Sequence
 from typing import Any
 
 from handlers.flow import Unclear, say_menu
-from handlers.intents import match_intent, tokens
+from handlers.intents import filler_words, join_words, match_intent, tokens
 from handlers.localtime import zone
 from handlers.regions import region, search_regencies
 from handlers.turn import Turn
-from handlers.types import SPONSOR, Option
+from handlers.types import ARRIVED, SPONSOR, Option
 from storage.outreach_models import SocialSession
 
 SHOWN = "sessions_shown"
+JOIN_TEMPLATES = {
+    "reserved": "session_reserved",
+    "already": "session_already",
+    "full": "session_full",
+    "closed": "session_closed",
+}
 LISTED = 3
 
 
@@ -65,14 +71,15 @@ def on_session_day(turn: Turn, social: SocialSession) -> bool:
     return turn.now.astimezone(tz).date() == social.starts_at.astimezone(tz).date()
 
 
-async def arrive(turn: Turn, code: str, *, offer_join: bool) -> bool:
-    """Someone came through a session's link. On the session's day that is attendance.
-
-    Returns False when the code is not a session's (an agent's code, or a typo).
+async def arrive(turn: Turn, code: str, *, offer_join: bool) -> str | None:
+    """Someone came through a session's link (a Telegram start link, or "DAFTAR <code>" on
+    WhatsApp). On the session's day that is attendance ("today"); before it, a place can be
+    reserved ("upcoming": "Ikut" is offered on every channel, and "ikut" typed later, at any
+    step, reserves it); after it, "past". None when the code is not a session's.
     """
     social = await turn.store.outreach.by_code(code)
     if social is None or social.cancelled_at is not None:
-        return False
+        return None
     assert turn.contact.id is not None
     if turn.contact.regency_code is None:
         turn.contact.regency_code = social.regency_code
@@ -89,14 +96,38 @@ async def arrive(turn: Turn, code: str, *, offer_join: bool) -> bool:
         text = turn.render("session_welcome", s=view(social), sponsor=sponsor)
         welcome = [turn.option("menu.enrol", "enrol"), turn.option("menu.calculator", "calculator")]
         turn.say_text(text, welcome if offer_join else ())
-        return True
-    upcoming = social.starts_at > turn.now and offer_join
-    join = [Option(f"sessions.join.{social.code}", turn.label("join"))]
-    turn.say("session_other_day", join if upcoming else [], s=view(social), upcoming=upcoming)
-    if upcoming:
-        turn.state.flow, turn.state.step = SessionsFlow.name, "list"
-        turn.state.data[SHOWN] = [social.code]
-    return True
+        return "today"
+    if social.starts_at <= turn.now:
+        turn.say("session_other_day", [], s=view(social), upcoming=False)
+        return "past"
+    join = [Option(f"sessions.join.{social.code}", turn.label("join")), turn.option("menu.enrol", "enrol")]
+    turn.say("session_other_day", join, s=view(social), upcoming=True)
+    turn.state.flow, turn.state.step = SessionsFlow.name, "list"
+    turn.state.data[SHOWN] = [social.code]
+    turn.state.data[ARRIVED] = social.code
+    return "upcoming"
+
+
+def wants_to_join(turn: Turn) -> str | None:
+    """The session to reserve when someone who arrived through a session's link for a later day
+    types "ikut" (or "melu", "join"...) alone, wherever they are in the conversation."""
+    code = turn.state.data.get(ARRIVED)
+    if not code or not turn.text or turn.choice:
+        return None
+    said = set(tokens(turn.text)) - filler_words()
+    joining = {w for phrase in join_words() for w in phrase}
+    return code if said and said <= joining else None
+
+
+async def join_arrived(turn: Turn, code: str) -> None:
+    """Reserves the session the person arrived for; the conversation stays where it was."""
+    social = await turn.store.outreach.by_code(code)
+    assert turn.contact.id is not None
+    if social is None:
+        return
+    result = await turn.store.outreach.reserve(social, turn.contact.id, turn.now)
+    turn.state.data.pop(ARRIVED, None)
+    turn.say(JOIN_TEMPLATES[result], s=view(social))
 
 
 def _number(text: str) -> int | None:
@@ -220,13 +251,8 @@ class SessionsFlow:
             return
         result = await turn.store.outreach.reserve(social, turn.contact.id, turn.now)
         turn.state.reset()
-        template = {
-            "reserved": "session_reserved",
-            "already": "session_already",
-            "full": "session_full",
-            "closed": "session_closed",
-        }[result]
-        turn.say(template, [turn.option("menu.menu", "menu")], s=view(social))
+        turn.state.data.pop(ARRIVED, None)
+        turn.say(JOIN_TEMPLATES[result], [turn.option("menu.menu", "menu")], s=view(social))
 
     async def _leave(self, turn: Turn, number: int | None, code: str | None = None) -> None:
         assert turn.contact.id is not None

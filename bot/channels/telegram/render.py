@@ -24,8 +24,8 @@ from aiogram.types import (
     ReplyKeyboardRemove,
 )
 
-from bot.channels.text import split_text as text_parts
 from messages.render import label, labels
+from messages.text import split_text as text_parts
 
 MAX_TEXT = 4096
 MAX_CALLBACK_DATA = 64
@@ -51,7 +51,7 @@ def utf16_len(text: str) -> int:
 
 
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
-    """Parts of at most `limit` UTF-16 units (how Telegram counts), see `bot.channels.text`."""
+    """Parts of at most `limit` UTF-16 units (how Telegram counts), see `messages.text`."""
     return text_parts(text, limit, utf16_len)
 
 

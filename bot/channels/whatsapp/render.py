@@ -22,8 +22,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from bot.channels.text import split_text as text_parts
 from messages.render import labels
+from messages.text import split_text as text_parts
 
 TEXT_LIMIT = 4096
 INTERACTIVE_BODY_LIMIT = 1024
@@ -84,7 +84,7 @@ def shorten(text: str, limit: int) -> str:
 
 
 def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
-    """Pieces of at most `limit` characters, see `bot.channels.text`."""
+    """Pieces of at most `limit` characters, see `messages.text`."""
     return text_parts(text.strip(), limit)
 
 

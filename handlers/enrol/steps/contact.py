@@ -3,8 +3,11 @@ tap) and an optional e-mail address."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from handlers.enrol.draft import Draft
 from handlers.enrol.parsers import parse_email, parse_mobile
+from handlers.enrol.steps.assisted import is_assisted
 from handlers.enrol.steps.step import Accept, Reject, Step, StepOutcome
 from handlers.intents import answers
 from handlers.turn import Turn
@@ -55,5 +58,11 @@ def _parse_email(turn: Turn, draft: Draft) -> StepOutcome:
     return Accept({"email": parsed.value})
 
 
-PHONE = Step("phone", ("phone",), _parse_phone, options=_phone_options, ask_phone=True)
+def _phone_context(_turn: Turn, draft: Draft) -> dict[str, Any]:
+    return {"assisted": is_assisted(draft)}
+
+
+PHONE = Step(
+    "phone", ("phone",), _parse_phone, options=_phone_options, context=_phone_context, ask_phone=True
+)
 EMAIL = Step("email", ("email",), _parse_email, options=_email_options)

@@ -15,11 +15,12 @@ from handlers.enrol.parsers import (
     parse_nik,
     retired_regencies,
 )
+from handlers.enrol.steps.assisted import is_assisted
 from handlers.enrol.steps.step import Accept, Reject, Step, StepOutcome, Stop, text_step
-from handlers.intents import answers, only_answer, tokens
+from handlers.intents import phrase_in, yes_or_no
 from handlers.turn import Turn
 from handlers.types import Option
-from messages.data import data
+from messages.data import data, typed_words
 
 MIN_AGE = 18
 
@@ -28,15 +29,18 @@ def _consent_options(turn: Turn, _draft: Draft) -> list[Option]:
     return [turn.option("enrol.consent.yes", "consent_yes"), turn.option("enrol.consent.no", "consent_no")]
 
 
-def _consent_context(_turn: Turn, _draft: Draft) -> dict[str, Any]:
-    return {"retention_years": data("consent")["retention_years"]}
+def _consent_context(_turn: Turn, draft: Draft) -> dict[str, Any]:
+    return {"retention_years": data("consent")["retention_years"], "assisted": is_assisted(draft)}
 
 
 def _parse_consent(turn: Turn, draft: Draft) -> StepOutcome:
-    said = answers(turn.text)
-    if turn.choice == "enrol.consent.no" or "no" in said:
+    """Only a yes is consent and only a no is a refusal: a question or anything unclear is asked
+    again ("isih kudu mbayar ta?" is not a no)."""
+    choice = {"enrol.consent.yes": "yes", "enrol.consent.no": "no"}.get(turn.choice or "")
+    said = choice or yes_or_no(turn.text)
+    if said == "no":
         return Stop("enrol_consent_refused")
-    if turn.choice == "enrol.consent.yes" or only_answer(turn.text) == "yes":
+    if said == "yes":
         version = data("consent")["version"]
         return Accept(
             {"consent": {"version": version, "at": turn.now.isoformat(), "channel": turn.inbound.channel}}
@@ -123,15 +127,17 @@ def _parse_birth_check(turn: Turn, draft: Draft) -> StepOutcome:
         return _parse_nik(turn, draft)
     if turn.choice is None and parse_birth_date(turn.text, turn.today).ok:  # the corrected date
         return _parse_birth_date(turn, draft)
-    words = set(tokens(turn.text))
-    if turn.choice == "enrol.check.nik" or ("nik" in words and not words & DATE_WORDS):
+    names_date = _names(turn.text, "birth_date")
+    if turn.choice == "enrol.check.nik" or (_names(turn.text, "nik") and not names_date):
         return Accept({}, clear=("nik", "nik_facts"))
-    if turn.choice == "enrol.check.date" or words & DATE_WORDS:
+    if turn.choice == "enrol.check.date" or names_date:
         return Accept({}, clear=("birth_date",))
     return Reject("enrol_bad_choice", options=tuple(_birth_check_options(turn, draft)))
 
 
-DATE_WORDS = frozenset({"tanggal", "tgl", "lahir", "lahirnya", "ultah"})
+def _names(text: str, field: str) -> bool:
+    """Whether the message names the field, in any way of writing (form.toml [edit_words])."""
+    return any(phrase_in(text, phrase) for phrase in typed_words("form")["edit_words"][field])
 
 
 CONSENT = Step("consent", ("consent",), _parse_consent, options=_consent_options, context=_consent_context)

@@ -7,7 +7,7 @@ from typing import Any
 
 from handlers.enrol.draft import Draft
 from handlers.enrol.steps.step import Accept, Reject, Step, StepOutcome
-from handlers.intents import answers, normalize, only_answer, place_words
+from handlers.intents import answers, normalize, only_answer, place_words, yes_or_no
 from handlers.regions import region, search_districts, search_regencies
 from handlers.turn import Turn
 from handlers.types import Option
@@ -36,7 +36,7 @@ def _parse_region_confirm(turn: Turn, draft: Draft) -> StepOutcome:
     """Yes, no, or the place they do live in: "Kabupaten Madiun", "bukan, sy di Sidoarjo"."""
     if turn.choice and turn.choice.startswith("enrol.regency."):
         return Accept({"region_confirmed": False, "regency": turn.choice.removeprefix("enrol.regency.")})
-    answer = only_answer(turn.text)
+    answer = yes_or_no(turn.text)
     if turn.choice == "enrol.region.no" or answer == "no":
         return Accept({"region_confirmed": False})
     if turn.choice == "enrol.region.yes" or answer == "yes":
@@ -68,7 +68,7 @@ def _choose(prefix: str, candidates: list[Any]) -> tuple[Option, ...]:
 def _parse_regency(turn: Turn, _draft: Draft) -> StepOutcome:
     if turn.choice and turn.choice.startswith("enrol.regency."):
         return Accept({"regency": turn.choice.removeprefix("enrol.regency.")})
-    found = search_regencies(turn.text)
+    found = search_regencies(turn.text) or search_regencies(place_words(turn.text))
     if not found:
         return Reject("enrol_region_not_found", {"level": "regency", "text": turn.text})
     exact = [
@@ -102,12 +102,15 @@ def _parse_district(turn: Turn, draft: Draft) -> StepOutcome:
     )
 
 
+ADDRESS_MAX = 200
+
+
 def _street(key: str, text: str) -> StepOutcome:
     text = " ".join(text.split())
     if len(text) < 5 or not any(ch.isalpha() for ch in text):
         return Reject("enrol_bad_address", {"reason": "too_short"})
-    if len(text) > 200:
-        return Reject("enrol_bad_address", {"reason": "too_long"})
+    if len(text) > ADDRESS_MAX:  # shown back, so nothing typed is lost: copy, shorten, send
+        return Reject("enrol_bad_address", {"reason": "too_long", "typed": text, "limit": ADDRESS_MAX})
     return Accept({key: text})
 
 

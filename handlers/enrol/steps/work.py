@@ -4,12 +4,13 @@ monthly income, confirmed when it was said per day, per week or as a range."""
 from __future__ import annotations
 
 from dataclasses import asdict, replace
+from functools import cache
 from typing import Any
 
 from handlers.enrol.draft import Draft
 from handlers.enrol.steps.step import Accept, Reject, Step, StepOutcome
 from handlers.income import parse_income
-from handlers.intents import only_answer, tokens
+from handlers.intents import tokens, yes_or_no
 from handlers.turn import Turn
 from handlers.types import Option
 from messages.program_data import occupations, program_data
@@ -19,13 +20,26 @@ def _occupation_options(turn: Turn, _draft: Draft) -> list[Option]:
     return [Option(f"enrol.occ.{o.code}", o.label) for o in occupations(turn.lang)]
 
 
+@cache
+def _occupation_phrases() -> tuple[tuple[str, tuple[tuple[str, ...], ...]], ...]:
+    """Each occupation's phrases, read the way a message is (every way of writing)."""
+    return tuple((item.code, tuple(tuple(tokens(w)) for w in item.words)) for item in occupations())
+
+
 def match_occupation(text: str) -> str | None:
-    words = tokens(text)
-    joined = " ".join(words)
-    for item in occupations():
-        if any((" " in w and w in joined) or w in words for w in item.words):
-            return item.code
-    return None
+    """The occupation a message names; the longest phrase wins ("kuli pasar" is not "pasar")."""
+    words = tuple(tokens(text))
+    found = [
+        (len(phrase), code)
+        for code, phrases in _occupation_phrases()
+        for phrase in phrases
+        if phrase and any(words[i : i + len(phrase)] == phrase for i in range(len(words) - len(phrase) + 1))
+    ]
+    if not found:
+        return None
+    longest = max(size for size, _ in found)
+    codes = {code for size, code in found if size == longest}
+    return codes.pop() if len(codes) == 1 else None
 
 
 def _parse_occupation(turn: Turn, draft: Draft) -> StepOutcome:
@@ -89,7 +103,7 @@ def _income_check_options(turn: Turn, _draft: Draft) -> list[Option]:
 
 def _parse_income_check(turn: Turn, draft: Draft) -> StepOutcome:
     """Yes to the stated conversion, no (asked again), or the monthly figure typed instead."""
-    answer = only_answer(turn.text)
+    answer = yes_or_no(turn.text)
     if turn.choice == "enrol.income.ok" or answer == "yes":
         return Accept({"income_confirmed": True})
     if answer == "no":

@@ -1,4 +1,5 @@
-"""Cutting a long text into messages a platform accepts, shared by the channel renderers."""
+"""Cutting a long text into messages: a phone screen's worth for a reader, or what a platform
+accepts. Shared by the conversation (handlers.turn) and the channel renderers."""
 
 from __future__ import annotations
 
