@@ -11,6 +11,7 @@ from handlers.flows.calculator import CalculatorFlow
 from handlers.flows.callback import CallbackFlow
 from handlers.flows.faq import FaqFlow
 from handlers.flows.followup import FollowupFlow
+from handlers.flows.pemda import PemdaFlow
 from handlers.flows.privacy import PrivacyFlow
 from handlers.flows.sessions import SessionsFlow
 from handlers.flows.status import StatusFlow
@@ -29,5 +30,6 @@ def build_router(form: Form = FORM) -> Router:
         CallbackFlow(),
         FaqFlow(),
         FollowupFlow(),
+        PemdaFlow(),
     ]
     return Router({flow.name: flow for flow in flows})
