@@ -53,10 +53,10 @@ class Texts:
         dates = DateNames.of(self.labels(lang))
         statuses = self.source.data("form", lang)["statuses"]
         env.filters["rupiah"] = format_rupiah
-        env.filters["angka"] = format_number
+        env.filters["number"] = format_number
         env.filters["tanggal"] = dates.long
         env.filters["tgl"] = dates.short
-        env.filters["bulan"] = dates.span
+        env.filters["months"] = dates.span
         env.filters["status"] = lambda code: statuses.get(code, code)
         raw = self.source.data("programs")
         env.globals["programs"] = {

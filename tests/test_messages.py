@@ -123,8 +123,8 @@ def test_the_summary_reads_every_field() -> None:
         "Nomor HP: 0812-3456-7890",
         "Tempat tinggal: Jl. Merpati 12, Kec. Kartoharjo, Kota Madiun",
         "Penghasilan: Rp1.500.000 per bulan",
-        "Program: JKK + JKM, Rp10.900 per bulan (potongan PP 50/2025 sampai 31 Desember 2026, biasanya Rp21.800)",
         # November and December at the discount, January at the normal rate: said, not left to guess.
+        "Program: JKK + JKM, Rp10.900 per bulan\n",
         "Masa bayar: 3 bulan sekaligus, Rp43.600 (per bulan: November–Desember 2026 Rp10.900, potongan"
         " PP 50/2025; Januari 2027 Rp21.800)",
         "Email: -",

@@ -413,7 +413,7 @@ async def test_a_callback_where_no_branch_is_configured_promises_no_call(chat: C
     ("question", "answer"),
     [
         ("apa bedanya sama BPJS Kesehatan", "dua badan yang berbeda (UU 24/2011"),
-        ("bayarnya di mana", "minimarket"),
+        ("bayarnya di mana", "BNI Mobile Banking"),  # the places messages/payment.toml confirms
         ("kalau kecelakaan, klaimnya bagaimana", "Segera laporkan"),
         ("kalau meninggal dapat berapa", "Rp42.000.000"),
         ("bisa daftarkan istri/suami?", "atas nama dan NIK sendiri"),

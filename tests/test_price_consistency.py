@@ -112,7 +112,8 @@ async def test_a_city_paid_enrolment_states_one_price_everywhere(
 
     office = office_for(db, clock, chat.engine.vault)
     notified = await terdaftar_message(db, clock, office, chat.chat_id)
-    assert GOVERNMENT in notified and "Bapak/Ibu membayar Rp30.000 per bulan; untuk 3 bulan Rp90.000" in notified
+    assert GOVERNMENT in notified
+    assert "Bapak/Ibu membayar Rp30.000 per bulan; untuk 3 bulan Rp90.000" in notified
     assert amounts(notified) <= THE_AMOUNTS
 
     async with db.reader() as session:

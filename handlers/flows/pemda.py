@@ -59,7 +59,8 @@ class PemdaFlow:
         self._answer(turn, regency)
 
     def _answer(self, turn: Turn, regency: str | None) -> None:
-        turn.state.step = "answer"
+        """The answer ends the flow: its options are menu items, valid from anywhere."""
+        turn.state.reset()
         options = [turn.option(choice, LABELS[choice]) for choice in NEXT]
         turn.say("faq_pemda", options, **pemda_context(turn, regency))
 
@@ -68,8 +69,6 @@ class PemdaFlow:
         if choice.startswith("pemda.regency."):
             self._remember(turn, choice.removeprefix("pemda.regency."))
             return None
-        if turn.state.step != "regency":  # the answer's options are menu items
-            return Unclear.say("pick_option", tuple(turn.option(c, LABELS[c]) for c in NEXT))
         found = search_regencies(turn.text) if turn.text else []
         if not found:
             return Unclear.say("sessions_regency_not_found", text=turn.text)
