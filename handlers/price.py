@@ -180,6 +180,7 @@ class Contributor:
     """The regency's scheme (in force or not): when in force and no payer, a candidate."""
 
     def price(self, start: date, months: int, *, with_jht: bool, data: ProgramData) -> Price:
+        """What paying `months` months at once from `start` costs, each month at its own rate."""
         quotes = [(day, quote(self.income, self.group, day, data)) for day in month_dates(start, months)]
         rows = [_month(q, day, with_jht, self.payer) for day, q in quotes]
         first, q = rows[0], quotes[0][1]

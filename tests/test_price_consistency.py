@@ -22,7 +22,7 @@ from storage.db import Database
 from storage.models import OutboxMessage, Submission
 from tests.backoffice_helpers import account, office_for
 from tests.helpers import Chat, FixedClock
-from tests.test_enrol_flow import HAPPY
+from tests.test_enrol_flow import HAPPY, run
 
 GOVERNMENT = "JKK + JKM Rp21.800 per bulan dibayar Pemerintah Kota Madiun sampai 30 April 2027"
 NO_DISCOUNT = "tanpa potongan PP 50/2025. Potongan itu tidak berlaku bila anggaran pemerintah yang membayar"
@@ -35,7 +35,7 @@ def amounts(text: str) -> set[str]:
     return set(re.findall(r"Rp[\d.]*\d", text))
 
 
-async def city_paid_session(db: Database, clock: FixedClock) -> str:
+async def city_paid_session(db: Database, clock: FixedClock, quota: int = 10) -> str:
     spec = SessionSpec(
         title="Sosialisasi BPJS Ketenagakerjaan untuk UMKM Kartoharjo",
         starts_at=datetime(2026, 11, 21, 9, 0),
@@ -44,7 +44,7 @@ async def city_paid_session(db: Database, clock: FixedClock) -> str:
         organiser="Dinas Tenaga Kerja Kota Madiun",
         capacity=100,
         place="Pendapa Kecamatan Kartoharjo",
-        sponsor=Sponsor("Pemerintah Kota Madiun", months=6, quota=10),
+        sponsor=Sponsor("Pemerintah Kota Madiun", months=6, quota=quota),
     )
     social = await create_session(db, spec, actor="staff", branches=None, now=clock())
     return social.code
@@ -128,3 +128,44 @@ async def test_a_city_paid_enrolment_states_one_price_everywhere(
     assert GOVERNMENT in calculated
     assert "• JKK + JKM: Rp0/bulan" in calculated and "• Dengan JHT: Rp30.000/bulan" in calculated
     assert "• 3 bulan: Rp0 / Rp90.000" in calculated
+
+
+async def test_a_sponsor_whose_quota_ran_out_is_not_promised(
+    chat: Chat, db: Database, clock: FixedClock
+) -> None:
+    """Two people arrive while one place is left; the second to send finds it taken."""
+    code = await city_paid_session(db, clock, quota=1)
+    second = Chat(db, chat.engine, chat_id="6281300002222")
+    for person in (chat, second):
+        assert "tersisa 1 dari 1" in await person.say(f"DAFTAR {code}")
+    await run(chat, HAPPY[1:])
+    await chat.say("kirim")
+    second_answers = [*HAPPY[1:]]
+    second_answers[1] = "3577014708850002"  # another NIK: same district and birth date
+    summary = await run(second, second_answers)
+    assert GOVERNMENT in summary  # what he was told while a place was left
+    done = await second.say("kirim")
+    assert "Kuota dari Pemerintah Kota Madiun habis: iuran dibayar sendiri." in done
+    # The own price now, said with its months: Nov-Dec discounted, January at the normal rate.
+    assert "Iuran 3 bulan: Rp133.600 (per bulan: November–Desember 2026 Rp40.900" in done
+    assert GOVERNMENT not in done
+    async with db.reader() as session:
+        rows = (await session.exec(select(Submission).order_by(col(Submission.id)))).all()
+    assert [(s.sponsor, s.monthly_contribution, s.period_total) for s in rows] == [
+        ("Pemerintah Kota Madiun", 30_000, 90_000),
+        (None, 40_900, 133_600),
+    ]
+
+
+async def test_a_regency_scheme_makes_a_candidate_for_staff_to_check(chat: Chat, db: Database) -> None:
+    """Kota Madiun pays JKK + JKM for vulnerable workers it registered (messages/pemda.toml): a
+    resident who enrols on their own pays their own price, is told of the scheme, and is marked."""
+    text = await run(chat, HAPPY)
+    assert "Pemerintah Kota Madiun mungkin membayar JKK + JKM Bapak/Ibu; petugas akan memeriksa." in text
+    assert "Rp40.900 per bulan" in text and GOVERNMENT not in text
+    done = await chat.say("kirim")
+    assert "Pemerintah Kota Madiun mungkin membayar" in done
+    async with db.reader() as session:
+        submission = (await session.exec(select(Submission))).one()
+    assert submission.subsidy_candidate and submission.sponsor is None
+    assert submission.monthly_contribution == 40_900

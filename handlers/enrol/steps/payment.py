@@ -11,14 +11,17 @@ from handlers.enrol.steps.step import Accept, Reject, Step, StepOutcome
 from handlers.intents import answers, months_in, tokens
 from handlers.price import Contributor, Price, contributor
 from handlers.turn import Turn
-from handlers.types import Option
+from handlers.types import SPONSOR, Option
 from messages.form_labels import form_labels
 from messages.format import format_rupiah
 from messages.program_data import program_data
 
+PRICED_BY = ("income", "occupation", "regency", SPONSOR)
+"""The answers a price depends on (only these are decrypted for it)."""
+
 
 def _contributor(turn: Turn, draft: Draft) -> Contributor:
-    return contributor(draft.decrypted(), turn.today)
+    return contributor({key: draft.get(key) for key in PRICED_BY}, turn.today)
 
 
 def _programs_options(turn: Turn, _draft: Draft) -> list[Option]:
