@@ -17,12 +17,13 @@ from datetime import datetime
 from sqlmodel import col, select
 
 from dashboard.service import Backoffice
-from dashboard.service.sessions import SessionSpec, Sponsor, create_session
+from dashboard.service.sessions import Sponsor, create_session
 from storage.db import Database
 from storage.models import OutboxMessage, Submission
 from tests.backoffice_helpers import account, office_for
 from tests.helpers import Chat, FixedClock
 from tests.test_enrol_flow import HAPPY, run
+from tests.test_sessions import spec
 
 GOVERNMENT = "JKK + JKM Rp21.800 per bulan dibayar Pemerintah Kota Madiun sampai 30 April 2027"
 NO_DISCOUNT = "tanpa potongan PP 50/2025. Potongan itu tidak berlaku bila anggaran pemerintah yang membayar"
@@ -36,17 +37,13 @@ def amounts(text: str) -> set[str]:
 
 
 async def city_paid_session(db: Database, clock: FixedClock, quota: int = 10) -> str:
-    spec = SessionSpec(
-        title="Sosialisasi BPJS Ketenagakerjaan untuk UMKM Kartoharjo",
+    today = spec(
         starts_at=datetime(2026, 11, 21, 9, 0),
         ends_at=datetime(2026, 11, 21, 12, 0),
-        regency_code="35.77",
-        organiser="Dinas Tenaga Kerja Kota Madiun",
         capacity=100,
-        place="Pendapa Kecamatan Kartoharjo",
         sponsor=Sponsor("Pemerintah Kota Madiun", months=6, quota=quota),
     )
-    social = await create_session(db, spec, actor="staff", branches=None, now=clock())
+    social = await create_session(db, today, actor="staff", branches=None, now=clock())
     return social.code
 
 
