@@ -124,7 +124,8 @@ class FaqFlow:
     name = "faq"
 
     async def start(self, turn: Turn, topic: str | None = None) -> None:
-        asked_places(turn)
+        if topic == "bayar":
+            asked_places(turn)
         self._show(turn, topic if topic in TOPICS else "sumber")
 
     def _show(self, turn: Turn, topic: str) -> None:
