@@ -12,6 +12,7 @@ from handlers.flows.callback import CallbackFlow
 from handlers.flows.faq import FaqFlow
 from handlers.flows.followup import FollowupFlow
 from handlers.flows.later import LaterFlow
+from handlers.flows.pemda import PemdaFlow
 from handlers.flows.privacy import PrivacyFlow
 from handlers.flows.sessions import SessionsFlow
 from handlers.flows.status import StatusFlow
@@ -31,5 +32,6 @@ def build_router(form: Form = FORM) -> Router:
         FaqFlow(),
         FollowupFlow(),
         LaterFlow(),
+        PemdaFlow(),
     ]
     return Router({flow.name: flow for flow in flows})

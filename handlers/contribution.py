@@ -1,4 +1,4 @@
-"""The contribution calculator: monthly JKK, JKM and JHT for a reported income on a date."""
+"""The contribution rates: monthly JKK, JKM and JHT for a reported income on a date."""
 
 from __future__ import annotations
 
@@ -60,17 +60,14 @@ def active_discount(group: str, on: date, data: ProgramData) -> Discount | None:
     return next((d for d in data.discounts if d.applies(group, on)), None)
 
 
-def quote(declared_income: int, group: str, on: date, data: ProgramData, *, sponsored: bool = False) -> Quote:
-    """Monthly contributions for an occupation group (`transport` or `general`) on a date.
-
-    A `sponsored` contribution (JKK + JKM paid from a regional or state budget) gets no
-    discount: PP 50/2025 does not apply when a government budget pays.
-    """
+def quote(declared_income: int, group: str, on: date, data: ProgramData) -> Quote:
+    """Monthly contributions for an occupation group (`transport` or `general`) on a date, at the
+    rates a person paying for themselves pays (`handlers.price` adds who else pays)."""
     income = reported_income(declared_income, data)
     jkk = _rupiah(Decimal(income) * Decimal(str(data.jkk_rate_percent)) / 100)
     jkm = data.jkm_flat
     jht = _rupiah(Decimal(income) * Decimal(str(data.jht_rate_percent)) / 100)
-    discount = None if sponsored else active_discount(group, on, data)
+    discount = active_discount(group, on, data)
     discounted: int | None = None
     if discount is not None:
         covered = (jkk if "jkk" in discount.programs else 0) + (jkm if "jkm" in discount.programs else 0)
@@ -88,36 +85,11 @@ def quote(declared_income: int, group: str, on: date, data: ProgramData, *, spon
     )
 
 
-@dataclass(frozen=True)
-class PeriodTotal:
-    months: int
-    basic: int
-    with_jht: int
-
-
-def _month_dates(start: date, months: int) -> list[date]:
-    """The date each covered month is charged at: today for this month, the 1st for later ones."""
+def month_dates(start: date, months: int) -> list[date]:
+    """The date each covered month is charged at: `start` for its month, the 1st for later ones."""
     dates = [start]
     year, month = start.year, start.month
     for _ in range(months - 1):
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
         dates.append(date(year, month, 1))
     return dates
-
-
-def period_total(
-    declared_income: int, group: str, start: date, months: int, data: ProgramData, *, sponsored: bool = False
-) -> PeriodTotal:
-    """What paying `months` months at once costs, each month at the rate in force for it."""
-    quotes = [
-        quote(declared_income, group, day, data, sponsored=sponsored) for day in _month_dates(start, months)
-    ]
-    return PeriodTotal(
-        months=months,
-        basic=sum(q.basic_due for q in quotes),
-        with_jht=sum(q.with_jht_due for q in quotes),
-    )
-
-
-def period_totals(declared_income: int, group: str, start: date, data: ProgramData) -> list[PeriodTotal]:
-    return [period_total(declared_income, group, start, m, data) for m in data.payment_periods]

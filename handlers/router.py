@@ -31,7 +31,10 @@ INTENT_TARGETS: dict[str, tuple[str, str | None]] = {
     "callback": ("callback", None),
     "sources": ("faq", "sumber"),
     "faq_kesehatan": ("faq", "kesehatan"),
-    "faq_bayar": ("faq", "bayar"),
+    "payment_place": ("faq", "bayar"),
+    "payment_due": ("faq", "bayar_tanggal"),
+    "payment_late": ("faq", "bayar_telat"),
+    "pemda": ("pemda", None),
     "faq_klaim": ("faq", "klaim"),
     "faq_meninggal": ("faq", "meninggal"),
     "faq_kantor": ("faq", "kantor"),
@@ -158,7 +161,7 @@ class Router:
         if current is None or (turn.inbound.kind == "text" and not (turn.text or turn.choice)):
             return False
         if isinstance(current, Form) and turn.text and not turn.choice and current.asking(turn):
-            if answer_aside(turn):
+            if await answer_aside(turn):
                 await current.reprompt(turn)
                 return True
             if says_later(turn.text) and current.leave_for_later(turn):

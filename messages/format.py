@@ -17,6 +17,11 @@ def format_rupiah(amount: int | float) -> str:
     return _lokal_rupiah(amount)
 
 
+def format_number(value: int) -> str:
+    """23953 → "23.953"."""
+    return f"{value:,}".replace(",", ".")
+
+
 def format_phone(e164: str) -> str:
     """+6281234567890 → "0812-3456-7890", how people read their own number."""
     digits = "0" + e164.removeprefix("+62")
@@ -41,6 +46,14 @@ class DateNames:
     def short(self, value: date) -> str:
         """date(2026, 12, 22) → "22 Desember 2026"."""
         return f"{value.day} {self.months[value.month - 1]} {value.year}"
+
+    def span(self, first: date, last: date | None = None) -> str:
+        """Months: "Desember 2026", "November–Desember 2026", "Desember 2026–Januari 2027"."""
+        name = self.months[first.month - 1]
+        if last is None or (last.year, last.month) == (first.year, first.month):
+            return f"{name} {first.year}"
+        end = f"{self.months[last.month - 1]} {last.year}"
+        return f"{name}–{end}" if last.year == first.year else f"{name} {first.year}–{end}"
 
 
 @cache

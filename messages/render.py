@@ -18,7 +18,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 
 from messages.data import DEFAULT_LANGUAGE, Catalogue, catalogue
-from messages.format import DateNames, format_rupiah
+from messages.format import DateNames, format_number, format_rupiah
 from messages.program_data import parse_occupations
 
 
@@ -53,8 +53,10 @@ class Texts:
         dates = DateNames.of(self.labels(lang))
         statuses = self.source.data("form", lang)["statuses"]
         env.filters["rupiah"] = format_rupiah
+        env.filters["number"] = format_number
         env.filters["tanggal"] = dates.long
         env.filters["tgl"] = dates.short
+        env.filters["months"] = dates.span
         env.filters["status"] = lambda code: statuses.get(code, code)
         raw = self.source.data("programs")
         env.globals["programs"] = {
@@ -63,6 +65,11 @@ class Texts:
             "income": raw["income"],
             "last_checked": raw["last_checked"],
         }
+        # The places confirmed to take BPU contributions (payment.toml), named where a text says
+        # where to pay; any other place is answered by the payment questions.
+        env.globals["pay_at"] = [
+            c["name"] for c in self.source.data("payment")["channel"] if c["status"] == "confirmed"
+        ]
         env.globals["occupation_groups"] = self.labels(lang)["groups"]
         env.globals["occupations"] = parse_occupations(self.source, lang)
         return env

@@ -226,7 +226,8 @@ class Submission(SQLModel, table=True):
     answers: dict[str, Any] = Field(
         default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}")
     )
-    """Form answers without a column of their own (personal ones encrypted), by field name."""
+    """Form answers without a column of their own (personal ones encrypted), by field name, and
+    "price": what the person was shown it costs (`handlers.price.Price.record`)."""
     kpj_number: str | None = Field(default=None, max_length=32)
     rejection_reason: str | None = Field(default=None, max_length=500)
     subsidy_candidate: bool = Field(default=False)

@@ -347,7 +347,8 @@ async def test_status_changes_queue_notifications_for_the_worker(db: Database, o
     # Madiun's own number is not sourced yet: the national contact centre is named instead.
     assert "mencoba menghubungi Bapak/Ibu." in called and "di 175" in called and registered in called
     assert "21012345678" in joined and "JKK + JKM + JHT" in joined and "Rp40.900" in joined
-    assert "minimarket" in joined and "SMS" in joined
+    # Where to pay: the places messages/payment.toml confirms, not ones no source confirmed.
+    assert "Livin' by Mandiri" in joined and "minimarket" not in joined and "SMS" in joined
     assert "Perlindungan berlaku" not in joined  # a claim no regulation in programs.toml backs (issue 12)
     assert "tidak sama dengan data KTP" in refused and "Nama beda" not in refused
     assert woken == ["telegram", "telegram", "whatsapp"]

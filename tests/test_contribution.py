@@ -7,7 +7,8 @@ from datetime import date
 
 import pytest
 
-from handlers.contribution import period_total, quote, reported_income
+from handlers.contribution import quote, reported_income
+from handlers.price import Contributor
 from messages.program_data import program_data
 
 DATA = program_data()
@@ -82,11 +83,11 @@ def test_income_steps_when_staff_supply_them() -> None:
 def test_period_totals_apply_the_discount_only_to_covered_months() -> None:
     # General workers: the discount ends 31 Dec 2026. From 21 Nov 2026, 3 months =
     # Nov and Dec discounted, Jan normal.
-    total = period_total(1_000_000, "general", date(2026, 11, 21), 3, DATA)
-    assert total.basic == 8_400 + 8_400 + 16_800
-    assert total.with_jht == 28_400 + 28_400 + 36_800
+    one = Contributor(1_000_000, "general")
+    assert one.price(date(2026, 11, 21), 3, with_jht=False, data=DATA).total == 8_400 + 8_400 + 16_800
+    assert one.price(date(2026, 11, 21), 3, with_jht=True, data=DATA).total == 28_400 + 28_400 + 36_800
     # Transport: the whole year from April 2026 is inside its period.
-    year = period_total(2_000_000, "transport", date(2026, 4, 1), 12, DATA)
-    assert year.basic == 12 * 13_400
+    year = Contributor(2_000_000, "transport").price(date(2026, 4, 1), 12, with_jht=False, data=DATA)
+    assert year.total == 12 * 13_400
     # Before any discount nothing changes.
-    assert period_total(1_000_000, "general", date(2025, 5, 1), 6, DATA).basic == 6 * 16_800
+    assert one.price(date(2025, 5, 1), 6, with_jht=False, data=DATA).total == 6 * 16_800

@@ -88,8 +88,7 @@ async def test_a_child_enrols_an_elderly_father_who_is_there(chat: Chat, db: Dat
     assert "NIK-nya sendiri" in intro and "UU No. 27 Tahun 2022" in intro
     assert "bacakan ini kepada yang didaftarkan" in intro  # the consent, for the father
     await run(chat, ["setuju", MAN_NIK, "Slamet Riyadi", "12-03-1990", "0812-3456-7890"])
-    await run(chat, ["ya", "Dusun Krajan RT 1", "petani", "1jt", "1", "1", "lewati"])
-    summary = chat.last.text
+    summary = await run(chat, ["ya", "Dusun Krajan RT 1", "petani", "1jt", "1", "1", "lewati"])
     assert "Pendaftaran dibantu" in summary and "orang tua / mertua dari pendamping" in summary
     assert "Nomor pendaftaran" in await chat.say("kirim")
     submission = await only_submission(db)

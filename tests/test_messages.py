@@ -8,18 +8,43 @@ from typing import Any
 import pytest
 
 from handlers.branches import branch_map
-from handlers.contribution import period_totals, quote
+from handlers.contribution import quote
 from handlers.enrol.fields import FORM
 from handlers.enrol.form import Values, amounts_on
 from handlers.flows.benefits import prices_on
+from handlers.price import Contributor, Payer, Price
 from messages.data import catalogue
 from messages.format import date_names, format_rupiah, format_short_date
+from messages.payment import payment_data
+from messages.pemda import schemes
 from messages.program_data import program_data
 from messages.render import render
 
 DATA = program_data()
-_Q = quote(2_000_000, "general", date(2026, 11, 21), DATA)
+_DAY = date(2026, 11, 21)
+_Q = quote(2_000_000, "general", _DAY, DATA)
 _Q_NORMAL = quote(800_000, "general", date(2027, 6, 1), DATA)
+_MADIUN, _BANGKALAN = schemes()
+_CITY = Payer("Pemerintah Kota Madiun", date(2027, 4, 30))
+# Whom prices are for: on their own, paid by a session's sponsor, a candidate of a regency's scheme.
+_PEOPLE = [
+    Contributor(2_000_000, "general"),
+    Contributor(1_500_000, "general", payer=_CITY),
+    Contributor(1_500_000, "transport", scheme=_MADIUN),
+]
+
+
+def _prices(who: Contributor, with_jht: bool, day: date = _DAY) -> dict[int, Price]:
+    return who.prices(day, with_jht=with_jht, data=DATA)
+
+
+def _price(who: Contributor, months: int = 3, day: date = _DAY) -> Price:
+    return who.price(day, months, with_jht=True, data=DATA)
+
+
+_PAY = payment_data()
+_ASKED = [[], [c for c in _PAY.channels if c.id == "indomaret"], [c for c in _PAY.channels if c.id == "bni"]]
+_ASKED.append([c for c in _PAY.channels if c.id in ("perisai", "gopay")])
 
 
 _S = {
@@ -98,8 +123,10 @@ def test_the_summary_reads_every_field() -> None:
         "Nomor HP: 0812-3456-7890",
         "Tempat tinggal: Jl. Merpati 12, Kec. Kartoharjo, Kota Madiun",
         "Penghasilan: Rp1.500.000 per bulan",
-        "Program: JKK + JKM, Rp10.900 per bulan (ada potongan sampai 31 Desember 2026)",
-        "Masa bayar: 3 bulan sekaligus, Rp43.600",
+        # November and December at the discount, January at the normal rate: said, not left to guess.
+        "Program: JKK + JKM, Rp10.900 per bulan\n",
+        "Masa bayar: 3 bulan sekaligus, Rp43.600 (per bulan: November–Desember 2026 Rp10.900, potongan"
+        " PP 50/2025; Januari 2027 Rp21.800)",
         "Email: -",
     ):
         assert expected in text
@@ -177,8 +204,25 @@ CONTEXTS: dict[str, list[dict[str, Any]]] = {
     "discount_note": PRICES[:2],  # empty when no discount is on
     **{
         f"faq_{topic}": PRICES
-        for topic in ("kesehatan", "bayar", "klaim", "meninggal", "kantor", "keluarga", "sumber")
+        for topic in ("kesehatan", "klaim", "meninggal", "kantor", "keluarga", "sumber")
     },
+    "faq_bayar": [{"asked": asked, "confirmed": _PAY.confirmed} for asked in _ASKED],
+    "faq_bayar_tanggal": [{"due": _PAY.due}],
+    "faq_bayar_telat": [{"late": _PAY.late}],
+    "faq_pemda": [
+        {"payer": payer, "scheme": scheme, "regency": regency, "today": _DAY, **PRICES[0]}
+        for payer, scheme, regency in (
+            (_CITY, _MADIUN, "Kota Madiun"),
+            (None, _MADIUN, "Kota Madiun"),
+            (None, _BANGKALAN, "Kab. Bangkalan"),
+            (None, None, "Kota Surabaya"),
+            (None, None, None),
+        )
+    ],
+    "pemda_ask_regency": [{}],
+    "price_payer": [{"p": _price(_PEOPLE[1])}],
+    "price_months": [{"p": _price(who, 12)} for who in _PEOPLE],
+    "price_candidate": [{"p": _price(_PEOPLE[2])}],
     "calc_ask_income": [{}],
     "calc_bad_income": [
         {"reason": "unreadable"},
@@ -188,8 +232,14 @@ CONTEXTS: dict[str, list[dict[str, Any]]] = {
     ],
     "calc_ask_work": [{}],
     "calc_result": [
-        {"q": _Q, "totals": period_totals(2_000_000, "general", date(2026, 11, 21), DATA)},
-        {"q": _Q_NORMAL, "totals": period_totals(800_000, "general", date(2027, 6, 1), DATA)},
+        {"q": _Q, "basic": _prices(who, False), "with_jht": _prices(who, True)} for who in _PEOPLE
+    ]
+    + [
+        {
+            "q": _Q_NORMAL,
+            "basic": _prices(Contributor(800_000, "general"), False, date(2027, 6, 1)),
+            "with_jht": _prices(Contributor(800_000, "general"), True, date(2027, 6, 1)),
+        }
     ],
     "status_list": [
         {"submissions": [], "has_draft": False},
@@ -279,8 +329,19 @@ CONTEXTS: dict[str, list[dict[str, Any]]] = {
     ],
     "income_assumed": [{"reading": {"stated": 100_000, "per": "day", "upper": None}, "income": 2_600_000}],
     "enrol_income_floor": [{"income": 800_000, "floor": 1_000_000}],
-    "enrol_ask_programs": [{"q": _Q}, {"q": _Q_NORMAL}],
-    "enrol_ask_period": [{"totals": {1: 10_900, 3: 32_700, 6: 80_100, 12: 178_500}, "with_jht": False}],
+    "enrol_ask_programs": [
+        {
+            "basic": who.price(day, 1, with_jht=False, data=DATA),
+            "with_jht": who.price(day, 1, with_jht=True, data=DATA),
+        }
+        for who in _PEOPLE
+        for day in (_DAY, date(2027, 6, 1))
+    ],
+    "enrol_ask_period": [
+        {"prices": _prices(who, with_jht), "longest": _prices(who, with_jht)[12]}
+        for who in _PEOPLE
+        for with_jht in (False, True)
+    ],
     "enrol_bad_period": [{"periods": (1, 3, 6, 12)}],
     "enrol_ask_email": [{}],
     "enrol_bad_email": [{}],
@@ -303,12 +364,16 @@ CONTEXTS: dict[str, list[dict[str, Any]]] = {
             "branch": branch,
             "call_by": date(2026, 11, 25),
             "working_days": 3,
-            "monthly": 10_900,
-            "months": 3,
-            "total": 32_700,
-            "sponsor": None,
+            "p": _price(who),
+            "sponsor_lost": lost,
         }
-        for branch in (_BRANCH, _NO_BRANCH)
+        for branch, who, lost in (
+            (_BRANCH, _PEOPLE[0], None),
+            (_BRANCH, _PEOPLE[1], None),
+            (_BRANCH, _PEOPLE[2], None),
+            (_BRANCH, Contributor(1_500_000, "general", scheme=_MADIUN), "Pemerintah Kota Madiun"),
+            (_NO_BRANCH, _PEOPLE[0], None),
+        )
     ],
     "enrol_ask_announce": [{}],
     "callback_ask_phone": [{}],
@@ -326,10 +391,9 @@ CONTEXTS: dict[str, list[dict[str, Any]]] = {
             "branch": _BRANCH,
             "kpj": "21012345678",
             "programs": "JKK + JKM + JHT",
-            "monthly": 40_900,
-            "months": 3,
-            "total": 133_600,
+            "p": Price.from_record(_price(who).record()),  # as a submission keeps it
         }
+        for who in _PEOPLE
     ],
     "notify_ditolak": [
         {
@@ -379,10 +443,15 @@ def test_every_reply_fits_a_phone_screen(lang: str, name: str) -> None:
 
 
 def test_calc_result_states_the_numbers() -> None:
-    text = render("calc_result", q=_Q, totals=period_totals(2_000_000, "general", date(2026, 11, 21), DATA))
+    who = _PEOPLE[0]
+    text = render("calc_result", q=_Q, basic=_prices(who, False), with_jht=_prices(who, True))
     assert "Rp13.400" in text and "Rp26.800" in text and "Rp53.400" in text
     assert "31 Desember 2026" in text
-    normal = render("calc_result", q=_Q_NORMAL, totals=[])
+    cheap = Contributor(800_000, "general")
+    day = date(2027, 6, 1)
+    normal = render(
+        "calc_result", q=_Q_NORMAL, basic=_prices(cheap, False, day), with_jht=_prices(cheap, True, day)
+    )
     assert "Rp16.800" in normal and "batas terendah Rp1.000.000" in normal and "potongan" not in normal
 
 

@@ -19,10 +19,8 @@ from dashboard.service.sessions import (
     qr_svg,
 )
 from handlers.channels import Identity
-from handlers.contribution import quote
 from handlers.engine import Engine
 from handlers.localtime import QuietHours, zone_name
-from messages.program_data import program_data
 from storage.db import Database
 from storage.models import CallbackRequest, Contact, OutboxMessage, Submission
 from storage.outreach_models import SessionParticipant, SocialSession
@@ -199,13 +197,15 @@ async def test_arrival_on_the_day_sponsor_and_follow_up(
     assert "Kehadiran Bapak/Ibu sudah kami catat" in welcome
     assert "dibayar oleh Pemerintah Kota Madiun selama 6 bulan" in welcome and "tersisa 1 dari 1" in welcome
     summary = await run(siti, HAPPY[1:])
-    # No PP 50/2025 discount for a sponsored contribution: 15.000 + 6.800 + JHT 30.000.
-    assert "Rp51.800 per bulan" in summary and "potongan" not in summary
-    assert "dibayar oleh Pemerintah Kota Madiun" in await siti.say("kirim")
+    # The city pays JKK + JKM at the normal rate (15.000 + 6.800: no PP 50/2025 discount when a
+    # budget pays); Siti pays her JHT of 30.000 (tests/test_price_consistency.py walks it all).
+    assert "Rp21.800 per bulan dibayar Pemerintah Kota Madiun" in summary
+    assert "Bapak/Ibu membayar Rp30.000 per bulan" in summary
+    assert "dibayar Pemerintah Kota Madiun" in await siti.say("kirim")
     async with db.reader() as session:
         submission = (await session.exec(select(Submission))).one()
     assert submission.sponsor == "Pemerintah Kota Madiun" and submission.sponsor_months == 6
-    assert submission.monthly_contribution == 51_800
+    assert submission.monthly_contribution == 30_000
     # Budi comes on the day too, after the quota is used: told truthfully, and does not enrol.
     budi = person(chat, "6281300002222")
     text = await budi.say(f"DAFTAR {social.code}")
@@ -257,14 +257,6 @@ async def test_follow_up_answers_get_useful_replies(chat: Chat, db: Database, cl
         ("lainnya", "belum sempat, tolong dibantu lewat telepon"),
     ]
     assert ["Minta dibantu petugas" in VAULT.decrypt(t.question_enc or "") for t in tasks] == [True]
-
-
-def test_no_discount_when_a_budget_pays() -> None:
-    data = program_data()
-    assert quote(1_000_000, "general", datetime(2026, 11, 21).date(), data).basic_due == 8_400
-    assert (
-        quote(1_000_000, "general", datetime(2026, 11, 21).date(), data, sponsored=True).basic_due == 16_800
-    )
 
 
 async def test_session_sessions_are_stored(db: Database, clock: FixedClock) -> None:

@@ -16,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from dashboard.service.texts import programs_label, rejection_reasons
 from dashboard.service.workflow import NOTIFIED
 from handlers.branches import branch_map
+from handlers.price import submitted_price
 from handlers.types import Priority, Reply
 from messages.render import render
 from storage import outbox
@@ -33,9 +34,7 @@ def notification_text(submission: Submission, reason_code: str | None = None) ->
         context |= {
             "kpj": submission.kpj_number,
             "programs": programs_label(submission.programs),
-            "monthly": submission.monthly_contribution,
-            "months": submission.payment_months,
-            "total": submission.period_total,
+            "p": submitted_price(submission),  # what the person was shown when they enrolled
         }
     if status == "ditolak":
         reason = rejection_reasons().get(reason_code or "", rejection_reasons()["lainnya"])

@@ -13,6 +13,7 @@ from typing import Any
 
 from handlers.enrol.form import Columns, Export, Field, Form, Values
 from handlers.enrol.steps import assisted, contact, identity, payment, residence, work
+from handlers.price import PRICE, Price
 from handlers.regions import region
 from messages.form_labels import form_labels
 from messages.format import format_phone
@@ -259,9 +260,13 @@ OCCUPATION = Field(
 )
 
 
-def _reported_income(values: Values) -> int:
+def _price(values: Values) -> Price:
     assert values.amounts is not None
-    return values.amounts.reported_income
+    return values.amounts
+
+
+def _reported_income(values: Values) -> int:
+    return _price(values).reported_income
 
 
 def _write_income(values: Values, vault: Vault) -> dict[str, Any]:
@@ -309,46 +314,35 @@ def _as_said(reading: dict[str, Any] | None) -> str | None:
     return f"{reading['stated']}{upper}/{reading['per']}"
 
 
-def _programs_view(values: Values, lang: str) -> dict[str, Any]:
-    cost = values.amounts
-    return {
-        "value": form_labels(lang)["programs"][values.get("programs")],
-        "monthly": cost.monthly if cost else None,
-        "discount_end": cost.discount_end if cost else None,
-    }
-
-
-def _monthly(values: Values) -> int:
-    assert values.amounts is not None
-    return values.amounts.monthly
-
-
 PROGRAMS = Field(
     "programs",
     (payment.PROGRAMS,),
-    show=_programs_view,
+    show=lambda v, lang: {"value": form_labels(lang)["programs"][v.get("programs")], "p": v.amounts},
     columns=Columns(
-        lambda v, _vault: {"programs": PROGRAM_CODES[v.get("programs")], "monthly_contribution": _monthly(v)},
+        lambda v, _vault: {
+            "programs": PROGRAM_CODES[v.get("programs")],
+            "monthly_contribution": _price(v).person_monthly,
+        },
         lambda s, _vault: {"programs": next(k for k, code in PROGRAM_CODES.items() if code == s.programs)},
     ),
     exports=(
         Export("programs", lambda v, _reveal: form_labels()["programs"][v.get("programs")]),
-        Export("monthly_contribution", lambda v, _reveal: _monthly(v)),
+        Export("monthly_contribution", lambda v, _reveal: _price(v).person_monthly),
     ),
 )
 
-
-def _period_total(values: Values) -> int:
-    assert values.amounts is not None
-    return values.amounts.total
-
-
+# The period's line shows the price the person pays (and which months cost what); the submission
+# keeps that price (`PRICE`), so "data saya" and the officer's messages later say the same.
 PERIOD = Field(
     "period",
     (payment.PERIOD,),
-    show=lambda v, _lang: {"months": v.get("period"), "total": _period_total(v)},
+    show=lambda v, _lang: {"months": v.get("period"), "p": v.amounts},
     columns=Columns(
-        lambda v, _vault: {"payment_months": int(v.get("period")), "period_total": _period_total(v)},
+        lambda v, _vault: {
+            "payment_months": int(v.get("period")),
+            "period_total": _price(v).total,
+            "answers": {PRICE: _price(v).record()},
+        },
         lambda s, _vault: {"period": s.payment_months},
     ),
     exports=(Export("payment_period_months", lambda v, _reveal: v.get("period")),),

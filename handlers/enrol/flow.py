@@ -15,6 +15,7 @@ from handlers.enrol.steps.identity import MIN_AGE
 from handlers.enrol.steps.step import Accept, Reject, Step, Stop
 from handlers.enrol.submit import submit
 from handlers.flow import Unclear, has_draft, menu_options, say_menu
+from handlers.flows.faq import answer_question
 from handlers.intents import answers, match_intent, phrase_in
 from handlers.turn import Turn
 from handlers.types import SPONSOR, Option
@@ -144,6 +145,9 @@ class EnrolFlow:
                 turn.say(outcome.notice, **outcome.notice_context)
             await self._advance(turn, draft)
         elif isinstance(outcome, Reject):
+            if await answer_question(turn):  # "bisa bayar di Indomaret?": answered, then asked again
+                await self._ask(turn, draft, step)
+                return
             draft.extra.update(outcome.remember)
             options = outcome.options or tuple(step.options(turn, draft))
             label = self.form.field_of(step).title_in(turn.lang)

@@ -17,11 +17,9 @@ from datetime import date, datetime
 from functools import cached_property
 from typing import Any
 
-from handlers.contribution import period_total, quote
 from handlers.enrol.draft import Draft
 from handlers.enrol.steps.step import Step
-from handlers.enrol.steps.work import discount_group
-from handlers.types import SPONSOR
+from handlers.price import Price, contributor, submitted_price
 from messages.data import DEFAULT_LANGUAGE
 from messages.form_labels import form_labels
 from messages.program_data import program_data
@@ -32,48 +30,19 @@ from storage.models import Submission
 Answers = Mapping[str, Any]
 
 
-@dataclass(frozen=True)
-class Amounts:
-    """What the chosen programs cost: per month, and for the chosen period at once."""
-
-    with_jht: bool
-    monthly: int
-    months: int
-    total: int
-    reported_income: int
-    discount_end: date | None = None
-
-
-def amounts_on(answers: Answers, today: date) -> Amounts | None:
-    """The cost of the answered choices at today's rates; None until they are all answered."""
+def amounts_on(answers: Answers, today: date) -> Price | None:
+    """What the answered choices cost at today's rates; None until they are all answered."""
     if any(answers.get(key) is None for key in ("income", "programs", "period")):
         return None
-    income, months = int(answers["income"]), int(answers["period"])
-    group = discount_group(answers.get("occupation"))
-    with_jht = answers["programs"] == "with_jht"
-    sponsored = bool(answers.get(SPONSOR))  # a regency pays JKK + JKM: no PP 50/2025 discount
-    q = quote(income, group, today, program_data(), sponsored=sponsored)
-    total = period_total(income, group, today, months, program_data(), sponsored=sponsored)
-    return Amounts(
-        with_jht=with_jht,
-        monthly=q.monthly(with_jht),
-        months=months,
-        total=total.with_jht if with_jht else total.basic,
-        reported_income=q.reported_income,
-        discount_end=q.discount.end if q.discount else None,
+    return contributor(answers, today).price(
+        today, int(answers["period"]), with_jht=answers["programs"] == "with_jht", data=program_data()
     )
 
 
-def amounts_submitted(submission: Submission, vault: Vault) -> Amounts:
-    """The cost as it was when the submission was made."""
+def amounts_submitted(submission: Submission, vault: Vault) -> Price:
+    """The price as the person was shown it when the submission was made."""
     reported = submission.reported_income_enc
-    return Amounts(
-        with_jht=submission.programs == "jkk_jkm_jht",
-        monthly=submission.monthly_contribution,
-        months=submission.payment_months,
-        total=submission.period_total,
-        reported_income=int(vault.decrypt(reported)) if reported else 0,
-    )
+    return submitted_price(submission, int(vault.decrypt(reported)) if reported else 0)
 
 
 @dataclass(frozen=True)
@@ -81,7 +50,7 @@ class Values:
     """Readable answers (of a draft, or read back from a submission) and what they cost."""
 
     answers: Answers
-    amounts: Amounts | None = None
+    amounts: Price | None = None
 
     def get(self, key: str, default: Any = None) -> Any:
         return self.answers.get(key, default)

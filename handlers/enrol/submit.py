@@ -8,7 +8,7 @@ from typing import Any
 
 from handlers.branches import branch_map
 from handlers.enrol.draft import Draft
-from handlers.enrol.form import Form, Values
+from handlers.enrol.form import Form, Values, amounts_on
 from handlers.enrol.parsers import age_on
 from handlers.turn import Turn
 from handlers.types import SPONSOR
@@ -40,13 +40,23 @@ def _flags(turn: Turn, values: Values) -> list[str]:
 
 
 async def submit(turn: Turn, draft: Draft, form: Form) -> SubmitResult:
-    """Stores the submission, unless the same person already has one open (then returns that)."""
+    """Stores the submission, unless the same person already has one open (then returns that).
+
+    A session's sponsor pays only while its quota lasts: when it ran out since the person arrived,
+    the price is the person's own, and the confirmation says why.
+    """
     values = form.values(draft, turn.today)
     existing = await turn.store.open_submission(turn.vault.keyed_hashes(values.get(form.unique)))
     if existing is not None:
         return SubmitResult(existing, True, {})
 
-    assert values.amounts is not None
+    sponsor = await _sponsor(turn)
+    lost = values.get(SPONSOR) if sponsor is None else None
+    if lost:
+        answers = {k: v for k, v in values.answers.items() if k != SPONSOR}
+        values = Values(answers, amounts_on(answers, turn.today))
+    price = values.amounts
+    assert price is not None
     branch = branch_map().for_regency(values.get("regency"))
     days = turn.rules.callback_working_days
     call_by = add_working_days(turn.today, days)
@@ -58,9 +68,9 @@ async def submit(turn: Turn, draft: Draft, form: Form) -> SubmitResult:
         attribution_code=turn.contact.attribution_code,
         flags=_flags(turn, values),
         call_by=call_by if branch.configured else None,  # no call is promised without a branch
+        subsidy_candidate=price.candidate is not None,  # the regency's scheme may pay: staff check
         **form.submission_columns(values, turn.vault),
     )
-    sponsor = await _sponsor(turn)
     if sponsor is not None:
         submission.sponsor, submission.sponsor_months = sponsor["name"], int(sponsor["months"])
     submission, duplicate = await turn.store.add_submission(
@@ -76,10 +86,8 @@ async def submit(turn: Turn, draft: Draft, form: Form) -> SubmitResult:
             "branch": branch,
             "call_by": call_by,
             "working_days": days,
-            "monthly": values.amounts.monthly,
-            "months": values.amounts.months,
-            "total": values.amounts.total,
-            "sponsor": sponsor,
+            "p": price,
+            "sponsor_lost": lost["name"] if lost else None,
         },
     )
 

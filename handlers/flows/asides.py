@@ -9,6 +9,7 @@ answer to the form's question.
 from __future__ import annotations
 
 from handlers.flows.benefits import price_context
+from handlers.flows.faq import answer_question
 from handlers.intents import is_question, match_intent
 from handlers.turn import Turn
 from messages.program_data import program_data
@@ -22,7 +23,6 @@ ASIDES: dict[str, str] = {
     "jht": "benefit_jht",
     "sources": "faq_sumber",
     "faq_kesehatan": "faq_kesehatan",
-    "faq_bayar": "faq_bayar",
     "faq_klaim": "faq_klaim",
     "faq_meninggal": "faq_meninggal",
     "faq_kantor": "faq_kantor",
@@ -32,11 +32,13 @@ ASIDES: dict[str, str] = {
 """Each question that has a short answer inside a form, and the template that answers it."""
 
 
-def answer_aside(turn: Turn) -> bool:
+async def answer_aside(turn: Turn) -> bool:
     """Answers a question typed where the form expected an answer; False when the message is
     not one (the form reads it). The caller asks the form's question again."""
     if not turn.text or not is_question(turn.text):
         return False
+    if await answer_question(turn):  # paying (where, by when, late) and whether a government pays
+        return True
     intent = match_intent(turn.text)
     template = ASIDES.get(intent or "")
     if template is not None and has_template(template):

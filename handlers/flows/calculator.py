@@ -1,15 +1,18 @@
-"""Contribution calculator: income, then kind of work, then the monthly and period amounts."""
+"""Contribution calculator: income, then kind of work, then the person's monthly and period amounts."""
 
 from __future__ import annotations
 
 from dataclasses import asdict
 
-from handlers.contribution import period_totals, quote
+from handlers.contribution import quote
 from handlers.enrol.steps.work import match_occupation
 from handlers.flow import Unclear
+from handlers.flows.pemda import regency_of
 from handlers.income import Income, parse_income
+from handlers.price import Contributor, Payer
 from handlers.turn import Turn
-from handlers.types import Option
+from handlers.types import SPONSOR, Option
+from messages.pemda import scheme_of
 from messages.program_data import occupation, program_data
 
 GROUPS = ("transport", "general")
@@ -68,7 +71,7 @@ class CalculatorFlow:
                 group = occupation(code).group  # "sy ojol": the form's own occupation words
             if group not in GROUPS:
                 return Unclear.say("pick_option", tuple(_work_options(turn)))
-            self._result(turn, int(turn.state.data["calc"]["income"]), group)
+            await self._result(turn, int(turn.state.data["calc"]["income"]), group)
             return None
         if turn.state.step == "result":
             # A new amount typed after a result is a new calculation.
@@ -80,15 +83,23 @@ class CalculatorFlow:
         self._ask_income(turn)
         return None
 
-    def _result(self, turn: Turn, income: int, group: str) -> None:
+    async def _result(self, turn: Turn, income: int, group: str) -> None:
+        """The person's own price: a session sponsor that pays for them, their regency's scheme."""
         data = program_data()
         turn.state.step = "result"
         turn.state.data["calc"] = {"income": income, "group": group}
+        who = Contributor(
+            income,
+            group,
+            payer=Payer.of_sponsor(turn.state.data.get(SPONSOR), turn.today),
+            scheme=scheme_of(await regency_of(turn), turn.today),
+        )
         turn.say(
             "calc_result",
             _after_options(turn),
             q=quote(income, group, turn.today, data),
-            totals=period_totals(income, group, turn.today, data),
+            basic=who.prices(turn.today, with_jht=False, data=data),
+            with_jht=who.prices(turn.today, with_jht=True, data=data),
         )
 
     async def back(self, turn: Turn) -> None:

@@ -1,30 +1,27 @@
-"""What the person pays: the programs (with or without JHT) and the payment period, each
-offered with today's amounts."""
+"""What the person pays: the programs (with or without JHT) and the payment period, each offered
+with the person's own price (`handlers.price`): what a budget pays for them, what they pay, and
+which months a discount covers."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from handlers.contribution import Quote, period_totals, quote
 from handlers.enrol.draft import Draft
 from handlers.enrol.steps.step import Accept, Reject, Step, StepOutcome
-from handlers.enrol.steps.work import discount_group
 from handlers.intents import answers, months_in, tokens
+from handlers.price import Contributor, Price, contributor
 from handlers.turn import Turn
 from handlers.types import SPONSOR, Option
 from messages.form_labels import form_labels
 from messages.format import format_rupiah
 from messages.program_data import program_data
 
+PRICED_BY = ("income", "occupation", "regency", SPONSOR)
+"""The answers a price depends on (only these are decrypted for it)."""
 
-def draft_quote(turn: Turn, draft: Draft) -> Quote:
-    return quote(
-        int(draft.get("income")),
-        discount_group(draft.get("occupation")),
-        turn.today,
-        program_data(),
-        sponsored=bool(draft.get(SPONSOR)),  # a regency pays JKK + JKM: no PP 50/2025 discount
-    )
+
+def _contributor(turn: Turn, draft: Draft) -> Contributor:
+    return contributor({key: draft.get(key) for key in PRICED_BY}, turn.today)
 
 
 def _programs_options(turn: Turn, _draft: Draft) -> list[Option]:
@@ -33,7 +30,11 @@ def _programs_options(turn: Turn, _draft: Draft) -> list[Option]:
 
 
 def _programs_context(turn: Turn, draft: Draft) -> dict[str, Any]:
-    return {"q": draft_quote(turn, draft)}
+    who = _contributor(turn, draft)
+    return {
+        "basic": who.price(turn.today, 1, with_jht=False, data=program_data()),
+        "with_jht": who.price(turn.today, 1, with_jht=True, data=program_data()),
+    }
 
 
 def _parse_programs(turn: Turn, draft: Draft) -> StepOutcome:
@@ -45,11 +46,10 @@ def _parse_programs(turn: Turn, draft: Draft) -> StepOutcome:
     return Reject("enrol_bad_choice", options=tuple(_programs_options(turn, draft)))
 
 
-def draft_totals(turn: Turn, draft: Draft) -> dict[int, int]:
-    group = discount_group(draft.get("occupation"))
-    totals = period_totals(int(draft.get("income")), group, turn.today, program_data())
+def _prices(turn: Turn, draft: Draft) -> dict[int, Price]:
+    """The price of each payment period, for the programs chosen."""
     with_jht = draft.get("programs") == "with_jht"
-    return {t.months: t.with_jht if with_jht else t.basic for t in totals}
+    return _contributor(turn, draft).prices(turn.today, with_jht=with_jht, data=program_data())
 
 
 def _period_options(turn: Turn, draft: Draft) -> list[Option]:
@@ -57,16 +57,17 @@ def _period_options(turn: Turn, draft: Draft) -> list[Option]:
         turn.option(
             f"enrol.period.{months}",
             "months",
-            description=format_rupiah(total),
+            description=format_rupiah(p.total),
             key=str(months),  # "3" is three months on every channel, never the third button
             months=str(months),
         )
-        for months, total in draft_totals(turn, draft).items()
+        for months, p in _prices(turn, draft).items()
     ]
 
 
 def _period_context(turn: Turn, draft: Draft) -> dict[str, Any]:
-    return {"totals": draft_totals(turn, draft), "with_jht": draft.get("programs") == "with_jht"}
+    prices = _prices(turn, draft)
+    return {"prices": prices, "longest": prices[max(prices)]}
 
 
 def _parse_period(turn: Turn, draft: Draft) -> StepOutcome:

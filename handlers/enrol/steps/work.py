@@ -64,11 +64,6 @@ def _parse_occupation_other(turn: Turn, _draft: Draft) -> StepOutcome:
     return Accept({"occupation_other": text})
 
 
-def discount_group(code: str | None) -> str:
-    """The discount group of an occupation (transport workers have their own)."""
-    return next((o.group for o in occupations() if o.code == code), "general")
-
-
 def _income_outcome(text: str) -> StepOutcome:
     """The monthly income of an answer; one said per day, per week or as a range is kept with
     how it was said, and the next step asks to confirm the stated conversion."""
