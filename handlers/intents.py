@@ -175,9 +175,9 @@ AFFIRMATIONS = ("yes", "agree")
 def yes_or_no(text: str) -> str | None:
     """A yes/no question's answer, or None when the message is not one.
 
-    "iya", "nggih", "enggi", "yes", "setuju", "👍" are yes; "tidak", "mboten", "bunten", "ga mau",
-    "ora setuju" are no. A question ("isih kudu mbayar ta?"), "later", or anything else is
-    neither: a yes/no question never reads them as a no.
+    "iya", "nggih", "enggi", "yes", "👍" are yes, and so is a message with "setuju" ("agree") in it;
+    "tidak", "mboten", "bunten", "ga mau", "ora setuju" are no. A question ("isih kudu mbayar
+    ta?"), "later", or anything else is neither: a yes/no question never reads them as a no.
     """
     if is_question(text):
         return None
@@ -188,7 +188,7 @@ def yes_or_no(text: str) -> str | None:
     if negated:
         no = only_answer(text, ("no",)) or _negated_yes(text)
         return "no" if no else None
-    if only_answer(text, ("yes",)) or only_answer(text, ("agree",)):
+    if only_answer(text, ("yes",)) or "agree" in said:  # "bapak wis moco, setuju"
         return "yes"
     words = tokens(text)
     own = {w for name in AFFIRMATIONS for phrase in table().answers.get(name, ()) for w in phrase}

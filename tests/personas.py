@@ -59,7 +59,7 @@ PERSONAS: tuple[Persona, ...] = (
             "wis bener, kirim",
         ),
         nik="3519011505780003",
-        submission={"occupation": "ojek", "declared_income": 2_600_000, "payment_months": 3},
+        submission={"occupation": "ojek", "income": 2_600_000, "payment_months": 3},
         says={15: "Nomor pendaftaran"},
     ),
     Persona(
@@ -83,7 +83,7 @@ PERSONAS: tuple[Persona, ...] = (
             "sampun leres, kintun mawon",
         ),
         nik="3577026203700004",
-        submission={"occupation": "pedagang", "declared_income": 2_000_000, "payment_months": 12},
+        submission={"occupation": "pedagang", "income": 2_000_000, "payment_months": 12},
         says={10: "paling murah", 15: "Nomor pendaftaran"},
     ),
     Persona(
@@ -107,7 +107,7 @@ PERSONAS: tuple[Persona, ...] = (
             "la bender, kerem",
         ),
         nik="3526022108820005",
-        submission={"occupation": "nelayan", "declared_income": 1_300_000, "payment_months": 3},
+        submission={"occupation": "nelayan", "income": 1_300_000, "payment_months": 3},
         says={15: "Nomor pendaftaran"},
     ),
     Persona(
@@ -129,7 +129,7 @@ PERSONAS: tuple[Persona, ...] = (
             "KIRIM",
         ),
         nik="3578050901950006",
-        submission={"occupation": "sopir", "declared_income": 3_000_000, "payment_months": 3},
+        submission={"occupation": "sopir", "income": 3_000_000, "payment_months": 3},
         says={13: "Nomor pendaftaran"},
     ),
     Persona(
@@ -151,7 +151,7 @@ PERSONAS: tuple[Persona, ...] = (
             "udh bener kirim aja",
         ),
         nik="3319034411920007",
-        submission={"occupation": "pedagang", "declared_income": 2_500_000, "payment_months": 6},
+        submission={"occupation": "pedagang", "income": 2_500_000, "payment_months": 6},
         says={13: "Nomor pendaftaran"},
     ),
     Persona(
@@ -175,7 +175,7 @@ PERSONAS: tuple[Persona, ...] = (
             "all correct, send it",
         ),
         nik="3574012306880008",
-        submission={"occupation": "umkm", "declared_income": 4_000_000, "payment_months": 3},
+        submission={"occupation": "umkm", "income": 4_000_000, "payment_months": 3},
         says={11: "JHT", 15: "Nomor pendaftaran"},
     ),
     Persona(
@@ -200,7 +200,7 @@ PERSONAS: tuple[Persona, ...] = (
             "kirim",
         ),
         nik="3513105007800009",
-        submission={"occupation": "pedagang", "declared_income": 1_820_000, "payment_months": 1},
+        submission={"occupation": "pedagang", "income": 1_820_000, "payment_months": 1},
         says={9: "paling murah", 13: "Indomaret", 16: "Nomor pendaftaran"},
     ),
     Persona(
@@ -222,7 +222,7 @@ PERSONAS: tuple[Persona, ...] = (
             "kirim",
         ),
         nik="3519010203660010",
-        submission={"occupation": "petani", "declared_income": 1_000_000, "assisted_relation": "orang_tua"},
+        submission={"occupation": "petani", "income": 1_000_000, "assisted_relation": "orang_tua"},
         says={0: "NIK-nya sendiri", 13: "Nomor pendaftaran"},
     ),
     Persona(
@@ -246,7 +246,7 @@ PERSONAS: tuple[Persona, ...] = (
             "kirim",
         ),
         nik="3578051407880012",
-        submission={"occupation": "becak", "declared_income": 2_080_000, "payment_months": 1},
+        submission={"occupation": "becak", "income": 2_080_000, "payment_months": 1},
         says={2: "NIK Bapak/Ibu sendiri", 15: "Nomor pendaftaran"},
         wife_nik="3578056504900011",
     ),
@@ -271,7 +271,7 @@ PERSONAS: tuple[Persona, ...] = (
             "kirim",
         ),
         nik="3577021008750013",
-        submission={"occupation": "buruh", "declared_income": 1_560_000, "payment_months": 1},
+        submission={"occupation": "buruh", "income": 1_560_000, "payment_months": 1},
         says={0: "Pemerintah Kota Madiun", 1: "Pemerintah Kota Madiun", 15: "Nomor pendaftaran"},
     ),
     Persona(
@@ -299,7 +299,7 @@ PERSONAS: tuple[Persona, ...] = (
             "kirim",
         ),
         nik="3519024605810014",
-        submission={"occupation": "pedagang", "declared_income": 1_560_000, "payment_months": 6},
+        submission={"occupation": "pedagang", "income": 1_560_000, "payment_months": 6},
         says={1: "Indomaret", 2: "Alfamart", 3: "DANA", 4: "BRI", 19: "Nomor pendaftaran"},
     ),
     Persona(

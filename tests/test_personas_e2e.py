@@ -40,7 +40,6 @@ from storage.types import utcnow
 from tests.helpers import Chat
 from tests.personas import PERSONAS, SESSION_LATER, SESSION_TODAY, Persona, on_second_channel
 from tests.test_cli import cli_env
-from tests.test_enrol_flow import HAPPY
 from tests.test_web import free_port
 from tests.whatsapp_helpers import outbox
 
@@ -115,10 +114,12 @@ async def _sessions(db: Database) -> dict[str, str]:
 
 
 async def _wife_registered(db: Database, nik: str, chat_id: str) -> None:
+    """Rina, persona 9's wife, registered the week before from her own phone."""
     wife = Chat(db, Engine(db, build_router(), vault=VAULT), chat_id=chat_id)
-    for line in HAPPY:
-        await wife.send(nik if line == HAPPY[2] else line)
-    await wife.send("kirim")
+    for line in ("daftar", "setuju", nik, "Rina Wati", "25-04-1990", "0812-7777-0000", "ya"):
+        await wife.send(line)
+    for line in ("Jl. Kedungdoro Gg 2 No 10", "1", "2jt", "1", "1", "lewati", "kirim"):
+        await wife.send(line)
 
 
 def _lines(persona: Persona, codes: dict[str, str], second: bool) -> list[str]:
@@ -222,7 +223,8 @@ async def test_twelve_people_in_their_own_words_on_both_channels(tmp_path: Path,
                 if found is None:
                     problems.append(f"{persona.name} on {channel}: no submission")
                     continue
-                held = {**found.model_dump(), **found.answers}
+                income = int(VAULT.decrypt(found.income_enc)) if found.income_enc else None
+                held = {**found.model_dump(), **found.answers, "income": income}
                 wrong = {k: (held.get(k), v) for k, v in persona.submission.items() if held.get(k) != v}
                 if wrong:
                     problems.append(f"{persona.name} on {channel}: {wrong}")
