@@ -31,6 +31,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import sqlite_inline
 from storage.sqlite_inline import begin_immediate
+from storage.text_guard import guard_parameters
 
 _READONLY = "bpu_readonly"
 POOL_SIZE = 10
@@ -132,6 +133,7 @@ class Database:
                 url, echo=echo, hide_parameters=True, pool_pre_ping=True, pool_size=POOL_SIZE
             )
             self._gate = None
+        guard_parameters(self.engine)
         self._writer = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
         self._reader = async_sessionmaker(
             self.engine.execution_options(**{_READONLY: True}),

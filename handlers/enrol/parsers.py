@@ -80,6 +80,9 @@ def parse_nik(text: str, today: date, *, allow_unlisted_district: bool = False) 
     """
     text = visible(text).strip()
     if (only := _NIK_IN_WORDS.fullmatch(text)) is not None:  # "NIK saya 3577 0147 0885 0001"
+        around = re.findall(r"[^\W\d_]+", text[: only.start(1)] + " " + text[only.end(1) :])
+        if {word.lower() for word in around} - set(typed_words("intents")["nik"]["lead_ins"]):
+            return Parsed(error="words")  # only the known lead-ins may come with a NIK
         text = only.group(1)
     digits = _NIK_SEPARATORS.sub("", text)
     if offending := _NOT_ASCII_DIGIT.findall(digits):
