@@ -104,3 +104,20 @@ async def outbox_health(service: Delivery) -> dict[str, object]:
         "sender": {channel: "sending" if leading else "standby" for channel, leading in sending.items()},
     }
 
+
+STALLED_AFTER = 120.0
+"""Seconds the oldest undelivered row may wait while this process stands by before /healthz
+says the sending process is not sending (it may be gone, or sending from another database)."""
+
+
+def stalled_standby(health: dict[str, object], standby: Mapping[str, dict[str, object]]) -> dict[str, object]:
+    """The channels this process stands by for while their oldest row waits past STALLED_AFTER,
+    with who holds the lock (if known) and since when this process waits."""
+    backlog = health.get("outbox")
+    stalled: dict[str, object] = {}
+    for channel, details in standby.items():
+        waiting = backlog.get(channel) if isinstance(backlog, dict) else None
+        oldest = waiting.get("oldest_seconds", 0) if isinstance(waiting, dict) else 0
+        if isinstance(oldest, int | float) and oldest > STALLED_AFTER:
+            stalled[channel] = {"oldest_seconds": oldest, **details}
+    return stalled

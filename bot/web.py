@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from bot.api_docs import add_api_docs
 from bot.app import IdentitySource, mount
 from bot.http_guard import Guard, install_validation_answer
-from bot.metrics import CONTENT_TYPE, outbox_health
+from bot.metrics import CONTENT_TYPE, outbox_health, stalled_standby
 from bot.retention import retention_health
 from bot.service import Service
 
@@ -36,6 +36,10 @@ def create_app(service: Service, *, identity: IdentitySource | None = None) -> F
         if up:
             body.update(await outbox_health(service))
             body["retention"] = await retention_health(service.db)
+            stalled = stalled_standby(body, service.standby())
+            if stalled:
+                body["status"] = "degraded"
+                body["standby"] = stalled
         return JSONResponse(body, status_code=200 if up else 503)
 
     @app.get("/metrics")

@@ -71,7 +71,7 @@ def decide(started: Started, result: SendResult, now: datetime) -> Record:
     """What an attempt's result leaves: a retry gets its time (the platform's `retry_after`,
     else backoff), or fails once the row is older than `GIVE_UP_AFTER`."""
     message = started.message
-    kind = result.kind
+    kind: str = result.kind
     retry_at: datetime | None = None
     error = result.error
     if kind == "retry" and result.uncertain:
