@@ -22,14 +22,14 @@ from tests.test_staff_pages import Site, age_logins, csrf_of, log_in, officer, s
 NOTE = "Sudah ditelepon, ibu minta formulir dikirim lewat WhatsApp sore ini."
 
 
-def copy_of(site: Site, client: httpx.AsyncClient) -> httpx.AsyncClient:
-    stolen = site.client()
+def copy_of(web: Site, client: httpx.AsyncClient) -> httpx.AsyncClient:
+    stolen = web.client()
     stolen.cookies.set(COOKIE_NAME, client.cookies[COOKIE_NAME], path="/staff")
     return stolen
 
 
-async def reveals(site: Site) -> int:
-    async with site.office.db.reader() as session:
+async def reveals(web: Site) -> int:
+    async with web.office.db.reader() as session:
         rows = (await session.exec(select(AuditLog).where(AuditLog.action == "nik_reveal"))).all()
     return len(rows)
 
