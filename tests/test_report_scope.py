@@ -55,6 +55,6 @@ def test_a_hidden_count_cannot_be_read_off_a_total() -> None:
     assert 40 - sum(shown) == 10  # the total (known from another table) gives back only 7 + 3 together
     (everything,) = protect([[6, 2, 30]])  # 6 + 2 would be too few to hide in: the 30 goes too
     assert everything == [COMPLEMENT, PRIMARY, COMPLEMENT]
-    (two_small,) = protect([[1, 1, 40, 7]])
+    (two_small,) = protect([[1, 1, 40, 9]])
     assert two_small == [PRIMARY, PRIMARY, 40, COMPLEMENT]  # 1 + 1 alone would be read as "two ones"
     assert protect([[12, 30, 0]]) == [[12, 30, 0]]
