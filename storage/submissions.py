@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.db import WIPE_AFTER_COMMIT
 from storage.models import (
     OPEN_STATUSES,
     AuditLog,
@@ -242,6 +243,7 @@ async def erase_personal_data(
     the keys of `Submission.answers` to clear. What staff wrote (KPJ number, rejection reason,
     history notes, which may carry names) is cleared too. Drafts go.
     """
+    session.info[WIPE_AFTER_COMMIT] = True  # storage.db: the erased bytes leave the files too
     assert contact.id is not None
     erased = anonymised = 0
     for submission in await submissions_of_contact(session, contact.id):
