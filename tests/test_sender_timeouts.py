@@ -40,6 +40,15 @@ async def _row(db: Database) -> OutboxMessage:
         return (await session.exec(select(OutboxMessage))).one()
 
 
+async def _send_all(db: Database, fake: FakeTelegram) -> None:
+    """Runs a sender whose Bot API client gives up after 0.4 s until nothing is left to send."""
+    bot = make_bot(Settings(telegram_bot_token=TOKEN, telegram_api_url=fake.url), timeout=0.4)
+    try:
+        await run_until_done(ChannelSender(db, TelegramTransport(bot, RateLimits(30, 0.05))), db, 12)
+    finally:
+        await bot.session.close()
+
+
 async def test_a_request_without_an_answer_is_sent_at_most_twice(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -47,11 +56,7 @@ async def test_a_request_without_an_answer_is_sent_at_most_twice(
     with FakeTelegram() as fake:
         fake.delay(1.2, times=5)  # every try arrives, no answer within the client's 0.4 s
         await _queue(db, "701", "Pendaftaran Bapak/Ibu sudah kami terima.")
-        bot = make_bot(Settings(telegram_bot_token=TOKEN, telegram_api_url=fake.url), timeout=0.4)
-        try:
-            await run_until_done(ChannelSender(db, TelegramTransport(bot, RateLimits(30, 0.05))), db, 12)
-        finally:
-            await bot.session.close()
+        await _send_all(db, fake)
         copies = fake.sent(701)
         row = await _row(db)
     assert len(copies) == 2, [c.params["text"] for c in copies]
@@ -67,11 +72,7 @@ async def test_one_late_answer_then_a_prompt_one_is_delivered_once_more(
     with FakeTelegram() as fake:
         fake.delay(1.2, times=1)
         await _queue(db, "702", "Halo")
-        bot = make_bot(Settings(telegram_bot_token=TOKEN, telegram_api_url=fake.url), timeout=0.4)
-        try:
-            await run_until_done(ChannelSender(db, TelegramTransport(bot, RateLimits(30, 0.05))), db, 12)
-        finally:
-            await bot.session.close()
+        await _send_all(db, fake)
         assert len(fake.sent(702)) == 2  # the bound: one copy too many at most
     row = await _row(db)
     assert row.status == "sent"
