@@ -118,7 +118,7 @@ def _replay(first: Message, receive: Receive) -> Receive:
 
 
 async def _too_large(send: Send) -> None:
-    body = json.dumps({"detail": "Isi permintaan terlalu besar."}).encode()
+    body = json.dumps({"detail": "request body too large"}).encode()
     await send(
         {
             "type": "http.response.start",
