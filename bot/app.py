@@ -35,6 +35,7 @@ def backoffice_for(service: Service) -> Backoffice:
         rules=OfficeRules(
             callback_working_days=settings.callback_working_days,
             max_age_flag=settings.max_age_flag,
+            api_token_days=settings.api_token_days,
         ),
         wake=service.wake,
     )

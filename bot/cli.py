@@ -169,7 +169,7 @@ def _with_backoffice(work: Callable[[Backoffice], Awaitable[T]]) -> T:
             db,
             Vault(settings.pii_encryption_key),
             catalogue(),
-            rules=OfficeRules(settings.callback_working_days, settings.max_age_flag),
+            rules=OfficeRules(settings.callback_working_days, settings.max_age_flag, settings.api_token_days),
         )
         try:
             return await work(office)
@@ -234,7 +234,10 @@ def staff_list() -> None:
     for account in _with_backoffice(lambda office: office.accounts()):
         where = account.branch_code or ",".join(account.regencies) or "-"
         state = "disabled" if account.disabled else "active"
-        typer.echo(f"{account.username}\t{account.role}\t{where}\t{state}\ttokens={account.tokens}")
+        used = account.token_last_used.strftime("%Y-%m-%d %H:%M UTC") if account.token_last_used else "-"
+        typer.echo(
+            f"{account.username}\t{account.role}\t{where}\t{state}\ttokens={account.tokens}\tused={used}"
+        )
 
 
 @staff_app.command("disable")

@@ -11,7 +11,11 @@ clocks, and still a way to keep one chat's messages in order; a single sender ne
 PostgreSQL: a session advisory lock, held on a connection of its own. When the holder dies
 (even by kill -9) its connection closes and the server frees the lock; a standby, trying
 every `POLL` seconds, takes over within seconds. SQLite (one machine): an exclusive `flock`
-on a file next to the database, which the kernel frees when the process dies.
+on a file next to the database, which the kernel frees when the process dies. The file is named
+after the database's own token (`database_instance`, written by its first migration), not only
+its path: a database deleted and made again at the same path is another database, and a process
+left running on the old one holds nothing of the new one's. The holder writes its process id
+into the file, so a standby can say who sends (`/healthz`).
 """
 
 from __future__ import annotations
@@ -20,8 +24,10 @@ import asyncio
 import contextlib
 import fcntl
 import hashlib
+import json
 import logging
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +54,9 @@ class Leadership:
         self.name = name
         self._connection: Any = None
         self._file: int | None = None
+        self._path: Path | None = None
+        self.standby_since: float | None = None
+        """time.time() since when this process waits for another's lock (None: it leads, or never tried)."""
 
     @property
     def held(self) -> bool:
@@ -57,7 +66,9 @@ class Leadership:
         if self.held:
             return True
         if self.db.is_sqlite:
-            return self._try_flock()
+            won = self._try_flock(await self._lock_path())
+            self.standby_since = None if won else (self.standby_since or time.time())
+            return won
         connection = await self.db.urgent_connection()  # never queued behind the webhooks
         try:
             result = await connection.execute(
@@ -72,7 +83,19 @@ class Leadership:
             self._connection = connection
         else:
             await connection.close()
+        self.standby_since = None if won else (self.standby_since or time.time())
         return won
+
+    def holder(self) -> dict[str, Any] | None:
+        """Who holds the lock, as far as this process can tell (SQLite: the holder's process id
+        from the lock file); None when it leads itself or cannot tell."""
+        if self.held or self._path is None:
+            return None
+        try:
+            found = json.loads(self._path.read_text() or "null")
+        except (OSError, ValueError):
+            return None
+        return found if isinstance(found, dict) else None
 
     async def still_held(self) -> bool:
         """False when the lock's connection is gone (the database may already have freed it)."""
@@ -124,8 +147,8 @@ class Leadership:
         connection, self._connection = self._connection, None
         await _discard(connection)
 
-    def _try_flock(self) -> bool:
-        path = self._lock_path()
+    def _try_flock(self, path: Path | None) -> bool:
+        self._path = path
         if path is None:  # an in-memory database lives in one process
             self._file = -1
             return True
@@ -135,12 +158,24 @@ class Leadership:
         except OSError:
             os.close(fd)
             return False
+        os.ftruncate(fd, 0)
+        os.write(fd, json.dumps({"pid": os.getpid(), "since": round(time.time())}).encode())
         self._file = fd
         return True
 
-    def _lock_path(self) -> Path | None:
+    async def _lock_path(self) -> Path | None:
+        """`<database>.<its token>.<name>.lock` (the path alone for a database migrated before
+        the token existed)."""
         path = sqlite_file(self.db.url)
-        return None if path is None else Path(f"{path}.{self.name}.lock")
+        if path is None:
+            return None
+        async with self.db.reader(urgent=True) as session:
+            try:
+                token = (await session.exec(text("SELECT token FROM database_instance WHERE id = 1"))).first()  # type: ignore[call-overload]
+            except Exception:
+                token = None
+        mark = f".{token[0][:12]}" if token else ""
+        return Path(f"{path}{mark}.{self.name}.lock")
 
 
 async def _discard(connection: Any) -> None:

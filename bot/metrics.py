@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from sqlmodel import col, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import outbox
 from storage.db import Database
+from storage.models import AuditLog, LoginThrottle
 from storage.retention import last_run
 from storage.types import utcnow
 
@@ -49,6 +53,16 @@ class Metrics:
             "When the retention purge last finished (any process, or bpu-bot purge), Unix time",
             registry=self.registry,
         )
+        self.login_failures = Gauge(
+            "bpu_login_failures_recent",
+            "Wrong staff passwords in the last 15 minutes (all processes, from the audit log)",
+            registry=self.registry,
+        )
+        self.login_waits = Gauge(
+            "bpu_login_waits",
+            "Addresses, or account and address pairs, made to wait after wrong passwords, now",
+            registry=self.registry,
+        )
         self.oldest = Gauge(
             "bpu_outbox_oldest_undelivered_seconds",
             "Age of the oldest outbox row still to deliver, by channel",
@@ -68,6 +82,9 @@ class Metrics:
                 counts = await outbox.outbox_counts(session)
                 backlog = await outbox.outbox_backlog(session, utcnow())
                 retention = await last_run(session)
+                failures, waits = await login_pressure(session, utcnow())
+            self.login_failures.set(failures)
+            self.login_waits.set(waits)
             self.retention_run.set(retention.finished_at.timestamp() if retention else 0)
             self.outbox.clear()
             for (channel, status), count in counts.items():
@@ -78,6 +95,19 @@ class Metrics:
                 self.backlog.labels(channel).set(count)
                 self.oldest.labels(channel).set(round(age, 1))
         return generate_latest(self.registry)
+
+
+async def login_pressure(session: AsyncSession, now: datetime) -> tuple[int, int]:
+    """Wrong staff passwords in the last 15 minutes, and the keys waiting now (an attack shows as
+    many of both; the alert BpuLoginAttack reads them)."""
+    since = now - timedelta(minutes=15)
+    failed = (
+        select(func.count())
+        .select_from(AuditLog)
+        .where(col(AuditLog.action) == "login_failed", col(AuditLog.at) >= since)
+    )
+    waiting = select(func.count()).select_from(LoginThrottle).where(col(LoginThrottle.locked_until) > now)
+    return int((await session.exec(failed)).one()), int((await session.exec(waiting)).one())
 
 
 class Delivery(Protocol):
@@ -104,3 +134,20 @@ async def outbox_health(service: Delivery) -> dict[str, object]:
         "sender": {channel: "sending" if leading else "standby" for channel, leading in sending.items()},
     }
 
+
+STALLED_AFTER = 120.0
+"""Seconds the oldest undelivered row may wait while this process stands by before /healthz
+says the sending process is not sending (it may be gone, or sending from another database)."""
+
+
+def stalled_standby(health: dict[str, object], standby: Mapping[str, dict[str, object]]) -> dict[str, object]:
+    """The channels this process stands by for while their oldest row waits past STALLED_AFTER,
+    with who holds the lock (if known) and since when this process waits."""
+    backlog = health.get("outbox")
+    stalled: dict[str, object] = {}
+    for channel, details in standby.items():
+        waiting = backlog.get(channel) if isinstance(backlog, dict) else None
+        oldest = waiting.get("oldest_seconds", 0) if isinstance(waiting, dict) else 0
+        if isinstance(oldest, int | float) and oldest > STALLED_AFTER:
+            stalled[channel] = {"oldest_seconds": oldest, **details}
+    return stalled

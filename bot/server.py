@@ -9,6 +9,7 @@ import logging
 import uvicorn
 
 from bot.housekeeping import run_housekeeping
+from bot.http_timeouts import KEEP_ALIVE_TIMEOUT, HeadDeadlineProtocol
 from bot.service import build_service, ensure_schema
 from bot.settings import Settings
 from bot.web import create_app
@@ -26,9 +27,17 @@ async def run_server(settings: Settings) -> None:
     # milliseconds, not a quarter second that would hold sends back and bunch them past a rate limit.
     gc.freeze()
     # No access log: a line per webhook call costs more than parsing it, and says nothing the
-    # reverse proxy's log and /metrics do not.
+    # reverse proxy's log and /metrics do not. A request's head must arrive within
+    # HEADER_TIMEOUT, an idle connection closes after KEEP_ALIVE_TIMEOUT (bot/http_timeouts.py).
     config = uvicorn.Config(
-        app, host=settings.host, port=settings.port, log_level="info", lifespan="on", access_log=False
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        lifespan="on",
+        access_log=False,
+        http=HeadDeadlineProtocol,
+        timeout_keep_alive=KEEP_ALIVE_TIMEOUT,
     )
     server = uvicorn.Server(config)
     background = [

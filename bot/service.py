@@ -54,6 +54,15 @@ class Service:
         senders = self.sender.channels if self.sender is not None else {}
         return {channel: sender.leading for channel, sender in senders.items()}
 
+    def standby(self) -> dict[str, dict[str, object]]:
+        """Each channel this process stands by for: since when, and who sends if known."""
+        senders = self.sender.channels if self.sender is not None else {}
+        return {
+            channel: {"since": sender.leadership.standby_since, "holder": sender.leadership.holder()}
+            for channel, sender in senders.items()
+            if not sender.leading
+        }
+
     def start_sender(self) -> OutboxSender:
         self.sender = OutboxSender(self.db, self.transports, windows=self.windows)
         return self.sender

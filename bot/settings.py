@@ -88,6 +88,13 @@ class Settings(BaseSettings):
     # Staff web sessions: a signed cookie (SECRET_KEY), Secure when served over HTTPS only.
     cookie_secure: bool = False
     staff_idle_minutes: int = Field(default=480, ge=1)
+    staff_session_hours: int = Field(default=12, ge=1)
+    """A staff session ends this long after its log-in, however busy (besides the idle end)."""
+    api_token_days: int = Field(default=90, ge=1)
+    """An API token issued now stops working after this many days."""
+
+    metrics_token: str | None = None
+    """When set, /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`."""
 
     @field_validator("database_url")
     @classmethod

@@ -5,7 +5,9 @@ as aiogram sends them), implements the methods the bot calls, queues updates for
 `getUpdates` (long polling with a timeout), delivers them to a registered webhook with its
 secret, records every call with its monotonic and wall-clock time, and answers 429 (with
 `parameters.retry_after`) or 500 on demand: for the next N calls, every Nth call, or a
-fraction of calls. It runs its own event loop in a thread, so both plain and async tests
+fraction of calls; and answers late on demand (`delay`: the call takes effect at once, as on a
+real server, but its answer comes after the client may have given up). It runs its own event
+loop in a thread, so both plain and async tests
 can drive it, and its timestamps are not delayed by the test's own work.
 """
 
@@ -66,6 +68,8 @@ class Fault:
     """Fail this share of matching calls, chosen by a seeded random generator."""
     rng: random.Random = field(default_factory=lambda: random.Random(4))
     seen: int = 0
+    seconds: float = 0.0
+    """For a delay: how late the answer comes."""
 
     def hits(self, method: str) -> bool:
         if method not in self.methods or self.times == 0:
@@ -93,6 +97,7 @@ class FakeTelegram:
         self._lock = threading.Lock()
         self._calls: list[Call] = []
         self._faults: list[Fault] = []
+        self._delays: list[Fault] = []
         self._blocked: set[int] = set()
         self._queue: list[_Queued] = []
         self._messages: dict[tuple[int, int], dict[str, Any]] = {}
@@ -201,9 +206,20 @@ class FakeTelegram:
             self._faults.append(fault)
         return fault
 
+    def delay(
+        self, seconds: float, *, times: int | None = None, methods: Iterable[str] = ("sendMessage",)
+    ) -> Fault:
+        """Answers matching calls `seconds` late (the next `times` of them; None: all), after
+        they took effect."""
+        fault = Fault(200, frozenset(methods), retry_after=0, times=times, seconds=seconds)
+        with self._lock:
+            self._delays.append(fault)
+        return fault
+
     def clear_faults(self) -> None:
         with self._lock:
             self._faults.clear()
+            self._delays.clear()
 
     def block(self, chat_id: int) -> None:
         """The person blocked the bot: sendMessage to them answers 403."""
@@ -270,7 +286,12 @@ class FakeTelegram:
             self._record(method, params, arrived, wall, 200, None)
             return web.json_response(await self._long_poll(params))
         status, body = handler(params)
-        return self._record(method, params, arrived, wall, status, body)
+        answer = self._record(method, params, arrived, wall, status, body)
+        with self._lock:
+            late = next((d for d in self._delays if d.hits(method)), None)
+        if late is not None:
+            await asyncio.sleep(late.seconds)
+        return answer
 
     def _record(
         self, method: str, params: dict[str, Any], at: float, wall: float, status: int, body: Any

@@ -27,6 +27,7 @@ from storage.db import Database
 from storage.errors import TransientError, is_transient
 from storage.models import Contact
 from storage.store import Store
+from storage.text_guard import typed_text_ok
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -152,7 +153,10 @@ class Engine:
             )
             self._note_contact(contact, inbound, now)
             await conversation.resume_waiting(session, inbound.channel, inbound.chat_id, now)
-            await self.router.dispatch(turn)
+            if not typed_text_ok(inbound.text or ""):  # a NUL, a lone surrogate...: asked again, never kept
+                turn.say("unreadable_text")
+            else:
+                await self.router.dispatch(turn)
             self._remember_options(turn.state, turn.replies)
             await self._save(session, contact, turn.state, turn.replies, now)
             return Outcome(duplicate=False, replies=tuple(turn.replies))

@@ -19,6 +19,7 @@ at every commit).
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -31,7 +32,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import sqlite_inline
 from storage.sqlite_inline import begin_immediate
+from storage.text_guard import guard_parameters
 
+WIPE_AFTER_COMMIT = "bpu_wipe_after_commit"
+"""A session flag: its transaction erased personal data (`storage.submissions.erase_personal_data`)."""
+
+log = logging.getLogger(__name__)
 _READONLY = "bpu_readonly"
 POOL_SIZE = 10
 """PostgreSQL connections per process (SQLAlchemy adds up to as many again on demand)."""
@@ -53,6 +59,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=0")  # waiting for the lock is begin_immediate's job
         cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA secure_delete=ON")  # freed pages are zeroed: erased data leaves the file
         cursor.close()
 
     @event.listens_for(sync_engine, "begin")
@@ -132,6 +139,7 @@ class Database:
                 url, echo=echo, hide_parameters=True, pool_pre_ping=True, pool_size=POOL_SIZE
             )
             self._gate = None
+        guard_parameters(self.engine)
         self._writer = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
         self._reader = async_sessionmaker(
             self.engine.execution_options(**{_READONLY: True}),
@@ -190,8 +198,20 @@ class Database:
         try:
             async with self._writer() as session, session.begin():
                 yield session
+            if session.info.pop(WIPE_AFTER_COMMIT, False):
+                await self._checkpoint()
         finally:
             self._gate.release()
+
+    async def _checkpoint(self) -> None:
+        """SQLite: copies the WAL into the main file (where secure_delete zeroed the freed
+        bytes) and empties it, so erased data is in neither file once the erasure committed."""
+        try:
+            async with self.engine.connect() as connection:
+                raw = await connection.get_raw_connection()  # no BEGIN: a checkpoint runs outside one
+                raw.driver_connection._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # type: ignore[union-attr]
+        except Exception as exc:  # the erasure is committed; the next checkpoint finishes the job
+            log.warning("checkpoint after an erasure failed (%s)", type(exc).__name__)
 
     async def urgent_connection(self) -> AsyncConnection:
         """A connection outside the main pool (PostgreSQL; SQLite: from the one engine), for a

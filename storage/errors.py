@@ -4,9 +4,17 @@ A transient failure (a lock or pool timeout, a dropped connection, a serializati
 deadlock, the server shutting down) says nothing about the message: the same message will
 succeed later. The engine lets it through so the platform redelivers (webhook 5xx) or the
 poller fetches it again, instead of treating it as a poison message and apologising.
+
+The drivers' own errors are classified by their type and code, wherever they are raised:
+SQLAlchemy wraps most of them (`DBAPIError.orig`), but not one raised inside an event (SQLite's
+BEGIN IMMEDIATE in `storage.sqlite_inline.begin_immediate`), nor one from a statement run on the
+raw driver connection.
 """
 
 from __future__ import annotations
+
+import sqlite3
+import sys
 
 from sqlalchemy import exc as sa_exc
 
@@ -15,10 +23,40 @@ from sqlalchemy import exc as sa_exc
 # operator intervention such as a shutdown (57), lock not available (55P03).
 _TRANSIENT_CLASSES = ("08", "40", "53", "57")
 _TRANSIENT_CODES = ("55P03",)
+# SQLite's primary result codes that pass: SQLITE_BUSY (5, "database is locked": another
+# connection writes) and SQLITE_LOCKED (6, a table locked within the connection's cache).
+_SQLITE_TRANSIENT = (5, 6)
 
 
 class TransientError(Exception):
     """The message could not be processed now and will be fine later: redeliver it."""
+
+
+def _sqlstate_passes(code: object) -> bool | None:
+    if isinstance(code, str) and code:
+        return code.startswith(_TRANSIENT_CLASSES) or code in _TRANSIENT_CODES
+    return None
+
+
+def _driver_verdict(error: BaseException | None) -> bool | None:
+    """The verdict on a raw driver error (sqlite3, asyncpg, or SQLAlchemy's asyncpg adapter),
+    or None when `error` is not one the drivers raise."""
+    if error is None:
+        return None
+    if isinstance(error, sqlite3.Error):
+        code = getattr(error, "sqlite_errorcode", None)
+        if isinstance(code, int):
+            return (code & 0xFF) in _SQLITE_TRANSIENT
+        text = str(error).lower()
+        return isinstance(error, sqlite3.OperationalError) and ("locked" in text or "busy" in text)
+    asyncpg = sys.modules.get("asyncpg")  # no asyncpg error exists unless it was loaded
+    if asyncpg is not None:
+        if isinstance(error, asyncpg.PostgresError):
+            return bool(_sqlstate_passes(getattr(error, "sqlstate", None)))
+        if isinstance(error, asyncpg.InterfaceError):
+            # Client-side: a closed connection passes; a misuse of the driver is a bug.
+            return "closed" in str(error).lower()
+    return _sqlstate_passes(getattr(error, "sqlstate", None) or getattr(error, "pgcode", None))
 
 
 def is_transient(error: BaseException) -> bool:
@@ -27,10 +65,18 @@ def is_transient(error: BaseException) -> bool:
     if isinstance(error, sa_exc.DBAPIError):
         if error.connection_invalidated:
             return True
-        code = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
-        if isinstance(code, str) and code:
-            return code.startswith(_TRANSIENT_CLASSES) or code in _TRANSIENT_CODES
-        # SQLite reports a held lock and a busy database as OperationalError without a code;
-        # so does asyncpg for a connection that went away.
-        return isinstance(error, sa_exc.OperationalError | sa_exc.InterfaceError)
+        verdict = _driver_verdict(error.orig)
+        if verdict is not None:
+            return verdict
+        # No code: SQLite's lock and asyncpg's lost connection come as Operational or
+        # Interface errors; anything else (an integrity error, bad SQL) is a bug.
+        return isinstance(error, sa_exc.OperationalError | sa_exc.InterfaceError) and _says_busy(error)
+    verdict = _driver_verdict(error)
+    if verdict is not None:
+        return verdict
     return isinstance(error, OSError | TimeoutError)  # a refused or dropped connection
+
+
+def _says_busy(error: BaseException) -> bool:
+    text = str(error).lower()
+    return any(word in text for word in ("locked", "busy", "closed", "connection", "timeout"))

@@ -280,6 +280,8 @@ class FormStepEvent(SQLModel, table=True):
     event: str = Field(max_length=16)
     channel: str = Field(max_length=16)
     at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    regency_code: str | None = Field(default=None, max_length=8)
+    """Where the person lives, once the draft knows it: the drop-off report follows the viewer's scope."""
 
 
 class AuditLog(SQLModel, table=True):
@@ -333,6 +335,8 @@ class ApiToken(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
     last_used_at: datetime | None = _ts()
     revoked_at: datetime | None = _ts()
+    expires_at: datetime | None = _ts()
+    """After this the token no longer works (API_TOKEN_DAYS after issue; None: issued before expiry)."""
 
 
 class CallAttempt(SQLModel, table=True):
@@ -408,4 +412,5 @@ class CallbackRequest(SQLModel, table=True):
 
 
 import storage.ops_models  # noqa: E402  (registers the operator's tables too)
-import storage.outreach_models  # noqa: E402, F401  (and the organisers')
+import storage.outreach_models  # noqa: E402  (and the organisers')
+import storage.security_models  # noqa: E402, F401  (and the staff sessions')

@@ -81,8 +81,10 @@ class Store:
         channel: str,
         now: datetime,
         contact_id: int | None = None,
+        regency_code: str | None = None,
     ) -> None:
-        """Counts a person reaching, completing or abandoning a form step, once per draft."""
+        """Counts a person reaching, completing or abandoning a form step, once per draft (with
+        where the person lives, once the draft knows it: the report follows the viewer's scope)."""
         await submissions.record_step_event(
             self._session,
             draft_id=draft_id,
@@ -91,6 +93,7 @@ class Store:
             channel=channel,
             now=now,
             contact_id=contact_id,
+            regency_code=regency_code,
         )
 
     async def stale_conversations(self, before: datetime) -> Sequence[Conversation]:

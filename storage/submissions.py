@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.db import WIPE_AFTER_COMMIT
 from storage.models import (
     OPEN_STATUSES,
     AuditLog,
@@ -163,6 +164,7 @@ async def record_step_event(
     channel: str,
     now: datetime,
     contact_id: int | None = None,
+    regency_code: str | None = None,
 ) -> None:
     """Counts a person reaching, completing or abandoning a step, once per draft.
 
@@ -176,6 +178,7 @@ async def record_step_event(
         "event": event,
         "channel": channel,
         "at": now,
+        "regency_code": regency_code,
     }
     session.info.setdefault(_STEP_EVENTS, []).append(row)
 
@@ -199,11 +202,19 @@ def _drop_step_events(session: Session) -> None:
     session.info.pop(_STEP_EVENTS, None)
 
 
-async def step_counts(session: AsyncSession) -> dict[str, dict[str, int]]:
-    """{step: {"reached": n, "completed": n, "abandoned": n}}, each counting people (drafts)."""
+async def step_counts(
+    session: AsyncSession, regencies: Collection[str] | None = None
+) -> dict[str, dict[str, int]]:
+    """{step: {"reached": n, "completed": n, "abandoned": n}}, each counting people (drafts).
+
+    With `regencies`, only the drafts that named one of them as where the person lives (on any
+    of their events): a draft that stopped before saying it belongs to no one's scope."""
     query = select(FormStepEvent.step, FormStepEvent.event, func.count()).group_by(
         FormStepEvent.step, FormStepEvent.event
     )
+    if regencies is not None:
+        placed = select(FormStepEvent.draft_id).where(col(FormStepEvent.regency_code).in_(list(regencies)))
+        query = query.where(col(FormStepEvent.draft_id).in_(placed))
     counts: dict[str, dict[str, int]] = {}
     for step, event, n in (await session.exec(query)).all():
         counts.setdefault(step, {"reached": 0, "completed": 0, "abandoned": 0})[event] = n
@@ -232,6 +243,7 @@ async def erase_personal_data(
     the keys of `Submission.answers` to clear. What staff wrote (KPJ number, rejection reason,
     history notes, which may carry names) is cleared too. Drafts go.
     """
+    session.info[WIPE_AFTER_COMMIT] = True  # storage.db: the erased bytes leave the files too
     assert contact.id is not None
     erased = anonymised = 0
     for submission in await submissions_of_contact(session, contact.id):

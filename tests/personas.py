@@ -231,7 +231,8 @@ PERSONAS: tuple[Persona, ...] = (
             "mau daftar",
             "setuju",
             "3578056504900011",
-            "lho iku NIK e bojoku, salah ketik. NIK ku 3578051407880012",
+            "lho iku NIK e bojoku, salah ketik",
+            "NIK ku 3578051407880012",
             "Bambang Sutrisno",
             "14-07-1988",
             "0812 3344 5566",
@@ -247,7 +248,7 @@ PERSONAS: tuple[Persona, ...] = (
         ),
         nik="3578051407880012",
         submission={"occupation": "becak", "income": 2_080_000, "payment_months": 1},
-        says={2: "NIK Bapak/Ibu sendiri", 15: "Nomor pendaftaran"},
+        says={2: "NIK Bapak/Ibu sendiri", 16: "Nomor pendaftaran"},
         wife_nik="3578056504900011",
     ),
     Persona(

@@ -43,7 +43,7 @@ def test_the_deploy_files_pass_their_tools() -> None:
     result = subprocess.run([str(DEPLOY / "check.sh")], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "ok: 6 units" in result.stdout and "ok: nginx -t" in result.stdout
-    assert "SUCCESS: 8 rules found" in result.stdout and result.stdout.count("SUCCESS") == 2
+    assert "SUCCESS: 9 rules found" in result.stdout and result.stdout.count("SUCCESS") == 2
 
 
 @pytest.fixture

@@ -135,6 +135,7 @@ def test_the_summary_reads_every_field() -> None:
 # Sample contexts for each template; a template missing here fails the test below, so
 # adding a template means adding an example of how it is called.
 CONTEXTS: dict[str, list[dict[str, Any]]] = {
+    "unreadable_text": [{}],
     "greeting": [{"name": None, **p} for p in PRICES] + [{"name": "Sri", **PRICES[0]}],
     "menu": [{"has_draft": False}, {"has_draft": True}],
     "help": [{}],

@@ -45,6 +45,9 @@ class SendResult:
     """The platform asked the whole channel to send slower (a throughput error)."""
     reply_keyboard: Literal["shown", "removed"] | None = None
     """Telegram's phone keyboard went up or came down with this message (kept on the contact)."""
+    uncertain: bool = False
+    """A retry whose request may have reached the platform (no answer within the client's
+    timeout): it is tried once more only, after `bot.sender.outcomes.UNCERTAIN_WAIT`."""
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,9 @@
 A platform can hand over strings no database takes: a lone UTF-16 surrogate (valid in JSON as
 "\\ud800", not encodable as UTF-8) in a profile name, a NUL (PostgreSQL refuses it in text) in a
 name, an id or an answer. Refusing them would lock the person out (the platform redelivers the
-same update forever), so they are replaced: surrogates by U+FFFD, control characters other
-than tab and newlines dropped. JSON nested deeper than any platform sends is refused as
+same update forever), so they are replaced by U+FFFD (control characters other than tab and
+newlines too): the engine then asks the person to type that answer again
+(storage/text_guard.py). JSON nested deeper than any platform sends is refused as
 malformed, before it can exhaust the parser's recursion.
 """
 
@@ -27,7 +28,7 @@ T = TypeVar("T")
 def clean_text(value: str) -> str:
     if value.isascii() and value.isprintable():
         return value
-    return _CONTROL.sub("", _SURROGATE.sub("\ufffd", value))
+    return _CONTROL.sub("\ufffd", _SURROGATE.sub("\ufffd", value))
 
 
 def _clean_value(value: Any, depth: int) -> Any:

@@ -2,7 +2,10 @@
 
 Transient failures are retried with capped backoff for `GIVE_UP_AFTER` (two days: long enough
 for an operator to renew an expired token); only a permanent failure, or a message still
-undeliverable after that, is failed. A person who blocked the bot is marked unreachable, and
+undeliverable after that, is failed. A request that got no answer in time may have arrived (the
+platform has no idempotency key): it is tried once more after `UNCERTAIN_WAIT`, and after a
+second such silence the row fails ("may have arrived") instead of risking a third copy.
+A person who blocked the bot is marked unreachable, and
 Telegram's phone keyboard going up or down is remembered on the contact.
 """
 
@@ -21,8 +24,19 @@ from storage import outbox
 
 GIVE_UP_AFTER = timedelta(hours=48)
 MAX_BACKOFF = 600.0
+UNCERTAIN_WAIT = 60.0
+"""Seconds before the one retry of a request that may have arrived (twice a client timeout)."""
+UNCERTAIN = "timeout"
+"""The attempt log's outcome for such a request."""
 
-STATUS = {"sent": "sent", "retry": "pending", "wait": "waiting", "unreachable": "failed", "failed": "failed"}
+STATUS = {
+    "sent": "sent",
+    "retry": "pending",
+    UNCERTAIN: "pending",
+    "wait": "waiting",
+    "unreachable": "failed",
+    "failed": "failed",
+}
 """The outbox status an attempt's outcome leaves the row in."""
 
 
@@ -57,10 +71,17 @@ def decide(started: Started, result: SendResult, now: datetime) -> Record:
     """What an attempt's result leaves: a retry gets its time (the platform's `retry_after`,
     else backoff), or fails once the row is older than `GIVE_UP_AFTER`."""
     message = started.message
-    kind = result.kind
+    kind: str = result.kind
     retry_at: datetime | None = None
     error = result.error
-    if kind == "retry" and now - started.created_at < GIVE_UP_AFTER:
+    if kind == "retry" and result.uncertain:
+        if any(entry.get("outcome") == UNCERTAIN for entry in started.attempt_log):
+            kind = "failed"
+            error = f"no answer twice, may have arrived; not sent a third time: {error or 'timeout'}"
+        else:
+            kind = UNCERTAIN
+            retry_at = now + timedelta(seconds=UNCERTAIN_WAIT)
+    elif kind == "retry" and now - started.created_at < GIVE_UP_AFTER:
         delay = result.retry_after if result.retry_after is not None else backoff(message.attempts)
         retry_at = now + timedelta(seconds=delay)
     elif kind == "retry":

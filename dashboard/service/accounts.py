@@ -1,8 +1,12 @@
-"""Staff accounts, passwords (argon2), API tokens (kept as SHA-256) and the log-in throttle.
+"""Staff accounts, passwords (argon2, the policy in `passwords`), API tokens (kept as SHA-256,
+expiring, revoked with a password change) and the log-in throttle.
 
-After `MAX_FAILURES` wrong passwords within `LOCK_WINDOW`, the account and the address each
-wait `LOCK_WINDOW`; while waiting even the right password is refused. Log-ins, failures and
-waits are audited (the user name and address, never the password).
+The throttle counts wrong passwords per address and per account from one address, never per
+account alone (that would let anyone lock an officer out): after `MAX_FAILURES` from one address
+for one account, or `MAX_ADDRESS_FAILURES` from one address for any, within `LOCK_WINDOW`, that
+pair or that address waits `LOCK_WINDOW` (even the right password is refused there), while the
+owner still gets in from another address. Log-ins, failures and waits are audited (the user name
+and address, never the password); /metrics counts them for the alert on an attack.
 """
 
 from __future__ import annotations
@@ -15,10 +19,11 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from dashboard.service import auditlog
+from dashboard.service import auditlog, passwords
 from dashboard.service.access import BRANCH_ROLES, ROLES, Access
 from dashboard.service.errors import InvalidInput, LoginRefused, NotFound
 from handlers.branches import branch_map
@@ -26,46 +31,15 @@ from handlers.regions import region
 from storage.models import ApiToken, LoginThrottle, StaffAccount
 
 MAX_FAILURES = 5
+MAX_ADDRESS_FAILURES = 20
+"""Wrong passwords from one address, for any accounts (an office behind one address has several officers)."""
+TOKEN_LIFETIME = timedelta(days=90)
+"""An API token works this long after its issue (API_TOKEN_DAYS)."""
 LOCK_WINDOW = timedelta(minutes=15)
 TOKEN_TOUCH = timedelta(minutes=5)
 """A token's use is written (last use, audit) at most this often, so API reads stay reads."""
 TOKEN_PREFIX = "bpu_"
-MIN_PASSWORD = 10
 _USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
-# The most common passwords in leaked lists, and local favourites, lower-cased with digits and
-# symbols removed: a password made of one of these plus numbers is refused.
-_COMMON = frozenset(
-    {
-        "password",
-        "passw",
-        "qwerty",
-        "qwertyuiop",
-        "asdfgh",
-        "abc",
-        "abcdef",
-        "admin",
-        "administrator",
-        "welcome",
-        "letmein",
-        "iloveyou",
-        "monkey",
-        "dragon",
-        "sunshine",
-        "rahasia",
-        "sayang",
-        "bismillah",
-        "indonesia",
-        "jakarta",
-        "bpjs",
-        "bpjstk",
-        "bpjsketenagakerjaan",
-        "ketenagakerjaan",
-        "kantor",
-        "cabang",
-        "petugas",
-        "",
-    }
-)
 
 _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("a password nobody has")
@@ -80,20 +54,13 @@ class AccountInfo:
     disabled: bool
     created_at: datetime
     tokens: int
+    token_last_used: datetime | None = None
+    """When any of its live API tokens was last used (None: never, or no token)."""
 
 
-def password_problem(password: str, username: str = "") -> str | None:
-    """Why a password is too weak (Indonesian), or None when it will do."""
-    if len(password) < MIN_PASSWORD:
-        return f"Kata sandi minimal {MIN_PASSWORD} karakter."
-    if len(set(password)) < 5:
-        return "Kata sandi terlalu mudah ditebak: pakai lebih banyak huruf dan angka yang berbeda."
-    if username and username.lower() in password.lower():
-        return "Kata sandi tidak boleh memuat nama pengguna."
-    letters = re.sub(r"[^a-z]", "", password.lower())
-    if letters in _COMMON or password.isdigit():
-        return "Kata sandi ini terlalu umum. Pakai gabungan beberapa kata yang tidak umum."
-    return None
+def password_problem(password: str, username: str = "", branch: str | None = None) -> str | None:
+    """Why a password is too weak (Indonesian), or None when it will do (see `passwords`)."""
+    return passwords.problem(password, username=username, branch=branch)
 
 
 def hash_password(password: str) -> str:
@@ -177,7 +144,7 @@ async def create(
     _check_new_account(username, role, branch, regencies)
     if await by_username(session, username) is not None:
         raise InvalidInput("username", f"Nama pengguna {username} sudah dipakai.")
-    problem = password_problem(password, username)
+    problem = password_problem(password, username, branch)
     if problem:
         raise InvalidInput("password", problem)
     account = StaffAccount(
@@ -197,7 +164,8 @@ async def create(
 
 async def listing(session: AsyncSession) -> list[AccountInfo]:
     accounts = (await session.exec(select(StaffAccount).order_by(col(StaffAccount.username)))).all()
-    tokens = (await session.exec(select(ApiToken.account_id).where(col(ApiToken.revoked_at).is_(None)))).all()
+    live = select(ApiToken.account_id, ApiToken.last_used_at).where(col(ApiToken.revoked_at).is_(None))
+    tokens = (await session.exec(live)).all()
     return [
         AccountInfo(
             username=a.username,
@@ -206,7 +174,8 @@ async def listing(session: AsyncSession) -> list[AccountInfo]:
             regencies=tuple(a.regencies),
             disabled=a.disabled_at is not None,
             created_at=a.created_at,
-            tokens=sum(1 for t in tokens if t == a.id),
+            tokens=sum(1 for owner, _ in tokens if owner == a.id),
+            token_last_used=max((used for owner, used in tokens if owner == a.id and used), default=None),
         )
         for a in accounts
     ]
@@ -226,25 +195,35 @@ async def set_password(
     session: AsyncSession, actor: str, username: str, password: str, now: datetime
 ) -> None:
     account = await _existing(session, username)
-    problem = password_problem(password, account.username)
+    problem = password_problem(password, account.username, account.branch_code)
     if problem:
         raise InvalidInput("password", problem)
     account.password_hash = hash_password(password)
     account.password_changed_at = now
+    await _revoke_all(session, account, now)  # a token made with the old password goes with it
     auditlog.record(
         session, actor, "password_changed", now=now, branch=account.branch_code, username=account.username
     )
 
 
-async def issue_token(session: AsyncSession, actor: str, username: str, now: datetime) -> str:
-    """A new API token for the account; only its hash is stored, so it is shown once."""
+async def issue_token(
+    session: AsyncSession, actor: str, username: str, now: datetime, valid_for: timedelta = TOKEN_LIFETIME
+) -> str:
+    """A new API token for the account, valid for `valid_for`; only its hash is stored, so it is
+    shown once."""
     account = await _existing(session, username)
     if account.disabled_at is not None:
         raise InvalidInput("username", f"Akun {username} dinonaktifkan.")
     assert account.id is not None
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     session.add(
-        ApiToken(account_id=account.id, token_hash=token_hash(token), prefix=token[:10], created_at=now)
+        ApiToken(
+            account_id=account.id,
+            token_hash=token_hash(token),
+            prefix=token[:10],
+            created_at=now,
+            expires_at=now + valid_for,
+        )
     )
     auditlog.record(
         session, actor, "token_issued", now=now, branch=account.branch_code, username=account.username
@@ -278,7 +257,10 @@ async def revoke_tokens(session: AsyncSession, actor: str, username: str, now: d
     return revoked
 
 
-async def token_account(session: AsyncSession, token: str) -> tuple[ApiToken, StaffAccount] | None:
+async def token_account(
+    session: AsyncSession, token: str, now: datetime | None = None
+) -> tuple[ApiToken, StaffAccount] | None:
+    """The live token and its account (not revoked, not expired at `now`, the account enabled)."""
     query = (
         select(ApiToken, StaffAccount)
         .join(StaffAccount, col(StaffAccount.id) == col(ApiToken.account_id))
@@ -288,6 +270,8 @@ async def token_account(session: AsyncSession, token: str) -> tuple[ApiToken, St
             col(StaffAccount.disabled_at).is_(None),
         )
     )
+    if now is not None:
+        query = query.where(or_(col(ApiToken.expires_at).is_(None), col(ApiToken.expires_at) > now))
     row = (await session.exec(query)).first()
     return (row[0], row[1]) if row else None
 
@@ -329,8 +313,9 @@ async def authenticate(
 ) -> Access | LoginRefused:
     """The account's access, or the refusal to show (returned, so the failure is committed)."""
     name = username.strip().lower()[:64]
-    keys = (f"user:{name}", f"addr:{address[:100]}")
-    rows = [await _throttle(session, key) for key in keys]
+    place = address[:50]
+    keys = ((f"user:{name}@{place}", MAX_FAILURES), (f"addr:{place}", MAX_ADDRESS_FAILURES))
+    rows = [await _throttle(session, key) for key, _ in keys]
     account = await by_username(session, name)
     # The branch of the account tried, so its supervisor sees the failures and the waits.
     branch = account.branch_code if account else None
@@ -344,11 +329,11 @@ async def authenticate(
         valid = False
     if account is None or account.disabled_at is not None or not valid:
         locked: datetime | None = None
-        for row in rows:
+        for row, (_, most) in zip(rows, keys, strict=True):
             if row.first_failure_at is None or now - row.first_failure_at > LOCK_WINDOW:
                 row.failures, row.first_failure_at = 0, now
             row.failures += 1
-            if row.failures >= MAX_FAILURES:
+            if row.failures >= most:
                 row.locked_until, row.failures, row.first_failure_at = now + LOCK_WINDOW, 0, None
                 locked = row.locked_until
         auditlog.record(session, f"login:{name}", "login_failed", now=now, branch=branch, address=address)

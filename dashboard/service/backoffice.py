@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -41,6 +41,7 @@ class OfficeRules:
 
     callback_working_days: int = 3
     max_age_flag: int = 65
+    api_token_days: int = 90
 
 
 class Backoffice:
@@ -98,7 +99,7 @@ class Backoffice:
         """The access of an API bearer token (None when unknown, revoked or disabled)."""
         now = self.clock()
         async with self.db.reader() as session:
-            found = await accounts.token_account(session, token)
+            found = await accounts.token_account(session, token, now)
         if found is None:
             return None
         token_row, account = found
@@ -395,7 +396,8 @@ class Backoffice:
 
     async def issue_token(self, actor: str, username: str) -> str:
         async with self.db.transaction() as session:
-            return await accounts.issue_token(session, actor, username, self.clock())
+            valid = timedelta(days=self.rules.api_token_days)
+            return await accounts.issue_token(session, actor, username, self.clock(), valid)
 
     async def revoke_tokens(self, actor: str, username: str) -> int:
         async with self.db.transaction() as session:

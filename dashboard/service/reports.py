@@ -3,8 +3,10 @@
 Every table counts submissions in the caller's scope (`scope_figures`) created in the date
 range: by week and status, by regency and district, by occupation, by attribution code; the
 time to first contact and to `terdaftar`; the share first contacted within the promised
-working days; and the form's per-step drop-off (all channels, as drafts carry no region).
-For a mitra account, counts from 1 to 4 are shown as "<5".
+working days; and the form's per-step drop-off (the drafts that named a regency in the scope:
+one that stopped before saying where the person lives is in the operator's report only).
+For a mitra account, counts from 1 to 4 are shown as "<5", and enough other cells of their
+column are hidden with them that no total gives them back (`suppression`).
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dashboard.service.access import Access, scope_figures
 from dashboard.service.queue import day_start, today_wib
+from dashboard.service.suppression import protect
 from dashboard.service.texts import status_label
+from handlers.branches import branch_map
 from handlers.localtime import WIB
 from messages.program_data import occupation
 from storage.models import Submission
@@ -70,11 +74,13 @@ def _suppress(value: Cell, access: Access) -> Cell:
 def _table(
     access: Access, key: str, title: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]], counts: int
 ) -> ReportTable:
-    """`counts` is how many trailing columns are counts (suppressed for a mitra)."""
-    cleaned = tuple(
-        tuple(row[: len(row) - counts]) + tuple(_suppress(v, access) for v in row[len(row) - counts :])
-        for row in rows
-    )
+    """`counts` is how many trailing columns are counts (suppressed for a mitra, with their
+    complements: see `suppression`)."""
+    if not access.suppresses_small_counts or not rows:
+        return ReportTable(key, title, columns, tuple(tuple(row) for row in rows))
+    first = len(rows[0]) - counts
+    guarded = protect([[int(row[c] or 0) for row in rows] for c in range(first, len(rows[0]))])
+    cleaned = tuple(tuple(row[:first]) + tuple(column[r] for column in guarded) for r, row in enumerate(rows))
     return ReportTable(key, title, columns, cleaned)
 
 
@@ -184,11 +190,17 @@ async def build(
             "Kecepatan tindak lanjut",
             ("Ukuran", "Nilai"),
             (
-                ("Median jam sampai kontak pertama", _median_hours(to_contact)),
-                ("Median jam sampai terdaftar", _median_hours(to_register)),
+                (
+                    "Median jam sampai kontak pertama",
+                    None if _few(len(to_contact), access) else _median_hours(to_contact),
+                ),
+                (
+                    "Median jam sampai terdaftar",
+                    None if _few(len(to_register), access) else _median_hours(to_register),
+                ),
                 (
                     "Persen dihubungi dalam batas hari kerja yang dijanjikan",
-                    round(100 * kept / due, 1) if due else None,
+                    round(100 * kept / due, 1) if due and not _few(due, access) else None,
                 ),
                 ("Pendaftaran yang sudah jatuh tempo", _suppress(due, access)),
             ),
@@ -198,7 +210,7 @@ async def build(
             "drop_off",
             "Formulir: yang sampai, selesai, dan berhenti di tiap langkah (semua kanal)",
             ("Langkah", "Sampai", "Selesai", "Berhenti"),
-            await _steps(session),
+            await _steps(session, _step_scope(access, branch)),
             3,
         ),
     ]
@@ -212,11 +224,26 @@ def _job(code: str) -> str:
         return code
 
 
-async def _steps(session: AsyncSession) -> list[tuple[Any, ...]]:
+def _few(count: int, access: Access) -> bool:
+    return access.suppresses_small_counts and 0 < count < SMALL
+
+
+def _step_scope(access: Access, branch: str | None) -> list[str] | None:
+    """The regencies whose drafts the caller's drop-off counts (None: every draft)."""
+    if access.role == "mitra":
+        return list(access.regencies)
+    chosen = branch if access.all_branches else access.branch_code
+    if access.all_branches and not branch:
+        return None
+    office = branch_map().branches.get(chosen or "")
+    return list(office.regencies) if office is not None else []
+
+
+async def _steps(session: AsyncSession, regencies: list[str] | None) -> list[tuple[Any, ...]]:
     from handlers.enrol.fields import FORM
 
     steps = FORM.steps
-    counts = await step_counts(session)
+    counts = await step_counts(session, regencies)
     order = [s.name for s in steps if s.name in counts] + sorted(set(counts) - {s.name for s in steps})
     return [
         (name, counts[name]["reached"], counts[name]["completed"], counts[name]["abandoned"])

@@ -1,23 +1,25 @@
 """Who is asking: the session cookie middleware, the logged-in officer, and the CSRF check.
 
-Every staff route runs through `staff_route_class`, which reads the signed cookie into
-`request.state.staff_session` and writes it back when needed. Pages load the account each
-request, so a disabled account or a changed password ends open sessions at once.
+Every staff route runs through `staff_route_class`, which reads the signed cookie, looks its
+token up among the server's log-ins (`StaffLogins`: ended, idle and too old ones are over) into
+`request.state.staff_session`, and writes the cookie back when it changed. A form posted after
+the session ended leads to the log-in page and back to the page it came from, its text kept
+and shown again after the log-in (never replayed: that would let another site post through it).
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import HTTPException, Request, Response
 from fastapi.routing import APIRoute
 from starlette.datastructures import FormData
 
 from dashboard.service.access import Access
+from dashboard.service.staff_logins import StaffLogins
 from dashboard.service.texts import role_label
 from dashboard.web.session import COOKIE_NAME, SessionCodec, StaffSession, new_session
 
@@ -33,16 +35,19 @@ SECURITY_HEADERS = {
     "x-content-type-options": "nosniff",
     "referrer-policy": "same-origin",
     "cache-control": "no-store",
+    "x-frame-options": "DENY",
 }
+NOT_KEPT = frozenset({"csrf_token", "password", "version", "expected_version", "next", "everywhere"})
+"""Form fields never kept when a session's end interrupts a form."""
 
 
-def staff_route_class(codec: SessionCodec, on_error: ErrorPage) -> type[APIRoute]:
+def staff_route_class(codec: SessionCodec, logins: StaffLogins, on_error: ErrorPage) -> type[APIRoute]:
     """Routes that load the staff session first and write its cookie back last.
 
-    The session comes from the signed cookie (a missing, forged or idle-expired one gives a
-    fresh session, with `expired` set so the log-in page can say why). The cookie is written
-    when a handler replaced the session (log-in, log-out) or its idle clock needs a refresh.
-    Errors raised by handlers or their dependencies become pages through `on_error`.
+    A missing or forged cookie gives a fresh anonymous session; a known token gives its log-in
+    (live, or ended with the reason). The cookie is written when a handler replaced the
+    session (log-in, log-out) or the browser had none. Errors raised by handlers or their
+    dependencies become pages through `on_error`.
     """
 
     class StaffRoute(APIRoute):
@@ -51,19 +56,23 @@ def staff_route_class(codec: SessionCodec, on_error: ErrorPage) -> type[APIRoute
 
             async def handler(request: Request) -> Response:
                 decoded = codec.decode(request.cookies.get(COOKIE_NAME))
-                valid = decoded if decoded is not None and not decoded.expired else None
-                request.state.staff_session = valid or decoded or new_session()
+                session = decoded or new_session()
+                if decoded is not None and (state := await logins.look_up(decoded.sid)) is not None:
+                    session = StaffSession(decoded.sid, state.account_id, state.epoch, state.ended)
+                    if state.kept:
+                        request.state.staff_flashes = [_kept_flash(state.kept)]
+                request.state.staff_session = session
                 try:
                     response = await original(request)
                 except Exception as exc:
+                    if isinstance(exc, LoginRequired) and request.method == "POST" and session.ended:
+                        await logins.keep(session.sid, await _typed(request))
                     page = on_error(request, exc)
                     if page is None:
                         raise
                     response = page
                 current: StaffSession | None = request.state.staff_session
-                if current is not valid or codec.needs_refresh(valid):
-                    if current is not None and current.logged_in:
-                        current = replace(current, seen=time.time())
+                if current is not session or decoded is None:
                     response.headers.append("set-cookie", codec.set_cookie_header(current))
                 for name, value in SECURITY_HEADERS.items():
                     response.headers.setdefault(name, value)
@@ -72,6 +81,24 @@ def staff_route_class(codec: SessionCodec, on_error: ErrorPage) -> type[APIRoute
             return handler
 
     return StaffRoute
+
+
+async def _typed(request: Request) -> dict[str, str]:
+    """The text fields of a posted form, but those never kept (NOT_KEPT)."""
+    try:
+        form = await request.form()
+    except Exception:  # not a form: nothing to keep
+        return {}
+    return {name: value for name, value in form.items() if isinstance(value, str) and name not in NOT_KEPT}
+
+
+def _kept_flash(kept: dict[str, str]) -> dict[str, str]:
+    text = " · ".join(value for value in kept.values())
+    return {
+        "kind": "warn",
+        "text": "Sesi Bapak/Ibu sempat berakhir sebelum isian ini tersimpan. Isian yang belum tersimpan: "
+        f"{text} — salin lalu kirim lagi bila masih diperlukan.",
+    }
 
 
 def session_of(request: Request) -> StaffSession:
@@ -85,15 +112,31 @@ def set_session(request: Request, session: StaffSession | None) -> None:
 
 
 class LoginRequired(HTTPException):
-    """Redirects to the log-in page, coming back to the page asked for afterwards."""
+    """Redirects to the log-in page, which says why and comes back afterwards: to the page
+    asked for, or for a form posted after the session ended, to the page the form was on."""
 
     def __init__(self, request: Request, *, expired: bool = False) -> None:
-        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        session: StaffSession | None = getattr(request.state, "staff_session", None)
+        if request.method == "GET":
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        else:
+            target = _referring_page(request)
         location = f"/staff/login?next={quote(target, safe='')}"
-        if expired:
-            location += "&expired=1"
+        reason = session.ended if session is not None and session.ended else ("idle" if expired else None)
+        if reason:
+            location += f"&reason={reason}"
         super().__init__(status_code=303, headers={"Location": location})
         self.location = location
+
+
+def _referring_page(request: Request) -> str:
+    """The staff page of this site a form was posted from (its Referer), else the queue."""
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc and referer.netloc != request.url.netloc:
+        return "/staff"
+    if referer.path.startswith("/staff") and not referer.path.startswith("/staff/login"):
+        return referer.path + (f"?{referer.query}" if referer.query else "")
+    return "/staff"
 
 
 @dataclass(frozen=True)

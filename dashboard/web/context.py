@@ -90,6 +90,7 @@ class StaffPages:
     ) -> HTMLResponse:
         ok = request.query_params.get("ok")
         flashes = [{"kind": "ok", "text": DONE[ok]}] if ok in DONE else []
+        flashes += getattr(request.state, "staff_flashes", [])  # text an ended session interrupted
         html = render(
             template,
             title=title,

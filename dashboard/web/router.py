@@ -15,6 +15,7 @@ from fastapi import APIRouter
 
 from dashboard.service import Backoffice
 from dashboard.service.outreach_office import Outreach
+from dashboard.service.staff_logins import StaffLogins
 from dashboard.web.auth import staff_route_class
 from dashboard.web.broadcast_pages import add_broadcast_routes
 from dashboard.web.callbacks import add_callback_routes
@@ -34,6 +35,7 @@ class CookieSettings(Protocol):
 
     secret_key: str
     staff_idle_minutes: int
+    staff_session_hours: int
     cookie_secure: bool
 
 
@@ -42,14 +44,21 @@ def pages_router(
 ) -> APIRouter:
     """The `/staff` pages over `backoffice` and `outreach`; `channels` name the channels the
     pages show and offer."""
-    codec = SessionCodec(
-        settings.secret_key, idle_minutes=settings.staff_idle_minutes, secure=settings.cookie_secure
+    codec = SessionCodec(settings.secret_key, secure=settings.cookie_secure)
+    logins = StaffLogins(
+        backoffice.db,
+        backoffice.vault,
+        idle_minutes=settings.staff_idle_minutes,
+        lifetime_hours=settings.staff_session_hours,
+        clock=backoffice.clock,
     )
     pages = StaffPages(backoffice, codec, channels)
     router = APIRouter(
-        prefix="/staff", route_class=staff_route_class(codec, pages.error_page), include_in_schema=False
+        prefix="/staff",
+        route_class=staff_route_class(codec, logins, pages.error_page),
+        include_in_schema=False,
     )
-    add_login_routes(router, pages)
+    add_login_routes(router, pages, logins)
     add_queue_routes(router, pages)
     add_submission_routes(router, pages)
     router.include_router(static_router())

@@ -1,13 +1,13 @@
-"""Staff web sessions in a signed cookie, and the CSRF tokens bound to them.
+"""The staff session cookie and the CSRF tokens bound to it.
 
-The cookie holds `{"sid", "uid", "epoch", "seen"}` as base64url JSON followed by an HMAC-SHA256
-signature under a key derived from SECRET_KEY; nothing personal is in it. `sid` is random per
-session and renewed at log-in (no session fixation); `seen` is refreshed as the officer works
-and a session idle longer than STAFF_IDLE_MINUTES is over. `epoch` is the account's session
-epoch at log-in, so a disabled account or a changed password ends every open session.
+The cookie holds one random token (`sid`), signed with an HMAC-SHA256 under a key derived from
+SECRET_KEY so a forged one is dropped before any database read; nothing personal is in it.
+Whether that token is logged in, as whom, and until when is the server's business
+(`dashboard.service.staff_logins`): ending a session there ends it for every copy of the cookie.
+A new token is issued at log-in (no session fixation).
 
-Every POST carries `csrf_token`, an HMAC of the session id: a page of another site cannot know
-it, and it changes with every log-in.
+Every POST carries `csrf_token`, an HMAC of the token: a page of another site cannot know it,
+and it changes with every log-in.
 """
 
 from __future__ import annotations
@@ -15,15 +15,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
-import secrets
-import time
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import dataclass
+
+from dashboard.service.staff_logins import new_token
 
 COOKIE_NAME = "bpu_staff"
-# Refresh `seen` at most this often, so a page load does not always rewrite the cookie.
-_REFRESH_SECONDS = 60
+COOKIE_DAYS = 30
+"""How long the browser keeps the cookie: past any session's end, so the server can still say
+why the session ended (the log-in page) instead of meeting a browser that forgot it."""
 
 
 @dataclass(frozen=True)
@@ -31,72 +30,53 @@ class StaffSession:
     sid: str
     uid: int | None = None
     epoch: int = 0
-    seen: float = field(default_factory=time.time)
-    expired: bool = False
-    """True when the cookie held a log-in that ran out of idle time (the page says so)."""
+    ended: str | None = None
+    """Why this browser's log-in ended (dashboard.service.staff_logins.REASONS), if it did."""
 
     @property
     def logged_in(self) -> bool:
-        return self.uid is not None and not self.expired
+        return self.uid is not None and self.ended is None
+
+    @property
+    def expired(self) -> bool:
+        """The browser's log-in is over (the log-in page says why)."""
+        return self.ended is not None
 
 
 def new_session() -> StaffSession:
-    return StaffSession(sid=secrets.token_urlsafe(24))
+    return StaffSession(sid=new_token())
 
 
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
 class SessionCodec:
     """Signs and checks session cookies and CSRF tokens with keys derived from SECRET_KEY.
 
     SECRET_KEY may hold several secrets, comma-separated, newest first: the newest signs, any
-    of them verifies, so a new secret put in front logs nobody out (a session is signed again
-    with it at its next refresh) and the old one can go after STAFF_IDLE_MINUTES.
+    of them verifies, so a new secret put in front logs nobody out.
     """
 
-    def __init__(self, secret_key: str, *, idle_minutes: int, secure: bool) -> None:
+    def __init__(self, secret_key: str, *, idle_minutes: int = 0, secure: bool) -> None:
         roots = [part.strip().encode() for part in secret_key.split(",") if part.strip()] or [b""]
-        self._cookie_keys = [hmac.new(r, b"bpu staff session v1", hashlib.sha256).digest() for r in roots]
+        self._cookie_keys = [hmac.new(r, b"bpu staff session v2", hashlib.sha256).digest() for r in roots]
         self._csrf_keys = [hmac.new(r, b"bpu staff csrf v1", hashlib.sha256).digest() for r in roots]
-        self.idle_seconds = idle_minutes * 60
         self.secure = secure
 
     def encode(self, session: StaffSession) -> str:
-        body = {"sid": session.sid, "uid": session.uid, "epoch": session.epoch, "seen": int(session.seen)}
-        payload = _b64(json.dumps(body, separators=(",", ":")).encode())
-        return f"{payload}.{self._sign(payload, self._cookie_keys[0])}"
+        return f"{session.sid}.{self._sign(session.sid, self._cookie_keys[0])}"
 
-    def decode(self, cookie: str | None, now: float | None = None) -> StaffSession | None:
-        """The session in a cookie, or None when it is missing, forged or malformed."""
+    def decode(self, cookie: str | None) -> StaffSession | None:
+        """The session token a cookie carries (not yet looked up), or None when missing or forged."""
         if not cookie or "." not in cookie:
             return None
-        payload, signature = cookie.rsplit(".", 1)
-        if not any(hmac.compare_digest(signature, self._sign(payload, key)) for key in self._cookie_keys):
+        sid, signature = cookie.rsplit(".", 1)
+        if not sid or not any(
+            hmac.compare_digest(signature, self._sign(sid, key)) for key in self._cookie_keys
+        ):
             return None
-        try:
-            body: dict[str, Any] = json.loads(_unb64(payload))
-            session = StaffSession(
-                sid=str(body["sid"]),
-                uid=None if body.get("uid") is None else int(body["uid"]),
-                epoch=int(body.get("epoch", 0)),
-                seen=float(body["seen"]),
-            )
-        except (ValueError, KeyError, TypeError):
-            return None
-        now = time.time() if now is None else now
-        if session.uid is not None and now - session.seen > self.idle_seconds:
-            return replace(new_session(), expired=True)
-        return session
-
-    def needs_refresh(self, session: StaffSession | None, now: float | None = None) -> bool:
-        now = time.time() if now is None else now
-        return session is not None and session.logged_in and now - session.seen >= _REFRESH_SECONDS
+        return StaffSession(sid=sid)
 
     def csrf_token(self, session: StaffSession, key: bytes | None = None) -> str:
         return hmac.new(key or self._csrf_keys[0], session.sid.encode(), hashlib.sha256).hexdigest()
@@ -113,9 +93,7 @@ class SessionCodec:
             attrs.append("Secure")
         if session is None:
             return "; ".join([f"{COOKIE_NAME}=", "Max-Age=0", *attrs])
-        # The browser keeps it a little longer than the idle limit; the signature's `seen` decides.
-        cookie = f"{COOKIE_NAME}={self.encode(session)}"
-        return "; ".join([cookie, f"Max-Age={self.idle_seconds + 60}", *attrs])
+        return "; ".join([f"{COOKIE_NAME}={self.encode(session)}", f"Max-Age={COOKIE_DAYS * 86400}", *attrs])
 
     @staticmethod
     def _sign(payload: str, key: bytes) -> str:

@@ -237,6 +237,7 @@ class EnrolFlow:
             channel=turn.inbound.channel,
             now=turn.now,
             contact_id=turn.contact.id,
+            regency_code=draft.get("regency") if draft.has("regency") else None,
         )
 
     # --- summary and edit --------------------------------------------------------------------

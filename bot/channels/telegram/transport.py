@@ -33,7 +33,8 @@ from bot.channels.telegram.render import plan
 from bot.settings import Settings
 
 REQUEST_TIMEOUT = 30
-"""Seconds any Bot API call but getUpdates may take before it counts as failed (and is retried)."""
+"""Seconds any Bot API call but getUpdates may take before it counts as failed. A send without
+an answer by then may have arrived: it is retried once only (bot/sender/outcomes.py)."""
 
 
 def telegram_limits(settings: Settings) -> RateLimits:
@@ -43,10 +44,10 @@ def telegram_limits(settings: Settings) -> RateLimits:
     )
 
 
-def make_bot(settings: Settings) -> Bot:
+def make_bot(settings: Settings, timeout: float = REQUEST_TIMEOUT) -> Bot:
     assert settings.telegram_bot_token
     server = TelegramAPIServer.from_base(settings.telegram_api_url)
-    return Bot(settings.telegram_bot_token, session=AiohttpSession(api=server, timeout=REQUEST_TIMEOUT))
+    return Bot(settings.telegram_bot_token, session=AiohttpSession(api=server, timeout=timeout))
 
 
 def result_of(exc: BaseException) -> SendResult:
@@ -58,7 +59,11 @@ def result_of(exc: BaseException) -> SendResult:
         return SendResult("unreachable", error=f"403 {exc.message}")
     if isinstance(exc, TelegramEntityTooLarge | TelegramMigrateToChat):
         return SendResult("failed", error=error)
-    if isinstance(exc, TelegramServerError | TelegramNetworkError | ClientDecodeError | TimeoutError):
+    if isinstance(exc, TimeoutError) or (
+        isinstance(exc, TelegramNetworkError) and "timeout" in str(exc.message).lower()
+    ):
+        return SendResult("retry", error=error, uncertain=True)  # the request may have arrived
+    if isinstance(exc, TelegramServerError | TelegramNetworkError | ClientDecodeError):
         return SendResult("retry", error=error)
     if isinstance(exc, TelegramAPIError):  # any other 4xx: the request itself is wrong
         return SendResult("failed", error=error)

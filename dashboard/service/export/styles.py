@@ -16,7 +16,10 @@ from typing import Any
 from handlers.localtime import zone_name, zone_of
 from messages.format import format_phone
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+_LEADING_SPACE = " \t\r\n\u00a0\u3000"
+_FORMULA_SIGNS = ("=", "+", "-", "@", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+"""The signs a spreadsheet may read as a formula, half- and full-width."""
 
 
 @dataclass(frozen=True)
@@ -49,7 +52,10 @@ PROGRAMS = Style(
 
 
 def neutralise(value: Any) -> Any:
-    """A text cell that starts like a formula gets a leading apostrophe (CSV and XLSX)."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
+    """A text cell that starts like a formula, also after spaces or line breaks ("\\n=1+2"),
+    gets a leading apostrophe (CSV and XLSX)."""
+    if isinstance(value, str) and (
+        value.startswith(FORMULA_START) or value.lstrip(_LEADING_SPACE).startswith(_FORMULA_SIGNS)
+    ):
         return "'" + value
     return value

@@ -1,0 +1,105 @@
+"""The SQLite sender lock belongs to the database, not to its path: a process left running on a
+database that was deleted and made again at the same path does not keep the new one's sender
+standing by; and a standby whose channel's replies wait reports it in /healthz."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from cryptography.fernet import Fernet
+from sqlalchemy import text
+
+from bot.leader import Leadership
+from bot.service import build_service
+from bot.settings import load_settings
+from bot.web import create_app
+from fakes.telegram_api import TOKEN
+from storage import outbox
+from storage.db import Database, sqlite_file
+from storage.types import utcnow
+from tests.conftest import PG_URL
+
+sqlite_only = pytest.mark.skipif(
+    PG_URL is not None, reason="the SQLite lock file; PostgreSQL's is an advisory lock"
+)
+
+
+@sqlite_only
+async def test_a_database_made_again_at_the_same_path_has_a_lock_of_its_own(
+    db_url: str, _sqlite_template: Path
+) -> None:
+    path = sqlite_file(db_url)
+    assert path is not None
+    old = Database(db_url)
+    stale = Leadership(old, "sender-telegram")
+    assert await stale.try_acquire()
+    second = Database(db_url)
+    rival = Leadership(second, "sender-telegram")
+    assert not await rival.try_acquire()  # one database, one sender
+    assert rival.holder() == {"pid": os.getpid(), "since": pytest.approx(rival.holder()["since"])}  # type: ignore[index]
+    await second.dispose()
+
+    for leftover in path.parent.glob(path.name + "*"):  # deleted, and a new one in its place
+        if not leftover.name.endswith(".lock"):
+            leftover.unlink()
+    shutil.copy(_sqlite_template, path)  # as `bpu-bot db upgrade` makes it: a token of its own
+    fresh = Database(db_url)
+    async with fresh.transaction() as session:
+        await session.exec(
+            text("UPDATE database_instance SET token = :t"), params={"t": secrets.token_hex(16)}
+        )  # type: ignore[call-overload]
+    try:
+        assert await Leadership(fresh, "sender-telegram").try_acquire()
+    finally:
+        await stale.release()
+        await old.dispose()
+        await fresh.dispose()
+
+
+async def test_healthz_reports_a_standby_sender_whose_replies_wait(db_url: str) -> None:
+    settings = load_settings(
+        database_url=db_url,
+        secret_key="s",
+        pii_encryption_key=Fernet.generate_key().decode(),
+        telegram_bot_token=TOKEN,
+        telegram_api_url="http://127.0.0.1:9",
+        telegram_webhook_url="https://bot.example/webhook/telegram",
+        telegram_webhook_secret="secret",
+    )
+    service = build_service(settings)
+    other = Database(db_url)
+    sending_elsewhere = Leadership(other, "sender-telegram")
+    assert await sending_elsewhere.try_acquire()
+    sender = service.start_sender()
+    try:
+        assert not await sender.channels["telegram"].leadership.try_acquire()
+        async with service.db.transaction() as session:
+            person = await outbox.lock_contact(session, "telegram", "801")
+            outbox.enqueue(
+                session,
+                channel="telegram",
+                chat_id="801",
+                contact_id=person.id,
+                payload={"text": "Halo", "options": [], "ask_phone": False},
+                priority=0,
+                now=utcnow() - timedelta(minutes=5),
+            )
+        transport = httpx.ASGITransport(app=create_app(service))
+        async with httpx.AsyncClient(transport=transport, base_url="http://bot.test") as client:
+            health = (await client.get("/healthz")).json()
+        assert health["sender"] == {"telegram": "standby"}
+        assert health["status"] == "degraded", health
+        stalled = health["standby"]["telegram"]
+        assert stalled["oldest_seconds"] >= 290 and stalled["since"]
+        if PG_URL is None:
+            assert stalled["holder"]["pid"] == os.getpid()
+    finally:
+        await sending_elsewhere.release()
+        await other.dispose()
+        await service.close()
