@@ -163,11 +163,14 @@ async def record_step_event(
     channel: str,
     now: datetime,
     contact_id: int | None = None,
+    path: str = "chat",
 ) -> None:
     """Counts a person reaching, completing or abandoning a step, once per draft.
 
-    The event is written when the transaction commits, with the transaction's other step
-    events in one statement (a form message reaches one step as it completes another).
+    `path` is the way the form is being filled: "chat" (one question at a time), or a native
+    form whose screens are its steps. The event is written when the transaction commits, with
+    the transaction's other step events in one statement (a form message reaches one step as
+    it completes another).
     """
     row = {
         "draft_id": draft_id,
@@ -176,6 +179,7 @@ async def record_step_event(
         "event": event,
         "channel": channel,
         "at": now,
+        "path": path,
     }
     session.info.setdefault(_STEP_EVENTS, []).append(row)
 
@@ -199,14 +203,21 @@ def _drop_step_events(session: Session) -> None:
     session.info.pop(_STEP_EVENTS, None)
 
 
-async def step_counts(session: AsyncSession) -> dict[str, dict[str, int]]:
-    """{step: {"reached": n, "completed": n, "abandoned": n}}, each counting people (drafts)."""
-    query = select(FormStepEvent.step, FormStepEvent.event, func.count()).group_by(
-        FormStepEvent.step, FormStepEvent.event
+async def step_counts(session: AsyncSession, path: str = "chat") -> dict[str, dict[str, int]]:
+    """{step: {"reached": n, "completed": n, "abandoned": n}} of one path, each counting people
+    (drafts)."""
+    return (await path_counts(session)).get(path, {})
+
+
+async def path_counts(session: AsyncSession) -> dict[str, dict[str, dict[str, int]]]:
+    """{path: {step: {"reached": n, "completed": n, "abandoned": n}}}, each counting people."""
+    query = select(FormStepEvent.path, FormStepEvent.step, FormStepEvent.event, func.count()).group_by(
+        FormStepEvent.path, FormStepEvent.step, FormStepEvent.event
     )
-    counts: dict[str, dict[str, int]] = {}
-    for step, event, n in (await session.exec(query)).all():
-        counts.setdefault(step, {"reached": 0, "completed": 0, "abandoned": 0})[event] = n
+    counts: dict[str, dict[str, dict[str, int]]] = {}
+    for path, step, event, n in (await session.exec(query)).all():
+        steps = counts.setdefault(path, {})
+        steps.setdefault(step, {"reached": 0, "completed": 0, "abandoned": 0})[event] = n
     return counts
 
 

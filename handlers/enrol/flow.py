@@ -9,9 +9,10 @@ from handlers.branches import branch_map
 from handlers.enrol.draft import Draft
 from handlers.enrol.fields import FORM
 from handlers.enrol.form import Form
+from handlers.enrol.native import NativeForm
 from handlers.enrol.parsers import parse_mobile
 from handlers.enrol.steps.step import Accept, Reject, Step, Stop
-from handlers.enrol.submit import submit
+from handlers.enrol.submit import SubmitResult, submit
 from handlers.flow import Unclear, menu_options, say_menu
 from handlers.intents import answers, match_intent, phrase_in
 from handlers.turn import Turn
@@ -22,7 +23,7 @@ from storage.models import Submission
 
 RESUME_AFTER = timedelta(hours=6)
 FAILURES_BEFORE_HELP = 3
-SPECIAL_STEPS = ("summary", "edit_menu", "cancel_confirm", "resume", "announce")
+SPECIAL_STEPS = ("summary", "edit_menu", "cancel_confirm", "resume", "announce", "way", "form")
 
 
 def _choices(turn: Turn, *names: str) -> list[Option]:
@@ -35,16 +36,26 @@ class EnrolFlow:
 
     def __init__(self, form: Form = FORM) -> None:
         self.form = form
+        self.native = NativeForm(self)
 
     # --- entering and leaving ----------------------------------------------------------------
 
     async def start(self, turn: Turn, topic: str | None = None) -> None:
         turn.state.flow = self.name
         draft = await self._load(turn)
+        if topic == "form":  # "formulir": the whole form at once, with the draft as it is
+            draft = draft or self._new_draft(turn)
+            self.native.send(turn)
+            if not self.native.available(turn):
+                await self._advance(turn, draft)
+            return
         if draft is not None and draft.answers:
             self._offer_resume(turn, draft)
             return
         draft = self._new_draft(turn)
+        if self.native.available(turn):
+            self.native.offer(turn)
+            return
         await self._advance(turn, draft)
 
     def _new_draft(self, turn: Turn) -> Draft:
@@ -92,7 +103,9 @@ class EnrolFlow:
         if step not in ("phone", "nik", "cancel_confirm", "resume") and self._phone_fixed(turn, draft):
             await self.reprompt(turn)
             return None
-        if step == "summary":
+        if step == "way" and turn.choice == "enrol.way.form":
+            self.native.send(turn)
+        elif step == "summary":
             await self._summary_choice(turn, draft)
         elif step == "edit_menu":
             await self._edit_choice(turn, draft)
@@ -270,19 +283,20 @@ class EnrolFlow:
         draft.touch(turn.now)
         await self._advance(turn, draft)
 
-    async def _submit(self, turn: Turn, draft: Draft) -> None:
+    async def _submit(self, turn: Turn, draft: Draft) -> SubmitResult:
         result = await submit(turn, draft, self.form)
         await self._event(turn, draft, "summary", "completed")
         turn.state.data.pop("draft", None)
         if result.duplicate:
             await self._finish(turn, "enrol_duplicate", **_duplicate_context(turn, result.submission))
-            return
+            return result
         turn.say("enrol_submitted", **result.context)
         if turn.contact.announcements:
             turn.state.reset()
             say_menu(turn)
         else:
             self._ask_announce(turn)
+        return result
 
     def _ask_announce(self, turn: Turn) -> None:
         turn.state.step = "announce"
@@ -397,6 +411,21 @@ class EnrolFlow:
             await self._return(turn, draft)
         else:
             self._offer_resume(turn, draft)
+
+    # --- what the native form shares with the chat (handlers/enrol/native.py) ---------------
+
+    async def draft_for(self, turn: Turn) -> Draft:
+        """The person's draft, or a new one: the chat's and the form's are the same."""
+        return await self._load(turn) or self._new_draft(turn)
+
+    async def unique(self, turn: Turn, accepted: Accept) -> Accept | Stop:
+        """The duplicate-NIK rule, as the chat applies it."""
+        return await self._unique(turn, accepted)
+
+    async def submit_draft(self, turn: Turn, draft: Draft) -> SubmitResult:
+        """The complete draft submitted, confirmed and followed as the chat does it."""
+        turn.state.flow = self.name
+        return await self._submit(turn, draft)
 
 
 def _duplicate_context(turn: Turn, existing: Submission) -> dict[str, Any]:

@@ -58,6 +58,8 @@ async def submit(turn: Turn, draft: Draft, form: Form) -> SubmitResult:
         attribution_code=turn.contact.attribution_code,
         flags=_flags(turn, values),
         call_by=call_by if branch.configured else None,  # no call is promised without a branch
+        enrol_path=enrol_path(draft),
+        messages_to_enrol=await turn.store.messages_since(turn.contact, draft.created),
         **form.submission_columns(values, turn.vault),
     )
     sponsor = await _sponsor(turn)
@@ -82,6 +84,12 @@ async def submit(turn: Turn, draft: Draft, form: Form) -> SubmitResult:
             "sponsor": sponsor,
         },
     )
+
+
+def enrol_path(draft: Draft) -> str:
+    """How the draft was filled: "chat" (questions asked there), "form" (a native form), or both."""
+    used = [path for path, was in (("chat", bool(draft.history)), ("form", draft.raw.get("form"))) if was]
+    return "+".join(used) or "chat"
 
 
 async def _sponsor(turn: Turn) -> dict[str, Any] | None:

@@ -56,4 +56,4 @@ def _parse_email(turn: Turn, draft: Draft) -> StepOutcome:
 
 
 PHONE = Step("phone", ("phone",), _parse_phone, options=_phone_options, ask_phone=True)
-EMAIL = Step("email", ("email",), _parse_email, options=_email_options)
+EMAIL = Step("email", ("email",), _parse_email, options=_email_options, skip="enrol.email.skip")
