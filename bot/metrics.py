@@ -103,4 +103,3 @@ async def outbox_health(service: Delivery) -> dict[str, object]:
         },
         "sender": {channel: "sending" if leading else "standby" for channel, leading in sending.items()},
     }
-

@@ -11,7 +11,7 @@ import json
 import time
 from typing import Any
 
-from bot.channels.whatsapp.webhook import sign
+from bot.channels.whatsapp.signature import sign
 
 WABA_ID = "102290129340398"
 DISPLAY_NUMBER = "15550783881"

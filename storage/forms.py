@@ -62,7 +62,9 @@ async def messages_since(session: AsyncSession, contact_id: int, since: datetime
     return int((await session.exec(query)).one())
 
 
-async def idle_conversations(session: AsyncSession, after: datetime, before: datetime) -> Sequence[Conversation]:
+async def idle_conversations(
+    session: AsyncSession, after: datetime, before: datetime
+) -> Sequence[Conversation]:
     """Conversations last touched between `after` and `before`, locked: drafts to remind of."""
     query = (
         select(Conversation)

@@ -28,6 +28,7 @@ from handlers.enrol.screens import (
     Choice,
     Screen,
     build_screens,
+    label,
     options,
     prefill,
 )
@@ -35,6 +36,7 @@ from handlers.enrol.steps.step import Accept, Stop
 from handlers.enrol.submit import SubmitResult
 from handlers.turn import Turn
 from handlers.types import FormLink, Reply
+from messages.data import DEFAULT_LANGUAGE
 
 FORM_LIFETIME = timedelta(hours=24)
 """How long an offered form can be opened and sent (a new one comes with "formulir")."""
@@ -65,6 +67,8 @@ class View:
     errors: dict[str, str]
     notices: tuple[str, ...] = ()
     summary: tuple[str, ...] = ()
+    lang: str = DEFAULT_LANGUAGE
+    """The person's language: every text of the view is in it."""
 
 
 @dataclass(frozen=True)
@@ -175,6 +179,36 @@ class NativeForm:
         result = await self.flow.submit_draft(turn, draft)
         return Completed(result.submission.reference, result.duplicate)
 
+    async def take(self, turn: Turn) -> Completed | Refused | None:
+        """A completed form that arrived as the person's message (a WhatsApp Flow's reply).
+
+        Its token must be one the service issued to this chat and still valid: an invented,
+        expired or someone else's is refused with a kind word. What cannot be accepted is
+        listed, with a new form to fix it in (or the chat to go on in)."""
+        inbound = turn.inbound
+        issued = await turn.store.form_token(inbound.form_token) if inbound.form_token else None
+        if (
+            issued is None
+            or (issued.channel, issued.chat_id) != (inbound.channel, inbound.chat_id)
+            or issued.expires_at <= turn.now
+        ):
+            turn.say("enrol_form_refused")
+            return None
+        issued.completed_at = issued.completed_at or turn.now
+        outcome = await self.complete(turn, inbound.fields or {})
+        if isinstance(outcome, Refused):
+            lines = [f"{self.input_label(key, turn.lang)}: {error}" for key, error in outcome.errors.items()]
+            turn.say("enrol_form_incomplete", lines=lines)
+            self.send(turn)
+        return outcome
+
+    def input_label(self, key: str, lang: str) -> str:
+        """The label the form shows for an input."""
+        step = self.form.step(key)
+        field_title = self.form.field_of(step).title_in(lang) if step is not None else key
+        item = next((i for s in self.screens for i in s.inputs if i.key == key), None)
+        return label(item, field_title, lang)[0] if item is not None else field_title
+
     # --- inside ------------------------------------------------------------------------------
 
     async def _confirm(self, turn: Turn, draft: Draft) -> View | Finished:
@@ -235,7 +269,7 @@ class NativeForm:
         if screen.review:
             lines = self.form.summary(self.form.values(draft, turn.today), turn.lang)
             summary = tuple(f"{line.label}: {line.text}" for line in lines)
-        return View(screen, values, choices, dict(reading.errors), tuple(reading.notices), summary)
+        return View(screen, values, choices, dict(reading.errors), tuple(reading.notices), summary, turn.lang)
 
     async def _event(self, turn: Turn, draft: Draft, step: str, event: str) -> None:
         draft.raw["form"] = True

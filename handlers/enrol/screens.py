@@ -64,6 +64,13 @@ class Input:
     """What it is filled with while the draft has no answer (what the chat would offer)."""
     helper: bool = False
     """It helps fill another input (a search), and is no answer of its own."""
+    conditional: bool = False
+    """Needed only after certain answers (the other occupation, the current address): the
+    form lets it be empty, and the reading asks for it when the chat would."""
+
+    def required(self, step: Step | None) -> bool:
+        """Whether the form insists on a value (optional steps can be skipped: "Lewati")."""
+        return not (self.helper or self.conditional or (step is not None and step.skip is not None))
 
 
 @dataclass(frozen=True)
@@ -184,10 +191,10 @@ INPUTS: dict[str, tuple[Input, ...]] = {
         Input("region_search", helper=True),
         Input("district", "choice", "enrol.district.", _district_options, _district),
         Input("address", "longtext"),
-        Input("current_address"),
+        Input("current_address", conditional=True),
     ),
     "email": (Input("email", "email"),),
-    "occupation": (Input("occupation", "choice", "enrol.occ."), Input("occupation_other")),
+    "occupation": (Input("occupation", "choice", "enrol.occ."), Input("occupation_other", conditional=True)),
     "income": (Input("income"),),
     "programs": (Input("programs", "radio", "enrol.prog.", _program_options),),
     "period": (Input("period", "radio", "enrol.period.", _period_options),),
