@@ -125,7 +125,15 @@ class Call:
         action = self.body["interactive"]["action"]
         if "buttons" in action:
             return [(b["reply"]["id"], b["reply"]["title"]) for b in action["buttons"]]
-        return [(r["id"], r["title"]) for s in action["sections"] for r in s["rows"]]
+        return [(r["id"], r["title"]) for s in action.get("sections", []) for r in s["rows"]]
+
+    @property
+    def flow(self) -> dict[str, Any] | None:
+        """An interactive Flow message's parameters (flow_token, flow_name, flow_cta...)."""
+        if self.kind != "interactive flow":
+            return None
+        parameters: dict[str, Any] = self.body["interactive"]["action"]["parameters"]
+        return parameters
 
 
 @dataclass

@@ -73,6 +73,20 @@ def list_reply(sender: str, reply_id: str, title: str, description: str | None =
     )
 
 
+def flow_reply(sender: str, params: dict[str, Any]) -> dict[str, Any]:
+    """A WhatsApp Flow's completion: an `nfm_reply` whose `response_json` holds the params the
+    data endpoint closed the Flow with (its `flow_token` among them)."""
+    return _message(
+        sender,
+        "interactive",
+        {
+            "type": "nfm_reply",
+            "nfm_reply": {"name": "flow", "body": "Sent", "response_json": json.dumps(params)},
+        },
+        context={"from": DISPLAY_NUMBER, "id": wamid()},
+    )
+
+
 def image(sender: str) -> dict[str, Any]:
     return _message(
         sender,

@@ -159,7 +159,13 @@ class FlowEndpoint:
         else:
             work = lambda turn: self.native.submit(turn, _form_screen(screen), data)  # noqa: E731
         inbound = Inbound(
-            channel=CHANNEL, chat_id=issued.chat_id, message_id="", at=now, kind="form", form_token=token
+            channel=CHANNEL,
+            chat_id=issued.chat_id,
+            message_id="",
+            at=now,
+            kind="form",
+            form_token=token,
+            sender_phone=f"+{issued.chat_id}" if issued.chat_id.isdigit() else None,  # WhatsApp's chat id
         )
         result = (await self.engine.handle(inbound, work)).result
         if isinstance(result, Finished):
