@@ -28,7 +28,7 @@ from handlers.enrol.screens import (
     Choice,
     Screen,
     build_screens,
-    label,
+    describe,
     options,
     prefill,
 )
@@ -204,10 +204,8 @@ class NativeForm:
 
     def input_label(self, key: str, lang: str) -> str:
         """The label the form shows for an input."""
-        step = self.form.step(key)
-        field_title = self.form.field_of(step).title_in(lang) if step is not None else key
         item = next((i for s in self.screens for i in s.inputs if i.key == key), None)
-        return label(item, field_title, lang)[0] if item is not None else field_title
+        return describe(item, self.form, lang).label if item is not None else key
 
     # --- inside ------------------------------------------------------------------------------
 

@@ -273,11 +273,22 @@ def options(item: Input, turn: Turn, draft: Draft, step: Step | None) -> list[Ch
     ]
 
 
-def label(item: Input, field_title: str, lang: str) -> tuple[str, str]:
-    """An input's label and help text (form.toml [inputs]); a field without an entry there is
-    labelled with its title."""
+@dataclass(frozen=True)
+class Described:
+    """How an input reads on a form: its label, help text, and whether it must be filled."""
+
+    label: str
+    help: str
+    required: bool
+
+
+def describe(item: Input, form: Form, lang: str) -> Described:
+    """An input's label and help text (form.toml [inputs]; a field without an entry there is
+    labelled with its title), and whether the form insists on a value."""
+    step = form.step(item.key)
+    field_title = form.field_of(step).title_in(lang) if step is not None else item.key
     entry = form_labels(lang)["inputs"].get(item.key, {})
-    return entry.get("label", field_title), entry.get("help", "")
+    return Described(entry.get("label", field_title), entry.get("help", ""), item.required(step))
 
 
 def title(screen: Screen, lang: str) -> str:

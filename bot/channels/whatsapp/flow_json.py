@@ -42,7 +42,7 @@ from pywa.types.flows import Screen as FlowScreen
 
 from handlers.enrol.fields import FORM
 from handlers.enrol.form import Form
-from handlers.enrol.screens import Input, build_screens, label, title
+from handlers.enrol.screens import Input, build_screens, describe, title
 from handlers.enrol.screens import Screen as FormScreen
 from messages.data import DEFAULT_LANGUAGE, data
 from messages.form_labels import form_labels
@@ -81,10 +81,9 @@ def _data_keys(screen: FormScreen) -> list[ScreenData[Any]]:
 
 
 def _component(item: Input, form: Form, lang: str) -> Any:
-    step = form.step(item.key)
-    field_title = form.field_of(step).title_in(lang) if step is not None else item.key
-    text, helper = label(item, field_title, lang)
-    common: dict[str, Any] = {"name": item.key, "label": text, "required": item.required(step)}
+    described = describe(item, form, lang)
+    text, helper = described.label, described.help
+    common: dict[str, Any] = {"name": item.key, "label": text, "required": described.required}
     value, error, choices = f"${{data.v_{item.key}}}", f"${{data.e_{item.key}}}", f"${{data.o_{item.key}}}"
     if item.kind == "consent":
         return OptIn(name=item.key, label=text, required=True, init_value=f"${{data.v_{item.key}}}")  # type: ignore[arg-type]
