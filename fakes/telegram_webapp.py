@@ -21,6 +21,7 @@ THEME = {
     "button_color": "#5288c1",
     "button_text_color": "#ffffff",
     "secondary_bg_color": "#232e3c",
+    "destructive_text_color": "#ec3942",
 }
 """Telegram Desktop's night theme, as `themeParams` carries it."""
 
