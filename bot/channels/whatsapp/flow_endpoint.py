@@ -27,6 +27,7 @@ from pywa.utils import default_flow_request_decryptor, default_flow_response_enc
 from bot.channels.cleaning import load_json
 from bot.channels.whatsapp.flow_json import ERROR_KINDS, screen_id
 from bot.channels.whatsapp.inbound import CHANNEL
+from bot.channels.whatsapp.render import shorten
 from bot.channels.whatsapp.signature import SIGNATURE_HEADER, signature_valid
 from bot.settings import Settings
 from handlers.engine import Engine, Work
@@ -67,7 +68,7 @@ def screen_data(view: View) -> dict[str, Any]:
             data[f"o_{item.key}"] = [
                 {
                     "id": c.id,
-                    "title": c.title[:OPTION_TITLE_LIMIT],
+                    "title": shorten(c.title, OPTION_TITLE_LIMIT),
                     **({"description": c.description} if c.description else {}),
                 }
                 for c in view.options.get(item.key, [])[:OPTIONS_LIMIT]
