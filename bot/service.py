@@ -9,7 +9,7 @@ from bot.channels.base import Channel, ChannelContext, Transport
 from bot.channels.registry import REGISTRY, Registration, catalogue, enabled_types, native_forms
 from bot.metrics import Metrics
 from bot.ratelimit import SlidingWindow
-from bot.scheduler import Scheduler
+from bot.scheduler import DraftReminders, Scheduler
 from bot.sender import OutboxSender
 from bot.settings import Settings
 from handlers.app import build_router
@@ -61,8 +61,13 @@ class Service:
 
     def start_scheduler(self) -> Scheduler:
         """Reminders, follow-ups and broadcasts; wakes the sender when it queued something."""
+        rules = self.engine.rules
         self.scheduler = Scheduler(
-            self.db, quiet=self.settings.quiet, followup_days=self.settings.followup_days, wake=self.wake
+            self.db,
+            quiet=self.settings.quiet,
+            followup_days=self.settings.followup_days,
+            wake=self.wake,
+            drafts=DraftReminders(self.engine.vault, rules.draft_expiry_days, rules.native_forms),
         )
         return self.scheduler
 

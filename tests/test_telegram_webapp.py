@@ -72,10 +72,9 @@ async def app(db_url: str, telegram: FakeTelegram) -> AsyncIterator[tuple[httpx.
 
 async def say(service: Service, text: str | None = None, option: str | None = None) -> None:
     """A Telegram message from the person, through the engine as the channel hands it over."""
-    kind = "option" if option else "text"
     inbound = Inbound(
         channel="telegram", chat_id=str(USER), message_id=f"u{time.monotonic_ns()}", at=utcnow(),
-        kind=kind, text=text, option_id=option,
+        kind="option" if option else "text", text=text, option_id=option,
     )  # fmt: skip
     await service.engine.handle(inbound)
     await service.deliver("telegram", str(USER))
