@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import and_, delete, func, or_, update
 from sqlalchemy import event as sa_event
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
@@ -203,20 +204,33 @@ def _drop_step_events(session: Session) -> None:
     session.info.pop(_STEP_EVENTS, None)
 
 
-async def step_counts(session: AsyncSession, path: str = "chat") -> dict[str, dict[str, int]]:
-    """{step: {"reached": n, "completed": n, "abandoned": n}} of one path, each counting people
-    (drafts)."""
-    return (await path_counts(session)).get(path, {})
+StepCounts = dict[str, dict[str, int]]
+"""{step: {"reached": n, "completed": n, "abandoned": n}}, each counting people (drafts)."""
 
 
-async def path_counts(session: AsyncSession) -> dict[str, dict[str, dict[str, int]]]:
-    """{path: {step: {"reached": n, "completed": n, "abandoned": n}}}, each counting people."""
-    query = select(FormStepEvent.path, FormStepEvent.step, FormStepEvent.event, func.count()).group_by(
-        FormStepEvent.path, FormStepEvent.step, FormStepEvent.event
+async def step_counts(session: AsyncSession, path: str = "chat") -> StepCounts:
+    """The steps of one path (all channels together)."""
+    counts: StepCounts = {}
+    for (found, _channel), steps in (await path_counts(session)).items():
+        for step, events in steps.items() if found == path else ():
+            total = counts.setdefault(step, {"reached": 0, "completed": 0, "abandoned": 0})
+            for event, n in events.items():
+                total[event] += n
+    return counts
+
+
+async def path_counts(session: AsyncSession) -> dict[tuple[str, str], StepCounts]:
+    """The steps of each (path, channel): the chat's questions, a native form's screens."""
+    keys = (
+        col(FormStepEvent.path),
+        col(FormStepEvent.channel),
+        col(FormStepEvent.step),
+        col(FormStepEvent.event),
     )
-    counts: dict[str, dict[str, dict[str, int]]] = {}
-    for path, step, event, n in (await session.exec(query)).all():
-        steps = counts.setdefault(path, {})
+    query = sa_select(*keys, func.count()).group_by(*keys)
+    counts: dict[tuple[str, str], StepCounts] = {}
+    for path, channel, step, event, n in (await session.exec(query)).all():  # type: ignore[call-overload]
+        steps = counts.setdefault((path, channel), {})
         steps.setdefault(step, {"reached": 0, "completed": 0, "abandoned": 0})[event] = n
     return counts
 

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
+from dashboard.service import Access, Backoffice
 from handlers.app import build_router
 from handlers.engine import Engine, Work
 from handlers.enrol.flow import EnrolFlow
@@ -23,6 +24,7 @@ from handlers.types import Inbound
 from storage.db import Database
 from storage.form_models import FormToken
 from storage.models import Submission
+from tests.backoffice_helpers import CATALOGUE
 from tests.conftest import TEST_AGENT_CODES
 from tests.helpers import VAULT, Chat, FixedClock
 
@@ -176,3 +178,25 @@ def _submission(nik_hash: str) -> Submission:
         payment_months=1,
         period_total=16800,
     )
+
+
+async def test_the_report_shows_each_way_with_its_funnel_and_messages(
+    chat: Chat, engine: Engine, db: Database
+) -> None:
+    await chat.say("daftar")
+    await chat.say("Formulir sekaligus")
+    await form(engine, chat, native(engine).open)
+    await submit(engine, chat, "consent", {"consent": True})
+    await submit(engine, chat, "identity", {**IDENTITY, "nik": "1"})  # refused: stays on the screen
+    fields = {"consent": True, **IDENTITY, **CONTACT, "occupation": "petani", "income": "3jt"}
+    fields |= {"programs": "basic", "period": "12"}
+    await form(engine, chat, lambda turn: native(engine).complete(turn, fields))
+    report = await Backoffice(db, VAULT, CATALOGUE).reports(Access.operator("test"))
+    assert report.table("by_path").rows == (("Formulir sekaligus", "test", 1, 2, 2.0),)  # "daftar", the tap
+    funnel = {
+        row[2]: row[3:] for row in report.table("funnel_by_path").rows if row[0] == "Formulir sekaligus"
+    }
+    assert funnel["Formulir dibuka"] == (1, 0, 0) and funnel["Formulir terkirim"] == (0, 1, 0)
+    assert funnel["Layar: Persetujuan"] == (1, 1, 0) and funnel["Layar: Data diri"] == (1, 0, 0)
+    chat_rows = [row for row in report.table("funnel_by_path").rows if row[0] == "Chat, satu per satu"]
+    assert chat_rows == []  # no question was asked in the chat

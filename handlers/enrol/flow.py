@@ -283,9 +283,10 @@ class EnrolFlow:
         draft.touch(turn.now)
         await self._advance(turn, draft)
 
-    async def _submit(self, turn: Turn, draft: Draft) -> SubmitResult:
+    async def _submit(self, turn: Turn, draft: Draft, *, chat: bool = True) -> SubmitResult:
         result = await submit(turn, draft, self.form)
-        await self._event(turn, draft, "summary", "completed")
+        if chat:  # the chat's summary answered (a native form counts its own sending)
+            await self._event(turn, draft, "summary", "completed")
         turn.state.data.pop("draft", None)
         if result.duplicate:
             await self._finish(turn, "enrol_duplicate", **_duplicate_context(turn, result.submission))
@@ -425,7 +426,7 @@ class EnrolFlow:
     async def submit_draft(self, turn: Turn, draft: Draft) -> SubmitResult:
         """The complete draft submitted, confirmed and followed as the chat does it."""
         turn.state.flow = self.name
-        return await self._submit(turn, draft)
+        return await self._submit(turn, draft, chat=False)
 
 
 def _duplicate_context(turn: Turn, existing: Submission) -> dict[str, Any]:

@@ -271,6 +271,7 @@ class NativeForm:
 
     async def _event(self, turn: Turn, draft: Draft, step: str, event: str) -> None:
         draft.raw["form"] = True
+        draft.raw["form_channel"] = turn.inbound.channel
         await turn.store.record_step_event(
             draft_id=draft.id,
             step=step,
