@@ -1,4 +1,5 @@
-"""The native forms' commands: `bpu-bot whatsapp flow-json` and `bpu-bot whatsapp flow publish`."""
+"""The native forms' commands: `bpu-bot whatsapp flow-json`, `bpu-bot whatsapp flow publish`, and
+`bpu-bot whatsapp flow-picture` (an SVG sketch of the screens, for the README)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,14 @@ def register(app: typer.Typer, load: Callable[[], Settings]) -> None:
         from bot.channels.whatsapp.flow_json import flow_text
 
         sys.stdout.write(flow_text() + "\n")
+
+    @whatsapp_app.command("flow-picture")
+    def flow_picture() -> None:
+        """Print an SVG sketch of the Flow's screens, drawn from its Flow JSON."""
+        from bot.channels.whatsapp.flow_json import flow_json
+        from bot.channels.whatsapp.flow_picture import flow_svg
+
+        sys.stdout.write(flow_svg(flow_json()))
 
     @flow_app.command("publish")
     def flow_publish(

@@ -12,6 +12,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 from typer.testing import CliRunner
@@ -194,3 +195,17 @@ def test_publishing_needs_the_business_account_and_https(graph: FakeGraphAPI) ->
     plain = CliRunner().invoke(app, ["whatsapp", "flow", "publish", "--endpoint", "http://bot.example.id/x"])
     assert plain.exit_code == 2 and "https" in plain.output
     assert graph.flows == {}
+
+
+def test_the_picture_shows_every_screen_and_input(flow: dict[str, Any]) -> None:
+    drawn = CliRunner().invoke(app, ["whatsapp", "flow-picture"])
+    assert drawn.exit_code == 0
+    texts = [
+        node.text or ""
+        for node in ElementTree.fromstring(drawn.stdout).iter("{http://www.w3.org/2000/svg}text")
+    ]
+    for screen in flow["screens"]:
+        assert screen["title"] in texts
+        for child in components(screen):
+            if child["type"] in INPUT_TYPES:
+                assert any(t.startswith(child["label"]) for t in texts), child["label"]
