@@ -25,6 +25,10 @@ from fakes import meta_webhooks as meta
 from fakes.graph_api import Call, FakeGraphAPI
 from fakes.whatsapp import whatsapp_settings
 from fakes.whatsapp_flows import FakeFlowClient, KeyPair, key_pair
+from handlers.contribution import quote
+from handlers.localtime import WIB
+from messages.format import format_rupiah
+from messages.program_data import program_data
 from storage.db import Database
 from storage.form_models import FormToken
 from storage.forms import token_hash
@@ -112,14 +116,9 @@ async def open_form(person: Person) -> str:
     return str(flow["flow_token"])
 
 
-async def test_a_whole_enrolment_through_the_flow(
-    app: tuple[httpx.AsyncClient, Service], graph: FakeGraphAPI, keys: KeyPair, db: Database
-) -> None:
-    client, service = app
-    person = Person(client, service, graph)
-    token = await open_form(person)
-    whatsapp = FakeFlowClient(client, "/webhook/whatsapp/flow", keys.public_pem)
-
+async def fill_the_flow(whatsapp: FakeFlowClient, token: str) -> dict[str, Any]:
+    """Goes through every screen as a person does (a wrong NIK first, another district than the
+    NIK's); returns the params the Flow closes with."""
     ping = await whatsapp.ping()
     assert ping.status == 200 and ping.body == {"data": {"status": "active"}}
 
@@ -165,7 +164,8 @@ async def test_a_whole_enrolment_through_the_flow(
     )
     assert screen.body is not None and screen.body["screen"] == "PAYMENT"
     programs = {o["id"]: o.get("description") for o in screen.body["data"]["o_programs"]}
-    assert programs["basic"] == "Rp13.400 per bulan"  # today's rates, an ojek driver's discount
+    today = quote(2_000_000, "transport", utcnow().astimezone(WIB).date(), program_data())
+    assert programs["basic"] == f"{format_rupiah(today.basic_due)} per bulan"  # today's rates, an ojek's
 
     screen = await whatsapp.exchange(token, "PAYMENT", {"programs": "with_jht", "period": "3"})
     assert screen.body is not None and screen.body["screen"] == "REVIEW"
@@ -173,7 +173,19 @@ async def test_a_whole_enrolment_through_the_flow(
 
     done = await whatsapp.exchange(token, "REVIEW", {})
     assert done.body is not None and done.body["screen"] == "SUCCESS"
-    params = done.body["data"]["extension_message_response"]["params"]
+    params: dict[str, Any] = done.body["data"]["extension_message_response"]["params"]
+    return params
+
+
+async def test_a_whole_enrolment_through_the_flow(
+    app: tuple[httpx.AsyncClient, Service], graph: FakeGraphAPI, keys: KeyPair, db: Database
+) -> None:
+    client, service = app
+    person = Person(client, service, graph)
+    token = await open_form(person)
+    whatsapp = FakeFlowClient(client, "/webhook/whatsapp/flow", keys.public_pem)
+
+    params = await fill_the_flow(whatsapp, token)
     assert params["flow_token"] == token and params["nik"] == NIK and params["birth_date"] == "1990-05-15"
     assert await submissions(db) == []  # the completion message makes the submission
 

@@ -10,18 +10,12 @@ import unicodedata
 from typing import Any
 from xml.sax.saxutils import escape
 
+from messages.data import DEFAULT_LANGUAGE
+from messages.form_labels import form_labels
+
 WIDTH, HEIGHT, GAP, MARGIN = 250, 560, 40, 20
 LINE = 16
-SUMMARY = "Ringkasan isian (dari layanan)"
 TEXT_CHARS = 34
-KINDS = {
-    "TextInput": "teks",
-    "TextArea": "teks panjang",
-    "DatePicker": "tanggal",
-    "Dropdown": "pilih dari daftar",
-    "RadioButtonsGroup": "pilih satu",
-    "OptIn": "centang",
-}
 
 
 def _lines(text: str, limit: int = TEXT_CHARS, most: int = 3) -> list[str]:
@@ -54,7 +48,8 @@ def _text(
     )
 
 
-def _screen(screen: dict[str, Any], left: int) -> list[str]:
+def _screen(screen: dict[str, Any], left: int, words: dict[str, Any]) -> list[str]:
+    kinds: dict[str, str] = words["kinds"]
     frame = f'x="{left}" y="{MARGIN}" width="{WIDTH}"'
     parts = [
         f'<rect {frame} height="{HEIGHT}" rx="18" fill="#fff" stroke="#9aa0a6"/>',
@@ -67,7 +62,7 @@ def _screen(screen: dict[str, Any], left: int) -> list[str]:
         kind = child["type"]
         if kind == "TextBody":
             if child["text"] == "${data.summary}":
-                parts.append(_text(x, y, SUMMARY, 11, "bold", "#3c4043"))
+                parts.append(_text(x, y, words["summary"], 11, "bold", "#3c4043"))
                 y += LINE
             if child["text"].startswith("${"):
                 continue  # filled by the endpoint (notes, the summary)
@@ -75,13 +70,13 @@ def _screen(screen: dict[str, Any], left: int) -> list[str]:
                 parts.append(_text(x, y, line, 11, fill="#3c4043"))
                 y += LINE - 2
             y += 6
-        elif kind in KINDS:
+        elif kind in kinds:
             required = "" if child.get("required") is False else " *"
             parts.append(_text(x, y, child["label"] + required, 12, "bold"))
             y += 6
             box = f'x="{x}" y="{y}" width="{WIDTH - 28}" height="24" rx="5"'
             parts.append(f'<rect {box} fill="#f1f3f4" stroke="#dadce0"/>')
-            parts.append(_text(x + 8, y + 16, f"{child['name']} · {KINDS[kind]}", 10, fill="#5f6368"))
+            parts.append(_text(x + 8, y + 16, f"{child['name']} · {kinds[kind]}", 10, fill="#5f6368"))
             y += 34
             if child.get("helper-text"):
                 parts.append(_text(x, y - 2, _lines(child["helper-text"], 44)[0], 9, fill="#5f6368"))
@@ -95,8 +90,9 @@ def _screen(screen: dict[str, Any], left: int) -> list[str]:
     return parts
 
 
-def flow_svg(flow: dict[str, Any]) -> str:
+def flow_svg(flow: dict[str, Any], lang: str = DEFAULT_LANGUAGE) -> str:
     """The SVG picture of a Flow JSON's screens, side by side, arrows following the routing."""
+    words = form_labels(lang)["picture"]
     screens = flow["screens"]
     width = MARGIN * 2 + len(screens) * WIDTH + (len(screens) - 1) * GAP
     height = HEIGHT + MARGIN * 2 + 20
@@ -109,7 +105,7 @@ def flow_svg(flow: dict[str, Any]) -> str:
     ]
     left_of = {s["id"]: MARGIN + i * (WIDTH + GAP) for i, s in enumerate(screens)}
     for screen in screens:
-        parts += _screen(screen, left_of[screen["id"]])
+        parts += _screen(screen, left_of[screen["id"]], words)
     for here, targets in (flow.get("routing_model") or {}).items():
         for target in targets:
             start, end = left_of[here] + WIDTH, left_of[target]
@@ -118,7 +114,6 @@ def flow_svg(flow: dict[str, Any]) -> str:
                 f'<line x1="{start + 4}" y1="{middle}" x2="{end - 4}" y2="{middle}" stroke="#5f6368"'
                 ' stroke-width="2" marker-end="url(#arrow)"/>'
             )
-    note = "Digambar dari Flow JSON (bukan tangkapan layar WhatsApp). * wajib diisi."
-    parts.append(_text(MARGIN, height - 10, note, 11, fill="#3c4043"))
+    parts.append(_text(MARGIN, height - 10, words["note"], 11, fill="#3c4043"))
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
