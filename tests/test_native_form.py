@@ -27,6 +27,7 @@ from storage.models import Submission
 from tests.backoffice_helpers import CATALOGUE
 from tests.conftest import TEST_AGENT_CODES
 from tests.helpers import VAULT, Chat, FixedClock
+from tests.test_enrol_flow import HAPPY
 
 NIK = "3574015505900001"
 IDENTITY = {"nik": NIK, "full_name": "Siti Aminah", "birth_date": "1990-05-15"}
@@ -200,3 +201,29 @@ async def test_the_report_shows_each_way_with_its_funnel_and_messages(
     assert funnel["Layar: Persetujuan"] == (1, 1, 0) and funnel["Layar: Data diri"] == (1, 0, 0)
     chat_rows = [row for row in report.table("funnel_by_path").rows if row[0] == "Chat, satu per satu"]
     assert chat_rows == []  # no question was asked in the chat
+
+
+async def test_messages_to_enrol_by_chat(db: Database, clock: FixedClock) -> None:
+    """The count the report shows: 14 in the chat (13 answers and "kirim"), one more where the
+    form is offered and declined."""
+    plain = Engine(db, build_router(), vault=VAULT, clock=clock, rules=Rules(agent_codes=TEST_AGENT_CODES))
+    offered = Engine(
+        db, build_router(), vault=VAULT, clock=clock, rules=Rules(native_forms=frozenset({"test"}))
+    )
+    for engine, chat_id, lines in (
+        (plain, "6281100000001", HAPPY),
+        (
+            offered,
+            "6281100000002",
+            [HAPPY[0], "Tanya satu per satu", HAPPY[1], "3577014708850002", *HAPPY[3:]],
+        ),
+    ):
+        chat = Chat(db, engine, chat_id=chat_id)
+        for line in [*lines, "kirim"]:
+            await chat.say(line)
+    async with db.reader() as session:
+        found = {
+            s.contact_id: (s.enrol_path, s.messages_to_enrol)
+            for s in (await session.exec(select(Submission)))
+        }
+    assert sorted(found.values()) == [("chat", 14), ("chat", 15)]

@@ -21,7 +21,11 @@ pytestmark = pytest.mark.slow
 
 
 async def test_the_flow_against_the_service(
-    servers: Servers, graph: FakeGraphAPI, db: Database, http: httpx.AsyncClient, tmp_path: Path
+    servers: Servers,  # noqa: F811  (the fixtures of tests/test_whatsapp_e2e.py)
+    graph: FakeGraphAPI,  # noqa: F811
+    db: Database,
+    http: httpx.AsyncClient,  # noqa: F811
+    tmp_path: Path,
 ) -> None:
     keys = key_pair()
     pem = tmp_path / "flow_private.pem"

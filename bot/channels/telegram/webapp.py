@@ -50,6 +50,11 @@ MAX_AGE = timedelta(hours=24)
 """An `initData` older than this is refused: the Mini App is opened again from the chat."""
 MAX_BODY = 32 * 1024
 TEMPLATES = Path(__file__).parent / "templates"
+POLICY = (
+    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self';"
+    " img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors https://web.telegram.org"
+)
+"""The page loads nothing from elsewhere and talks only to this service; Telegram Web may frame it."""
 
 
 @cache
@@ -182,7 +187,7 @@ def webapp_routes(app: MiniApp) -> APIRouter:
 
     @router.get(PATH, include_in_schema=False)
     async def enrol_page() -> HTMLResponse:
-        return HTMLResponse(html, headers={"Cache-Control": "no-cache"})
+        return HTMLResponse(html, headers={"Cache-Control": "no-cache", "Content-Security-Policy": POLICY})
 
     @router.post(f"{PATH}/screen", include_in_schema=False)
     async def enrol_screen(request: Request) -> Response:
