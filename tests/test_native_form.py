@@ -23,7 +23,7 @@ from handlers.turn import Rules
 from handlers.types import Inbound
 from storage.db import Database
 from storage.form_models import FormToken
-from storage.models import Submission
+from storage.models import Conversation, Submission
 from tests.backoffice_helpers import CATALOGUE
 from tests.conftest import TEST_AGENT_CODES
 from tests.helpers import VAULT, Chat, FixedClock
@@ -147,6 +147,16 @@ async def test_a_registered_nik_and_a_minor_are_answered_on_their_field(
     young = {"nik": "3574011505100001", "full_name": "Budi", "birth_date": "2010-05-15"}
     view = await submit(engine, chat, "identity", young)
     assert isinstance(view, View) and "di bawah 18 tahun" in view.errors["birth_date"]
+    assert view.values == young  # shown as typed, but not kept: the chat keeps nothing either
+    async with db.reader() as session:
+        (conversation,) = (await session.exec(select(Conversation))).all()
+    assert "draft" not in conversation.data
+
+
+async def test_the_consent_box_must_be_ticked(chat: Chat, engine: Engine) -> None:
+    await form(engine, chat, native(engine).open)
+    view = await submit(engine, chat, "consent", {"consent": False})
+    assert isinstance(view, View) and view.screen.id == "consent" and "centang" in view.errors["consent"]
 
 
 async def test_the_whole_form_at_once_is_refused_with_every_error(chat: Chat, engine: Engine) -> None:

@@ -155,6 +155,8 @@ class NativeForm:
         if screen.review:
             return await self._confirm(turn, draft)
         reading = await self.reader.read(screen, values, turn, draft)
+        if reading.stopped:
+            await self._drop(turn, draft, screen)
         if not reading.ok:
             return self._view(turn, draft, screen, reading, values)
         await self._event(turn, draft, f"screen.{screen.id}", "completed")
@@ -171,6 +173,9 @@ class NativeForm:
             reading = await self.reader.read(screen, values, turn, draft)
             errors.update(reading.errors)
             first = first or (screen.id if reading.errors else None)
+            if reading.stopped:
+                await self._drop(turn, draft, screen)
+                return Refused(errors, screen.id)
         if first is None and (waiting := await self._waiting(turn, draft)) is not None:
             first, errors = waiting.screen.id, waiting.errors
         if first is not None:
@@ -230,6 +235,12 @@ class NativeForm:
                 await self.reader.answer(turn, draft, step, "", confirmation.option, Reading())
         return None
 
+    async def _drop(self, turn: Turn, draft: Draft, screen: Screen) -> None:
+        """The enrolment ended here, as in the chat: the draft goes, counted as left at the screen."""
+        await self._event(turn, draft, f"screen.{screen.id}", "abandoned")
+        turn.state.data.pop("draft", None)
+        draft.answers.clear()
+
     def stored(self, turn: Turn, draft: Draft) -> dict[str, Any]:
         """Every input's answer in its stored form (dates YYYY-MM-DD, numbers E.164)."""
         values: dict[str, Any] = {}
@@ -255,7 +266,8 @@ class NativeForm:
         typed: Mapping[str, Any] | None = None,
     ) -> View:
         values = prefill(screen, turn, draft)
-        for key in reading.errors:  # what was typed stays, to be corrected
+        # What was typed stays, to be corrected (all of it when the enrolment stopped here).
+        for key in values if reading.stopped else reading.errors:
             if typed is not None and key in values and typed.get(key) is not None:
                 values[key] = typed[key]
         choices = {

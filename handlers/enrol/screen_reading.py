@@ -33,6 +33,9 @@ class Reading:
 
     errors: dict[str, str] = field(default_factory=dict)
     notices: list[str] = field(default_factory=list)
+    stopped: bool = False
+    """An answer ended the enrolment, as it would in the chat (an applicant under 18, a NIK
+    registered before): its error says so, and the draft is not kept."""
 
     @property
     def ok(self) -> bool:
@@ -69,6 +72,8 @@ class ScreenReader:
             error = await self._input(turn, draft, step, item, values.get(item.key), reading)
             if error:
                 reading.errors[item.key] = error
+            if reading.stopped:
+                return reading
         self.waiting(screen, turn, draft, reading)
         for name, confirmation in CONFIRMED_AT_REVIEW.items():
             step = self.form.step(name)
@@ -87,11 +92,11 @@ class ScreenReader:
         if not step.applies(draft):
             return None
         if item.kind == "consent":
-            if _truthy(raw) and draft.has("consent"):
+            if not _truthy(raw):  # the form asks to tick it; refusing is closing the form
+                return self._words(turn)["consent_needed"]
+            if draft.has("consent"):
                 return None
-            return await self.answer(
-                turn, draft, step, "", f"enrol.consent.{'yes' if _truthy(raw) else 'no'}", reading
-            )
+            return await self.answer(turn, draft, step, "", "enrol.consent.yes", reading)
         value = "" if raw is None else str(raw).strip()
         if value and draft.has(item.key) and value == str(value_of(item, turn, draft)):
             return None  # unchanged: kept as answered
@@ -130,6 +135,7 @@ class ScreenReader:
             draft.extra.update(outcome.remember)
             label = self.form.field_of(step).title_in(turn.lang)
             return one_line(turn.render(outcome.template, label=label, **outcome.context))
+        reading.stopped = True
         return one_line(turn.render(outcome.template, **outcome.context))
 
     async def _region(self, turn: Turn, draft: Draft, values: Mapping[str, Any], reading: Reading) -> None:
