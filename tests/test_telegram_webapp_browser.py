@@ -12,30 +12,26 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from playwright.sync_api import expect
 from sqlmodel import select
 
 from fakes.telegram_api import TOKEN, FakeTelegram
 from fakes.telegram_webapp import init_data, launch_fragment
-from fakes.whatsapp import FERNET_KEY
 from storage.db import Database
 from storage.models import Submission
 from tests.test_staff_browser import chromium_path, screenshot
-from tests.test_web import free_port
+from tests.test_telegram_e2e import serve
 
 pytestmark = pytest.mark.slow
 
 USER = 5550002
+WEBAPP_URL = "https://bot.example.id/webapp/enrol"
 NIK = "3574015505900001"
 
 
@@ -56,44 +52,8 @@ def submissions(db_url: str) -> list[Submission]:
 
 @pytest.fixture
 def served(tmp_path: Path, db_url: str) -> Iterator[tuple[str, FakeTelegram]]:
-    port = free_port()
-    with FakeTelegram() as telegram:
-        env = {
-            "PATH": os.environ.get("PATH", ""),
-            "HOME": str(tmp_path),
-            "DATABASE_URL": db_url,
-            "SECRET_KEY": "webapp-browser-test-secret",
-            "PII_ENCRYPTION_KEY": FERNET_KEY,
-            "PORT": str(port),
-            "TELEGRAM_BOT_TOKEN": TOKEN,
-            "TELEGRAM_API_URL": telegram.url,
-            "TELEGRAM_WEBAPP_URL": "https://bot.example.id/webapp/enrol",
-        }
-        log = tmp_path / "serve.log"
-        with log.open("w") as out:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "bot", "serve"],
-                cwd=tmp_path,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                assert process.poll() is None, log.read_text()
-                try:
-                    if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert time.monotonic() < deadline, "the server did not start:\n" + log.read_text()
-                time.sleep(0.1)
-            yield base, telegram
-        finally:
-            process.terminate()
-            process.wait(timeout=20)
+    with FakeTelegram() as telegram, serve(tmp_path, db_url, telegram, TELEGRAM_WEBAPP_URL=WEBAPP_URL) as bot:
+        yield bot.base, telegram
 
 
 @pytest.fixture

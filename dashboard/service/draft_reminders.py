@@ -17,12 +17,12 @@ from datetime import date, datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from dashboard.service.reminders import enqueue_reply
 from handlers.enrol.fields import FORM
 from handlers.localtime import QuietHours, zone_of
 from handlers.turn import option
 from handlers.types import Priority, Reply
 from messages.render import render
-from storage import outbox
 from storage.crypto import Vault
 from storage.db import Database
 from storage.forms import idle_conversations
@@ -72,15 +72,7 @@ async def remind_drafts(
             reply = _reply(contact, FORM.answered(draft), until, contact.channel in forms)
             raw[REMINDED] = now.isoformat()
             _put_on_resume(session, conversation, reply, now)
-            outbox.enqueue(
-                session,
-                channel=contact.channel,
-                chat_id=contact.chat_id,
-                contact_id=contact.id,
-                payload=reply.to_payload(),
-                priority=int(reply.priority),
-                now=now,
-            )
+            enqueue_reply(session, contact, reply, now)
             channels.add(contact.channel)
     return channels
 

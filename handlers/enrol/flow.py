@@ -125,12 +125,7 @@ class EnrolFlow:
         if isinstance(outcome, Accept):
             outcome = await self._unique(turn, outcome)
         if isinstance(outcome, Accept):
-            draft.clear(*outcome.clear)
-            draft.update(outcome.values)
-            for note in outcome.forget:
-                draft.extra.pop(note, None)
-            if outcome.contact_phone:
-                turn.contact.phone_enc = turn.vault.encrypt(outcome.contact_phone)
+            outcome.apply(turn, draft)
             draft.succeeded(step.name)
             await self._event(turn, draft, step.name, "completed")
             if outcome.notice:

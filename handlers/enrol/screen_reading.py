@@ -122,12 +122,7 @@ class ScreenReader:
         if isinstance(outcome, Accept):
             outcome = await self.unique(asked, outcome)
         if isinstance(outcome, Accept):
-            draft.clear(*outcome.clear)
-            draft.update(outcome.values)
-            for note in outcome.forget:
-                draft.extra.pop(note, None)
-            if outcome.contact_phone:
-                turn.contact.phone_enc = turn.vault.encrypt(outcome.contact_phone)
+            outcome.apply(turn, draft)
             if outcome.notice:
                 reading.notices.append(one_line(turn.render(outcome.notice, **outcome.notice_context)))
             return None
