@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 from handlers.enrol.draft import Draft
 from handlers.enrol.form import Form
-from handlers.enrol.screen_reading import Reading, ScreenReader
+from handlers.enrol.screen_reading import Reading, ScreenReader, one_line
 from handlers.enrol.screens import (
     CONFIRMED_AT_REVIEW,
     Choice,
@@ -182,6 +182,11 @@ class NativeForm:
             return Refused(errors, first)
         await self._event(turn, draft, SENT, "completed")
         result = await self.flow.submit_draft(turn, draft)
+        if result.duplicate and result.submission.contact_id != turn.contact.id:
+            # Someone else's NIK, queued a moment ago: nothing of theirs is told (as in the chat).
+            refused = turn.render("enrol_duplicate", own=False, reference=None, status=None)
+            key = self.form.unique
+            return Refused({key: one_line(refused)}, next(s.id for s in self.screens if s.input(key)))
         return Completed(result.submission.reference, result.duplicate)
 
     async def take(self, turn: Turn) -> Completed | Refused | None:
