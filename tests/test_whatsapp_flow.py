@@ -12,6 +12,7 @@ import json
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -20,7 +21,7 @@ from sqlmodel import select
 
 from bot.channels.whatsapp.signature import sign
 from bot.service import Service
-from bot.settings import Settings
+from bot.settings import Settings, SettingsError
 from fakes import meta_webhooks as meta
 from fakes.graph_api import Call, FakeGraphAPI
 from fakes.whatsapp import whatsapp_settings
@@ -257,3 +258,22 @@ async def test_a_completion_with_someone_elses_or_an_invented_token_makes_nothin
     replies = await stranger.post(meta.flow_reply(stranger.wa_id, {**fields, "flow_token": "invented"}))
     assert "tidak berlaku" in replies[-1].text
     assert await submissions(db) == []
+
+
+def test_the_flow_key_is_read_from_a_file_or_refused_by_name(
+    keys: KeyPair, tmp_path: Path, db_url: str
+) -> None:
+    pem = tmp_path / "flow_private.pem"
+    pem.write_text(keys.private_pem)
+    settings = whatsapp_settings(
+        db_url, whatsapp_flow_private_key=str(pem), whatsapp_flow_key_passphrase=keys.passphrase
+    )
+    assert settings.whatsapp_flow_enabled and settings.whatsapp_flow_private_key == keys.private_pem.strip()
+    one_line = keys.private_pem.strip().replace("\n", "\\n")  # as an .env file holds it
+    assert whatsapp_settings(
+        db_url, whatsapp_flow_private_key=one_line, whatsapp_flow_key_passphrase=keys.passphrase
+    ).whatsapp_flow_enabled
+    with pytest.raises(SettingsError, match="WHATSAPP_FLOW_PRIVATE_KEY"):
+        whatsapp_settings(db_url, whatsapp_flow_private_key=str(pem), whatsapp_flow_key_passphrase="wrong")
+    with pytest.raises(SettingsError, match="WHATSAPP_FLOW_PRIVATE_KEY"):
+        whatsapp_settings(db_url, whatsapp_flow_private_key=str(tmp_path / "missing.pem"))
