@@ -33,7 +33,7 @@ from messages.program_data import program_data
 from storage.db import Database
 from storage.form_models import FormToken
 from storage.forms import token_hash
-from storage.models import FormStepEvent, Submission
+from storage.models import Conversation, FormStepEvent, Submission
 from storage.types import utcnow
 from tests.whatsapp_helpers import post_signed, webhook_client
 
@@ -277,3 +277,21 @@ def test_the_flow_key_is_read_from_a_file_or_refused_by_name(
         whatsapp_settings(db_url, whatsapp_flow_private_key=str(pem), whatsapp_flow_key_passphrase="wrong")
     with pytest.raises(SettingsError, match="WHATSAPP_FLOW_PRIVATE_KEY"):
         whatsapp_settings(db_url, whatsapp_flow_private_key=str(tmp_path / "missing.pem"))
+
+
+async def test_an_answer_missing_at_the_review_is_said_there(
+    app: tuple[httpx.AsyncClient, Service], graph: FakeGraphAPI, keys: KeyPair, db: Database
+) -> None:
+    """The routing model runs one way: the review names what is missing and sends the person back."""
+    client, service = app
+    token = await open_form(Person(client, service, graph))
+    whatsapp = FakeFlowClient(client, "/webhook/whatsapp/flow", keys.public_pem)
+    await whatsapp.init(token)
+    await whatsapp.exchange(token, "CONSENT", {"consent": True})
+    async with db.transaction() as session:  # the draft expired and was purged on the way
+        for conversation in (await session.exec(select(Conversation))).all():
+            conversation.data = {k: v for k, v in conversation.data.items() if k != "draft"}
+            session.add(conversation)
+    answer = await whatsapp.exchange(token, "REVIEW", {})
+    assert answer.body is not None and answer.body["screen"] == "REVIEW"
+    assert "Ya, saya setuju" in answer.body["data"]["notice"] and "kembali" in answer.body["data"]["notice"]

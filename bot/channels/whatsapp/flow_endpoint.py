@@ -173,8 +173,25 @@ class FlowEndpoint:
             response = FlowResponse(version=version, close_flow=True, flow_token=token, data=result.fields)
             return response.to_dict(), 200
         assert isinstance(result, View)
-        response = FlowResponse(version=version, screen=screen_id(result.screen), data=screen_data(result))
+        shown, data = screen_id(result.screen), screen_data(result)
+        if action != "INIT" and shown not in self._reachable(screen):
+            shown, data = self._elsewhere(result)
+        response = FlowResponse(version=version, screen=shown, data=data)
         return response.to_dict(), 200
+
+    def _reachable(self, flow_screen: str | None) -> set[str]:
+        """The screens the routing model lets a request on `flow_screen` answer with."""
+        ids = [screen_id(s) for s in self.native.screens]
+        at = ids.index(flow_screen) if flow_screen in ids else 0
+        return set(ids[at : at + 2])
+
+    def _elsewhere(self, view: View) -> tuple[str, dict[str, Any]]:
+        """An answer still missing on an earlier screen (a draft that expired on the way): the
+        review screen says which, and the person goes back to it (the routing model runs one way)."""
+        words = form_labels(view.lang)["native"]
+        lines = [f"{self.native.input_label(key, view.lang)}: {error}" for key, error in view.errors.items()]
+        notice = "\n".join([*lines, words["go_back"]])
+        return screen_id(self.native.screens[-1]), {"notice": notice, "has_notice": True, "summary": ""}
 
     def _opened(self, token: str) -> Work:
         async def work(turn: Turn) -> View:
