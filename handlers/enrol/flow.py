@@ -9,6 +9,7 @@ from handlers.branches import branch_map
 from handlers.enrol.draft import Draft
 from handlers.enrol.fields import FORM
 from handlers.enrol.form import Form
+from handlers.enrol.keep import keep
 from handlers.enrol.native import NativeForm
 from handlers.enrol.parsers import parse_mobile
 from handlers.enrol.steps.step import Accept, Reject, Step, Stop
@@ -125,7 +126,7 @@ class EnrolFlow:
         if isinstance(outcome, Accept):
             outcome = await self._unique(turn, outcome)
         if isinstance(outcome, Accept):
-            outcome.apply(turn, draft)
+            keep(outcome, turn, draft)
             draft.succeeded(step.name)
             await self._event(turn, draft, step.name, "completed")
             if outcome.notice:

@@ -17,6 +17,7 @@ from typing import Any
 
 from handlers.enrol.draft import Draft
 from handlers.enrol.form import Form
+from handlers.enrol.keep import keep
 from handlers.enrol.screens import CONFIRMED_AT_REVIEW, Input, Screen, options, value_of
 from handlers.enrol.steps.step import Accept, Reject, Step, StepOutcome, Stop
 from handlers.regions import REGENCY_KINDS, region, search_regencies
@@ -122,7 +123,7 @@ class ScreenReader:
         if isinstance(outcome, Accept):
             outcome = await self.unique(asked, outcome)
         if isinstance(outcome, Accept):
-            outcome.apply(turn, draft)
+            keep(outcome, turn, draft)
             if outcome.notice:
                 reading.notices.append(one_line(turn.render(outcome.notice, **outcome.notice_context)))
             return None

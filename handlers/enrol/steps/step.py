@@ -34,15 +34,6 @@ class Accept:
     contact_phone: str | None = None
     forget: tuple[str, ...] = ()
 
-    def apply(self, turn: Turn, draft: Draft) -> None:
-        """Keeps the answer in the draft (and a vouched-for number on the contact)."""
-        draft.clear(*self.clear)
-        draft.update(self.values)
-        for note in self.forget:
-            draft.extra.pop(note, None)
-        if self.contact_phone:
-            turn.contact.phone_enc = turn.vault.encrypt(self.contact_phone)
-
 
 @dataclass(frozen=True)
 class Reject:
