@@ -12,7 +12,7 @@ from handlers.localtime import QuietHours
 from storage.db import Database
 from storage.models import OutboxMessage
 from tests.helpers import VAULT, Chat, FixedClock
-from tests.test_native_form import IDENTITY, form, native, submit
+from tests.test_native_form import IDENTITY, begin_in_the_form
 
 QUIET = QuietHours.parse("21:00-07:00")
 
@@ -35,11 +35,7 @@ async def reminders(db: Database) -> list[OutboxMessage]:
 async def test_a_half_done_form_is_reminded_once(
     chat: Chat, engine: Engine, db: Database, clock: FixedClock
 ) -> None:
-    await chat.say("daftar")
-    await chat.say("Formulir sekaligus")
-    await form(engine, chat, native(engine).open)
-    await submit(engine, chat, "consent", {"consent": True})
-    await submit(engine, chat, "identity", IDENTITY)
+    await begin_in_the_form(chat, engine, IDENTITY)
 
     clock.advance(hours=10)  # not long enough yet
     assert await remind(db, clock) == set() and await reminders(db) == []

@@ -68,6 +68,15 @@ async def submit(engine: Engine, chat: Chat, screen: str, values: Mapping[str, A
     return result
 
 
+async def begin_in_the_form(chat: Chat, engine: Engine, identity: Mapping[str, Any]) -> View | Finished:
+    """Asks for the form in the chat, opens it, consents, and sends the identity screen."""
+    await chat.say("daftar")
+    await chat.say("Formulir sekaligus")
+    await form(engine, chat, native(engine).open)
+    await submit(engine, chat, "consent", {"consent": True})
+    return await submit(engine, chat, "identity", identity)
+
+
 async def test_the_chat_offers_the_form_and_formulir_asks_for_it(chat: Chat, db: Database) -> None:
     await chat.say("daftar")
     assert chat.last_labels() == ["Formulir sekaligus", "Tanya satu per satu"]
@@ -103,11 +112,7 @@ async def test_a_draft_begun_in_the_chat_opens_in_the_form(chat: Chat, engine: E
 async def test_a_draft_begun_in_the_form_goes_on_in_the_chat(
     chat: Chat, engine: Engine, db: Database
 ) -> None:
-    await chat.say("daftar")
-    await chat.say("Formulir sekaligus")
-    await form(engine, chat, native(engine).open)
-    await submit(engine, chat, "consent", {"consent": True})
-    view = await submit(engine, chat, "identity", IDENTITY)
+    view = await begin_in_the_form(chat, engine, IDENTITY)
     assert isinstance(view, View) and view.screen.id == "contact"
     # Typing instead of using the form: the chat asks the first question the form left open.
     assert "nomor HP" in await chat.say("daftar")
@@ -194,11 +199,7 @@ def _submission(nik_hash: str) -> Submission:
 async def test_the_report_shows_each_way_with_its_funnel_and_messages(
     chat: Chat, engine: Engine, db: Database
 ) -> None:
-    await chat.say("daftar")
-    await chat.say("Formulir sekaligus")
-    await form(engine, chat, native(engine).open)
-    await submit(engine, chat, "consent", {"consent": True})
-    await submit(engine, chat, "identity", {**IDENTITY, "nik": "1"})  # refused: stays on the screen
+    await begin_in_the_form(chat, engine, {**IDENTITY, "nik": "1"})  # refused: stays on the screen
     fields = {"consent": True, **IDENTITY, **CONTACT, "occupation": "petani", "income": "3jt"}
     fields |= {"programs": "basic", "period": "12"}
     await form(engine, chat, lambda turn: native(engine).complete(turn, fields))
