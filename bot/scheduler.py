@@ -1,4 +1,5 @@
-"""The scheduler loop: session reminders, follow-up questions, scheduled and running broadcasts.
+"""The scheduler loop: session reminders, follow-up questions, scheduled and running broadcasts,
+and the one reminder of an enrolment left half done.
 
 Runs next to the outbox sender in `bpu-bot serve`, every `INTERVAL`, with an injectable clock
 (tests move it). Each job keeps its own record in the database (a reminder's time on the
@@ -11,16 +12,30 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from dashboard.service import broadcasts, reminders
+from dashboard.service import broadcasts, draft_reminders, reminders
 from handlers.localtime import QuietHours
+from storage.crypto import Vault
 from storage.db import Database
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 
 INTERVAL = timedelta(seconds=30)
+DRAFTS_INTERVAL = timedelta(minutes=10)
+"""Drafts are reminded 20 hours on: a look every ten minutes is soon enough."""
+
+
+@dataclass(frozen=True)
+class DraftReminders:
+    """What the reminder of unfinished enrolments needs: the keys the drafts are sealed with,
+    how long they are kept, and the channels whose native form is set up."""
+
+    vault: Vault
+    expiry_days: int
+    forms: frozenset[str]
 
 
 class Scheduler:
@@ -32,12 +47,15 @@ class Scheduler:
         followup_days: int,
         clock: Callable[[], datetime] = utcnow,
         wake: Callable[[str], None] | None = None,
+        drafts: DraftReminders | None = None,
     ) -> None:
         self.db = db
         self.quiet = quiet
         self.followup_days = followup_days
         self.clock = clock
         self.wake = wake
+        self.drafts = drafts
+        self._drafts_due: datetime | None = None
         self._nudged = asyncio.Event()
 
     def nudge(self) -> None:
@@ -50,6 +68,16 @@ class Scheduler:
         channels = await reminders.send_reminders(self.db, now)
         channels |= await reminders.send_followups(self.db, now, days=self.followup_days, quiet=self.quiet)
         channels |= await broadcasts.tick(self.db, now, self.quiet)
+        if self.drafts is not None and (self._drafts_due is None or now >= self._drafts_due):
+            self._drafts_due = now + DRAFTS_INTERVAL
+            channels |= await draft_reminders.remind_drafts(
+                self.db,
+                now,
+                vault=self.drafts.vault,
+                quiet=self.quiet,
+                expiry_days=self.drafts.expiry_days,
+                forms=self.drafts.forms,
+            )
         if self.wake is not None:
             for channel in channels:
                 self.wake(channel)

@@ -6,10 +6,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from bot.channels.base import Channel, ChannelContext, Transport
-from bot.channels.registry import REGISTRY, Registration, catalogue, enabled_types
+from bot.channels.registry import REGISTRY, Registration, catalogue, enabled_types, native_forms
 from bot.metrics import Metrics
 from bot.ratelimit import SlidingWindow
-from bot.scheduler import Scheduler
+from bot.scheduler import DraftReminders, Scheduler
 from bot.sender import OutboxSender
 from bot.settings import Settings
 from handlers.app import build_router
@@ -22,12 +22,13 @@ from storage.db import Database
 from storage.schema_version import is_up_to_date
 
 
-def rules_from(settings: Settings) -> Rules:
+def rules_from(settings: Settings, registry: Iterable[Registration] = REGISTRY) -> Rules:
     return Rules(
         draft_expiry_days=settings.draft_expiry_days,
         max_age_flag=settings.max_age_flag,
         callback_working_days=settings.callback_working_days,
         agent_codes=load_agent_codes(settings.agent_codes_file or AGENTS_FILE),
+        native_forms=native_forms(settings, registry),
     )
 
 
@@ -69,8 +70,13 @@ class Service:
 
     def start_scheduler(self) -> Scheduler:
         """Reminders, follow-ups and broadcasts; wakes the sender when it queued something."""
+        rules = self.engine.rules
         self.scheduler = Scheduler(
-            self.db, quiet=self.settings.quiet, followup_days=self.settings.followup_days, wake=self.wake
+            self.db,
+            quiet=self.settings.quiet,
+            followup_days=self.settings.followup_days,
+            wake=self.wake,
+            drafts=DraftReminders(self.engine.vault, rules.draft_expiry_days, rules.native_forms),
         )
         return self.scheduler
 
@@ -120,7 +126,7 @@ def build_service(settings: Settings, registry: Iterable[Registration] = REGISTR
         db,
         build_router(),
         vault=Vault(settings.pii_encryption_key),
-        rules=rules_from(settings),
+        rules=rules_from(settings, registry),
         on_commit=service._committed,
     )
     for channel_type in enabled_types(settings, registry):

@@ -59,6 +59,15 @@ class Settings(BaseSettings):
     whatsapp_template_notification_language: str = "id"
     whatsapp_template_broadcast: str | None = None
     whatsapp_template_broadcast_language: str = "id"
+    # The enrolment as a WhatsApp Flow (a form inside WhatsApp): the business private key its
+    # data endpoint decrypts with (PEM text, or the path of a PEM file), its passphrase, and the
+    # WhatsApp Business Account the Flow is published to (`bpu-bot whatsapp flow publish`).
+    whatsapp_flow_private_key: str | None = None
+    whatsapp_flow_key_passphrase: str | None = None
+    whatsapp_business_account_id: str | None = None
+
+    # The enrolment as a Telegram Mini App: its public HTTPS address (…/webapp/enrol).
+    telegram_webapp_url: str | None = None
 
     # Socialization sessions and broadcasts.
     telegram_bot_username: str | None = None
@@ -131,6 +140,30 @@ class Settings(BaseSettings):
             raise ValueError("must be a template language code such as id or en_US")
         return value
 
+    @field_validator("whatsapp_flow_private_key")
+    @classmethod
+    def _flow_key(cls, value: str | None) -> str | None:
+        """The PEM itself (its line breaks may be written as \\n), or the path of a PEM file."""
+        value = (value or "").strip()
+        if not value:
+            return None
+        if not value.startswith("-----BEGIN"):
+            path = Path(value)
+            if not path.is_file():
+                raise ValueError("must be a PEM private key, or the path of a PEM file")
+            value = path.read_text().strip()
+        return value.replace("\\n", "\n")
+
+    @field_validator("telegram_webapp_url")
+    @classmethod
+    def _webapp_url(cls, value: str | None) -> str | None:
+        value = (value or "").strip()
+        if value and not re.fullmatch(r"https://\S+", value):
+            raise ValueError(
+                "must be the Mini App's public https:// address, like https://bot.example.id/webapp/enrol"
+            )
+        return value or None
+
     @field_validator("quiet_hours")
     @classmethod
     def _quiet_hours(cls, value: str) -> str:
@@ -176,6 +209,15 @@ class Settings(BaseSettings):
         return bool(self.whatsapp_phone_number_id and self.whatsapp_access_token)
 
     @property
+    def whatsapp_flow_enabled(self) -> bool:
+        """The Flow's data endpoint can decrypt (the form is offered on WhatsApp)."""
+        return self.whatsapp_enabled and bool(self.whatsapp_flow_private_key)
+
+    @property
+    def telegram_webapp_enabled(self) -> bool:
+        return self.telegram_enabled and bool(self.telegram_webapp_url)
+
+    @property
     def quiet(self) -> QuietHours:
         return QuietHours.parse(self.quiet_hours)
 
@@ -199,6 +241,22 @@ def _generated_secret(name: str, make: Callable[[], str]) -> str:
     return value
 
 
+def _check_flow_key(pem: str, passphrase: str | None) -> None:
+    """The Flow key must load (with its passphrase): a wrong one would refuse every form."""
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    try:
+        key = load_pem_private_key(pem.encode(), passphrase.encode() if passphrase else None)
+    except (ValueError, TypeError) as exc:
+        raise SettingsError(
+            "WHATSAPP_FLOW_PRIVATE_KEY: cannot be read as a PEM private key with WHATSAPP_FLOW_KEY_PASSPHRASE"
+            f" ({exc})"
+        ) from exc
+    if not isinstance(key, RSAPrivateKey):
+        raise SettingsError("WHATSAPP_FLOW_PRIVATE_KEY: must be an RSA private key (WhatsApp Flows use RSA)")
+
+
 def load_settings(**overrides: object) -> Settings:
     """Builds the settings, raising SettingsError that names the bad variable."""
     try:
@@ -218,6 +276,8 @@ def load_settings(**overrides: object) -> Settings:
         raise SettingsError(
             "TELEGRAM_WEBHOOK_SECRET: required when TELEGRAM_WEBHOOK_URL is set, to authenticate the webhook"
         )
+    if settings.whatsapp_flow_private_key:
+        _check_flow_key(settings.whatsapp_flow_private_key, settings.whatsapp_flow_key_passphrase)
     if settings.whatsapp_enabled and not settings.whatsapp_app_secret:
         raise SettingsError(
             "WHATSAPP_APP_SECRET: required when WhatsApp is enabled, to verify X-Hub-Signature-256"

@@ -3,7 +3,9 @@
 It serves `POST /{version}/{phone_number_id}/messages` and the phone number object
 (`GET /{version}/{phone_number_id}`, with its `display_phone_number`) from a thread, records every call (time,
 path, headers, JSON body, the status it answered) and answers like Meta: a `wamid` for a
-sent message, or Meta's error JSON when a test scripts one (`fail`).
+sent message, or Meta's error JSON when a test scripts one (`fail`). It keeps WhatsApp Flows
+too, as the Flows API does (`flows.py`): list, create (and publish), upload the Flow JSON
+(multipart), update the metadata, publish; a published Flow cannot change, a name is unique.
 
     with FakeGraphAPI() as graph:
         graph.fail(graph_error(130429), when=lambda body: body["to"] == "628111")
@@ -19,6 +21,8 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from email.parser import BytesParser
+from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -121,7 +125,15 @@ class Call:
         action = self.body["interactive"]["action"]
         if "buttons" in action:
             return [(b["reply"]["id"], b["reply"]["title"]) for b in action["buttons"]]
-        return [(r["id"], r["title"]) for s in action["sections"] for r in s["rows"]]
+        return [(r["id"], r["title"]) for s in action.get("sections", []) for r in s["rows"]]
+
+    @property
+    def flow(self) -> dict[str, Any] | None:
+        """An interactive Flow message's parameters (flow_token, flow_name, flow_cta...)."""
+        if self.kind != "interactive flow":
+            return None
+        parameters: dict[str, Any] = self.body["interactive"]["action"]["parameters"]
+        return parameters
 
 
 @dataclass
@@ -144,6 +156,10 @@ class FakeGraphAPI:
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _server: _Server | None = None
     _thread: threading.Thread | None = None
+    flows: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """The WhatsApp Flows of the account, by id (see `_FlowsAPI`)."""
+    flow_calls: list[Call] = field(default_factory=list)
+    """Calls of the Flows API, in order (kept apart from the messages)."""
 
     @property
     def port(self) -> int:
@@ -201,7 +217,24 @@ class FakeGraphAPI:
                 self.end_headers()
                 self.wfile.write(data)
 
+            def flows_api(self, method: str, raw: bytes) -> bool:
+                """A Flows API call, answered; False when the path is not one."""
+                parts = self.path.split("?")[0].strip("/").split("/")
+                answered = _FlowsAPI(fake.flows).answer(
+                    method, parts, raw, self.headers.get("Content-Type", "")
+                )
+                if answered is None:
+                    return False
+                status, body = answered
+                fake.flow_calls.append(
+                    Call(time.monotonic(), method, self.path, dict(self.headers), body, status, None)
+                )
+                self.answer(status, body)
+                return True
+
             def do_GET(self) -> None:
+                if self.flows_api("GET", b""):
+                    return
                 parts = self.path.split("?")[0].strip("/").split("/")
                 if len(parts) == 2:
                     status = 200
@@ -219,6 +252,8 @@ class FakeGraphAPI:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length)
+                if self.flows_api("POST", raw):
+                    return
                 try:
                     body = json.loads(raw or b"{}")
                 except ValueError:
@@ -276,3 +311,98 @@ class FakeGraphAPI:
         """Waits until at least `count` messages were sent (to `to`); returns them."""
         self.wait_for(lambda _calls: len(self.sent(to)) >= count, timeout)
         return self.sent(to)
+
+
+class _FlowsAPI:
+    """The Flows API over a dict of flows: what Meta answers to each call."""
+
+    def __init__(self, flows: dict[str, dict[str, Any]]) -> None:
+        self.flows = flows
+
+    def answer(
+        self, method: str, parts: list[str], raw: bytes, content_type: str
+    ) -> tuple[int, dict[str, Any]] | None:
+        if len(parts) == 3 and parts[2] == "flows":
+            return self._list() if method == "GET" else self._create(json.loads(raw or b"{}"))
+        flow = self.flows.get(parts[1]) if len(parts) >= 2 else None
+        if flow is None:
+            return None
+        if len(parts) == 2:
+            if method == "GET":
+                return 200, self._details(flow)
+            flow.update({k: v for k, v in json.loads(raw or b"{}").items() if k in ("name", "endpoint_uri")})
+            return 200, {"success": True}
+        if parts[2] == "assets" and method == "POST":
+            if flow["status"] != "DRAFT":
+                return graph_error(100).status, {
+                    "error": {"message": "(#139001) Flow can't be updated", "code": 139001}
+                }
+            flow["json"] = _multipart_file(raw, content_type)
+            return 200, {"success": True, "validation_errors": _validation_errors(flow["json"])}
+        if parts[2] == "publish" and method == "POST":
+            if _validation_errors(flow.get("json")):
+                return 400, {"error": {"message": "(#139002) Publishing failed", "code": 139002}}
+            flow["status"] = "PUBLISHED"
+            return 200, {"success": True}
+        return None
+
+    def _details(self, flow: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "id": flow["id"],
+            "name": flow["name"],
+            "status": flow["status"],
+            "categories": flow["categories"],
+            "validation_errors": _validation_errors(flow.get("json")),
+            "endpoint_uri": flow.get("endpoint_uri"),
+            "updated_at": "2026-12-01T10:00:00+0000",
+        }
+
+    def _list(self) -> tuple[int, dict[str, Any]]:
+        return 200, {"data": [self._details(f) for f in self.flows.values()]}
+
+    def _create(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        if any(f["name"] == body.get("name") for f in self.flows.values()):
+            return 400, {"error": {"message": "(#100) Flow name is not unique", "code": 100}}
+        flow_id = str(10_000_000 + len(self.flows) + 1)
+        text = body.get("flow_json")
+        errors = _validation_errors(text) if text else []
+        self.flows[flow_id] = {
+            "id": flow_id,
+            "name": body.get("name"),
+            "categories": body.get("categories") or [],
+            "endpoint_uri": body.get("endpoint_uri"),
+            "json": text,
+            "status": "PUBLISHED" if body.get("publish") and text and not errors else "DRAFT",
+        }
+        return 200, {"id": flow_id, "success": not errors, "validation_errors": errors}
+
+
+def _multipart_file(raw: bytes, content_type: str) -> str | None:
+    """The `file` part of a multipart/form-data body."""
+    message = BytesParser(policy=HTTP).parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode() + raw)
+    for part in message.iter_parts():
+        if part.get_param("name", header="content-disposition") == "file":
+            payload = part.get_payload(decode=True)
+            return payload.decode() if isinstance(payload, bytes) else None
+    return None
+
+
+def _validation_errors(text: str | None) -> list[dict[str, Any]]:
+    """What the fake checks of a Flow JSON: that it parses, with a version and screens."""
+    try:
+        flow = json.loads(text or "")
+    except ValueError:
+        flow = None
+    if isinstance(flow, dict) and flow.get("version") and flow.get("screens"):
+        return []
+    return [
+        {
+            "error": "INVALID_JSON",
+            "error_type": "JSON_SCHEMA_ERROR",
+            "message": "The Flow JSON is not valid.",
+            "line_start": 1,
+            "line_end": 1,
+            "column_start": 1,
+            "column_end": 1,
+        }
+    ]

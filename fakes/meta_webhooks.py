@@ -11,7 +11,7 @@ import json
 import time
 from typing import Any
 
-from bot.channels.whatsapp.webhook import sign
+from bot.channels.whatsapp.signature import sign
 
 WABA_ID = "102290129340398"
 DISPLAY_NUMBER = "15550783881"
@@ -69,6 +69,20 @@ def list_reply(sender: str, reply_id: str, title: str, description: str | None =
         sender,
         "interactive",
         {"type": "list_reply", "list_reply": reply},
+        context={"from": DISPLAY_NUMBER, "id": wamid()},
+    )
+
+
+def flow_reply(sender: str, params: dict[str, Any]) -> dict[str, Any]:
+    """A WhatsApp Flow's completion: an `nfm_reply` whose `response_json` holds the params the
+    data endpoint closed the Flow with (its `flow_token` among them)."""
+    return _message(
+        sender,
+        "interactive",
+        {
+            "type": "nfm_reply",
+            "nfm_reply": {"name": "flow", "body": "Sent", "response_json": json.dumps(params)},
+        },
         context={"from": DISPLAY_NUMBER, "id": wamid()},
     )
 

@@ -30,6 +30,9 @@ class ChannelInfo:
     """An officer may link their own chat on it for "kirim uji"."""
     chat_id_is_phone: bool = False
     """The chat address is the person's phone number (a callback can use it)."""
+    native_form: bool = False
+    """It can show the whole enrolment form at once (a WhatsApp Flow, a Telegram Mini App),
+    once the operator has set it up; the chat stays the fallback."""
 
     def link(self, address: str | None, code: str) -> str | None:
         """The session link for this channel, or None while the bot's address is unknown."""

@@ -11,9 +11,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -34,12 +35,17 @@ log = logging.getLogger(__name__)
 
 SHOWN_OPTIONS = "_options"
 
+Work = Callable[[Turn], Awaitable[Any]]
+"""What runs in a conversation's transaction instead of the router: a native form's request."""
+
 
 @dataclass(frozen=True)
 class Outcome:
     duplicate: bool
     replies: tuple[Reply, ...] = ()
     failed: bool = False
+    result: Any = None
+    """What the work returned (a native form's next screen), for its caller."""
 
 
 class _ChatLocks:
@@ -92,22 +98,29 @@ class Engine:
         # in order, instead of timing out in the connection pool or on SQLite's write lock.
         self._slots = asyncio.Semaphore(db.max_concurrency)
 
-    async def handle(self, inbound: Inbound) -> Outcome:
+    async def handle(self, inbound: Inbound, work: Work | None = None) -> Outcome:
         """Processes one message exactly once; returns the replies it queued.
+
+        `work` runs in place of the router (a native form's request or completion), and what
+        it returns is the outcome's `result`. An inbound without a platform message id is no
+        message of the person's (a form asking for its next screen): it is neither recorded
+        nor counted as the person writing, and an error in its work is raised to the caller.
 
         Raises TransientError when the database failed in passing (nothing was recorded: the
         caller answers 5xx or keeps the polling offset, and the message comes again).
         """
         async with self._locks.acquire((inbound.channel, inbound.chat_id)), self._slots:
-            outcome = await self._classified(inbound)
+            outcome = await self._classified(inbound, work)
         if outcome.replies and self.on_commit is not None:
             self.on_commit(inbound.channel)
         return outcome
 
-    async def _classified(self, inbound: Inbound) -> Outcome:
+    async def _classified(self, inbound: Inbound, work: Work | None) -> Outcome:
         try:
-            return await self._transaction(inbound)
+            return await self._transaction(inbound, work)
         except Exception as error:
+            if not inbound.message_id and not is_transient(error):
+                raise
             if is_transient(error):
                 log.warning(
                     "%s message %s: database busy or away (%s), to be redelivered",
@@ -126,14 +139,15 @@ class Engine:
                 raise TransientError(type(error).__name__) from error
             raise
 
-    async def _transaction(self, inbound: Inbound) -> Outcome:
+    async def _transaction(self, inbound: Inbound, work: Work | None = None) -> Outcome:
         now = self.clock()
+        message = bool(inbound.message_id)
         async with self.db.transaction() as session:
             contact, saved = await conversation.open_conversation(
                 session, inbound.channel, inbound.chat_id, now
             )
             assert contact.id is not None
-            if not await conversation.mark_processed(
+            if message and not await conversation.mark_processed(
                 session, inbound.channel, inbound.message_id, contact.id, now
             ):
                 return Outcome(duplicate=True)
@@ -151,15 +165,17 @@ class Engine:
                 first_message=contact.last_inbound_at is None,
                 choice=resolve_choice(inbound, state.data.get(SHOWN_OPTIONS, [])),
             )
-            self._note_contact(contact, inbound, now)
-            await conversation.resume_waiting(session, inbound.channel, inbound.chat_id, now)
+            if message:
+                self._note_contact(contact, inbound, now)
+                await conversation.resume_waiting(session, inbound.channel, inbound.chat_id, now)
             if not typed_text_ok(inbound.text or ""):  # a NUL, a lone surrogate...: asked again, never kept
                 turn.say("unreadable_text")
+                result = None
             else:
-                await self.router.dispatch(turn)
+                result = await (work or self.router.dispatch)(turn)
             self._remember_options(turn.state, turn.replies)
             await self._save(session, contact, turn.state, turn.replies, now)
-            return Outcome(duplicate=False, replies=tuple(turn.replies))
+            return Outcome(duplicate=False, replies=tuple(turn.replies), result=result)
 
     async def _apologise(self, inbound: Inbound) -> Outcome:
         now = self.clock()

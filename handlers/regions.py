@@ -66,6 +66,17 @@ def search_districts(regency_code: str, text: str, limit: int = 10) -> list[Regi
     return _find(_districts(normalize_wilayah_code(regency_code)), text, DISTRICT_KINDS, limit)
 
 
+def regencies_of(province_code: str) -> list[Region]:
+    """The regencies of a province ("35": Jawa Timur), in code order: a list to choose from."""
+    prefix = f"{province_code}."
+    return [entry.region for entry in _regencies() if entry.region.code.startswith(prefix)]
+
+
+def districts_of(regency_code: str) -> list[Region]:
+    """The districts of a regency, in code order (none for a code that is not a regency)."""
+    return [entry.region for entry in _districts(normalize_wilayah_code(regency_code))]
+
+
 def bare_name(name: str, kind: str) -> str:
     """The name without the words of its kind: "Kota Administrasi Jakarta Selatan" -> "Jakarta Selatan"."""
     for word in _kind_words(kind):

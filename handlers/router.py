@@ -22,6 +22,7 @@ INTENT_TARGETS: dict[str, tuple[str, str | None]] = {
     "jht": ("benefits", "jht"),
     "calculator": ("calculator", None),
     "enrol": ("enrol", None),
+    "form": ("enrol", "form"),
     "status": ("status", None),
     "sessions": ("sessions", None),
     "session_join": ("sessions", "join"),

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from messages.text import split_text
 
-InboundKind = Literal["text", "option", "contact", "media", "start"]
+InboundKind = Literal["text", "option", "contact", "media", "start", "form"]
 
 
 class Priority(IntEnum):
@@ -38,6 +38,10 @@ class Inbound:
     sender_name: str | None = None
     start_payload: str | None = None
     media_type: str | None = None
+    fields: dict[str, Any] | None = None
+    """A native form's values by field key (`form`: a WhatsApp Flow's completion)."""
+    form_token: str | None = None
+    """The token the native form was offered with (a WhatsApp Flow's `flow_token`)."""
 
 
 @dataclass(frozen=True)
@@ -53,16 +57,27 @@ class Option:
 
 
 @dataclass(frozen=True)
+class FormLink:
+    """The native form a reply opens (a WhatsApp Flow, the Telegram Mini App): the token the
+    service issued for it, and its button's label."""
+
+    token: str
+    button: str
+
+
+@dataclass(frozen=True)
 class Reply:
-    """A message to send. Channels render options as buttons, lists or numbered lines."""
+    """A message to send. Channels render options as buttons, lists or numbered lines, and a
+    form as the button that opens it."""
 
     text: str
     options: tuple[Option, ...] = ()
     ask_phone: bool = False
     priority: Priority = Priority.REPLY
+    form: FormLink | None = None
 
     def to_payload(self) -> dict[str, Any]:
-        return {
+        payload: dict[str, Any] = {
             "text": self.text,
             "options": [
                 {
@@ -75,6 +90,9 @@ class Reply:
             ],
             "ask_phone": self.ask_phone,
         }
+        if self.form is not None:
+            payload["form"] = {"token": self.form.token, "button": self.form.button}
+        return payload
 
 
 PHONE_SCREEN = 600

@@ -251,6 +251,11 @@ class Submission(SQLModel, table=True):
     first_contact_at: datetime | None = _ts()
     registered_at: datetime | None = _ts()
     version: int = Field(default=0)
+    enrol_path: str | None = Field(default=None, max_length=40)
+    """How the form was filled: "chat", a native form ("whatsapp_flow", "telegram_webapp"), or
+    both joined by "+" (a draft begun in one and finished in the other)."""
+    messages_to_enrol: int | None = Field(default=None)
+    """The messages the person sent from the start of the draft to the submission."""
 
 
 class SubmissionEvent(SQLModel, table=True):
@@ -279,6 +284,8 @@ class FormStepEvent(SQLModel, table=True):
     step: str = Field(max_length=32)
     event: str = Field(max_length=16)
     channel: str = Field(max_length=16)
+    path: str = Field(default="chat", max_length=24, sa_column_kwargs={"server_default": "chat"})
+    """Which way the form was being filled: "chat", or a native form (its screens are the steps)."""
     at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
     regency_code: str | None = Field(default=None, max_length=8)
     """Where the person lives, once the draft knows it: the drop-off report follows the viewer's scope."""
@@ -411,6 +418,7 @@ class CallbackRequest(SQLModel, table=True):
     version: int = Field(default=1)
 
 
+import storage.form_models  # noqa: E402  (and the native forms' tokens)
 import storage.ops_models  # noqa: E402  (registers the operator's tables too)
 import storage.outreach_models  # noqa: E402  (and the organisers')
 import storage.security_models  # noqa: E402, F401  (and the staff sessions')

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage import callbacks, conversation, officer_test_chats, outbox, submissions
+from storage import callbacks, conversation, forms, officer_test_chats, outbox, submissions
 from storage.db import Database
+from storage.form_models import FormToken
 from storage.models import CallbackRequest, Contact, Conversation, Submission
 from storage.outreach import OutreachStore
 
@@ -82,9 +83,11 @@ class Store:
         now: datetime,
         contact_id: int | None = None,
         regency_code: str | None = None,
+        path: str = "chat",
     ) -> None:
-        """Counts a person reaching, completing or abandoning a form step, once per draft (with
-        where the person lives, once the draft knows it: the report follows the viewer's scope)."""
+        """Counts a person reaching, completing or abandoning a form step (a screen, on a native
+        form's `path`), once per draft, with where the person lives once the draft knows it (the
+        report follows the viewer's scope)."""
         await submissions.record_step_event(
             self._session,
             draft_id=draft_id,
@@ -94,7 +97,28 @@ class Store:
             now=now,
             contact_id=contact_id,
             regency_code=regency_code,
+            path=path,
         )
+
+    def issue_form_token(self, contact: Contact, now: datetime, lifetime: timedelta) -> str:
+        """A token that opens the native form for this person until `lifetime` has passed."""
+        return forms.issue_token(
+            self._session,
+            channel=contact.channel,
+            chat_id=contact.chat_id,
+            contact_id=contact.id,
+            now=now,
+            lifetime=lifetime,
+        )
+
+    async def form_token(self, token: str) -> FormToken | None:
+        """The issued form token (to mark opened or completed in this transaction), or None."""
+        return await forms.find_token(self._session, token)
+
+    async def messages_since(self, contact: Contact, since: datetime) -> int:
+        """How many messages the person sent from `since` on."""
+        assert contact.id is not None
+        return await forms.messages_since(self._session, contact.id, since)
 
     async def stale_conversations(self, before: datetime) -> Sequence[Conversation]:
         """Conversations untouched since `before`: candidates for purging an expired draft."""

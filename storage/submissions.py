@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import and_, delete, func, or_, update
 from sqlalchemy import event as sa_event
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
@@ -165,11 +166,14 @@ async def record_step_event(
     now: datetime,
     contact_id: int | None = None,
     regency_code: str | None = None,
+    path: str = "chat",
 ) -> None:
     """Counts a person reaching, completing or abandoning a step, once per draft.
 
-    The event is written when the transaction commits, with the transaction's other step
-    events in one statement (a form message reaches one step as it completes another).
+    `path` is the way the form is being filled: "chat" (one question at a time), or a native
+    form whose screens are its steps. The event is written when the transaction commits, with
+    the transaction's other step events in one statement (a form message reaches one step as
+    it completes another).
     """
     row = {
         "draft_id": draft_id,
@@ -179,6 +183,7 @@ async def record_step_event(
         "channel": channel,
         "at": now,
         "regency_code": regency_code,
+        "path": path,
     }
     session.info.setdefault(_STEP_EVENTS, []).append(row)
 
@@ -202,22 +207,44 @@ def _drop_step_events(session: Session) -> None:
     session.info.pop(_STEP_EVENTS, None)
 
 
+StepCounts = dict[str, dict[str, int]]
+"""{step: {"reached": n, "completed": n, "abandoned": n}}, each counting people (drafts)."""
+
+
 async def step_counts(
+    session: AsyncSession, path: str = "chat", regencies: Collection[str] | None = None
+) -> StepCounts:
+    """The steps of one path (all channels together); see `path_counts` for `regencies`."""
+    counts: StepCounts = {}
+    for (found, _channel), steps in (await path_counts(session, regencies)).items():
+        for step, events in steps.items() if found == path else ():
+            total = counts.setdefault(step, {"reached": 0, "completed": 0, "abandoned": 0})
+            for event, n in events.items():
+                total[event] += n
+    return counts
+
+
+async def path_counts(
     session: AsyncSession, regencies: Collection[str] | None = None
-) -> dict[str, dict[str, int]]:
-    """{step: {"reached": n, "completed": n, "abandoned": n}}, each counting people (drafts).
+) -> dict[tuple[str, str], StepCounts]:
+    """The steps of each (path, channel): the chat's questions, a native form's screens.
 
     With `regencies`, only the drafts that named one of them as where the person lives (on any
     of their events): a draft that stopped before saying it belongs to no one's scope."""
-    query = select(FormStepEvent.step, FormStepEvent.event, func.count()).group_by(
-        FormStepEvent.step, FormStepEvent.event
+    keys = (
+        col(FormStepEvent.path),
+        col(FormStepEvent.channel),
+        col(FormStepEvent.step),
+        col(FormStepEvent.event),
     )
+    query = sa_select(*keys, func.count()).group_by(*keys)
     if regencies is not None:
         placed = select(FormStepEvent.draft_id).where(col(FormStepEvent.regency_code).in_(list(regencies)))
         query = query.where(col(FormStepEvent.draft_id).in_(placed))
-    counts: dict[str, dict[str, int]] = {}
-    for step, event, n in (await session.exec(query)).all():
-        counts.setdefault(step, {"reached": 0, "completed": 0, "abandoned": 0})[event] = n
+    counts: dict[tuple[str, str], StepCounts] = {}
+    for path, channel, step, event, n in (await session.exec(query)).all():  # type: ignore[call-overload]
+        steps = counts.setdefault((path, channel), {})
+        steps.setdefault(step, {"reached": 0, "completed": 0, "abandoned": 0})[event] = n
     return counts
 
 

@@ -105,8 +105,15 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-def engine(db: Database, clock: FixedClock) -> Engine:
-    return Engine(db, build_router(), vault=VAULT, clock=clock, rules=Rules(agent_codes=TEST_AGENT_CODES))
+def native_forms() -> frozenset[str]:
+    """Channels whose native form the test engine offers: none, unless a module says so."""
+    return frozenset()
+
+
+@pytest.fixture
+def engine(db: Database, clock: FixedClock, native_forms: frozenset[str]) -> Engine:
+    rules = Rules(agent_codes=TEST_AGENT_CODES, native_forms=native_forms)
+    return Engine(db, build_router(), vault=VAULT, clock=clock, rules=rules)
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from cryptography.fernet import Fernet
 
 from bot.channels.cleaning import clean_text, load_json
 from bot.channels.telegram.channel import TelegramChannel
-from bot.channels.whatsapp.webhook import sign
+from bot.channels.whatsapp.signature import sign
 from bot.ratelimit import SlidingWindow
 from bot.service import Service, build_service
 from bot.settings import Settings, load_settings

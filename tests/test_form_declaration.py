@@ -2,29 +2,36 @@
 
 A made-up optional field (a nickname, personal data) is added to the real form in one line;
 the enrolment asks it, the summary shows it, "ubah" changes it, the submission keeps it
-encrypted, the export has its column, "data saya" lists it and "hapus data" erases it.
+encrypted, the export has its column, "data saya" lists it and "hapus data" erases it; the
+WhatsApp Flow and the Telegram Mini App show it, and the form path reads it.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import replace
+from typing import Any
 
 from sqlmodel import select
 
+from bot.channels.telegram.webapp import page
+from bot.channels.whatsapp.flow_json import flow_json
 from dashboard.service import Access, Backoffice, QueueFilters
 from handlers.app import build_router
 from handlers.engine import Engine
 from handlers.enrol.fields import FORM
+from handlers.enrol.flow import EnrolFlow
 from handlers.enrol.form import Field
 from handlers.enrol.steps.step import text_step
 from handlers.parsed import Parsed
 from handlers.price import PRICE
+from handlers.types import Inbound
 from storage.db import Database
 from storage.models import Submission
 from tests.backoffice_helpers import CATALOGUE
 from tests.helpers import VAULT, Chat, FixedClock
 from tests.test_enrol_flow import HAPPY
+from tests.test_native_form import CONTACT
 
 
 def parse_nickname(text: str) -> Parsed[str]:
@@ -90,3 +97,33 @@ async def test_skipping_the_optional_field(db: Database, clock: FixedClock) -> N
     assert "Nama panggilan: -" in await chat.say("lewati")
     await chat.say("kirim")
     assert {k: v for k, v in (await stored(db)).answers.items() if k != PRICE} == {"nickname": None}
+
+
+async def test_the_made_up_field_is_in_the_flow_and_the_mini_app_too(db: Database, clock: FixedClock) -> None:
+    """The same one declaration: the WhatsApp Flow and the Telegram Mini App show it (next to
+    the field declared before it), and the form path reads it with its own parser."""
+    flow = flow_json(WITH_NICKNAME)
+    (contact,) = [s for s in flow["screens"] if s["id"] == "CONTACT"]
+    (nickname,) = [c for c in contact["layout"]["children"] if c.get("name") == "nickname"]
+    assert nickname["type"] == "TextInput" and nickname["label"] == "Nama panggilan"
+    assert nickname["required"] is False  # optional: "Lewati" in the chat
+    assert "nickname" not in json.dumps(flow_json())
+
+    engine = Engine(db, build_router(WITH_NICKNAME), vault=VAULT, clock=clock)
+    enrol = engine.router.flows["enrol"]
+    assert isinstance(enrol, EnrolFlow)
+    html = page(enrol.native)
+    assert 'name="nickname"' in html and "Nama panggilan" in html
+
+    async def contact_screen(nickname: str) -> Any:
+        inbound = Inbound(channel="test", chat_id="62811", message_id="", at=clock(), kind="form")
+        values = {**CONTACT, "nickname": nickname}
+        return (
+            await engine.handle(inbound, lambda turn: enrol.native.submit(turn, "contact", values))
+        ).result
+
+    await contact_screen("")
+    refused = await contact_screen("x")
+    assert refused.screen.id == "contact" and "belum bisa kami pakai" in refused.errors["nickname"]
+    taken = await contact_screen("Sri")
+    assert taken.screen.id == "work" and "nickname" not in taken.errors

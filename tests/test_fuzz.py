@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from sqlmodel import func, select
 
 from bot.channels.cleaning import clean_fields
-from bot.channels.whatsapp.webhook import sign
+from bot.channels.whatsapp.signature import sign
 from bot.service import Service, build_service
 from bot.settings import load_settings
 from bot.web import create_app

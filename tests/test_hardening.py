@@ -121,13 +121,13 @@ async def test_transactions_at_once_are_bounded_by_what_the_database_serves(db: 
     running = peak = 0
     real = chat.engine._transaction
 
-    async def counted(inbound: Any) -> Any:
+    async def counted(inbound: Any, work: Any = None) -> Any:
         nonlocal running, peak
         running += 1
         peak = max(peak, running)
         try:
             await asyncio.sleep(0.01)
-            return await real(inbound)
+            return await real(inbound, work)
         finally:
             running -= 1
 

@@ -358,6 +358,12 @@ CONTEXTS: dict[str, list[dict[str, Any]]] = {
     "enrol_cancel_confirm": [{}],
     "enrol_resume": [{"answered": 5, "started": date(2026, 11, 18)}],
     "enrol_expired": [{}],
+    "enrol_ways": [{}],
+    "enrol_form_link": [{"button": "Isi formulir"}],
+    "enrol_form_unavailable": [{}],
+    "enrol_form_refused": [{}],
+    "enrol_form_incomplete": [{"lines": ["NIK: NIK harus 16 angka."]}],
+    "enrol_reminder": [{"answered": 4, "total": 10, "until": date(2026, 11, 25)}],
     "enrol_need_help": [{"branch": _BRANCH}, {"branch": _NO_BRANCH}],
     "enrol_submitted": [
         {

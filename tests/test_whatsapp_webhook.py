@@ -11,8 +11,9 @@ import httpx
 import pytest
 
 from bot.channels.whatsapp.inbound import parse_body
+from bot.channels.whatsapp.signature import sign
 from bot.channels.whatsapp.templates import FORCE_TEMPLATE
-from bot.channels.whatsapp.webhook import MAX_BODY, sign
+from bot.channels.whatsapp.webhook import MAX_BODY
 from bot.service import build_service
 from bot.settings import SettingsError, load_settings
 from bot.web import create_app

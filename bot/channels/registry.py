@@ -24,6 +24,11 @@ class Registration:
     info: ChannelInfo
     """What staff and the conversation know of it, without importing the package."""
     enabled: Callable[[Settings], bool]
+    form_ready: Callable[[Settings], bool] = lambda _settings: False
+    """Whether its native form (`ChannelInfo.native_form`) is set up in these settings."""
+
+    def shows_form(self, settings: Settings) -> bool:
+        return self.info.native_form and self.enabled(settings) and self.form_ready(settings)
 
     def channel_type(self) -> ChannelType:
         declared = importlib.import_module(self.module).CHANNEL_TYPE
@@ -38,6 +43,7 @@ TELEGRAM = ChannelInfo(
     broadcasts=True,
     session_link="https://t.me/{address}?start=s_{code}",
     test_chat=True,
+    native_form=True,
 )
 WHATSAPP = ChannelInfo(
     name="whatsapp",
@@ -46,11 +52,22 @@ WHATSAPP = ChannelInfo(
     session_link="https://wa.me/{address}?text=DAFTAR%20{code}",
     test_chat=True,
     chat_id_is_phone=True,
+    native_form=True,
 )
 
 REGISTRY: tuple[Registration, ...] = (
-    Registration("bot.channels.whatsapp", WHATSAPP, lambda settings: settings.whatsapp_enabled),
-    Registration("bot.channels.telegram", TELEGRAM, lambda settings: settings.telegram_enabled),
+    Registration(
+        "bot.channels.whatsapp",
+        WHATSAPP,
+        lambda settings: settings.whatsapp_enabled,
+        form_ready=lambda settings: settings.whatsapp_flow_enabled,
+    ),
+    Registration(
+        "bot.channels.telegram",
+        TELEGRAM,
+        lambda settings: settings.telegram_enabled,
+        form_ready=lambda settings: settings.telegram_webapp_enabled,
+    ),
 )
 """The channels `bpu-bot serve` runs when their settings are given."""
 
@@ -60,6 +77,11 @@ CONSOLE = Registration("bot.channels.console", ChannelInfo("console", "Konsol"),
 
 def enabled_types(settings: Settings, registry: Iterable[Registration] = REGISTRY) -> list[ChannelType]:
     return [entry.channel_type() for entry in registry if entry.enabled(settings)]
+
+
+def native_forms(settings: Settings, registry: Iterable[Registration] = REGISTRY) -> frozenset[str]:
+    """The channels whose native form the enrolment offers with these settings."""
+    return frozenset(entry.info.name for entry in registry if entry.shows_form(settings))
 
 
 def catalogue(registry: Iterable[Registration] = REGISTRY) -> Catalogue:

@@ -333,7 +333,13 @@ class Backoffice:
         access.require(access.may_report)
         async with self.db.reader() as session:
             return await reports.build(
-                session, access, date_from=date_from, date_to=date_to, branch=branch, now=self.clock()
+                session,
+                access,
+                date_from=date_from,
+                date_to=date_to,
+                branch=branch,
+                now=self.clock(),
+                channels=self.channels,
             )
 
     async def audit(

@@ -36,7 +36,8 @@ BUSY = timedelta(hours=1)
 """A conversation active this recently is not switched to the follow-up question."""
 
 
-def _enqueue(session: AsyncSession, contact: Contact, reply: Reply, now: datetime) -> None:
+def enqueue_reply(session: AsyncSession, contact: Contact, reply: Reply, now: datetime) -> None:
+    """Queues a reply to the person, outside a message of theirs (on their channel and chat)."""
     outbox.enqueue(
         session,
         channel=contact.channel,
@@ -82,14 +83,14 @@ async def send_reminders(db: Database, now: datetime) -> set[str]:
                 continue
             row.reminded_day_at = now
             reply = Reply(render("session_reminder_day", s=view(social)), priority=Priority.NOTIFICATION)
-            _enqueue(session, contact, reply, now)
+            enqueue_reply(session, contact, reply, now)
             channels.add(contact.channel)
         for row, social, contact in await _due_reservations(
             session, now, now + HOURS_BEFORE - HOURS_WINDOW, now + HOURS_BEFORE, "reminded_hours_at"
         ):
             row.reminded_hours_at = now
             reply = Reply(render("session_reminder_hours", s=view(social)), priority=Priority.NOTIFICATION)
-            _enqueue(session, contact, reply, now)
+            enqueue_reply(session, contact, reply, now)
             channels.add(contact.channel)
     return channels
 
@@ -126,7 +127,7 @@ async def send_followups(db: Database, now: datetime, *, days: int, quiet: Quiet
             reply = Reply(
                 render("followup_ask", s=view(social)), tuple(options), priority=Priority.NOTIFICATION
             )
-            _enqueue(session, contact, reply, now)
+            enqueue_reply(session, contact, reply, now)
             await _ask(session, contact.id, social.id, reply, now)
             channels.add(contact.channel)
     return channels

@@ -3,10 +3,12 @@
 Every table counts submissions in the caller's scope (`scope_figures`) created in the date
 range: by week and status, by regency and district, by occupation, by attribution code; the
 time to first contact and to `terdaftar`; the share first contacted within the promised
-working days; and the form's per-step drop-off (the drafts that named a regency in the scope:
-one that stopped before saying where the person lives is in the operator's report only).
-For a mitra account, counts from 1 to 4 are shown as "<5", and enough other cells of their
-column are hidden with them that no total gives them back (`suppression`).
+working days; the form's per-step drop-off (the drafts that named a regency in the scope:
+one that stopped before saying where the person lives is in the operator's report only); and the
+ways the form is filled, the chat or a native form, with their funnels and the messages a
+person sends to enrol by each (`path_report.py`). For a mitra account, counts from 1 to 4 are
+shown as "<5", and enough other cells of their column are hidden with them that no total gives
+them back (`suppression`).
 """
 
 from __future__ import annotations
@@ -23,11 +25,13 @@ from sqlalchemy import select as sa_select
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from dashboard.service import path_report
 from dashboard.service.access import Access, scope_figures
 from dashboard.service.queue import day_start, today_wib
 from dashboard.service.suppression import protect
 from dashboard.service.texts import status_label
 from handlers.branches import branch_map
+from handlers.channels import Catalogue
 from handlers.localtime import WIB
 from messages.program_data import occupation
 from storage.models import Submission
@@ -98,6 +102,7 @@ async def build(
     date_to: date | None,
     branch: str | None,
     now: datetime,
+    channels: Catalogue | None = None,
 ) -> Report:
     date_to = date_to or today_wib(now)
     date_from = date_from or date_to - timedelta(weeks=DEFAULT_WEEKS)
@@ -213,6 +218,28 @@ async def build(
             await _steps(session, _step_scope(access, branch)),
             3,
         ),
+        _table(
+            access,
+            "by_path",
+            "Cara mengisi: pendaftaran dan pesan yang dikirim sampai terdaftar",
+            ("Cara", "Kanal", "Pendaftaran", "Median pesan", "Rata-rata pesan"),
+            await path_report.by_path(
+                session,
+                access,
+                channels or Catalogue(()),
+                day_start(date_from),
+                day_start(date_to + timedelta(days=1)),
+            ),
+            0,
+        ),
+        _table(
+            access,
+            "funnel_by_path",
+            "Cara mengisi: dibuka, tiap langkah atau layar, selesai, berhenti (semua cabang)",
+            ("Cara", "Kanal", "Langkah", "Sampai", "Selesai", "Berhenti"),
+            await path_report.funnel_by_path(session, channels or Catalogue(())),
+            3,
+        ),
     ]
     return Report(date_from, date_to, tuple(tables))
 
@@ -243,7 +270,7 @@ async def _steps(session: AsyncSession, regencies: list[str] | None) -> list[tup
     from handlers.enrol.fields import FORM
 
     steps = FORM.steps
-    counts = await step_counts(session, regencies)
+    counts = await step_counts(session, regencies=regencies)
     order = [s.name for s in steps if s.name in counts] + sorted(set(counts) - {s.name for s in steps})
     return [
         (name, counts[name]["reached"], counts[name]["completed"], counts[name]["abandoned"])

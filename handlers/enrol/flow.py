@@ -9,11 +9,13 @@ from handlers.branches import branch_map
 from handlers.enrol.draft import Draft
 from handlers.enrol.fields import FORM
 from handlers.enrol.form import Form
+from handlers.enrol.keep import keep
+from handlers.enrol.native import NativeForm
 from handlers.enrol.parsers import parse_mobile
 from handlers.enrol.steps.assisted import ASSISTED, relation_answer
 from handlers.enrol.steps.identity import MIN_AGE
 from handlers.enrol.steps.step import Accept, Reject, Step, Stop
-from handlers.enrol.submit import submit
+from handlers.enrol.submit import SubmitResult, submit
 from handlers.flow import Unclear, has_draft, menu_options, say_menu
 from handlers.flows.faq import answer_question
 from handlers.intents import answers, match_intent, phrase_in
@@ -25,7 +27,7 @@ from storage.models import Submission
 
 RESUME_AFTER = timedelta(hours=6)
 FAILURES_BEFORE_HELP = 3
-SPECIAL_STEPS = ("summary", "edit_menu", "cancel_confirm", "resume", "announce")
+SPECIAL_STEPS = ("summary", "edit_menu", "cancel_confirm", "resume", "announce", "way", "form")
 
 
 def _choices(turn: Turn, *names: str) -> list[Option]:
@@ -38,6 +40,7 @@ class EnrolFlow:
 
     def __init__(self, form: Form = FORM) -> None:
         self.form = form
+        self.native = NativeForm(self)
 
     # --- entering and leaving ----------------------------------------------------------------
 
@@ -45,6 +48,12 @@ class EnrolFlow:
         """Opens the form (`topic` "other": filled in for someone else, who is there)."""
         turn.state.flow = self.name
         draft = await self._load(turn)
+        if topic == "form":  # "formulir": the whole form at once, with the draft as it is
+            draft = draft or self._new_draft(turn)
+            self.native.send(turn)
+            if not self.native.available(turn):
+                await self._advance(turn, draft)
+            return
         if draft is not None and draft.answers:
             self._offer_resume(turn, draft)
             return
@@ -53,6 +62,9 @@ class EnrolFlow:
             draft.extra[ASSISTED] = True
             draft.update(relation_answer(turn.text))
             turn.say("enrol_other_intro", min_age=MIN_AGE)
+        elif self.native.available(turn):  # the whole form at once, or one by one
+            self.native.offer(turn)
+            return
         await self._advance(turn, draft)
 
     def asking(self, turn: Turn) -> bool:
@@ -113,7 +125,9 @@ class EnrolFlow:
         if step not in ("phone", "nik", "cancel_confirm", "resume") and self._phone_fixed(turn, draft):
             await self.reprompt(turn)
             return None
-        if step == "summary":
+        if step == "way" and turn.choice == "enrol.way.form":
+            self.native.send(turn)
+        elif step == "summary":
             await self._summary_choice(turn, draft)
         elif step == "edit_menu":
             await self._edit_choice(turn, draft)
@@ -133,12 +147,7 @@ class EnrolFlow:
         if isinstance(outcome, Accept):
             outcome = await self._unique(turn, outcome)
         if isinstance(outcome, Accept):
-            draft.clear(*outcome.clear)
-            draft.update(outcome.values)
-            for note in outcome.forget:
-                draft.extra.pop(note, None)
-            if outcome.contact_phone:
-                turn.contact.phone_enc = turn.vault.encrypt(outcome.contact_phone)
+            keep(outcome, turn, draft)
             draft.succeeded(step.name)
             await self._event(turn, draft, step.name, "completed")
             if outcome.notice:
@@ -299,26 +308,28 @@ class EnrolFlow:
         draft.touch(turn.now)
         await self._advance(turn, draft)
 
-    async def _submit(self, turn: Turn, draft: Draft) -> None:
+    async def _submit(self, turn: Turn, draft: Draft, *, chat: bool = True) -> SubmitResult:
         result = await submit(turn, draft, self.form)
-        await self._event(turn, draft, "summary", "completed")
+        if chat:  # the chat's summary answered (a native form counts its own sending)
+            await self._event(turn, draft, "summary", "completed")
         turn.state.data.pop("draft", None)
         if result.duplicate:
             context = _duplicate_context(turn, result.submission)
-            if not context["own"]:  # taken meanwhile by someone else: ask for the NIK again
+            if chat and not context["own"]:  # taken meanwhile by someone else: the NIK again
                 draft.clear("nik", "nik_facts")
                 turn.state.data["draft"] = draft.raw
                 turn.say("enrol_nik_taken", (turn.option("menu.callback", "callback"),))
                 await self._advance(turn, draft)
-                return
+                return result
             await self._finish(turn, "enrol_duplicate", **context)
-            return
+            return result
         turn.say("enrol_submitted", **result.context)
         if turn.contact.announcements:
             turn.state.reset()
             say_menu(turn)
         else:
             self._ask_announce(turn)
+        return result
 
     def _ask_announce(self, turn: Turn) -> None:
         turn.state.step = "announce"
@@ -433,6 +444,21 @@ class EnrolFlow:
             await self._return(turn, draft)
         else:
             self._offer_resume(turn, draft)
+
+    # --- what the native form shares with the chat (handlers/enrol/native.py) ---------------
+
+    async def draft_for(self, turn: Turn) -> Draft:
+        """The person's draft, or a new one: the chat's and the form's are the same."""
+        return await self._load(turn) or self._new_draft(turn)
+
+    async def unique(self, turn: Turn, accepted: Accept) -> Accept | Reject | Stop:
+        """The duplicate-NIK rule, as the chat applies it."""
+        return await self._unique(turn, accepted)
+
+    async def submit_draft(self, turn: Turn, draft: Draft) -> SubmitResult:
+        """The complete draft submitted, confirmed and followed as the chat does it."""
+        turn.state.flow = self.name
+        return await self._submit(turn, draft, chat=False)
 
 
 def _duplicate_context(turn: Turn, existing: Submission) -> dict[str, Any]:

@@ -69,6 +69,8 @@ async def submit(turn: Turn, draft: Draft, form: Form) -> SubmitResult:
         flags=_flags(turn, values),
         call_by=call_by if branch.configured else None,  # no call is promised without a branch
         subsidy_candidate=price.candidate is not None,  # the regency's scheme may pay: staff check
+        enrol_path=enrol_path(draft),
+        messages_to_enrol=await turn.store.messages_since(turn.contact, draft.created),
         **form.submission_columns(values, turn.vault),
     )
     if sponsor is not None:
@@ -90,6 +92,12 @@ async def submit(turn: Turn, draft: Draft, form: Form) -> SubmitResult:
             "sponsor_lost": lost["name"] if lost else None,
         },
     )
+
+
+def enrol_path(draft: Draft) -> str:
+    """How the draft was filled: "chat" (questions asked there), "form" (a native form), or both."""
+    used = [path for path, was in (("chat", bool(draft.history)), ("form", draft.raw.get("form"))) if was]
+    return "+".join(used) or "chat"
 
 
 async def _sponsor(turn: Turn) -> dict[str, Any] | None:

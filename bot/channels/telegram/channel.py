@@ -32,9 +32,11 @@ from pydantic import ValidationError
 
 from bot.channels.base import Channel, ChannelContext
 from bot.channels.cleaning import clean_fields, load_json
+from bot.channels.forms import native_form
 from bot.channels.telegram.inbound import CHANNEL, to_inbound
 from bot.channels.telegram.lenient import RawGetUpdates, parse_update, readable_updates
 from bot.channels.telegram.transport import TelegramTransport, make_bot, telegram_limits
+from bot.channels.telegram.webapp import MiniApp, webapp_routes
 from bot.metrics import Metrics
 from bot.ratelimit import SlidingWindow
 from bot.settings import Settings
@@ -63,7 +65,7 @@ class TelegramChannel:
         self.metrics = metrics
         self.window = window
         self.bot = make_bot(settings)
-        self.transport = TelegramTransport(self.bot, telegram_limits(settings))
+        self.transport = TelegramTransport(self.bot, telegram_limits(settings), settings.telegram_webapp_url)
         self.webhook_url = settings.telegram_webhook_url
         self.webhook_secret = settings.telegram_webhook_secret
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -301,12 +303,14 @@ def webhook_router(channel: TelegramChannel) -> APIRouter:
 
 
 def build_channel(context: ChannelContext) -> Channel:
-    """The channel as the service runs it: the transport, the webhook route (in webhook mode) and
-    the loop (webhook registration or long polling, and the command menu)."""
-    channel = TelegramChannel(context.settings, context.engine, context.window, context.metrics)
-    return Channel(
-        CHANNEL,
-        channel.transport,
-        routes=webhook_router(channel) if channel.webhook_mode else None,
-        run=channel.run,
-    )
+    """The channel as the service runs it: the transport, the webhook route (in webhook mode), the
+    Mini App (with its address set) and the loop (webhook registration or long polling, and the
+    command menu)."""
+    settings = context.settings
+    channel = TelegramChannel(settings, context.engine, context.window, context.metrics)
+    routes = APIRouter()
+    if channel.webhook_mode:
+        routes.include_router(webhook_router(channel))
+    if settings.telegram_webapp_enabled:
+        routes.include_router(webapp_routes(MiniApp(settings, context.engine, native_form(context.engine))))
+    return Channel(CHANNEL, channel.transport, routes=routes if routes.routes else None, run=channel.run)

@@ -22,6 +22,7 @@ from aiogram.types import (
     KeyboardButton,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
+    WebAppInfo,
 )
 
 from messages.render import label, labels
@@ -109,9 +110,35 @@ def phone_keyboard(options: Sequence[dict[str, Any]] = ()) -> ReplyKeyboardMarku
     return ReplyKeyboardMarkup(keyboard=keyboard, resize_keyboard=True, one_time_keyboard=True)
 
 
-def plan(payload: dict[str, Any], *, remove_reply_keyboard: bool = False) -> list[Step]:
-    """The calls that deliver one outbox payload, in order. Keyboards go on the last part."""
+def form_keyboard(form: dict[str, Any], url: str) -> InlineKeyboardMarkup:
+    """The button that opens the enrolment form, the Mini App at `url` (a `web_app` button)."""
+    button = InlineKeyboardButton(text=str(form.get("button") or ""), web_app=WebAppInfo(url=url))
+    return InlineKeyboardMarkup(inline_keyboard=[[button]])
+
+
+def _with_form(parts: list[str], keyboard: InlineKeyboardMarkup, remove_reply_keyboard: bool) -> list[Step]:
+    """The parts, the last with the form's button (a reply keyboard still up goes with the first,
+    or, for a one-part text, with a part of its own before it)."""
+    if remove_reply_keyboard and len(parts) == 1:
+        head, _, rest = parts[0].partition("\n")
+        parts = [head, rest.strip() or labels()["telegram"]["choose"]]
+    steps: list[Step] = [SendText(part) for part in parts]
+    steps[-1] = SendText(parts[-1], keyboard)
+    if remove_reply_keyboard:
+        steps[0] = SendText(parts[0], ReplyKeyboardRemove())
+    return steps
+
+
+def plan(
+    payload: dict[str, Any], *, remove_reply_keyboard: bool = False, form_url: str | None = None
+) -> list[Step]:
+    """The calls that deliver one outbox payload, in order. Keyboards go on the last part.
+
+    A payload with a form (`form`) carries the Mini App's button when `form_url` is set."""
     parts = split_text(str(payload.get("text") or "")) or [""]
+    form = payload.get("form")
+    if isinstance(form, dict) and form_url:
+        return _with_form(parts, form_keyboard(form, form_url), remove_reply_keyboard)
     options = list(payload.get("options") or [])
     if options and remove_reply_keyboard and not payload.get("ask_phone") and len(parts) == 1:
         head, _, rest = parts[0].partition("\n")

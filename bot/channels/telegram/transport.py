@@ -75,9 +75,11 @@ class TelegramTransport:
 
     channel = CHANNEL
 
-    def __init__(self, bot: Bot, limits: RateLimits) -> None:
+    def __init__(self, bot: Bot, limits: RateLimits, form_url: str | None = None) -> None:
         self.bot = bot
         self.limits = limits
+        self.form_url = form_url
+        """The Mini App's address: a reply with the form gets a button that opens it there."""
         self._progress: dict[int, tuple[int, int | None]] = {}
         """Outbox row id → (steps done, last Telegram message id) of a row that failed half-way."""
 
@@ -88,7 +90,7 @@ class TelegramTransport:
     async def send(self, message: OutgoingMessage, pace: Pacer) -> SendResult:
         payload = message.payload
         remove = self._keyboard_answered(message)
-        steps = plan(payload, remove_reply_keyboard=remove)
+        steps = plan(payload, remove_reply_keyboard=remove, form_url=self.form_url)
         done, last_id = self._progress.pop(message.id, (0, None))
         chat: int | str = int(message.chat_id) if message.chat_id.lstrip("-").isdigit() else message.chat_id
         for index in range(done, len(steps)):

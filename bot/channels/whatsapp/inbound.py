@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.channels.cleaning import load_json
 from handlers.types import Inbound
 from storage.types import utcnow
 
@@ -67,12 +68,27 @@ def _text(content: dict[str, Any]) -> dict[str, Any]:
 
 
 def _interactive(content: dict[str, Any]) -> dict[str, Any]:
-    """A tapped reply button or list row; any other interactive message is not an answer."""
+    """A tapped reply button or list row, or a Flow's completion; any other interactive message
+    is not an answer."""
     reply_type = content.get("type")
+    if reply_type == "nfm_reply":
+        return _flow_completion(content.get("nfm_reply"))
     reply = content.get(reply_type) if reply_type in ("button_reply", "list_reply") else None
     if isinstance(reply, dict) and reply.get("id"):
         return {"kind": "option", "option_id": str(reply["id"]), "text": reply.get("title")}
     return {"kind": "media", "media_type": "interactive"}
+
+
+def _flow_completion(reply: Any) -> dict[str, Any]:
+    """A WhatsApp Flow sent: its `response_json` holds the `flow_token` and the fields by key."""
+    try:
+        fields = load_json(reply.get("response_json") or "") if isinstance(reply, dict) else None
+    except ValueError:
+        fields = None
+    if not isinstance(fields, dict):
+        return {"kind": "media", "media_type": "interactive"}
+    token = fields.pop("flow_token", None)
+    return {"kind": "form", "fields": fields, "form_token": token if isinstance(token, str) else None}
 
 
 def _template_button(content: dict[str, Any]) -> dict[str, Any]:

@@ -10,7 +10,9 @@ are WhatsApp's:
 - an interactive body holds at most 1024 characters: a longer text goes first as plain text
   message(s) and the choice follows with a short body (`[whatsapp] choose` in labels.toml);
 - a text message holds at most 4096 characters: longer texts are split at paragraph
-  boundaries, then lines, then words.
+  boundaries, then lines, then words;
+- a reply with a form (`form`: the enrolment as a WhatsApp Flow) is a Flow message whose
+  button (at most 20 characters) opens it with the token the service issued.
 
 Typed answers keep working everywhere: the engine matches a typed number or label against
 the options it last showed, whatever they looked like on the screen.
@@ -68,7 +70,16 @@ class ListMenu:
     rows: tuple[Row, ...]
 
 
-Part = Text | Buttons | ListMenu
+@dataclass(frozen=True)
+class FlowMessage:
+    """An interactive Flow message: its body, the button that opens the Flow, the token."""
+
+    body: str
+    button: str
+    token: str
+
+
+Part = Text | Buttons | ListMenu | FlowMessage
 
 
 def shorten(text: str, limit: int) -> str:
@@ -137,6 +148,9 @@ def render_reply(payload: dict[str, Any]) -> list[Part]:
     """
     text: str = (payload.get("text") or "").strip()
     options = _options(payload)
+    form = payload.get("form")
+    if isinstance(form, dict) and form.get("token"):
+        return _flow_message(text, form)
     if not options:
         return [Text(piece) for piece in split_text(text)]
     if len(options) > MAX_ROWS:
@@ -160,6 +174,14 @@ def render_reply(payload: dict[str, Any]) -> list[Part]:
             rows=tuple(_row(o) for o in options),
         ),
     ]
+
+
+def _flow_message(text: str, form: dict[str, Any]) -> list[Part]:
+    """The text (first on its own when too long for an interactive body), then the Flow's button."""
+    lead = [Text(piece) for piece in split_text(text)] if len(text) > INTERACTIVE_BODY_LIMIT else []
+    body = _whatsapp_label("choose") if lead else text
+    button = shorten(str(form.get("button") or ""), BUTTON_TITLE_LIMIT)
+    return [*lead, FlowMessage(body, button, str(form["token"]))]
 
 
 _SPACES = re.compile(r"\s+")

@@ -20,16 +20,27 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
+from functools import cached_property
 
 import httpx
 from pywa_async import WhatsApp
 from pywa_async.errors import WhatsAppError
-from pywa_async.types import Button, Section, SectionList, SectionRow
+from pywa_async.types import Button, FlowButton, Section, SectionList, SectionRow
+from pywa_async.types.flows import FlowActionType
 
 from bot.channels.base import OutgoingMessage, Pacer, RateLimits, SendResult
+from bot.channels.whatsapp.flow_json import flow_name, flow_text
 from bot.channels.whatsapp.graph_router import GraphRouter, http_connections
 from bot.channels.whatsapp.inbound import CHANNEL
-from bot.channels.whatsapp.render import Buttons, ListMenu, Part, Text, render_reply, template_parameter
+from bot.channels.whatsapp.render import (
+    Buttons,
+    FlowMessage,
+    ListMenu,
+    Part,
+    Text,
+    render_reply,
+    template_parameter,
+)
 from bot.channels.whatsapp.templates import (
     FORCE_TEMPLATE,
     WINDOW_CLOSED_ERROR,
@@ -108,6 +119,11 @@ class WhatsAppTransport:
     async def aclose(self) -> None:
         await self.http.aclose()
 
+    @cached_property
+    def flow_name(self) -> str:
+        """The published name of the Flow this code describes (`bpu-bot whatsapp flow publish`)."""
+        return flow_name(flow_text())
+
     async def send(self, message: OutgoingMessage, pace: Pacer) -> SendResult:
         if message.payload.get(FORCE_TEMPLATE) or not window_open(
             message.contact_last_inbound_at, self.clock()
@@ -164,7 +180,18 @@ class WhatsAppTransport:
                     ],
                 ),
             )
-        else:  # pragma: no cover - the renderer makes only the three kinds above
+        elif isinstance(part, FlowMessage):
+            sent = await self.wa.send_message(
+                to=to,
+                text=part.body,
+                buttons=FlowButton(
+                    title=part.button,
+                    flow_name=self.flow_name,
+                    flow_token=part.token,
+                    flow_action_type=FlowActionType.DATA_EXCHANGE,
+                ),
+            )
+        else:  # pragma: no cover - the renderer makes only the kinds above
             raise TypeError(f"unknown part {part!r}")
         return str(sent.id)
 

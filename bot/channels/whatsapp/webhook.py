@@ -10,7 +10,6 @@ is the outbox sender's job.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import logging
 from collections.abc import Callable
@@ -22,11 +21,16 @@ from fastapi.responses import PlainTextResponse
 
 from bot.channels.base import Channel, ChannelContext
 from bot.channels.cleaning import load_json
+from bot.channels.forms import native_form
+from bot.channels.whatsapp.flow_endpoint import PATH as FLOW_PATH
+from bot.channels.whatsapp.flow_endpoint import FlowEndpoint
 from bot.channels.whatsapp.inbound import CHANNEL, StatusUpdate, WebhookBatch, parse_body
+from bot.channels.whatsapp.signature import SIGNATURE_HEADER, signature_valid
 from bot.channels.whatsapp.templates import FORCE_TEMPLATE, WINDOW_CLOSED_ERROR, template_for
 from bot.channels.whatsapp.transport import WhatsAppTransport
 from bot.settings import Settings
 from handlers.engine import Engine
+from handlers.enrol.native import NativeForm
 from storage import outbox
 from storage.db import Database
 from storage.errors import TransientError
@@ -38,24 +42,7 @@ PATH = "/webhook/whatsapp"
 MAX_BODY = 1024 * 1024
 """Meta's webhook bodies are a few kilobytes; anything near a megabyte is not from Meta."""
 
-SIGNATURE_HEADER = "x-hub-signature-256"
-
 DELIVERY_RANK = {"sent": 1, "delivered": 2, "read": 3, "failed": 4}
-
-
-def sign(secret: str, body: bytes) -> str:
-    """The `X-Hub-Signature-256` value Meta sends with `body`."""
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
-def signature_valid(secret: str, body: bytes, header: str) -> bool:
-    """Constant-time check of the header against the body.
-
-    pywa's `webhook_updates_validator` compares `str`s, which raises on a non-ASCII header
-    (a 500 for a forged request); comparing bytes refuses it like any wrong signature.
-    """
-    expected = sign(secret, body).encode()
-    return hmac.compare_digest(expected, header.strip().encode("utf-8", "replace"))
 
 
 def graph_error_summary(errors: list[dict[str, Any]]) -> str:
@@ -73,9 +60,11 @@ class WhatsAppWebhook:
         *,
         wake: Callable[[], None] = lambda: None,
         clock: Callable[[], datetime] = utcnow,
+        forms: NativeForm | None = None,
     ) -> None:
         assert settings.whatsapp_app_secret, "WhatsApp needs WHATSAPP_APP_SECRET"
         self.settings = settings
+        self.forms = forms
         self.secret: str = settings.whatsapp_app_secret
         self.db = db
         self.engine = engine
@@ -129,7 +118,10 @@ class WhatsAppWebhook:
         the messages already committed are then recognised by their wamid.
         """
         for inbound in batch.inbounds:
-            await self.engine.handle(inbound)
+            # A Flow's completion goes to the enrolment's form path; without a Flow set up it
+            # is a message like any other the bot cannot read.
+            take = self.forms.take if inbound.kind == "form" and self.forms is not None else None
+            await self.engine.handle(inbound, take)
         if batch.statuses:
             await self.apply_statuses(batch.statuses)
 
@@ -161,8 +153,14 @@ class WhatsAppWebhook:
             self.wake()
 
 
-def whatsapp_routes(webhook: WhatsAppWebhook) -> APIRouter:
+def whatsapp_routes(webhook: WhatsAppWebhook, flow: FlowEndpoint | None = None) -> APIRouter:
     router = APIRouter()
+
+    if flow is not None:
+
+        @router.post(FLOW_PATH, include_in_schema=False)
+        async def whatsapp_flow(request: Request) -> Response:
+            return await flow.receive(request)
 
     @router.get(PATH, include_in_schema=False)
     async def whatsapp_handshake(request: Request) -> Response:
@@ -176,6 +174,10 @@ def whatsapp_routes(webhook: WhatsAppWebhook) -> APIRouter:
 
 
 def build_channel(context: ChannelContext) -> Channel:
-    """The channel as the service runs it: the transport, and the webhook's routes."""
-    webhook = WhatsAppWebhook(context.settings, context.db, context.engine, wake=context.wake)
-    return Channel(CHANNEL, WhatsAppTransport(context.settings), routes=whatsapp_routes(webhook))
+    """The channel as the service runs it: the transport, the webhook's routes and, with a Flow
+    key set, the Flow's data endpoint."""
+    settings = context.settings
+    forms = native_form(context.engine) if settings.whatsapp_flow_enabled else None
+    webhook = WhatsAppWebhook(settings, context.db, context.engine, wake=context.wake, forms=forms)
+    flow = FlowEndpoint(settings, context.db, context.engine, forms) if forms is not None else None
+    return Channel(CHANNEL, WhatsAppTransport(settings), routes=whatsapp_routes(webhook, flow))

@@ -65,4 +65,4 @@ def _phone_context(_turn: Turn, draft: Draft) -> dict[str, Any]:
 PHONE = Step(
     "phone", ("phone",), _parse_phone, options=_phone_options, context=_phone_context, ask_phone=True
 )
-EMAIL = Step("email", ("email",), _parse_email, options=_email_options)
+EMAIL = Step("email", ("email",), _parse_email, options=_email_options, skip="enrol.email.skip")

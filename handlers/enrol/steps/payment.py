@@ -20,7 +20,8 @@ PRICED_BY = ("income", "occupation", "regency", SPONSOR)
 """The answers a price depends on (only these are decrypted for it)."""
 
 
-def _contributor(turn: Turn, draft: Draft) -> Contributor:
+def draft_contributor(turn: Turn, draft: Draft) -> Contributor:
+    """Who pays what for this draft (the one price computation, `handlers.price`)."""
     return contributor({key: draft.get(key) for key in PRICED_BY}, turn.today)
 
 
@@ -30,7 +31,7 @@ def _programs_options(turn: Turn, _draft: Draft) -> list[Option]:
 
 
 def _programs_context(turn: Turn, draft: Draft) -> dict[str, Any]:
-    who = _contributor(turn, draft)
+    who = draft_contributor(turn, draft)
     return {
         "basic": who.price(turn.today, 1, with_jht=False, data=program_data()),
         "with_jht": who.price(turn.today, 1, with_jht=True, data=program_data()),
@@ -49,7 +50,7 @@ def _parse_programs(turn: Turn, draft: Draft) -> StepOutcome:
 def _prices(turn: Turn, draft: Draft) -> dict[int, Price]:
     """The price of each payment period, for the programs chosen."""
     with_jht = draft.get("programs") == "with_jht"
-    return _contributor(turn, draft).prices(turn.today, with_jht=with_jht, data=program_data())
+    return draft_contributor(turn, draft).prices(turn.today, with_jht=with_jht, data=program_data())
 
 
 def _period_options(turn: Turn, draft: Draft) -> list[Option]:

@@ -155,4 +155,5 @@ CURRENT_ADDRESS = Step(
     applies=_not_confirmed,
     options=_current_address_options,
     context=lambda _turn, draft: {"district": region(draft.get("district"))},
+    skip="enrol.current.same",
 )

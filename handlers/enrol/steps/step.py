@@ -85,6 +85,9 @@ class Step:
     ask_phone: bool = False
     pending: Callable[[Draft], bool] | None = None
     """When the step must be asked; by default, while one of its answers is missing."""
+    skip: str | None = None
+    """The option that leaves an optional step unanswered ("Lewati"); None: it must be answered.
+    A native form sends an empty optional input as this choice."""
 
     @property
     def template(self) -> str:
@@ -121,4 +124,4 @@ def text_step(name: str, parse: Callable[[str], Parsed[Any]], *, optional: bool 
             return Reject(bad if has_template(bad) else "enrol_bad_field", context)
         return Accept({name: parsed.value})
 
-    return Step(name, (name,), read, options=options)
+    return Step(name, (name,), read, options=options, skip=f"enrol.{skip}" if optional else None)
