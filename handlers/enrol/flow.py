@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from handlers.branches import branch_map
+from handlers.enrol.announce import answer_announcements, ask_announcements
 from handlers.enrol.draft import Draft
 from handlers.enrol.fields import FORM
 from handlers.enrol.form import Form
@@ -15,15 +16,14 @@ from handlers.enrol.parsers import parse_mobile
 from handlers.enrol.steps.assisted import ASSISTED, relation_answer
 from handlers.enrol.steps.identity import MIN_AGE
 from handlers.enrol.steps.step import Accept, Reject, Step, Stop
-from handlers.enrol.submit import SubmitResult, submit
-from handlers.flow import Unclear, has_draft, menu_options, say_menu
+from handlers.enrol.submit import SubmitResult, duplicate_context, submit
+from handlers.flow import Unclear, has_draft, say_menu
 from handlers.flows.faq import answer_question
-from handlers.intents import answers, match_intent, phrase_in
+from handlers.intents import answers, phrase_in
 from handlers.turn import Turn
 from handlers.types import SPONSOR, Option
 from messages.data import typed_words
 from messages.format import format_phone
-from storage.models import Submission
 
 RESUME_AFTER = timedelta(hours=6)
 FAILURES_BEFORE_HELP = 3
@@ -114,7 +114,7 @@ class EnrolFlow:
         draft = await self._load(turn)
         step = turn.state.step
         if step == "announce":
-            return self._announce(turn)
+            return answer_announcements(turn)
         if draft is None:
             turn.say("enrol_expired")
             await self.start(turn)
@@ -175,7 +175,7 @@ class EnrolFlow:
         existing = await turn.store.open_submission(turn.vault.keyed_hashes(key))
         if existing is None:
             return accepted
-        context = _duplicate_context(turn, existing)
+        context = duplicate_context(turn, existing)
         if context["own"]:
             return Stop("enrol_duplicate", context)
         # Someone else's (a wife's, a husband's): the person stays at the question to type their own.
@@ -234,7 +234,7 @@ class EnrolFlow:
         elif (step := self.form.step(turn.state.step)) is not None:
             await self._ask(turn, draft, step)
         elif turn.state.step == "announce":
-            self._ask_announce(turn)
+            ask_announcements(turn)
         else:
             await self._advance(turn, draft)
 
@@ -314,7 +314,7 @@ class EnrolFlow:
             await self._event(turn, draft, "summary", "completed")
         turn.state.data.pop("draft", None)
         if result.duplicate:
-            context = _duplicate_context(turn, result.submission)
+            context = duplicate_context(turn, result.submission)
             if chat and not context["own"]:  # taken meanwhile by someone else: the NIK again
                 draft.clear("nik", "nik_facts")
                 turn.state.data["draft"] = draft.raw
@@ -328,35 +328,8 @@ class EnrolFlow:
             turn.state.reset()
             say_menu(turn)
         else:
-            self._ask_announce(turn)
+            ask_announcements(turn)
         return result
-
-    def _ask_announce(self, turn: Turn) -> None:
-        turn.state.step = "announce"
-        turn.say(
-            "enrol_ask_announce",
-            _choices(turn, "announce.yes", "announce.no"),
-        )
-
-    def _announce(self, turn: Turn) -> Unclear | None:
-        """The question after `kirim`; anything else than yes or no is not trapped by it."""
-        said = answers(turn.text)
-        if turn.choice == "enrol.announce.yes" or (said & {"yes"} and "no" not in said):
-            turn.contact.announcements = True
-            turn.contact.announcements_changed_at = turn.now
-            turn.state.reset()
-            say_menu(turn, "announcements_started")
-        elif turn.choice == "enrol.announce.no" or "no" in said:
-            turn.state.reset()
-            say_menu(turn, "announcements_declined")
-        elif match_intent(turn.text) == "thanks":
-            turn.state.reset()
-            say_menu(turn, "thanks")
-        else:
-            # The question is dropped (nothing is assumed); another topic opens what it asks.
-            turn.state.reset()
-            return Unclear.say("not_understood", tuple(menu_options(turn.lang)))
-        return None
 
     # --- back, cancel, resume ----------------------------------------------------------------
 
@@ -371,7 +344,7 @@ class EnrolFlow:
             await self._advance(turn, draft)
             return
         if step == "announce":
-            self._ask_announce(turn)
+            ask_announcements(turn)
             return
         history = draft.history
         if self.form.step(step) is not None and history and history[-1] == step:
@@ -459,14 +432,3 @@ class EnrolFlow:
         """The complete draft submitted, confirmed and followed as the chat does it."""
         turn.state.flow = self.name
         return await self._submit(turn, draft, chat=False)
-
-
-def _duplicate_context(turn: Turn, existing: Submission) -> dict[str, Any]:
-    """What may be said about the sign-up a NIK already has: its reference and status only to
-    the chat that made it. Typing someone else's NIK reveals nothing about their sign-up."""
-    own = existing.contact_id is not None and existing.contact_id == turn.contact.id
-    return {
-        "own": own,
-        "reference": existing.reference if own else None,
-        "status": existing.status if own else None,
-    }

@@ -111,3 +111,14 @@ async def _sponsor(turn: Turn) -> dict[str, Any] | None:
     if await turn.store.outreach.sponsored_count(social) >= social.sponsor_quota:
         return None
     return sponsor
+
+
+def duplicate_context(turn: Turn, existing: Submission) -> dict[str, Any]:
+    """What may be said about the sign-up a NIK already has: its reference and status only to
+    the chat that made it. Typing someone else's NIK reveals nothing about their sign-up."""
+    own = existing.contact_id is not None and existing.contact_id == turn.contact.id
+    return {
+        "own": own,
+        "reference": existing.reference if own else None,
+        "status": existing.status if own else None,
+    }
