@@ -9,9 +9,12 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from storage.crypto import Vault
+
+if TYPE_CHECKING:
+    from handlers.turn import Turn
 
 _SEALED = "sealed"
 """An encrypted answer that is not text: {"sealed": Fernet token of its JSON}."""
@@ -108,3 +111,18 @@ class Draft:
         """Flow bookkeeping that is not an answer (where to return after a detour)."""
         extra: dict[str, Any] = self.raw.setdefault("extra", {})
         return extra
+
+
+async def record_step(turn: Turn, draft: Draft, step: str, event: str, *, path: str = "chat") -> None:
+    """Counts a person reaching, completing or abandoning a step of the form (a native form's
+    screen on its `path`), with where they live once the draft knows it (reports follow scope)."""
+    await turn.store.record_step_event(
+        draft_id=draft.id,
+        step=step,
+        event=event,
+        channel=turn.inbound.channel,
+        now=turn.now,
+        contact_id=turn.contact.id,
+        regency_code=draft.get("regency") if draft.has("regency") else None,
+        path=path,
+    )

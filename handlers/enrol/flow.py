@@ -7,7 +7,7 @@ from typing import Any
 
 from handlers.branches import branch_map
 from handlers.enrol.announce import answer_announcements, ask_announcements
-from handlers.enrol.draft import Draft
+from handlers.enrol.draft import Draft, record_step
 from handlers.enrol.fields import FORM
 from handlers.enrol.form import Form
 from handlers.enrol.keep import keep
@@ -239,15 +239,7 @@ class EnrolFlow:
             await self._advance(turn, draft)
 
     async def _event(self, turn: Turn, draft: Draft, step: str, event: str) -> None:
-        await turn.store.record_step_event(
-            draft_id=draft.id,
-            step=step,
-            event=event,
-            channel=turn.inbound.channel,
-            now=turn.now,
-            contact_id=turn.contact.id,
-            regency_code=draft.get("regency") if draft.has("regency") else None,
-        )
+        await record_step(turn, draft, step, event)
 
     # --- summary and edit --------------------------------------------------------------------
 

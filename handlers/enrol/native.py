@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Protocol
 
-from handlers.enrol.draft import Draft
+from handlers.enrol.draft import Draft, record_step
 from handlers.enrol.form import Form
 from handlers.enrol.screen_reading import Reading, ScreenReader, one_line
 from handlers.enrol.screens import (
@@ -289,12 +289,4 @@ class NativeForm:
     async def _event(self, turn: Turn, draft: Draft, step: str, event: str) -> None:
         draft.raw["form"] = True
         draft.raw["form_channel"] = turn.inbound.channel
-        await turn.store.record_step_event(
-            draft_id=draft.id,
-            step=step,
-            event=event,
-            channel=turn.inbound.channel,
-            now=turn.now,
-            contact_id=turn.contact.id,
-            path=PATH,
-        )
+        await record_step(turn, draft, step, event, path=PATH)
