@@ -17,6 +17,8 @@ from handlers.normalise import fold
 from messages.data import typed_words
 
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)?|[^\W\d_]+(?:'[^\W\d_]*)?")
+_DIGITS = re.compile(r"[0-9]+(?:[.,][0-9]+)*")
+"""Digits as a number is read: ASCII only ("³" or "¼" are letters to this reader, not 3 or 1/4)."""
 _REDUPLICATED = re.compile(r"(?<=[^\W\d_])2\b")
 """A 2 after letters doubles the word in chat ("kira2" = kira-kira, "sehari2"): not a number."""
 HALF = 0.5
@@ -47,12 +49,13 @@ def _pieces(text: str) -> list[str | float]:
     """The message as numbers (digits or number words) and words, longest number phrase first."""
     words = _words()
     raw = [t.replace("'", "") for t in _TOKEN.findall(_REDUPLICATED.sub("", text.casefold()))]
-    raw = [fold(t) if not t[0].isdigit() else t for t in raw]
+    raw = [t if _DIGITS.fullmatch(t) else fold(t) for t in raw]
+    raw = [t for t in raw if t]  # a mark alone folds to nothing
     pieces: list[str | float] = []
     i = 0
     while i < len(raw):
         token = raw[i]
-        if token[0].isdigit():
+        if _DIGITS.fullmatch(token):
             decimal = re.fullmatch(r"\d+[.,]\d{1,2}", token)
             pieces.append(Digits(token.replace(",", ".") if decimal else re.sub(r"[.,]", "", token)))
             i += 1

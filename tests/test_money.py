@@ -40,6 +40,11 @@ INVALID = [
     ("2", "too_small"),
     ("1500", "too_small"),
     ("5 miliar", "too_large"),
+    # Characters that look like digits but are not ASCII digits, found by tests/test_fuzz.py:
+    # a fraction or a superscript is no amount, and a lone accent mark is no word.
+    ("¼", "unreadable"),
+    ("³ûዪ", "unreadable"),
+    ("\u0301", "unreadable"),
 ]
 
 

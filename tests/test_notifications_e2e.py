@@ -107,7 +107,7 @@ def test_status_changes_arrive_on_telegram_and_whatsapp(
 
         texts = telegram.wait_for(lambda: len(delivered()) >= 2 and delivered(), 30, "two notifications")
         assert "mencoba menghubungi" in texts[0] and on_telegram in texts[0]
-        assert "Nomor kepesertaan (KPJ): 21012345678" in texts[1] and "minimarket" in texts[1]
+        assert "Nomor kepesertaan (KPJ): 21012345678" in texts[1] and "Bayar misalnya di" in texts[1]
 
         (sent,) = graph.wait_for_sent(1, to=WHATSAPP_ID, timeout=30)
         assert sent.kind == "template" and sent.body["template"]["name"] == TEMPLATE

@@ -288,7 +288,7 @@ def test_an_officer_takes_a_telegram_sign_up_to_terdaftar(officer: Any, site: Si
         20,
         "the terdaftar notification",
     )
-    assert "minimarket" in registered[0].params["text"]
+    assert "Bayar misalnya di" in registered[0].params["text"]  # how to pay comes with it
     screenshot(page, "staff-detail.png", full_page=True)
 
     # The same pages on a 360-pixel phone: nothing runs off the side.

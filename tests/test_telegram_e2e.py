@@ -225,7 +225,7 @@ def test_webhook_conversation_by_typed_answers(tmp_path: Path, db_url: str, fake
             ("2", "penghasilan"),  # the menu's second item, typed
             ("1,5 juta", "pekerjaan"),
             ("2", "Penghasilan Rp1.500.000"),
-            ("manfaat", "Perlindungan untuk pekerja mandiri"),
+            ("manfaat", "Pilih untuk membaca lebih lanjut"),  # the last part, with the buttons
         ]:
             count = len(siti.received())
             siti.says(text)

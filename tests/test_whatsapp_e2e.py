@@ -205,7 +205,7 @@ async def test_a_whole_enrolment_on_whatsapp_reaches_the_export(
     assert result.returncode == 0, result.stderr
     (submission,) = [s for s in json.loads(result.stdout) if s["reference"] == reference]
     assert submission["nik"] == "3574011505900001" and submission["name"] == "Siti Aminah"
-    assert submission["phone"] == "0812-3456-7890" and submission["channel"] == "whatsapp"
+    assert submission["phone"] == "+6281234567890" and submission["channel"] == "whatsapp"
     assert submission["attribution_code"] == "KDP2211"
     assert submission["occupation"] == "Pedagang pasar / keliling"
     assert submission["income"] == 2_000_000 and submission["payment_period_months"] == 3
