@@ -35,7 +35,7 @@ from handlers.localtime import QuietHours
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.models import OutboxMessage
-from tests.broadcast_harness import Senders, max_in_window, seed
+from tests.support.broadcast_harness import Senders, max_in_window, seed
 
 NOW = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)  # 10:00 WIB, 11:00 WITA, 12:00 WIT
 QUIET = QuietHours.parse("21:00-07:00")

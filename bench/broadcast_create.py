@@ -27,7 +27,7 @@ from dashboard.service.broadcasts import Audience
 from dashboard.service.outreach_office import Outreach
 from handlers.localtime import QuietHours
 from storage.db import Database
-from tests.broadcast_harness import seed
+from tests.support.broadcast_harness import seed
 
 NOW = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)  # 10:00 WIB
 QUIET = QuietHours.parse("21:00-07:00")

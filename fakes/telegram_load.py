@@ -1,7 +1,7 @@
 """The real outbox sender and Telegram transport against the fake Bot API, and what its
 recorded calls show (the busiest second, the closest two messages to one chat).
 
-Shared by the load tests (tests/test_telegram_load.py), which assert the limits as upper
+Shared by the load tests (tests/e2e/test_telegram_load.py), which assert the limits as upper
 bounds, and the benchmark (bench/telegram_throughput.py), which measures the speed.
 """
 

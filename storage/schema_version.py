@@ -2,7 +2,7 @@
 
 `bpu-bot serve` checks this once at start-up; Alembic (with Mako and its dialect modules, about
 35 MB) is needed only to migrate, so the running service does not import it. `SCHEMA_HEAD` names
-the newest migration; tests/test_migrations.py fails when a migration is added without it.
+the newest migration; tests/storage/test_migrations.py fails when a migration is added without it.
 """
 
 from __future__ import annotations

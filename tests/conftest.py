@@ -19,7 +19,7 @@ from handlers.engine import Engine
 from handlers.turn import Rules
 from storage.db import Database
 from storage.migrate import upgrade
-from tests.helpers import VAULT, Chat, FixedClock
+from tests.support.helpers import VAULT, Chat, FixedClock
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 # Agent codes that exist for the tests (the shipped messages/agents.toml lists none).

@@ -1,0 +1,120 @@
+"""A status change reaches the worker: `bpu-bot serve` with Telegram and WhatsApp on, against
+the fake Bot API and the fake Graph API; an officer changes statuses through the JSON API over
+HTTP, and the real outbox sender delivers the notifications (WhatsApp outside the 24-hour
+window through the notification template)."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from fakes.graph_api import FakeGraphAPI
+from fakes.telegram_api import TOKEN, FakeTelegram
+from fakes.whatsapp import FERNET_KEY, whatsapp_env
+from storage.crypto import Vault
+from storage.db import Database
+from tests.ops.test_cli import bpu_bot, cli_env
+from tests.ops.test_web import free_port
+from tests.support.backoffice_helpers import seed
+
+pytestmark = pytest.mark.slow
+
+TELEGRAM_CHAT = "8701"
+WHATSAPP_ID = "6281298760001"
+TEMPLATE = "kabar_pendaftaran"
+
+
+@pytest.fixture
+def fakes() -> Iterator[tuple[FakeTelegram, FakeGraphAPI]]:
+    with FakeTelegram() as telegram, FakeGraphAPI() as graph:
+        yield telegram, graph
+
+
+def test_status_changes_arrive_on_telegram_and_whatsapp(
+    tmp_path: Path, db_url: str, fakes: tuple[FakeTelegram, FakeGraphAPI]
+) -> None:
+    telegram, graph = fakes
+    vault = Vault(FERNET_KEY)
+    two_days_ago = datetime.now(UTC) - timedelta(days=2)
+
+    async def prepare() -> tuple[str, str]:
+        db = Database(db_url)
+        try:
+            on_telegram = await seed(db, channel="telegram", chat_id=TELEGRAM_CHAT, vault=vault)
+            on_whatsapp = await seed(
+                db, channel="whatsapp", chat_id=WHATSAPP_ID, created_at=two_days_ago, vault=vault
+            )
+            return on_telegram, on_whatsapp
+        finally:
+            await db.dispose()
+
+    on_telegram, on_whatsapp = asyncio.run(prepare())
+    env = (
+        cli_env(db_url)
+        | whatsapp_env(db_url, graph.url, WHATSAPP_TEMPLATE_NOTIFICATION=TEMPLATE)
+        | {"PII_ENCRYPTION_KEY": FERNET_KEY, "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": telegram.url}
+    )
+    added = bpu_bot(
+        "staff",
+        "add",
+        "ani",
+        "--branch",
+        "KC-MADIUN",
+        "--role",
+        "staff",
+        cwd=tmp_path,
+        env=env,
+        stdin="kopi-tubruk-pagi-hari\n",
+    )
+    assert added.returncode == 0, added.stderr
+    token = bpu_bot("staff", "token", "ani", cwd=tmp_path, env=env).stdout.strip()
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = tmp_path / "serve.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "serve"],
+            cwd=tmp_path,
+            env=env | {"PORT": str(port)},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+    try:
+        telegram.wait_for(lambda: telegram.calls("getUpdates"), 30, "the bot to poll")
+        api = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=10)
+
+        def change(reference: str, status: str, **fields: str) -> None:
+            answer = api.post(f"/api/v1/submissions/{reference}/status", json={"status": status, **fields})
+            assert answer.status_code == 200, answer.text
+
+        for step in ("diproses", "dihubungi"):
+            change(on_telegram, step)
+        change(on_telegram, "terdaftar", kpj="21012345678")
+        change(on_whatsapp, "ditolak", reason="data_tidak_sesuai", note="Nama beda dengan KTP")
+
+        def delivered() -> list[str]:
+            return [str(c.params["text"]) for c in telegram.sent(int(TELEGRAM_CHAT))]
+
+        texts = telegram.wait_for(lambda: len(delivered()) >= 2 and delivered(), 30, "two notifications")
+        assert "mencoba menghubungi" in texts[0] and on_telegram in texts[0]
+        assert "Nomor kepesertaan (KPJ): 21012345678" in texts[1] and "Bayar misalnya di" in texts[1]
+
+        (sent,) = graph.wait_for_sent(1, to=WHATSAPP_ID, timeout=30)
+        assert sent.kind == "template" and sent.body["template"]["name"] == TEMPLATE
+        assert "tidak sama dengan data KTP" in sent.text and "Nama beda" not in sent.text
+        time.sleep(0.5)
+        assert len(delivered()) == 2  # "diproses" tells the worker nothing
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+    assert "Traceback" not in log.read_text(), log.read_text()
