@@ -21,7 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from handlers.enrol.fields import FORM
 from handlers.enrol.purge import purge_expired_drafts
 from messages.data import data
-from storage import outbox
+from storage import erasure, outbox
 from storage.db import Database
 from storage.retention import erase_old_callbacks, last_run, record_run, retention_cutoff
 from storage.store import Store
@@ -29,7 +29,9 @@ from storage.submissions import purge_expired
 
 log = logging.getLogger(__name__)
 
-KEEP_DELIVERED_TEXT = timedelta(days=7)
+KEEP_DELIVERED_TEXT = timedelta(days=1)
+"""A sent message's text is kept a day: WhatsApp may report a failed delivery hours later, and
+the sender then resends it as a template (bot/channels/whatsapp/webhook.py)."""
 
 Counts = dict[str, int]
 Step = Callable[[AsyncSession, datetime, int], Awaitable[Counts]]
@@ -62,6 +64,13 @@ async def _people(session: AsyncSession, now: datetime, years: int) -> Counts:
     }
 
 
+async def _erased(session: AsyncSession, now: datetime, _years: int) -> Counts:
+    return {
+        "numbers_tombstoned": await erasure.tombstone_erased(session, now),
+        "message_ids_forgotten": await erasure.forget_processed(session, now),
+    }
+
+
 async def _callbacks(session: AsyncSession, now: datetime, years: int) -> Counts:
     return {"callbacks_erased": await erase_old_callbacks(session, retention_cutoff(now, years))}
 
@@ -79,7 +88,7 @@ async def apply_retention(
 ) -> Counts:
     """Runs the retention at `now`; returns how many of each kind it removed (or would remove)."""
     years = retention_years()
-    steps: list[Step] = [_drafts(draft_expiry_days), _texts, _people, _callbacks]
+    steps: list[Step] = [_drafts(draft_expiry_days), _texts, _people, _erased, _callbacks]
     counts: Counts = {}
     if dry_run:
         try:

@@ -166,7 +166,7 @@ class Engine:
                 choice=resolve_choice(inbound, state.data.get(SHOWN_OPTIONS, [])),
             )
             if message:
-                self._note_contact(contact, inbound, now)
+                contact.last_inbound_at = now
                 await conversation.resume_waiting(session, inbound.channel, inbound.chat_id, now)
             if not typed_text_ok(inbound.text or ""):  # a NUL, a lone surrogate...: asked again, never kept
                 turn.say("unreadable_text")
@@ -187,16 +187,10 @@ class Engine:
                 session, inbound.channel, inbound.message_id, contact.id, now
             ):
                 return Outcome(duplicate=True)
-            self._note_contact(contact, inbound, now)
+            contact.last_inbound_at = now
             replies = [Reply(render("error", contact.language))]
             await self._save(session, contact, None, replies, now)  # the conversation stays as it was
             return Outcome(duplicate=False, replies=tuple(replies), failed=True)
-
-    @staticmethod
-    def _note_contact(contact: Contact, inbound: Inbound, now: datetime) -> None:
-        contact.last_inbound_at = now
-        if inbound.sender_name and not contact.display_name:
-            contact.display_name = inbound.sender_name[:200]
 
     @staticmethod
     def _remember_options(state: State, replies: list[Reply]) -> None:

@@ -212,9 +212,19 @@ def _note_way_of_writing(turn: Turn) -> None:
         turn.contact.language = code
 
 
+NAME_SHOWN = 60
+"""At most this much of a profile name is shown back in the greeting."""
+
+
+def _first_name(turn: Turn) -> str | None:
+    """The name the platform gives with this message (never stored: the greeting is all it is for)."""
+    name = " ".join((turn.inbound.sender_name or "").split())[:NAME_SHOWN]
+    return name or None
+
+
 def _greet(turn: Turn) -> None:
     turn.state.reset()
-    say_menu(turn, "greeting", name=turn.contact.display_name, **price_context(turn))
+    say_menu(turn, "greeting", name=_first_name(turn), **price_context(turn))
 
 
 def _to_menu(turn: Turn, template: str = "menu") -> None:

@@ -39,7 +39,6 @@ class Contact(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     channel: str = Field(max_length=16)
     chat_id: str = Field(max_length=64)
-    display_name: str | None = Field(default=None, max_length=200)
     phone_enc: str | None = Field(default=None)
     """A phone number the person shared (Telegram's contact button, or typed in the form), encrypted."""
     announcements: bool = Field(default=False)
@@ -54,6 +53,9 @@ class Contact(SQLModel, table=True):
     language: str = Field(default="id", max_length=16, sa_column_kwargs={"server_default": "id"})
     """The language the bot answers in: a code of messages/languages.toml ("id", Indonesian,
     messages.data.DEFAULT_LANGUAGE, for everyone until a person chooses another)."""
+    erased_at: datetime | None = _ts()
+    """When the person asked for "hapus data"; a day later the chat id becomes a tombstone
+    (storage.erasure.tombstone_erased) unless they have written again since."""
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
 
 
@@ -80,7 +82,9 @@ class ProcessedInbound(SQLModel, table=True):
     channel: str = Field(max_length=16)
     message_id: str = Field(max_length=128)
     contact_id: int | None = Field(default=None, foreign_key="contact.id", ondelete="SET NULL")
-    received_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    received_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False, index=True)
+    )
 
 
 _PENDING = text("status = 'pending'")

@@ -289,8 +289,8 @@ async def erase_personal_data(
     if conversation is not None:
         conversation.data = {}
         conversation.flow = conversation.step = None
-    contact.display_name = None
     contact.phone_enc = None
+    contact.erased_at = now
     contact.attribution_code = None
     contact.reply_keyboard_at = None
     messages = await erase_messages(session, contact, now)
@@ -357,11 +357,11 @@ async def purge_expired(
         col(Contact.last_inbound_at) < cutoff,
         and_(col(Contact.last_inbound_at).is_(None), col(Contact.created_at) < cutoff),
     )
-    held = or_(col(Contact.display_name).is_not(None), col(Contact.phone_enc).is_not(None))
+    held = or_(col(Contact.phone_enc).is_not(None), col(Contact.attribution_code).is_not(None))
     contacts = await session.exec(
         update(Contact)
         .where(quiet, held)
-        .values(display_name=None, phone_enc=None, attribution_code=None, reply_keyboard_at=None)
+        .values(phone_enc=None, attribution_code=None, reply_keyboard_at=None)
     )
     quiet_ids = select(Contact.id).where(quiet)
     await session.exec(delete(Conversation).where(col(Conversation.contact_id).in_(quiet_ids)))

@@ -85,5 +85,5 @@ async def test_retention_anonymises_and_deletes_after_the_promised_years(
     assert (gone.nik_enc, gone.nik_hash, gone.full_name_enc, gone.phone_enc, gone.address_enc) == (None,) * 5
     assert gone.income_enc is None and gone.income_band == "1-2jt"  # the band stays for reports
     assert gone.status == "baru" and gone.branch_code  # the anonymous record stays
-    assert contact.display_name is None and contact.phone_enc is None
+    assert contact.phone_enc is None and contact.attribution_code is None
     assert messages == [] and conversation is None
