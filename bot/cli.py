@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
-from bot import cli_forms, cli_ops
+from bot import cli_ops
+from bot.channels.whatsapp import cli as whatsapp_cli
 from bot.settings import Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
@@ -40,7 +41,7 @@ def _settings() -> Settings:
 
 
 cli_ops.register(app, _settings)  # backup, restore, keys, purge
-cli_forms.register(app, _settings)  # whatsapp flow-json, whatsapp flow publish
+whatsapp_cli.register(app, _settings)  # whatsapp flow-json, whatsapp flow publish
 
 QUIET_DRIVERS = ("aiosqlite", "asyncpg", "sqlalchemy.engine", "sqlalchemy.pool")
 
