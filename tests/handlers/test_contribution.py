@@ -1,4 +1,5 @@
-"""The calculator against DOMAIN.md's worked examples, before, inside and after each discount."""
+"""The calculator against worked examples (rates of PP 44/2015 Lampiran II, the discount periods
+of PP 50/2025), before, inside and after each discount."""
 
 from __future__ import annotations
 
