@@ -8,6 +8,8 @@ import pytest
 
 from tests.ops.test_cli import bpu_bot, cli_env
 
+pytestmark = pytest.mark.slow  # each call starts a `bpu-bot` process, like tests/ops/test_cli.py
+
 STRONG = "gudeg-manggar-pagi\n"
 
 
