@@ -37,7 +37,8 @@ Other
     ISO 8601 and E.164 for programs: see `export`) ·
     `reports(access, date_from=, date_to=, branch=)` → `Report(tables)`, `reports.table_csv` ·
     `audit(access, action=, actor=, date_from=, date_to=, cursor=)` → `AuditPage` ·
-    accounts for the CLI: `add_account`, `accounts`, `disable_account`, `set_password`,
+    accounts for the CLI: `add_account`, `accounts`, `disable_account` (hands the open work
+    back, see `handover`), `set_password`,
     `issue_token`, `revoke_tokens`; `accounts.password_problem(password, username)`.
 
 Errors (`errors.py`), each with an Indonesian `.message`: NotFound (404; also another branch's

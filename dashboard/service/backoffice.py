@@ -22,6 +22,7 @@ from dashboard.service.cases import SubmissionDetail
 from dashboard.service.errors import LoginRefused, Stale
 from dashboard.service.export.callback_export import export_callbacks
 from dashboard.service.export.queue_export import export_queue
+from dashboard.service.handover import Handover
 from dashboard.service.queue import PAGE_SIZE, QueueFilters, QueuePage
 from dashboard.service.reports import Report
 from handlers.channels import Catalogue
@@ -392,9 +393,10 @@ class Backoffice:
         async with self.db.reader() as session:
             return await accounts.listing(session)
 
-    async def disable_account(self, actor: str, username: str) -> None:
+    async def disable_account(self, actor: str, username: str, hand_to: str | None = None) -> Handover:
+        """Disables the account; its open sign-ups and callbacks go to the queue (or `hand_to`)."""
         async with self.db.transaction() as session:
-            await accounts.disable(session, actor, username, self.clock())
+            return await accounts.disable(session, actor, username, self.clock(), hand_to)
 
     async def set_password(self, actor: str, username: str, password: str) -> None:
         async with self.db.transaction() as session:
