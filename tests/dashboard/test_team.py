@@ -149,7 +149,9 @@ async def test_disabling_can_hand_the_work_to_a_colleague_of_the_same_branch(
     assert (await audit(db, "handover"))[0]["to"] == "dewi"
 
 
-async def test_reset_role_and_the_admins_own_account(office: Backoffice, team: TeamOffice, db: Database) -> None:
+async def test_reset_role_and_the_admins_own_account(
+    office: Backoffice, team: TeamOffice, db: Database
+) -> None:
     admin = await account(office, "ani.admin", "admin", None)
     siti = await account(office, "siti", "staff")
     await team.reset_password(admin, "siti", NEW_PASSWORD)
