@@ -107,6 +107,7 @@ def office_router(backoffice: Backoffice) -> APIRouter:
             assigned=assigned,
             overdue=overdue,
             search=q,
+            sort="waiting",  # the API's documented order, with its keyset cursor
         )
         page = await run(backoffice.queue(access, filters, cursor=cursor, limit=limit))
         return SubmissionList(items=page.items, next=page.next_cursor, counts=page.counts)

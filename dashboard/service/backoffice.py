@@ -119,8 +119,10 @@ class Backoffice:
         cursor: str | None = None,
         limit: int = PAGE_SIZE,
         with_counts: bool = True,
+        offset: int | None = None,
     ) -> QueuePage:
-        """A page of the queue, oldest first, with the per-status counts under the same filters."""
+        """A page of the queue in the filters' order (by cursor, or by `offset`), with the total
+        and the per-status counts under the same filters."""
         access.require(access.sees_people)
         async with self.db.reader() as session:
             return await queue.list_queue(
@@ -132,6 +134,7 @@ class Backoffice:
                 cursor=cursor,
                 limit=limit,
                 with_counts=with_counts,
+                offset=offset,
             )
 
     async def detail(self, access: Access, reference: str) -> SubmissionDetail:

@@ -50,6 +50,17 @@ class TeamOffice:
             loads = await workload(session, access, self.clock(), branch)
         return Team(listed, {w.username: w for w in loads}, may_edit=access.all_branches)
 
+    async def officer_names(self, access: Access, branch: str | None = None) -> list[str]:
+        """The active officers whose work the caller may filter the queue by (their branch's;
+        an admin's chosen branch, or every branch)."""
+        access.require(access.sees_people)
+        chosen = branch if access.all_branches else access.branch_code
+        async with self.db.reader() as session:
+            if chosen:
+                return await accounts.officers(session, chosen)
+            listed = await accounts.listing(session)
+        return [a.username for a in listed if a.role in BRANCH_ROLES and not a.disabled]
+
     async def create(
         self, access: Access, *, username: str, password: str, role: str, branch: str | None
     ) -> None:

@@ -19,6 +19,7 @@ from dashboard.service.staff_logins import StaffLogins
 from dashboard.web.accounts_pages import add_account_routes
 from dashboard.web.auth import staff_route_class
 from dashboard.web.broadcast_pages import add_broadcast_routes
+from dashboard.web.bulk_pages import add_bulk_routes
 from dashboard.web.callbacks import add_callback_routes
 from dashboard.web.context import StaffPages
 from dashboard.web.insight import add_insight_routes
@@ -68,4 +69,5 @@ def pages_router(
     add_session_routes(router, pages, outreach)
     add_broadcast_routes(router, pages, outreach)
     add_account_routes(router, pages)
+    add_bulk_routes(router, pages)
     return router
