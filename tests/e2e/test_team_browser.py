@@ -192,6 +192,8 @@ def test_an_admin_creates_and_disables_an_account_and_the_work_goes_back(
 
         admin.set_viewport_size({"width": 360, "height": 740})
         admin.goto(team_site.url("/staff/accounts"))
+        admin.locator("tr[id='akun-siti.petugas'] summary").click()  # the action forms open too
+        expect(admin.get_by_label("Kata sandi baru untuk siti.petugas")).to_be_visible()
         assert fits_width(admin)
         admin.set_viewport_size({"width": 1366, "height": 900})
     finally:
