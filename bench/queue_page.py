@@ -313,12 +313,12 @@ def run_backend(
             results.append((label, "queue page (HTML)", p50, p95))
             p50, p95 = timed(pages, requests, "/staff", [{"cari": nik} for nik in sample])
             results.append((label, "NIK search (HTML)", p50, p95))
-            for name, params in (
+            for name, query in (
                 ("page 20 (HTML)", {"halaman": "20"}),
                 ("by status (HTML)", {"status": "semua", "urut": "status"}),
                 ("one officer (HTML)", {"petugas": "bench"}),
             ):
-                p50, p95 = timed(pages, requests, "/staff", [params])
+                p50, p95 = timed(pages, requests, "/staff", [query])
                 results.append((label, name, p50, p95))
             pages.close()
         api.close()

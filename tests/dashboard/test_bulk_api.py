@@ -78,6 +78,9 @@ async def test_bulk_assign_needs_a_supervisor_for_someone_else(web: Site) -> Non
 
         moved = await bayu.post(URL, json={"references": refs, "action": "assign", "assignee": "dewi"})
         assert [r["ok"] for r in moved.json()["results"]] == [True, True, True]
+        listed = (await bayu.get("/api/v1/submissions", params={"officer": "dewi", "status": "open"})).json()
+        assert sorted(i["reference"] for i in listed["items"]) == sorted(refs)
+        assert sum(listed["counts"].values()) == 3
         nobody = await bayu.post(URL, json={"references": refs[:1], "action": "assign", "assignee": "made"})
         assert nobody.json()["results"][0]["ok"] is False
     ids = {owner for _status, owner in (await rows(web)).values()}
