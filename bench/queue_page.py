@@ -8,7 +8,11 @@ the busiest branch (a tenth of all rows):
   next page      the same with the cursor of page 1
   filter         status=baru & overdue, and flag=age_over_limit
   NIK search     q=<a NIK of the branch>                  through the keyed hash
-  page (HTML)    GET /staff                               the staff page, logged in
+  page (HTML)    GET /staff                               the staff page, logged in: open
+                                                          statuses, oldest promise first
+  page 20 (HTML) GET /staff?halaman=20                    the same, rows 951-1,000 (offset)
+  by status      GET /staff?status=semua&urut=status      every status, sorted along the graph
+  one officer    GET /staff?petugas=bench                 the tabs counted under the filter
 
 Prints p50 and p95 per case. Target: p95 ≤ 50 ms. Asserts nothing (machines differ).
 
@@ -309,6 +313,13 @@ def run_backend(
             results.append((label, "queue page (HTML)", p50, p95))
             p50, p95 = timed(pages, requests, "/staff", [{"cari": nik} for nik in sample])
             results.append((label, "NIK search (HTML)", p50, p95))
+            for name, query in (
+                ("page 20 (HTML)", {"halaman": "20"}),
+                ("by status (HTML)", {"status": "semua", "urut": "status"}),
+                ("one officer (HTML)", {"petugas": "bench"}),
+            ):
+                p50, p95 = timed(pages, requests, "/staff", [query])
+                results.append((label, name, p50, p95))
             pages.close()
         api.close()
     return results

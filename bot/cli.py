@@ -243,10 +243,20 @@ def staff_list() -> None:
 
 
 @staff_app.command("disable")
-def staff_disable(username: str) -> None:
-    """Disable an account: its sessions end and its API tokens are revoked."""
-    _with_backoffice(lambda office: office.disable_account(_operator(), username))
-    typer.echo(f"disabled {username}")
+def staff_disable(
+    username: str,
+    hand_to: str | None = typer.Option(
+        None, "--hand-to", help="A colleague of the same branch who takes the open work."
+    ),
+) -> None:
+    """Disable an account: its sessions end, its API tokens are revoked, and its open sign-ups
+    and callback requests go back to the unassigned queue (or to --hand-to)."""
+    moved = _with_backoffice(lambda office: office.disable_account(_operator(), username, hand_to))
+    where = moved.to or "the unassigned queue"
+    typer.echo(
+        f"disabled {username}; {len(moved.submissions)} sign-up(s) and {len(moved.callbacks)}"
+        f" callback request(s) handed to {where}"
+    )
 
 
 @staff_app.command("password")

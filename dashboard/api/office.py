@@ -91,6 +91,9 @@ def office_router(backoffice: Backoffice) -> APIRouter:
         flag: str | None = None,
         assigned: str | None = None,
         overdue: bool = False,
+        officer: Annotated[
+            str | None, Query(description="The username of the officer handling them.")
+        ] = None,
         q: Annotated[str | None, Query(description="Reference, NIK or phone number (exact).")] = None,
     ) -> SubmissionList:
         filters = QueueFilters(
@@ -107,6 +110,8 @@ def office_router(backoffice: Backoffice) -> APIRouter:
             assigned=assigned,
             overdue=overdue,
             search=q,
+            officer=officer,
+            sort="waiting",  # the API's documented order, with its keyset cursor
         )
         page = await run(backoffice.queue(access, filters, cursor=cursor, limit=limit))
         return SubmissionList(items=page.items, next=page.next_cursor, counts=page.counts)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from dashboard.api.bulk import bulk_router
 from dashboard.api.callbacks import callbacks_router
 from dashboard.api.office import office_router
 from dashboard.api.outreach import outreach_router
@@ -17,6 +18,7 @@ def api_router(backoffice: Backoffice, outreach: Outreach, channels: Catalogue) 
     """Every route of the API. The app must also `common.install_error_handler` and keep
     `backoffice` on `app.state.backoffice` (the bearer token is checked against it)."""
     router = APIRouter()
+    router.include_router(bulk_router(backoffice))
     router.include_router(office_router(backoffice))
     router.include_router(callbacks_router(backoffice))
     router.include_router(outreach_router(outreach, channels))

@@ -12,12 +12,19 @@ Who is asking
     `access.scope_people` / `scope_figures` / `scope_audit` and nowhere else.
 
 The queue
-    `queue(access, QueueFilters(...), cursor=, limit=50)` → `QueuePage(items, next_cursor,
-    counts, search_kind)`: oldest first, keyset pages, per-status counts of the whole queue (tabs).
-    Filters: status, created_from/created_to (WIB dates), regency_code, district_code,
-    occupation, channel, attribution_code, flag (age_over_limit|income_below_floor),
-    assigned (me|unassigned), overdue, branch (admin), search (reference, NIK or phone, exact
-    through keyed hashes).
+    `queue(access, QueueFilters(...), cursor=, limit=50, offset=)` → `QueuePage(items,
+    next_cursor, counts, search_kind, total, offset, has_more)`: sorted by `sort` (waiting |
+    promise | status; unset: promise for status "open", else waiting), keyset pages (waiting
+    order) or offset pages, per-status counts under the filters (tabs).
+    Filters: status (one, "open" or None), created_from/created_to (WIB dates), regency_code,
+    district_code, occupation, channel, attribution_code, flag (age_over_limit|income_below_floor),
+    assigned (me|unassigned), officer (a username), overdue, branch (admin), references (a
+    selection), search (reference, NIK or phone, exact through keyed hashes).
+    `bulk.run_bulk(office, access, references, "assign"|"status", ...)`: one result per row.
+
+The team
+    `team.TeamOffice(db, clock)`: `team(access)` (accounts and `workload`), `create`, `disable`
+    (open work handed back, see `handover`), `enable`, `reset_password`, `change_role` (admin).
 
 One submission
     `detail(access, ref)` → `SubmissionDetail` (NIK masked, `.fields` in form order, history,
@@ -37,7 +44,8 @@ Other
     ISO 8601 and E.164 for programs: see `export`) ·
     `reports(access, date_from=, date_to=, branch=)` → `Report(tables)`, `reports.table_csv` ·
     `audit(access, action=, actor=, date_from=, date_to=, cursor=)` → `AuditPage` ·
-    accounts for the CLI: `add_account`, `accounts`, `disable_account`, `set_password`,
+    accounts for the CLI: `add_account`, `accounts`, `disable_account` (hands the open work
+    back, see `handover`), `set_password`,
     `issue_token`, `revoke_tokens`; `accounts.password_problem(password, username)`.
 
 Errors (`errors.py`), each with an Indonesian `.message`: NotFound (404; also another branch's

@@ -23,9 +23,10 @@ from sqlalchemy import or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from dashboard.service import auditlog, passwords
+from dashboard.service import auditlog, handover, passwords
 from dashboard.service.access import BRANCH_ROLES, ROLES, Access
 from dashboard.service.errors import InvalidInput, LoginRefused, NotFound
+from dashboard.service.handover import Handover
 from handlers.branches import branch_map
 from handlers.regions import region
 from storage.models import ApiToken, LoginThrottle, StaffAccount
@@ -181,14 +182,63 @@ async def listing(session: AsyncSession) -> list[AccountInfo]:
     ]
 
 
-async def disable(session: AsyncSession, actor: str, username: str, now: datetime) -> None:
-    """Disables the account and revokes its tokens; its sessions end at their next request."""
+async def disable(
+    session: AsyncSession, actor: str, username: str, now: datetime, hand_to: str | None = None
+) -> Handover:
+    """Disables the account and revokes its tokens; its sessions end at their next request.
+
+    Its open sign-ups and callback requests go back to the unassigned queue, or to `hand_to`
+    (an active officer of the same branch), each move audited (see `handover`)."""
     account = await _existing(session, username)
+    to = await handover.colleague(session, account, hand_to) if hand_to else None
     account.disabled_at = account.disabled_at or now
     await _revoke_all(session, account, now)
     auditlog.record(
         session, actor, "account_disabled", now=now, branch=account.branch_code, username=account.username
     )
+    return await handover.hand_over(session, actor, account, now, to)
+
+
+async def enable(session: AsyncSession, actor: str, username: str, now: datetime) -> None:
+    """Lets a disabled account log in again (its old tokens stay revoked)."""
+    account = await _existing(session, username)
+    if account.disabled_at is None:
+        return
+    account.disabled_at = None
+    auditlog.record(
+        session, actor, "account_enabled", now=now, branch=account.branch_code, username=account.username
+    )
+
+
+async def change_role(
+    session: AsyncSession,
+    actor: str,
+    username: str,
+    *,
+    role: str,
+    branch: str | None,
+    now: datetime,
+) -> None:
+    """A new role (and branch) for an account; checked like a new account's. The account's
+    pages follow at their next request (the access is re-read every time)."""
+    account = await _existing(session, username)
+    branch = branch if role in BRANCH_ROLES else None
+    _check_new_account(account.username, role, branch, list(account.regencies))
+    if (account.role, account.branch_code) == (role, branch):
+        return
+    auditlog.record(
+        session,
+        actor,
+        "role_changed",
+        now=now,
+        branch=branch or account.branch_code,
+        username=account.username,
+        role_from=account.role,
+        role_to=role,
+        branch_from=account.branch_code or "-",
+        branch_to=branch or "-",
+    )
+    account.role, account.branch_code = role, branch
 
 
 async def set_password(

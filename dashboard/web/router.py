@@ -16,8 +16,10 @@ from fastapi import APIRouter
 from dashboard.service import Backoffice
 from dashboard.service.outreach_office import Outreach
 from dashboard.service.staff_logins import StaffLogins
+from dashboard.web.accounts_pages import add_account_routes
 from dashboard.web.auth import staff_route_class
 from dashboard.web.broadcast_pages import add_broadcast_routes
+from dashboard.web.bulk_pages import add_bulk_routes
 from dashboard.web.callbacks import add_callback_routes
 from dashboard.web.context import StaffPages
 from dashboard.web.insight import add_insight_routes
@@ -66,4 +68,6 @@ def pages_router(
     add_callback_routes(router, pages)
     add_session_routes(router, pages, outreach)
     add_broadcast_routes(router, pages, outreach)
+    add_account_routes(router, pages)
+    add_bulk_routes(router, pages)
     return router

@@ -63,7 +63,9 @@ def test_accounts_from_add_to_disable(tmp_path: Path, env: dict[str, str]) -> No
     code, _, err = staff("password", "ani", stdin="pendek\n")
     assert code == 2
     code, out, _ = staff("disable", "ani")
-    assert code == 0
+    assert code == 0 and "0 sign-up(s) and 0 callback request(s) handed to the unassigned queue" in out
+    code, _, err = staff("disable", "ani", "--hand-to", "nobody")
+    assert code == 2 and "bukan petugas" in err
     listed = {line.split("\t")[0]: line.split("\t")[3] for line in staff("list")[1].splitlines()}
     assert listed["ani"] == "disabled"
     code, _, err = staff("disable", "nobody")
