@@ -84,6 +84,7 @@ class Settings(BaseSettings):
     draft_expiry_days: int = Field(default=7, ge=1)
     max_age_flag: int = Field(default=65, ge=18)
     callback_working_days: int = Field(default=3, ge=1)
+    agent_handback_minutes: int = Field(default=60, ge=1)
     agent_codes_file: Path | None = None
     """A TOML file of agent codes (the format of messages/agents.toml); unset: that file."""
 

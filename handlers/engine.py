@@ -22,7 +22,7 @@ from handlers.router import Router
 from handlers.turn import Rules, Turn, resolve_choice
 from handlers.types import Inbound, Reply, State
 from messages.render import render
-from storage import conversation
+from storage import chat, conversation
 from storage.crypto import Vault
 from storage.db import Database
 from storage.errors import TransientError, is_transient
@@ -153,6 +153,7 @@ class Engine:
                 return Outcome(duplicate=True)
             # The stored data was decoded for this message alone: the flows may change it in place.
             state = State(saved.flow, saved.step, saved.data) if saved else State()
+            shown = list(state.data.get(SHOWN_OPTIONS, []))
             turn = Turn(
                 inbound=inbound,
                 state=state,
@@ -163,7 +164,7 @@ class Engine:
                 rules=self.rules,
                 idle=now - saved.updated_at if saved else timedelta(0),
                 first_message=contact.last_inbound_at is None,
-                choice=resolve_choice(inbound, state.data.get(SHOWN_OPTIONS, [])),
+                choice=resolve_choice(inbound, shown),
             )
             if message:
                 self._note_contact(contact, inbound, now)
@@ -173,8 +174,9 @@ class Engine:
                 result = None
             else:
                 result = await (work or self.router.dispatch)(turn)
+            transcript = self._transcript(contact, inbound, shown, turn.replies, now) if message else []
             self._remember_options(turn.state, turn.replies)
-            await self._save(session, contact, turn.state, turn.replies, now)
+            await self._save(session, contact, turn.state, turn.replies, now, transcript)
             return Outcome(duplicate=False, replies=tuple(turn.replies), result=result)
 
     async def _apologise(self, inbound: Inbound) -> Outcome:
@@ -189,7 +191,9 @@ class Engine:
                 return Outcome(duplicate=True)
             self._note_contact(contact, inbound, now)
             replies = [Reply(render("error", contact.language))]
-            await self._save(session, contact, None, replies, now)  # the conversation stays as it was
+            transcript = self._transcript(contact, inbound, [], replies, now)
+            # The conversation stays as it was.
+            await self._save(session, contact, None, replies, now, transcript)
             return Outcome(duplicate=False, replies=tuple(replies), failed=True)
 
     @staticmethod
@@ -197,6 +201,20 @@ class Engine:
         contact.last_inbound_at = now
         if inbound.sender_name and not contact.display_name:
             contact.display_name = inbound.sender_name[:200]
+
+    def _transcript(
+        self, contact: Contact, inbound: Inbound, shown: list[list[str]], replies: list[Reply], now: datetime
+    ) -> list[dict[str, Any]]:
+        """The turn's messages as officers read them later (encrypted): what the person sent,
+        then each reply."""
+        assert contact.id is not None
+        seal = self.vault.encrypt
+        rows = []
+        if (said := said_by(inbound, shown)) is not None:
+            heard = chat.message_row(contact.id, "in", seal(said), now, channel_message_id=inbound.message_id)
+            rows.append(heard)
+        rows += [chat.message_row(contact.id, "out", seal(reply.text), now) for reply in replies]
+        return rows
 
     @staticmethod
     def _remember_options(state: State, replies: list[Reply]) -> None:
@@ -207,8 +225,30 @@ class Engine:
 
     @staticmethod
     async def _save(
-        session: AsyncSession, contact: Contact, state: State | None, replies: list[Reply], now: datetime
+        session: AsyncSession,
+        contact: Contact,
+        state: State | None,
+        replies: list[Reply],
+        now: datetime,
+        transcript: list[dict[str, Any]],
     ) -> None:
         outgoing = [(reply.to_payload(), int(reply.priority)) for reply in replies]
         stored = (state.flow, state.step, state.data) if state is not None else None
-        await conversation.save_turn(session, contact, stored, outgoing, now)
+        await conversation.save_turn(session, contact, stored, outgoing, now, transcript)
+
+
+def said_by(inbound: Inbound, shown: list[list[str]]) -> str | None:
+    """What the person sent, as an officer reads it: the text, the label of a pressed button,
+    or what kind of thing came (a photo); None for what is no message (a form's request)."""
+    if inbound.text:
+        return inbound.text
+    if inbound.option_id:
+        label = next((entry[1] for entry in shown if entry[0] == inbound.option_id), None)
+        return f"[{label or inbound.option_id}]"
+    if inbound.phone:
+        return inbound.phone
+    if inbound.kind == "media":
+        return "[" + render("chat_media_sent") + "]"
+    if inbound.fields is not None:
+        return "[" + render("chat_form_sent") + "]"
+    return None

@@ -25,6 +25,9 @@ class Rules:
     callback_working_days: int = 3
     agent_codes: frozenset[str] = field(default_factory=load_agent_codes)
     """Codes that may be recorded as where a person came from (messages/agents.toml)."""
+    agent_handback_minutes: int = 60
+    """An officer's hold on a chat ends this long after the officer's last message
+    (AGENT_HANDBACK_MINUTES): the bot answers again."""
     native_forms: frozenset[str] = frozenset()
     """Channels whose native form is set up here (the registry says which can show one): the
     enrolment offers it there, next to the questions one at a time."""

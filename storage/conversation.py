@@ -21,6 +21,8 @@ from sqlalchemy import select as core_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage import chat
+from storage.db import WIPE_AFTER_COMMIT
 from storage.models import Contact, Conversation, OutboxMessage, ProcessedInbound
 from storage.upsert import insert_for
 
@@ -155,9 +157,11 @@ async def save_turn(
     state: tuple[str | None, str | None, dict[str, Any]] | None,
     replies: Sequence[tuple[dict[str, Any], int]],
     now: datetime,
+    transcript: Sequence[dict[str, Any]] = (),
 ) -> None:
     """Writes what one message changed: the contact, the conversation (flow, step, data; None
-    leaves it as it was), and the replies to send (payload, priority).
+    leaves it as it was), the replies to send (payload, priority), and the messages kept for
+    officers (`storage.chat.message_row`s; none when the turn erased the person's data).
 
     The session's own pending changes (a flow's submission, a purged history) are flushed
     first, so the conversation written here is the last word, as the engine intends.
@@ -196,6 +200,8 @@ async def save_turn(
                 for payload, priority in replies
             ],
         )
+    if transcript and not session.info.get(WIPE_AFTER_COMMIT):
+        await chat.add_messages(session, transcript)
 
 
 async def stale_conversations(session: AsyncSession, before: datetime) -> Sequence[Conversation]:
