@@ -40,9 +40,11 @@ class ChannelInfo:
     """A click-to-chat link to a person's number, with `{phone}` (digits of the E.164 number,
     no "+"); None: the channel has none."""
 
-    def chat_link_to(self, e164: str | None) -> str | None:
-        """The click-to-chat link to a phone number (E.164), or None."""
-        digits = "".join(ch for ch in e164 or "" if ch.isdigit())
+    def chat_link_to(self, phone: str | None) -> str | None:
+        """The click-to-chat link to a phone number (E.164, or written the Indonesian way with
+        a leading 0 and dashes), or None."""
+        digits = "".join(ch for ch in phone or "" if ch.isdigit())
+        digits = "62" + digits[1:] if digits.startswith("0") else digits
         return self.chat_link.format(phone=digits) if self.chat_link and digits else None
 
     def link(self, address: str | None, code: str) -> str | None:
