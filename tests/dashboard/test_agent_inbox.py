@@ -192,7 +192,9 @@ async def test_macro_records_the_call_moves_the_status_and_writes(
         call = (await session.exec(select(CallAttempt))).one()
     assert submission.status == "dihubungi" and call.outcome == "berhasil"
     assert call.note == "Sudah ditelepon dan tersambung."
-    assert (await outbox_rows(db))[-1].payload["text"].startswith("Terima kasih, Bapak/Ibu, sudah menerima")
+    rows = await outbox_rows(db)
+    assert rows[-1].payload["text"].startswith("Terima kasih, Bapak/Ibu, sudah menerima")
+    assert len(rows) == 2 and "terhubung dengan petugas" in rows[0].payload["text"]  # no status notice
     with pytest.raises(InvalidInput):
         await inbox.run_macro(rina, reference, "tidak_ada")
 

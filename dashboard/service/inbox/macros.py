@@ -2,8 +2,8 @@
 
 "Sudah ditelepon dan tersambung": the call is recorded as reached with its note, the sign-up
 moves to Dihubungi (when it is before that; a new one is taken by the officer first), and the
-follow-up message goes in the worker's chat, all in one transaction and audited like each step
-done by hand.
+follow-up message goes in the worker's chat (instead of the status's own notice, which would
+say something else), all in one transaction and audited like each step done by hand.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from dashboard.service.inbox.subject import subject_of
 from dashboard.service.texts import refusal
 from handlers.channels import Catalogue
 from storage.crypto import Vault
+from storage.models import OutboxMessage
 
 MACROS_FILE = Path(__file__).parent.parent / "data" / "macros.toml"
 BEFORE = {"dihubungi": ("baru", "diproses")}
@@ -70,6 +71,9 @@ async def run(
     if step.status and submission.status in BEFORE.get(step.status, ()):
         if submission.status == "baru":  # taken first, as "Saya tangani" does (baru → diproses)
             await cases.assign(session, access, reference, now)
-        await cases.change_status(session, access, reference, step.status, now, note=step.note)
+        _, notified = await cases.change_status(session, access, reference, step.status, now, note=step.note)
+        if notified:  # the macro's own message tells the worker; the status's notice would differ
+            for pending in [row for row in session.new if isinstance(row, OutboxMessage)]:
+                session.expunge(pending)
     subject = await subject_of(session, access, reference)
     return await reply.send(session, access, vault, channels, subject, step.message, now=now, quiet=quiet)
