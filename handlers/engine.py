@@ -208,7 +208,9 @@ class Engine:
         """The turn's messages as officers read them later (encrypted): what the person sent,
         then each reply."""
         assert contact.id is not None
-        seal = self.vault.encrypt
+        def seal(text: str) -> str:  # a lone surrogate (refused as an answer) is kept as "?"
+            return self.vault.encrypt(text.encode("utf-8", "replace").decode("utf-8"))
+
         rows = []
         if (said := said_by(inbound, shown)) is not None:
             heard = chat.message_row(contact.id, "in", seal(said), now, channel_message_id=inbound.message_id)

@@ -88,7 +88,7 @@ def add_inbox_routes(router: APIRouter, pages: StaffPages) -> None:
             if action == "send":
                 done = (await inbox.send(staff.account, target, text)).status
             elif action == "saved":
-                done = (await inbox.send_saved(staff.account, target, int(item or 0))).status
+                done = (await inbox.send_saved(staff.account, target, _number(item))).status
             elif action == "macro" and isinstance(target, str):
                 await inbox.run_macro(staff.account, target, item or "")
                 done = "macro"
@@ -111,8 +111,8 @@ def add_inbox_routes(router: APIRouter, pages: StaffPages) -> None:
     async def submission_close(request: Request, reference: str) -> Response:
         return await act(request, reference, "close")
 
-    async def submission_saved(request: Request, reference: str, reply_id: int) -> Response:
-        return await act(request, reference, "saved", str(reply_id))
+    async def submission_saved(request: Request, reference: str, reply_id: str) -> Response:
+        return await act(request, reference, "saved", reply_id)
 
     async def submission_macro(request: Request, reference: str, macro_id: str) -> Response:
         return await act(request, reference, "macro", macro_id)
@@ -126,8 +126,8 @@ def add_inbox_routes(router: APIRouter, pages: StaffPages) -> None:
     async def callback_close(request: Request, callback_id: int) -> Response:
         return await act(request, callback_id, "close")
 
-    async def callback_saved(request: Request, callback_id: int, reply_id: int) -> Response:
-        return await act(request, callback_id, "saved", str(reply_id))
+    async def callback_saved(request: Request, callback_id: int, reply_id: str) -> Response:
+        return await act(request, callback_id, "saved", reply_id)
 
     for prefix, page, send, close, saved in (
         ("/submissions/{reference}", submission_page, submission_send, submission_close, submission_saved),
@@ -188,13 +188,18 @@ def add_inbox_routes(router: APIRouter, pages: StaffPages) -> None:
             return await replies_page(request, error=invalid.message, status_code=422)
         return RedirectResponse("/staff/replies?done=reply_saved", status_code=303)
 
-    async def remove_reply(request: Request, reply_id: int) -> Response:
+    async def remove_reply(request: Request, reply_id: str) -> Response:
         staff = await pages.user(request)
         await checked_form(request, pages.codec)
-        await inbox.remove_reply(staff.account, reply_id)
+        await inbox.remove_reply(staff.account, _number(reply_id))
         return RedirectResponse("/staff/replies?done=reply_removed", status_code=303)
 
     router.add_api_route("/replies", replies, methods=["GET"])
     router.add_api_route("/replies", save_reply, methods=["POST"])
     router.add_api_route("/replies/{reply_id}/remove", remove_reply, methods=["POST"])
 
+
+
+def _number(value: str | None) -> int:
+    """A saved reply's id from the address; anything else is no saved reply (0: not found)."""
+    return int(value) if value and value.isdigit() and len(value) < 10 else 0
