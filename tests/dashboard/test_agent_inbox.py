@@ -219,3 +219,36 @@ async def test_saved_replies_per_branch(
     assert [r.text for r in await inbox.saved_replies(rina)] == ["Senin-Kamis."]
     await inbox.remove_reply(boss, mine.id)
     assert await inbox.saved_replies(rina) == []
+
+
+async def test_a_callback_requests_conversation(
+    db: Database, engine: Engine, office: Backoffice, inbox: AgentInbox
+) -> None:
+    """The callback page's conversation: the same chat, named by the request's id."""
+    from storage.models import CallbackRequest, Contact
+
+    _reference, chat = await worker(db, engine, n=3)
+    await chat.send("minta ditelepon")
+    async with db.transaction() as session:
+        contact = (await session.exec(select(Contact))).one()
+        request = CallbackRequest(contact_id=contact.id, channel="telegram", branch_code="KC-MADIUN")
+        session.add(request)
+        await session.flush()
+        request_id = request.id
+    assert request_id is not None
+    rina = await account(office, "rina")
+    seen = await inbox.conversation(rina, request_id)
+    assert (
+        seen.callback_id == request_id and seen.reference is None and seen.items[0].text == "minta ditelepon"
+    )
+    await inbox.send(rina, request_id, "Ibu, kapan bisa kami telepon?")
+    assert [(i.reference, i.callback_id) for i in (await inbox.inbox(rina)).items] == [(None, request_id)]
+    other = await account(office, "budi", where=MADURA)
+    for call in (
+        inbox.conversation(other, request_id),
+        inbox.send(other, request_id, "x"),
+        inbox.close(other, 987654),
+    ):
+        with pytest.raises(NotFound):
+            await call
+    assert await inbox.close(rina, request_id) is True
