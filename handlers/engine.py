@@ -143,7 +143,7 @@ class Engine:
         now = self.clock()
         message = bool(inbound.message_id)
         async with self.db.transaction() as session:
-            contact, saved = await conversation.open_conversation(
+            contact, saved, held = await conversation.open_conversation(
                 session, inbound.channel, inbound.chat_id, now
             )
             assert contact.id is not None
@@ -164,6 +164,7 @@ class Engine:
                 rules=self.rules,
                 idle=now - saved.updated_at if saved else timedelta(0),
                 first_message=contact.last_inbound_at is None,
+                held=held,
                 choice=resolve_choice(inbound, shown),
             )
             if message:
@@ -182,7 +183,7 @@ class Engine:
     async def _apologise(self, inbound: Inbound) -> Outcome:
         now = self.clock()
         async with self.db.transaction() as session:
-            contact, _saved = await conversation.open_conversation(
+            contact, _saved, _held = await conversation.open_conversation(
                 session, inbound.channel, inbound.chat_id, now
             )
             if not await conversation.mark_processed(

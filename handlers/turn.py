@@ -46,6 +46,9 @@ class Turn:
     """How long the conversation had been quiet before this message."""
     first_message: bool = False
     """True for the very first message this contact ever sent."""
+    held: bool = False
+    """An officer's hold on this chat is not closed (read with the conversation; see
+    `handlers.flows.handoff`)."""
     replies: list[Reply] = field(default_factory=list)
     choice: str | None = None
     """The option the person picked: tapped, typed as its number, or typed as its label."""

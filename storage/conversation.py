@@ -22,6 +22,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import chat
+from storage.chat_models import AgentHandoff
 from storage.db import WIPE_AFTER_COMMIT
 from storage.models import Contact, Conversation, OutboxMessage, ProcessedInbound
 from storage.upsert import insert_for
@@ -66,13 +67,22 @@ def _open_statement(dialect: str) -> Any:
         core_select(stored.c[name]).where(stored.c.contact_id == owner).scalar_subquery().label(f"s_{name}")
         for name in _STATE_COLUMNS
     ]
-    return stmt.returning(*(contact.c[name] for name in _CONTACT_COLUMNS), *state)
+    hold = AgentHandoff.__table__  # type: ignore[attr-defined]
+    held = (
+        core_select(hold.c.officer_at)
+        .where(hold.c.contact_id == owner, hold.c.closed_at.is_(None))
+        .scalar_subquery()
+        .label("s_held")
+    )
+    return stmt.returning(*(contact.c[name] for name in _CONTACT_COLUMNS), *state, held)
 
 
 async def open_conversation(
     session: AsyncSession, channel: str, chat_id: str, now: datetime
-) -> tuple[Contact, SavedState | None]:
-    """The contact (locked for this transaction, created if new) and its stored conversation.
+) -> tuple[Contact, SavedState | None, bool]:
+    """The contact (locked for this transaction, created if new), its stored conversation, and
+    whether an officer's hold on the chat is not closed (`storage.chat`: the router then reads
+    it; the quiet time may have ended it).
 
     The contact is not tracked by the session: `save_turn` writes what the conversation
     changed on it.
@@ -82,10 +92,11 @@ async def open_conversation(
     row = (await session.exec(statement, params=params)).one()
     values = row._mapping
     contact = Contact(**{name: values[name] for name in _CONTACT_COLUMNS})
+    held = values["s_held"] is not None
     if values["s_version"] is None:
-        return contact, None
+        return contact, None, held
     saved = SavedState(*(values[f"s_{name}"] for name in _STATE_COLUMNS))
-    return contact, saved
+    return contact, saved, held
 
 
 @cache

@@ -23,6 +23,8 @@ PRIVACY_FLOW = "privacy"
 
 async def officer_holds(turn: Turn, current: Flow | None) -> bool:
     """True when an officer holds the chat and the message is theirs to answer (kept for them)."""
+    if not turn.held:  # read with the conversation: no second statement for nearly every message
+        return False
     hold = await turn.store.agent_hold(turn.contact)
     if hold is None or hold.closed_at is not None:
         return False
