@@ -36,19 +36,17 @@ class Subject:
         return {"reference": self.reference} if self.reference else {"callback": self.callback_id}
 
 
-async def subject_of(session: AsyncSession, access: Access, target: Target, *, lock: bool = False) -> Subject:
+async def subject_of(session: AsyncSession, access: Access, target: Target) -> Subject:
     """The subject, if the caller may see it; NotFound otherwise."""
     if isinstance(target, int):
         request = await callbacks._load(session, access, target)  # scoped: NotFound elsewhere
-        contact = await _contact(session, request.contact_id, lock)
+        contact = await _contact(session, request.contact_id)
         return Subject(contact, request.branch_code, callback_id=request.id)
     submission = await cases.load(session, access, target)
     contact_id = submission.contact_id if submission.anonymised_at is None else None
-    contact = await _contact(session, contact_id, lock)
+    contact = await _contact(session, contact_id)
     return Subject(contact, submission.branch_code, submission.reference, submission_id=submission.id)
 
 
-async def _contact(session: AsyncSession, contact_id: int | None, lock: bool) -> Contact | None:
-    if contact_id is None:
-        return None
-    return await session.get(Contact, contact_id, with_for_update=lock)
+async def _contact(session: AsyncSession, contact_id: int | None) -> Contact | None:
+    return None if contact_id is None else await session.get(Contact, contact_id)
