@@ -124,9 +124,7 @@ async def send(
         ],
     )
     status = QUEUED if free else AWAITING_REPLY
-    auditlog.record(
-        session, access, "agent_message", now=now, branch=subject.branch_code, status=status, **subject.audit
-    )
+    auditlog.record(session, access, "agent_message", now=now, branch=subject.branch_code, **subject.audit)
     await session.flush()
     assert queued[-1].id is not None
     return Sent(queued[-1].id, status, contact.channel)
