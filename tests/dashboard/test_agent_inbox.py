@@ -152,6 +152,9 @@ async def test_whatsapp_outside_the_window_invites_first(
     assert [r.payload["text"][:5] for r in held][-1] == "Bapak"
     assert len(invite) == 1 and invite[0].payload["template"] == AGENT_TEMPLATE
     assert "balas pesan ini" in invite[0].payload["text"]
+    again = await inbox.send(rina, reference, "Mohon dibalas, Pak.")  # no second invitation
+    assert again.status == AWAITING_REPLY
+    assert [r.status for r in await outbox_rows(db)].count("pending") == 1
     assert await chat.send("ya") == []  # the officer holds the chat; the held message goes now
     assert all(r.status == "pending" for r in await outbox_rows(db))
     # Inside the window, free text at once.

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dashboard.service import auditlog
@@ -99,15 +100,16 @@ async def send(
         callback_id=subject.callback_id,
     )
     free = window_open(contact, channels, now)
+    invite = not free and not await _held_back(session, contact)  # one invitation until they answer
     branch = branch_map().get(subject.branch_code)
     said: list[tuple[str, str | None]] = []
     if opened:
         said.append((render("agent_joined", contact.language, branch=branch), None))
     said.append((text, access.username))
     queued = [_queue(session, contact, Reply(line).to_payload(), now, held=not free) for line, _ in said]
-    if not free:
-        invite = render("agent_invite", contact.language, branch=branch, reference=subject.reference)
-        payload = {**Reply(invite).to_payload(), "template": AGENT_TEMPLATE}
+    if invite:
+        text_of_invite = render("agent_invite", contact.language, branch=branch, reference=subject.reference)
+        payload = {**Reply(text_of_invite).to_payload(), "template": AGENT_TEMPLATE}
         _queue(session, contact, payload, now, held=False, priority=Priority.NOTIFICATION)
     await chat.add_messages(
         session,
@@ -143,6 +145,16 @@ async def close(
         await chat.add_messages(session, [chat.message_row(contact.id, "out", vault.encrypt(text), now)])
     auditlog.record(session, access, "agent_closed", now=now, branch=subject.branch_code, **subject.audit)
     return True
+
+
+async def _held_back(session: AsyncSession, contact: Contact) -> bool:
+    """Messages already wait for the person to write (an invitation went with the first)."""
+    query = select(OutboxMessage.id).where(
+        col(OutboxMessage.channel) == contact.channel,
+        col(OutboxMessage.chat_id) == contact.chat_id,
+        col(OutboxMessage.status) == "waiting",
+    )
+    return (await session.exec(query.limit(1))).first() is not None
 
 
 def _queue(
