@@ -21,6 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from handlers.router import Router
 from handlers.turn import Rules, Turn, resolve_choice
 from handlers.types import Inbound, Reply, State
+from messages.data import DEFAULT_LANGUAGE
 from messages.render import render
 from storage import chat, conversation
 from storage.crypto import Vault
@@ -240,6 +241,10 @@ class Engine:
         await conversation.save_turn(session, contact, stored, outgoing, now, transcript)
 
 
+OFFICERS_LANGUAGE = DEFAULT_LANGUAGE
+"""The kept conversation is read by officers: what it says for the person is in Indonesian."""
+
+
 def said_by(inbound: Inbound, shown: list[list[str]]) -> str | None:
     """What the person sent, as an officer reads it: the text, the label of a pressed button,
     or what kind of thing came (a photo); None for what is no message (a form's request)."""
@@ -251,7 +256,7 @@ def said_by(inbound: Inbound, shown: list[list[str]]) -> str | None:
     if inbound.phone:
         return inbound.phone
     if inbound.kind == "media":
-        return "[" + render("chat_media_sent") + "]"
+        return "[" + render("chat_media_sent", OFFICERS_LANGUAGE) + "]"
     if inbound.fields is not None:
-        return "[" + render("chat_form_sent") + "]"
+        return "[" + render("chat_form_sent", OFFICERS_LANGUAGE) + "]"
     return None

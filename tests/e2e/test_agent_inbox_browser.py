@@ -87,6 +87,9 @@ def test_talk_to_a_worker_run_a_macro_and_hand_back(browser: Any, site: Site) ->
     # Hand back: the worker is told, and the inbox empties.
     page.locator("#inbox a").first.click()
     expect(page.locator("#messages")).to_contain_text("baik bu, terima kasih")
+    page.set_viewport_size({"width": 360, "height": 740})
+    assert fits_width(page)  # the conversation on a phone, long messages wrapped
+    page.set_viewport_size({"width": 1366, "height": 900})
     page.get_by_role("button", name="Selesai, serahkan ke bot").click()
     expect(page.locator("#held-by")).to_contain_text("Bot yang menjawab")
     site.telegram.wait_for(lambda: len(delivered()) >= before + 4, 20, "the bot-is-back note")
