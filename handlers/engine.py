@@ -210,6 +210,7 @@ class Engine:
         """The turn's messages as officers read them later (encrypted): what the person sent,
         then each reply."""
         assert contact.id is not None
+
         def seal(text: str) -> str:  # a lone surrogate (refused as an answer) is kept as "?"
             return self.vault.encrypt(text.encode("utf-8", "replace").decode("utf-8"))
 

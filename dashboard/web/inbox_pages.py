@@ -199,7 +199,6 @@ def add_inbox_routes(router: APIRouter, pages: StaffPages) -> None:
     router.add_api_route("/replies/{reply_id}/remove", remove_reply, methods=["POST"])
 
 
-
 def _number(value: str | None) -> int:
     """A saved reply's id from the address; anything else is no saved reply (0: not found)."""
     return int(value) if value and value.isdigit() and len(value) < 10 else 0
