@@ -36,6 +36,7 @@ def backoffice_for(service: Service) -> Backoffice:
             callback_working_days=settings.callback_working_days,
             max_age_flag=settings.max_age_flag,
             api_token_days=settings.api_token_days,
+            agent_handback_minutes=settings.agent_handback_minutes,
         ),
         wake=service.wake,
     )

@@ -22,6 +22,7 @@ from handlers.enrol.fields import FORM
 from handlers.enrol.purge import purge_expired_drafts
 from messages.data import data
 from storage import erasure, outbox
+from storage.chat import erase_old_messages
 from storage.db import Database
 from storage.retention import erase_old_callbacks, last_run, record_run, retention_cutoff
 from storage.store import Store
@@ -75,6 +76,11 @@ async def _callbacks(session: AsyncSession, now: datetime, years: int) -> Counts
     return {"callbacks_erased": await erase_old_callbacks(session, retention_cutoff(now, years))}
 
 
+async def _chats(session: AsyncSession, now: datetime, years: int) -> Counts:
+    """The conversations kept for officers (the agent inbox), no longer than the consent says."""
+    return {"chat_messages_deleted": await erase_old_messages(session, retention_cutoff(now, years))}
+
+
 class _DryRun(Exception):
     """Carries a dry run's counts out of the transaction it rolls back."""
 
@@ -88,7 +94,7 @@ async def apply_retention(
 ) -> Counts:
     """Runs the retention at `now`; returns how many of each kind it removed (or would remove)."""
     years = retention_years()
-    steps: list[Step] = [_drafts(draft_expiry_days), _texts, _people, _erased, _callbacks]
+    steps: list[Step] = [_drafts(draft_expiry_days), _texts, _people, _erased, _callbacks, _chats]
     counts: Counts = {}
     if dry_run:
         try:

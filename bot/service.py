@@ -27,6 +27,7 @@ def rules_from(settings: Settings, registry: Iterable[Registration] = REGISTRY) 
         draft_expiry_days=settings.draft_expiry_days,
         max_age_flag=settings.max_age_flag,
         callback_working_days=settings.callback_working_days,
+        agent_handback_minutes=settings.agent_handback_minutes,
         agent_codes=load_agent_codes(settings.agent_codes_file or AGENTS_FILE),
         native_forms=native_forms(settings, registry),
     )

@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     whatsapp_template_notification_language: str = "id"
     whatsapp_template_broadcast: str | None = None
     whatsapp_template_broadcast_language: str = "id"
+    # An officer's message outside the window: the utility template inviting the worker to reply
+    # (its {{1}} is the invitation); unset: the notification template carries the invitation.
+    whatsapp_template_agent: str | None = None
+    whatsapp_template_agent_language: str = "id"
     # The enrolment as a WhatsApp Flow (a form inside WhatsApp): the business private key its
     # data endpoint decrypts with (PEM text, or the path of a PEM file), its passphrase, and the
     # WhatsApp Business Account the Flow is published to (`bpu-bot whatsapp flow publish`).
@@ -84,6 +88,7 @@ class Settings(BaseSettings):
     draft_expiry_days: int = Field(default=7, ge=1)
     max_age_flag: int = Field(default=65, ge=18)
     callback_working_days: int = Field(default=3, ge=1)
+    agent_handback_minutes: int = Field(default=60, ge=1)
     agent_codes_file: Path | None = None
     """A TOML file of agent codes (the format of messages/agents.toml); unset: that file."""
 
@@ -133,7 +138,11 @@ class Settings(BaseSettings):
             raise ValueError("must look like v23.0")
         return value
 
-    @field_validator("whatsapp_template_notification_language", "whatsapp_template_broadcast_language")
+    @field_validator(
+        "whatsapp_template_notification_language",
+        "whatsapp_template_broadcast_language",
+        "whatsapp_template_agent_language",
+    )
     @classmethod
     def _template_language(cls, value: str) -> str:
         if not re.fullmatch(r"[a-z]{2,3}(_[A-Z]{2})?", value):

@@ -33,6 +33,19 @@ class ChannelInfo:
     native_form: bool = False
     """It can show the whole enrolment form at once (a WhatsApp Flow, a Telegram Mini App),
     once the operator has set it up; the chat stays the fallback."""
+    reply_window_hours: int | None = None
+    """Free text reaches the person only this long after their last message (WhatsApp's
+    customer-service window); outside it an approved template goes first. None: always."""
+    chat_link: str | None = None
+    """A click-to-chat link to a person's number, with `{phone}` (digits of the E.164 number,
+    no "+"); None: the channel has none."""
+
+    def chat_link_to(self, phone: str | None) -> str | None:
+        """The click-to-chat link to a phone number (E.164, or written the Indonesian way with
+        a leading 0 and dashes), or None."""
+        digits = "".join(ch for ch in phone or "" if ch.isdigit())
+        digits = "62" + digits[1:] if digits.startswith("0") else digits
+        return self.chat_link.format(phone=digits) if self.chat_link and digits else None
 
     def link(self, address: str | None, code: str) -> str | None:
         """The session link for this channel, or None while the bot's address is unknown."""

@@ -21,8 +21,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from handlers.router import Router
 from handlers.turn import Rules, Turn, resolve_choice
 from handlers.types import Inbound, Reply, State
+from messages.data import DEFAULT_LANGUAGE
 from messages.render import render
-from storage import conversation
+from storage import chat, conversation
 from storage.crypto import Vault
 from storage.db import Database
 from storage.errors import TransientError, is_transient
@@ -143,7 +144,7 @@ class Engine:
         now = self.clock()
         message = bool(inbound.message_id)
         async with self.db.transaction() as session:
-            contact, saved = await conversation.open_conversation(
+            contact, saved, held = await conversation.open_conversation(
                 session, inbound.channel, inbound.chat_id, now
             )
             assert contact.id is not None
@@ -153,6 +154,7 @@ class Engine:
                 return Outcome(duplicate=True)
             # The stored data was decoded for this message alone: the flows may change it in place.
             state = State(saved.flow, saved.step, saved.data) if saved else State()
+            shown = list(state.data.get(SHOWN_OPTIONS, []))
             turn = Turn(
                 inbound=inbound,
                 state=state,
@@ -163,7 +165,8 @@ class Engine:
                 rules=self.rules,
                 idle=now - saved.updated_at if saved else timedelta(0),
                 first_message=contact.last_inbound_at is None,
-                choice=resolve_choice(inbound, state.data.get(SHOWN_OPTIONS, [])),
+                held=held,
+                choice=resolve_choice(inbound, shown),
             )
             if message:
                 contact.last_inbound_at = now
@@ -173,14 +176,15 @@ class Engine:
                 result = None
             else:
                 result = await (work or self.router.dispatch)(turn)
+            transcript = self._transcript(contact, inbound, shown, turn.replies, now) if message else []
             self._remember_options(turn.state, turn.replies)
-            await self._save(session, contact, turn.state, turn.replies, now)
+            await self._save(session, contact, turn.state, turn.replies, now, transcript)
             return Outcome(duplicate=False, replies=tuple(turn.replies), result=result)
 
     async def _apologise(self, inbound: Inbound) -> Outcome:
         now = self.clock()
         async with self.db.transaction() as session:
-            contact, _saved = await conversation.open_conversation(
+            contact, _saved, _held = await conversation.open_conversation(
                 session, inbound.channel, inbound.chat_id, now
             )
             if not await conversation.mark_processed(
@@ -189,8 +193,27 @@ class Engine:
                 return Outcome(duplicate=True)
             contact.last_inbound_at = now
             replies = [Reply(render("error", contact.language))]
-            await self._save(session, contact, None, replies, now)  # the conversation stays as it was
+            transcript = self._transcript(contact, inbound, [], replies, now)
+            # The conversation stays as it was.
+            await self._save(session, contact, None, replies, now, transcript)
             return Outcome(duplicate=False, replies=tuple(replies), failed=True)
+
+    def _transcript(
+        self, contact: Contact, inbound: Inbound, shown: list[list[str]], replies: list[Reply], now: datetime
+    ) -> list[dict[str, Any]]:
+        """The turn's messages as officers read them later (encrypted): what the person sent,
+        then each reply."""
+        assert contact.id is not None
+
+        def seal(text: str) -> str:  # a lone surrogate (refused as an answer) is kept as "?"
+            return self.vault.encrypt(text.encode("utf-8", "replace").decode("utf-8"))
+
+        rows = []
+        if (said := said_by(inbound, shown)) is not None:
+            heard = chat.message_row(contact.id, "in", seal(said), now, channel_message_id=inbound.message_id)
+            rows.append(heard)
+        rows += [chat.message_row(contact.id, "out", seal(reply.text), now) for reply in replies]
+        return rows
 
     @staticmethod
     def _remember_options(state: State, replies: list[Reply]) -> None:
@@ -201,8 +224,34 @@ class Engine:
 
     @staticmethod
     async def _save(
-        session: AsyncSession, contact: Contact, state: State | None, replies: list[Reply], now: datetime
+        session: AsyncSession,
+        contact: Contact,
+        state: State | None,
+        replies: list[Reply],
+        now: datetime,
+        transcript: list[dict[str, Any]],
     ) -> None:
         outgoing = [(reply.to_payload(), int(reply.priority)) for reply in replies]
         stored = (state.flow, state.step, state.data) if state is not None else None
-        await conversation.save_turn(session, contact, stored, outgoing, now)
+        await conversation.save_turn(session, contact, stored, outgoing, now, transcript)
+
+
+OFFICERS_LANGUAGE = DEFAULT_LANGUAGE
+"""The kept conversation is read by officers: what it says for the person is in Indonesian."""
+
+
+def said_by(inbound: Inbound, shown: list[list[str]]) -> str | None:
+    """What the person sent, as an officer reads it: the text, the label of a pressed button,
+    or what kind of thing came (a photo); None for what is no message (a form's request)."""
+    if inbound.text:
+        return inbound.text
+    if inbound.option_id:
+        label = next((entry[1] for entry in shown if entry[0] == inbound.option_id), None)
+        return f"[{label or inbound.option_id}]"
+    if inbound.phone:
+        return inbound.phone
+    if inbound.kind == "media":
+        return "[" + render("chat_media_sent", OFFICERS_LANGUAGE) + "]"
+    if inbound.fields is not None:
+        return "[" + render("chat_form_sent", OFFICERS_LANGUAGE) + "]"
+    return None

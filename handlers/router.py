@@ -8,6 +8,7 @@ from handlers.attribution import attribution_code
 from handlers.flow import Cancellable, Flow, Form, Steps, say_menu
 from handlers.flows.asides import answer_aside
 from handlers.flows.benefits import price_context
+from handlers.flows.handoff import officer_holds
 from handlers.flows.officer_test_chat import link_test_chat
 from handlers.flows.sessions import arrive, join_arrived, set_announcements, wants_to_join
 from handlers.intents import language_of, match_command, match_intent, says_later
@@ -65,6 +66,7 @@ class Router:
         _note_way_of_writing(turn)
         current = self._flow(turn.state.flow)
         for stage in (
+            officer_holds,
             self._test_chat,
             self._attribution,
             self._start,

@@ -25,6 +25,9 @@ class Rules:
     callback_working_days: int = 3
     agent_codes: frozenset[str] = field(default_factory=load_agent_codes)
     """Codes that may be recorded as where a person came from (messages/agents.toml)."""
+    agent_handback_minutes: int = 60
+    """An officer's hold on a chat ends this long after the officer's last message
+    (AGENT_HANDBACK_MINUTES): the bot answers again."""
     native_forms: frozenset[str] = frozenset()
     """Channels whose native form is set up here (the registry says which can show one): the
     enrolment offers it there, next to the questions one at a time."""
@@ -43,6 +46,9 @@ class Turn:
     """How long the conversation had been quiet before this message."""
     first_message: bool = False
     """True for the very first message this contact ever sent."""
+    held: bool = False
+    """An officer's hold on this chat is not closed (read with the conversation; see
+    `handlers.flows.handoff`)."""
     replies: list[Reply] = field(default_factory=list)
     choice: str | None = None
     """The option the person picked: tapped, typed as its number, or typed as its label."""

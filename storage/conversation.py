@@ -21,6 +21,9 @@ from sqlalchemy import select as core_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage import chat
+from storage.chat_models import AgentHandoff
+from storage.db import WIPE_AFTER_COMMIT
 from storage.models import Contact, Conversation, OutboxMessage, ProcessedInbound
 from storage.upsert import insert_for
 
@@ -64,13 +67,22 @@ def _open_statement(dialect: str) -> Any:
         core_select(stored.c[name]).where(stored.c.contact_id == owner).scalar_subquery().label(f"s_{name}")
         for name in _STATE_COLUMNS
     ]
-    return stmt.returning(*(contact.c[name] for name in _CONTACT_COLUMNS), *state)
+    hold = AgentHandoff.__table__  # type: ignore[attr-defined]
+    held = (
+        core_select(hold.c.officer_at)
+        .where(hold.c.contact_id == owner, hold.c.closed_at.is_(None))
+        .scalar_subquery()
+        .label("s_held")
+    )
+    return stmt.returning(*(contact.c[name] for name in _CONTACT_COLUMNS), *state, held)
 
 
 async def open_conversation(
     session: AsyncSession, channel: str, chat_id: str, now: datetime
-) -> tuple[Contact, SavedState | None]:
-    """The contact (locked for this transaction, created if new) and its stored conversation.
+) -> tuple[Contact, SavedState | None, bool]:
+    """The contact (locked for this transaction, created if new), its stored conversation, and
+    whether an officer's hold on the chat is not closed (`storage.chat`: the router then reads
+    it; the quiet time may have ended it).
 
     The contact is not tracked by the session: `save_turn` writes what the conversation
     changed on it.
@@ -80,10 +92,11 @@ async def open_conversation(
     row = (await session.exec(statement, params=params)).one()
     values = row._mapping
     contact = Contact(**{name: values[name] for name in _CONTACT_COLUMNS})
+    held = values["s_held"] is not None
     if values["s_version"] is None:
-        return contact, None
+        return contact, None, held
     saved = SavedState(*(values[f"s_{name}"] for name in _STATE_COLUMNS))
-    return contact, saved
+    return contact, saved, held
 
 
 @cache
@@ -155,9 +168,11 @@ async def save_turn(
     state: tuple[str | None, str | None, dict[str, Any]] | None,
     replies: Sequence[tuple[dict[str, Any], int]],
     now: datetime,
+    transcript: Sequence[dict[str, Any]] = (),
 ) -> None:
     """Writes what one message changed: the contact, the conversation (flow, step, data; None
-    leaves it as it was), and the replies to send (payload, priority).
+    leaves it as it was), the replies to send (payload, priority), and the messages kept for
+    officers (`storage.chat.message_row`s; none when the turn erased the person's data).
 
     The session's own pending changes (a flow's submission, a purged history) are flushed
     first, so the conversation written here is the last word, as the engine intends.
@@ -196,6 +211,8 @@ async def save_turn(
                 for payload, priority in replies
             ],
         )
+    if transcript and not session.info.get(WIPE_AFTER_COMMIT):
+        await chat.add_messages(session, transcript)
 
 
 async def stale_conversations(session: AsyncSession, before: datetime) -> Sequence[Conversation]:

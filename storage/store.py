@@ -15,7 +15,8 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage import callbacks, conversation, forms, officer_test_chats, outbox, submissions
+from storage import callbacks, chat, conversation, forms, officer_test_chats, outbox, submissions
+from storage.chat_models import AgentHandoff
 from storage.db import Database
 from storage.form_models import FormToken
 from storage.models import CallbackRequest, Contact, Conversation, Submission
@@ -71,7 +72,26 @@ class Store:
             self._session, contact, now, columns=columns, answers=answers, note=note
         )
         assert contact.id is not None
-        return {**counts, "callbacks": await callbacks.erase_callbacks_of(self._session, contact.id)}
+        return {
+            **counts,
+            "callbacks": await callbacks.erase_callbacks_of(self._session, contact.id),
+            "chat_messages": await chat.erase_chat(self._session, contact.id, now),
+        }
+
+    async def agent_hold(self, contact: Contact) -> AgentHandoff | None:
+        """An officer's hold on the person's chat, open or not (see `storage.chat.is_open`)."""
+        assert contact.id is not None
+        return await chat.hold_of(self._session, contact.id)
+
+    async def note_for_officer(self, contact: Contact, now: datetime) -> None:
+        """The person wrote while an officer holds the chat: it waits in the officer's inbox."""
+        assert contact.id is not None
+        await chat.note_worker_message(self._session, contact.id, now)
+
+    async def release_agent_hold(self, contact: Contact, now: datetime, reason: str) -> bool:
+        """The bot takes the chat back (the officer's quiet time passed)."""
+        assert contact.id is not None
+        return await chat.release(self._session, contact.id, now, reason)
 
     async def record_step_event(
         self,

@@ -53,6 +53,8 @@ WHATSAPP = ChannelInfo(
     test_chat=True,
     chat_id_is_phone=True,
     native_form=True,
+    reply_window_hours=24,
+    chat_link="https://wa.me/{phone}",
 )
 
 REGISTRY: tuple[Registration, ...] = (

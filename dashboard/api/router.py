@@ -7,9 +7,11 @@ from fastapi import APIRouter
 
 from dashboard.api.bulk import bulk_router
 from dashboard.api.callbacks import callbacks_router
+from dashboard.api.inbox import inbox_router
 from dashboard.api.office import office_router
 from dashboard.api.outreach import outreach_router
 from dashboard.service import Backoffice
+from dashboard.service.inbox import AgentInbox
 from dashboard.service.outreach_office import Outreach
 from handlers.channels import Catalogue
 
@@ -21,5 +23,6 @@ def api_router(backoffice: Backoffice, outreach: Outreach, channels: Catalogue) 
     router.include_router(bulk_router(backoffice))
     router.include_router(office_router(backoffice))
     router.include_router(callbacks_router(backoffice))
+    router.include_router(inbox_router(AgentInbox.of(backoffice)))
     router.include_router(outreach_router(outreach, channels))
     return router

@@ -101,6 +101,16 @@ def scope_callbacks(query: Q, access: Access) -> Q:
     return query.where(false())
 
 
+def scope_branch(query: Q, access: Access, column: Any) -> Q:
+    """Only the rows whose `column` names the caller's branch (all of them for an admin): the
+    agent inbox's conversations and a branch's saved replies."""
+    if access.all_branches:
+        return query
+    if access.role in BRANCH_ROLES and access.branch_code:
+        return query.where(column == access.branch_code)
+    return query.where(false())
+
+
 def scope_figures(query: Q, access: Access) -> Q:
     """Only the submissions counted in the caller's reports."""
     if access.role == "mitra":

@@ -43,6 +43,8 @@ class OfficeRules:
     callback_working_days: int = 3
     max_age_flag: int = 65
     api_token_days: int = 90
+    agent_handback_minutes: int = 60
+    """An officer's hold on a worker's chat ends this long after the officer's last message."""
 
 
 class Backoffice:

@@ -51,6 +51,11 @@ AUDIT_ACTIONS = {
     "broadcast_pause": "Menjeda siaran",
     "broadcast_resume": "Melanjutkan siaran",
     "broadcast_cancel": "Membatalkan siaran",
+    "conversation_viewed": "Membuka percakapan pekerja",
+    "agent_message": "Menulis ke chat pekerja",
+    "agent_closed": "Menyerahkan chat ke bot",
+    "saved_reply_saved": "Menyimpan balasan tersimpan",
+    "saved_reply_removed": "Menghapus balasan tersimpan",
 }
 
 

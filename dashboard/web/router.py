@@ -22,6 +22,7 @@ from dashboard.web.broadcast_pages import add_broadcast_routes
 from dashboard.web.bulk_pages import add_bulk_routes
 from dashboard.web.callbacks import add_callback_routes
 from dashboard.web.context import StaffPages
+from dashboard.web.inbox_pages import add_inbox_routes
 from dashboard.web.insight import add_insight_routes
 from dashboard.web.login_pages import add_login_routes
 from dashboard.web.queue_pages import add_queue_routes
@@ -62,6 +63,7 @@ def pages_router(
     )
     add_login_routes(router, pages, logins)
     add_queue_routes(router, pages)
+    add_inbox_routes(router, pages)
     add_submission_routes(router, pages)
     router.include_router(static_router())
     add_insight_routes(router, pages)

@@ -304,3 +304,29 @@ async def test_the_overall_rate_is_kept(db: Database, db_url: str, graph: FakeGr
     # No second holds more than 10 requests.
     gaps = [b - a for a, b in zip(times, itertools.islice(times, 10, None), strict=False)]
     assert min(gaps) >= 1.0, sorted(gaps)[:5]
+
+
+async def test_an_officers_invitation_uses_the_agent_template(
+    db: Database, db_url: str, graph: FakeGraphAPI
+) -> None:
+    """WHATSAPP_TEMPLATE_AGENT carries an officer's invitation to reply (dashboard.service.inbox);
+    without it the notification template does."""
+    invite = {"text": "Petugas ingin membalas pesan Bapak/Ibu.", "template": "agent"}
+    await queue(db, WORKER, invite, priority=Priority.NOTIFICATION, since_inbound=CLOSED)
+    await queue(db, OTHER, invite, priority=Priority.NOTIFICATION, since_inbound=CLOSED)
+    both = make_transport(
+        db_url,
+        graph,
+        whatsapp_template_notification="bpu_pemberitahuan",
+        whatsapp_template_agent="bpu_petugas_membalas",
+        whatsapp_template_agent_language="en_US",
+    )
+    await deliver(db, both)
+    sent = graph.sent(WORKER) + graph.sent(OTHER)
+    assert [(c.body["template"]["name"], c.body["template"]["language"]["code"]) for c in sent] == [
+        ("bpu_petugas_membalas", "en_US"),
+        ("bpu_petugas_membalas", "en_US"),
+    ]
+    await queue(db, WORKER, invite, priority=Priority.NOTIFICATION, since_inbound=CLOSED)
+    await deliver(db, make_transport(db_url, graph, whatsapp_template_notification="bpu_pemberitahuan"))
+    assert graph.sent(WORKER)[-1].body["template"]["name"] == "bpu_pemberitahuan"

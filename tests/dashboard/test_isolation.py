@@ -57,6 +57,8 @@ class Case:
     """A KC-MADIUN socialization session."""
     broadcast_id: int = 0
     """A KC-MADIUN broadcast."""
+    reply_id: int = 0
+    """A KC-MADIUN saved reply (the agent inbox)."""
 
     def params(self) -> dict[str, tuple[str, str]]:
         """Each path parameter: (KC-MADIUN's object, one that does not exist)."""
@@ -66,6 +68,8 @@ class Case:
             "broadcast_id": (str(self.broadcast_id), "999999"),
             "callback_id": (self.callback_id, MISSING_CALLBACK),
             "username": (MADIUN_OFFICER, "tidak.ada"),
+            "reply_id": (str(self.reply_id), "999999"),
+            "macro_id": ("tersambung", "tersambung"),
         }
 
     def secrets(self) -> tuple[str, ...]:
@@ -209,7 +213,18 @@ async def case(db_url: str) -> AsyncIterator[Case]:
         async with running.client() as client:
             openapi = (await client.get("/openapi.json")).json()
         code, broadcast_id = await outreach_of_madiun(running)
-        yield Case(running, reference, openapi, str(callback_id), code, broadcast_id)
+        reply_id = await saved_reply_of_madiun(running)
+        yield Case(running, reference, openapi, str(callback_id), code, broadcast_id, reply_id)
+
+
+async def saved_reply_of_madiun(running: Site) -> int:
+    """A KC-MADIUN saved reply, written by its supervisor."""
+    from dashboard.service.inbox import AgentInbox
+    from tests.support.backoffice_helpers import account
+
+    boss = await account(running.office, "sari", "supervisor")
+    saved = await AgentInbox.of(running.office).save_reply(boss, title="Jam buka", text="Senin-Jumat.")
+    return saved.id
 
 
 async def seed_callback(running: Site, reference: str) -> int:

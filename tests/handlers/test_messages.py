@@ -410,6 +410,14 @@ CONTEXTS: dict[str, list[dict[str, Any]]] = {
         }
         for b in (_BRANCH, _NO_BRANCH)
     ],
+    "agent_joined": [{"branch": b} for b in (_BRANCH, _NO_BRANCH)],
+    "agent_bot_back": [{}],
+    "agent_invite": [
+        {"branch": _BRANCH, "reference": "K7XQ-M4DA"},
+        {"branch": _NO_BRANCH, "reference": None},
+    ],
+    "chat_media_sent": [{}],
+    "chat_form_sent": [{}],
 }
 
 

@@ -16,6 +16,7 @@ from bot.retention import apply_retention
 from bot.service import build_service
 from bot.settings import load_settings
 from bot.web import create_app
+from storage.chat_models import ChatMessage
 from storage.db import Database
 from storage.models import CallbackRequest, Contact, Conversation, OutboxMessage, Submission
 from storage.ops_models import RetentionRun
@@ -30,7 +31,15 @@ async def snapshot(db: Database) -> tuple[object, ...]:
     async with db.reader() as session:
         counts = [
             (await session.exec(select(func.count()).select_from(model))).one()
-            for model in (Submission, Contact, Conversation, OutboxMessage, CallbackRequest, RetentionRun)
+            for model in (
+                Submission,
+                Contact,
+                Conversation,
+                OutboxMessage,
+                CallbackRequest,
+                RetentionRun,
+                ChatMessage,
+            )
         ]
     return (*counts, sorted(await every_token(db)))
 
@@ -48,6 +57,7 @@ async def test_a_dry_run_counts_what_the_run_then_removes_and_changes_nothing(
         counted["drafts_expired"] == 1
         and counted["contacts_cleared"] >= 1
         and counted["messages_deleted"] > 0
+        and counted["chat_messages_deleted"] > 0  # the conversation kept for officers
     )
 
     removed = await apply_retention(db, later, draft_expiry_days=7, trigger="command")

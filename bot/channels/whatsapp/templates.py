@@ -58,6 +58,19 @@ def templates_from(settings: Settings) -> dict[int, TemplateConfig | None]:
     return {Priority.REPLY: notification, Priority.NOTIFICATION: notification, Priority.BROADCAST: broadcast}
 
 
+AGENT_TEMPLATE = "agent"
+"""`payload["template"]` of an officer's invitation to reply (dashboard.service.inbox.reply)."""
+
+
+def agent_template(settings: Settings) -> TemplateConfig | None:
+    """The template inviting a worker to reply to an officer (WHATSAPP_TEMPLATE_AGENT), if set."""
+    if not settings.whatsapp_template_agent:
+        return None
+    return TemplateConfig(
+        settings.whatsapp_template_agent, settings.whatsapp_template_agent_language, "WHATSAPP_TEMPLATE_AGENT"
+    )
+
+
 def template_for(settings: Settings, priority: int) -> TemplateConfig | None:
     return templates_from(settings).get(min(int(priority), int(Priority.BROADCAST)))
 

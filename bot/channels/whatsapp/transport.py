@@ -42,8 +42,10 @@ from bot.channels.whatsapp.render import (
     template_parameter,
 )
 from bot.channels.whatsapp.templates import (
+    AGENT_TEMPLATE,
     FORCE_TEMPLATE,
     WINDOW_CLOSED_ERROR,
+    agent_template,
     template_language,
     templates_from,
     window_open,
@@ -98,6 +100,8 @@ class WhatsAppTransport:
             for priority, config in self.templates.items()
             if config is not None
         }
+        self.agent_template = agent_template(settings)
+        self._agent_language = template_language(self.agent_template) if self.agent_template else None
         self.http = httpx.AsyncClient(
             transport=GraphRouter(
                 settings.whatsapp_api_url,
@@ -198,7 +202,10 @@ class WhatsAppTransport:
     async def _send_template(self, message: OutgoingMessage) -> SendResult:
         priority = min(int(message.priority), int(Priority.BROADCAST))
         config = self.templates.get(priority)
-        if config is None:
+        language = self._languages.get(priority)
+        if message.payload.get("template") == AGENT_TEMPLATE and self.agent_template is not None:
+            config, language = self.agent_template, self._agent_language
+        if config is None or language is None:
             kind = "broadcast" if priority == Priority.BROADCAST else "notification"
             variable = f"WHATSAPP_TEMPLATE_{kind.upper()}"
             return SendResult(
@@ -208,7 +215,7 @@ class WhatsAppTransport:
             sent = await self.wa.send_template(
                 to=message.chat_id,
                 name=config.name,
-                language=self._languages[priority],
+                language=language,
                 params=[
                     {
                         "type": "body",

@@ -1,0 +1,149 @@
+"""The agent inbox end to end: `bpu-bot serve` with Telegram and WhatsApp on, against the fake
+Bot API and the fake Graph API. An officer writes through the JSON API over HTTP; the fakes
+receive it; the worker answers; the officer sees the answer; the bot stays silent in that chat
+meanwhile, and answers again once the officer closes the conversation. On WhatsApp outside the
+24-hour window the invitation goes in WHATSAPP_TEMPLATE_AGENT first, and the officer's message
+follows as free text when the worker answers. (The quiet-time hand-back: tests/dashboard/
+test_agent_inbox.py, with the clock moved.)"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from fakes import meta_webhooks as meta
+from fakes.graph_api import FakeGraphAPI
+from fakes.telegram_api import TOKEN, FakeTelegram
+from fakes.telegram_user import text_update
+from fakes.whatsapp import FERNET_KEY, whatsapp_env
+from storage.crypto import Vault
+from storage.db import Database
+from tests.ops.test_cli import bpu_bot, cli_env
+from tests.ops.test_web import free_port
+from tests.support.backoffice_helpers import seed
+
+pytestmark = pytest.mark.slow
+
+TELEGRAM_CHAT = "8801"
+WHATSAPP_ID = "6281298760002"
+AGENT_TEMPLATE = "bpu_petugas_membalas"
+
+
+@pytest.fixture
+def fakes() -> Iterator[tuple[FakeTelegram, FakeGraphAPI]]:
+    with FakeTelegram() as telegram, FakeGraphAPI() as graph:
+        yield telegram, graph
+
+
+def test_an_officer_and_a_worker_talk_while_the_bot_steps_aside(
+    tmp_path: Path, db_url: str, fakes: tuple[FakeTelegram, FakeGraphAPI]
+) -> None:
+    telegram, graph = fakes
+    vault = Vault(FERNET_KEY)
+    two_days_ago = datetime.now(UTC) - timedelta(days=2)
+
+    async def prepare() -> tuple[str, str]:
+        db = Database(db_url)
+        try:
+            on_telegram = await seed(db, channel="telegram", chat_id=TELEGRAM_CHAT, vault=vault)
+            on_whatsapp = await seed(
+                db, channel="whatsapp", chat_id=WHATSAPP_ID, created_at=two_days_ago, vault=vault
+            )
+            return on_telegram, on_whatsapp
+        finally:
+            await db.dispose()
+
+    on_telegram, on_whatsapp = asyncio.run(prepare())
+    env = (
+        cli_env(db_url)
+        | whatsapp_env(db_url, graph.url, WHATSAPP_TEMPLATE_AGENT=AGENT_TEMPLATE)
+        | {"PII_ENCRYPTION_KEY": FERNET_KEY, "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": telegram.url}
+    )
+    added = bpu_bot(
+        "staff", "add", "ani", "--branch", "KC-MADIUN", "--role", "staff",
+        cwd=tmp_path, env=env, stdin="kopi-tubruk-pagi-hari\n",
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    token = bpu_bot("staff", "token", "ani", cwd=tmp_path, env=env).stdout.strip()
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = tmp_path / "serve.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "serve"],
+            cwd=tmp_path,
+            env=env | {"PORT": str(port)},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+    try:
+        telegram.wait_for(lambda: telegram.calls("getUpdates"), 30, "the bot to poll")
+        api = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=10)
+
+        def on_telegram_chat() -> list[str]:
+            return [str(c.params["text"]) for c in telegram.sent(int(TELEGRAM_CHAT))]
+
+        def conversation(reference: str) -> list[tuple[str, str, str | None]]:
+            answer = api.get(f"/api/v1/submissions/{reference}/conversation")
+            assert answer.status_code == 200, answer.text
+            return [(i["direction"], i["text"], i["by"]) for i in answer.json()["items"]]
+
+        # Telegram: the officer writes; the fake Bot API receives the hand-over note and the text.
+        sent = api.post(f"/api/v1/submissions/{on_telegram}/messages", json={"text": "Halo Ibu, saya Ani."})
+        assert sent.status_code == 202 and sent.json()["status"] == "queued", sent.text
+        texts = telegram.wait_for(
+            lambda: len(on_telegram_chat()) >= 2 and on_telegram_chat(), 30, "the reply"
+        )
+        assert "terhubung dengan petugas" in texts[0] and texts[1] == "Halo Ibu, saya Ani."
+
+        # The worker answers; the officer sees it; the bot says nothing.
+        telegram.push(text_update(telegram.next_update_id(), int(TELEGRAM_CHAT), "berapa iurannya bu?"))
+        telegram.wait_for(
+            lambda: ("in", "berapa iurannya bu?", None) in conversation(on_telegram), 30, "the answer"
+        )
+        inbox = api.get("/api/v1/inbox").json()["items"]
+        assert [(i["reference"], i["officer"]) for i in inbox] == [(on_telegram, "ani")]
+        time.sleep(1.0)
+        assert len(on_telegram_chat()) == 2  # the bot stayed silent
+
+        # Closed: the worker is told, and the bot answers the next message.
+        closed = api.post(f"/api/v1/submissions/{on_telegram}/conversation/close")
+        assert closed.status_code == 200 and closed.json() == {"closed": True}
+        telegram.wait_for(lambda: len(on_telegram_chat()) >= 3, 30, "the bot-is-back note")
+        assert "kembali dilayani bot" in on_telegram_chat()[2]
+        telegram.push(text_update(telegram.next_update_id(), int(TELEGRAM_CHAT), "menu"))
+        telegram.wait_for(lambda: len(on_telegram_chat()) >= 4, 30, "the bot's menu")
+
+        # WhatsApp, two days after the worker's last message: the invitation template first.
+        sent = api.post(
+            f"/api/v1/submissions/{on_whatsapp}/messages", json={"text": "Bapak, KTP-nya perlu dicek."}
+        )
+        assert sent.status_code == 202 and sent.json()["status"] == "awaiting_reply", sent.text
+        (invite,) = graph.wait_for_sent(1, to=WHATSAPP_ID, timeout=30)
+        assert invite.kind == "template" and invite.body["template"]["name"] == AGENT_TEMPLATE
+        assert "balas pesan ini" in invite.text
+        raw, headers = meta.encode(meta.from_person(WHATSAPP_ID, meta.text(WHATSAPP_ID, "ya, ada apa?")))
+        assert (
+            httpx.post(f"{base}/webhook/whatsapp", content=raw, headers=headers, timeout=10).status_code
+            == 200
+        )
+        calls = graph.wait_for_sent(3, to=WHATSAPP_ID, timeout=30)
+        assert [c.kind for c in calls[1:]] == ["text", "text"]
+        assert "terhubung dengan petugas" in calls[1].text and calls[2].text == "Bapak, KTP-nya perlu dicek."
+        assert ("in", "ya, ada apa?", None) in conversation(on_whatsapp)
+        time.sleep(1.0)
+        assert len(graph.sent(WHATSAPP_ID)) == 3  # and no answer from the bot
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+    assert "Traceback" not in log.read_text(), log.read_text()
