@@ -8,7 +8,7 @@ opens and closes the hold. Texts are encrypted with the vault before they reach 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
@@ -19,6 +19,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.chat_models import AgentHandoff, ChatMessage
 
 CONVERSATION_LIMIT = 200
+LAPSED = datetime(2000, 1, 1, tzinfo=UTC)
+"""An officer's last message long ago: the hold's quiet time has passed."""
 """The newest messages a conversation page shows."""
 
 
@@ -113,6 +115,26 @@ async def release(session: AsyncSession, contact_id: int, now: datetime, reason:
         .values(closed_at=now, close_reason=reason, waiting_since=None, unread=0)
     )
     return bool(result.rowcount)
+
+
+async def hand_holds_on(session: AsyncSession, officer_id: int, to: tuple[int, str] | None) -> list[int]:
+    """The chats `officer_id` holds go to another officer (`to`: id and username), or, without one,
+    lapse at once: the bot answers the person's next message and says first that it is back.
+    Returns the contact ids."""
+    holds = (
+        await session.exec(
+            select(AgentHandoff).where(
+                col(AgentHandoff.officer_id) == officer_id, col(AgentHandoff.closed_at).is_(None)
+            )
+        )
+    ).all()
+    for hold in holds:
+        if to is not None:
+            hold.officer_id, hold.officer = to
+        else:
+            hold.officer_at = LAPSED
+        session.add(hold)
+    return [hold.contact_id for hold in holds]
 
 
 async def take(

@@ -20,6 +20,7 @@ from dashboard.service.access import BRANCH_ROLES
 from dashboard.service.errors import InvalidInput
 from dashboard.service.queue import OPEN_WORK
 from dashboard.service.texts import refusal
+from storage import chat
 from storage.callbacks import OPEN_STATUSES as OPEN_CALLBACKS
 from storage.models import CallbackRequest, StaffAccount, Submission
 
@@ -31,6 +32,8 @@ class Handover:
     submissions: tuple[str, ...]
     callbacks: tuple[int, ...]
     to: str | None
+    chats: int = 0
+    """Chats the officer held: to the colleague, or back to the bot."""
 
 
 async def colleague(session: AsyncSession, leaving: StaffAccount, username: str) -> StaffAccount:
@@ -108,6 +111,21 @@ async def hand_over(
             callback=request.id,
             **{"from": leaving.username, "to": to_name or "antrean"},
         )
+    assert leaving.id is not None
+    chats = await chat.hand_holds_on(session, leaving.id, (to_id, to.username) if to and to_id else None)
+    for contact_id in chats:
+        auditlog.record(
+            session,
+            actor,
+            "chat_handover",
+            now=now,
+            branch=leaving.branch_code,
+            contact=contact_id,
+            **{"from": leaving.username, "to": to_name or "bot"},
+        )
     return Handover(
-        tuple(s.reference for s in submissions), tuple(r.id for r in requests if r.id is not None), to_name
+        tuple(s.reference for s in submissions),
+        tuple(r.id for r in requests if r.id is not None),
+        to_name,
+        len(chats),
     )

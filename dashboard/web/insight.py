@@ -54,6 +54,7 @@ AUDIT_ACTIONS = {
     "conversation_viewed": "Membuka percakapan pekerja",
     "agent_message": "Menulis ke chat pekerja",
     "agent_closed": "Menyerahkan chat ke bot",
+    "chat_handover": "Mengalihkan chat petugas yang dinonaktifkan",
     "saved_reply_saved": "Menyimpan balasan tersimpan",
     "saved_reply_removed": "Menghapus balasan tersimpan",
 }

@@ -17,6 +17,7 @@ from dashboard.service import Backoffice, Forbidden, InvalidInput, NotFound
 from dashboard.service.inbox import AgentInbox
 from dashboard.service.inbox.reply import AGENT_TEMPLATE, AWAITING_REPLY, QUEUED
 from dashboard.service.inbox.transcript import mask_text
+from dashboard.service.team import TeamOffice
 from handlers.engine import Engine
 from storage.chat_models import AgentHandoff, ChatMessage
 from storage.db import Database
@@ -255,3 +256,31 @@ async def test_a_callback_requests_conversation(
         with pytest.raises(NotFound):
             await call
     assert await inbox.close(rina, request_id) is True
+
+
+async def test_disabling_an_officer_hands_their_chats_on(
+    db: Database, engine: Engine, office: Backoffice, inbox: AgentInbox
+) -> None:
+    """To a named colleague the hold moves; without one it lapses: the bot answers the worker's
+    next message and says first that it is back. Audited per chat."""
+    team = TeamOffice(office.db, office.clock)
+    admin = await account(office, "ani.admin", "admin", None)
+    rina = await account(office, "rina")
+    await account(office, "dewi")
+    first, first_chat = await worker(db, engine, n=1)
+    second, second_chat = await worker(db, engine, n=2)
+    await inbox.send(rina, first, "Halo Bapak, ada yang bisa kami bantu?")
+    moved = await team.disable(admin, "rina", hand_to="dewi")
+    assert moved.chats == 1
+    async with db.reader() as session:
+        (hold,) = (await session.exec(select(AgentHandoff))).all()
+    assert hold.officer == "dewi" and hold.closed_at is None
+    assert await first_chat.send("iya bu") == []  # still held, now by dewi
+
+    dewi = await account(office, "dewi2")
+    await inbox.send(dewi, second, "Selamat siang, Ibu.")
+    moved = await team.disable(admin, "dewi2")
+    assert moved.chats == 1 and moved.to is None
+    said = "\n".join(r.text for r in await second_chat.send("menu"))
+    assert "kembali dilayani bot" in said
+    assert (await audit_actions(db)).count("chat_handover") == 2
