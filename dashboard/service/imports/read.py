@@ -104,7 +104,7 @@ def _serial(number: float) -> date | None:
 
 
 def _key(title: Any) -> str | None:
-    name = re.sub(r"[\s\-]+", "_", cell_text(title).lower()).strip("_")
+    name = re.sub(r"[\s\-.]+", "_", cell_text(title).lower()).strip("_")
     name = ALIASES.get(name, name)
     return name if name in COLUMNS else None
 
