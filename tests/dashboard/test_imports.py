@@ -100,7 +100,7 @@ async def test_apply_changes_only_the_good_rows_once(db: Database, office: Backo
         assert after[reference] == before[reference], reference
     async with db.reader() as session:
         coverage = {c.submission_id: c for c in (await session.exec(select(Coverage))).all()}
-        ids = {s.reference: s.id for s in (await session.exec(select(Submission))).all()}
+        ids = {s.reference: s.id or 0 for s in (await session.exec(select(Submission))).all()}
         audits = (await session.exec(select(AuditLog).where(AuditLog.action == "import_row"))).all()
         events = (
             await session.exec(select(SubmissionEvent).where(col(SubmissionEvent.actor) == "staff:ani"))
