@@ -12,10 +12,12 @@ from datetime import timedelta
 
 from sqlmodel import select
 
+from storage.crypto import Vault
 from storage.db import Database
 from storage.models import Submission
 from storage.submissions import change_status
 from tests.support.backoffice_helpers import MADURA, T0, nik_for, seed
+from tests.support.helpers import VAULT
 
 NOW = T0 + timedelta(days=10)
 """The import runs on Thursday 12 November 2026."""
@@ -44,18 +46,18 @@ async def _set_status(db: Database, reference: str, status: str) -> None:
         await change_status(session, found, status, actor="test", now=T0)
 
 
-async def scenario(db: Database, base: int = 100) -> Scenario:
+async def scenario(db: Database, base: int = 100, vault: Vault = VAULT) -> Scenario:
     """Seeds the submissions and builds the file. `base` keeps NIKs apart between calls."""
-    fresh = await seed(db, n=base + 1)  # baru → terdaftar
-    by_nik = await seed(db, n=base + 2, channel="whatsapp", chat_id=f"62812000{base + 2:04d}")
-    contacted = await seed(db, n=base + 3)
+    fresh = await seed(db, vault=vault, n=base + 1)  # baru → terdaftar
+    by_nik = await seed(db, vault=vault, n=base + 2, channel="whatsapp", chat_id=f"62812000{base + 2:04d}")
+    contacted = await seed(db, vault=vault, n=base + 3)
     await _set_status(db, contacted, "dihubungi")
-    cancelled = await seed(db, n=base + 4)
+    cancelled = await seed(db, vault=vault, n=base + 4)
     await _set_status(db, cancelled, "dibatalkan")
-    bad_kpj = await seed(db, n=base + 5)
-    future = await seed(db, n=base + 6)
-    processing = await seed(db, n=base + 7)
-    theirs = await seed(db, where=MADURA, n=base + 8)
+    bad_kpj = await seed(db, vault=vault, n=base + 5)
+    future = await seed(db, vault=vault, n=base + 6)
+    processing = await seed(db, vault=vault, n=base + 7)
+    theirs = await seed(db, vault=vault, where=MADURA, n=base + 8)
     lines = [
         "reference;nik;status;kpj;registered_on;paid_until;note",
         f"{fresh};;terdaftar;21012345678;2026-11-05;2027-02-04;",  # row 2: good, ISO dates
