@@ -8,7 +8,7 @@ Indonesian-style `;` separators, dates written three ways, a NIK instead of a re
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
 from sqlmodel import select
 
@@ -40,39 +40,53 @@ class Scenario:
     """How many workers get a message."""
 
 
-async def _set_status(db: Database, reference: str, status: str) -> None:
+async def _set_status(db: Database, reference: str, status: str, signup: datetime) -> None:
     async with db.transaction() as session:
         found = (await session.exec(select(Submission).where(Submission.reference == reference))).one()
-        await change_status(session, found, status, actor="test", now=T0)
+        await change_status(session, found, status, actor="test", now=signup)
 
 
-async def scenario(db: Database, base: int = 100, vault: Vault = VAULT) -> Scenario:
-    """Seeds the submissions and builds the file. `base` keeps NIKs apart between calls."""
-    fresh = await seed(db, vault=vault, n=base + 1)  # baru → terdaftar
-    by_nik = await seed(db, vault=vault, n=base + 2, channel="whatsapp", chat_id=f"62812000{base + 2:04d}")
-    contacted = await seed(db, vault=vault, n=base + 3)
-    await _set_status(db, contacted, "dihubungi")
-    cancelled = await seed(db, vault=vault, n=base + 4)
-    await _set_status(db, cancelled, "dibatalkan")
-    bad_kpj = await seed(db, vault=vault, n=base + 5)
-    future = await seed(db, vault=vault, n=base + 6)
-    processing = await seed(db, vault=vault, n=base + 7)
-    theirs = await seed(db, vault=vault, where=MADURA, n=base + 8)
+def _serial(day: date) -> int:
+    return (day - date(1899, 12, 30)).days
+
+
+async def scenario(db: Database, base: int = 100, vault: Vault = VAULT, now: datetime = NOW) -> Scenario:
+    """Seeds the submissions and builds the file for an import at `now` (sign-ups ten days
+    before, registrations three to five days later). `base` keeps NIKs apart between calls."""
+    signup = now - timedelta(days=10)
+    day = (signup + timedelta(days=3)).date()
+    iso, dmy = day.isoformat(), (day + timedelta(days=1)).strftime("%d-%m-%Y")
+    paid = (day + timedelta(days=91)).isoformat()
+    serial, paid_serial = _serial(day + timedelta(days=2)), _serial(day + timedelta(days=93))
+    later = (now + timedelta(days=19)).date().isoformat()
+    fresh = await seed(db, vault=vault, created_at=signup, n=base + 1)  # baru → terdaftar
+    by_nik = await seed(
+        db, vault=vault, created_at=signup, n=base + 2, channel="whatsapp", chat_id=f"62812000{base + 2:04d}"
+    )
+    contacted = await seed(db, vault=vault, created_at=signup, n=base + 3)
+    await _set_status(db, contacted, "dihubungi", signup)
+    cancelled = await seed(db, vault=vault, created_at=signup, n=base + 4)
+    await _set_status(db, cancelled, "dibatalkan", signup)
+    bad_kpj = await seed(db, vault=vault, created_at=signup, n=base + 5)
+    future = await seed(db, vault=vault, created_at=signup, n=base + 6)
+    processing = await seed(db, vault=vault, created_at=signup, n=base + 7)
+    theirs = await seed(db, vault=vault, created_at=signup, where=MADURA, n=base + 8)
     lines = [
         "reference;nik;status;kpj;registered_on;paid_until;note",
-        f"{fresh};;terdaftar;21012345678;2026-11-05;2027-02-04;",  # row 2: good, ISO dates
-        f";{nik_for(base + 2)};Terdaftar;210 1234 5679;06-11-2026;;",  # row 3: good by NIK, DD-MM-YYYY
-        f"{contacted.lower().replace('-', '')};;terdaftar;21012345680;46333;46424;dari loket",  # 4: serials
-        f"{cancelled};;terdaftar;21012345681;2026-11-05;;",  # row 5: final status, refused
-        f"{bad_kpj};;terdaftar;2101234;2026-11-05;;",  # row 6: KPJ too short
-        f"{future};;terdaftar;21012345682;2026-12-01;;",  # row 7: registered in the future
-        "QQQQ-QQQQ;;terdaftar;21012345683;2026-11-05;;",  # row 8: no such reference
-        f"{theirs};;terdaftar;21012345684;2026-11-05;;",  # row 9: another branch's reference
-        f";{nik_for(base + 8)};terdaftar;21012345685;2026-11-05;;",  # row 10: another branch's NIK
-        f";{nik_for(base + 99)};terdaftar;21012345686;2026-11-05;;",  # row 11: NIK of nobody
-        f"{fresh};;terdaftar;21012345678;2026-11-05;2027-02-04;",  # row 12: duplicate of row 2
+        f"{fresh};;terdaftar;21012345678;{iso};{paid};",  # row 2: good, ISO dates
+        f";{nik_for(base + 2)};Terdaftar;210 1234 5679;{dmy};;",  # row 3: good by NIK, DD-MM-YYYY
+        # row 4: the reference as typed (lower case, no dash), Excel serial dates, a note
+        f"{contacted.lower().replace('-', '')};;terdaftar;21012345680;{serial};{paid_serial};dari loket",
+        f"{cancelled};;terdaftar;21012345681;{iso};;",  # row 5: final status, refused
+        f"{bad_kpj};;terdaftar;2101234;{iso};;",  # row 6: KPJ too short
+        f"{future};;terdaftar;21012345682;{later};;",  # row 7: registered in the future
+        f"QQQQ-QQQQ;;terdaftar;21012345683;{iso};;",  # row 8: no such reference
+        f"{theirs};;terdaftar;21012345684;{iso};;",  # row 9: another branch's reference
+        f";{nik_for(base + 8)};terdaftar;21012345685;{iso};;",  # row 10: another branch's NIK
+        f";{nik_for(base + 99)};terdaftar;21012345686;{iso};;",  # row 11: NIK of nobody
+        f"{fresh};;terdaftar;21012345678;{iso};{paid};",  # row 12: duplicate of row 2
         f"{processing};;diproses;;;;",  # row 13: baru → diproses (allowed, not notified)
-        ";;terdaftar;21012345687;2026-11-05;;",  # row 14: no reference nor NIK
+        f";;terdaftar;21012345687;{iso};;",  # row 14: no reference nor NIK
         f"{processing.replace('-', '')[:6]};;terdaftar;;;;",  # row 15: a reference cut short
     ]
     return Scenario(
