@@ -38,12 +38,24 @@ class Scenario:
     """Rows naming nobody (by reference, by NIK)."""
     notified: int = 0
     """How many workers get a message."""
+    telegram_chats: list[int] = field(default_factory=list)
+    """The Telegram chats that get one (registered: the message carries the KPJ)."""
+    whatsapp_ids: list[str] = field(default_factory=list)
 
 
 async def _set_status(db: Database, reference: str, status: str, signup: datetime) -> None:
     async with db.transaction() as session:
         found = (await session.exec(select(Submission).where(Submission.reference == reference))).one()
         await change_status(session, found, status, actor="test", now=signup)
+
+
+def _chat(n: int) -> str:
+    """A Telegram chat id (a number, as the fake Bot API wants it)."""
+    return str(870_000 + n)
+
+
+def telegram_chat(n: int) -> int:
+    return int(_chat(n))
 
 
 def _serial(day: date) -> int:
@@ -59,18 +71,20 @@ async def scenario(db: Database, base: int = 100, vault: Vault = VAULT, now: dat
     paid = (day + timedelta(days=91)).isoformat()
     serial, paid_serial = _serial(day + timedelta(days=2)), _serial(day + timedelta(days=93))
     later = (now + timedelta(days=19)).date().isoformat()
-    fresh = await seed(db, vault=vault, created_at=signup, n=base + 1)  # baru → terdaftar
+    fresh = await seed(
+        db, vault=vault, created_at=signup, n=base + 1, chat_id=_chat(base + 1)
+    )  # baru → terdaftar
     by_nik = await seed(
         db, vault=vault, created_at=signup, n=base + 2, channel="whatsapp", chat_id=f"62812000{base + 2:04d}"
     )
-    contacted = await seed(db, vault=vault, created_at=signup, n=base + 3)
+    contacted = await seed(db, vault=vault, created_at=signup, n=base + 3, chat_id=_chat(base + 3))
     await _set_status(db, contacted, "dihubungi", signup)
-    cancelled = await seed(db, vault=vault, created_at=signup, n=base + 4)
+    cancelled = await seed(db, vault=vault, created_at=signup, n=base + 4, chat_id=_chat(base + 4))
     await _set_status(db, cancelled, "dibatalkan", signup)
-    bad_kpj = await seed(db, vault=vault, created_at=signup, n=base + 5)
-    future = await seed(db, vault=vault, created_at=signup, n=base + 6)
-    processing = await seed(db, vault=vault, created_at=signup, n=base + 7)
-    theirs = await seed(db, vault=vault, created_at=signup, where=MADURA, n=base + 8)
+    bad_kpj = await seed(db, vault=vault, created_at=signup, n=base + 5, chat_id=_chat(base + 5))
+    future = await seed(db, vault=vault, created_at=signup, n=base + 6, chat_id=_chat(base + 6))
+    processing = await seed(db, vault=vault, created_at=signup, n=base + 7, chat_id=_chat(base + 7))
+    theirs = await seed(db, vault=vault, created_at=signup, where=MADURA, n=base + 8, chat_id=_chat(base + 8))
     lines = [
         "reference;nik;status;kpj;registered_on;paid_until;note",
         f"{fresh};;terdaftar;21012345678;{iso};{paid};",  # row 2: good, ISO dates
@@ -108,4 +122,6 @@ async def scenario(db: Database, base: int = 100, vault: Vault = VAULT, now: dat
         other_branch=(9, 10),
         unknown=(8, 11),
         notified=3,
+        telegram_chats=[telegram_chat(base + 1), telegram_chat(base + 3)],
+        whatsapp_ids=[f"62812000{base + 2:04d}"],
     )
