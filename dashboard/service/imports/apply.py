@@ -109,20 +109,27 @@ async def _plan_chunk(
         c.id: c for c in (await session.exec(select(Contact).where(col(Contact.id).in_(contact_ids)))).all()
     }
     session.expunge_all()  # read-only copies from here: the writes below are multi-row statements
-    writes = _Writes()
-    for plan in chunk:
-        submission = submissions.get(plan.submission_id)
-        if submission is None:  # gone since the preview (erased, or moved out of scope)
-            final[plan.row] = plan.refused(refusal("unknown"))
-            continue
-        assert submission.id is not None
-        coverage = coverages.get(submission.id)
-        outcome = check_row(plan.raw, submission, coverage, now)
-        final[plan.row] = replace(plan, outcome=outcome)
-        if outcome.ok and outcome.changes:
-            contact = contacts.get(submission.contact_id) if submission.contact_id else None
-            _change(writes, access, submission, coverage, contact, outcome, plan.row, now, file_name, run_id)
-    return writes
+
+    def build() -> _Writes:
+        writes = _Writes()
+        for plan in chunk:
+            submission = submissions.get(plan.submission_id)
+            if submission is None:  # gone since the preview (erased, or moved out of scope)
+                final[plan.row] = plan.refused(refusal("unknown"))
+                continue
+            assert submission.id is not None
+            coverage = coverages.get(submission.id)
+            outcome = check_row(plan.raw, submission, coverage, now)
+            final[plan.row] = replace(plan, outcome=outcome)
+            if outcome.ok and outcome.changes:
+                contact = contacts.get(submission.contact_id) if submission.contact_id else None
+                _change(
+                    writes, access, submission, coverage, contact, outcome, plan.row, now, file_name, run_id
+                )
+        return writes
+
+    # Checks and message texts are pure computation: in a thread, the event loop keeps its turns.
+    return await asyncio.to_thread(build)
 
 
 def _change(

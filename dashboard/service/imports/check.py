@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
+from typing import Protocol
 
 from dashboard.service import workflow
 from dashboard.service.errors import InvalidInput, Refused
@@ -21,10 +22,35 @@ from dashboard.service.texts import status_label
 from handlers.localtime import WIB
 from messages.form_labels import form_labels
 from storage.coverage_models import Coverage
-from storage.models import Submission
 from storage.submissions import ALL_STATUSES
 
 OPEN_BEFORE_REGISTRATION = ("baru", "diproses", "dihubungi")
+STATE_COLUMNS = (
+    "id",
+    "reference",
+    "status",
+    "branch_code",
+    "nik_hash",
+    "kpj_number",
+    "registered_at",
+    "created_at",
+)
+"""What the checks read of a submission (the preview loads only these)."""
+
+
+class SubmissionState(Protocol):
+    """A submission as the checks see it: the ORM object, or a row of STATE_COLUMNS."""
+
+    @property
+    def status(self) -> str: ...
+    @property
+    def kpj_number(self) -> str | None: ...
+    @property
+    def registered_at(self) -> datetime | None: ...
+    @property
+    def created_at(self) -> datetime: ...
+
+
 NOTE_MAX = 1000
 
 
@@ -75,7 +101,7 @@ def _date_cell(raw: RawRow, column: str) -> tuple[date | None, str | None]:
     return parsed, None
 
 
-def check_row(raw: RawRow, submission: Submission, coverage: Coverage | None, now: datetime) -> Outcome:
+def check_row(raw: RawRow, submission: SubmissionState, coverage: Coverage | None, now: datetime) -> Outcome:
     """The row's outcome for this submission (one the caller may see), as of `now`."""
     status_text = raw.text("status")
     if not status_text:
@@ -102,7 +128,7 @@ def check_row(raw: RawRow, submission: Submission, coverage: Coverage | None, no
 
 def _registration(
     raw: RawRow,
-    submission: Submission,
+    submission: SubmissionState,
     coverage: Coverage | None,
     now: datetime,
     changes: list[str],

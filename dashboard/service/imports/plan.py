@@ -14,13 +14,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dashboard.service.access import Access, scope_people
-from dashboard.service.imports.check import Outcome, check_row
+from dashboard.service.imports.check import STATE_COLUMNS, Outcome, check_row
 from dashboard.service.imports.read import RawRow
 from dashboard.service.imports.texts import refusal
 from storage.coverage import coverages_of
@@ -92,23 +92,25 @@ def _chunks(items: Sequence[T], size: int = CHUNK) -> list[Sequence[T]]:
     return [items[start : start + size] for start in range(0, len(items), size)]
 
 
-async def _by_reference(
-    session: AsyncSession, access: Access, references: list[str]
-) -> dict[str, Submission]:
-    found: dict[str, Submission] = {}
+def _state_query(access: Access) -> Any:
+    """The columns a row's checks read (core rows, not ORM objects: 10,000 of them load fast)."""
+    return scope_people(select(*(getattr(Submission, name) for name in STATE_COLUMNS)), access)
+
+
+async def _by_reference(session: AsyncSession, access: Access, references: list[str]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
     for chunk in _chunks(references):
-        query = scope_people(select(Submission).where(col(Submission.reference).in_(list(chunk))), access)
+        query = _state_query(access).where(col(Submission.reference).in_(list(chunk)))
         found |= {s.reference: s for s in (await session.exec(query)).all()}
     return found
 
 
-async def _by_nik_hash(session: AsyncSession, access: Access, hashes: list[str]) -> dict[str, Submission]:
+async def _by_nik_hash(session: AsyncSession, access: Access, hashes: list[str]) -> dict[str, Any]:
     """Each hash's submission: the open one when there is one, else the newest."""
-    found: dict[str, Submission] = {}
+    found: dict[str, Any] = {}
     for chunk in _chunks(hashes):
-        query = scope_people(select(Submission).where(col(Submission.nik_hash).in_(list(chunk))), access)
+        query = _state_query(access).where(col(Submission.nik_hash).in_(list(chunk)))
         for submission in (await session.exec(query.order_by(col(Submission.id)))).all():
-            assert submission.nik_hash is not None
             held = found.get(submission.nik_hash)
             if held is None or submission.status in OPEN_STATUSES or held.status not in OPEN_STATUSES:
                 found[submission.nik_hash] = submission
@@ -127,28 +129,31 @@ async def plan_rows(
 ) -> list[RowPlan]:
     """Every row, matched and checked, in file order; nothing is written."""
     access.require(access.sees_people)
-    identities = [identify(raw, vault) for raw in rows]
+    identities = await asyncio.to_thread(lambda: [identify(raw, vault) for raw in rows])
     references = sorted({i.reference for i in identities if i.reference and not i.error})
     hashes = sorted({h for i in identities if not i.error and not i.reference for h in i.nik_hashes})
     async with db.reader() as session:
         by_reference = await _by_reference(session, access, references)
         by_hash = await _by_nik_hash(session, access, hashes)
-        matched = {s.id for s in (*by_reference.values(), *by_hash.values()) if s.id is not None}
+        matched = {s.id for s in (*by_reference.values(), *by_hash.values())}
         coverages = await _coverages(session, sorted(matched))
-    plans: list[RowPlan] = []
     first_row: dict[int, int] = {}
-    for index, (raw, identity) in enumerate(zip(rows, identities, strict=True)):
-        if index % CHUNK == CHUNK - 1:
-            await asyncio.sleep(0)  # let the webhooks in between chunks of checks
-        plans.append(_plan(raw, identity, by_reference, by_hash, coverages, first_row, now))
-    return plans
+
+    def check_all() -> list[RowPlan]:
+        return [
+            _plan(raw, identity, by_reference, by_hash, coverages, first_row, now)
+            for raw, identity in zip(rows, identities, strict=True)
+        ]
+
+    # Pure computation, in a thread: the event loop (the webhooks) keeps its turns meanwhile.
+    return await asyncio.to_thread(check_all)
 
 
 def _plan(
     raw: RawRow,
     identity: Identity,
-    by_reference: dict[str, Submission],
-    by_hash: dict[str, Submission],
+    by_reference: dict[str, Any],
+    by_hash: dict[str, Any],
     coverages: dict[int, Coverage],
     first_row: dict[int, int],
     now: datetime,
@@ -162,7 +167,7 @@ def _plan(
             return base.refused(refusal("nik_mismatch"))
     else:
         submission = next((by_hash[h] for h in identity.nik_hashes if h in by_hash), None)
-    if submission is None or submission.id is None:
+    if submission is None:
         return base.refused(refusal("unknown"))
     matched = replace(base, submission_id=submission.id, reference=submission.reference)
     if submission.id in first_row:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from messages.data import data
 
 
+@cache
 def _texts() -> dict[str, Any]:
     return data("imports", "id")
 
