@@ -73,7 +73,7 @@ async def seed(db: Database, vault: Vault, rows: int) -> list[str]:
             await connection.execute(insert(Contact.__table__), contacts)  # type: ignore[attr-defined]
             table = Contact.__table__  # type: ignore[attr-defined]
             chats = [c["chat_id"] for c in contacts]
-            found = await session.execute(
+            found = await connection.execute(
                 select(table.c.id, table.c.chat_id).where(table.c.chat_id.in_(chats))
             )
             contact_of = {chat: cid for cid, chat in found.all()}
