@@ -8,6 +8,8 @@ checks and the audit live in the service.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from fastapi import APIRouter, Request, Response
 from starlette.datastructures import UploadFile
 
@@ -66,13 +68,15 @@ def add_import_routes(router: APIRouter, pages: StaffPages) -> None:
         staff.account.require(staff.works_the_queue)
         return await show(request, staff)
 
-    async def template(request: Request, fmt: str) -> Response:
-        await pages.user(request)
-        if fmt not in TEMPLATES:
-            raise InvalidInput("format", "Templat tersedia sebagai CSV atau XLSX.")
+    def template(fmt: str) -> Callable[[Request], Awaitable[Response]]:
         make, media_type = TEMPLATES[fmt]
-        headers = {"Content-Disposition": f'attachment; filename="templat-impor.{fmt}"'}
-        return Response(make(), media_type=media_type, headers=headers)
+
+        async def download(request: Request) -> Response:
+            await pages.user(request)
+            headers = {"Content-Disposition": f'attachment; filename="templat-impor.{fmt}"'}
+            return Response(make(), media_type=media_type, headers=headers)
+
+        return download
 
     async def preview(request: Request) -> Response:
         staff = await pages.user(request)
@@ -103,6 +107,7 @@ def add_import_routes(router: APIRouter, pages: StaffPages) -> None:
         return await show(request, staff, report=report)
 
     router.add_api_route("/imports", page, methods=["GET"])
-    router.add_api_route("/imports/templat.{fmt}", template, methods=["GET"])
+    for fmt in TEMPLATES:  # no path parameter: each download is its own route
+        router.add_api_route(f"/imports/templat.{fmt}", template(fmt), methods=["GET"])
     router.add_api_route("/imports/preview", preview, methods=["POST"])
     router.add_api_route("/imports/apply", apply, methods=["POST"])

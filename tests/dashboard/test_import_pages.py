@@ -120,4 +120,4 @@ async def test_the_templates_download(site: Site) -> None:
     xlsx = await client.get("/staff/imports/templat.xlsx")
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
     assert "attachment" in xlsx.headers["content-disposition"]
-    assert (await client.get("/staff/imports/templat.pdf")).status_code == 422
+    assert (await client.get("/staff/imports/templat.pdf")).status_code == 404
