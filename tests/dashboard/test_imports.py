@@ -190,3 +190,38 @@ async def test_a_single_registration_on_the_page_writes_the_coverage_too(
     async with db.reader() as session:
         rows = (await session.exec(select(Coverage))).all()
     assert [(c.kpj, c.registered_on, c.paid_until) for c in rows] == [("21012345678", NOW.date(), None)]
+
+
+async def test_an_officers_change_between_read_and_write_is_respected(
+    db: Database, office: Backoffice, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Apply reads a chunk without the write lock; an officer who cancels a sign-up meanwhile
+    wins: under the lock the row is checked again and refused, the others still apply."""
+    import dashboard.service.imports.apply as apply_module
+
+    case = await scenario(db)
+    ani = await account(office, "ani")
+    cancelled_meanwhile = next(iter(case.good))
+    read = apply_module._load
+    acted: list[bool] = []
+
+    async def read_then_officer_acts(session: object, access: object, ids: object, *, lock: bool) -> object:
+        state = await read(session, access, ids, lock=lock)  # type: ignore[arg-type]
+        if not lock and not acted:
+            acted.append(True)
+            await office.change_status(ani, cancelled_meanwhile, "dibatalkan", note="minta batal")
+        return state
+
+    monkeypatch.setattr(apply_module, "_load", read_then_officer_acts)
+    report = await Importer(office).run(ani, case.csv.encode(), "sistem.csv", dry_run=False)
+    by_reference = {r.reference: r for r in report.results if r.row in (2, 3, 4, 13)}
+    assert not by_reference[cancelled_meanwhile].ok and "final" in (
+        by_reference[cancelled_meanwhile].error or ""
+    )
+    assert report.changed == 3
+    state = await _state(db)
+    assert state[cancelled_meanwhile][0] == "dibatalkan"
+    assert [s for r, (s, _, _) in state.items() if r in case.good and r != cancelled_meanwhile].count(
+        "terdaftar"
+    ) == 2
+    assert await _count(db, OutboxMessage) == case.notified - 1

@@ -64,13 +64,21 @@ _SUBMISSION_READ = (
     "answers",
 )
 """What a row's checks, its message and its writes read of the submission."""
-_COVERAGE_READ = ("id", "submission_id", "kpj", "registered_on", "paid_until", "paid_until_source")
+_COVERAGE_READ = (
+    "id",
+    "submission_id",
+    "kpj",
+    "registered_on",
+    "paid_until",
+    "paid_until_source",
+    "updated_at",
+)
 _COVERAGE_COLUMNS = ("kpj", "registered_on", "period_months", "paid_until", "paid_until_source", "updated_at")
 
 
 @dataclass
 class _Writes:
-    """What one chunk writes, table by table, as rows of values."""
+    """What one row writes, table by table, as rows of values."""
 
     submissions: list[dict[str, Any]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
@@ -78,7 +86,26 @@ class _Writes:
     coverage: list[dict[str, Any]] = field(default_factory=list)
     outbox: list[dict[str, Any]] = field(default_factory=list)
     audit: list[dict[str, Any]] = field(default_factory=list)
-    channels: set[str] = field(default_factory=set)
+    channel: str | None = None
+    """The channel of a queued notification (the sender is woken for it)."""
+
+
+@dataclass(frozen=True)
+class _State:
+    """A chunk's submissions, coverage rows and contacts as read (plain column objects)."""
+
+    submissions: dict[int, Submission]
+    coverages: dict[int, Coverage]
+    contacts: dict[int, Contact]
+
+    def stamp(self, submission_id: int) -> tuple[Any, ...]:
+        """What tells a row changed since it was read: the submission's version, the coverage's time."""
+        submission = self.submissions.get(submission_id)
+        coverage = self.coverages.get(submission_id)
+        return (
+            submission.version if submission else None,
+            coverage.updated_at if coverage else None,
+        )
 
 
 async def apply_plans(
@@ -91,74 +118,111 @@ async def apply_plans(
     run_id: int,
     wake: Callable[[str], None] | None = None,
 ) -> list[RowPlan]:
-    """Applies every good row that changes something; returns all rows as they ended."""
+    """Applies every good row that changes something; returns all rows as they ended.
+
+    Each chunk is read and its rows built outside the write transaction (no write lock held);
+    the transaction then checks, under lock, that nothing it read has changed since (the
+    submission's version, the coverage row's time), builds again the few rows that did, and
+    writes. So the write lock is held for a couple of small statements per chunk.
+    """
     final = {plan.row: plan for plan in plans}
     todo = [plan for plan in plans if plan.ok and plan.changes]
     for start in range(0, len(todo), APPLY_CHUNK):
         chunk = todo[start : start + APPLY_CHUNK]
+        ids = [plan.submission_id for plan in chunk if plan.submission_id is not None]
+        async with db.reader() as session:
+            state = await _load(session, access, ids, lock=False)
+        ended: dict[int, RowPlan] = {}
+        # Checks and message texts are pure computation: in a thread, the event loop keeps its turns.
+        writes = await asyncio.to_thread(_build, access, chunk, state, ended, now, file_name, run_id)
         async with db.transaction() as session:
-            writes = await _plan_chunk(session, access, chunk, final, now, file_name, run_id)
-            await _write(session, writes)
+            changed = await _changed_since(session, access, ids, state)
+            if changed:
+                again = [plan for plan in chunk if plan.submission_id in changed]
+                fresh = await _load(session, access, sorted(changed), lock=True)
+                for submission_id in changed:
+                    writes.pop(submission_id, None)
+                writes |= _build(access, again, fresh, ended, now, file_name, run_id)
+            await _write(session, list(writes.values()))
+        final |= ended
         if wake is not None:
-            for channel in sorted(writes.channels):
+            for channel in sorted({w.channel for w in writes.values() if w.channel}):
                 wake(channel)
         await asyncio.sleep(0)
     return [final[plan.row] for plan in plans]
 
 
-async def _plan_chunk(
-    session: AsyncSession,
+async def _load(session: AsyncSession, access: Access, ids: Sequence[int], *, lock: bool) -> _State:
+    query = scope_people(_columns(Submission, _SUBMISSION_READ).where(col(Submission.id).in_(ids)), access)
+    submissions = {
+        s.id: cast(Submission, s) for s in await _rows(session, query.with_for_update() if lock else query)
+    }
+    covered = _columns(Coverage, _COVERAGE_READ).where(col(Coverage.submission_id).in_(ids))
+    coverages = {c.submission_id: cast(Coverage, c) for c in await _rows(session, covered)}
+    contact_ids = [s.contact_id for s in submissions.values() if s.contact_id is not None]
+    reached = _columns(Contact, ("id", "channel", "chat_id")).where(col(Contact.id).in_(contact_ids))
+    contacts = {c.id: cast(Contact, c) for c in await _rows(session, reached)}
+    return _State(submissions, coverages, contacts)
+
+
+async def _changed_since(
+    session: AsyncSession, access: Access, ids: Sequence[int], state: _State
+) -> set[int]:
+    """The submissions whose version or coverage changed since `state` was read (or that left
+    the caller's scope); locks the chunk's submissions (PostgreSQL) for the rest of the transaction."""
+    query = scope_people(
+        select(col(Submission.id), col(Submission.version)).where(col(Submission.id).in_(ids)), access
+    )
+    versions = dict((await session.exec(query.with_for_update())).all())
+    covered = select(col(Coverage.submission_id), col(Coverage.updated_at)).where(
+        col(Coverage.submission_id).in_(ids)
+    )
+    times = dict((await session.exec(covered)).all())
+    return {i for i in ids if (versions.get(i), times.get(i)) != state.stamp(i)}
+
+
+def _build(
     access: Access,
     chunk: Sequence[RowPlan],
-    final: dict[int, RowPlan],
+    state: _State,
+    ended: dict[int, RowPlan],
     now: datetime,
     file_name: str,
     run_id: int,
-) -> _Writes:
-    ids = [plan.submission_id for plan in chunk if plan.submission_id is not None]
-    submissions = {
-        s.id: cast(Submission, s)
-        for s in await _rows(
-            session,
-            scope_people(
-                _columns(Submission, _SUBMISSION_READ).where(col(Submission.id).in_(ids)), access
-            ).with_for_update(),
-        )
-    }
-    coverages = {
-        c.submission_id: cast(Coverage, c)
-        for c in await _rows(
-            session, _columns(Coverage, _COVERAGE_READ).where(col(Coverage.submission_id).in_(ids))
-        )
-    }
-    contact_ids = [s.contact_id for s in submissions.values() if s.contact_id is not None]
-    contacts = {
-        c.id: cast(Contact, c)
-        for c in await _rows(
-            session, _columns(Contact, ("id", "channel", "chat_id")).where(col(Contact.id).in_(contact_ids))
-        )
-    }
+) -> dict[int, _Writes]:
+    """Each row checked against `state`; the writes of those that change something, by submission."""
+    writes: dict[int, _Writes] = {}
+    for plan in chunk:
+        submission = state.submissions.get(plan.submission_id) if plan.submission_id else None
+        if submission is None:  # gone since the preview (erased, or moved out of scope)
+            ended[plan.row] = plan.refused(refusal("unknown"))
+            continue
+        assert submission.id is not None
+        coverage = state.coverages.get(submission.id)
+        outcome = check_row(plan.raw, submission, coverage, now)
+        ended[plan.row] = replace(plan, outcome=outcome)
+        if outcome.ok and outcome.changes:
+            contact = state.contacts.get(submission.contact_id) if submission.contact_id else None
+            row = _Writes()
+            _change(
+                row,
+                access,
+                replace_state(submission),
+                coverage,
+                contact,
+                outcome,
+                plan.row,
+                now,
+                file_name,
+                run_id,
+            )
+            writes[submission.id] = row
+    return writes
 
-    def build() -> _Writes:
-        writes = _Writes()
-        for plan in chunk:
-            submission = submissions.get(plan.submission_id)
-            if submission is None:  # gone since the preview (erased, or moved out of scope)
-                final[plan.row] = plan.refused(refusal("unknown"))
-                continue
-            assert submission.id is not None
-            coverage = coverages.get(submission.id)
-            outcome = check_row(plan.raw, submission, coverage, now)
-            final[plan.row] = replace(plan, outcome=outcome)
-            if outcome.ok and outcome.changes:
-                contact = contacts.get(submission.contact_id) if submission.contact_id else None
-                _change(
-                    writes, access, submission, coverage, contact, outcome, plan.row, now, file_name, run_id
-                )
-        return writes
 
-    # Checks and message texts are pure computation: in a thread, the event loop keeps its turns.
-    return await asyncio.to_thread(build)
+def replace_state(submission: Submission) -> Submission:
+    """A copy to change (the state read stays as read, to compare with under the lock)."""
+    return cast(Submission, SimpleNamespace(**vars(submission)))
 
 
 def _change(
@@ -208,7 +272,7 @@ def _change(
     message = notification_row(submission, contact, now, reason_code=reason_code) if moved else None
     if message is not None:
         writes.outbox.append(message)
-        writes.channels.add(str(message["channel"]))
+        writes.channel = str(message["channel"])
     writes.audit.append(
         {
             "at": now,
@@ -260,30 +324,32 @@ async def _rows(session: AsyncSession, query: Any) -> list[SimpleNamespace]:
     return [SimpleNamespace(**row._mapping) for row in (await session.exec(query)).all()]
 
 
-async def _write(session: AsyncSession, writes: _Writes) -> None:
+async def _write(session: AsyncSession, rows: list[_Writes]) -> None:
     connection = await session.connection()  # core statements, executemany: no ORM per row
-    if writes.submissions:
+    submissions = [v for w in rows for v in w.submissions]
+    if submissions:
         table = Submission.__table__  # type: ignore[attr-defined]
         statement = (
             update(table)
             .where(table.c.id == bindparam("_id"))
             .values({c: bindparam(c) for c in _SUBMISSION_COLUMNS})
         )
-        await connection.execute(statement, writes.submissions)
-    if writes.coverage:
+        await connection.execute(statement, submissions)
+    coverage = [v for w in rows for v in w.coverage]
+    if coverage:
         table = Coverage.__table__  # type: ignore[attr-defined]
         statement = (
             update(table)
             .where(table.c.id == bindparam("_id"))
             .values({c: bindparam(c) for c in _COVERAGE_COLUMNS})
         )
-        await connection.execute(statement, writes.coverage)
+        await connection.execute(statement, coverage)
     tables: tuple[tuple[Any, list[dict[str, Any]]], ...] = (
-        (SubmissionEvent.__table__, writes.events),  # type: ignore[attr-defined]
-        (Coverage.__table__, writes.new_coverage),  # type: ignore[attr-defined]
-        (OutboxMessage.__table__, writes.outbox),  # type: ignore[attr-defined]
-        (AuditLog.__table__, writes.audit),  # type: ignore[attr-defined]
+        (SubmissionEvent.__table__, [v for w in rows for v in w.events]),  # type: ignore[attr-defined]
+        (Coverage.__table__, [v for w in rows for v in w.new_coverage]),  # type: ignore[attr-defined]
+        (OutboxMessage.__table__, [v for w in rows for v in w.outbox]),  # type: ignore[attr-defined]
+        (AuditLog.__table__, [v for w in rows for v in w.audit]),  # type: ignore[attr-defined]
     )
-    for table, rows in tables:
-        if rows:
-            await connection.execute(insert(table), rows)
+    for table, values in tables:
+        if values:
+            await connection.execute(insert(table), values)
