@@ -8,14 +8,13 @@ the API (`POST /api/v1/imports`) and `bpu-bot import registrations` all call it.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 
 from dashboard.service.access import Access
 from dashboard.service.backoffice import Backoffice
 from dashboard.service.imports.apply import apply_plans
 from dashboard.service.imports.plan import RowPlan, plan_rows
-from dashboard.service.imports.read import read_table
+from dashboard.service.imports.read import read_table_yielding
 from storage.coverage import recent_imports, record_import
 from storage.coverage_models import ImportRun
 
@@ -57,7 +56,7 @@ class Importer:
         """Previews (dry_run) or applies the file. InvalidInput when it cannot be read as a table."""
         office = self.office
         access.require(access.sees_people)
-        rows = await asyncio.to_thread(read_table, content, file_name)  # openpyxl: off the event loop
+        rows = await read_table_yielding(content, file_name)
         now = office.clock()
         plans = await plan_rows(office.db, access, office.vault, rows, now)
         if dry_run:

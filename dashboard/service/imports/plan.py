@@ -21,7 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dashboard.service.access import Access, scope_people
 from dashboard.service.imports.check import STATE_COLUMNS, Outcome, check_row
-from dashboard.service.imports.read import RawRow
+from dashboard.service.imports.read import YIELD_EVERY, RawRow
 from dashboard.service.imports.texts import refusal
 from storage.coverage import coverages_of
 from storage.coverage_models import Coverage
@@ -129,7 +129,11 @@ async def plan_rows(
 ) -> list[RowPlan]:
     """Every row, matched and checked, in file order; nothing is written."""
     access.require(access.sees_people)
-    identities = await asyncio.to_thread(lambda: [identify(raw, vault) for raw in rows])
+    identities: list[Identity] = []
+    for raw in rows:
+        identities.append(identify(raw, vault))
+        if len(identities) % YIELD_EVERY == 0:
+            await asyncio.sleep(0)
     references = sorted({i.reference for i in identities if i.reference and not i.error})
     hashes = sorted({h for i in identities if not i.error and not i.reference for h in i.nik_hashes})
     async with db.reader() as session:
@@ -138,15 +142,12 @@ async def plan_rows(
         matched = {s.id for s in (*by_reference.values(), *by_hash.values())}
         coverages = await _coverages(session, sorted(matched))
     first_row: dict[int, int] = {}
-
-    def check_all() -> list[RowPlan]:
-        return [
-            _plan(raw, identity, by_reference, by_hash, coverages, first_row, now)
-            for raw, identity in zip(rows, identities, strict=True)
-        ]
-
-    # Pure computation, in a thread: the event loop (the webhooks) keeps its turns meanwhile.
-    return await asyncio.to_thread(check_all)
+    plans: list[RowPlan] = []
+    for raw, identity in zip(rows, identities, strict=True):
+        plans.append(_plan(raw, identity, by_reference, by_hash, coverages, first_row, now))
+        if len(plans) % YIELD_EVERY == 0:
+            await asyncio.sleep(0)  # the webhooks get a turn every few milliseconds
+    return plans
 
 
 def _plan(
