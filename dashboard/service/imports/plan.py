@@ -23,14 +23,13 @@ from dashboard.service.access import Access, scope_people
 from dashboard.service.imports.check import STATE_COLUMNS, Outcome, check_row
 from dashboard.service.imports.read import YIELD_EVERY, RawRow
 from dashboard.service.imports.texts import refusal
-from storage.coverage import coverages_of
 from storage.coverage_models import Coverage
 from storage.crypto import Vault
 from storage.db import Database
 from storage.models import OPEN_STATUSES, Submission
 from storage.submissions import normalize_reference
 
-CHUNK = 500
+CHUNK = 250
 T = TypeVar("T")
 _NIK = re.compile(r"\d{16}")
 
@@ -102,6 +101,7 @@ async def _by_reference(session: AsyncSession, access: Access, references: list[
     for chunk in _chunks(references):
         query = _state_query(access).where(col(Submission.reference).in_(list(chunk)))
         found |= {s.reference: s for s in (await session.exec(query)).all()}
+        await asyncio.sleep(0)  # the webhooks get a turn between chunks
     return found
 
 
@@ -114,13 +114,24 @@ async def _by_nik_hash(session: AsyncSession, access: Access, hashes: list[str])
             held = found.get(submission.nik_hash)
             if held is None or submission.status in OPEN_STATUSES or held.status not in OPEN_STATUSES:
                 found[submission.nik_hash] = submission
+        await asyncio.sleep(0)
     return found
 
 
-async def _coverages(session: AsyncSession, ids: list[int]) -> dict[int, Coverage]:
-    found: dict[int, Coverage] = {}
+async def _coverages(session: AsyncSession, ids: list[int]) -> dict[int, Any]:
+    """The coverage rows (the columns the checks read) of these submissions, by submission id."""
+    columns = [
+        col(Coverage.submission_id),
+        col(Coverage.kpj),
+        col(Coverage.registered_on),
+        col(Coverage.paid_until),
+    ]
+    found: dict[int, Any] = {}
     for chunk in _chunks(ids):
-        found |= await coverages_of(session, chunk)
+        query = select(*columns).where(col(Coverage.submission_id).in_(list(chunk)))
+        rows: Sequence[Any] = (await session.exec(query)).all()
+        found |= {c.submission_id: c for c in rows}
+        await asyncio.sleep(0)
     return found
 
 
@@ -155,7 +166,7 @@ def _plan(
     identity: Identity,
     by_reference: dict[str, Any],
     by_hash: dict[str, Any],
-    coverages: dict[int, Coverage],
+    coverages: dict[int, Any],
     first_row: dict[int, int],
     now: datetime,
 ) -> RowPlan:
