@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
-from bot import cli_ops
+from bot import cli_imports, cli_ops
 from bot.channels.whatsapp import cli as whatsapp_cli
 from bot.settings import Settings, SettingsError, load_settings
 
@@ -183,6 +183,9 @@ def _with_backoffice(work: Callable[[Backoffice], Awaitable[T]]) -> T:
     except ServiceError as exc:
         typer.echo(f"error: {exc.message}", err=True)
         raise typer.Exit(2) from exc
+
+
+cli_imports.register(app, _with_backoffice)  # import registrations
 
 
 def _read_password(username: str) -> str:

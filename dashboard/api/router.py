@@ -7,6 +7,7 @@ from fastapi import APIRouter
 
 from dashboard.api.bulk import bulk_router
 from dashboard.api.callbacks import callbacks_router
+from dashboard.api.imports import imports_router
 from dashboard.api.inbox import inbox_router
 from dashboard.api.office import office_router
 from dashboard.api.outreach import outreach_router
@@ -24,5 +25,6 @@ def api_router(backoffice: Backoffice, outreach: Outreach, channels: Catalogue) 
     router.include_router(office_router(backoffice))
     router.include_router(callbacks_router(backoffice))
     router.include_router(inbox_router(AgentInbox.of(backoffice)))
+    router.include_router(imports_router(backoffice))
     router.include_router(outreach_router(outreach, channels))
     return router

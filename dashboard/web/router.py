@@ -22,6 +22,7 @@ from dashboard.web.broadcast_pages import add_broadcast_routes
 from dashboard.web.bulk_pages import add_bulk_routes
 from dashboard.web.callbacks import add_callback_routes
 from dashboard.web.context import StaffPages
+from dashboard.web.import_pages import add_import_routes
 from dashboard.web.inbox_pages import add_inbox_routes
 from dashboard.web.insight import add_insight_routes
 from dashboard.web.login_pages import add_login_routes
@@ -72,4 +73,5 @@ def pages_router(
     add_broadcast_routes(router, pages, outreach)
     add_account_routes(router, pages)
     add_bulk_routes(router, pages)
+    add_import_routes(router, pages)
     return router
