@@ -418,6 +418,7 @@ class CallbackRequest(SQLModel, table=True):
     version: int = Field(default=1)
 
 
+import storage.coverage_models  # noqa: E402  (and the coverage after registration)
 import storage.form_models  # noqa: E402  (and the native forms' tokens)
 import storage.ops_models  # noqa: E402  (registers the operator's tables too)
 import storage.outreach_models  # noqa: E402  (and the organisers')
