@@ -19,8 +19,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from handlers.price import Contributor, Payer, Price, discount_group, submitted_price
 from handlers.workdays import is_working_day
 from messages.payment import PaymentData, payment_data
+from messages.program_data import program_data
+from storage.coverage_models import Coverage
+from storage.models import Submission
 
 LANCAR, TERLAMBAT, MENUNGGAK, NONAKTIF = "lancar", "terlambat", "menunggak", "nonaktif"
 STANDINGS = (LANCAR, TERLAMBAT, MENUNGGAK, NONAKTIF)
@@ -76,7 +80,7 @@ class Account:
         return due_date(self.first_unpaid_month(rules), rules)
 
     def paid_to_after(self, months: int | None = None, rules: PaymentData | None = None) -> date:
-        """"paid until" once the next `months` (the chosen period) are paid."""
+        """ "paid until" once the next `months` (the chosen period) are paid."""
         start = self.first_unpaid_month(rules)
         return month_end(add_months(start, (months or self.period_months) - 1))
 
@@ -156,3 +160,31 @@ def arrears_due(account: Account, today: date, rules: PaymentData | None = None)
     (menunggak or nonaktif); the store asks once per missed due date."""
     found = standing(account, today, rules)
     return found.next_due if found.behind else None
+
+
+def account_of(submission: Submission, coverage: Coverage) -> Account:
+    """A registered submission's account: the coverage record, and the government payment the
+    person was told of (the price kept with the submission), else counted from registration."""
+    sponsored: date | None = None
+    if submission.sponsor and submission.sponsor_months:
+        kept = submitted_price(submission)
+        sponsored = kept.paid_until or month_end(
+            add_months(coverage.registered_on, submission.sponsor_months - 1)
+        )
+    return Account(coverage.registered_on, coverage.period_months, coverage.paid_until, sponsored)
+
+
+def price_due(submission: Submission, account: Account, income: int) -> Price:
+    """What the next period (the months the worker chose, from the first unpaid one) costs at
+    the rates in force for each of its months (handlers/price.py), with the government's payment
+    where it still covers a month."""
+    payer = None
+    if submission.sponsor and account.sponsored_until is not None:
+        payer = Payer(submission.sponsor, account.sponsored_until)
+    who = Contributor(income=income, group=discount_group(submission.occupation), payer=payer)
+    return who.price(
+        account.first_unpaid_month(),
+        account.period_months,
+        with_jht=submission.programs == "jkk_jkm_jht",
+        data=program_data(),
+    )

@@ -42,6 +42,8 @@ INTENT_TARGETS: dict[str, tuple[str, str | None]] = {
     "faq_keluarga": ("faq", "keluarga"),
     "enrol_other": ("enrol", "other"),
     "later": ("later", None),
+    "paid": ("dues", "paid"),
+    "stop_reminders": ("dues", "stop"),
 }
 
 
