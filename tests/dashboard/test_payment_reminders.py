@@ -5,16 +5,23 @@ once, the answer counted for the branch."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime
 
+from cryptography.fernet import Fernet
 from sqlmodel import col, select
+from typer.testing import CliRunner
 
+from bot.cli import app
 from bot.scheduler import Scheduler
 from dashboard.service.payment_reminders import preview
+from handlers.app import build_router
 from handlers.dues import account_of, price_due
+from handlers.engine import Engine
 from handlers.localtime import QuietHours
 from storage import dues
 from storage.coverage import coverage_of, record_registration
+from storage.crypto import Vault
 from storage.db import Database
 from storage.dues_models import ARREARS, REMINDER, SPONSOR_END, PaymentNotice
 from storage.models import CallbackRequest, OutboxMessage, Submission
@@ -22,6 +29,7 @@ from tests.support.backoffice_helpers import seed
 from tests.support.helpers import VAULT, Chat, FixedClock
 
 QUIET = QuietHours.parse("21:00-07:00")
+VAULT_KEY = Fernet.generate_key().decode()
 
 
 def wib(year: int, month: int, day: int, hour: int = 10) -> datetime:
@@ -37,9 +45,10 @@ async def registered(
     months: int = 1,
     paid_until: date | None = date(2026, 12, 31),
     sponsor: tuple[str, int] | None = None,
+    vault: Vault = VAULT,
 ) -> Submission:
     """A terdaftar worker of KC Madiun on the chat's contact, with a coverage record."""
-    reference = await seed(db, channel=chat.channel, chat_id=chat.chat_id)
+    reference = await seed(db, channel=chat.channel, chat_id=chat.chat_id, vault=vault)
     async with db.transaction() as session:
         submission = (await session.exec(select(Submission).where(Submission.reference == reference))).one()
         submission.status, submission.payment_months = "terdaftar", months
@@ -206,3 +215,25 @@ async def test_preview_lists_who_would_be_reminded_masked(
         f"{submission.reference} {ARREARS} 2027-01-15 test ••••7890",
         f"{sponsored.reference} {SPONSOR_END} 2027-02-28 test ••••1111",
     ]
+
+
+def test_preview_from_the_command_line(db_url: str) -> None:
+    async def prepare() -> str:
+        database = Database(db_url)
+        try:
+            engine = Engine(database, build_router(), vault=VAULT, clock=FixedClock(wib(2027, 1, 1)))
+            submission = await registered(database, Chat(database, engine), vault=Vault(VAULT_KEY))
+            return submission.reference
+        finally:
+            await database.dispose()
+
+    reference = asyncio.run(prepare())
+    env = {"DATABASE_URL": db_url, "PII_ENCRYPTION_KEY": VAULT_KEY, "SECRET_KEY": "test-secret"}
+    found = CliRunner().invoke(app, ["reminders", "preview", "--on", "2027-01-13"], env=env)
+    assert found.exit_code == 0, found.output
+    assert found.stdout.splitlines() == [f"{reference} reminder 2027-01-15 test ••••7890"]
+    assert "1 on 2027-01-13" in found.stderr and "PP 44/2015" in found.stderr
+    none = CliRunner().invoke(app, ["reminders", "preview", "--on", "2027-01-10"], env=env)
+    assert none.exit_code == 0 and none.stdout == ""
+    bad = CliRunner().invoke(app, ["reminders", "preview", "--on", "13/01/2027"], env=env)
+    assert bad.exit_code == 2 and "YYYY-MM-DD" in bad.output
