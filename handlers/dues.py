@@ -188,3 +188,18 @@ def price_due(submission: Submission, account: Account, income: int) -> Price:
         with_jht=submission.programs == "jkk_jkm_jht",
         data=program_data(),
     )
+
+
+def months_paid(registered_on: date, paid_until: date | None) -> int:
+    """Months covered from the month of registration to "paid until" (0 when nothing is known)."""
+    if paid_until is None or paid_until < registered_on.replace(day=1):
+        return 0
+    return (paid_until.year - registered_on.year) * 12 + paid_until.month - registered_on.month + 1
+
+
+def still_paying(registered_on: date, paid_until: date | None, months: int, today: date) -> bool | None:
+    """Whether the worker has paid for the month `months` months after the month of registration,
+    once its due date has passed; None before (the worker does not count either way)."""
+    if today <= due_date(add_months(registered_on, months)):
+        return None
+    return months_paid(registered_on, paid_until) > months

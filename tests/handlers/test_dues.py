@@ -14,9 +14,11 @@ from handlers.dues import (
     Account,
     arrears_due,
     due_date,
+    months_paid,
     reminder_due,
     sponsor_notice_due,
     standing,
+    still_paying,
 )
 from messages.payment import payment_data
 
@@ -133,3 +135,24 @@ def test_rules_are_data_with_their_regulation() -> None:
     assert data.due.day == 15 and "PP 44/2015" in data.due.regulation
     assert data.late.months_before_inactive == 3 and "22/PERDIR.02/072022" in data.late.regulation
     assert data.reminders.lead_days > 0 and data.reminders.grace_days >= 0
+
+
+@pytest.mark.parametrize(
+    ("paid_until", "months"),
+    [(None, 0), (D(2026, 11, 30), 0), (D(2026, 12, 31), 1), (D(2027, 2, 28), 3), (D(2027, 11, 30), 12)],
+)
+def test_months_paid(paid_until: date | None, months: int) -> None:
+    assert months_paid(D(2026, 12, 10), paid_until) == months
+
+
+@pytest.mark.parametrize(
+    ("paid_until", "today", "after_3"),
+    [
+        (D(2027, 3, 31), D(2027, 3, 15), None),  # March's due date not yet passed
+        (D(2027, 2, 28), D(2027, 3, 16), False),
+        (D(2027, 3, 31), D(2027, 3, 16), True),
+        (D(2027, 5, 31), D(2027, 9, 1), True),  # covered in March, whatever came later
+    ],
+)
+def test_still_paying(paid_until: date, today: date, after_3: bool | None) -> None:
+    assert still_paying(D(2026, 12, 10), paid_until, 3, today) is after_3
