@@ -20,7 +20,7 @@ from tests.support.backoffice_helpers import MADIUN, MADURA, T0, account, office
 from tests.support.helpers import FixedClock
 
 TODAY = datetime(2027, 7, 1, 3, 0, tzinfo=UTC)
-PERIOD = {"date_from": date(2026, 11, 1), "date_to": date(2026, 11, 30)}
+FROM, TO = date(2026, 11, 1), date(2026, 11, 30)
 
 
 async def person(
@@ -63,7 +63,7 @@ async def test_the_road_by_code_regency_and_occupation(db: Database) -> None:
     async with db.transaction() as session:  # a contact who only wrote, in Kota Madiun
         session.add(Contact(channel="test", chat_id="only-wrote", regency_code="35.77", created_at=T0))
     madiun = await account(office, "eka", "supervisor")
-    report = await office.reports(madiun, **PERIOD)
+    report = await office.reports(madiun, date_from=FROM, date_to=TO)
     by_code = {row[0]: row[2:] for row in report.table("road_by_source").rows}
     #                   reached, started, submitted, terdaftar, first payment, 3 months, 6 months
     assert by_code == {"AGEN01": (4, 4, 4, 3, 2, 1, 1), "-": (1, 0, 0, 0, 0, 0, 0)}
@@ -77,11 +77,14 @@ async def test_the_road_by_code_regency_and_occupation(db: Database) -> None:
     assert csv[1] == "AGEN01,Agen/lainnya,4,4,4,3,2,1,1"
 
     boss = await account(office, "root", "admin", None)
-    everything = {r[0]: r[2:] for r in (await office.reports(boss, **PERIOD)).table("road_by_source").rows}
+    everything = {
+        r[0]: r[2:]
+        for r in (await office.reports(boss, date_from=FROM, date_to=TO)).table("road_by_source").rows
+    }
     assert everything["MDR1"] == (1, 1, 1, 1, 1, 1, 1)
 
     partner = await account(office, "dinas", "mitra", None, regencies=["35.26"])
-    hidden = (await office.reports(partner, **PERIOD)).table("road_by_source").rows
+    hidden = (await office.reports(partner, date_from=FROM, date_to=TO)).table("road_by_source").rows
     assert hidden == (("MDR1", "Agen/lainnya", *(PRIMARY,) * 7),)
 
 
@@ -96,5 +99,5 @@ async def test_arrears_answers_in_the_report(db: Database) -> None:
         await dues.answer_arrears(session, ids[1], "kurang_uang", T0)
         await dues.answer_arrears(session, other, "pindah", T0)
     madiun = await account(office, "eka", "supervisor")
-    report = await office.reports(madiun, **PERIOD)
+    report = await office.reports(madiun, date_from=FROM, date_to=TO)
     assert report.table("arrears_reasons").rows == (("Uang sedang kurang", 2), ("Belum menjawab", 1))
