@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from dashboard.api.arrears import arrears_router
 from dashboard.api.callbacks import callbacks_router
 from dashboard.api.office import office_router
 from dashboard.api.outreach import outreach_router
@@ -20,4 +21,5 @@ def api_router(backoffice: Backoffice, outreach: Outreach, channels: Catalogue) 
     router.include_router(office_router(backoffice))
     router.include_router(callbacks_router(backoffice))
     router.include_router(outreach_router(outreach, channels))
+    router.include_router(arrears_router(backoffice))
     return router

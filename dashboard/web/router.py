@@ -16,6 +16,7 @@ from fastapi import APIRouter
 from dashboard.service import Backoffice
 from dashboard.service.outreach_office import Outreach
 from dashboard.service.staff_logins import StaffLogins
+from dashboard.web.arrears_pages import add_arrears_routes
 from dashboard.web.auth import staff_route_class
 from dashboard.web.broadcast_pages import add_broadcast_routes
 from dashboard.web.callbacks import add_callback_routes
@@ -66,4 +67,5 @@ def pages_router(
     add_callback_routes(router, pages)
     add_session_routes(router, pages, outreach)
     add_broadcast_routes(router, pages, outreach)
+    add_arrears_routes(router, pages)
     return router
