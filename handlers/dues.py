@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cache
 
 from handlers.price import Contributor, Payer, Price, discount_group, submitted_price
 from handlers.workdays import is_working_day
@@ -47,8 +48,13 @@ def month_end(day: date) -> date:
 def due_date(month: date, rules: PaymentData | None = None) -> date:
     """The last day to pay the contribution for `month` (any day of it)."""
     due = (rules or payment_data()).due
-    day = date(month.year, month.month, due.day)
-    while due.holiday_moves_to_next_workday and not is_working_day(day):
+    return _due_date(month.year, month.month, due.day, due.holiday_moves_to_next_workday)
+
+
+@cache
+def _due_date(year: int, month: int, day_of_month: int, moves: bool) -> date:
+    day = date(year, month, day_of_month)
+    while moves and not is_working_day(day):
         day += timedelta(days=1)
     return day
 

@@ -24,9 +24,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from dashboard.service.reminders import _busy, enqueue_reply
+from dashboard.service.reminders import BUSY, enqueue_reply
 from handlers.dues import (
     Account,
     account_of,
@@ -50,6 +51,8 @@ from storage.models import Contact, Conversation, Submission
 from storage.officer_test_chats import masked
 
 PAGE = 1000
+CHUNK = 100
+"""Messages queued per transaction."""
 
 
 @dataclass(frozen=True)
@@ -135,25 +138,49 @@ def reminder_message(planned: Planned, vault: Vault, lang: str) -> Reply:
 
 
 async def send_payment_reminders(db: Database, now: datetime, *, vault: Vault, quiet: QuietHours) -> set[str]:
-    """Sends every notice due now outside quiet hours; returns the channels that got messages."""
+    """Sends every notice due now outside quiet hours; returns the channels that got messages.
+
+    The plan is read apart; the messages are queued `CHUNK` to a transaction, so a round with
+    thousands of them never holds the database's writer for long (webhooks go on). The unique
+    key decides again in each transaction: a notice another process queued meanwhile is skipped."""
     channels: set[str] = set()
-    async with db.transaction() as session:
-        for planned in await plan(session, now):
-            submission, contact = planned.submission, planned.contact
-            assert submission.id is not None and contact.id is not None
-            if quiet.contains(now.astimezone(zone_of(submission.regency_code))):
-                continue
-            if await _busy(session, contact.id, now):
-                continue
-            if not await dues.claim(
-                session, submission.id, planned.kind, planned.due_on, channel=contact.channel, now=now
-            ):
-                continue
-            reply = reminder_message(planned, vault, contact.language)
-            enqueue_reply(session, contact, reply, now)
-            await put_on(session, contact.id, planned.kind, submission.id, reply, now)
-            channels.add(contact.channel)
+    async with db.reader() as session:
+        planned = [
+            p
+            for p in await plan(session, now)
+            if not quiet.contains(now.astimezone(zone_of(p.submission.regency_code)))
+        ]
+    for start in range(0, len(planned), CHUNK):
+        chunk = planned[start : start + CHUNK]
+        async with db.transaction() as session:
+            ids = [p.contact.id for p in chunk]
+            query = select(Conversation).where(col(Conversation.contact_id).in_(ids))
+            talking = {c.contact_id: c for c in (await session.exec(query)).all()}
+            for item in chunk:
+                if await _send(session, item, now, vault, talking.get(item.contact.id or 0)):
+                    channels.add(item.contact.channel)
     return channels
+
+
+async def _send(
+    session: AsyncSession, planned: Planned, now: datetime, vault: Vault, conversation: Conversation | None
+) -> bool:
+    """`conversation`: the person's, if they have one (else it is started)."""
+    submission, contact = planned.submission, planned.contact
+    assert submission.id is not None and contact.id is not None
+    if conversation is not None and conversation.flow is not None and now - conversation.updated_at < BUSY:
+        return False  # in the middle of a conversation: a later round
+    if not await dues.claim(
+        session, submission.id, planned.kind, planned.due_on, channel=contact.channel, now=now
+    ):
+        return False
+    reply = reminder_message(planned, vault, contact.language)
+    enqueue_reply(session, contact, reply, now)
+    if conversation is None:
+        conversation = Conversation(contact_id=contact.id, data={}, updated_at=now)
+        session.add(conversation)
+    await put_on(session, contact.id, planned.kind, submission.id, reply, now, conversation)
+    return True
 
 
 async def preview(db: Database, on: date) -> list[str]:
@@ -170,10 +197,17 @@ async def preview(db: Database, on: date) -> list[str]:
 
 
 async def put_on(
-    session: AsyncSession, contact_id: int, kind: str, submission_id: int, reply: Reply, now: datetime
+    session: AsyncSession,
+    contact_id: int,
+    kind: str,
+    submission_id: int,
+    reply: Reply,
+    now: datetime,
+    conversation: Conversation | None = None,
 ) -> None:
-    """Puts the conversation on the message's answers, so a tap or a typed number is understood."""
-    conversation = await session.get(Conversation, contact_id)
+    """Puts the conversation on the message's answers, so a tap or a typed number is understood.
+    `conversation`: the person's when already loaded (else it is read, or started)."""
+    conversation = conversation or await session.get(Conversation, contact_id)
     if conversation is None:
         conversation = Conversation(contact_id=contact_id, data={}, updated_at=now)
         session.add(conversation)
