@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
-from bot import cli_forms, cli_ops, cli_reminders
+from bot import cli_forms, cli_imports, cli_ops, cli_reminders
 from bot.settings import Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
@@ -183,6 +183,9 @@ def _with_backoffice(work: Callable[[Backoffice], Awaitable[T]]) -> T:
     except ServiceError as exc:
         typer.echo(f"error: {exc.message}", err=True)
         raise typer.Exit(2) from exc
+
+
+cli_imports.register(app, _with_backoffice)  # import registrations
 
 
 def _read_password(username: str) -> str:

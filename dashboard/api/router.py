@@ -7,6 +7,7 @@ from fastapi import APIRouter
 
 from dashboard.api.arrears import arrears_router
 from dashboard.api.callbacks import callbacks_router
+from dashboard.api.imports import imports_router
 from dashboard.api.office import office_router
 from dashboard.api.outreach import outreach_router
 from dashboard.service import Backoffice
@@ -20,6 +21,7 @@ def api_router(backoffice: Backoffice, outreach: Outreach, channels: Catalogue) 
     router = APIRouter()
     router.include_router(office_router(backoffice))
     router.include_router(callbacks_router(backoffice))
+    router.include_router(imports_router(backoffice))
     router.include_router(outreach_router(outreach, channels))
     router.include_router(arrears_router(backoffice))
     return router

@@ -18,7 +18,7 @@ from dashboard.service import auditlog, workflow
 from dashboard.service.access import BRANCH_ROLES, Access, scope_people
 from dashboard.service.errors import InvalidInput, NotFound, Refused, Stale
 from dashboard.service.notify import queue_notification
-from dashboard.service.queue import is_overdue, usernames
+from dashboard.service.queue import is_overdue, today_wib, usernames
 from dashboard.service.texts import (
     call_outcomes,
     flag_label,
@@ -30,6 +30,7 @@ from dashboard.service.texts import (
 from handlers.branches import branch_map
 from handlers.enrol.fields import FORM
 from handlers.enrol.form import Form
+from storage.coverage import coverage_of, record_registration
 from storage.crypto import Vault, mask_nik
 from storage.models import CallAttempt, StaffAccount, Submission
 from storage.submissions import change_status as store_status_change
@@ -385,6 +386,11 @@ async def change_status(
     if new_status == "terdaftar":
         submission.registered_at = now
         submission.callback_at = None
+        assert submission.id is not None and submission.kpj_number is not None
+        existing = await coverage_of(session, submission.id)
+        record_registration(
+            session, submission, existing, kpj=submission.kpj_number, registered_on=today_wib(now), now=now
+        )
     if new_status in workflow.FINAL:
         submission.callback_at = None
     _touch(submission, now)

@@ -10,6 +10,7 @@ the submission from the contact, so there is no one to tell).
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -54,12 +55,33 @@ async def queue_notification(
     contact = await session.get(Contact, submission.contact_id)
     if contact is None:
         return None
-    return outbox.enqueue(
-        session,
-        channel=contact.channel,
-        chat_id=contact.chat_id,
-        contact_id=contact.id,
-        payload=Reply(text, priority=Priority.NOTIFICATION).to_payload(),
-        priority=int(Priority.NOTIFICATION),
-        now=now,
-    )
+    return outbox.enqueue(session, **_notification(contact, text), now=now)
+
+
+def _notification(contact: Contact, text: str) -> dict[str, Any]:
+    return {
+        "channel": contact.channel,
+        "chat_id": contact.chat_id,
+        "contact_id": contact.id,
+        "payload": Reply(text, priority=Priority.NOTIFICATION).to_payload(),
+        "priority": int(Priority.NOTIFICATION),
+    }
+
+
+def notification_row(
+    submission: Submission, contact: Contact | None, now: datetime, *, reason_code: str | None = None
+) -> dict[str, Any] | None:
+    """The outbox row `queue_notification` would write, as values for a bulk insert of many
+    (an import); None when nothing is to be sent. `contact` is the submission's."""
+    if contact is None or submission.anonymised_at is not None or submission.contact_id != contact.id:
+        return None
+    text = notification_text(submission, reason_code)
+    if text is None:
+        return None
+    return _notification(contact, text) | {
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt_at": now,
+        "attempt_log": [],
+        "created_at": now,
+    }

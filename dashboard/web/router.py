@@ -21,6 +21,7 @@ from dashboard.web.auth import staff_route_class
 from dashboard.web.broadcast_pages import add_broadcast_routes
 from dashboard.web.callbacks import add_callback_routes
 from dashboard.web.context import StaffPages
+from dashboard.web.import_pages import add_import_routes
 from dashboard.web.insight import add_insight_routes
 from dashboard.web.login_pages import add_login_routes
 from dashboard.web.queue_pages import add_queue_routes
@@ -68,4 +69,5 @@ def pages_router(
     add_session_routes(router, pages, outreach)
     add_broadcast_routes(router, pages, outreach)
     add_arrears_routes(router, pages)
+    add_import_routes(router, pages)
     return router

@@ -3,6 +3,7 @@ PostgreSQL, and the record of imports."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, timedelta
 
 import pytest
@@ -18,8 +19,11 @@ from storage.coverage import (
     record_registration,
     set_paid_until,
 )
+from storage.coverage_models import Coverage
 from storage.db import Database
+from storage.migrate import downgrade, upgrade
 from storage.models import Submission
+from storage.submissions import change_status
 from tests.support.backoffice_helpers import MADIUN, MADURA, T0, seed
 
 
@@ -114,3 +118,18 @@ async def test_coverage_and_imports_are_read_by_branch(db: Database) -> None:
     assert {row.submission_id for row in everyone} == {mine.id, theirs.id}
     assert [(run.by, run.rows, run.applied, run.refused) for run in runs] == [("ani", 3, 2, 1)]
     assert [run.by for run in all_runs] == ["budi", "ani"]
+
+
+async def test_the_migration_gives_earlier_registrations_their_coverage(db: Database, db_url: str) -> None:
+    reference = await seed(db)
+    async with db.transaction() as session:
+        found = (await session.exec(select(Submission).where(Submission.reference == reference))).one()
+        await change_status(session, found, "terdaftar", actor="test", now=T0, kpj_number="21012345678")
+        found.registered_at = T0 + timedelta(hours=20)  # 3 November, 05:00 WIB
+    await asyncio.to_thread(downgrade, db_url, "0019")
+    await asyncio.to_thread(upgrade, db_url)
+    async with db.reader() as session:
+        rows = (await session.exec(select(Coverage))).all()
+    assert [(r.kpj, r.registered_on, r.period_months, r.paid_until, r.branch_code) for r in rows] == [
+        ("21012345678", date(2026, 11, 3), 3, None, MADIUN[0])
+    ]
