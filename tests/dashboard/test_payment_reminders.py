@@ -6,7 +6,7 @@ once, the answer counted for the branch."""
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from cryptography.fernet import Fernet
 from sqlmodel import col, select
@@ -237,3 +237,26 @@ def test_preview_from_the_command_line(db_url: str) -> None:
     assert none.exit_code == 0 and none.stdout == ""
     bad = CliRunner().invoke(app, ["reminders", "preview", "--on", "13/01/2027"], env=env)
     assert bad.exit_code == 2 and "YYYY-MM-DD" in bad.output
+
+
+async def test_typed_in_javanese_and_stopped_in_words(db: Database, chat: Chat, clock: FixedClock) -> None:
+    await registered(db, chat)
+    await round_at(db, clock, wib(2027, 1, 12))
+    assert "sudah dibayar sampai 31 Januari 2027" in await chat.say("wis tak bayar mas")
+    assert "tidak mengirim pengingat iuran lagi" in await chat.say("jangan ingatkan lagi ya")
+    before = len(await texts(db, chat))
+    for day in (wib(2027, 2, 12), wib(2027, 3, 1)):
+        await round_at(db, clock, day)
+    assert len(await texts(db, chat)) == before
+
+
+async def test_not_in_the_middle_of_a_conversation(db: Database, chat: Chat, clock: FixedClock) -> None:
+    await registered(db, chat)
+    clock.now = wib(2027, 1, 12, hour=9)
+    await chat.say("hitung iuran")  # in the calculator
+    before = len(await texts(db, chat))
+    await round_at(db, clock, wib(2027, 1, 12, hour=9) + timedelta(minutes=20))
+    assert len(await texts(db, chat)) == before  # it waits for a later round
+    await round_at(db, clock, wib(2027, 1, 12, hour=11))
+    sent = await texts(db, chat)
+    assert len(sent) == before + 1 and "Pengingat iuran" in sent[-1]
