@@ -16,8 +16,9 @@ from storage.coverage import record_registration
 from storage.db import Database
 from storage.dues_models import ARREARS
 from storage.models import Contact, Submission
+from tests.dashboard.test_staff_pages import officer, running
 from tests.support.backoffice_helpers import MADIUN, MADURA, T0, account, office_for, seed
-from tests.support.helpers import FixedClock
+from tests.support.helpers import VAULT, FixedClock
 
 TODAY = datetime(2027, 7, 1, 3, 0, tzinfo=UTC)
 FROM, TO = date(2026, 11, 1), date(2026, 11, 30)
@@ -101,3 +102,23 @@ async def test_arrears_answers_in_the_report(db: Database) -> None:
     madiun = await account(office, "eka", "supervisor")
     report = await office.reports(madiun, date_from=FROM, date_to=TO)
     assert report.table("arrears_reasons").rows == (("Uang sedang kurang", 2), ("Belum menjawab", 1))
+
+
+async def test_the_reports_page_draws_the_road_and_its_csv(db_url: str) -> None:
+    async with running(db_url) as site:
+        site.office.vault = VAULT
+        await person(site.office.db, paid_until=date(2027, 6, 30))
+        client = await officer(site, "eka", "supervisor")
+        site.office.clock = FixedClock(TODAY)  # after the log-in, which follows the real clock
+        page = await client.get("/staff/reports?dari=2026-11-01&sampai=2026-11-30")
+        assert page.status_code == 200
+        for title in (
+            "Perjalanan peserta per kode sumber",
+            "Perjalanan peserta per pekerjaan",
+            "kenapa belum bayar",
+        ):
+            assert title in page.text
+        assert page.text.count("<svg") >= 3  # the road tables are drawn as funnels
+        csv = await client.get("/staff/reports/csv?dari=2026-11-01&sampai=2026-11-30&tabel=road_by_regency")
+        assert csv.status_code == 200
+        assert csv.content.decode("utf-8-sig").splitlines()[1] == "Kota Madiun,1,1,1,1,1,1,1"
