@@ -260,3 +260,12 @@ async def test_not_in_the_middle_of_a_conversation(db: Database, chat: Chat, clo
     await round_at(db, clock, wib(2027, 1, 12, hour=11))
     sent = await texts(db, chat)
     assert len(sent) == before + 1 and "Pengingat iuran" in sent[-1]
+
+
+async def test_status_says_how_far_it_is_paid(db: Database, chat: Chat, clock: FixedClock) -> None:
+    await registered(db, chat)
+    clock.now = wib(2027, 1, 10)
+    reply = await chat.say("status")
+    assert "lunas sampai 31 Desember 2026" in reply and "paling lambat 15 Januari 2027" in reply
+    clock.now = wib(2027, 1, 25)
+    assert "jatuh tempo 15 Januari 2027 belum tercatat dibayar" in await chat.say("status")

@@ -281,6 +281,18 @@ CONTEXTS: dict[str, list[dict[str, Any]]] = {
     "status_list": [
         {"submissions": [], "has_draft": False},
         {"submissions": [_Submission()], "has_draft": True},
+        {
+            "submissions": [_Submission()],
+            "has_draft": False,
+            "dues": {
+                "K7XQ-M4DA": {"paid_until": date(2027, 1, 31), "next_due": date(2027, 2, 15), "behind": False}
+            },
+        },
+        {
+            "submissions": [_Submission()],
+            "has_draft": False,
+            "dues": {"K7XQ-M4DA": {"paid_until": None, "next_due": date(2026, 12, 15), "behind": True}},
+        },
     ],
     "privacy_view": [
         {
