@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
-from bot import cli_imports, cli_ops
+from bot import cli_imports, cli_ops, cli_reminders
 from bot.channels.whatsapp import cli as whatsapp_cli
 from bot.settings import Settings, SettingsError, load_settings
 
@@ -42,6 +42,7 @@ def _settings() -> Settings:
 
 cli_ops.register(app, _settings)  # backup, restore, keys, purge
 whatsapp_cli.register(app, _settings)  # whatsapp flow-json, whatsapp flow publish
+cli_reminders.register(app, _settings)  # reminders preview
 
 QUIET_DRIVERS = ("aiosqlite", "asyncpg", "sqlalchemy.engine", "sqlalchemy.pool")
 

@@ -1,5 +1,6 @@
 """The scheduler loop: session reminders, follow-up questions, scheduled and running broadcasts,
-and the one reminder of an enrolment left half done.
+the one reminder of an enrolment left half done, and payment reminders (with the question to
+workers behind with payments).
 
 Runs next to the outbox sender in `bpu-bot serve`, every `INTERVAL`, with an injectable clock
 (tests move it). Each job keeps its own record in the database (a reminder's time on the
@@ -15,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from dashboard.service import broadcasts, draft_reminders, reminders
+from dashboard.service import broadcasts, draft_reminders, payment_reminders, reminders
 from handlers.localtime import QuietHours
 from storage.crypto import Vault
 from storage.db import Database
@@ -26,6 +27,8 @@ log = logging.getLogger(__name__)
 INTERVAL = timedelta(seconds=30)
 DRAFTS_INTERVAL = timedelta(minutes=10)
 """Drafts are reminded 20 hours on: a look every ten minutes is soon enough."""
+PAYMENTS_INTERVAL = timedelta(minutes=10)
+"""Payment reminders are due over days: a look every ten minutes is soon enough."""
 
 
 @dataclass(frozen=True)
@@ -48,7 +51,9 @@ class Scheduler:
         clock: Callable[[], datetime] = utcnow,
         wake: Callable[[str], None] | None = None,
         drafts: DraftReminders | None = None,
+        payments: Vault | None = None,
     ) -> None:
+        """`payments`: the keys the incomes are sealed with; payment reminders run when given."""
         self.db = db
         self.quiet = quiet
         self.followup_days = followup_days
@@ -56,6 +61,8 @@ class Scheduler:
         self.wake = wake
         self.drafts = drafts
         self._drafts_due: datetime | None = None
+        self.payments = payments
+        self._payments_due: datetime | None = None
         self._nudged = asyncio.Event()
 
     def nudge(self) -> None:
@@ -77,6 +84,11 @@ class Scheduler:
                 quiet=self.quiet,
                 expiry_days=self.drafts.expiry_days,
                 forms=self.drafts.forms,
+            )
+        if self.payments is not None and (self._payments_due is None or now >= self._payments_due):
+            self._payments_due = now + PAYMENTS_INTERVAL
+            channels |= await payment_reminders.send_payment_reminders(
+                self.db, now, vault=self.payments, quiet=self.quiet
             )
         if self.wake is not None:
             for channel in channels:

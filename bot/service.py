@@ -78,6 +78,7 @@ class Service:
             followup_days=self.settings.followup_days,
             wake=self.wake,
             drafts=DraftReminders(self.engine.vault, rules.draft_expiry_days, rules.native_forms),
+            payments=self.engine.vault,
         )
         return self.scheduler
 

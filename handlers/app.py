@@ -9,6 +9,7 @@ from handlers.flow import Flow
 from handlers.flows.benefits import BenefitsFlow
 from handlers.flows.calculator import CalculatorFlow
 from handlers.flows.callback import CallbackFlow
+from handlers.flows.dues import DuesFlow
 from handlers.flows.faq import FaqFlow
 from handlers.flows.followup import FollowupFlow
 from handlers.flows.later import LaterFlow
@@ -33,5 +34,6 @@ def build_router(form: Form = FORM) -> Router:
         FollowupFlow(),
         LaterFlow(),
         PemdaFlow(),
+        DuesFlow(),
     ]
     return Router({flow.name: flow for flow in flows})

@@ -43,7 +43,13 @@ INTENT_TARGETS: dict[str, tuple[str, str | None]] = {
     "faq_keluarga": ("faq", "keluarga"),
     "enrol_other": ("enrol", "other"),
     "later": ("later", None),
+    "paid": ("dues", "paid"),
+    "stop_reminders": ("dues", "stop"),
 }
+
+
+LATE_TAPS = frozenset({"dues"})
+"""Flows whose buttons are answered whatever the conversation is on (`Router._late_tap`)."""
 
 
 class Router:
@@ -74,6 +80,7 @@ class Router:
             self._media,
             self._menu_choice,
             self._command,
+            self._late_tap,
             self._current_flow,
             self._anything_else,
         ):
@@ -154,6 +161,19 @@ class Router:
             return True
         # "status", "data saya", "hapus data" open their page from any step; a draft waits.
         return command in INTENT_TARGETS and await self.open(turn, *INTENT_TARGETS[command])
+
+    async def _late_tap(self, turn: Turn, current: Flow | None) -> bool:
+        """A button of a message the scheduler sent (a payment reminder's), tapped after the
+        conversation moved on: its flow still answers it (the flow checks the option is the
+        person's own)."""
+        flow = self._flow(turn.choice.split(".")[0]) if turn.choice else None
+        if flow is None or flow is current or flow.name not in LATE_TAPS:
+            return False
+        turn.state.flow, turn.state.step = flow.name, None
+        unclear = await flow.handle(turn)
+        if unclear is not None:
+            turn.say(unclear.template, unclear.options, **unclear.context)
+        return True
 
     async def _current_flow(self, turn: Turn, current: Flow | None) -> bool:
         """The answer to the flow's question; what it cannot use may still match an intent.

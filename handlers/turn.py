@@ -125,6 +125,9 @@ def option(
 # Options that stay valid whatever was shown last: the main menu's items (its buttons stay on
 # older messages, and each only opens a flow from its start).
 ALWAYS_OFFERED_PREFIX = "menu."
+KEPT_OFFERED_PREFIX = "dues."
+"""A payment reminder's buttons stay valid after the conversation moved on (the reminder came
+days before): the dues flow checks that the option's submission is the person's own."""
 
 
 def _numbered(typed: str) -> str:
@@ -146,7 +149,8 @@ def resolve_choice(inbound: Inbound, shown: list[list[str]]) -> str | None:
     """
     if inbound.option_id:
         offered = any(inbound.option_id == entry[0] for entry in shown)
-        return inbound.option_id if offered or inbound.option_id.startswith(ALWAYS_OFFERED_PREFIX) else None
+        kept = inbound.option_id.startswith((ALWAYS_OFFERED_PREFIX, KEPT_OFFERED_PREFIX))
+        return inbound.option_id if offered or kept else None
     typed = _numbered(normalize(inbound.text or ""))
     if not typed or not shown:
         return None

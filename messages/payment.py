@@ -49,11 +49,24 @@ class Late:
 
 
 @dataclass(frozen=True)
+class Reminders:
+    """The project's choices for payment reminders (`[reminders]`), not regulations."""
+
+    lead_days: int = 3
+    """A worker is reminded this many days before the due date."""
+    grace_days: int = 7
+    """Days after the due date before an unpaid month counts as "menunggak"."""
+    pemda_notice_days: int = 14
+    """Days before a local government's payment ends that the worker is told what comes next."""
+
+
+@dataclass(frozen=True)
 class PaymentData:
     channels: tuple[Channel, ...]
     due: Due
     late: Late
     last_checked: date
+    reminders: Reminders = Reminders()
 
     @property
     def confirmed(self) -> tuple[Channel, ...]:
@@ -94,6 +107,7 @@ def parse_payment(raw: dict[str, Any]) -> PaymentData:
             sources=parse_sources(late["sources"]),
         ),
         last_checked=raw["last_checked"],
+        reminders=Reminders(**{k: int(v) for k, v in raw.get("reminders", {}).items()}),
     )
 
 

@@ -424,6 +424,7 @@ class CallbackRequest(SQLModel, table=True):
 
 import storage.chat_models  # noqa: E402  (the agent inbox)
 import storage.coverage_models  # noqa: E402  (and the coverage after registration)
+import storage.dues_models  # noqa: E402  (and the payment reminders)
 import storage.form_models  # noqa: E402  (and the native forms' tokens)
 import storage.ops_models  # noqa: E402  (registers the operator's tables too)
 import storage.outreach_models  # noqa: E402  (and the organisers')

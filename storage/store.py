@@ -18,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage import callbacks, chat, conversation, forms, officer_test_chats, outbox, submissions
 from storage.chat_models import AgentHandoff
 from storage.db import Database
+from storage.dues import DuesStore
 from storage.form_models import FormToken
 from storage.models import CallbackRequest, Contact, Conversation, Submission
 from storage.outreach import OutreachStore
@@ -177,6 +178,12 @@ class Store:
         return await officer_test_chats.redeem_code(
             self._session, code, channel=channel, chat_id=chat_id, now=now
         )
+
+    @property
+    def dues(self) -> DuesStore:
+        """Payment reminders: the person's registered submissions, "sudah bayar", "berhenti
+        ingatkan", the answer to "kenapa belum bayar?"."""
+        return DuesStore(self._session)
 
     @property
     def outreach(self) -> OutreachStore:

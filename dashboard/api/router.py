@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from dashboard.api.arrears import arrears_router
 from dashboard.api.bulk import bulk_router
 from dashboard.api.callbacks import callbacks_router
 from dashboard.api.imports import imports_router
@@ -27,4 +28,5 @@ def api_router(backoffice: Backoffice, outreach: Outreach, channels: Catalogue) 
     router.include_router(inbox_router(AgentInbox.of(backoffice)))
     router.include_router(imports_router(backoffice))
     router.include_router(outreach_router(outreach, channels))
+    router.include_router(arrears_router(backoffice))
     return router

@@ -25,7 +25,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from dashboard.service import path_report
+from dashboard.service import path_report, road_report
 from dashboard.service.access import Access, scope_figures
 from dashboard.service.queue import day_start, today_wib
 from dashboard.service.suppression import protect
@@ -241,6 +241,15 @@ async def build(
             3,
         ),
     ]
+    road = await road_report.road_tables(
+        session,
+        access,
+        since=day_start(date_from),
+        until=day_start(date_to + timedelta(days=1)),
+        branch=branch,
+        today=today,
+    )
+    tables += [_table(access, t.key, t.title, t.columns, t.rows, t.counts) for t in road]
     return Report(date_from, date_to, tuple(tables))
 
 

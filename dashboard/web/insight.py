@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request, Response
 from markupsafe import Markup
 
+from dashboard.service import road_report
 from dashboard.service.errors import NotFound
 from dashboard.service.reports import Report, ReportTable, table_csv
 from dashboard.web import charts
@@ -31,6 +32,7 @@ AUDIT_ACTIONS = {
     "reassign": "Mengalihkan pendaftaran",
     "call_recorded": "Mencatat panggilan",
     "status_change": "Mengubah status",
+    "paid_said": "Peserta membalas \"sudah bayar\"",
     "callback_view": "Membuka permintaan telepon",
     "callback_phone_reveal": "Menampilkan nomor HP permintaan telepon",
     "callback_assign": "Mengambil permintaan telepon",
@@ -77,11 +79,24 @@ def chart_for(table: ReportTable, report: Report) -> Markup | None:
         rows = [(f"{r[1]}, {r[0]}", r[2]) for r in table.rows]
     elif table.key == "drop_off":
         rows = [(step_label(str(r[0])), r[1]) for r in table.rows]
-    elif table.key in ("by_occupation", "by_attribution"):
+    elif table.key in ("by_occupation", "by_attribution", "arrears_reasons"):
         rows = [(str(r[0]), r[1]) for r in table.rows]
+    elif table.key.startswith("road_by_"):
+        rows = _road_totals(table)
     else:
         return None
     return charts.bar_chart(_pairs(rows), title=table.title)
+
+
+def _road_totals(table: ReportTable) -> list[tuple[str, Any]]:
+    """The whole road as one funnel: each stage's people over the table's rows (hidden cells,
+    "<5" for a partner, are left out of the sums)."""
+    stages = len(road_report.STAGES)
+    first = len(table.columns) - stages
+    return [
+        (name, sum(r[first + i] for r in table.rows if isinstance(r[first + i], int)))
+        for i, name in enumerate(table.columns[first:])
+    ]
 
 
 def _weekly_chart(table: ReportTable, report: Report) -> Markup:

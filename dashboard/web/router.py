@@ -17,6 +17,7 @@ from dashboard.service import Backoffice
 from dashboard.service.outreach_office import Outreach
 from dashboard.service.staff_logins import StaffLogins
 from dashboard.web.accounts_pages import add_account_routes
+from dashboard.web.arrears_pages import add_arrears_routes
 from dashboard.web.auth import staff_route_class
 from dashboard.web.broadcast_pages import add_broadcast_routes
 from dashboard.web.bulk_pages import add_bulk_routes
@@ -73,5 +74,6 @@ def pages_router(
     add_broadcast_routes(router, pages, outreach)
     add_account_routes(router, pages)
     add_bulk_routes(router, pages)
+    add_arrears_routes(router, pages)
     add_import_routes(router, pages)
     return router

@@ -300,6 +300,8 @@ def test_an_officer_takes_a_telegram_sign_up_to_terdaftar(officer: Any, site: Si
     assert fits_width(page)
     page.goto(site.url("/staff"))
     assert fits_width(page)
+    page.goto(site.url("/staff/arrears"))  # the workers behind with payments
+    assert page.locator("h1").inner_text() == "Menunggak" and fits_width(page)
     page.set_viewport_size({"width": 1366, "height": 900})
 
 

@@ -134,6 +134,42 @@ def test_the_summary_reads_every_field() -> None:
 
 # Sample contexts for each template; a template missing here fails the test below, so
 # adding a template means adding an example of how it is called.
+_JAN = date(2027, 1, 1)
+_DUE_PRICES = [_price(Contributor(1_500_000, "general"), m, _JAN) for m in (1, 12)] + [
+    _price(Contributor(1_500_000, "transport"), 3, _JAN),  # PP 50/2025's discount to March 2027
+    _price(Contributor(1_500_000, "transport"), 6, date(2027, 2, 1)),  # across the discount's end
+]
+_DUE = {"due": date(2027, 1, 15), "first": _JAN, "late": _PAY.late}
+_DUES: dict[str, list[dict[str, Any]]] = {
+    "dues_reminder": [{**_DUE, "price": p, "last": p.stretches[-1].last} for p in _DUE_PRICES],
+    "dues_sponsor_end": [
+        {
+            **_DUE,
+            "price": p,
+            "last": p.stretches[-1].last,
+            "payer": "Pemerintah Kota Madiun",
+            "until": date(2026, 12, 31),
+            "next_due": date(2027, 1, 15),
+        }
+        for p in _DUE_PRICES
+    ],
+    "dues_arrears_ask": [{**_DUE, "price": p, "last": _JAN, "months": 1} for p in _DUE_PRICES],
+    "dues_arrears_thanks": [
+        {"reason": r, "late": _PAY.late}
+        for r in ("kurang_uang", "tidak_tahu", "lupa", "pindah", "tidak_lanjut", "lainnya")
+    ],
+    "dues_paid": [{"until": date(2027, 1, 31), "next_due": date(2027, 2, 15)}],
+    "dues_stopped": [{}],
+    "dues_none": [{}],
+    "dues_how": [
+        {**_DUE, "price": p, "thanks": t, "places": _PAY.confirmed}
+        for p in _DUE_PRICES
+        for t in (True, False)
+    ],
+    "dues_call": [{"working_days": 3}],
+    "dues_callback_note": [{"reference": "K7XQ-M4DA", "reason": r} for r in ("Lupa", None)],
+}
+
 CONTEXTS: dict[str, list[dict[str, Any]]] = {
     "unreadable_text": [{}],
     "greeting": [{"name": None, **p} for p in PRICES] + [{"name": "Sri", **PRICES[0]}],
@@ -245,6 +281,18 @@ CONTEXTS: dict[str, list[dict[str, Any]]] = {
     "status_list": [
         {"submissions": [], "has_draft": False},
         {"submissions": [_Submission()], "has_draft": True},
+        {
+            "submissions": [_Submission()],
+            "has_draft": False,
+            "dues": {
+                "K7XQ-M4DA": {"paid_until": date(2027, 1, 31), "next_due": date(2027, 2, 15), "behind": False}
+            },
+        },
+        {
+            "submissions": [_Submission()],
+            "has_draft": False,
+            "dues": {"K7XQ-M4DA": {"paid_until": None, "next_due": date(2026, 12, 15), "behind": True}},
+        },
     ],
     "privacy_view": [
         {
@@ -418,6 +466,8 @@ CONTEXTS: dict[str, list[dict[str, Any]]] = {
     ],
     "chat_media_sent": [{}],
     "chat_form_sent": [{}],
+    # Payment reminders and their answers (dashboard/service/payment_reminders.py, handlers/flows/dues.py).
+    **_DUES,
 }
 
 
