@@ -20,6 +20,7 @@ from dashboard.web.auth import staff_route_class
 from dashboard.web.broadcast_pages import add_broadcast_routes
 from dashboard.web.callbacks import add_callback_routes
 from dashboard.web.context import StaffPages
+from dashboard.web.fallback_pages import add_fallback_routes
 from dashboard.web.insight import add_insight_routes
 from dashboard.web.login_pages import add_login_routes
 from dashboard.web.queue_pages import add_queue_routes
@@ -66,4 +67,5 @@ def pages_router(
     add_callback_routes(router, pages)
     add_session_routes(router, pages, outreach)
     add_broadcast_routes(router, pages, outreach)
+    add_fallback_routes(router, pages)  # last: what no page answers
     return router

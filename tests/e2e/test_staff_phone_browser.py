@@ -1,0 +1,228 @@
+"""The defects officers meet on day one, in a real browser (Debian's chromium through Playwright)
+against `bpu-bot serve`, as test_staff_browser.py does (its module fixtures, its own server).
+
+Every staff page at 360 px and 1366 px with a long word in notes and a sign-up with two flags:
+no sideways scrolling, and no serious or critical axe-core violation (tests/support/axe/). Then
+the idle time-out that keeps a typed note, the broadcast that asks before sending, Indonesian
+everywhere, one ownership rule, the notice after a successful call, and the smaller ones.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from typing import Any, TypeVar
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import update
+from sqlmodel import col, select
+
+from dashboard.service import Backoffice
+from storage.crypto import Vault
+from storage.db import Database
+from storage.models import StaffAccount, Submission
+from storage.security_models import StaffLogin
+from storage.types import utcnow
+from tests.e2e.test_staff_browser import (  # noqa: F401 - module fixtures, each module runs its own server
+    PII_KEY,
+    Site,
+    browser,
+    log_in,
+    new_context,
+    screenshot,
+    site,
+)
+from tests.support.backoffice_helpers import CATALOGUE
+from tests.support.browser_checks import axe_violations, overflow
+from tests.support.staff_seed import PASSWORD
+
+pytestmark = pytest.mark.slow
+
+T = TypeVar("T")
+# A pasted link and a pasted number: one word each, longer than any phone is wide.
+LONG_LINK = "https://drive.google.com/file/d/" + "1AbCdEfGhIjKlMnOpQrStUvWxYz0123456789" * 4 + "/view"
+LONG_NUMBER = "3577" + "0123456789" * 8
+PHONE = {"width": 360, "height": 740}
+DESKTOP = {"width": 1366, "height": 900}
+
+
+def run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Runs database set-up in its own thread: Playwright's sync API holds this thread's loop."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
+async def _prepare(web: Site) -> None:
+    db = Database(web.db_url)
+    try:
+        backoffice = Backoffice(db, Vault(PII_KEY), CATALOGUE)
+        await backoffice.add_account(
+            "cli:test", "rahma.mitra", PASSWORD, role="mitra", branch=None, regencies=["35.77"]
+        )
+        await backoffice.add_account("cli:test", "admin.pusat", PASSWORD, role="admin", branch=None)
+        async with db.transaction() as session:
+            await session.exec(
+                update(Submission)
+                .where(col(Submission.reference) == web.seeded.telegram_ref)
+                .values(flags=["age_over_limit", "income_below_floor"])
+            )
+    finally:
+        await db.dispose()
+
+
+@pytest.fixture(scope="module")
+def prepared(site: Site) -> Site:  # noqa: F811
+    """Two flags on Siti's sign-up, a mitra and an admin."""
+    run(_prepare(site))
+    return site
+
+
+async def _age_logins(web: Site, username: str, *, idle: bool) -> None:
+    """Makes `username`'s live log-ins idle (last seen long ago) or too old (begun long ago)."""
+    db = Database(web.db_url)
+    try:
+        async with db.transaction() as session:
+            account = (
+                await session.exec(select(StaffAccount).where(col(StaffAccount.username) == username))
+            ).one()
+            long_ago = utcnow() - timedelta(days=2)
+            values = {"seen_at": long_ago} if idle else {"created_at": long_ago}
+            await session.exec(
+                update(StaffLogin)
+                .where(col(StaffLogin.account_id) == account.id, col(StaffLogin.ended_at).is_(None))
+                .values(**values)
+            )
+    finally:
+        await db.dispose()
+
+
+def logged_in(browser: Any, web: Site, username: str, **extra: Any) -> tuple[Any, Any]:  # noqa: F811
+    context = new_context(browser, bypass_csp=True, **extra)  # bypass: only so axe can run
+    page = context.new_page()
+    log_in(page, web, username)
+    page.wait_for_url(lambda url: "/staff/login" not in url)
+    return context, page
+
+
+def check_page(page: Any, failures: list[str], name: str, *, axe: bool = True) -> None:
+    """At the page's current width: no sideways scrolling and (when `axe`) no serious violation."""
+    width = page.viewport_size["width"]
+    if problems := overflow(page):
+        failures.append(f"{name} at {width}px scrolls sideways: {problems}")
+    if axe:
+        for violation in axe_violations(page):
+            failures.append(
+                f"{name} at {width}px axe {violation['impact']} {violation['id']}: "
+                f"{violation['help']} {violation['nodes']}"
+            )
+
+
+def visit_all(page: Any, web: Site, paths: dict[str, str], failures: list[str]) -> None:
+    for size in (PHONE, DESKTOP):
+        page.set_viewport_size(size)
+        for name, path in paths.items():
+            response = page.goto(web.url(path))
+            assert response is not None and response.status < 500, (name, response and response.status)
+            check_page(page, failures, name)
+
+
+def test_every_staff_page_fits_a_phone_and_passes_axe(browser: Any, prepared: Site) -> None:  # noqa: F811
+    site = prepared  # noqa: F811 - the fixture, prepared
+    reference = site.seeded.telegram_ref
+    context, page = logged_in(browser, site, "siti.petugas")
+    failures: list[str] = []
+    try:
+        page.set_viewport_size(PHONE)
+        # A long word in a call note and in a status note, typed on the phone.
+        page.goto(site.url(f"/staff/submissions/{reference}"))
+        # On a phone the actions come before the data cards.
+        handle = page.locator("#handle-h").bounding_box()
+        data = page.locator("#data-h").bounding_box()
+        assert handle is not None and data is not None and handle["y"] < data["y"], (handle, data)
+        page.get_by_label("Catatan (tanpa data pribadi)").fill(f"Kirim berkas lewat {LONG_LINK}")
+        page.get_by_role("button", name="Simpan panggilan").click()
+        expect(page.locator("#calls")).to_contain_text("drive.google.com")
+        page.get_by_label("Catatan", exact=True).fill(LONG_NUMBER)
+        page.get_by_role("button", name="Simpan status").click()
+        expect(page.locator("#history")).to_contain_text(LONG_NUMBER[:20])
+        check_page(page, failures, "detail with long words")
+        nik = page.get_by_role("button", name="Tampilkan NIK").bounding_box()
+        assert nik is not None and nik["width"] > nik["height"], nik  # not drawn vertically
+
+        # The queue's cards: the row with two flags shows its values inside the screen.
+        page.goto(site.url(f"/staff?cari={reference}"))
+        card = page.locator("table.queue tbody tr").first
+        expect(card.locator(".badge.flag")).to_have_count(2)
+        for cell in card.locator("td").all():
+            box = cell.bounding_box()
+            assert box is not None and box["x"] + box["width"] <= PHONE["width"], cell.inner_text()
+        page.goto(site.url("/staff"))
+        screenshot(page, "staff-queue-phone.png")
+
+        # A session of its own, for the session pages.
+        page.goto(site.url("/staff/sessions"))
+        page.get_by_label("Judul acara").fill("Sosialisasi pedagang " + LONG_NUMBER)
+        page.get_by_label("Tempat (untuk tatap muka)").fill("Balai Kelurahan Kartoharjo")
+        page.get_by_label("Kabupaten/kota").select_option("35.77")
+        district = page.get_by_label("Kecamatan")
+        if district.evaluate("e => e.tagName") == "SELECT":
+            district.select_option(label="Kartoharjo")
+        else:
+            district.fill("Kartoharjo")
+        page.get_by_label("Mulai (waktu setempat)").fill("2030-03-05T09:00")
+        page.get_by_label("Selesai (waktu setempat)").fill("2030-03-05T11:00")
+        page.get_by_label("Penyelenggara").fill("Dinas Koperasi dan UKM Kota Madiun")
+        page.get_by_label("Kapasitas (orang)").fill("120")
+        page.get_by_role("button", name="Buat acara").click()
+        expect(page.get_by_text("Acara sudah dibuat")).to_be_visible()
+        match = re.search(r"/staff/sessions/([A-Z0-9]+)", page.url)
+        assert match is not None, page.url
+        code = match.group(1)
+
+        callback = page.request.get(site.url("/staff/callbacks"))
+        callback_id = re.search(r'href="/staff/callbacks/(\d+)"', callback.text())
+        assert callback_id is not None
+        paths = {
+            "queue": "/staff",
+            "queue filtered": "/staff?status=diproses&kanal=telegram",
+            "detail": f"/staff/submissions/{reference}",
+            "detail (whatsapp)": f"/staff/submissions/{site.seeded.whatsapp_ref}",
+            "callbacks": "/staff/callbacks",
+            "callback": f"/staff/callbacks/{callback_id.group(1)}",
+            "sessions": "/staff/sessions",
+            "session": f"/staff/sessions/{code}",
+            "broadcasts": "/staff/broadcasts",
+            "not found": "/staff/submissions/ZZZZ-ZZZZ",
+            "unknown page": "/staff/tidak-ada",
+        }
+        visit_all(page, site, paths, failures)
+    finally:
+        context.close()
+
+    context, page = logged_in(browser, site, "bayu.kabid")
+    try:
+        visit_all(page, site, {"reports": "/staff/reports", "audit": "/staff/audit"}, failures)
+    finally:
+        context.close()
+
+    context, page = logged_in(browser, site, "rahma.mitra")
+    try:
+        # A mitra sees figures only: no queue in the menu.
+        menu = page.get_by_role("navigation", name="Menu utama")
+        expect(menu.get_by_role("link", name="Antrean")).to_have_count(0)
+        mitra_pages = {"mitra reports": "/staff/reports", "mitra sessions": "/staff/sessions"}
+        visit_all(page, site, mitra_pages, failures)
+    finally:
+        context.close()
+
+    context = new_context(browser, bypass_csp=True)
+    page = context.new_page()
+    try:
+        visit_all(page, site, {"log-in": "/staff/login"}, failures)
+    finally:
+        context.close()
+    assert not failures, "\n".join(failures)
