@@ -91,6 +91,8 @@ async def _age_logins(web: Site, username: str, *, idle: bool) -> None:
             ).one()
             long_ago = utcnow() - timedelta(days=2)
             values = {"seen_at": long_ago} if idle else {"created_at": long_ago}
+            if not idle:  # a password set before that log-in began, as in life
+                account.password_changed_at = long_ago - timedelta(days=1)
             await session.exec(
                 update(StaffLogin)
                 .where(col(StaffLogin.account_id) == account.id, col(StaffLogin.ended_at).is_(None))
@@ -226,3 +228,51 @@ def test_every_staff_page_fits_a_phone_and_passes_axe(browser: Any, prepared: Si
     finally:
         context.close()
     assert not failures, "\n".join(failures)
+
+
+def fill_log_in(page: Any, username: str) -> None:
+    """Logs in on the log-in page the browser is on."""
+    page.get_by_label("Nama pengguna").fill(username)
+    page.get_by_label("Kata sandi").fill(PASSWORD)
+    page.get_by_role("button", name="Masuk").click()
+
+
+def test_an_idle_time_out_keeps_the_note_and_returns_to_the_page(browser: Any, prepared: Site) -> None:  # noqa: F811
+    web = prepared
+    reference = web.seeded.whatsapp_ref
+    context, page = logged_in(browser, web, "dewi.petugas")
+    try:
+        # Nobody logged in yet: the log-in page says why it appears.
+        fresh = browser.new_context()
+        anonymous = fresh.new_page()
+        anonymous.goto(web.url("/staff/callbacks"))
+        expect(anonymous.get_by_text("Silakan masuk dengan akun petugas")).to_be_visible()
+        fresh.close()
+
+        page.goto(web.url(f"/staff/submissions/{reference}"))
+        note = "Peserta minta dikirimi formulir lewat WA, telepon lagi Senin"
+        page.get_by_label("Catatan (tanpa data pribadi)").fill(note)
+        run(_age_logins(web, "dewi.petugas", idle=True))  # the lunch break
+        page.get_by_role("button", name="Simpan panggilan").click()
+        page.wait_for_url("**/staff/login**")
+        expect(page.get_by_text("Sesi berakhir karena lama tidak ada kegiatan")).to_be_visible()
+        expect(page.get_by_text("Isian yang belum tersimpan akan ditampilkan lagi")).to_be_visible()
+        fill_log_in(page, "dewi.petugas")
+        page.wait_for_url(web.url(f"/staff/submissions/{reference}"))  # the page it came from
+        expect(page.get_by_role("status").filter(has_text=note)).to_be_visible()  # shown back
+        assert "Method Not Allowed" not in page.content()
+
+        # A form's address opened as a page goes to its page, never "Method Not Allowed".
+        response = page.goto(web.url(f"/staff/submissions/{reference}/calls"))
+        assert response is not None and response.status == 200
+        assert page.url == web.url(f"/staff/submissions/{reference}")
+
+        # The absolute lifetime: the log-in page says so, and comes back to the page.
+        run(_age_logins(web, "dewi.petugas", idle=False))
+        page.goto(web.url("/staff/callbacks"))
+        page.wait_for_url("**/staff/login**")
+        expect(page.get_by_text("Sesi berakhir karena sudah terlalu lama sejak masuk")).to_be_visible()
+        fill_log_in(page, "dewi.petugas")
+        page.wait_for_url(web.url("/staff/callbacks"))
+    finally:
+        context.close()
