@@ -236,7 +236,15 @@ async def test_compose_count_preview_test_send_and_control(site: Site) -> None:
         tested = await client.post("/staff/broadcasts", data={**base, **channels, "aksi": "uji"})
         assert tested.status_code == 200 and "Pesan uji sudah masuk antrean" in tested.text
         assert "••••0777" in tested.text and OFFICER_CHAT not in tested.text
-        sent = await client.post("/staff/broadcasts", data={**base, "channel_telegram": "1", "aksi": "kirim"})
+        # "Kirim siaran" asks first, with the count; the answer "Ya, kirim ke 1 orang" sends it.
+        asked = await client.post(
+            "/staff/broadcasts", data={**base, "channel_telegram": "1", "aksi": "kirim"}
+        )
+        assert asked.status_code == 200 and "Ya, kirim ke 1 orang" in asked.text
+        async with site.office.db.reader() as session:
+            assert (await session.exec(select(Broadcast))).first() is None  # not yet
+        confirmed = {**base, "channel_telegram": "1", "aksi": "kirim_pasti", "jumlah": "1"}
+        sent = await client.post("/staff/broadcasts", data=confirmed)
         assert sent.status_code == 303, sent.text
         url = sent.headers["location"].split("?")[0]
         shown = await client.get(url)
@@ -266,10 +274,29 @@ async def test_compose_count_preview_test_send_and_control(site: Site) -> None:
         assert OFFICER_CHAT not in str(details) and "Sosialisasi Selasa" not in str(details)
 
 
+async def test_nobody_to_reach_cannot_be_sent_and_a_changed_count_is_asked_again(site: Site) -> None:
+    async with logged_in(site, "ani") as client:
+        token = csrf_of((await client.get("/staff/broadcasts")).text)
+        data = {"text": "Info.", "channel_telegram": "1", "csrf_token": token}
+        for action in ("kirim", "kirim_pasti"):  # even a forged "yes" with a count of 0
+            refused = await client.post("/staff/broadcasts", data={**data, "aksi": action, "jumlah": "0"})
+            assert "Tidak ada penerima yang cocok" in refused.text and "Ya, kirim" not in refused.text
+        async with site.office.db.transaction() as session:
+            await session.exec(insert(Contact).values(people()))
+        stale = await client.post("/staff/broadcasts", data={**data, "aksi": "kirim_pasti", "jumlah": "5"})
+        assert stale.status_code == 200 and "Jumlah penerima berubah" in stale.text
+        assert "Ya, kirim ke 1 orang" in stale.text
+    async with site.office.db.reader() as session:
+        assert (await session.exec(select(Broadcast))).first() is None
+
+
 async def test_another_branch_broadcast_is_not_found(site: Site) -> None:
+    async with site.office.db.transaction() as session:
+        await session.exec(insert(Contact).values(people()))
     async with logged_in(site, "ani") as ani:
         form = await ani.get("/staff/broadcasts")
-        data = {"text": "Info.", "channel_telegram": "1", "aksi": "kirim", "csrf_token": csrf_of(form.text)}
+        data = {"text": "Info.", "channel_telegram": "1", "aksi": "kirim_pasti", "jumlah": "1"}
+        data["csrf_token"] = csrf_of(form.text)
         url = (await ani.post("/staff/broadcasts", data=data)).headers["location"].split("?")[0]
     async with logged_in(site, "bayu", where=MADURA) as bayu:
         theirs, missing = await bayu.get(url), await bayu.get("/staff/broadcasts/999999")

@@ -9,12 +9,9 @@ everywhere, one ownership rule, the notice after a successful call, and the smal
 
 from __future__ import annotations
 
-import asyncio
 import re
-from collections.abc import Coroutine
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 from playwright.sync_api import expect
@@ -37,23 +34,16 @@ from tests.e2e.test_staff_browser import (  # noqa: F401 - module fixtures, each
     site,
 )
 from tests.support.backoffice_helpers import CATALOGUE
-from tests.support.browser_checks import axe_violations, overflow
+from tests.support.browser_checks import axe_violations, overflow, run_aside
 from tests.support.staff_seed import PASSWORD
 
 pytestmark = pytest.mark.slow
 
-T = TypeVar("T")
 # A pasted link and a pasted number: one word each, longer than any phone is wide.
 LONG_LINK = "https://drive.google.com/file/d/" + "1AbCdEfGhIjKlMnOpQrStUvWxYz0123456789" * 4 + "/view"
 LONG_NUMBER = "3577" + "0123456789" * 8
 PHONE = {"width": 360, "height": 740}
 DESKTOP = {"width": 1366, "height": 900}
-
-
-def run(coroutine: Coroutine[Any, Any, T]) -> T:
-    """Runs database set-up in its own thread: Playwright's sync API holds this thread's loop."""
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, coroutine).result()
 
 
 async def _prepare(web: Site) -> None:
@@ -77,7 +67,7 @@ async def _prepare(web: Site) -> None:
 @pytest.fixture(scope="module")
 def prepared(site: Site) -> Site:  # noqa: F811
     """Two flags on Siti's sign-up, a mitra and an admin."""
-    run(_prepare(site))
+    run_aside(_prepare(site))
     return site
 
 
@@ -252,7 +242,7 @@ def test_an_idle_time_out_keeps_the_note_and_returns_to_the_page(browser: Any, p
         page.goto(web.url(f"/staff/submissions/{reference}"))
         note = "Peserta minta dikirimi formulir lewat WA, telepon lagi Senin"
         page.get_by_label("Catatan (tanpa data pribadi)").fill(note)
-        run(_age_logins(web, "dewi.petugas", idle=True))  # the lunch break
+        run_aside(_age_logins(web, "dewi.petugas", idle=True))  # the lunch break
         page.get_by_role("button", name="Simpan panggilan").click()
         page.wait_for_url("**/staff/login**")
         expect(page.get_by_text("Sesi berakhir karena lama tidak ada kegiatan")).to_be_visible()
@@ -268,11 +258,31 @@ def test_an_idle_time_out_keeps_the_note_and_returns_to_the_page(browser: Any, p
         assert page.url == web.url(f"/staff/submissions/{reference}")
 
         # The absolute lifetime: the log-in page says so, and comes back to the page.
-        run(_age_logins(web, "dewi.petugas", idle=False))
+        run_aside(_age_logins(web, "dewi.petugas", idle=False))
         page.goto(web.url("/staff/callbacks"))
         page.wait_for_url("**/staff/login**")
         expect(page.get_by_text("Sesi berakhir karena sudah terlalu lama sejak masuk")).to_be_visible()
         fill_log_in(page, "dewi.petugas")
         page.wait_for_url(web.url("/staff/callbacks"))
+    finally:
+        context.close()
+
+
+def test_a_broadcast_asks_first_and_to_nobody_cannot_be_sent(browser: Any, prepared: Site) -> None:  # noqa: F811
+    web = prepared
+    context, page = logged_in(browser, web, "siti.petugas")
+    try:
+        page.set_viewport_size(PHONE)
+        page.goto(web.url("/staff/broadcasts"))
+        page.get_by_label("Isi pesan").fill("Sosialisasi Sabtu 09.00 di Balai Kelurahan Kartoharjo.")
+        page.get_by_label("Kabupaten/kota").select_option("35.21")  # Ngawi: nobody subscribed there
+        page.get_by_role("button", name="Kirim siaran").click()
+        confirm = page.locator("#confirm-send")
+        expect(confirm).to_contain_text("Tidak ada penerima yang cocok")
+        expect(confirm.get_by_role("button")).to_have_count(0)  # nothing to press
+        check_page(page, failures := [], "broadcast refused")
+        assert not failures, failures
+        page.goto(web.url("/staff/broadcasts"))
+        expect(page.get_by_text("Belum ada siaran.")).to_be_visible()  # nothing was created
     finally:
         context.close()

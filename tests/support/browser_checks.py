@@ -9,15 +9,19 @@ pages forbid every script (CSP `script-src 'none'`), so a context that runs axe 
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 AXE_DIR = Path(__file__).parent / "axe"
 AXE_VERSION = "4.14.1"
 AXE_SHA256 = "29348999450cdf2849a8e70b7912fc2da85a849da39c0d0d5394f51d4a9ed95c"
 BLOCKING = ("serious", "critical")
+T = TypeVar("T")
 
 _RUN = """async () => {
   const result = await axe.run(document, {resultTypes: ['violations']});
@@ -60,3 +64,10 @@ def overflow(page: Any) -> list[str]:
     width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     culprits: list[str] = page.evaluate(_OVERFLOW)
     return [f"scrollWidth {width[0]} > {width[1]}", *culprits]
+
+
+def run_aside(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Runs database work of a browser test in its own thread: Playwright's sync API holds the
+    test thread's event loop, so asyncio.run cannot run there."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
