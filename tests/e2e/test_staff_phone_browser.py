@@ -280,7 +280,8 @@ def test_a_broadcast_asks_first_and_to_nobody_cannot_be_sent(browser: Any, prepa
         confirm = page.locator("#confirm-send")
         expect(confirm).to_contain_text("Tidak ada penerima yang cocok")
         expect(confirm.get_by_role("button")).to_have_count(0)  # nothing to press
-        check_page(page, failures := [], "broadcast refused")
+        failures: list[str] = []
+        check_page(page, failures, "broadcast refused")
         assert not failures, failures
         page.goto(web.url("/staff/broadcasts"))
         expect(page.get_by_text("Belum ada siaran.")).to_be_visible()  # nothing was created
