@@ -312,6 +312,7 @@ class Backoffice:
                 fmt,
                 reveal_nik=reveal_nik,
                 now=self.clock(),
+                channels=self.channels,
             )
 
     async def export_callbacks(self, access: Access, fmt: str, *, branch: str | None = None) -> bytes:

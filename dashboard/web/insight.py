@@ -12,6 +12,7 @@ from markupsafe import Markup
 from dashboard.service.errors import NotFound
 from dashboard.service.reports import Report, ReportTable, table_csv
 from dashboard.web import charts
+from dashboard.web.audit_details import AuditWords
 from dashboard.web.context import StaffPages
 from dashboard.web.filters import branch_options
 from dashboard.web.labels import STATUS_LABELS, step_label
@@ -185,6 +186,7 @@ def add_insight_routes(router: APIRouter, pages: StaffPages) -> None:
             entries=entries,
             chosen=chosen,
             actions=AUDIT_ACTIONS,
+            details_of=AuditWords(pages.channels).describe,
             cursor=cursor,
             first_page_query=urlencode(query),
             next_page_query=urlencode({**query, "sebelum": entries.next_cursor or ""}),

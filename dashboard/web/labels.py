@@ -18,9 +18,16 @@ assert tuple(STATUS_LABELS) == ALL_STATUSES, "a status without a label"
 # Form steps the summary does not name (the rest come from messages/form.toml [fields]).
 _OTHER_STEPS = {
     "consent": "Persetujuan data",
+    "assisted_relation": "Hubungan dengan yang dibantu",
+    "birth_check": "Pemeriksaan usia",
     "region_confirm": "Konfirmasi wilayah",
     "region": "Wilayah",
+    "regency": "Kabupaten/kota",
+    "district": "Kecamatan",
     "address": "Alamat",
+    "current_address": "Alamat domisili",
+    "occupation_other": "Pekerjaan lainnya",
+    "income_check": "Pemeriksaan penghasilan",
     "summary": "Ringkasan",
 }
 
