@@ -272,9 +272,9 @@ async def assign(
         raise Refused(refusal("final", **{"from": status_label(submission.status), "to": ""}))
     submission.assigned_to_id = access.account_id
     submission.assigned_at = now
-    if submission.status == "baru":
+    if (moved := workflow.status_when_owned(submission.status)) is not None:
         await store_status_change(
-            session, submission, "diproses", actor=access.actor, now=now, note="Diambil petugas"
+            session, submission, moved, actor=access.actor, now=now, note="Diambil petugas"
         )
     _touch(submission, now)
     _audit(session, access, "assign", submission, now)
@@ -303,6 +303,9 @@ async def reassign(
         raise InvalidInput("username", refusal("not_officer", officer=username))
     submission.assigned_to_id = officer.id
     submission.assigned_at = now
+    if (moved := workflow.status_when_owned(submission.status)) is not None:
+        note = f"Dialihkan ke {officer.username}"
+        await store_status_change(session, submission, moved, actor=access.actor, now=now, note=note)
     _touch(submission, now)
     _audit(session, access, "reassign", submission, now, to=officer.username)
     return submission
@@ -370,6 +373,9 @@ async def change_status(
     submission = await load(session, access, reference, lock=True)
     _check_version(submission, expected_version)
     workflow.check_transition(submission.status, new_status)
+    owner = workflow.owner_after(new_status, submission.assigned_to_id, access.account_id)
+    if owner != submission.assigned_to_id:
+        submission.assigned_to_id, submission.assigned_at = owner, now
     await store_status_change(
         session,
         submission,
