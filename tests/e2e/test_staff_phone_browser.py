@@ -35,7 +35,7 @@ from tests.e2e.test_staff_browser import (  # noqa: F401 - module fixtures, each
 )
 from tests.support.backoffice_helpers import CATALOGUE
 from tests.support.browser_checks import axe_violations, overflow, run_aside
-from tests.support.staff_seed import PASSWORD
+from tests.support.staff_seed import PASSWORD, TELEGRAM_CHAT
 
 pytestmark = pytest.mark.slow
 
@@ -285,5 +285,58 @@ def test_a_broadcast_asks_first_and_to_nobody_cannot_be_sent(browser: Any, prepa
         assert not failures, failures
         page.goto(web.url("/staff/broadcasts"))
         expect(page.get_by_text("Belum ada siaran.")).to_be_visible()  # nothing was created
+    finally:
+        context.close()
+
+
+def test_ownership_follows_one_rule_and_the_notice_follows_the_call(browser: Any, prepared: Site) -> None:  # noqa: F811
+    web = prepared
+    context, page = logged_in(browser, web, "siti.petugas")
+    try:
+        # "Ubah status" to Diproses without "Saya tangani": the officer who did it holds it.
+        page.goto(web.url("/staff?status=baru"))
+        reference = page.locator("table.queue a.ref").first.inner_text()
+        page.locator("table.queue a.ref").first.click()
+        expect(page.locator("#assigned-to")).to_have_text("belum ada")
+        page.get_by_label("Status baru").select_option("diproses")
+        page.get_by_role("button", name="Simpan status").click()
+        expect(page.locator("h1 .badge").first).to_have_text("Diproses")
+        expect(page.locator("#assigned-to")).to_have_text("siti.petugas")
+
+        # A call that reached Siti, then Dihubungi: she is thanked, not told we tried.
+        page.goto(web.url(f"/staff/submissions/{web.seeded.telegram_ref}"))
+        if page.get_by_role("button", name="Saya tangani").count():
+            page.get_by_role("button", name="Saya tangani").click()
+        page.get_by_label("Hasil panggilan").select_option("berhasil")
+        page.get_by_role("button", name="Simpan panggilan").click()
+        expect(page.locator("#calls")).to_contain_text("Berhasil")
+        page.get_by_label("Status baru").select_option("dihubungi")
+        page.get_by_role("button", name="Simpan status").click()
+        expect(page.get_by_text("Pesan untuk peserta sudah masuk antrean kirim")).to_be_visible()
+        told = web.telegram.wait_for(
+            lambda: [
+                c
+                for c in web.telegram.sent(int(TELEGRAM_CHAT))
+                if web.seeded.telegram_ref in c.params["text"] and "📞" in c.params["text"]
+            ],
+            20,
+            "the dihubungi notification",
+        )
+        assert "Terima kasih sudah berbicara" in told[-1].params["text"]
+        assert "mencoba menghubungi" not in told[-1].params["text"]
+    finally:
+        context.close()
+
+    context, page = logged_in(browser, web, "bayu.kabid")
+    try:
+        # A supervisor hands a new sign-up to an officer: Diproses, as "Saya tangani" does.
+        page.goto(web.url("/staff?status=baru"))
+        other = page.locator("table.queue a.ref").first.inner_text()
+        assert other != reference
+        page.locator("table.queue a.ref").first.click()
+        page.get_by_label("Alihkan ke petugas").select_option("dewi.petugas")
+        page.get_by_role("button", name="Alihkan").click()
+        expect(page.locator("#assigned-to")).to_have_text("dewi.petugas")
+        expect(page.locator("h1 .badge").first).to_have_text("Diproses")
     finally:
         context.close()
