@@ -43,7 +43,7 @@ NO_TEXT = "Isi pesan wajib diisi."
 
 @dataclass(frozen=True)
 class Confirm:
-    """"Kirim siaran" asks first: to how many people, and when (None: now). `changed`: the
+    """ "Kirim siaran" asks first: to how many people, and when (None: now). `changed`: the
     count differs from the one the officer confirmed, so it is asked again."""
 
     total: int
