@@ -97,7 +97,9 @@ async def test_create_a_session_and_everything_to_share(site: Site) -> None:
         assert page.status_code == 200
         assert f"https://t.me/BpuDaftarBot?start=s_{code}" in page.text
         assert f"https://wa.me/6281200001111?text=DAFTAR%20{code}" in page.text
-        assert "Pemerintah Kota Madiun" in page.text and "<svg" in page.text  # charts
+        assert "Pemerintah Kota Madiun" in page.text
+        # A new session: an empty state, not tables of zeros (charts come with the first figures).
+        assert page.text.count("Belum ada angka") == 3 and "<svg" not in page.text
         png = await client.get(f"/staff/sessions/{code}/qr.png?kanal=telegram")
         assert png.headers["content-type"] == "image/png" and png.content.startswith(b"\x89PNG")
         svg = await client.get(f"/staff/sessions/{code}/qr.svg?kanal=whatsapp&unduh=1")
@@ -116,6 +118,16 @@ async def test_create_a_session_and_everything_to_share(site: Site) -> None:
         assert api == 401  # the API needs a token, not the page's cookie
     created = [d for a, d in await audit_actions(site) if a == "session_created"]
     assert created == [{"code": code, "capacity": 120, "via": "session"}]
+
+
+async def test_the_kecamatan_is_chosen_from_the_regencys_list(site: Site) -> None:
+    async with logged_in(site, "ani") as client:
+        form = (await client.get("/staff/sessions")).text
+        assert '<select id="district" name="district"' in form
+        assert '<optgroup label="Kota Madiun">' in form and '<option value="Manguharjo"' in form
+        wrong = await create(client, regency_code="35.77", district="Sine")  # Sine is in Ngawi
+        assert wrong.status_code == 422 and "Pilih kecamatan di kabupaten/kota yang dipilih" in wrong.text
+        assert (await create(client, district="Taman")).status_code == 303
 
 
 async def test_a_refused_form_says_why_in_indonesian_and_keeps_what_was_typed(site: Site) -> None:
