@@ -153,6 +153,10 @@ def test_every_staff_page_fits_a_phone_and_passes_axe(browser: Any, prepared: Si
             box = cell.bounding_box()
             assert box is not None and box["x"] + box["width"] <= PHONE["width"], cell.inner_text()
         page.goto(site.url("/staff"))
+        caption = page.locator("table.queue caption").bounding_box()
+        assert caption is not None and caption["height"] < 80, caption  # a line, not a column of letters
+        page.locator("nav.tabs").scroll_into_view_if_needed()
+        page.evaluate("window.scrollBy(0, document.querySelector('nav.tabs').getBoundingClientRect().top - 8)")
         screenshot(page, "staff-queue-phone.png")
 
         # A session of its own, for the session pages.
@@ -337,6 +341,45 @@ def test_ownership_follows_one_rule_and_the_notice_follows_the_call(browser: Any
         page.get_by_label("Alihkan ke petugas").select_option("dewi.petugas")
         page.get_by_role("button", name="Alihkan").click()
         expect(page.locator("#assigned-to")).to_have_text("dewi.petugas")
+        expect(page.locator("h1 .badge").first).to_have_text("Diproses")
+    finally:
+        context.close()
+
+
+def test_the_smaller_ones(browser: Any, prepared: Site) -> None:  # noqa: F811
+    web = prepared
+    context, page = logged_in(browser, web, "dewi.petugas")
+    try:
+        # The NIK reveal: a reload shows it again and posts nothing (one audit entry).
+        page.goto(web.url("/staff?status=baru"))
+        reference = page.locator("table.queue a.ref").first.inner_text()
+        page.goto(web.url(f"/staff/submissions/{reference}"))
+        page.get_by_role("button", name="Tampilkan NIK").click()
+        shown = page.locator("#nik-value").inner_text()
+        assert re.fullmatch(r"\d{16}", shown), shown
+        page.reload()  # a GET: no "resend the form?" and no second reveal
+        expect(page.locator("#nik-value")).to_have_text(shown)
+        # The actions on it write one "Membuka pendaftaran", not one per page shown.
+        page.get_by_role("button", name="Saya tangani").click()
+        page.get_by_label("Hasil panggilan").select_option("tidak_diangkat")
+        page.get_by_role("button", name="Simpan panggilan").click()
+        expect(page.locator("#calls")).to_contain_text("Tidak diangkat")
+    finally:
+        context.close()
+
+    context, page = logged_in(browser, web, "bayu.kabid")
+    try:
+        page.goto(web.url("/staff/audit?pelaku=staff:dewi.petugas"))
+        rows = page.locator("table.queue tbody tr", has_text=reference)
+        kinds = [row.locator("td[data-label='Kegiatan']").inner_text() for row in rows.all()]
+        assert kinds.count("Menampilkan NIK") == 1 and kinds.count("Membuka pendaftaran") == 1, kinds
+        details = " ".join(row.locator("td[data-label='Keterangan']").inner_text() for row in rows.all())
+        assert "via" not in details and "session" not in details and "Lewat: halaman petugas" in details
+        # Status names are the same on the queue tabs and the detail page.
+        page.goto(web.url("/staff"))
+        tabs = page.locator("nav.tabs a").all_inner_texts()
+        assert any(t.startswith("Diproses") for t in tabs) and any(t.startswith("Dihubungi") for t in tabs)
+        page.goto(web.url(f"/staff/submissions/{reference}"))
         expect(page.locator("h1 .badge").first).to_have_text("Diproses")
     finally:
         context.close()
