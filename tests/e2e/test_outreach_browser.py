@@ -61,7 +61,7 @@ def test_create_a_session_print_its_poster_and_send_a_test_broadcast(officer: An
     page.get_by_label("Judul acara").fill("Sosialisasi BPJS Ketenagakerjaan untuk Pedagang Pasar Besar")
     page.get_by_label("Tempat (untuk tatap muka)").fill("Balai Kelurahan Kartoharjo")
     page.get_by_label("Kabupaten/kota").select_option("35.77")
-    page.get_by_label("Kecamatan").fill("Kartoharjo")
+    page.get_by_label("Kecamatan").select_option("Kartoharjo")  # from the regency's list
     page.get_by_label("Mulai (waktu setempat)").fill("2030-03-05T09:00")
     page.get_by_label("Selesai (waktu setempat)").fill("2030-03-05T11:00")
     page.get_by_label("Penyelenggara").fill("Dinas Koperasi dan UKM Kota Madiun")
