@@ -186,6 +186,7 @@ def test_every_staff_page_fits_a_phone_and_passes_axe(browser: Any, prepared: Si
             "callback": f"/staff/callbacks/{callback_id.group(1)}",
             "sessions": "/staff/sessions",
             "session": f"/staff/sessions/{code}",
+            "poster": f"/staff/sessions/{code}/poster",
             "broadcasts": "/staff/broadcasts",
             "not found": "/staff/submissions/ZZZZ-ZZZZ",
             "unknown page": "/staff/tidak-ada",
