@@ -67,5 +67,7 @@ def pages_router(
     add_callback_routes(router, pages)
     add_session_routes(router, pages, outreach)
     add_broadcast_routes(router, pages, outreach)
-    add_fallback_routes(router, pages)  # last: what no page answers
+    # Last: it answers every /staff address no page above answers. New pages go above this line
+    # (tests/dashboard/test_staff_words.py checks it).
+    add_fallback_routes(router, pages)
     return router

@@ -63,3 +63,10 @@ def test_numbers_the_indonesian_way() -> None:
     assert number(12345) == "12.345" and number(5.0) == "5" and number(Decimal("7")) == "7"
     assert number(12.5) == "12,5" and number(1234.5) == "1.234,5"
     assert number(None) == "None" and number("–") == "–"
+
+
+def test_the_unknown_page_route_comes_after_every_staff_page(site: Site) -> None:  # noqa: F811
+    """It matches any /staff address: a page added after it would never be reached. Add new
+    pages' routes before `add_fallback_routes` in dashboard/web/router.py."""
+    staff = [route for route in site.app.routes if getattr(route, "path", "").startswith("/staff")]
+    assert getattr(staff[-1], "name", "") == "unknown_page", [getattr(r, "path", "") for r in staff[-3:]]
