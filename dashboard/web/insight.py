@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -60,6 +61,27 @@ def _date(value: str | None) -> date | None:
         return date.fromisoformat(value) if value else None
     except ValueError:
         return None
+
+
+STEP_COLUMNS = {"drop_off": 0, "funnel_by_path": 2}
+"""Report tables with a form step in a column, by its position: named in words for people."""
+
+
+def worded(report: Report) -> Report:
+    """The report with form steps named as people read them ("income_check" → "Pemeriksaan
+    penghasilan"), on the page and in its CSV files alike."""
+
+    def named(table: ReportTable) -> ReportTable:
+        at = STEP_COLUMNS.get(table.key)
+        if at is None:
+            return table
+        rows = tuple(
+            tuple(step_label(str(v)) if i == at and v is not None else v for i, v in enumerate(row))
+            for row in table.rows
+        )
+        return replace(table, rows=rows)
+
+    return replace(report, tables=tuple(named(t) for t in report.tables))
 
 
 def chart_for(table: ReportTable, report: Report) -> Markup | None:
@@ -125,7 +147,7 @@ def add_insight_routes(router: APIRouter, pages: StaffPages) -> None:
             date_to=_date(chosen["sampai"]),
             branch=chosen["cabang"] or None,
         )
-        return staff, report, chosen
+        return staff, worded(report), chosen
 
     async def reports_page(request: Request) -> Response:
         staff, report, chosen = await load_report(request)

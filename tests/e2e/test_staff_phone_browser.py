@@ -43,6 +43,8 @@ pytestmark = pytest.mark.slow
 LONG_LINK = "https://drive.google.com/file/d/" + "1AbCdEfGhIjKlMnOpQrStUvWxYz0123456789" * 4 + "/view"
 LONG_NUMBER = "3577" + "0123456789" * 8
 PHONE = {"width": 360, "height": 740}
+INTERNAL_KEYS = ("birth_check", "occupation_other", "income_check", "current_address", "region_confirm",
+                 "full_name", "regency", "district", "console")  # fmt: skip
 DESKTOP = {"width": 1366, "height": 900}
 
 
@@ -191,6 +193,10 @@ def test_every_staff_page_fits_a_phone_and_passes_axe(browser: Any, prepared: Si
             "not found": "/staff/submissions/ZZZZ-ZZZZ",
             "unknown page": "/staff/tidak-ada",
         }
+        page.goto(site.url("/staff/broadcasts"))
+        steps = page.locator("#step option").all_inner_texts()
+        assert "Kabupaten/kota" in steps and "Alamat domisili" in steps
+        assert not set(steps) & set(INTERNAL_KEYS), steps
         visit_all(page, site, paths, failures)
     finally:
         context.close()
@@ -198,6 +204,18 @@ def test_every_staff_page_fits_a_phone_and_passes_axe(browser: Any, prepared: Si
     context, page = logged_in(browser, site, "bayu.kabid")
     try:
         visit_all(page, site, {"reports": "/staff/reports", "audit": "/staff/audit"}, failures)
+        # No internal key or English: form steps in words, counts without a decimal point.
+        page.goto(site.url("/staff/reports"))
+        for details in page.locator("details").all():
+            details.evaluate("e => e.open = true")
+        shown = page.locator("main").inner_text()
+        for key in INTERNAL_KEYS:
+            assert key not in shown, key
+        assert not re.search(r"\b\d+\.0\b", shown)
+        page.goto(site.url("/staff/audit"))
+        assert (
+            "via:" not in page.locator("main").inner_text() and "{" not in page.locator("main").inner_text()
+        )
     finally:
         context.close()
 
