@@ -14,6 +14,9 @@ from dashboard.service.queue import day_start
 from storage.models import AuditLog
 
 AUDIT_PAGE = 100
+VIEW_WINDOW = timedelta(minutes=10)
+"""One "opened" entry per caller and object in this time: the page shown again after each
+action (or a reload) is the same look, not a new one."""
 
 
 def record(
@@ -33,6 +36,29 @@ def record(
     else:
         name = actor
     session.add(AuditLog(at=now, actor=name[:64], action=action, details=details, branch_code=branch))
+
+
+async def seen_lately(
+    session: AsyncSession, access: Access, action: str, reference: str, now: datetime
+) -> bool:
+    """Whether the caller has an `action` entry about `reference` within VIEW_WINDOW."""
+    query = select(AuditLog.details).where(
+        col(AuditLog.actor) == access.actor[:64],
+        col(AuditLog.action) == action,
+        col(AuditLog.at) >= now - VIEW_WINDOW,
+    )
+    return any(details.get("reference") == reference for details in (await session.exec(query)).all())
+
+
+CHANGES = ("assign", "reassign", "status_change")
+"""Entries that change a submission's version."""
+
+
+async def last_change_by(session: AsyncSession, reference: str) -> str | None:
+    """Who made the latest change to the submission `reference` (its audit actor)."""
+    query = select(AuditLog.actor, AuditLog.details).where(col(AuditLog.action).in_(CHANGES))
+    recent = (await session.exec(query.order_by(col(AuditLog.id).desc()).limit(200))).all()
+    return next((actor for actor, details in recent if details.get("reference") == reference), None)
 
 
 @dataclass(frozen=True)

@@ -144,10 +144,10 @@ class Backoffice:
         async with self.db.transaction() as session:
             return await cases.detail(session, access, self.vault, reference, self.clock(), form=self.form)
 
-    async def reveal_nik(self, access: Access, reference: str) -> str:
-        """The full NIK, once; audited."""
+    async def reveal_nik(self, access: Access, reference: str, *, audit: bool = True) -> str:
+        """The full NIK; audited (`audit=False` only for the page right after an audited reveal)."""
         async with self.db.transaction() as session:
-            return await cases.reveal_nik(session, access, self.vault, reference, self.clock())
+            return await cases.reveal_nik(session, access, self.vault, reference, self.clock(), audit=audit)
 
     async def assign(
         self, access: Access, reference: str, expected_version: int | None = None
@@ -218,8 +218,8 @@ class Backoffice:
                 )
                 detail = await cases.detail_of(session, submission, self.vault, now, self.form)
                 channel = submission.channel if notified else None
-        except Stale:
-            raise Stale(await self._current(access, reference)) from None
+        except Stale as stale:
+            raise Stale(await self._current(access, reference), by_self=stale.by_self) from None
         if channel and self.wake is not None:
             self.wake(channel)
         return detail
@@ -232,8 +232,8 @@ class Backoffice:
             async with self.db.transaction() as session:
                 submission = await act(session, access, reference, now, expected_version)
                 return await cases.detail_of(session, submission, self.vault, now, self.form)
-        except Stale:
-            raise Stale(await self._current(access, reference)) from None
+        except Stale as stale:
+            raise Stale(await self._current(access, reference), by_self=stale.by_self) from None
 
     async def _current(self, access: Access, reference: str) -> SubmissionDetail:
         async with self.db.reader() as session:
@@ -318,6 +318,7 @@ class Backoffice:
                 fmt,
                 reveal_nik=reveal_nik,
                 now=self.clock(),
+                channels=self.channels,
             )
 
     async def export_callbacks(self, access: Access, fmt: str, *, branch: str | None = None) -> bytes:

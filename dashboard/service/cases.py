@@ -19,6 +19,7 @@ from dashboard.service.access import BRANCH_ROLES, Access, scope_people
 from dashboard.service.errors import InvalidInput, NotFound, Refused, Stale
 from dashboard.service.notify import queue_notification
 from dashboard.service.queue import is_overdue, today_wib, usernames
+from dashboard.service.repeats import same_call
 from dashboard.service.texts import (
     call_outcomes,
     flag_label,
@@ -216,19 +217,21 @@ async def detail(
     form: Form = FORM,
 ) -> SubmissionDetail:
     submission = await load(session, access, reference)
-    if audit:
+    if audit and not await auditlog.seen_lately(session, access, "detail_view", reference, now):
         _audit(session, access, "detail_view", submission, now)
     return await detail_of(session, submission, vault, now, form)
 
 
 async def reveal_nik(
-    session: AsyncSession, access: Access, vault: Vault, reference: str, now: datetime
+    session: AsyncSession, access: Access, vault: Vault, reference: str, now: datetime, *, audit: bool = True
 ) -> str:
+    """The full NIK; audited unless `audit` is False (the page after an audited reveal)."""
     submission = await load(session, access, reference)
     nik = vault.decrypt_optional(submission.nik_enc)
     if nik is None:
         raise NotFound()
-    _audit(session, access, "nik_reveal", submission, now)
+    if audit:
+        _audit(session, access, "nik_reveal", submission, now)
     return nik
 
 
@@ -247,9 +250,14 @@ def _audit(
     )
 
 
-def _check_version(submission: Submission, expected_version: int | None) -> None:
+async def _check_version(
+    session: AsyncSession, access: Access, submission: Submission, expected_version: int | None
+) -> None:
+    """Stale when the submission changed since the caller read it; says whether they did it."""
     if expected_version is not None and expected_version != submission.version:
-        raise Stale(None)
+        raise Stale(
+            None, by_self=await auditlog.last_change_by(session, submission.reference) == access.actor
+        )
 
 
 def _touch(submission: Submission, now: datetime) -> None:
@@ -263,7 +271,7 @@ async def assign(
     """ "Saya tangani": the caller takes the submission; a new one moves to `diproses`."""
     access.require(access.role in BRANCH_ROLES or access.all_branches)
     submission = await load(session, access, reference, lock=True)
-    _check_version(submission, expected_version)
+    await _check_version(session, access, submission, expected_version)
     if submission.assigned_to_id == access.account_id:
         return submission
     if submission.assigned_to_id is not None and not access.may_reassign:
@@ -273,9 +281,9 @@ async def assign(
         raise Refused(refusal("final", **{"from": status_label(submission.status), "to": ""}))
     submission.assigned_to_id = access.account_id
     submission.assigned_at = now
-    if submission.status == "baru":
+    if (moved := workflow.status_when_owned(submission.status)) is not None:
         await store_status_change(
-            session, submission, "diproses", actor=access.actor, now=now, note="Diambil petugas"
+            session, submission, moved, actor=access.actor, now=now, note="Diambil petugas"
         )
     _touch(submission, now)
     _audit(session, access, "assign", submission, now)
@@ -293,7 +301,7 @@ async def reassign(
     """A supervisor (or admin) hands the submission to an officer of its branch."""
     access.require(access.may_reassign)
     submission = await load(session, access, reference, lock=True)
-    _check_version(submission, expected_version)
+    await _check_version(session, access, submission, expected_version)
     officer = (await session.exec(select(StaffAccount).where(col(StaffAccount.username) == username))).first()
     if (
         officer is None
@@ -304,6 +312,9 @@ async def reassign(
         raise InvalidInput("username", refusal("not_officer", officer=username))
     submission.assigned_to_id = officer.id
     submission.assigned_at = now
+    if (moved := workflow.status_when_owned(submission.status)) is not None:
+        note = f"Dialihkan ke {officer.username}"
+        await store_status_change(session, submission, moved, actor=access.actor, now=now, note=note)
     _touch(submission, now)
     _audit(session, access, "reassign", submission, now, to=officer.username)
     return submission
@@ -339,6 +350,8 @@ async def record_call(
         callback_at=callback_at if outcome == "minta_telepon_lagi" else None,
         note=(note or "").strip()[:NOTE_MAX] or None,
     )
+    if (same := await same_call(session, attempt)) is not None:
+        return same  # a double click or two tabs: one call (the submission's row lock orders them)
     session.add(attempt)
     submission.callback_at = attempt.callback_at
     if outcome in ("berhasil", "minta_telepon_lagi") and submission.first_contact_at is None:
@@ -369,8 +382,11 @@ async def change_status(
     kpj_number = workflow.clean_kpj(kpj) if new_status == "terdaftar" else None
     reason_code = workflow.check_rejection(reason, note) if new_status == "ditolak" else None
     submission = await load(session, access, reference, lock=True)
-    _check_version(submission, expected_version)
+    await _check_version(session, access, submission, expected_version)
     workflow.check_transition(submission.status, new_status)
+    owner = workflow.owner_after(new_status, submission.assigned_to_id, access.account_id)
+    if owner != submission.assigned_to_id:
+        submission.assigned_to_id, submission.assigned_at = owner, now
     await store_status_change(
         session,
         submission,

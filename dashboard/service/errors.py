@@ -54,9 +54,11 @@ class Stale(ServiceError):
 
     code = "stale"
 
-    def __init__(self, current: Any) -> None:
-        super().__init__(refusal("stale"))
+    def __init__(self, current: Any, *, by_self: bool = False) -> None:
+        super().__init__(refusal("stale_self" if by_self else "stale"))
         self.current = current
+        self.by_self = by_self
+        """The caller made that change themselves (another tab, another device)."""
 
 
 class InvalidInput(ServiceError):

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dashboard.service.texts import programs_label, rejection_reasons
@@ -21,16 +22,23 @@ from handlers.price import submitted_price
 from handlers.types import Priority, Reply
 from messages.render import render
 from storage import outbox
-from storage.models import Contact, OutboxMessage, Submission
+from storage.models import CallAttempt, Contact, OutboxMessage, Submission
+
+REACHED = ("berhasil", "minta_telepon_lagi")
+"""Call outcomes in which the officer spoke with the worker."""
 
 
-def notification_text(submission: Submission, reason_code: str | None = None) -> str | None:
-    """The message for the submission's (new) status, or None when the worker is not told."""
+def notification_text(
+    submission: Submission, reason_code: str | None = None, *, last_call: str | None = None
+) -> str | None:
+    """The message for the submission's (new) status, or None when the worker is not told.
+    `last_call`, the outcome of the latest call: `dihubungi` after a call that reached the
+    worker thanks them; otherwise it says the office tried to call."""
     status = submission.status
     if status not in NOTIFIED:
         return None
     branch = branch_map().get(submission.branch_code)
-    context = {"reference": submission.reference, "branch": branch}
+    context = {"reference": submission.reference, "branch": branch, "reached": last_call in REACHED}
     if status == "terdaftar":
         context |= {
             "kpj": submission.kpj_number,
@@ -49,7 +57,9 @@ async def queue_notification(
     """Queues the message for the submission's status; None when nothing is to be sent."""
     if submission.contact_id is None or submission.anonymised_at is not None:
         return None
-    text = notification_text(submission, reason_code)
+    latest = select(CallAttempt.outcome).where(col(CallAttempt.submission_id) == submission.id)
+    last_call = (await session.exec(latest.order_by(col(CallAttempt.id).desc()).limit(1))).first()
+    text = notification_text(submission, reason_code, last_call=last_call)
     if text is None:
         return None
     contact = await session.get(Contact, submission.contact_id)

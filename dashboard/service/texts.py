@@ -24,7 +24,8 @@ def refusal(key: str, **fmt: str) -> str:
 
 
 def status_label(code: str) -> str:
-    label: str = form_labels()["statuses"].get(code, code)
+    """A status as officers name it on every page, export and refusal ("Diproses")."""
+    label: str = texts()["statuses"].get(code, code)
     return label
 
 

@@ -1,9 +1,14 @@
-"""The status graph of a submission and the checks on each change.
+"""The status graph of a submission, the checks on each change, and the one ownership rule.
 
     baru → diproses → dihubungi → terdaftar
     any of the first three → ditolak (a reason from the list and a note) or dibatalkan
 
 `terdaftar`, `ditolak` and `dibatalkan` are final. A refusal says why in Indonesian.
+
+Ownership and status agree, whichever path changes them ("Saya tangani", a supervisor's
+"Alihkan", "Ubah status", the API): a sign-up being worked (`diproses`, `dihubungi`) has an
+officer, so a move there without one assigns the officer who made it (`owner_after`); and a
+`baru` sign-up that gets an officer, taken or handed over, is being worked (`status_when_owned`).
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ EXITS = ("ditolak", "dibatalkan")
 FINAL = ("terdaftar", "ditolak", "dibatalkan")
 NOTIFIED = ("dihubungi", "terdaftar", "ditolak")
 """Changes the worker is told about."""
+WORKED = ("diproses", "dihubungi")
+"""Statuses in which an officer works the sign-up: it always has one."""
 
 KPJ_DIGITS = 11
 _KPJ_NOISE = re.compile(r"[\s.\-]")
@@ -29,6 +36,19 @@ def allowed_next(status: str) -> tuple[str, ...]:
     if status in FINAL or status not in FORWARD:
         return ()
     return (FORWARD[FORWARD.index(status) + 1], *EXITS)
+
+
+def owner_after(new_status: str, owner_id: int | None, actor_id: int | None) -> int | None:
+    """Who holds the sign-up after a move to `new_status` by `actor_id` (None: an operator at
+    the command line or the bot): the owner it had, else the officer who moved it into work."""
+    if owner_id is None and new_status in WORKED:
+        return actor_id
+    return owner_id
+
+
+def status_when_owned(status: str) -> str | None:
+    """The status a sign-up moves to when an officer takes it or is handed it (None: stays)."""
+    return "diproses" if status == "baru" else None
 
 
 def check_transition(current: str, new: str) -> None:

@@ -6,6 +6,7 @@ at a time), and one broadcast's progress with pause, resume and cancel. A thin f
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +18,7 @@ from dashboard.service.broadcasts import STAGES, TEMPLATE, Audience, previews
 from dashboard.service.errors import InvalidInput, NotFound
 from dashboard.service.outreach_office import LinkCode, Outreach, TestChat
 from dashboard.web.auth import checked_form
-from dashboard.web.context import StaffPages
+from dashboard.web.context import StaffPages, form_text
 from dashboard.web.filters import districts_of, regencies_of
 from dashboard.web.labels import step_label
 from handlers.channels import Catalogue
@@ -37,6 +38,17 @@ TYPED = (
     "send_at",
 )
 CONTROLS = ("pause", "resume", "cancel")
+NO_TEXT = "Isi pesan wajib diisi."
+
+
+@dataclass(frozen=True)
+class Confirm:
+    """ "Kirim siaran" asks first: to how many people, and when (None: now). `changed`: the
+    count differs from the one the officer confirmed, so it is asked again."""
+
+    total: int
+    send_at: datetime | None
+    changed: bool = False
 
 
 def audience_of(form: dict[str, Any], channels: Catalogue) -> Audience:
@@ -93,6 +105,7 @@ def add_broadcast_routes(router: APIRouter, pages: StaffPages, outreach: Outreac
         tested: TestChat | None = None,
         link: LinkCode | None = None,
         unlinked: bool = False,
+        confirm: Confirm | None = None,
     ) -> HTMLResponse:
         staff = await pages.user(request)
         test_chat = await outreach.test_chat(staff.account)
@@ -120,6 +133,7 @@ def add_broadcast_routes(router: APIRouter, pages: StaffPages, outreach: Outreac
             test_chat=test_chat,
             link=link,
             unlinked=unlinked,
+            confirm=confirm,
             options={
                 "regencies": regencies,
                 "districts": districts_of(regencies),
@@ -141,9 +155,20 @@ def add_broadcast_routes(router: APIRouter, pages: StaffPages, outreach: Outreac
         action = str(form.get("aksi") or "hitung")
         try:
             audience = audience_of(typed, channels)
-            if action == "kirim":
+            if action in ("kirim", "kirim_pasti"):
+                when = send_time(typed["send_at"])
+                if not typed["text"]:
+                    raise InvalidInput("text", NO_TEXT)
+                counts = await outreach.count(staff.account, audience)
+                confirmed = form_text(form, "jumlah")
+                if action == "kirim" or counts["total"] == 0 or confirmed != str(counts["total"]):
+                    # Asked first, with the count; to nobody it cannot be sent at all.
+                    changed = action == "kirim_pasti" and counts["total"] > 0
+                    return await compose_page(
+                        request, typed=typed, counts=counts, confirm=Confirm(counts["total"], when, changed)
+                    )
                 created = await outreach.create_broadcast(
-                    staff.account, text=typed["text"], audience=audience, send_at=send_time(typed["send_at"])
+                    staff.account, text=typed["text"], audience=audience, send_at=when
                 )
                 return RedirectResponse(f"/staff/broadcasts/{created.id}?ok=broadcast", status_code=303)
             tested = await outreach.send_test(staff.account, typed["text"]) if action == "uji" else None

@@ -16,6 +16,7 @@ from dashboard.service.errors import InvalidInput, Refused, Stale
 from dashboard.service.texts import callback_status_label
 from dashboard.web.auth import StaffUser, checked_form
 from dashboard.web.context import StaffPages
+from messages.format import format_phone
 
 
 def add_callback_routes(router: APIRouter, pages: StaffPages) -> None:
@@ -41,6 +42,7 @@ def add_callback_routes(router: APIRouter, pages: StaffPages) -> None:
             can_act=staff.works_the_queue,
             outcomes={code: callback_status_label(code) for code in CLOSED},
             revealed_phone=revealed_phone,
+            revealed_phone_shown=format_phone(revealed_phone) if revealed_phone else None,
             error=error,
             form=form or {},
             status_code=status_code,

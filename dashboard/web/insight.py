@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -13,6 +14,7 @@ from dashboard.service import road_report
 from dashboard.service.errors import NotFound
 from dashboard.service.reports import Report, ReportTable, table_csv
 from dashboard.web import charts
+from dashboard.web.audit_details import AuditWords
 from dashboard.web.context import StaffPages
 from dashboard.web.filters import branch_options
 from dashboard.web.labels import STATUS_LABELS, step_label
@@ -67,6 +69,27 @@ def _date(value: str | None) -> date | None:
         return date.fromisoformat(value) if value else None
     except ValueError:
         return None
+
+
+STEP_COLUMNS = {"drop_off": 0, "funnel_by_path": 2}
+"""Report tables with a form step in a column, by its position: named in words for people."""
+
+
+def worded(report: Report) -> Report:
+    """The report with form steps named as people read them ("income_check" → "Pemeriksaan
+    penghasilan"), on the page and in its CSV files alike."""
+
+    def named(table: ReportTable) -> ReportTable:
+        at = STEP_COLUMNS.get(table.key)
+        if at is None:
+            return table
+        rows = tuple(
+            tuple(step_label(str(v)) if i == at and v is not None else v for i, v in enumerate(row))
+            for row in table.rows
+        )
+        return replace(table, rows=rows)
+
+    return replace(report, tables=tuple(named(t) for t in report.tables))
 
 
 def chart_for(table: ReportTable, report: Report) -> Markup | None:
@@ -145,7 +168,7 @@ def add_insight_routes(router: APIRouter, pages: StaffPages) -> None:
             date_to=_date(chosen["sampai"]),
             branch=chosen["cabang"] or None,
         )
-        return staff, report, chosen
+        return staff, worded(report), chosen
 
     async def reports_page(request: Request) -> Response:
         staff, report, chosen = await load_report(request)
@@ -206,6 +229,7 @@ def add_insight_routes(router: APIRouter, pages: StaffPages) -> None:
             entries=entries,
             chosen=chosen,
             actions=AUDIT_ACTIONS,
+            details_of=AuditWords(pages.channels).describe,
             cursor=cursor,
             first_page_query=urlencode(query),
             next_page_query=urlencode({**query, "sebelum": entries.next_cursor or ""}),

@@ -2,25 +2,27 @@
 
 from __future__ import annotations
 
+from dashboard.service.texts import status_label
 from storage.submissions import ALL_STATUSES
 
-# Statuses as officers name them (the worker reads gentler words, e.g. "Tidak dapat diproses").
-STATUS_LABELS = {
-    "baru": "Baru",
-    "diproses": "Diproses",
-    "dihubungi": "Dihubungi",
-    "terdaftar": "Terdaftar",
-    "ditolak": "Ditolak",
-    "dibatalkan": "Dibatalkan",
-}
+# Statuses as officers name them, from the one list (messages/id/backoffice.toml [statuses]);
+# the worker reads gentler words, e.g. "Tidak dapat diproses".
+STATUS_LABELS = {code: status_label(code) for code in ALL_STATUSES}
 assert tuple(STATUS_LABELS) == ALL_STATUSES, "a status without a label"
 
 # Form steps the summary does not name (the rest come from messages/form.toml [fields]).
 _OTHER_STEPS = {
     "consent": "Persetujuan data",
+    "assisted_relation": "Hubungan dengan yang dibantu",
+    "birth_check": "Pemeriksaan usia",
     "region_confirm": "Konfirmasi wilayah",
     "region": "Wilayah",
+    "regency": "Kabupaten/kota",
+    "district": "Kecamatan",
     "address": "Alamat",
+    "current_address": "Alamat domisili",
+    "occupation_other": "Pekerjaan lainnya",
+    "income_check": "Pemeriksaan penghasilan",
     "summary": "Ringkasan",
 }
 

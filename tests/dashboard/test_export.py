@@ -15,12 +15,12 @@ from sqlmodel import col, select
 
 from dashboard.service import Access, QueueFilters
 from dashboard.service.export.columns import headers, queue_columns
-from dashboard.service.export.styles import PEOPLE, PROGRAMS, neutralise
+from dashboard.service.export.styles import PEOPLE, PROGRAMS, SPREADSHEET, neutralise
 from handlers.enrol.fields import FORM
 from storage.db import Database
 from storage.models import AuditLog
 from tests.handlers.test_enrol_flow import HAPPY, WOMAN_NIK
-from tests.support.backoffice_helpers import MADIUN, MADURA, T0, account, nik_for, office_for, seed
+from tests.support.backoffice_helpers import CATALOGUE, MADIUN, MADURA, T0, account, nik_for, office_for, seed
 from tests.support.helpers import Chat, FixedClock
 
 COLUMNS = queue_columns(FORM)
@@ -97,9 +97,13 @@ async def test_xlsx_layout(db: Database, clock: FixedClock) -> None:
     phone = sheet.cell(2, COLUMNS.index("phone") + 1)
     assert phone.value == "0812-3400-" + phone.value[-3:] and phone.data_type == "s"
     assert phone.number_format == "@"
-    born = sheet.cell(2, COLUMNS.index("birth_date") + 1).value
-    assert isinstance(born, str) and len(born) == 10 and born[2] == born[5] == "-"  # 01-07-1990
-    assert str(sheet.cell(2, COLUMNS.index("created_at") + 1).value).endswith(" WIB")
+    # Dates and times are real dates the spreadsheet sorts, shown the Indonesian way.
+    born = sheet.cell(2, COLUMNS.index("birth_date") + 1)
+    assert born.is_date and born.value == datetime(1985, 8, 7) and born.number_format == "dd-mm-yyyy"
+    created = sheet.cell(2, COLUMNS.index("created_at") + 1)
+    assert created.is_date and isinstance(created.value, datetime)
+    assert created.number_format == "dd-mm-yyyy hh:mm"
+    assert sheet.cell(2, COLUMNS.index("channel") + 1).value in {"Telegram", "WhatsApp", "Konsol"}
     assert sheet.column_dimensions["A"].width >= len("Nomor pendaftaran")
     assert sheet.cell(2, COLUMNS.index("flags") + 1).value == "Usia di atas batas"
 
@@ -134,3 +138,15 @@ async def test_date_filter_in_the_export(db: Database, clock: FixedClock) -> Non
     rows = json.loads(await office.export(ani, QueueFilters(created_from=date(2026, 11, 4)), "json"))
     assert [r["reference"] for r in rows] == [late]
     assert WOMAN_NIK not in json.dumps(rows)
+
+
+def test_people_read_words_programs_read_keys() -> None:
+    """An income said per day and the channel: in words for people (CSV, XLSX), keys for JSON."""
+    daily, ranged = {"stated": 100_000, "per": "day"}, {"stated": 500_000, "upper": 1_000_000, "per": "month"}
+    assert PEOPLE.income_said(daily) == SPREADSHEET.income_said(daily) == "Rp100.000 per hari"
+    assert PEOPLE.income_said(ranged) == "Rp500.000–Rp1.000.000 per bulan"
+    assert (
+        PROGRAMS.income_said(daily) == "100000/day" and PROGRAMS.income_said(ranged) == "500000-1000000/month"
+    )
+    assert PEOPLE.channel("console", CATALOGUE) == SPREADSHEET.channel("console", CATALOGUE) == "Konsol"
+    assert PROGRAMS.channel("console", CATALOGUE) == "console"

@@ -97,7 +97,9 @@ async def test_create_a_session_and_everything_to_share(site: Site) -> None:
         assert page.status_code == 200
         assert f"https://t.me/BpuDaftarBot?start=s_{code}" in page.text
         assert f"https://wa.me/6281200001111?text=DAFTAR%20{code}" in page.text
-        assert "Pemerintah Kota Madiun" in page.text and "<svg" in page.text  # charts
+        assert "Pemerintah Kota Madiun" in page.text
+        # A new session: an empty state, not tables of zeros (charts come with the first figures).
+        assert page.text.count("Belum ada angka") == 3 and "<svg" not in page.text
         png = await client.get(f"/staff/sessions/{code}/qr.png?kanal=telegram")
         assert png.headers["content-type"] == "image/png" and png.content.startswith(b"\x89PNG")
         svg = await client.get(f"/staff/sessions/{code}/qr.svg?kanal=whatsapp&unduh=1")
@@ -116,6 +118,16 @@ async def test_create_a_session_and_everything_to_share(site: Site) -> None:
         assert api == 401  # the API needs a token, not the page's cookie
     created = [d for a, d in await audit_actions(site) if a == "session_created"]
     assert created == [{"code": code, "capacity": 120, "via": "session"}]
+
+
+async def test_the_kecamatan_is_chosen_from_the_regencys_list(site: Site) -> None:
+    async with logged_in(site, "ani") as client:
+        form = (await client.get("/staff/sessions")).text
+        assert '<select id="district" name="district"' in form
+        assert '<optgroup label="Kota Madiun">' in form and '<option value="Manguharjo"' in form
+        wrong = await create(client, regency_code="35.77", district="Sine")  # Sine is in Ngawi
+        assert wrong.status_code == 422 and "Pilih kecamatan di kabupaten/kota yang dipilih" in wrong.text
+        assert (await create(client, district="Taman")).status_code == 303
 
 
 async def test_a_refused_form_says_why_in_indonesian_and_keeps_what_was_typed(site: Site) -> None:
@@ -236,7 +248,15 @@ async def test_compose_count_preview_test_send_and_control(site: Site) -> None:
         tested = await client.post("/staff/broadcasts", data={**base, **channels, "aksi": "uji"})
         assert tested.status_code == 200 and "Pesan uji sudah masuk antrean" in tested.text
         assert "••••0777" in tested.text and OFFICER_CHAT not in tested.text
-        sent = await client.post("/staff/broadcasts", data={**base, "channel_telegram": "1", "aksi": "kirim"})
+        # "Kirim siaran" asks first, with the count; the answer "Ya, kirim ke 1 orang" sends it.
+        asked = await client.post(
+            "/staff/broadcasts", data={**base, "channel_telegram": "1", "aksi": "kirim"}
+        )
+        assert asked.status_code == 200 and "Ya, kirim ke 1 orang" in asked.text
+        async with site.office.db.reader() as session:
+            assert (await session.exec(select(Broadcast))).first() is None  # not yet
+        confirmed = {**base, "channel_telegram": "1", "aksi": "kirim_pasti", "jumlah": "1"}
+        sent = await client.post("/staff/broadcasts", data=confirmed)
         assert sent.status_code == 303, sent.text
         url = sent.headers["location"].split("?")[0]
         shown = await client.get(url)
@@ -266,10 +286,29 @@ async def test_compose_count_preview_test_send_and_control(site: Site) -> None:
         assert OFFICER_CHAT not in str(details) and "Sosialisasi Selasa" not in str(details)
 
 
+async def test_nobody_to_reach_cannot_be_sent_and_a_changed_count_is_asked_again(site: Site) -> None:
+    async with logged_in(site, "ani") as client:
+        token = csrf_of((await client.get("/staff/broadcasts")).text)
+        data = {"text": "Info.", "channel_telegram": "1", "csrf_token": token}
+        for action in ("kirim", "kirim_pasti"):  # even a forged "yes" with a count of 0
+            refused = await client.post("/staff/broadcasts", data={**data, "aksi": action, "jumlah": "0"})
+            assert "Tidak ada penerima yang cocok" in refused.text and "Ya, kirim" not in refused.text
+        async with site.office.db.transaction() as session:
+            await session.exec(insert(Contact).values(people()))
+        stale = await client.post("/staff/broadcasts", data={**data, "aksi": "kirim_pasti", "jumlah": "5"})
+        assert stale.status_code == 200 and "Jumlah penerima berubah" in stale.text
+        assert "Ya, kirim ke 1 orang" in stale.text
+    async with site.office.db.reader() as session:
+        assert (await session.exec(select(Broadcast))).first() is None
+
+
 async def test_another_branch_broadcast_is_not_found(site: Site) -> None:
+    async with site.office.db.transaction() as session:
+        await session.exec(insert(Contact).values(people()))
     async with logged_in(site, "ani") as ani:
         form = await ani.get("/staff/broadcasts")
-        data = {"text": "Info.", "channel_telegram": "1", "aksi": "kirim", "csrf_token": csrf_of(form.text)}
+        data = {"text": "Info.", "channel_telegram": "1", "aksi": "kirim_pasti", "jumlah": "1"}
+        data["csrf_token"] = csrf_of(form.text)
         url = (await ani.post("/staff/broadcasts", data=data)).headers["location"].split("?")[0]
     async with logged_in(site, "bayu", where=MADURA) as bayu:
         theirs, missing = await bayu.get(url), await bayu.get("/staff/broadcasts/999999")

@@ -15,8 +15,12 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import insert
 
 from fakes.telegram_user import TelegramUser
+from storage.db import Database
+from storage.models import Contact
+from storage.types import utcnow
 from tests.e2e.test_staff_browser import (  # noqa: F401 - module fixtures, each module runs its own server
     Site,
     browser,
@@ -24,14 +28,31 @@ from tests.e2e.test_staff_browser import (  # noqa: F401 - module fixtures, each
     screenshot,
     site,
 )
+from tests.support.browser_checks import run_aside
 
 pytestmark = pytest.mark.slow
 
 TEST_CHAT = 424242
 
 
+async def _subscribers(db_url: str) -> None:
+    """Three Telegram contacts of Kota Madiun who agreed to hear news: the broadcast's audience."""
+    db = Database(db_url)
+    try:
+        async with db.transaction() as session:
+            rows = [
+                {"channel": "telegram", "chat_id": str(9100 + n), "announcements": True,
+                 "regency_code": "35.77", "created_at": utcnow()}
+                for n in range(3)
+            ]  # fmt: skip
+            await session.exec(insert(Contact).values(rows))
+    finally:
+        await db.dispose()
+
+
 def test_create_a_session_print_its_poster_and_send_a_test_broadcast(officer: Any, site: Site) -> None:  # noqa: F811
     page = officer
+    run_aside(_subscribers(site.db_url))
     # The service asked the platforms who it is at start-up, before any session page was opened.
     site.telegram.wait_for(lambda: site.telegram.calls("getMe"), 20, "getMe at start-up")
     site.telegram.wait_for(lambda: site.graph.lookups, 20, "the phone number at start-up")
@@ -40,7 +61,7 @@ def test_create_a_session_print_its_poster_and_send_a_test_broadcast(officer: An
     page.get_by_label("Judul acara").fill("Sosialisasi BPJS Ketenagakerjaan untuk Pedagang Pasar Besar")
     page.get_by_label("Tempat (untuk tatap muka)").fill("Balai Kelurahan Kartoharjo")
     page.get_by_label("Kabupaten/kota").select_option("35.77")
-    page.get_by_label("Kecamatan").fill("Kartoharjo")
+    page.get_by_label("Kecamatan").select_option("Kartoharjo")  # from the regency's list
     page.get_by_label("Mulai (waktu setempat)").fill("2030-03-05T09:00")
     page.get_by_label("Selesai (waktu setempat)").fill("2030-03-05T11:00")
     page.get_by_label("Penyelenggara").fill("Dinas Koperasi dan UKM Kota Madiun")
@@ -99,6 +120,9 @@ def test_create_a_session_print_its_poster_and_send_a_test_broadcast(officer: An
     # Scheduled for the day before the session, then paused and cancelled from its page.
     page.get_by_label("Kirim pada (WIB, kosongkan untuk sekarang)").fill("2030-03-04T08:00")
     page.get_by_role("button", name="Kirim siaran").click()
+    confirm = page.locator("#confirm-send")  # asked first, with the count and the time
+    expect(confirm).to_contain_text("4 Maret 2030 08.00 WIB")
+    confirm.get_by_role("button", name=re.compile(r"Ya, kirim ke \d+ orang")).click()
     expect(page.get_by_text("Siaran sudah dibuat")).to_be_visible()
     status = page.locator("#broadcast-status")
     expect(status).to_have_text("Terjadwal")

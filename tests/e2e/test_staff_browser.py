@@ -424,7 +424,7 @@ def test_a_callback_request_is_taken_called_and_closed_from_the_queue(officer: A
     row.get_by_role("button", name="Saya tangani").click()
     expect(page.locator("#assigned-to")).to_have_text("siti.petugas")
     page.get_by_role("button", name="Tampilkan nomor").click()
-    expect(page.locator("#phone-value")).to_have_text("+6281298765432")
+    expect(page.locator("#phone-value")).to_have_text("0812-9876-5432")  # as everywhere else
     page.get_by_label("Hasil panggilan").select_option("selesai")
     page.get_by_label("Catatan (wajib bila tidak terhubung; tanpa data pribadi)").fill(
         "Dijelaskan cara bayar"

@@ -439,7 +439,11 @@ CONTEXTS: dict[str, list[dict[str, Any]]] = {
         for b in (_BRANCH, _NO_BRANCH)
     ],
     # Status changes an officer makes (dashboard/service/notify.py).
-    "notify_dihubungi": [{"reference": "K7XQ-M4DA", "branch": b} for b in (_BRANCH, _NO_BRANCH)],
+    "notify_dihubungi": [
+        {"reference": "K7XQ-M4DA", "branch": b, "reached": reached}
+        for b in (_BRANCH, _NO_BRANCH)
+        for reached in (False, True)
+    ],
     "notify_terdaftar": [
         {
             "reference": "K7XQ-M4DA",

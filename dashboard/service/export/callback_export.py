@@ -32,7 +32,7 @@ async def export_callbacks(
 ) -> bytes:
     chosen = format_named(fmt)
     found = await callbacks.open_with_phones(session, access, vault, channels, branch=branch)
-    rows = [callback_row(request, phone, vault, chosen.style) for request, phone in found]
+    rows = [callback_row(request, phone, vault, chosen.style, channels) for request, phone in found]
     auditlog.record(
         session,
         access,

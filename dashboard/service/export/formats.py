@@ -8,7 +8,7 @@ from typing import Any
 
 from dashboard.service.errors import InvalidInput
 from dashboard.service.export import to_csv, to_json, to_xlsx
-from dashboard.service.export.styles import PEOPLE, PROGRAMS, Style
+from dashboard.service.export.styles import PEOPLE, PROGRAMS, SPREADSHEET, Style
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ FORMATS = {
         Format("json", PROGRAMS, to_json.render, "application/json"),
         Format(
             "xlsx",
-            PEOPLE,
+            SPREADSHEET,
             to_xlsx.render,
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         ),

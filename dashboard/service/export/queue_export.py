@@ -13,6 +13,7 @@ from dashboard.service.export.columns import queue_columns
 from dashboard.service.export.formats import format_named
 from dashboard.service.export.rows import submission_row
 from dashboard.service.queue import QueueFilters, all_matching, usernames
+from handlers.channels import Catalogue
 from handlers.enrol.form import Form
 from storage.crypto import Vault
 
@@ -27,6 +28,7 @@ async def export_queue(
     *,
     reveal_nik: bool,
     now: datetime,
+    channels: Catalogue,
 ) -> bytes:
     chosen = format_named(fmt)
     access.require(access.sees_people)
@@ -40,6 +42,7 @@ async def export_queue(
             chosen.style,
             reveal_nik=reveal_nik,
             officer=officers.get(s.assigned_to_id) if s.assigned_to_id else None,
+            channels=channels,
         )
         for s in submissions
     ]

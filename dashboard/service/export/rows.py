@@ -14,13 +14,15 @@ from typing import Any
 from dashboard.service.export.styles import Style
 from dashboard.service.texts import flag_label, status_label
 from handlers.branches import branch_map
+from handlers.channels import Catalogue
 from handlers.enrol.form import Form
 from storage.crypto import Vault
 from storage.models import CallbackRequest, Submission
 
-STORED_ANSWERS: dict[str, tuple[str, Callable[[str, Style], str]]] = {
+STORED_ANSWERS: dict[str, tuple[str, Callable[[Any, Style], Any]]] = {
     "birth_date": ("birth_date", lambda stored, style: style.day(date.fromisoformat(stored))),
     "phone": ("phone", lambda stored, style: style.phone(stored)),
+    "income_as_said": ("income_reading", lambda stored, style: style.income_said(stored)),
 }
 """Form columns written from the stored answer (an ISO date, an E.164 number) in the format's
 style, not as the form shows them to people: column -> (answer, how the style writes it)."""
@@ -34,6 +36,7 @@ def submission_row(
     *,
     reveal_nik: bool,
     officer: str | None,
+    channels: Catalogue,
 ) -> dict[str, Any]:
     values = form.read(submission, vault)
     answers = form.export_values(values, reveal_nik)
@@ -52,7 +55,7 @@ def submission_row(
         **answers,
         "period_total": submission.period_total,
         "flags": ", ".join(flag_label(f) for f in submission.flags),
-        "channel": submission.channel,
+        "channel": style.channel(submission.channel, channels),
         "attribution_code": submission.attribution_code,
         "created_at": style.moment(submission.created_at, region),
         "call_by": style.day(submission.call_by) if submission.call_by else None,
@@ -61,7 +64,9 @@ def submission_row(
     }
 
 
-def callback_row(request: CallbackRequest, phone: str | None, vault: Vault, style: Style) -> dict[str, Any]:
+def callback_row(
+    request: CallbackRequest, phone: str | None, vault: Vault, style: Style, channels: Catalogue
+) -> dict[str, Any]:
     """A callback request with the number to call and the question asked (both personal data)."""
     return {
         "id": request.id,
@@ -69,6 +74,6 @@ def callback_row(request: CallbackRequest, phone: str | None, vault: Vault, styl
         "branch": request.branch_code,
         "phone": style.phone(phone) if phone else None,
         "question": vault.decrypt_optional(request.question_enc),
-        "channel": request.channel,
+        "channel": style.channel(request.channel, channels),
         "created_at": style.moment(request.created_at, request.regency_code),
     }

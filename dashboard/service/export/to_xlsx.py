@@ -1,10 +1,12 @@
 """The XLSX workbook: Indonesian headers, people's formats, formula-like cells neutralised, text
-columns kept as text, column widths, a frozen header row and filters."""
+columns kept as text, dates and times as real dates (shown 22-11-2026 and 22-11-2026 10:05),
+column widths, a frozen header row and filters."""
 
 from __future__ import annotations
 
 import io
 from collections.abc import Iterable
+from datetime import date, datetime
 from typing import Any
 
 from dashboard.service.export.columns import TEXT_COLUMNS, headers
@@ -12,6 +14,8 @@ from dashboard.service.export.styles import neutralise
 
 SHEET = "pendaftaran"
 MAX_WIDTH = 60
+DAY_FORMAT = "dd-mm-yyyy"
+MOMENT_FORMAT = "dd-mm-yyyy hh:mm"
 
 
 def render(rows: Iterable[dict[str, Any]], keys: tuple[str, ...]) -> bytes:
@@ -32,7 +36,14 @@ def render(rows: Iterable[dict[str, Any]], keys: tuple[str, ...]) -> bytes:
         values = [neutralise(row.get(key)) for key in keys]
         sheet.append(values)
         for index, value in enumerate(values):
-            widths[index] = max(widths[index], len(str(value)) if value is not None else 0)
+            if isinstance(value, datetime):
+                sheet.cell(row=count + 1, column=index + 1).number_format = MOMENT_FORMAT
+            elif isinstance(value, date):
+                sheet.cell(row=count + 1, column=index + 1).number_format = DAY_FORMAT
+            shown = (
+                len(MOMENT_FORMAT) if isinstance(value, date) else len(str(value)) if value is not None else 0
+            )
+            widths[index] = max(widths[index], shown)
     for index, key in enumerate(keys, start=1):
         letter = get_column_letter(index)
         sheet.column_dimensions[letter].width = min(MAX_WIDTH, widths[index - 1] + 2)
