@@ -20,20 +20,31 @@ from dashboard.web.context import StaffPages
 UNKNOWN = "Halaman ini tidak ada. Periksa alamatnya, atau kembali ke halaman utama."
 
 
-def _page_above(router: APIRouter, request: Request) -> str | None:
-    """The page one level above the requested address, if a staff page answers it by GET."""
-    path = request.url.path.rstrip("/")
-    parent = path.rsplit("/", 1)[0]
-    if not parent.startswith("/staff/") or parent == path:
-        return None
-    scope = {"type": "http", "method": "GET", "path": parent, "root_path": ""}
+def _answers(router: APIRouter, path: str, method: str) -> Match:
+    """How well the staff routes (the fallback aside) answer `method` at `path`: FULL, PARTIAL
+    (the address exists for another method: a form's POST target) or NONE."""
+    scope = {"type": "http", "method": method, "path": path, "root_path": ""}
+    best = Match.NONE
     for route in router.routes:
         if getattr(route, "name", "") == "unknown_page":
             continue
         match, _ = route.matches(scope)
         if match is Match.FULL:
-            return parent
-    return None
+            return match
+        if match is Match.PARTIAL:
+            best = match
+    return best
+
+
+def _page_above(router: APIRouter, request: Request) -> str | None:
+    """For a form's address opened by GET, the page one level above it, if a staff page answers it."""
+    path = request.url.path.rstrip("/")
+    parent = path.rsplit("/", 1)[0]
+    if not parent.startswith("/staff") or parent == path:
+        return None
+    if _answers(router, path, "GET") is not Match.PARTIAL:  # not a form's address: unknown
+        return None
+    return parent if _answers(router, parent, "GET") is Match.FULL else None
 
 
 def add_fallback_routes(router: APIRouter, pages: StaffPages) -> None:
