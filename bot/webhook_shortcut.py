@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 
+from fastapi.routing import iter_route_contexts
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -22,12 +23,14 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 def bare_post_routes(routes: Iterable[BaseRoute]) -> dict[str, Endpoint]:
-    """The POST routes declared as plain Starlette routes (not FastAPI's), by their path."""
-    return {
-        route.path: route.endpoint
-        for route in routes
-        if type(route) is Route and route.methods is not None and "POST" in route.methods
-    }
+    """The POST routes declared as plain Starlette routes (not FastAPI's), by their full path
+    (routers included in routers are looked into)."""
+    found: dict[str, Endpoint] = {}
+    for context in iter_route_contexts(list(routes)):
+        route = context.original_route
+        if type(route) is Route and route.methods is not None and "POST" in route.methods and context.path:
+            found[context.path] = route.endpoint
+    return found
 
 
 class WebhookShortcut:
