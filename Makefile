@@ -57,6 +57,9 @@ bench: $(VENV)/.test-installed
 bench-engine: $(VENV)/.test-installed
 	$(BIN)/python -m bench.run
 
+bench-growth: $(VENV)/.test-installed
+	$(BIN)/python -m bench.growth
+
 # Re-pin dependencies after editing pyproject.toml (needs uv: pip install uv).
 lock:
 	uv pip compile pyproject.toml -o requirements.lock --python-version 3.11
