@@ -13,15 +13,12 @@ from bot.http_timeouts import KEEP_ALIVE_TIMEOUT, HeadDeadlineProtocol
 from bot.service import build_service, ensure_schema
 from bot.settings import Settings
 from bot.web import create_app
-from storage.checkpoints import run_checkpoints
 
 log = logging.getLogger(__name__)
 
 
 async def run_server(settings: Settings) -> None:
     service = build_service(settings)
-    # SQLite: WAL checkpoints in a worker thread, not inside a webhook's commit (storage/checkpoints.py).
-    service.db.checkpoint_in_background()
     await ensure_schema(service.db)
     app = create_app(service)
     sender = service.start_sender()
@@ -50,7 +47,6 @@ async def run_server(settings: Settings) -> None:
             name="housekeeping",
         ),
         asyncio.create_task(service.start_scheduler().run(stop), name="scheduler"),
-        asyncio.create_task(run_checkpoints(service.db, stop), name="checkpoints"),
     ]
     for channel in service.channels:
         if channel.run is not None:

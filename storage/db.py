@@ -48,7 +48,7 @@ for the two platform channels. With 4 kept, a broadcast on both channels opened 
 new PostgreSQL backend) for most of the sender's transactions."""
 
 
-def _configure_sqlite(engine: AsyncEngine, database: Database) -> None:
+def _configure_sqlite(engine: AsyncEngine) -> None:
     sync_engine = engine.sync_engine
 
     @event.listens_for(sync_engine, "connect")
@@ -60,8 +60,6 @@ def _configure_sqlite(engine: AsyncEngine, database: Database) -> None:
         cursor.execute("PRAGMA busy_timeout=0")  # waiting for the lock is begin_immediate's job
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA secure_delete=ON")  # freed pages are zeroed: erased data leaves the file
-        if database.background_checkpoints:  # storage/checkpoints.py copies the WAL back instead
-            cursor.execute("PRAGMA wal_autocheckpoint=0")
         cursor.close()
 
     @event.listens_for(sync_engine, "begin")
@@ -126,7 +124,6 @@ class Database:
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
-        self.background_checkpoints = False
         if self.is_sqlite:
             make_sqlite_folder(url)
             self.engine = create_async_engine(
@@ -135,7 +132,7 @@ class Database:
                 hide_parameters=True,
                 async_creator=sqlite_inline.creator(str(sqlite_file(url) or ":memory:")),
             )
-            _configure_sqlite(self.engine, self)
+            _configure_sqlite(self.engine)
             self._gate: WriteGate | None = WriteGate()
         else:
             self.engine = create_async_engine(
@@ -175,11 +172,6 @@ class Database:
                 self._urgent_engine, class_=AsyncSession, expire_on_commit=False
             )
         return self._urgent
-
-    def checkpoint_in_background(self) -> None:
-        """SQLite: connections opened from now on leave WAL checkpoints to
-        `storage.checkpoints.run_checkpoints`, which the caller runs (the serving process)."""
-        self.background_checkpoints = self.is_sqlite
 
     @property
     def max_concurrency(self) -> int:
