@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PG_TEST_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
 
-.PHONY: run test test-sqlite test-postgres lint bench bench-engine lock clean
+.PHONY: run test test-sqlite test-postgres lint bench bench-engine bench-growth lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,9 @@ bench: $(VENV)/.test-installed
 
 bench-engine: $(VENV)/.test-installed
 	$(BIN)/python -m bench.run
+
+bench-growth: $(VENV)/.test-installed
+	$(BIN)/python -m bench.growth
 
 # Re-pin dependencies after editing pyproject.toml (needs uv: pip install uv).
 lock:

@@ -13,6 +13,7 @@ from bot.http_guard import Guard, install_validation_answer
 from bot.metrics import CONTENT_TYPE, outbox_health, stalled_standby
 from bot.retention import retention_health
 from bot.service import Service
+from bot.webhook_shortcut import WebhookShortcut, bare_post_routes
 
 
 def create_app(service: Service, *, identity: IdentitySource | None = None) -> FastAPI:
@@ -21,7 +22,13 @@ def create_app(service: Service, *, identity: IdentitySource | None = None) -> F
     settings = service.settings
     app = FastAPI(title="BPU enrolment bot", version="0.1.0", docs_url=None, redoc_url=None)
     app.state.service = service
-    # In front of every route, however declared: body limits and security headers.
+    webhooks = {}
+    for channel in service.channels:
+        if channel.routes is not None:
+            webhooks.update(bare_post_routes(channel.routes.routes))
+    # The platforms' webhooks go straight to their endpoints (bot/webhook_shortcut.py)...
+    app.add_middleware(WebhookShortcut, endpoints=webhooks)
+    # ...behind what is in front of every route, however declared: body limits and security headers.
     app.add_middleware(Guard, https=settings.cookie_secure)
     install_validation_answer(app)
     add_api_docs(app)

@@ -144,13 +144,12 @@ class Engine:
         now = self.clock()
         message = bool(inbound.message_id)
         async with self.db.transaction() as session:
-            contact, saved, held = await conversation.open_conversation(
-                session, inbound.channel, inbound.chat_id, now
+            # The contact and conversation, the message id recorded, held messages released.
+            contact, saved, held, duplicate = await conversation.open_turn(
+                session, inbound.channel, inbound.chat_id, inbound.message_id if message else None, now
             )
             assert contact.id is not None
-            if message and not await conversation.mark_processed(
-                session, inbound.channel, inbound.message_id, contact.id, now
-            ):
+            if duplicate:
                 return Outcome(duplicate=True)
             # The stored data was decoded for this message alone: the flows may change it in place.
             state = State(saved.flow, saved.step, saved.data) if saved else State()
@@ -170,7 +169,6 @@ class Engine:
             )
             if message:
                 contact.last_inbound_at = now
-                await conversation.resume_waiting(session, inbound.channel, inbound.chat_id, now)
             if not typed_text_ok(inbound.text or ""):  # a NUL, a lone surrogate...: asked again, never kept
                 turn.say("unreadable_text")
                 result = None
@@ -184,12 +182,10 @@ class Engine:
     async def _apologise(self, inbound: Inbound) -> Outcome:
         now = self.clock()
         async with self.db.transaction() as session:
-            contact, _saved, _held = await conversation.open_conversation(
-                session, inbound.channel, inbound.chat_id, now
+            contact, _saved, _held, duplicate = await conversation.open_turn(
+                session, inbound.channel, inbound.chat_id, inbound.message_id, now
             )
-            if not await conversation.mark_processed(
-                session, inbound.channel, inbound.message_id, contact.id, now
-            ):
+            if duplicate:
                 return Outcome(duplicate=True)
             contact.last_inbound_at = now
             replies = [Reply(render("error", contact.language))]

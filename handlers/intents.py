@@ -65,10 +65,49 @@ def table() -> IntentTable:
 def _at(words: list[str] | tuple[str, ...], phrase: tuple[str, ...]) -> int | None:
     """Where `phrase` starts in `words`, or None."""
     n = len(phrase)
+    if n and phrase[0] not in words:  # most phrases of a table: one scan in C, no slices
+        return None
     for i in range(len(words) - n + 1):
         if tuple(words[i : i + n]) == phrase:
             return i
     return None
+
+
+_Entry = tuple[int, str, tuple[str, ...]]
+"""(place in the table's order, name, phrase)."""
+
+
+def _by_first_word(phrases_of: dict[str, Phrases]) -> dict[str, tuple[_Entry, ...]]:
+    """A table's phrases by their first word, so a message is matched by looking up its own
+    words instead of trying every phrase of the table (phrases are never empty)."""
+    index: dict[str, list[_Entry]] = {}
+    order = 0
+    for name, phrases in phrases_of.items():
+        for phrase in phrases:
+            index.setdefault(phrase[0], []).append((order, name, phrase))
+            order += 1
+    return {word: tuple(entries) for word, entries in index.items()}
+
+
+@cache
+def _intent_index() -> dict[str, tuple[_Entry, ...]]:
+    return _by_first_word(table().intents)
+
+
+@cache
+def _answer_index() -> dict[str, tuple[_Entry, ...]]:
+    return _by_first_word(table().answers)
+
+
+def _found(words: list[str], index: dict[str, tuple[_Entry, ...]]) -> list[_Entry]:
+    """Every entry of `index` whose phrase appears in `words`."""
+    found: list[_Entry] = []
+    for i, word in enumerate(words):
+        for entry in index.get(word, ()):
+            phrase = entry[2]
+            if len(phrase) == 1 or tuple(words[i : i + len(phrase)]) == phrase:
+                found.append(entry)
+    return found
 
 
 def _has(words: list[str], phrases: Phrases) -> bool:
@@ -127,10 +166,11 @@ def match_intent(text: str) -> str | None:
     """The intent whose longest phrase appears in the text; ties go to table order."""
     words = tokens(text)
     best: tuple[int, str] | None = None
-    for name, phrases in table().intents.items():
-        for phrase in phrases:
-            if (best is None or len(phrase) > best[0]) and _at(words, phrase) is not None:
-                best = (len(phrase), name)
+    # The longest phrase found; of equally long ones, the first in the table's order.
+    found = _found(words, _intent_index())
+    if found:
+        _order, name, phrase = min(found, key=lambda entry: (-len(entry[2]), entry[0]))
+        best = (len(phrase), name)
     if _asks_for_someone_else(words) and (best is None or best[0] <= ENROL_OTHER_WEIGHT):
         best = (ENROL_OTHER_WEIGHT, "enrol_other")
     if best is None:
@@ -149,8 +189,7 @@ def says_later(text: str) -> bool:
 
 def answers(text: str) -> set[str]:
     """Which short answers a message contains: "tidak setuju" → {"no", "yes", "agree"}."""
-    words = tokens(text)
-    return {name for name, phrases in table().answers.items() if _has(words, phrases)}
+    return {name for _order, name, _phrase in _found(tokens(text), _answer_index())}
 
 
 def only_answer(text: str, among: tuple[str, ...] = ("yes", "no")) -> str | None:

@@ -12,6 +12,7 @@ Indonesian.
 
 from __future__ import annotations
 
+import os
 from functools import cache
 from typing import Any
 
@@ -20,6 +21,11 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 from messages.data import DEFAULT_LANGUAGE, Catalogue, catalogue
 from messages.format import DateNames, format_number, format_rupiah
 from messages.program_data import parse_occupations
+
+AUTO_RELOAD = os.environ.get("TEMPLATES_AUTO_RELOAD", "") == "1"
+"""Whether Jinja looks at a template's file again before each use (one `stat` per render).
+Off unless `TEMPLATES_AUTO_RELOAD=1` (someone editing templates while the service runs): a
+template is read once per process. Every Jinja environment of the service follows it."""
 
 
 class Texts:
@@ -49,6 +55,7 @@ class Texts:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=False,
+            auto_reload=AUTO_RELOAD,
         )
         dates = DateNames.of(self.labels(lang))
         statuses = self.source.data("form", lang)["statuses"]

@@ -25,7 +25,7 @@ LAPSED = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 @cache
-def _message_insert() -> Any:
+def message_insert() -> Any:
     return insert(ChatMessage.__table__)  # type: ignore[attr-defined]
 
 
@@ -54,7 +54,7 @@ def message_row(
 async def add_messages(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
     """Keeps messages of a chat: one statement for all of them."""
     if rows:
-        await session.exec(_message_insert(), params=list(rows))
+        await session.exec(message_insert(), params=list(rows))
 
 
 async def messages_of(

@@ -1,24 +1,29 @@
 """A person's contact and conversation, as one inbound message reads and writes them.
 
-This is the engine's hot path: every message runs `open_conversation`, `mark_processed`,
-`resume_waiting` and `save_turn`, in one transaction, and nothing else of the database unless
-a flow asks the store (`storage/store.py`). Housekeeping finds the conversations gone quiet
-here too (`stale_conversations`). Each statement is built once per dialect (the
-compiled form is then cached by SQLAlchemy) and run with plain parameters: no ORM objects to
-track. Every function takes the session of the caller's unit of work.
+This is the engine's hot path: every message runs `open_turn` (the contact and its
+conversation, the processed-id guard, held messages released) and `save_turn` (the contact, the
+conversation, the replies), in one transaction, and nothing else of the database unless a flow
+asks the store (`storage/store.py`). Housekeeping finds the conversations gone quiet here too
+(`stale_conversations`).
+
+Each statement is SQLAlchemy Core, built once per dialect (its compiled form is then cached by
+SQLAlchemy) and run with plain parameters on the session's connection: no ORM objects to track,
+no ORM execution layer, and each of the two steps is one hop into SQLAlchemy's greenlet rather
+than one per statement. Every function takes the session of the caller's unit of work.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, insert, literal_column, update
+from sqlalchemy import Connection, Integer, bindparam, insert, literal_column, update
 from sqlalchemy import select as core_select
-from sqlmodel import col, select
+from sqlalchemy.orm import Session
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import chat
@@ -77,26 +82,47 @@ def _open_statement(dialect: str) -> Any:
     return stmt.returning(*(contact.c[name] for name in _CONTACT_COLUMNS), *state, held)
 
 
-async def open_conversation(
-    session: AsyncSession, channel: str, chat_id: str, now: datetime
-) -> tuple[Contact, SavedState | None, bool]:
-    """The contact (locked for this transaction, created if new), its stored conversation, and
-    whether an officer's hold on the chat is not closed (`storage.chat`: the router then reads
-    it; the quiet time may have ended it).
+async def open_turn(
+    session: AsyncSession, channel: str, chat_id: str, message_id: str | None, now: datetime
+) -> tuple[Contact, SavedState | None, bool, bool]:
+    """What one message starts with, in one step: the contact (locked for this transaction,
+    created if new) and its stored conversation, and, for a message of the person's
+    (`message_id`), its id recorded and the messages held for a closed window released.
 
+    The third value says whether an officer's hold on the chat is not closed (`storage.chat`: the
+    router then reads it; the quiet time may have ended it); the fourth, that the message was
+    processed before (nothing else was then written).
+
+    The third value says the message was processed before (nothing else was then written).
     The contact is not tracked by the session: `save_turn` writes what the conversation
     changed on it.
     """
-    statement = _open_statement(session.get_bind().dialect.name)
-    params = {"channel": channel, "chat_id": chat_id, "now": now}
-    row = (await session.exec(statement, params=params)).one()
-    values = row._mapping
-    contact = Contact(**{name: values[name] for name in _CONTACT_COLUMNS})
-    held = values["s_held"] is not None
-    if values["s_version"] is None:
-        return contact, None, held
-    saved = SavedState(*(values[f"s_{name}"] for name in _STATE_COLUMNS))
-    return contact, saved, held
+    dialect = _dialect(session)
+
+    def run(sync: Session) -> tuple[Contact, SavedState | None, bool, bool]:
+        connection = sync.connection()
+        params = {"channel": channel, "chat_id": chat_id, "now": now}
+        values = connection.execute(_open_statement(dialect), params).one()._mapping
+        contact = Contact(**{name: values[name] for name in _CONTACT_COLUMNS})
+        held = values["s_held"] is not None
+        saved = (
+            None
+            if values["s_version"] is None
+            else SavedState(*(values[f"s_{name}"] for name in _STATE_COLUMNS))
+        )
+        if message_id:
+            if not _mark(connection, dialect, channel, message_id, contact.id, now):
+                return contact, saved, held, True
+            connection.execute(
+                _resume_statement(), {"b_channel": channel, "b_chat_id": chat_id, "b_now": now}
+            )
+        return contact, saved, held, False
+
+    return await session.run_sync(run)
+
+
+def _dialect(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
 
 
 @cache
@@ -136,30 +162,30 @@ def _outbox_insert() -> Any:
     return insert(OutboxMessage.__table__)  # type: ignore[attr-defined]
 
 
-async def mark_processed(
-    session: AsyncSession, channel: str, message_id: str, contact_id: int | None, at: datetime
-) -> bool:
-    """Records a platform message id; False when it was already processed."""
-    params = {"channel": channel, "message_id": message_id, "contact_id": contact_id, "received_at": at}
-    result = await session.exec(_processed_statement(session.get_bind().dialect.name), params=params)
-    return bool(result.rowcount)
-
-
-async def resume_waiting(session: AsyncSession, channel: str, chat_id: str, now: datetime) -> None:
+@cache
+def _resume_statement() -> Any:
     """The person wrote again: messages held for a closed window may go out now.
 
     By chat, not by contact id: every inbound message runs this, and (channel, chat_id, status)
     is indexed (`ix_outbox_chat`) where contact_id is not; by contact id it read the whole
     outbox for each message."""
-    await session.exec(
-        update(OutboxMessage)
+    outbox = OutboxMessage.__table__  # type: ignore[attr-defined]
+    return (
+        update(outbox)
         .where(
-            col(OutboxMessage.channel) == channel,
-            col(OutboxMessage.chat_id) == chat_id,
-            col(OutboxMessage.status) == "waiting",
+            outbox.c.channel == bindparam("b_channel"),
+            outbox.c.chat_id == bindparam("b_chat_id"),
+            outbox.c.status == "waiting",
         )
-        .values(status="pending", next_attempt_at=now)
+        .values(status="pending", next_attempt_at=bindparam("b_now"))
     )
+
+
+def _mark(
+    connection: Connection, dialect: str, channel: str, message_id: str, contact_id: int | None, at: datetime
+) -> bool:
+    params = {"channel": channel, "message_id": message_id, "contact_id": contact_id, "received_at": at}
+    return bool(connection.execute(_processed_statement(dialect), params).rowcount)
 
 
 async def save_turn(
@@ -177,10 +203,11 @@ async def save_turn(
     The session's own pending changes (a flow's submission, a purged history) are flushed
     first, so the conversation written here is the last word, as the engine intends.
     """
-    await session.flush()
-    dialect = session.get_bind().dialect.name
-    changes = {name: getattr(contact, name) for name in _MUTABLE_CONTACT}
-    await session.exec(_contact_update(), params={"contact_id": contact.id, **changes})
+    if session.new or session.dirty or session.deleted:
+        await session.flush()
+    dialect = _dialect(session)
+    changes: Mapping[str, Any] = {name: getattr(contact, name) for name in _MUTABLE_CONTACT}
+    row = None
     if state is not None:
         flow, step, data = state
         row = {
@@ -191,28 +218,35 @@ async def save_turn(
             "version": 1,
             "updated_at": now,
         }
-        await session.exec(_state_statement(dialect), params=row)
-    if replies:
-        await session.exec(
-            _outbox_insert(),
-            params=[
-                {
-                    "channel": contact.channel,
-                    "chat_id": contact.chat_id,
-                    "contact_id": contact.id,
-                    "payload": payload,
-                    "priority": priority,
-                    "status": "pending",
-                    "attempts": 0,
-                    "attempt_log": [],
-                    "next_attempt_at": now,
-                    "created_at": now,
-                }
-                for payload, priority in replies
-            ],
-        )
-    if transcript and not session.info.get(WIPE_AFTER_COMMIT):
-        await chat.add_messages(session, transcript)
+    outgoing: list[dict[str, Any]] = [
+        {
+            "channel": contact.channel,
+            "chat_id": contact.chat_id,
+            "contact_id": contact.id,
+            "payload": payload,
+            "priority": priority,
+            "status": "pending",
+            "attempts": 0,
+            "attempt_log": [],
+            "next_attempt_at": now,
+            "created_at": now,
+        }
+        for payload, priority in replies
+    ]
+
+    keep = bool(transcript) and not session.info.get(WIPE_AFTER_COMMIT)  # not after an erasure
+
+    def run(sync: Session) -> None:
+        connection = sync.connection()
+        connection.execute(_contact_update(), {"contact_id": contact.id, **changes})
+        if row is not None:
+            connection.execute(_state_statement(dialect), row)
+        if outgoing:
+            connection.execute(_outbox_insert(), outgoing)
+        if keep:
+            connection.execute(chat.message_insert(), list(transcript))
+
+    await session.run_sync(run)
 
 
 async def stale_conversations(session: AsyncSession, before: datetime) -> Sequence[Conversation]:

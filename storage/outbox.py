@@ -28,7 +28,7 @@ from storage.upsert import insert_for
 async def lock_contact(session: AsyncSession, channel: str, chat_id: str) -> Contact:
     """Gets or creates the contact a message goes to, and locks its row for this transaction.
 
-    (The engine does the same in `storage.conversation.open_conversation`, in one statement
+    (The engine does the same in `storage.conversation.open_turn`, in one statement
     with the conversation.)
 
     The lock serialises messages from one person across web workers on PostgreSQL; on SQLite

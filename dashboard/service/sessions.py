@@ -23,8 +23,8 @@ from handlers.channels import Catalogue
 from handlers.flows.sessions import view
 from handlers.localtime import zone, zone_name
 from handlers.regions import bare_name, region
+from messages.render import AUTO_RELOAD, render
 from messages.render import environment as message_environment
-from messages.render import render
 from storage import outreach
 from storage.db import Database
 from storage.outreach_models import SocialSession
@@ -215,7 +215,9 @@ async def reserved(db: Database, social: SocialSession) -> int:
 
 @cache
 def _poster_environment() -> Environment:
-    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]), auto_reload=AUTO_RELOAD
+    )
     env.filters.update(message_environment().filters)
     return env
 

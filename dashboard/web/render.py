@@ -13,6 +13,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from handlers.localtime import WIB
 from messages.format import format_rupiah, format_short_date, month_names
+from messages.render import AUTO_RELOAD
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -72,6 +73,7 @@ def environment() -> Environment:
         autoescape=select_autoescape(default=True, default_for_string=True),
         trim_blocks=True,
         lstrip_blocks=True,
+        auto_reload=AUTO_RELOAD,
     )
     env.globals["static_url"] = static_url
     env.filters.update(

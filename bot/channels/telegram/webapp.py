@@ -39,7 +39,7 @@ from handlers.enrol.screens import describe, title
 from handlers.types import Inbound
 from messages.data import DEFAULT_LANGUAGE, data
 from messages.form_labels import form_labels
-from messages.render import render
+from messages.render import AUTO_RELOAD, render
 from storage.errors import TransientError
 from storage.types import utcnow
 
@@ -59,7 +59,11 @@ POLICY = (
 
 @cache
 def _environment() -> Environment:
-    return Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]))
+    return Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html", "j2"]),
+        auto_reload=AUTO_RELOAD,
+    )
 
 
 def page(native: NativeForm, lang: str = DEFAULT_LANGUAGE) -> str:
