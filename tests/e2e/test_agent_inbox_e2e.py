@@ -9,38 +9,27 @@ test_agent_inbox.py, with the clock moved.)"""
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 
 from fakes import meta_webhooks as meta
 from fakes.graph_api import FakeGraphAPI
-from fakes.telegram_api import TOKEN, FakeTelegram
+from fakes.telegram_api import FakeTelegram
 from fakes.telegram_user import text_update
-from fakes.whatsapp import FERNET_KEY, whatsapp_env
+from fakes.whatsapp import FERNET_KEY
 from storage.crypto import Vault
 from storage.db import Database
-from tests.ops.test_cli import bpu_bot, cli_env
-from tests.ops.test_web import free_port
 from tests.support.backoffice_helpers import seed
+from tests.support.served import service_env, serving
 
 pytestmark = pytest.mark.slow
 
 TELEGRAM_CHAT = "8801"
 WHATSAPP_ID = "6281298760002"
 AGENT_TEMPLATE = "bpu_petugas_membalas"
-
-
-@pytest.fixture
-def fakes() -> Iterator[tuple[FakeTelegram, FakeGraphAPI]]:
-    with FakeTelegram() as telegram, FakeGraphAPI() as graph:
-        yield telegram, graph
 
 
 def test_an_officer_and_a_worker_talk_while_the_bot_steps_aside(
@@ -62,33 +51,8 @@ def test_an_officer_and_a_worker_talk_while_the_bot_steps_aside(
             await db.dispose()
 
     on_telegram, on_whatsapp = asyncio.run(prepare())
-    env = (
-        cli_env(db_url)
-        | whatsapp_env(db_url, graph.url, WHATSAPP_TEMPLATE_AGENT=AGENT_TEMPLATE)
-        | {"PII_ENCRYPTION_KEY": FERNET_KEY, "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": telegram.url}
-    )
-    added = bpu_bot(
-        "staff", "add", "ani", "--branch", "KC-MADIUN", "--role", "staff",
-        cwd=tmp_path, env=env, stdin="kopi-tubruk-pagi-hari\n",
-    )  # fmt: skip
-    assert added.returncode == 0, added.stderr
-    token = bpu_bot("staff", "token", "ani", cwd=tmp_path, env=env).stdout.strip()
-
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    log = tmp_path / "serve.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "serve"],
-            cwd=tmp_path,
-            env=env | {"PORT": str(port)},
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-    try:
-        telegram.wait_for(lambda: telegram.calls("getUpdates"), 30, "the bot to poll")
-        api = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    env = service_env(db_url, telegram, graph, WHATSAPP_TEMPLATE_AGENT=AGENT_TEMPLATE)
+    with serving(tmp_path, env, telegram) as api:
 
         def on_telegram_chat() -> list[str]:
             return [str(c.params["text"]) for c in telegram.sent(int(TELEGRAM_CHAT))]
@@ -133,17 +97,10 @@ def test_an_officer_and_a_worker_talk_while_the_bot_steps_aside(
         assert invite.kind == "template" and invite.body["template"]["name"] == AGENT_TEMPLATE
         assert "balas pesan ini" in invite.text
         raw, headers = meta.encode(meta.from_person(WHATSAPP_ID, meta.text(WHATSAPP_ID, "ya, ada apa?")))
-        assert (
-            httpx.post(f"{base}/webhook/whatsapp", content=raw, headers=headers, timeout=10).status_code
-            == 200
-        )
+        assert api.post("/webhook/whatsapp", content=raw, headers=headers).status_code == 200
         calls = graph.wait_for_sent(3, to=WHATSAPP_ID, timeout=30)
         assert [c.kind for c in calls[1:]] == ["text", "text"]
         assert "terhubung dengan petugas" in calls[1].text and calls[2].text == "Bapak, KTP-nya perlu dicek."
         assert ("in", "ya, ada apa?", None) in conversation(on_whatsapp)
         time.sleep(1.0)
         assert len(graph.sent(WHATSAPP_ID)) == 3  # and no answer from the bot
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-    assert "Traceback" not in log.read_text(), log.read_text()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 import pytest
@@ -36,12 +36,6 @@ pytestmark = pytest.mark.slow
 QUIET = QuietHours.parse("21:00-07:00")
 RATE = 60.0
 CONTACTS = 10_000
-
-
-@pytest.fixture
-def fakes() -> Iterator[tuple[FakeTelegram, FakeGraphAPI]]:
-    with FakeTelegram() as telegram, FakeGraphAPI() as graph:
-        yield telegram, graph
 
 
 async def open_rows(db: Database, broadcast_id: int) -> int:

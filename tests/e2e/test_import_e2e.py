@@ -6,34 +6,23 @@ message to each worker whose status changed: once, however often the file is imp
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from fakes.graph_api import FakeGraphAPI
-from fakes.telegram_api import TOKEN, FakeTelegram
-from fakes.whatsapp import FERNET_KEY, whatsapp_env
+from fakes.telegram_api import FakeTelegram
+from fakes.whatsapp import FERNET_KEY
 from storage.crypto import Vault
 from storage.db import Database
 from storage.types import utcnow
-from tests.ops.test_cli import bpu_bot, cli_env
-from tests.ops.test_web import free_port
 from tests.support.import_files import Scenario, scenario
+from tests.support.served import service_env, serving
 
 pytestmark = pytest.mark.slow
 
 TEMPLATE = "kabar_pendaftaran"
-
-
-@pytest.fixture
-def fakes() -> Iterator[tuple[FakeTelegram, FakeGraphAPI]]:
-    with FakeTelegram() as telegram, FakeGraphAPI() as graph:
-        yield telegram, graph
 
 
 def test_an_import_notifies_each_registered_worker_once(
@@ -49,33 +38,8 @@ def test_an_import_notifies_each_registered_worker_once(
             await db.dispose()
 
     case = asyncio.run(prepare())
-    env = (
-        cli_env(db_url)
-        | whatsapp_env(db_url, graph.url, WHATSAPP_TEMPLATE_NOTIFICATION=TEMPLATE)
-        | {"PII_ENCRYPTION_KEY": FERNET_KEY, "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": telegram.url}
-    )
-    added = bpu_bot(
-        "staff", "add", "ani", "--branch", "KC-MADIUN", "--role", "staff",
-        cwd=tmp_path, env=env, stdin="kopi-tubruk-pagi-hari\n",
-    )  # fmt: skip
-    assert added.returncode == 0, added.stderr
-    token = bpu_bot("staff", "token", "ani", cwd=tmp_path, env=env).stdout.strip()
-
-    port = free_port()
-    log = tmp_path / "serve.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "serve"],
-            cwd=tmp_path,
-            env=env | {"PORT": str(port)},
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        telegram.wait_for(lambda: telegram.calls("getUpdates"), 30, "the bot to poll")
-        api = httpx.Client(
-            base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {token}"}, timeout=30
-        )
+    env = service_env(db_url, telegram, graph, WHATSAPP_TEMPLATE_NOTIFICATION=TEMPLATE)
+    with serving(tmp_path, env, telegram, timeout=30) as api:
 
         def post(dry_run: str) -> dict[str, object]:
             files = {"file": ("sistem.csv", case.csv.encode(), "text/csv")}
@@ -108,7 +72,3 @@ def test_an_import_notifies_each_registered_worker_once(
         assert {chat: len(t) for chat, t in delivered().items()} == {chat: 1 for chat in case.telegram_chats}
         assert len(graph.sent(case.whatsapp_ids[0])) == 1
         assert len(telegram.sent()) == 2  # nobody else (refused rows, the diproses row) heard anything
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-    assert "Traceback" not in log.read_text(), log.read_text()

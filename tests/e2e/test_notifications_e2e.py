@@ -6,36 +6,25 @@ window through the notification template)."""
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 
 from fakes.graph_api import FakeGraphAPI
-from fakes.telegram_api import TOKEN, FakeTelegram
-from fakes.whatsapp import FERNET_KEY, whatsapp_env
+from fakes.telegram_api import FakeTelegram
+from fakes.whatsapp import FERNET_KEY
 from storage.crypto import Vault
 from storage.db import Database
-from tests.ops.test_cli import bpu_bot, cli_env
-from tests.ops.test_web import free_port
 from tests.support.backoffice_helpers import seed
+from tests.support.served import service_env, serving
 
 pytestmark = pytest.mark.slow
 
 TELEGRAM_CHAT = "8701"
 WHATSAPP_ID = "6281298760001"
 TEMPLATE = "kabar_pendaftaran"
-
-
-@pytest.fixture
-def fakes() -> Iterator[tuple[FakeTelegram, FakeGraphAPI]]:
-    with FakeTelegram() as telegram, FakeGraphAPI() as graph:
-        yield telegram, graph
 
 
 def test_status_changes_arrive_on_telegram_and_whatsapp(
@@ -57,41 +46,8 @@ def test_status_changes_arrive_on_telegram_and_whatsapp(
             await db.dispose()
 
     on_telegram, on_whatsapp = asyncio.run(prepare())
-    env = (
-        cli_env(db_url)
-        | whatsapp_env(db_url, graph.url, WHATSAPP_TEMPLATE_NOTIFICATION=TEMPLATE)
-        | {"PII_ENCRYPTION_KEY": FERNET_KEY, "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": telegram.url}
-    )
-    added = bpu_bot(
-        "staff",
-        "add",
-        "ani",
-        "--branch",
-        "KC-MADIUN",
-        "--role",
-        "staff",
-        cwd=tmp_path,
-        env=env,
-        stdin="kopi-tubruk-pagi-hari\n",
-    )
-    assert added.returncode == 0, added.stderr
-    token = bpu_bot("staff", "token", "ani", cwd=tmp_path, env=env).stdout.strip()
-
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    log = tmp_path / "serve.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "serve"],
-            cwd=tmp_path,
-            env=env | {"PORT": str(port)},
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-    try:
-        telegram.wait_for(lambda: telegram.calls("getUpdates"), 30, "the bot to poll")
-        api = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    env = service_env(db_url, telegram, graph, WHATSAPP_TEMPLATE_NOTIFICATION=TEMPLATE)
+    with serving(tmp_path, env, telegram) as api:
 
         def change(reference: str, status: str, **fields: str) -> None:
             answer = api.post(f"/api/v1/submissions/{reference}/status", json={"status": status, **fields})
@@ -114,7 +70,3 @@ def test_status_changes_arrive_on_telegram_and_whatsapp(
         assert "tidak sama dengan data KTP" in sent.text and "Nama beda" not in sent.text
         time.sleep(0.5)
         assert len(delivered()) == 2  # "diproses" tells the worker nothing
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-    assert "Traceback" not in log.read_text(), log.read_text()

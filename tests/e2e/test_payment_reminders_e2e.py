@@ -6,7 +6,7 @@ button on Telegram, typed on WhatsApp) stops it, and the next rounds send nothin
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -14,15 +14,11 @@ import httpx
 import pytest
 from sqlmodel import select
 
-from bot.channels.whatsapp.transport import WhatsAppTransport
 from bot.scheduler import Scheduler
-from bot.sender import OutboxSender
-from bot.service import Service, build_service
-from bot.settings import load_settings
-from bot.web import create_app
+from bot.service import Service
 from fakes import meta_webhooks as meta
 from fakes.graph_api import FakeGraphAPI
-from fakes.telegram_api import TOKEN, FakeTelegram
+from fakes.telegram_api import FakeTelegram
 from fakes.telegram_user import callback_update, text_update
 from fakes.whatsapp import FERNET_KEY
 from handlers.localtime import QuietHours
@@ -32,6 +28,7 @@ from storage.db import Database
 from storage.models import Submission
 from tests.support.backoffice_helpers import seed
 from tests.support.helpers import FixedClock
+from tests.support.served import served
 
 pytestmark = pytest.mark.slow
 
@@ -44,12 +41,6 @@ VAULT = Vault(FERNET_KEY)
 def wib(month: int, day: int, hour: int = 10) -> datetime:
     year = 2027 if month < 12 else 2026
     return datetime(year, month, day, hour - 7, tzinfo=UTC)
-
-
-@pytest.fixture
-def fakes() -> Iterator[tuple[FakeTelegram, FakeGraphAPI]]:
-    with FakeTelegram() as telegram, FakeGraphAPI() as graph:
-        yield telegram, graph
 
 
 class World:
@@ -108,31 +99,8 @@ class World:
 async def world(db_url: str, fakes: tuple[FakeTelegram, FakeGraphAPI]) -> AsyncIterator[World]:
     telegram, graph = fakes
     clock = FixedClock(wib(12, 1))
-    settings = load_settings(
-        database_url=db_url,
-        secret_key="test",
-        pii_encryption_key=FERNET_KEY,
-        telegram_bot_token=TOKEN,
-        telegram_api_url=telegram.url,
-        telegram_webhook_url="https://bot.example/webhook/telegram",
-        telegram_webhook_secret=SECRET,
-        whatsapp_phone_number_id=meta.PHONE_NUMBER_ID,
-        whatsapp_access_token=meta.ACCESS_TOKEN,
-        whatsapp_app_secret=meta.APP_SECRET,
-        whatsapp_api_url=graph.url,
-        whatsapp_template_notification="bpu_pemberitahuan",
-    )
-    service = build_service(settings)
-    service.engine.clock = clock
-    for transport in service.transports:
-        if isinstance(transport, WhatsAppTransport):
-            transport.clock = clock
-    service.sender = OutboxSender(service.db, service.transports, windows=service.windows, clock=clock)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=create_app(service)), base_url="http://t"
-    ) as client:
+    async with served(db_url, telegram, graph, clock, secret=SECRET) as (service, client):
         yield World(service, client, clock, fakes)
-    await service.close()
 
 
 async def registered(db: Database, channel: str, chat_id: str) -> int:
