@@ -18,8 +18,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dashboard.service.access import Access
 from dashboard.service.queue import today_wib
+from dashboard.service.texts import occupation_label
 from handlers.dues import MENUNGGAK, NONAKTIF, account_of, standing
-from messages.program_data import occupation
 from storage import dues
 from storage.db import Database
 from storage.dues_models import ARREARS, PaymentNotice
@@ -76,13 +76,6 @@ class ArrearsPage:
     """(code, name) of the regencies of the workers behind, for the filter."""
 
 
-def _job(code: str) -> str:
-    try:
-        return occupation(code).label
-    except KeyError:
-        return code
-
-
 async def list_arrears(
     db: Database, access: Access, now: datetime, filters: Filters = Filters()
 ) -> ArrearsPage:
@@ -118,7 +111,7 @@ async def list_arrears(
                     reference=submission.reference,
                     branch_code=submission.branch_code,
                     regency=submission.regency_name,
-                    occupation=_job(submission.occupation),
+                    occupation=occupation_label(submission.occupation),
                     state=found.state,
                     registered_on=coverage.registered_on,
                     period_months=coverage.period_months,

@@ -29,11 +29,10 @@ from dashboard.service import path_report, road_report
 from dashboard.service.access import Access, scope_figures
 from dashboard.service.queue import day_start, today_wib
 from dashboard.service.suppression import protect
-from dashboard.service.texts import status_label
+from dashboard.service.texts import occupation_label, status_label
 from handlers.branches import branch_map
 from handlers.channels import Catalogue
 from handlers.localtime import WIB
-from messages.program_data import occupation
 from storage.models import Submission
 from storage.submissions import ALL_STATUSES, step_counts
 
@@ -179,7 +178,7 @@ async def build(
             "by_occupation",
             "Per pekerjaan",
             ("Pekerjaan", "Pendaftaran"),
-            [(_job(j), n) for j, n in jobs.most_common()],
+            [(occupation_label(j), n) for j, n in jobs.most_common()],
             1,
         ),
         _table(
@@ -251,13 +250,6 @@ async def build(
     )
     tables += [_table(access, t.key, t.title, t.columns, t.rows, t.counts) for t in road]
     return Report(date_from, date_to, tuple(tables))
-
-
-def _job(code: str) -> str:
-    try:
-        return occupation(code).label
-    except KeyError:
-        return code
 
 
 def _few(count: int, access: Access) -> bool:

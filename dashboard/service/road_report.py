@@ -30,10 +30,10 @@ from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dashboard.service.access import Access, scope_figures
+from dashboard.service.texts import occupation_label
 from handlers.branches import branch_map
 from handlers.dues import months_paid, still_paying
 from handlers.regions import region
-from messages.program_data import occupation
 from storage.coverage_models import Coverage
 from storage.dues_models import ARREARS, PaymentNotice
 from storage.models import Contact, FormStepEvent, Submission
@@ -100,13 +100,6 @@ def _regencies(access: Access, branch: str | None) -> list[str] | None:
 def _regency_name(code: str) -> str:
     found = region(code) if code != "-" else None
     return found.label if found is not None else code
-
-
-def _job(code: str) -> str:
-    try:
-        return occupation(code).label
-    except KeyError:
-        return code
 
 
 async def road_tables(
@@ -185,7 +178,7 @@ async def road_tables(
             "road_by_occupation",
             "Perjalanan peserta per pekerjaan (pekerjaan diketahui sejak formulir terkirim)",
             ("Pekerjaan", *columns),
-            by_job.rows(lambda k: (_job(k),), blank_first=2),
+            by_job.rows(lambda k: (occupation_label(k),), blank_first=2),
             len(columns),
         ),
         await _reasons(session, access, since, until, branch),

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from messages.form_labels import form_labels
+from messages.program_data import occupation
 
 BACKOFFICE_TEXTS = Path(__file__).resolve().parents[2] / "messages" / "id" / "backoffice.toml"
 
@@ -60,3 +61,11 @@ def programs_label(code: str) -> str:
     key = "with_jht" if code == "jkk_jkm_jht" else "basic"
     label: str = form_labels()["programs"][key]
     return label
+
+
+def occupation_label(code: str) -> str:
+    """An occupation's name for staff; the code itself when the list no longer has it."""
+    try:
+        return occupation(code).label
+    except KeyError:
+        return code
