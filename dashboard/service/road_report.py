@@ -29,6 +29,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from dashboard.service import arrears
 from dashboard.service.access import Access, scope_figures
 from dashboard.service.texts import occupation_label
 from handlers.branches import branch_map
@@ -48,15 +49,8 @@ STAGES = (
     "Masih bayar 3 bln",
     "Masih bayar 6 bln",
 )
-REASONS = {
-    "kurang_uang": "Uang sedang kurang",
-    "tidak_tahu": "Tidak tahu caranya",
-    "lupa": "Lupa",
-    "pindah": "Pindah tempat",
-    "tidak_lanjut": "Tidak mau lanjut",
-    "lainnya": "Lainnya",
-    "": "Belum menjawab",
-}
+REASONS = {**arrears.REASONS, "": "Belum menjawab"}
+"""Why a worker stopped paying, as the arrears list names it; "" for no answer yet."""
 
 
 @dataclass(frozen=True)
