@@ -20,19 +20,15 @@ from dashboard.service.access import Access
 from dashboard.service.queue import today_wib
 from dashboard.service.texts import occupation_label
 from handlers.dues import MENUNGGAK, NONAKTIF, account_of, standing
+from handlers.flows.dues import ARREARS_REASONS
+from messages.render import label
 from storage import dues
 from storage.db import Database
 from storage.dues_models import ARREARS, PaymentNotice
 
 STATES = (MENUNGGAK, NONAKTIF)
-REASONS = {
-    "kurang_uang": "Uang sedang kurang",
-    "tidak_tahu": "Tidak tahu caranya",
-    "lupa": "Lupa",
-    "pindah": "Pindah tempat",
-    "tidak_lanjut": "Tidak mau lanjut",
-    "lainnya": "Lainnya",
-}
+REASONS = {code: label(f"dues_why_{code}") for code in ARREARS_REASONS}
+"""Why a worker stopped paying, named as the worker's buttons name it (messages/id/labels.toml)."""
 NOT_ASKED, NOT_ANSWERED = "belum_ditanya", "belum_menjawab"
 """Answer filters besides the reasons: not asked yet; asked, no answer yet."""
 LIMIT = 500

@@ -328,26 +328,22 @@ async def _rows(session: AsyncSession, query: Any) -> list[SimpleNamespace]:
     return [SimpleNamespace(**row._mapping) for row in (await session.exec(query)).all()]
 
 
+async def _update_by_id(
+    connection: Any, model: Any, columns: Sequence[str], values: list[dict[str, Any]]
+) -> None:
+    """One UPDATE executed for many rows, each matched by its `_id`."""
+    if values:
+        table = model.__table__
+        statement = (
+            update(table).where(table.c.id == bindparam("_id")).values({c: bindparam(c) for c in columns})
+        )
+        await connection.execute(statement, values)
+
+
 async def _write(session: AsyncSession, rows: list[_Writes]) -> None:
     connection = await session.connection()  # core statements, executemany: no ORM per row
-    submissions = [v for w in rows for v in w.submissions]
-    if submissions:
-        table = Submission.__table__  # type: ignore[attr-defined]
-        statement = (
-            update(table)
-            .where(table.c.id == bindparam("_id"))
-            .values({c: bindparam(c) for c in _SUBMISSION_COLUMNS})
-        )
-        await connection.execute(statement, submissions)
-    coverage = [v for w in rows for v in w.coverage]
-    if coverage:
-        table = Coverage.__table__  # type: ignore[attr-defined]
-        statement = (
-            update(table)
-            .where(table.c.id == bindparam("_id"))
-            .values({c: bindparam(c) for c in _COVERAGE_COLUMNS})
-        )
-        await connection.execute(statement, coverage)
+    await _update_by_id(connection, Submission, _SUBMISSION_COLUMNS, [v for w in rows for v in w.submissions])
+    await _update_by_id(connection, Coverage, _COVERAGE_COLUMNS, [v for w in rows for v in w.coverage])
     tables: tuple[tuple[Any, list[dict[str, Any]]], ...] = (
         (SubmissionEvent.__table__, [v for w in rows for v in w.events]),  # type: ignore[attr-defined]
         (Coverage.__table__, [v for w in rows for v in w.new_coverage]),  # type: ignore[attr-defined]
