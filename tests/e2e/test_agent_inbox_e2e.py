@@ -8,9 +8,7 @@ test_agent_inbox.py, with the clock moved.)"""
 
 from __future__ import annotations
 
-import asyncio
 import time
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,11 +17,7 @@ from fakes import meta_webhooks as meta
 from fakes.graph_api import FakeGraphAPI
 from fakes.telegram_api import FakeTelegram
 from fakes.telegram_user import text_update
-from fakes.whatsapp import FERNET_KEY
-from storage.crypto import Vault
-from storage.db import Database
-from tests.support.backoffice_helpers import seed
-from tests.support.served import service_env, serving
+from tests.support.served import service_env, serving, sign_up_on_each_channel
 
 pytestmark = pytest.mark.slow
 
@@ -36,21 +30,7 @@ def test_an_officer_and_a_worker_talk_while_the_bot_steps_aside(
     tmp_path: Path, db_url: str, fakes: tuple[FakeTelegram, FakeGraphAPI]
 ) -> None:
     telegram, graph = fakes
-    vault = Vault(FERNET_KEY)
-    two_days_ago = datetime.now(UTC) - timedelta(days=2)
-
-    async def prepare() -> tuple[str, str]:
-        db = Database(db_url)
-        try:
-            on_telegram = await seed(db, channel="telegram", chat_id=TELEGRAM_CHAT, vault=vault)
-            on_whatsapp = await seed(
-                db, channel="whatsapp", chat_id=WHATSAPP_ID, created_at=two_days_ago, vault=vault
-            )
-            return on_telegram, on_whatsapp
-        finally:
-            await db.dispose()
-
-    on_telegram, on_whatsapp = asyncio.run(prepare())
+    on_telegram, on_whatsapp = sign_up_on_each_channel(db_url, TELEGRAM_CHAT, WHATSAPP_ID)
     env = service_env(db_url, telegram, graph, WHATSAPP_TEMPLATE_AGENT=AGENT_TEMPLATE)
     with serving(tmp_path, env, telegram) as api:
 

@@ -5,20 +5,14 @@ window through the notification template)."""
 
 from __future__ import annotations
 
-import asyncio
 import time
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from fakes.graph_api import FakeGraphAPI
 from fakes.telegram_api import FakeTelegram
-from fakes.whatsapp import FERNET_KEY
-from storage.crypto import Vault
-from storage.db import Database
-from tests.support.backoffice_helpers import seed
-from tests.support.served import service_env, serving
+from tests.support.served import service_env, serving, sign_up_on_each_channel
 
 pytestmark = pytest.mark.slow
 
@@ -31,21 +25,7 @@ def test_status_changes_arrive_on_telegram_and_whatsapp(
     tmp_path: Path, db_url: str, fakes: tuple[FakeTelegram, FakeGraphAPI]
 ) -> None:
     telegram, graph = fakes
-    vault = Vault(FERNET_KEY)
-    two_days_ago = datetime.now(UTC) - timedelta(days=2)
-
-    async def prepare() -> tuple[str, str]:
-        db = Database(db_url)
-        try:
-            on_telegram = await seed(db, channel="telegram", chat_id=TELEGRAM_CHAT, vault=vault)
-            on_whatsapp = await seed(
-                db, channel="whatsapp", chat_id=WHATSAPP_ID, created_at=two_days_ago, vault=vault
-            )
-            return on_telegram, on_whatsapp
-        finally:
-            await db.dispose()
-
-    on_telegram, on_whatsapp = asyncio.run(prepare())
+    on_telegram, on_whatsapp = sign_up_on_each_channel(db_url, TELEGRAM_CHAT, WHATSAPP_ID)
     env = service_env(db_url, telegram, graph, WHATSAPP_TEMPLATE_NOTIFICATION=TEMPLATE)
     with serving(tmp_path, env, telegram) as api:
 

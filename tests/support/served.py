@@ -4,10 +4,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -21,8 +23,11 @@ from fakes import meta_webhooks as meta
 from fakes.graph_api import FakeGraphAPI
 from fakes.telegram_api import TOKEN, FakeTelegram
 from fakes.whatsapp import FERNET_KEY, whatsapp_env
+from storage.crypto import Vault
+from storage.db import Database
 from tests.ops.test_cli import bpu_bot, cli_env
 from tests.ops.test_web import free_port
+from tests.support.backoffice_helpers import seed
 from tests.support.helpers import FixedClock
 
 
@@ -101,3 +106,23 @@ def serving(
         process.terminate()
         process.wait(timeout=20)
     assert "Traceback" not in log.read_text(), log.read_text()
+
+
+def sign_up_on_each_channel(db_url: str, telegram_chat: str, whatsapp_id: str) -> tuple[str, str]:
+    """A sign-up from a Telegram chat (now) and one from a WhatsApp number (two days ago, so its
+    24-hour window has closed); their references."""
+    vault = Vault(FERNET_KEY)
+    two_days_ago = datetime.now(UTC) - timedelta(days=2)
+
+    async def both() -> tuple[str, str]:
+        db = Database(db_url)
+        try:
+            on_telegram = await seed(db, channel="telegram", chat_id=telegram_chat, vault=vault)
+            on_whatsapp = await seed(
+                db, channel="whatsapp", chat_id=whatsapp_id, created_at=two_days_ago, vault=vault
+            )
+            return on_telegram, on_whatsapp
+        finally:
+            await db.dispose()
+
+    return asyncio.run(both())
