@@ -11,19 +11,28 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from handlers.lexicon import PARTICLES_AT_THE_END, Phrases, lexicon
 from handlers.normalise import fold
 from messages.data import typed_words
 
+RECENT_TEXTS = 64
+"""One message is matched against commands, intents, questions and answers in turn, each reading
+its words: the words of the last few texts are kept, so each is normalised once (few enough
+that what people typed does not linger in memory)."""
 COMMAND_MAX_WORDS = 4
 """A command is (almost) the whole message: "saya mau berhenti jualan" is not "stop"."""
 
 
 def tokens(text: str) -> list[str]:
     """The message as the words of the lists ("SAYAMAUDAFTAR" → saya, mau, daftar)."""
-    return lexicon().words(text)
+    return list(_tokens(text))
+
+
+@lru_cache(maxsize=RECENT_TEXTS)
+def _tokens(text: str) -> tuple[str, ...]:
+    return tuple(lexicon().words(text))
 
 
 def normalize(text: str) -> str:

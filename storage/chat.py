@@ -29,6 +29,10 @@ def message_insert() -> Any:
     return insert(ChatMessage.__table__)  # type: ignore[attr-defined]
 
 
+MESSAGE_KEYS = ("contact_id", "direction", "text_enc", "at", "officer_id", "officer", "channel_message_id")
+"""The columns of a `message_row`."""
+
+
 def message_row(
     contact_id: int,
     direction: str,

@@ -6,10 +6,10 @@ conversation, the replies), in one transaction, and nothing else of the database
 asks the store (`storage/store.py`). Housekeeping finds the conversations gone quiet here too
 (`stale_conversations`).
 
-Each statement is SQLAlchemy Core, built once per dialect (its compiled form is then cached by
-SQLAlchemy) and run with plain parameters on the session's connection: no ORM objects to track,
-no ORM execution layer, and each of the two steps is one hop into SQLAlchemy's greenlet rather
-than one per statement. Every function takes the session of the caller's unit of work.
+Each statement is SQLAlchemy Core, compiled once per dialect and run on the driver connection
+of the session's transaction (`storage.driver`): no ORM objects to track, no execution context
+per statement, and each of the two steps is one hop into SQLAlchemy's greenlet rather than one
+per statement. Every function takes the session of the caller's unit of work.
 """
 
 from __future__ import annotations
@@ -20,8 +20,9 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Integer, bindparam, insert, literal_column, update
+from sqlalchemy import Integer, bindparam, insert, literal_column, update
 from sqlalchemy import select as core_select
+from sqlalchemy.engine.interfaces import Dialect
 from sqlalchemy.orm import Session
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -29,6 +30,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage import chat
 from storage.chat_models import AgentHandoff
 from storage.db import WIPE_AFTER_COMMIT
+from storage.driver import Driver, DriverStatement
 from storage.models import Contact, Conversation, OutboxMessage, ProcessedInbound
 from storage.upsert import insert_for
 
@@ -51,7 +53,53 @@ _MUTABLE_CONTACT = tuple(name for name in _CONTACT_COLUMNS if name not in _SENDE
 """What a conversation may change on its contact (not the key, nor what the sender keeps there)."""
 
 
+_OUTBOX_KEYS = (
+    "channel",
+    "chat_id",
+    "contact_id",
+    "payload",
+    "priority",
+    "status",
+    "attempts",
+    "attempt_log",
+    "next_attempt_at",
+    "created_at",
+)
+_STATE_KEYS = ("contact_id", "flow", "step", "data", "version", "updated_at")
+_PROCESSED_KEYS = ("channel", "message_id", "contact_id", "received_at")
+
+
 @cache
+def _statements(name: str, dialect: Dialect) -> _HotPath:
+    return _HotPath(
+        open=DriverStatement.compile(_open_statement(name), dialect),
+        processed=DriverStatement.compile(_processed_statement(name), dialect, _PROCESSED_KEYS),
+        resume=DriverStatement.compile(_resume_statement(), dialect),
+        contact=DriverStatement.compile(_contact_update(), dialect),
+        state=DriverStatement.compile(_state_statement(name), dialect, _STATE_KEYS),
+        outbox=DriverStatement.compile(_outbox_insert(), dialect, _OUTBOX_KEYS),
+        chat=DriverStatement.compile(chat.message_insert(), dialect, chat.MESSAGE_KEYS),
+    )
+
+
+@dataclass(frozen=True)
+class _HotPath:
+    """The statements of one message, compiled for one dialect."""
+
+    open: DriverStatement
+    processed: DriverStatement
+    resume: DriverStatement
+    contact: DriverStatement
+    state: DriverStatement
+    outbox: DriverStatement
+    chat: DriverStatement
+
+
+def _hot_path(connection: Any) -> tuple[Driver, _HotPath]:
+    """The driver under the session's connection, and the statements compiled for its dialect."""
+    return Driver(connection), _statements(connection.dialect.name, connection.dialect)
+
+
 def _open_statement(dialect: str) -> Any:
     """Gets or creates the contact, locks its row, and reads its conversation: one statement.
 
@@ -93,16 +141,13 @@ async def open_turn(
     router then reads it; the quiet time may have ended it); the fourth, that the message was
     processed before (nothing else was then written).
 
-    The third value says the message was processed before (nothing else was then written).
     The contact is not tracked by the session: `save_turn` writes what the conversation
     changed on it.
     """
-    dialect = _dialect(session)
 
     def run(sync: Session) -> tuple[Contact, SavedState | None, bool, bool]:
-        connection = sync.connection()
-        params = {"channel": channel, "chat_id": chat_id, "now": now}
-        values = connection.execute(_open_statement(dialect), params).one()._mapping
+        driver, statements = _hot_path(sync.connection())
+        values = driver.one(statements.open, {"channel": channel, "chat_id": chat_id, "now": now})
         contact = Contact(**{name: values[name] for name in _CONTACT_COLUMNS})
         held = values["s_held"] is not None
         saved = (
@@ -111,27 +156,21 @@ async def open_turn(
             else SavedState(*(values[f"s_{name}"] for name in _STATE_COLUMNS))
         )
         if message_id:
-            if not _mark(connection, dialect, channel, message_id, contact.id, now):
+            mark: dict[str, Any] = {"channel": channel, "message_id": message_id, "contact_id": contact.id}
+            mark["received_at"] = now
+            if not driver.run(statements.processed, mark):
                 return contact, saved, held, True
-            connection.execute(
-                _resume_statement(), {"b_channel": channel, "b_chat_id": chat_id, "b_now": now}
-            )
+            driver.run(statements.resume, {"b_channel": channel, "b_chat_id": chat_id, "b_now": now})
         return contact, saved, held, False
 
     return await session.run_sync(run)
 
 
-def _dialect(session: AsyncSession) -> str:
-    return session.get_bind().dialect.name
-
-
-@cache
 def _processed_statement(dialect: str) -> Any:
     table = ProcessedInbound.__table__  # type: ignore[attr-defined]
     return insert_for(dialect, table).on_conflict_do_nothing(index_elements=["channel", "message_id"])
 
 
-@cache
 def _contact_update() -> Any:
     contact = Contact.__table__  # type: ignore[attr-defined]
     return (
@@ -141,7 +180,6 @@ def _contact_update() -> Any:
     )
 
 
-@cache
 def _state_statement(dialect: str) -> Any:
     table = Conversation.__table__  # type: ignore[attr-defined]
     stmt = insert_for(dialect, table)
@@ -157,12 +195,10 @@ def _state_statement(dialect: str) -> Any:
     )
 
 
-@cache
 def _outbox_insert() -> Any:
     return insert(OutboxMessage.__table__)  # type: ignore[attr-defined]
 
 
-@cache
 def _resume_statement() -> Any:
     """The person wrote again: messages held for a closed window may go out now.
 
@@ -179,13 +215,6 @@ def _resume_statement() -> Any:
         )
         .values(status="pending", next_attempt_at=bindparam("b_now"))
     )
-
-
-def _mark(
-    connection: Connection, dialect: str, channel: str, message_id: str, contact_id: int | None, at: datetime
-) -> bool:
-    params = {"channel": channel, "message_id": message_id, "contact_id": contact_id, "received_at": at}
-    return bool(connection.execute(_processed_statement(dialect), params).rowcount)
 
 
 async def save_turn(
@@ -205,7 +234,6 @@ async def save_turn(
     """
     if session.new or session.dirty or session.deleted:
         await session.flush()
-    dialect = _dialect(session)
     changes: Mapping[str, Any] = {name: getattr(contact, name) for name in _MUTABLE_CONTACT}
     row = None
     if state is not None:
@@ -237,14 +265,13 @@ async def save_turn(
     keep = bool(transcript) and not session.info.get(WIPE_AFTER_COMMIT)  # not after an erasure
 
     def run(sync: Session) -> None:
-        connection = sync.connection()
-        connection.execute(_contact_update(), {"contact_id": contact.id, **changes})
+        driver, statements = _hot_path(sync.connection())
+        driver.run(statements.contact, {"contact_id": contact.id, **changes})
         if row is not None:
-            connection.execute(_state_statement(dialect), row)
-        if outgoing:
-            connection.execute(_outbox_insert(), outgoing)
+            driver.run(statements.state, row)
+        driver.many(statements.outbox, outgoing)
         if keep:
-            connection.execute(chat.message_insert(), list(transcript))
+            driver.many(statements.chat, transcript)
 
     await session.run_sync(run)
 

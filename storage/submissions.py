@@ -11,12 +11,14 @@ from typing import Any
 from sqlalchemy import and_, delete, func, or_, update
 from sqlalchemy import event as sa_event
 from sqlalchemy import select as sa_select
+from sqlalchemy.engine.interfaces import Dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import WIPE_AFTER_COMMIT
+from storage.driver import Driver, DriverStatement
 from storage.models import (
     OPEN_STATUSES,
     AuditLog,
@@ -188,18 +190,23 @@ async def record_step_event(
     session.info.setdefault(_STEP_EVENTS, []).append(row)
 
 
+_STEP_EVENT_KEYS = ("draft_id", "contact_id", "step", "event", "channel", "at", "regency_code", "path")
+
+
 @cache
-def _step_event_insert(dialect: str) -> Any:
+def _step_event_insert(name: str, dialect: Dialect) -> DriverStatement:
     table = FormStepEvent.__table__  # type: ignore[attr-defined]
-    stmt = insert_for(dialect, table)
-    return stmt.on_conflict_do_nothing(index_elements=["draft_id", "step", "event"])
+    stmt = insert_for(name, table).on_conflict_do_nothing(index_elements=["draft_id", "step", "event"])
+    return DriverStatement.compile(stmt, dialect, _STEP_EVENT_KEYS)
 
 
 @sa_event.listens_for(Session, "before_commit")
 def _write_step_events(session: Session) -> None:
+    """Most messages of a form write one or two events: on the driver (`storage.driver`)."""
     rows = session.info.pop(_STEP_EVENTS, None)
     if rows:
-        session.execute(_step_event_insert(session.get_bind().dialect.name), rows)
+        connection = session.connection()
+        Driver(connection).many(_step_event_insert(connection.dialect.name, connection.dialect), rows)
 
 
 @sa_event.listens_for(Session, "after_rollback")

@@ -38,7 +38,8 @@ def typed_text_ok(text: str) -> bool:
     return storable(text) and "\ufffd" not in text
 
 
-def _check(values: Any) -> None:
+def check_parameters(values: Any) -> None:
+    """Raises UnstorableText if a text among `values` (a mapping or a sequence) may not be kept."""
     if isinstance(values, Mapping):
         values = values.values()
     elif not isinstance(values, Sequence) or isinstance(values, str | bytes):
@@ -55,6 +56,6 @@ def guard_parameters(engine: AsyncEngine) -> None:
     def _before(_conn: Any, _cursor: Any, _sql: str, parameters: Any, _context: Any, many: bool) -> None:
         if many and isinstance(parameters, Sequence):
             for row in parameters:
-                _check(row)
+                check_parameters(row)
         else:
-            _check(parameters)
+            check_parameters(parameters)

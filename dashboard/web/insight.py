@@ -34,7 +34,7 @@ AUDIT_ACTIONS = {
     "reassign": "Mengalihkan pendaftaran",
     "call_recorded": "Mencatat panggilan",
     "status_change": "Mengubah status",
-    "paid_said": "Peserta membalas \"sudah bayar\"",
+    "paid_said": 'Peserta membalas "sudah bayar"',
     "callback_view": "Membuka permintaan telepon",
     "callback_phone_reveal": "Menampilkan nomor HP permintaan telepon",
     "callback_assign": "Mengambil permintaan telepon",

@@ -1,0 +1,146 @@
+"""SQLAlchemy Core statements run straight on the database driver, for the engine's hot path.
+
+Every message runs the same handful of statements (`storage.conversation`). Through
+SQLAlchemy each execution builds an execution context, looks the compiled form up in the
+cache, processes parameters and wraps the result rows: several times the work SQLite itself
+does for a one-row insert. `DriverStatement` compiles a Core statement once per dialect and
+keeps what the execution needs: the SQL text, the parameters' order, and SQLAlchemy's own
+bind and result processors (so a datetime, a JSON document or an encrypted column is written
+and read exactly as the ORM does). `Driver` runs such statements on the connection of the
+caller's unit of work, inside its transaction:
+
+- SQLite (`storage.sqlite_inline`): the `sqlite3` connection itself, synchronously;
+- PostgreSQL (asyncpg): the asyncpg connection, its statements prepared and cached by asyncpg,
+  awaited from SQLAlchemy's greenlet (`await_only`); the transaction SQLAlchemy's adapter
+  would open at its first statement is opened first.
+
+The engine's `before_cursor_execute` listeners see each statement as they see SQLAlchemy's
+(`storage.text_guard` refuses what no row may hold; tests record the statements run). A driver
+error comes through as the driver raises it (`storage.errors` classifies those too).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Insert
+from sqlalchemy.engine.interfaces import Dialect
+from sqlalchemy.util import await_only
+
+Processor = Callable[[Any], Any] | None
+
+
+@dataclass(frozen=True)
+class DriverStatement:
+    """A Core statement compiled for one dialect, ready for the driver."""
+
+    sql: str
+    names: tuple[str, ...]
+    """The bound parameters' names, in the order the SQL text takes them."""
+    binds: tuple[Processor, ...]
+    fixed: Mapping[str, Any]
+    """Values the statement carries itself: literals, and the scalar defaults of the columns
+    an INSERT was given no value for."""
+    columns: tuple[str, ...]
+    """What the statement returns (RETURNING, SELECT), by name."""
+    results: tuple[Processor, ...]
+
+    @classmethod
+    def compile(cls, statement: Any, dialect: Dialect, keys: Sequence[str] | None = None) -> DriverStatement:
+        """Compiles `statement`; `keys` names the columns an INSERT without `.values()` takes.
+
+        An INSERT that returns nothing is compiled `inline`: PostgreSQL would otherwise add
+        RETURNING of the new row's key. A column default that must be computed per row (a
+        function) is refused: the caller gives that value.
+        """
+        if isinstance(statement, Insert) and not statement._returning:
+            statement = statement.inline()
+        compiled = statement.compile(dialect=dialect, column_keys=list(keys) if keys is not None else None)
+        fixed: dict[str, Any] = {
+            name: bind.value
+            for bind, name in compiled.bind_names.items()
+            if not bind.required and bind.value is not None and bind.callable is None
+        }
+        for column in compiled.insert_prefetch:
+            default = column.default
+            if default is None or not default.is_scalar:
+                raise ValueError(f"{column.name}: give its value; its default is computed per row")
+            fixed[column.key] = default.arg
+        names = tuple(compiled.positiontup or ())
+        processors = compiled._bind_processors  # SQLAlchemy's own, as its execution applies them
+        returned = compiled._result_columns
+        columns = tuple(entry[0] for entry in returned)
+        results = tuple(entry[3]._cached_result_processor(dialect, None) for entry in returned)
+        binds = tuple(processors.get(name) for name in names)
+        return cls(compiled.string, names, binds, fixed, columns, results)
+
+    def arguments(self, params: Mapping[str, Any]) -> tuple[Any, ...]:
+        values = [params[name] if name in params else self.fixed[name] for name in self.names]
+        return tuple(
+            value if process is None or value is None else process(value)
+            for value, process in zip(values, self.binds, strict=True)
+        )
+
+    def row(self, values: Sequence[Any]) -> dict[str, Any]:
+        return {
+            name: value if process is None or value is None else process(value)
+            for name, value, process in zip(self.columns, values, self.results, strict=True)
+        }
+
+
+class Driver:
+    """The driver connection under a SQLAlchemy connection that is in a transaction; only
+    within that connection's greenlet (`AsyncSession.run_sync`, `AsyncConnection.run_sync`)."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+        self._sqlite: sqlite3.Connection | None = None
+        self._asyncpg: Any = None
+        if connection.dialect.name == "sqlite":
+            self._sqlite = connection.connection.driver_connection._conn  # type: ignore[union-attr]
+            return
+        adapted: Any = connection.connection.dbapi_connection
+        if adapted._transaction is None:  # SQLAlchemy's adapter opens it at its first statement
+            await_only(adapted._start_transaction())
+        self._asyncpg = adapted._connection
+
+    def one(self, statement: DriverStatement, params: Mapping[str, Any]) -> dict[str, Any]:
+        """Runs a statement that returns exactly one row; that row, by column name."""
+        arguments = self._seen(statement, statement.arguments(params), many=False)
+        if self._sqlite is not None:
+            values = self._sqlite.execute(statement.sql, arguments).fetchone()
+        else:
+            values = await_only(self._asyncpg.fetchrow(statement.sql, *arguments))
+        if values is None:
+            raise LookupError("the statement returned no row")
+        return statement.row(values)
+
+    def run(self, statement: DriverStatement, params: Mapping[str, Any]) -> int:
+        """Runs a statement; the number of rows it wrote."""
+        arguments = self._seen(statement, statement.arguments(params), many=False)
+        if self._sqlite is not None:
+            return int(self._sqlite.execute(statement.sql, arguments).rowcount)
+        status: str = await_only(self._asyncpg.execute(statement.sql, *arguments))
+        last = status.rsplit(" ", 1)[-1]
+        return int(last) if last.isdigit() else 0
+
+    def many(self, statement: DriverStatement, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Runs a statement once per row (an INSERT of several rows)."""
+        if not rows:
+            return
+        arguments = self._seen(statement, [statement.arguments(row) for row in rows], many=True)
+        if self._sqlite is not None:
+            self._sqlite.executemany(statement.sql, arguments)
+        elif len(arguments) == 1:
+            await_only(self._asyncpg.execute(statement.sql, *arguments[0]))
+        else:
+            await_only(self._asyncpg.executemany(statement.sql, arguments))
+
+    def _seen(self, statement: DriverStatement, arguments: Any, *, many: bool) -> Any:
+        """Shows the statement to the engine's `before_cursor_execute` listeners, as SQLAlchemy does."""
+        for listener in self._connection.dispatch.before_cursor_execute:
+            _sql, arguments = listener(self._connection, None, statement.sql, arguments, None, many)
+        return arguments
