@@ -20,7 +20,8 @@ Each round starts every target in turn, fresh (new database), and measures:
    updates/s is updates over wall time, CPU ms/update is the server process's CPU time over
    the same span;
 2. latency at a fixed offered rate: updates sent on a fixed schedule (open loop, each person's
-   messages still in order) at half of our own SQLite maximum from the first round; p50/p99
+   messages still in order) at half of the target's own maximum from the first round (ours on
+   each database; the aiogram bots and the bare endpoint at ours on the first one's); p50/p99
    are measured from the scheduled send time, so a stall counts in full;
 3. RSS of the server process when idle (after start-up) and after both phases.
 
@@ -429,9 +430,11 @@ def spread(values: Sequence[float], digits: int = 0) -> str:
     return f"{fmt.format(mid)} ({fmt.format(low)}-{fmt.format(high)})"
 
 
-def report(targets: list[Target], rate: float, contacts: list[tuple[int, float]]) -> str:
+def report(targets: list[Target], rates: dict[str, float], contacts: list[tuple[int, float]]) -> str:
+    offered = ", ".join(f"{name} {rate:.1f}" for name, rate in rates.items())
     lines = [
-        f"offered rate for latency: {rate:.1f} updates/s (half of ours on SQLite, first round)",
+        f"offered rates for latency, updates/s (half of each of ours' maximum in the first round; "
+        f"the other targets at the first one's): {offered}",
         "values: median (min-max) over rounds",
         "",
         f"{'target':<18} {'updates/s':>18} {'p50 ms':>16} {'p99 ms':>18} {'CPU ms/upd':>16} "
@@ -468,11 +471,11 @@ def report(targets: list[Target], rate: float, contacts: list[tuple[int, float]]
         ratio(f"CPU/update {our} / aiogram FastAPI", our, "aiogram FastAPI", "cpu_ms")
     for t in targets:
         if t.is_ours:
-            rates = [m.send_rate for m in t.results if m.send_rate is not None]
+            sending = [m.send_rate for m in t.results if m.send_rate is not None]
             most = [m.send_max_1s for m in t.results if m.send_max_1s is not None]
-            if rates:
+            if sending:
                 lines.append(
-                    f"  {t.name} replies sent/s with a backlog (limit 30): {spread(rates, 1)}; "
+                    f"  {t.name} replies sent/s with a backlog (limit 30): {spread(sending, 1)}; "
                     f"most in any 1 s window: {max(most)}"
                 )
     if contacts:
@@ -512,14 +515,18 @@ async def run(args: argparse.Namespace, folder: Path) -> None:
     try:
         async with aiohttp.ClientSession() as session:
             await wait_ready(session, fake, "/stats")
-        rate: float | None = args.rate
+        # Each of ours is offered half its own first-round maximum; the others the first one's.
+        rates: dict[str, float] = {}
+        first: float | None = args.rate
         for round_no in range(args.rounds):
             for target in targets:
+                rate = args.rate or (rates.get(target.name) if target.is_ours else first)
                 result = await measure(
                     target, folder, round_no, args.people, rate, fake_url, args.latency_seconds
                 )
-                if rate is None:
-                    rate = result.rate / 2
+                if target.is_ours and target.name not in rates:
+                    rates[target.name] = args.rate or result.rate / 2
+                    first = first or rates[target.name]
                 target.results.append(result)
                 extra = (
                     f", replies {result.send_rate:.1f}/s, max {result.send_max_1s} in 1 s"
@@ -533,9 +540,8 @@ async def run(args: argparse.Namespace, folder: Path) -> None:
                     flush=True,
                 )
         contacts = await contacts_phase(targets[0], folder, fake_url, args.contacts) if args.contacts else []
-        assert rate is not None
         print()
-        print(report(targets, rate, contacts))
+        print(report(targets, rates, contacts))
     finally:
         fake.stop()
 

@@ -47,6 +47,7 @@ async def run_server(settings: Settings) -> None:
             name="housekeeping",
         ),
         asyncio.create_task(service.start_scheduler().run(stop), name="scheduler"),
+        asyncio.create_task(service.db.run_checkpoints(stop), name="checkpoints"),
     ]
     for channel in service.channels:
         if channel.run is not None:

@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionma
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import sqlite_inline
+from storage.sqlite_checkpoint import AUTOCHECKPOINT_PAGES, run_checkpoints
 from storage.sqlite_inline import begin_immediate
 from storage.text_guard import guard_parameters
 
@@ -60,6 +61,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA busy_timeout=0")  # waiting for the lock is begin_immediate's job
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA secure_delete=ON")  # freed pages are zeroed: erased data leaves the file
+        cursor.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_PAGES}")  # storage/sqlite_checkpoint.py
         cursor.close()
 
     @event.listens_for(sync_engine, "begin")
@@ -212,6 +214,12 @@ class Database:
                 raw.driver_connection._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # type: ignore[union-attr]
         except Exception as exc:  # the erasure is committed; the next checkpoint finishes the job
             log.warning("checkpoint after an erasure failed (%s)", type(exc).__name__)
+
+    async def run_checkpoints(self, stop: asyncio.Event) -> None:
+        """SQLite (a file): checkpoints its log in the background until `stop` is set
+        (`storage.sqlite_checkpoint`); nothing to do on PostgreSQL."""
+        if (path := sqlite_file(self.url)) is not None:
+            await run_checkpoints(path, stop)
 
     async def urgent_connection(self) -> AsyncConnection:
         """A connection outside the main pool (PostgreSQL; SQLite: from the one engine), for a

@@ -11,8 +11,8 @@ SQLite (`busy_timeout=0`): `begin_immediate` retries with `asyncio.sleep` in bet
 event loop keeps serving while it waits. Within one process, writers queue in
 `storage.db.WriteGate` and never meet at SQLite's lock.
 
-What still runs on the loop: the write itself and, every ~1,000 pages of WAL, the automatic
-checkpoint (which syncs the files with `synchronous=NORMAL`): milliseconds, now and then.
+What still runs on the loop: the write itself. The checkpoints that copy the log into the
+database file and sync it run on a thread (`storage.sqlite_checkpoint`).
 """
 
 from __future__ import annotations
