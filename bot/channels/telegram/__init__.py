@@ -5,8 +5,8 @@
 - `render.py`: an outbox payload as the Bot API calls that show it;
 - `transport.py`: the Bot API client, and outbox rows sent through it;
 - `identity.py`: the bot's username, for session links;
-- `lenient.py`, `aiogram_lean.py`, `warm.py`: around aiogram, reading updates of older Bot API
-  servers, building its models on first use, and the few the service uses at start-up.
+- `lenient.py`, `aiogram_lean.py`: around aiogram, reading updates of older Bot API servers and
+  building its models on first use.
 
 Importing this package loads aiogram: the registry imports it only when Telegram is enabled.
 """

@@ -38,7 +38,6 @@ from bot.channels.forms import native_form
 from bot.channels.telegram.inbound import CHANNEL, to_inbound
 from bot.channels.telegram.lenient import RawGetUpdates, parse_update, readable_updates
 from bot.channels.telegram.transport import TelegramTransport, make_bot, telegram_limits
-from bot.channels.telegram.warm import build_models
 from bot.channels.telegram.webapp import MiniApp, webapp_routes
 from bot.metrics import Metrics
 from bot.ratelimit import SlidingWindow
@@ -313,7 +312,6 @@ def build_channel(context: ChannelContext) -> Channel:
     Mini App (with its address set) and the loop (webhook registration or long polling, and the
     command menu)."""
     settings = context.settings
-    build_models()  # at start-up, not at the first update or reply (warm.py)
     channel = TelegramChannel(settings, context.engine, context.window, context.metrics)
     routes = APIRouter()
     if channel.webhook_mode:
