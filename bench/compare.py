@@ -13,7 +13,10 @@ Bot API (`bench.fake_bot_api`, its own process) receives the replies. The target
   (`bench.baseline_bot`), served by FastAPI and by aiohttp;
 - bare: a FastAPI endpoint that only parses the JSON (`bench.bare_endpoint`).
 
-Each round starts every target in turn, fresh (new database), and measures:
+Each round starts every target in turn, fresh (new database), reads its idle RSS, lets
+`--warmup` people (50) enrol unmeasured (what is built or prepared on first use, such as ours'
+aiogram models and PostgreSQL's prepared statements, is not the steady state; the plain aiogram
+bot builds its models at import), and measures:
 
 1. throughput: `--people` people each answer the 13 enrolment messages, each person's
    messages in order (the next is sent when the previous was answered), people concurrent;
@@ -333,6 +336,7 @@ async def measure(
     rate: float | None,
     fake_url: str,
     latency_s: float,
+    warmup: int = 0,
 ) -> Measure:
     port = free_port()
     process = target.make(folder, port, round_no)
@@ -347,6 +351,8 @@ async def measure(
             await asyncio.sleep(1.0)
             result = Measure(rss_idle=rss_mb(process.pid))
             load = Load(session, f"http://127.0.0.1:{port}{PATH}")
+            if warmup:  # first uses (models built, statements prepared) are not the steady state
+                await load.closed_loop(range(4_000_000, 4_000_000 + warmup))
             cpu_before = cpu_seconds(process.pid)
             users = range(1_000_000, 1_000_000 + people)
             result.rate = await load.closed_loop(users)
@@ -522,7 +528,7 @@ async def run(args: argparse.Namespace, folder: Path) -> None:
             for target in targets:
                 rate = args.rate or (rates.get(target.name) if target.is_ours else first)
                 result = await measure(
-                    target, folder, round_no, args.people, rate, fake_url, args.latency_seconds
+                    target, folder, round_no, args.people, rate, fake_url, args.latency_seconds, args.warmup
                 )
                 if target.is_ours and target.name not in rates:
                     rates[target.name] = args.rate or result.rate / 2
@@ -554,6 +560,12 @@ def main() -> None:
         "--rate", type=float, default=None, help="offered rate for latency (default: half ours)"
     )
     parser.add_argument("--latency-seconds", type=float, default=15.0)
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        default=50,
+        help="people enrolled before the measures (0: measure from a cold start)",
+    )
     parser.add_argument("--contacts", type=int, default=100_000, help="0 skips the RSS-by-contacts phase")
     parser.add_argument("--only", default="", help="comma-separated target names to run (e.g. 'ours SQLite')")
     parser.add_argument("--keep", action="store_true", help="keep the folder with databases and logs")
