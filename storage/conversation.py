@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -27,10 +27,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.db import WIPE_AFTER_COMMIT
 from storage.driver import Driver
 from storage.models import Contact, Conversation
+from storage.submissions import take_step_events
+from storage.text_guard import check_parameters
 from storage.turn_statements import (
     CONTACT_COLUMNS,
     MUTABLE_CONTACT,
     STATE_COLUMNS,
+    STATE_KEYS,
     TurnStatements,
     turn_statements,
 )
@@ -142,17 +145,38 @@ async def save_turn(
     def run(sync: Session) -> None:
         driver, statements = _prepared(sync.connection())
         contact_row = {"contact_id": contact.id, **changes}
-        if row is not None and statements.contact_and_state is not None:
-            driver.run(statements.contact_and_state, {**contact_row, **row})
-        else:
-            driver.run(statements.contact, contact_row)
-            if row is not None:
-                driver.run(statements.state, row)
+        if statements.save_all is not None:  # PostgreSQL: one round trip
+            state_row = row or dict.fromkeys(STATE_KEYS) | {"contact_id": contact.id}
+            rows = {
+                "outbox_rows": _as_json(outgoing),
+                "chat_rows": _as_json(transcript if keep else ()),
+                "step_event_rows": _as_json(take_step_events(sync)),
+            }
+            has_state = {"has_state": row is not None}
+            driver.run(statements.save_all, {**contact_row, **state_row, **has_state, **rows})
+            return
+        driver.run(statements.contact, contact_row)
+        if row is not None:
+            driver.run(statements.state, row)
         driver.many(statements.outbox, outgoing)
         if keep:
             driver.many(statements.chat, transcript)
 
     await session.run_sync(run)
+
+
+def _as_json(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Rows as a JSON array takes them: times in ISO 8601 with their offset (UTC)."""
+    check_parameters([value for row in rows for value in row.values()])
+    return [{key: _json_value(value) for key, value in row.items()} for row in rows]
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC).isoformat()
+    return value
 
 
 async def stale_conversations(session: AsyncSession, before: datetime) -> Sequence[Conversation]:

@@ -200,6 +200,13 @@ def _step_event_insert(name: str, dialect: Dialect) -> DriverStatement:
     return DriverStatement.compile(stmt, dialect, _STEP_EVENT_KEYS)
 
 
+def take_step_events(session: Session) -> list[dict[str, Any]]:
+    """The step events this transaction recorded and has not written yet; the caller writes them
+    (PostgreSQL's save of a message does, in its one statement)."""
+    rows: list[dict[str, Any]] = session.info.pop(_STEP_EVENTS, None) or []
+    return rows
+
+
 @sa_event.listens_for(Session, "before_commit")
 def _write_step_events(session: Session) -> None:
     """Most messages of a form write one or two events: on the driver (`storage.driver`)."""

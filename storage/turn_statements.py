@@ -15,15 +15,27 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Integer, String, bindparam, exists, insert, literal, literal_column, update
+from sqlalchemy import (
+    Boolean,
+    Integer,
+    String,
+    bindparam,
+    exists,
+    func,
+    insert,
+    literal,
+    literal_column,
+    update,
+)
 from sqlalchemy import select as core_select
+from sqlalchemy.dialects.postgresql import JSON as PG_JSON
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine.interfaces import Dialect
 
 from storage import chat
 from storage.chat_models import AgentHandoff
 from storage.driver import DriverStatement
-from storage.models import Contact, Conversation, OutboxMessage, ProcessedInbound
+from storage.models import Contact, Conversation, FormStepEvent, OutboxMessage, ProcessedInbound
 from storage.types import UTCDateTime
 from storage.upsert import insert_for
 
@@ -45,6 +57,7 @@ OUTBOX_KEYS = (
     "created_at",
 )
 STATE_KEYS = ("contact_id", "flow", "step", "data", "version", "updated_at")
+STEP_EVENT_KEYS = ("draft_id", "contact_id", "step", "event", "channel", "at", "regency_code", "path")
 _PROCESSED_KEYS = ("channel", "message_id", "contact_id", "received_at")
 
 
@@ -56,7 +69,9 @@ class TurnStatements:
     conversation's as `s_<column>` and `s_held`. Where `mark` is None (PostgreSQL), `open` also
     records the message id and releases held messages, and says in `fresh` whether the id was
     new; otherwise `mark` records it (rows written: 0 for a redelivery) and `resume` releases.
-    Where `contact_and_state` is given, it writes the contact and the conversation at once.
+    Where `save_all` is given (PostgreSQL), it writes the contact, the conversation when
+    `has_state`, and the rows of `outbox_rows`, `chat_rows` and `step_event_rows` (JSON arrays of
+    objects, times in ISO 8601) at once; otherwise `contact`, `state`, `outbox` and `chat` do.
     """
 
     open: DriverStatement
@@ -64,7 +79,7 @@ class TurnStatements:
     resume: DriverStatement | None
     contact: DriverStatement
     state: DriverStatement
-    contact_and_state: DriverStatement | None
+    save_all: DriverStatement | None
     outbox: DriverStatement
     chat: DriverStatement
 
@@ -79,7 +94,7 @@ def turn_statements(name: str, dialect: Dialect) -> TurnStatements:
         resume=None if postgres else DriverStatement.compile(_resume(), dialect),
         contact=DriverStatement.compile(_contact_update(), dialect),
         state=DriverStatement.compile(_state_upsert(name), dialect, STATE_KEYS),
-        contact_and_state=DriverStatement.compile(_contact_and_state(), dialect) if postgres else None,
+        save_all=DriverStatement.compile(_save_all_at_once(), dialect) if postgres else None,
         outbox=DriverStatement.compile(insert(OutboxMessage.__table__), dialect, OUTBOX_KEYS),  # type: ignore[attr-defined]
         chat=DriverStatement.compile(chat.message_insert(), dialect, chat.MESSAGE_KEYS),
     )
@@ -218,8 +233,41 @@ def _state_upsert(name: str, *, given: bool = False) -> Any:
     )
 
 
-def _contact_and_state() -> Any:
-    """PostgreSQL: the contact and the conversation saved in one statement."""
-    contact = _contact_update().cte("u")
-    state = _state_upsert("postgresql", given=True).cte("s")
-    return core_select(literal(1)).add_cte(contact).add_cte(state)
+def _rows_into(table: Any, keys: tuple[str, ...], parameter: str) -> Any:
+    """INSERT INTO table (keys) SELECT keys FROM json_populate_recordset(NULL::table, :parameter)."""
+    rows = func.json_populate_recordset(
+        literal_column(f"NULL::{table.name}"), bindparam(parameter, type_=PG_JSON)
+    ).table_valued(*keys)
+    return pg_insert(table).from_select(list(keys), core_select(*(rows.c[key] for key in keys)))
+
+
+def _save_all_at_once() -> Any:
+    """PostgreSQL: what a message changed, saved in one statement of data-modifying CTEs: the
+    contact (`u`), the conversation when `has_state` (`s`), the replies (`o`), the transcript
+    (`m`) and the form's step events (`e`, once per draft, step and event)."""
+    conversation = Conversation.__table__  # type: ignore[attr-defined]
+    state = pg_insert(conversation).from_select(
+        list(STATE_KEYS),
+        core_select(*(bindparam(key, type_=conversation.c[key].type) for key in STATE_KEYS)).where(
+            bindparam("has_state", type_=Boolean)
+        ),
+    )
+    state = state.on_conflict_do_update(
+        index_elements=["contact_id"],
+        set_={
+            "flow": state.excluded.flow,
+            "step": state.excluded.step,
+            "data": state.excluded.data,
+            "version": conversation.c.version + 1,
+            "updated_at": state.excluded.updated_at,
+        },
+    )
+    events = _rows_into(FormStepEvent.__table__, STEP_EVENT_KEYS, "step_event_rows")  # type: ignore[attr-defined]
+    return (
+        core_select(literal(1))
+        .add_cte(_contact_update().cte("u"))
+        .add_cte(state.cte("s"))
+        .add_cte(_rows_into(OutboxMessage.__table__, OUTBOX_KEYS, "outbox_rows").cte("o"))  # type: ignore[attr-defined]
+        .add_cte(_rows_into(chat.ChatMessage.__table__, chat.MESSAGE_KEYS, "chat_rows").cte("m"))  # type: ignore[attr-defined]
+        .add_cte(events.on_conflict_do_nothing(index_elements=["draft_id", "step", "event"]).cte("e"))
+    )
