@@ -5,8 +5,9 @@ an officer's hold; the message id recorded; messages held for a closed window re
 saves it (the contact, the conversation, the replies, the transcript). On SQLite each is a few
 statements on a local file, microseconds apiece. On PostgreSQL each statement is a round trip to
 the server (a socket write and a wake-up of the event loop), so the opening is one statement of
-data-modifying CTEs and the contact and conversation are saved in one more: a message takes
-three round trips fewer.
+data-modifying CTEs and the save one more (the contact, the conversation, the replies, the
+transcript and the form's step events, the rows passed as JSON arrays): with BEGIN and COMMIT,
+an enrolment's message takes 4 round trips where it took 10.
 """
 
 from __future__ import annotations
