@@ -41,9 +41,10 @@ class DriverStatement:
     names: tuple[str, ...]
     """The bound parameters' names, in the order the SQL text takes them."""
     binds: tuple[Processor, ...]
-    fixed: Mapping[str, Any]
-    """Values the statement carries itself: literals, and the scalar defaults of the columns
-    an INSERT was given no value for."""
+    literals: Mapping[str, Any]
+    """Values the statement carries itself (a literal in the statement, rendered as a parameter)."""
+    defaults: Mapping[str, Any]
+    """The scalar defaults of the columns an INSERT was given no value for."""
     columns: tuple[str, ...]
     """What the statement returns (RETURNING, SELECT), by name."""
     results: tuple[Processor, ...]
@@ -59,26 +60,31 @@ class DriverStatement:
         if isinstance(statement, Insert) and not statement._returning:
             statement = statement.inline()
         compiled = statement.compile(dialect=dialect, column_keys=list(keys) if keys is not None else None)
-        fixed: dict[str, Any] = {
+        literals = {
             name: bind.value
             for bind, name in compiled.bind_names.items()
             if not bind.required and bind.value is not None and bind.callable is None
         }
+        defaults: dict[str, Any] = {}
         for column in compiled.insert_prefetch:
             default = column.default
             if default is None or not default.is_scalar:
                 raise ValueError(f"{column.name}: give its value; its default is computed per row")
-            fixed[column.key] = default.arg
+            defaults[column.key] = default.arg
         names = tuple(compiled.positiontup or ())
         processors = compiled._bind_processors  # SQLAlchemy's own, as its execution applies them
         returned = compiled._result_columns
         columns = tuple(entry[0] for entry in returned)
         results = tuple(entry[3]._cached_result_processor(dialect, None) for entry in returned)
         binds = tuple(processors.get(name) for name in names)
-        return cls(compiled.string, names, binds, fixed, columns, results)
+        return cls(compiled.string, names, binds, literals, defaults, columns, results)
 
     def arguments(self, params: Mapping[str, Any]) -> tuple[Any, ...]:
-        values = [params[name] if name in params else self.fixed[name] for name in self.names]
+        literals, defaults = self.literals, self.defaults
+        values = [
+            literals[name] if name in literals else params[name] if name in params else defaults[name]
+            for name in self.names
+        ]
         return tuple(
             value if process is None or value is None else process(value)
             for value, process in zip(values, self.binds, strict=True)

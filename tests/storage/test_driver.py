@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from storage.db import Database
@@ -100,3 +100,7 @@ def test_a_default_computed_per_row_must_be_given() -> None:
     assert given.arguments({"id": 1, "at": None}) == (1, "x", None)  # in the order of the columns
     with pytest.raises(ValueError, match="at: give its value"):
         DriverStatement.compile(insert(table), sqlite.dialect(), ("id",))
+    literal = DriverStatement.compile(
+        update(table).values(kind="y").where(table.c.id == bindparam("id")), sqlite.dialect()
+    )
+    assert literal.arguments({"id": 1, "kind": "from a caller"}) == ("y", 1)  # the statement's own value
