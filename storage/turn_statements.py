@@ -215,20 +215,21 @@ def _contact_update() -> Any:
     )
 
 
-def _state_upsert(name: str, *, given: bool = False) -> Any:
-    """The conversation written over (its version counted up); `given`: with its values bound
-    by name (inside a CTE), not by the columns an INSERT is executed with."""
-    table = Conversation.__table__  # type: ignore[attr-defined]
-    stmt = insert_for(name, table)
-    if given:
-        stmt = stmt.values({column: bindparam(column, type_=table.c[column].type) for column in STATE_KEYS})
+def _state_upsert(name: str) -> Any:
+    """The conversation written over, its version counted up (columns bound as executed)."""
+    return _over_the_stored(insert_for(name, Conversation.__table__))  # type: ignore[attr-defined]
+
+
+def _over_the_stored(stmt: Any) -> Any:
+    """An INSERT of a conversation that writes over the stored one (its version counted up)."""
+    version = Conversation.__table__.c.version  # type: ignore[attr-defined]
     return stmt.on_conflict_do_update(
         index_elements=["contact_id"],
         set_={
             "flow": stmt.excluded.flow,
             "step": stmt.excluded.step,
             "data": stmt.excluded.data,
-            "version": table.c.version + 1,
+            "version": version + 1,
             "updated_at": stmt.excluded.updated_at,
         },
     )
@@ -247,21 +248,11 @@ def _save_all_at_once() -> Any:
     contact (`u`), the conversation when `has_state` (`s`), the replies (`o`), the transcript
     (`m`) and the form's step events (`e`, once per draft, step and event)."""
     conversation = Conversation.__table__  # type: ignore[attr-defined]
-    state = pg_insert(conversation).from_select(
-        list(STATE_KEYS),
-        core_select(*(bindparam(key, type_=conversation.c[key].type) for key in STATE_KEYS)).where(
-            bindparam("has_state", type_=Boolean)
-        ),
-    )
-    state = state.on_conflict_do_update(
-        index_elements=["contact_id"],
-        set_={
-            "flow": state.excluded.flow,
-            "step": state.excluded.step,
-            "data": state.excluded.data,
-            "version": conversation.c.version + 1,
-            "updated_at": state.excluded.updated_at,
-        },
+    given = core_select(*(bindparam(key, type_=conversation.c[key].type) for key in STATE_KEYS))
+    state = _over_the_stored(
+        pg_insert(conversation).from_select(
+            list(STATE_KEYS), given.where(bindparam("has_state", type_=Boolean))
+        )
     )
     events = _rows_into(FormStepEvent.__table__, STEP_EVENT_KEYS, "step_event_rows")  # type: ignore[attr-defined]
     return (
