@@ -190,14 +190,15 @@ async def record_step_event(
     session.info.setdefault(_STEP_EVENTS, []).append(row)
 
 
-_STEP_EVENT_KEYS = ("draft_id", "contact_id", "step", "event", "channel", "at", "regency_code", "path")
+STEP_EVENT_KEYS = ("draft_id", "contact_id", "step", "event", "channel", "at", "regency_code", "path")
+"""The columns of a step event as `record_step_event` keeps it."""
 
 
 @cache
 def _step_event_insert(name: str, dialect: Dialect) -> DriverStatement:
     table = FormStepEvent.__table__  # type: ignore[attr-defined]
     stmt = insert_for(name, table).on_conflict_do_nothing(index_elements=["draft_id", "step", "event"])
-    return DriverStatement.compile(stmt, dialect, _STEP_EVENT_KEYS)
+    return DriverStatement.compile(stmt, dialect, STEP_EVENT_KEYS)
 
 
 def take_step_events(session: Session) -> list[dict[str, Any]]:

@@ -37,6 +37,7 @@ from storage import chat
 from storage.chat_models import AgentHandoff
 from storage.driver import DriverStatement
 from storage.models import Contact, Conversation, FormStepEvent, OutboxMessage, ProcessedInbound
+from storage.submissions import STEP_EVENT_KEYS
 from storage.types import UTCDateTime
 from storage.upsert import insert_for
 
@@ -58,7 +59,6 @@ OUTBOX_KEYS = (
     "created_at",
 )
 STATE_KEYS = ("contact_id", "flow", "step", "data", "version", "updated_at")
-STEP_EVENT_KEYS = ("draft_id", "contact_id", "step", "event", "channel", "at", "regency_code", "path")
 _PROCESSED_KEYS = ("channel", "message_id", "contact_id", "received_at")
 
 
