@@ -11,8 +11,7 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
-from bot import cli_imports, cli_ops, cli_reminders
-from bot.channels.whatsapp import cli as whatsapp_cli
+from bot import cli_imports, cli_ops, cli_reminders, cli_whatsapp
 from bot.settings import Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
@@ -41,7 +40,7 @@ def _settings() -> Settings:
 
 
 cli_ops.register(app, _settings)  # backup, restore, keys, purge
-whatsapp_cli.register(app, _settings)  # whatsapp flow-json, whatsapp flow publish
+cli_whatsapp.register(app, _settings)  # whatsapp flow-json, whatsapp flow publish
 cli_reminders.register(app, _settings)  # reminders preview
 
 QUIET_DRIVERS = ("aiosqlite", "asyncpg", "sqlalchemy.engine", "sqlalchemy.pool")

@@ -2,11 +2,12 @@
 
 The idle memory of the service is mostly the code and models it imports (see bench/compare.py,
 which reads it). A fresh interpreter wires the service as `bot.server.run_server` does, with
-the Telegram channel, and then checks what was imported and built: Alembic (`bpu-bot db
-upgrade` alone), httpx with the rich and pygments its command line pulls in (the WhatsApp
-lookups), the holiday calendars (the first callback), the export and QR-code libraries are
-left for first use, and aiogram's Bot API models and methods are built on first use, not at
-import (`bot/channels/telegram/aiogram_lean.py`).
+the Telegram channel, after importing the command line as `bpu-bot serve` does, and then checks
+what was imported and built: Alembic (`bpu-bot db upgrade` alone), pywa (only when WhatsApp is
+configured; 20 MB of idle memory otherwise), httpx with the rich and pygments its command line
+pulls in (the WhatsApp lookups), the holiday calendars (the first callback), the export and
+QR-code libraries are left for first use, and aiogram's Bot API models and methods are built on
+first use, not at import (`bot/channels/telegram/aiogram_lean.py`).
 """
 
 from __future__ import annotations
@@ -21,10 +22,11 @@ from cryptography.fernet import Fernet
 
 ROOT = Path(__file__).resolve().parents[2]
 
-NOT_AT_START = ("alembic", "httpx", "rich", "pygments", "holidays", "openpyxl", "segno")
+NOT_AT_START = ("alembic", "pywa", "pywa_async", "httpx", "rich", "pygments", "holidays", "openpyxl", "segno")
 
 SCRIPT = """
 import json, sys
+import bot.cli  # noqa: F401  (`bpu-bot serve` runs through the command line)
 from bot.server import run_server  # noqa: F401  (what `serve` imports)
 from bot.service import build_service
 from bot.settings import load_settings
