@@ -1,5 +1,8 @@
-"""The native forms' commands: `bpu-bot whatsapp flow-json`, `bpu-bot whatsapp flow publish`, and
-`bpu-bot whatsapp flow-picture` (an SVG sketch of the screens, for the README)."""
+"""The native forms' commands: `bpu-bot whatsapp flow-json`, `bpu-bot whatsapp flow publish`,
+and `bpu-bot whatsapp flow-picture` (an SVG sketch of the screens, for the README).
+
+They live outside the channel's package, whose import loads pywa: `bpu-bot serve` imports this
+module and must not load pywa when WhatsApp is not configured (tests/ops/test_serve_imports.py)."""
 
 from __future__ import annotations
 
@@ -10,13 +13,14 @@ from typing import Annotated
 
 import typer
 
+from bot.channels.registry import WHATSAPP
 from bot.settings import Settings
 
 
 def register(app: typer.Typer, load: Callable[[], Settings]) -> None:
     """Adds the `whatsapp` commands to `app`; `load` reads the settings (exiting on a bad one)."""
     whatsapp_app = typer.Typer(help="WhatsApp: the enrolment form as a WhatsApp Flow.", no_args_is_help=True)
-    app.add_typer(whatsapp_app, name="whatsapp")
+    app.add_typer(whatsapp_app, name=WHATSAPP.name)
     flow_app = typer.Typer(help="The WhatsApp Flow of the enrolment form.", no_args_is_help=True)
     whatsapp_app.add_typer(flow_app, name="flow")
 
