@@ -226,3 +226,21 @@ async def test_the_overall_limit_holds_at_the_platform_however_slow_the_requests
     arrivals.sort()
     busiest = max(sum(1 for t in arrivals if a <= t < a + 1.0) for a in arrivals)
     assert busiest <= 10, busiest
+
+
+async def test_a_backlog_leaves_evenly_not_in_a_burst_each_second() -> None:
+    """30 sends waiting on a 30/s window start about 1/30 s apart (one may catch up a slot the
+    loop was late for): the sender's work is spread over the second instead of landing on the
+    webhooks all at once. An upper bound on bunching, whatever the machine's speed."""
+    window = SlidingWindow(30)
+    starts: list[float] = []
+
+    async def send() -> None:
+        await window.acquire()
+        starts.append(time.monotonic())
+        window.release()
+
+    await asyncio.gather(*(send() for _ in range(30)))
+    starts.sort()
+    most_in_100ms = max(sum(1 for t in starts if a <= t < a + 0.1) for a in starts)
+    assert most_in_100ms <= int(0.1 / window.gap) + 2, (most_in_100ms, window.gap)
