@@ -1,16 +1,16 @@
 """Rate limits for the outbox sender: a sliding window overall, and spacing per chat.
 
-The window also spaces its slots evenly (`SlidingWindow.gap`): a backlog goes out as one send
-every 1/30 s, not as 30 sends at the start of each second. The bound is the same; what changes
-is that the sender's work (marking, rendering, the request, recording) no longer arrives in a
-burst that holds every webhook in flight for tens of milliseconds once a second (the p99 of
-`bench.compare`).
-
 Both count a send from the moment its request leaves until its answer is back, and keep the
 window from the answer on. A request reaches the platform somewhere in between, so no window
 of `period` seconds at the platform can hold more than `limit` requests, however late they
 travel or slow the machine is (an upper bound, not a hope about timing). A sliding window (not
 a token bucket) is what the platforms count.
+
+The window also spaces its slots evenly (`SlidingWindow.gap`): a backlog goes out as one send
+every 1/30 s, not as 30 sends at the start of each second. The bound is the same; what changes
+is that the sender's work (marking, rendering, the request, recording) no longer arrives in a
+burst that holds every webhook in flight for tens of milliseconds once a second (the p99 of
+`bench.compare`).
 """
 
 from __future__ import annotations
