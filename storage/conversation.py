@@ -73,7 +73,9 @@ async def open_turn(
     def run(sync: Session) -> tuple[Contact, SavedState | None, bool, bool]:
         driver, statements = _prepared(sync.connection())
         params = {"channel": channel, "chat_id": chat_id, "now": now, "message_id": message_id or None}
-        values = driver.one(statements.open, params)
+        values = driver.one_or_none(statements.open, params)
+        if values is None:  # PostgreSQL: another turn committed after the snapshot; now it is seen
+            values = driver.one(statements.open, params)
         contact = Contact(**{name: values[name] for name in CONTACT_COLUMNS})
         held = values["s_held"] is not None
         saved = (

@@ -115,14 +115,19 @@ class Driver:
 
     def one(self, statement: DriverStatement, params: Mapping[str, Any]) -> dict[str, Any]:
         """Runs a statement that returns exactly one row; that row, by column name."""
+        row = self.one_or_none(statement, params)
+        if row is None:
+            raise LookupError("the statement returned no row")
+        return row
+
+    def one_or_none(self, statement: DriverStatement, params: Mapping[str, Any]) -> dict[str, Any] | None:
+        """Runs a statement that returns at most one row; that row by column name, or None."""
         arguments = self._seen(statement, statement.arguments(params), many=False)
         if self._sqlite is not None:
             values = self._sqlite.execute(statement.sql, arguments).fetchone()
         else:
             values = await_only(self._asyncpg.fetchrow(statement.sql, *arguments))
-        if values is None:
-            raise LookupError("the statement returned no row")
-        return statement.row(values)
+        return None if values is None else statement.row(values)
 
     def run(self, statement: DriverStatement, params: Mapping[str, Any]) -> int:
         """Runs a statement; the number of rows it wrote."""

@@ -101,10 +101,17 @@ def turn_statements(name: str, dialect: Dialect) -> TurnStatements:
     )
 
 
-def _contact_upsert(name: str) -> Any:
+def _contact_upsert(name: str, *, as_seen: bool = False) -> Any:
     """Gets or creates the contact and locks its row: ON CONFLICT DO UPDATE (of nothing that
     changes) takes the row lock on PostgreSQL, which serialises one person's messages across
-    workers; on SQLite the write transaction already does."""
+    workers; on SQLite the write transaction already does.
+
+    `as_seen` (PostgreSQL): updates, and so returns, the row only if it is the version this
+    statement's snapshot holds. Under READ COMMITTED the snapshot is taken before the statement
+    waits for the lock, so whatever else the statement reads (the conversation) could predate a
+    turn another worker committed meanwhile; the row is then locked but not returned, and the
+    caller runs the statement again, with a snapshot that sees that turn
+    (`storage.conversation.open_turn`, `tests/storage/test_turn_race.py`)."""
     contact = Contact.__table__  # type: ignore[attr-defined]
     stmt = insert_for(name, contact).values(
         channel=bindparam("channel", type_=String),
@@ -114,8 +121,24 @@ def _contact_upsert(name: str) -> Any:
         announcements=contact.c.announcements.default.arg,
         language=contact.c.language.default.arg,
     )
+    if not as_seen:
+        return stmt.on_conflict_do_update(
+            index_elements=["channel", "chat_id"], set_={"channel": stmt.excluded.channel}
+        )
+    seen = contact.alias("seen")
+    seen_version = (
+        core_select(literal_column("seen.xmin"))
+        .select_from(seen)
+        .where(
+            seen.c.channel == bindparam("channel", type_=String),
+            seen.c.chat_id == bindparam("chat_id", type_=String),
+        )
+        .scalar_subquery()
+    )
     return stmt.on_conflict_do_update(
-        index_elements=["channel", "chat_id"], set_={"channel": stmt.excluded.channel}
+        index_elements=["channel", "chat_id"],
+        set_={"channel": stmt.excluded.channel},
+        where=literal_column("contact.xmin") == seen_version,
     )
 
 
@@ -150,11 +173,14 @@ def _open_all_at_once() -> Any:
 
     `c` upserts the contact; `p` records the message id (none for a form's request) and
     returns it when it was new; `r` releases the held messages when it was. All three see the
-    same snapshot, as the separate statements of SQLite's opening saw the same data.
+    same snapshot, as the separate statements of SQLite's opening saw the same data. When the
+    contact's row is no longer the version of that snapshot (`_contact_upsert`'s `as_seen`),
+    `c` is empty: nothing is written and no row comes back.
     """
     contact, processed = Contact.__table__, ProcessedInbound.__table__  # type: ignore[attr-defined]
     outbox = OutboxMessage.__table__  # type: ignore[attr-defined]
-    c = _contact_upsert("postgresql").returning(*(contact.c[column] for column in CONTACT_COLUMNS)).cte("c")
+    upsert = _contact_upsert("postgresql", as_seen=True)
+    c = upsert.returning(*(contact.c[column] for column in CONTACT_COLUMNS)).cte("c")
     message_id = bindparam("message_id", type_=String)
     now = bindparam("now", type_=UTCDateTime())
     channel = bindparam("channel", type_=String)
