@@ -9,7 +9,8 @@ import logging
 import uvicorn
 
 from bot.housekeeping import run_housekeeping
-from bot.http_timeouts import KEEP_ALIVE_TIMEOUT, HeadDeadlineProtocol
+from bot.http_protocol import ServeProtocol
+from bot.http_timeouts import KEEP_ALIVE_TIMEOUT
 from bot.service import build_service, ensure_schema
 from bot.settings import Settings
 from bot.web import create_app
@@ -28,7 +29,8 @@ async def run_server(settings: Settings) -> None:
     gc.freeze()
     # No access log: a line per webhook call costs more than parsing it, and says nothing the
     # reverse proxy's log and /metrics do not. A request's head must arrive within
-    # HEADER_TIMEOUT, an idle connection closes after KEEP_ALIVE_TIMEOUT (bot/http_timeouts.py).
+    # HEADER_TIMEOUT, an idle connection closes after KEEP_ALIVE_TIMEOUT (bot/http_timeouts.py), and
+    # a response's head leaves in one write with its body (bot/http_protocol.py).
     config = uvicorn.Config(
         app,
         host=settings.host,
@@ -36,7 +38,7 @@ async def run_server(settings: Settings) -> None:
         log_level="info",
         lifespan="on",
         access_log=False,
-        http=HeadDeadlineProtocol,
+        http=ServeProtocol,
         timeout_keep_alive=KEEP_ALIVE_TIMEOUT,
     )
     server = uvicorn.Server(config)
