@@ -15,24 +15,28 @@ from __future__ import annotations
 import asyncio
 from typing import Any, cast
 
-from uvicorn.protocols.http.httptools_impl import RequestResponseCycle
-
 from bot.http_timeouts import HeadDeadlineProtocol
+
+CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+"""uvicorn's one write before a response starts (a client that sent `Expect: 100-continue`)."""
 
 
 class HeadWithBody:
-    """A request cycle's transport that sends the response head with the first body write."""
+    """A request cycle's transport that sends the response head with the first body write.
 
-    def __init__(self, transport: asyncio.Transport, cycle: RequestResponseCycle) -> None:
+    It keeps no reference to the cycle (which keeps it): the pair is freed as soon as the
+    request is done, not at the collector's next pass."""
+
+    def __init__(self, transport: asyncio.Transport, method: str) -> None:
         self._transport = transport
-        self._cycle = cycle
+        self._holds_head = method != "HEAD"  # a HEAD response has no body to wait for
         self._head: bytes | None = None
         self._head_written = False
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
-        if not self._head_written and self._cycle.response_started:
-            self._head_written = True  # this write is the head (uvicorn's first once started)
-            if self._cycle.scope["method"] != "HEAD":
+        if not self._head_written and data != CONTINUE:
+            self._head_written = True  # uvicorn's first write once the response started: the head
+            if self._holds_head:
                 self._head = bytes(data)
                 return
         if self._head is not None:
@@ -59,4 +63,4 @@ class ServeProtocol(HeadDeadlineProtocol):
         super().on_headers_complete()
         cycle = self.cycle
         if cycle is not None and not isinstance(cycle.transport, HeadWithBody):
-            cycle.transport = cast(asyncio.Transport, HeadWithBody(self.transport, cycle))
+            cycle.transport = cast(asyncio.Transport, HeadWithBody(self.transport, cycle.scope["method"]))
