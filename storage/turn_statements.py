@@ -121,11 +121,16 @@ def _contact_upsert(name: str, *, as_seen: bool = False) -> Any:
         announcements=contact.c.announcements.default.arg,
         language=contact.c.language.default.arg,
     )
-    if not as_seen:
-        return stmt.on_conflict_do_update(
-            index_elements=["channel", "chat_id"], set_={"channel": stmt.excluded.channel}
-        )
-    seen = contact.alias("seen")
+    return stmt.on_conflict_do_update(
+        index_elements=["channel", "chat_id"],
+        set_={"channel": stmt.excluded.channel},
+        where=_as_seen_by_the_snapshot() if as_seen else None,
+    )
+
+
+def _as_seen_by_the_snapshot() -> Any:
+    """PostgreSQL: the contact row being upserted is the version the statement's snapshot holds."""
+    seen = Contact.__table__.alias("seen")  # type: ignore[attr-defined]
     seen_version = (
         core_select(literal_column("seen.xmin"))
         .select_from(seen)
@@ -135,11 +140,7 @@ def _contact_upsert(name: str, *, as_seen: bool = False) -> Any:
         )
         .scalar_subquery()
     )
-    return stmt.on_conflict_do_update(
-        index_elements=["channel", "chat_id"],
-        set_={"channel": stmt.excluded.channel},
-        where=literal_column("contact.xmin") == seen_version,
-    )
+    return literal_column("contact.xmin") == seen_version
 
 
 def _stored(owner: Any) -> list[Any]:
