@@ -76,7 +76,7 @@ async def open_turn(
         values = driver.one_or_none(statements.open, params)
         if values is None:  # PostgreSQL: another turn committed after the snapshot; now it is seen
             values = driver.one(statements.open, params)
-        contact = Contact(**{name: values[name] for name in CONTACT_COLUMNS})
+        contact = _contact_as_loaded(values)
         held = values["s_held"] is not None
         saved = (
             None
@@ -95,6 +95,23 @@ async def open_turn(
         return contact, saved, held, False
 
     return await session.run_sync(run)
+
+
+def _contact_as_loaded(values: Mapping[str, Any]) -> Contact:
+    """The contact from its row, built as the ORM builds a loaded object: its columns set
+    directly, with none of the validation and change events of `Contact(**values)`, which cost
+    50 µs, a twentieth of a message's time, for values that came out of the database. Not tracked
+    by any session; setting an attribute later works as on any Contact."""
+    _CONTACTS.mapper._check_configure()  # as any ORM construction does first (once, then a flag)
+    contact: Contact = _CONTACTS.new_instance()
+    contact.__dict__.update({name: values[name] for name in CONTACT_COLUMNS})
+    object.__setattr__(contact, "__pydantic_fields_set__", set(CONTACT_COLUMNS))
+    object.__setattr__(contact, "__pydantic_extra__", None)
+    object.__setattr__(contact, "__pydantic_private__", None)
+    return contact
+
+
+_CONTACTS = Contact._sa_class_manager  # type: ignore[attr-defined]
 
 
 async def save_turn(
