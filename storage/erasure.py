@@ -50,7 +50,9 @@ async def tombstone_erased(session: AsyncSession, now: datetime) -> int:
         or_(col(Contact.last_inbound_at).is_(None), col(Contact.last_inbound_at) <= Contact.erased_at),
         ~undelivered,
     )
-    contacts = (await session.exec(query)).all()
+    # Locked as a message's turn locks them: one who is writing again now is waited for, and is
+    # then no longer found (the condition is checked again on the row as that message left it).
+    contacts = (await session.exec(query.with_for_update(of=Contact))).all()
     if contacts:
         session.info[WIPE_AFTER_COMMIT] = True  # storage.db: the old numbers leave the files too
     for contact in contacts:

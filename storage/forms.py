@@ -65,10 +65,12 @@ async def messages_since(session: AsyncSession, contact_id: int, since: datetime
 async def idle_conversations(
     session: AsyncSession, after: datetime, before: datetime
 ) -> Sequence[Conversation]:
-    """Conversations last touched between `after` and `before`, locked: drafts to remind of."""
+    """Conversations last touched between `after` and `before`: drafts to remind of. Not locked:
+    the reminder locks each person's contact first, in this order, and reads the conversation
+    again (`storage.contact_lock`)."""
     query = (
         select(Conversation)
         .where(col(Conversation.updated_at) > after, col(Conversation.updated_at) <= before)
-        .with_for_update()
+        .order_by(col(Conversation.contact_id))
     )
     return (await session.exec(query)).all()

@@ -32,7 +32,10 @@ async def lock_contact(session: AsyncSession, channel: str, chat_id: str) -> Con
     with the conversation.)
 
     The lock serialises messages from one person across web workers on PostgreSQL; on SQLite
-    the write transaction (BEGIN IMMEDIATE) already serialises everything.
+    the write transaction (BEGIN IMMEDIATE) already serialises everything. It is enough before
+    queueing messages; work that changes the person's conversation locks with
+    `storage.contact_lock` instead (a turn that waited for this lock would read the conversation
+    as it was before).
     """
     dialect = session.get_bind().dialect.name
     stmt = insert_for(dialect, Contact).values(channel=channel, chat_id=chat_id, created_at=utcnow())

@@ -15,7 +15,16 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage import callbacks, chat, conversation, forms, officer_test_chats, outbox, submissions
+from storage import (
+    callbacks,
+    chat,
+    contact_lock,
+    conversation,
+    forms,
+    officer_test_chats,
+    outbox,
+    submissions,
+)
 from storage.chat_models import AgentHandoff
 from storage.db import Database
 from storage.dues import DuesStore
@@ -142,8 +151,14 @@ class Store:
         return await forms.messages_since(self._session, contact.id, since)
 
     async def stale_conversations(self, before: datetime) -> Sequence[Conversation]:
-        """Conversations untouched since `before`: candidates for purging an expired draft."""
+        """Conversations untouched since `before`: candidates for purging an expired draft (not
+        locked: change one after `locked_conversation`)."""
         return await conversation.stale_conversations(self._session, before)
+
+    async def locked_conversation(self, contact_id: int) -> Conversation | None:
+        """The person's conversation as it is now, their contact locked as a message's turn locks
+        it (work outside a message: `storage.contact_lock`)."""
+        return await contact_lock.locked_conversation(self._session, contact_id)
 
     async def attribution_code_exists(self, code: str) -> bool:
         """Whether `code` names an agent (messages/agents.toml) or a socialization session."""

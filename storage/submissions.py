@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, update
+from sqlalchemy import and_, delete, exists, func, or_, update
 from sqlalchemy import event as sa_event
 from sqlalchemy import select as sa_select
 from sqlalchemy.engine.interfaces import Dialect
@@ -377,6 +377,16 @@ async def purge_expired(
         update(Contact)
         .where(quiet, held)
         .values(phone_enc=None, attribution_code=None, reply_keyboard_at=None)
+    )
+    # Their contacts locked first, as a message's turn locks them (`storage.contact_lock`): one
+    # who writes meanwhile is no longer quiet once the lock is granted (an UPDATE checks its
+    # condition again on the row as it then is) and keeps the conversation that message saved.
+    talking = exists().where(col(Conversation.contact_id) == Contact.id)
+    await session.exec(
+        update(Contact)
+        .where(quiet, talking)
+        .values(channel=Contact.channel)
+        .execution_options(synchronize_session=False)
     )
     quiet_ids = select(Contact.id).where(quiet)
     await session.exec(delete(Conversation).where(col(Conversation.contact_id).in_(quiet_ids)))

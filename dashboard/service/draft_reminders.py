@@ -23,6 +23,7 @@ from handlers.localtime import QuietHours, zone_of
 from handlers.turn import option
 from handlers.types import Priority, Reply
 from messages.render import render
+from storage.contact_lock import locked_conversation
 from storage.crypto import Vault
 from storage.db import Database
 from storage.forms import idle_conversations
@@ -56,10 +57,15 @@ async def remind_drafts(
     whose native form is set up."""
     channels: set[str] = set()
     async with db.transaction() as session:
-        for conversation in await idle_conversations(session, now - LOOK_UNTIL, now - REMIND_AFTER):
-            raw = conversation.data.get("draft")
-            if not raw or not raw.get("answers") or raw.get(REMINDED):
+        for idle in await idle_conversations(session, now - LOOK_UNTIL, now - REMIND_AFTER):
+            if not _due(idle):
                 continue
+            # As it is now, with the person's contact locked as a message's turn locks it: a
+            # message in flight and this reminder change the conversation one after the other.
+            conversation = await locked_conversation(session, idle.contact_id)
+            if conversation is None or conversation.updated_at > now - REMIND_AFTER or not _due(conversation):
+                continue
+            raw = conversation.data["draft"]
             draft = FORM.draft(raw, vault)
             if now - draft.updated < REMIND_AFTER:
                 continue
@@ -75,6 +81,12 @@ async def remind_drafts(
             enqueue_reply(session, contact, reply, now)
             channels.add(contact.channel)
     return channels
+
+
+def _due(conversation: Conversation) -> bool:
+    """A draft with answers, not reminded yet."""
+    raw = conversation.data.get("draft")
+    return bool(raw and raw.get("answers") and not raw.get(REMINDED))
 
 
 def _put_on_resume(session: AsyncSession, conversation: Conversation, reply: Reply, now: datetime) -> None:

@@ -43,6 +43,7 @@ from handlers.types import Priority, Reply
 from messages.payment import payment_data
 from messages.render import render
 from storage import dues
+from storage.contact_lock import lock_contacts
 from storage.coverage_models import Coverage
 from storage.crypto import Vault
 from storage.db import Database
@@ -154,6 +155,9 @@ async def send_payment_reminders(db: Database, now: datetime, *, vault: Vault, q
         chunk = planned[start : start + CHUNK]
         async with db.transaction() as session:
             ids = [p.contact.id for p in chunk]
+            # Locked as a message's turn locks them, before their conversations are read: a
+            # message in flight and the reminder change a conversation one after the other.
+            await lock_contacts(session, [i for i in ids if i is not None])
             query = select(Conversation).where(col(Conversation.contact_id).in_(ids))
             talking = {c.contact_id: c for c in (await session.exec(query)).all()}
             for item in chunk:

@@ -25,6 +25,7 @@ from handlers.localtime import QuietHours, zone
 from handlers.types import Priority, Reply
 from messages.render import render
 from storage import outbox
+from storage.contact_lock import lock_contacts
 from storage.db import Database
 from storage.models import Contact, Conversation, Submission
 from storage.outreach_models import SessionParticipant, SocialSession
@@ -113,14 +114,18 @@ async def send_followups(db: Database, now: datetime, *, days: int, quiet: Quiet
             col(Contact.unreachable_at).is_(None),
             col(Contact.id).not_in(submitted),
         )
-        .with_for_update(of=SessionParticipant)
+        .order_by(col(Contact.id))
     )
     async with db.transaction() as session:
         for row, social, contact in (await session.exec(query)).all():
             if quiet.contains(now.astimezone(zone(social.timezone))):
                 continue
             assert social.id is not None and contact.id is not None
-            if await _busy(session, contact.id, now):
+            # The person's contact first, as a message's turn locks it, then their row and
+            # conversation as they are now: a message in flight and this question change the
+            # conversation one after the other, and a second process finds the question sent.
+            await lock_contacts(session, (contact.id,))
+            if not await _still_due(session, row) or await _busy(session, contact.id, now):
                 continue
             row.followup_sent_at = now
             options = followup_options(social.id)
@@ -131,6 +136,12 @@ async def send_followups(db: Database, now: datetime, *, days: int, quiet: Quiet
             await _ask(session, contact.id, social.id, reply, now)
             channels.add(contact.channel)
     return channels
+
+
+async def _still_due(session: AsyncSession, row: SessionParticipant) -> bool:
+    """The question not sent nor answered yet, as the row is now (locked)."""
+    await session.refresh(row, with_for_update=True)
+    return row.followup_sent_at is None and row.followup_answered_at is None
 
 
 async def _busy(session: AsyncSession, contact_id: int, now: datetime) -> bool:
