@@ -143,7 +143,7 @@ class Engine:
     async def _transaction(self, inbound: Inbound, work: Work | None = None) -> Outcome:
         now = self.clock()
         message = bool(inbound.message_id)
-        async with self.db.transaction() as session:
+        async with self.db.transaction(grouped=True) as session:
             # The contact and conversation, the message id recorded, held messages released.
             contact, saved, held, duplicate = await conversation.open_turn(
                 session, inbound.channel, inbound.chat_id, inbound.message_id if message else None, now
@@ -181,7 +181,7 @@ class Engine:
 
     async def _apologise(self, inbound: Inbound) -> Outcome:
         now = self.clock()
-        async with self.db.transaction() as session:
+        async with self.db.transaction(grouped=True) as session:
             contact, _saved, _held, duplicate = await conversation.open_turn(
                 session, inbound.channel, inbound.chat_id, inbound.message_id, now
             )

@@ -5,10 +5,8 @@ processes (the service and `bpu-bot chat`) queue up instead of failing half-way;
 a plain deferred BEGIN. WAL and foreign keys are switched on for every connection.
 
 SQLite has one writer at a time. Within a process the writers therefore wait their turn in
-a queue (`WriteGate`) instead of inside SQLite, whose busy handler sleeps and polls (1, 2,
-5, 10 ms...) and so wastes the time between two transactions; an urgent writer (the outbox
-sender recording what it just sent) goes before the queued ones. Other processes still meet
-at SQLite's lock, with `busy_timeout`.
+a queue, and inbound messages queued together share one commit (`storage.sqlite_writer`).
+Other processes still meet at SQLite's lock (`storage.sqlite_inline.begin_immediate`).
 
 What the SQLite settings keep (see the README): WAL with `synchronous=NORMAL` never corrupts
 the database and loses nothing when the process crashes; a power cut or an operating system
@@ -20,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -33,6 +30,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage import sqlite_inline
 from storage.sqlite_checkpoint import AUTOCHECKPOINT_PAGES, run_checkpoints
 from storage.sqlite_inline import begin_immediate
+from storage.sqlite_writer import GROUP_MAX, WriteGate, WriteGroup, driver_savepoints
 from storage.text_guard import guard_parameters
 
 WIPE_AFTER_COMMIT = "bpu_wipe_after_commit"
@@ -51,6 +49,7 @@ new PostgreSQL backend) for most of the sender's transactions."""
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
     sync_engine = engine.sync_engine
+    driver_savepoints(sync_engine.dialect)
 
     @event.listens_for(sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -70,40 +69,6 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
             conn.exec_driver_sql("BEGIN")
         else:
             begin_immediate(conn.connection.driver_connection)
-
-
-class WriteGate:
-    """One writer at a time, first come first served, urgent writers before the others."""
-
-    def __init__(self) -> None:
-        self._busy = False
-        self._urgent: deque[asyncio.Future[None]] = deque()
-        self._normal: deque[asyncio.Future[None]] = deque()
-
-    async def acquire(self, *, urgent: bool = False) -> None:
-        if not self._busy:
-            self._busy = True
-            return
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        queue = self._urgent if urgent else self._normal
-        queue.append(waiter)
-        try:
-            await waiter
-        except asyncio.CancelledError:
-            if waiter.done() and not waiter.cancelled():
-                self.release()  # handed the gate as it was cancelled: pass it on
-            else:
-                queue.remove(waiter)
-            raise
-
-    def release(self) -> None:
-        for queue in (self._urgent, self._normal):
-            while queue:
-                waiter = queue.popleft()
-                if not waiter.done():
-                    waiter.set_result(None)  # the gate passes straight to the next writer
-                    return
-        self._busy = False
 
 
 def sqlite_file(url: str) -> Path | None:
@@ -150,6 +115,7 @@ class Database:
         )
         self._urgent_engine: AsyncEngine | None = None
         self._urgent: async_sessionmaker[AsyncSession] | None = None
+        self._group: WriteGroup | None = None
 
     def _urgent_sessions(self) -> async_sessionmaker[AsyncSession]:
         """PostgreSQL: sessions on a small pool of their own, for the outbox sender. Sharing the
@@ -177,33 +143,80 @@ class Database:
 
     @property
     def max_concurrency(self) -> int:
-        """Transactions worth running at once: SQLite has one writer, PostgreSQL the pool."""
-        return 1 if self.is_sqlite else POOL_SIZE
+        """Transactions worth running at once: on SQLite, as many as share a commit (one writer
+        at a time); on PostgreSQL, the pool."""
+        return GROUP_MAX if self.is_sqlite else POOL_SIZE
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
 
     @asynccontextmanager
-    async def transaction(self, *, urgent: bool = False) -> AsyncIterator[AsyncSession]:
+    async def transaction(
+        self, *, urgent: bool = False, grouped: bool = False
+    ) -> AsyncIterator[AsyncSession]:
         """A write unit of work: commits on success, rolls back on any exception.
 
         `urgent` is for the outbox sender's short bookkeeping writes: on SQLite they go before
-        queued writers, on PostgreSQL they run on connections of their own.
+        queued writers, on PostgreSQL they run on connections of their own. `grouped` (an
+        inbound message's turn): on SQLite it may share its commit with the turns queued with
+        it (`storage.sqlite_writer`); it returns, or raises, once that commit is done.
         """
         if self._gate is None:
             sessions = self._urgent_sessions() if urgent else self._writer
             async with sessions() as session, session.begin():
                 yield session
             return
-        await self._gate.acquire(urgent=urgent)
+        await self._gate.acquire(urgent=urgent, joins=grouped)
+        if grouped:
+            async with self._in_group() as session:
+                yield session
+            return
         try:
+            if self._group is not None:  # left open for a joiner that was cancelled meanwhile
+                await self._close_group()
             async with self._writer() as session, session.begin():
                 yield session
             if session.info.pop(WIPE_AFTER_COMMIT, False):
                 await self._checkpoint()
         finally:
             self._gate.release()
+
+    @asynccontextmanager
+    async def _in_group(self) -> AsyncIterator[AsyncSession]:
+        """SQLite, the gate held: a unit of work in a savepoint of the open group (opened if
+        none is); the group is left open for the next writer if it joins, else committed."""
+        assert self._gate is not None
+        try:
+            group = self._group = self._group or await WriteGroup.open(self.engine)
+        except BaseException:
+            self._gate.release()
+            raise
+        try:
+            session = AsyncSession(
+                bind=group.connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+            )
+            async with session, session.begin():
+                yield session
+            group.members += 1
+            group.wipe |= session.info.pop(WIPE_AFTER_COMMIT, False)
+        finally:
+            if self._gate.next_joins() and group.may_take_more():
+                self._gate.release()  # the next writer continues the group
+            else:
+                try:
+                    await self._close_group()
+                finally:
+                    self._gate.release()
+        await asyncio.shield(group.committed)
+
+    async def _close_group(self) -> None:
+        group, self._group = self._group, None
+        if group is None:
+            return
+        await group.close()
+        if group.wipe and group.committed.exception() is None:
+            await self._checkpoint()
 
     async def _checkpoint(self) -> None:
         """SQLite: copies the WAL into the main file (where secure_delete zeroed the freed

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from storage.db import WriteGate
+from storage.sqlite_writer import WriteGate
 
 
 async def test_writers_go_one_at_a_time_urgent_ones_first() -> None:
