@@ -79,10 +79,15 @@ def districts_of(regency_code: str) -> list[Region]:
 
 def bare_name(name: str, kind: str) -> str:
     """The name without the words of its kind: "Kota Administrasi Jakarta Selatan" -> "Jakarta Selatan"."""
-    for word in _kind_words(kind):
-        if re.match(rf"{re.escape(word)}\b\s*", name, re.IGNORECASE):
-            return name[len(word) :].strip()
-    return name
+    found = _kind_prefix(kind).match(name)
+    return name[found.end() :].strip() if found else name
+
+
+@cache
+def _kind_prefix(kind: str) -> re.Pattern[str]:
+    """One of the kind's words at the start of a name, the longest that fits first."""
+    words = [rf"{re.escape(word)}\b\s*" for word in _kind_words(kind)]
+    return re.compile("|".join(words) if words else r"(?!)", re.IGNORECASE)
 
 
 # --- Data ----------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
+from typing import cast
 
 from handlers.attribution import attribution_code
 from handlers.flow import Cancellable, Flow, Form, Steps, say_menu
@@ -55,6 +56,8 @@ LATE_TAPS = frozenset({"dues"})
 class Router:
     def __init__(self, flows: Mapping[str, Flow]) -> None:
         self.flows = dict(flows)
+        # Decided once: isinstance on a Protocol inspects its members at every call.
+        self._forms = frozenset(name for name, flow in flows.items() if isinstance(flow, Form))
 
     def _flow(self, name: str | None) -> Flow | None:
         return self.flows.get(name) if name else None
@@ -183,12 +186,14 @@ class Router:
         """
         if current is None or (turn.inbound.kind == "text" and not (turn.text or turn.choice)):
             return False
-        if isinstance(current, Form) and turn.text and not turn.choice and current.asking(turn):
-            if await answer_aside(turn):
-                await current.reprompt(turn)
-                return True
-            if says_later(turn.text) and current.leave_for_later(turn):
-                return await self.open(turn, "later")
+        if current.name in self._forms and turn.text and not turn.choice:
+            form = cast(Form, current)
+            if form.asking(turn):
+                if await answer_aside(turn):
+                    await form.reprompt(turn)
+                    return True
+                if says_later(turn.text) and form.leave_for_later(turn):
+                    return await self.open(turn, "later")
         unclear = await current.handle(turn)
         still_in = current.name if turn.state.flow == current.name else None  # a flow may let go
         if unclear is not None and not await self._intent(turn, exclude=still_in):

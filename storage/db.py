@@ -193,9 +193,10 @@ class Database:
             self._gate.release()
             raise
         try:
-            session = AsyncSession(
-                bind=group.connection, join_transaction_mode="create_savepoint", expire_on_commit=False
-            )
+            # The first member needs no savepoint: if it fails, rolling the whole transaction back
+            # takes back its writes alone (half the groups under load are one message).
+            joins = "create_savepoint" if group.members else "rollback_only"
+            session = AsyncSession(bind=group.connection, join_transaction_mode=joins, expire_on_commit=False)
             async with session, session.begin():
                 yield session
             group.members += 1

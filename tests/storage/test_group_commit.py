@@ -95,6 +95,20 @@ async def test_a_failed_message_takes_back_only_its_own_writes(sqlite_db: Databa
     assert _stored_chats(sqlite_db) == {"ok1", "ok2"}
 
 
+async def test_when_the_groups_first_message_fails_the_next_ones_still_commit(sqlite_db: Database) -> None:
+    """The first member runs without a savepoint (rolling back the transaction takes back its
+    writes alone); the messages queued behind it start a group of their own."""
+    hold = asyncio.Event()
+    failing = asyncio.create_task(_member(sqlite_db, "bad", hold=hold, fail=True))
+    await asyncio.sleep(0.01)
+    others = [asyncio.create_task(_member(sqlite_db, name)) for name in ("ok1", "ok2")]
+    await _queued_behind(failing, others)
+    hold.set()
+    results = await asyncio.gather(failing, *others, return_exceptions=True)
+    assert isinstance(results[0], ValueError)
+    assert results[1:] == [{"ok1", "ok2"}, {"ok1", "ok2"}]
+
+
 async def test_when_sqlite_drops_the_shared_transaction_every_member_fails(sqlite_db: Database) -> None:
     """An error that ends the whole transaction (a full disk) loses the members' work: each of
     them raises a transient error (the platform sends the message again), none returns."""
