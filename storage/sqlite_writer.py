@@ -10,7 +10,8 @@ conversation, the outbox row and its indexes, the transcript, the message-id gua
 step events), and its COMMIT writes each of them to the log: a tenth of the message's CPU time.
 Many of those pages are the same from one message to the next: the last page of every table
 and index that grows in order. So while inbound messages queue for the writer, they run one
-after the other in one transaction, each in a SAVEPOINT of its own, and the last of them
+after the other in one transaction, each after the first in a SAVEPOINT of its own (the first
+needs none: rolling the transaction back takes back its writes alone), and the last of them
 commits for all. Nothing changes for the callers: each one's `Database.transaction` returns
 only once the shared COMMIT is done, and raises if it failed, so a message is acknowledged only
 when it is durable, as before. A message whose work fails rolls back its own savepoint; the

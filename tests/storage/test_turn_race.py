@@ -17,11 +17,11 @@ import asyncio
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import text
 
 from storage import conversation
 from storage.db import Database
 from storage.models import Conversation
+from tests.support.pg_locks import someone_waits_for_a_lock
 
 AT = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
 CHAT = "7301"
@@ -43,14 +43,7 @@ async def _first_turn(db: Database) -> int:
 async def _until_waiting_for_a_lock(db: Database) -> None:
     """Until some session of the database waits for a row lock (the other opening)."""
     for _ in range(500):
-        async with db.engine.connect() as connection:
-            waiting = await connection.scalar(
-                text(
-                    "SELECT count(*) FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-                )
-            )
-        if waiting:
+        if await someone_waits_for_a_lock(db):
             return
         await asyncio.sleep(0.01)
     raise AssertionError("the second opening never waited for the contact's lock")

@@ -20,7 +20,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar, cast
 
 import pytest
-from sqlalchemy import text
 from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -43,6 +42,7 @@ from storage.submissions import purge_expired
 from tests.dashboard.test_payment_reminders import registered, wib
 from tests.handlers.test_sessions import spec
 from tests.support.helpers import VAULT, Chat
+from tests.support.pg_locks import someone_waits_for_a_lock
 
 QUIET = QuietHours.parse("21:00-07:00")
 CHAT = "7302"
@@ -73,14 +73,7 @@ async def _until_done_or_waiting(db: Database, task: asyncio.Task[Any]) -> None:
     for _ in range(1000):
         if task.done():
             return
-        async with db.engine.connect() as connection:
-            waiting = await connection.scalar(
-                text(
-                    "SELECT count(*) FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-                )
-            )
-        if waiting:
+        if await someone_waits_for_a_lock(db):
             return
         await asyncio.sleep(0.01)
     raise AssertionError("the writer neither finished nor waited for a lock")
