@@ -2,8 +2,8 @@
 the flows change on it is what the turn saves.
 
 `storage.conversation.open_turn` builds the contact from the opening's row as the ORM builds a
-loaded object (no validation, no change events), because `Contact(**row)` was a twentieth of
-a message's time. These tests hold that nothing is lost by it: every column reads as the ORM
+loaded object (no validation, no change events), because `Contact(**row)` took 50 µs, 3% of a
+message's CPU time. These tests hold that nothing is lost by it: every column reads as the ORM
 reads it, the object behaves as any Contact (a dump, a change, a session that never tracked it),
 and `save_turn` writes the changes.
 """
