@@ -10,6 +10,8 @@ and `save_turn` writes the changes.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, datetime
 
 from sqlalchemy import inspect
@@ -83,3 +85,32 @@ async def test_a_new_persons_contact_has_the_columns_defaults(db: Database) -> N
     assert contact.id is not None
     assert (contact.language, contact.announcements, contact.created_at) == ("id", False, AT)
     assert contact.last_inbound_at is None and contact.phone_enc is None
+
+
+FIRST_TURN = """
+import asyncio, sys
+from datetime import UTC, datetime
+from storage import conversation
+from storage.db import Database
+
+async def main() -> None:
+    db = Database(sys.argv[1])
+    async with db.transaction(grouped=True) as session:
+        contact, _saved, _held, _dup = await conversation.open_turn(
+            session, "telegram", "first", "f1", datetime.now(UTC)
+        )
+        print(contact.id, contact.language)
+    await db.dispose()
+
+asyncio.run(main())
+"""
+
+
+def test_a_fresh_process_can_open_a_turn_before_any_other_orm_use(db_url: str) -> None:
+    """The contact is built without the ORM's constructor, which is what configures the mappers
+    on first use: a process whose first database work is a message's turn must work too."""
+    done = subprocess.run(
+        [sys.executable, "-c", FIRST_TURN, db_url], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["1", "id"]
