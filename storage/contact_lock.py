@@ -15,6 +15,7 @@ everything.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import update
 from sqlmodel import col
@@ -31,8 +32,14 @@ async def lock_contacts(session: AsyncSession, contact_ids: Iterable[int]) -> No
     must be read again, `locked_conversation`)."""
     ids = sorted(set(contact_ids))
     if ids:
-        stmt = update(Contact).where(col(Contact.id).in_(ids)).values(channel=Contact.channel)
-        await session.exec(stmt.execution_options(synchronize_session=False))
+        await lock_contacts_where(session, col(Contact.id).in_(ids))
+
+
+async def lock_contacts_where(session: AsyncSession, *conditions: Any) -> None:
+    """Locks the rows of the contacts that meet `conditions`, as `lock_contacts` does. An UPDATE
+    checks its conditions again on a row it had to wait for, as that row then is."""
+    stmt = update(Contact).where(*conditions).values(channel=Contact.channel)
+    await session.exec(stmt.execution_options(synchronize_session=False))
 
 
 async def locked_conversation(session: AsyncSession, contact_id: int) -> Conversation | None:

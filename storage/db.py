@@ -173,8 +173,7 @@ class Database:
                 yield session
             return
         try:
-            if self._group is not None:  # left open for a joiner that was cancelled meanwhile
-                await self._close_group()
+            await self._close_group()  # one left open for a joiner that was cancelled meanwhile
             async with self._writer() as session, session.begin():
                 yield session
             if session.info.pop(WIPE_AFTER_COMMIT, False):
@@ -212,6 +211,7 @@ class Database:
         await asyncio.shield(group.committed)
 
     async def _close_group(self) -> None:
+        """Commits the open group, if any (`WriteGroup.close`), then checkpoints after an erasure."""
         group, self._group = self._group, None
         if group is None:
             return

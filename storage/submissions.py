@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.contact_lock import lock_contacts_where
 from storage.db import WIPE_AFTER_COMMIT
 from storage.driver import Driver, DriverStatement
 from storage.models import (
@@ -382,12 +383,7 @@ async def purge_expired(
     # who writes meanwhile is no longer quiet once the lock is granted (an UPDATE checks its
     # condition again on the row as it then is) and keeps the conversation that message saved.
     talking = exists().where(col(Conversation.contact_id) == Contact.id)
-    await session.exec(
-        update(Contact)
-        .where(quiet, talking)
-        .values(channel=Contact.channel)
-        .execution_options(synchronize_session=False)
-    )
+    await lock_contacts_where(session, quiet, talking)
     quiet_ids = select(Contact.id).where(quiet)
     await session.exec(delete(Conversation).where(col(Conversation.contact_id).in_(quiet_ids)))
     messages = await session.exec(delete(OutboxMessage).where(col(OutboxMessage.created_at) < cutoff))

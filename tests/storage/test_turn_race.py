@@ -16,20 +16,13 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
-import pytest
-
 from storage import conversation
 from storage.db import Database
 from storage.models import Conversation
-from tests.support.pg_locks import someone_waits_for_a_lock
+from tests.support.pg_locks import postgres_only, someone_waits_for_a_lock
 
 AT = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
 CHAT = "7301"
-
-
-def _postgres_only(db: Database) -> None:
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("SQLite takes its snapshot after the write lock: nothing to race (PostgreSQL only)")
 
 
 async def _first_turn(db: Database) -> int:
@@ -52,7 +45,7 @@ async def _until_waiting_for_a_lock(db: Database) -> None:
 async def test_a_message_that_waited_for_the_lock_reads_the_conversation_the_other_committed(
     db: Database,
 ) -> None:
-    _postgres_only(db)
+    postgres_only(db)
     contact_id = await _first_turn(db)
     first_in = asyncio.Event()
     let_go = asyncio.Event()

@@ -19,7 +19,6 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar, cast
 
-import pytest
 from sqlmodel import col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -42,7 +41,7 @@ from storage.submissions import purge_expired
 from tests.dashboard.test_payment_reminders import registered, wib
 from tests.handlers.test_sessions import spec
 from tests.support.helpers import VAULT, Chat
-from tests.support.pg_locks import someone_waits_for_a_lock
+from tests.support.pg_locks import postgres_only, someone_waits_for_a_lock
 
 QUIET = QuietHours.parse("21:00-07:00")
 CHAT = "7302"
@@ -52,11 +51,6 @@ FOLLOW_UP_AT = datetime(2026, 11, 27, 5, 0, tzinfo=UTC)
 """Three days after the session of `_attendee` ended, 12:00 WIB."""
 T = TypeVar("T")
 State = tuple[str | None, str | None, dict[str, Any]]
-
-
-def _postgres_only(db: Database) -> None:
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("SQLite takes its snapshot after the write lock: nothing to race (PostgreSQL only)")
 
 
 async def _first_turn(db: Database, at: datetime, state: State) -> int:
@@ -208,7 +202,7 @@ async def _attendee(db: Database) -> int:
 async def test_a_turn_that_waited_for_the_lock_reads_what_the_writer_wrote(db: Database) -> None:
     """The lock is an UPDATE of the contact's row: after a bare SELECT ... FOR UPDATE, the turn
     would read the conversation as it was before the writer and save over it."""
-    _postgres_only(db)
+    postgres_only(db)
     at = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
     contact_id = await _first_turn(db, at, ("enrol", "a", {}))
     written, let_go = asyncio.Event(), asyncio.Event()
@@ -244,7 +238,7 @@ async def test_no_draft_reminder_over_a_message_in_flight(db: Database) -> None:
     """dashboard.service.draft_reminders: the reminder waits for the message, then finds the
     conversation busy again; before, it put the conversation on its question and the message
     saved over that (the "Lanjutkan" it offered not understood, and the draft reminded again)."""
-    _postgres_only(db)
+    postgres_only(db)
     earlier = DRAFTED_AT
     now = earlier + timedelta(hours=22)  # 10:00 WIB
     contact_id = await _first_turn(db, earlier, ("enrol", "full_name", {"draft": _draft(earlier)}))
@@ -262,7 +256,7 @@ async def test_no_payment_reminder_over_a_message_in_flight(db: Database, chat: 
     """dashboard.service.payment_reminders: the reminder waits for the message, then finds the
     person talking (a later round); before, the message saved over the conversation the reminder
     had put on its answers ("sudah bayar", "berhenti ingatkan" no longer understood)."""
-    _postgres_only(db)
+    postgres_only(db)
     await registered(db, chat)
     now = wib(2027, 1, 12)
 
@@ -283,7 +277,7 @@ async def test_no_payment_reminder_over_a_message_in_flight(db: Database, chat: 
 async def test_no_follow_up_question_over_a_message_in_flight(db: Database) -> None:
     """dashboard.service.reminders.send_followups: the question waits for the message, then finds
     the person talking; before, the message saved over the conversation it had put on the question."""
-    _postgres_only(db)
+    postgres_only(db)
     contact_id = await _attendee(db)
     now = FOLLOW_UP_AT
 
@@ -302,7 +296,7 @@ async def test_no_follow_up_question_over_a_message_in_flight(db: Database) -> N
 async def test_an_expired_draft_taken_up_again_is_not_purged(db: Database) -> None:
     """handlers.enrol.purge: the purge waits for the message that took the draft up again and
     leaves it; before, it wrote the conversation it had read over what the message saved."""
-    _postgres_only(db)
+    postgres_only(db)
     earlier = DRAFTED_AT
     now = earlier + timedelta(days=8)
     contact_id = await _first_turn(db, earlier, ("enrol", "full_name", {"draft": _draft(earlier)}))
@@ -320,7 +314,7 @@ async def test_an_expired_draft_taken_up_again_is_not_purged(db: Database) -> No
 async def test_the_retention_keeps_the_conversation_of_someone_writing_again(db: Database) -> None:
     """storage.submissions.purge_expired: a contact silent past the retention that writes at that
     moment keeps the conversation the message saved; before, the purge deleted it."""
-    _postgres_only(db)
+    postgres_only(db)
     long_ago = datetime(2024, 1, 10, 3, 0, tzinfo=UTC)
     now = datetime(2026, 12, 6, 3, 0, tzinfo=UTC)
     contact_id = await _first_turn(db, long_ago, ("enrol", "a", {}))
@@ -338,7 +332,7 @@ async def test_someone_who_writes_again_after_erasing_keeps_their_address(db: Da
     """storage.erasure.tombstone_erased: a person who erased their data and writes again as the
     run replaces erased numbers keeps their chat id (and so their conversation); before, the run
     decided on the row as it was before the message and replaced it."""
-    _postgres_only(db)
+    postgres_only(db)
     erased = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
     now = erased + timedelta(days=3)
     contact_id = await _first_turn(db, erased - timedelta(hours=1), (None, None, {}))
@@ -366,7 +360,7 @@ async def test_someone_who_writes_again_after_erasing_keeps_their_address(db: Da
 
 
 async def test_a_message_after_a_draft_reminder_reads_its_question(db: Database) -> None:
-    _postgres_only(db)
+    postgres_only(db)
     await _first_turn(db, DRAFTED_AT, ("enrol", "full_name", {"draft": _draft(DRAFTED_AT)}))
     now = DRAFTED_AT + timedelta(hours=22)
 
@@ -379,7 +373,7 @@ async def test_a_message_after_a_draft_reminder_reads_its_question(db: Database)
 
 
 async def test_a_message_after_a_payment_reminder_reads_its_question(db: Database, chat: Chat) -> None:
-    _postgres_only(db)
+    postgres_only(db)
     await registered(db, chat)
     now = wib(2027, 1, 12)
 
@@ -391,7 +385,7 @@ async def test_a_message_after_a_payment_reminder_reads_its_question(db: Databas
 
 
 async def test_a_message_after_the_follow_up_question_reads_it(db: Database) -> None:
-    _postgres_only(db)
+    postgres_only(db)
     await _attendee(db)
 
     async def ask(held: Database) -> set[str]:
@@ -402,7 +396,7 @@ async def test_a_message_after_the_follow_up_question_reads_it(db: Database) -> 
 
 
 async def test_a_message_after_the_draft_purge_finds_the_draft_gone(db: Database) -> None:
-    _postgres_only(db)
+    postgres_only(db)
     await _first_turn(db, DRAFTED_AT, ("enrol", "full_name", {"draft": _draft(DRAFTED_AT)}))
     now = DRAFTED_AT + timedelta(days=8)
 
@@ -415,7 +409,7 @@ async def test_a_message_after_the_draft_purge_finds_the_draft_gone(db: Database
 
 
 async def test_a_message_after_the_retention_finds_no_conversation(db: Database) -> None:
-    _postgres_only(db)
+    postgres_only(db)
     await _first_turn(db, datetime(2024, 1, 10, 3, 0, tzinfo=UTC), ("enrol", "a", {}))
     now = datetime(2026, 12, 6, 3, 0, tzinfo=UTC)
 
