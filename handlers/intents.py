@@ -130,17 +130,25 @@ def phrase_in(text: str, phrase: str) -> bool:
 
 def match_command(text: str) -> str | None:
     """A global command when the message is (almost) only that command."""
-    words = tokens(text)
+    words = tuple(tokens(text))
     if not words or len(words) > COMMAND_MAX_WORDS:
         return None
+    commands = _command_index()
+    if words in commands:
+        return commands[words]
+    rest = tuple(w for w in words if w not in table().filler)
+    return commands.get(rest) if rest else None
+
+
+@cache
+def _command_index() -> dict[tuple[str, ...], str]:
+    """Each command phrase and its command (the first in the table's order, if two share one):
+    every message is looked up once instead of tried against every phrase."""
+    index: dict[tuple[str, ...], str] = {}
     for name, phrases in table().commands.items():
-        if tuple(words) in phrases:
-            return name
-    rest = [w for w in words if w not in table().filler]
-    for name, phrases in table().commands.items():
-        if rest and tuple(rest) in phrases:
-            return name
-    return None
+        for phrase in phrases:
+            index.setdefault(phrase, name)
+    return index
 
 
 DEFERRED = {"enrol": "later", "enrol_other": "later"}

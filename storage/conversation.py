@@ -73,7 +73,9 @@ async def open_turn(
     def run(sync: Session) -> tuple[Contact, SavedState | None, bool, bool]:
         driver, statements = _prepared(sync.connection())
         params = {"channel": channel, "chat_id": chat_id, "now": now, "message_id": message_id or None}
-        values = driver.one_or_none(statements.open, params)
+        values = None if statements.find is None else driver.one_or_none(statements.find, params)
+        if values is None:
+            values = driver.one_or_none(statements.open, params)
         if values is None:  # PostgreSQL: another turn committed after the snapshot; now it is seen
             values = driver.one(statements.open, params)
         contact = _contact_as_loaded(values)

@@ -14,14 +14,14 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ARRAY, Integer, Row, String, all_, any_, bindparam, func, literal_column, update
+from sqlalchemy import ARRAY, Integer, Row, String, all_, any_, bindparam, func, update
 from sqlalchemy import select as core_select
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import Contact, OutboxMessage
-from storage.types import utcnow
+from storage.types import utcnow, word
 from storage.upsert import insert_for
 
 
@@ -100,9 +100,10 @@ async def claim_due(
     return list((await session.exec(statement, params=params)).all())
 
 
-_PENDING = literal_column("'pending'", String)
-"""A literal, not a parameter: a plan PostgreSQL prepares once for any parameters could not use
-the partial indexes (WHERE status = 'pending'), and fell back to a sort of the whole outbox."""
+_PENDING = word("pending")
+"""A literal, not a parameter (`storage.types.word`): a plan PostgreSQL prepares once for any
+parameters could not use the partial indexes (WHERE status = 'pending'), and fell back to a sort
+of the whole outbox."""
 
 
 @cache
@@ -153,7 +154,7 @@ def _start_statement(dialect: str) -> Any:
 
     return (
         update(table)
-        .where(ids, table.c.status == "pending")
+        .where(ids, table.c.status == _PENDING)
         .values(status="sending", attempts=table.c.attempts + 1, next_attempt_at=bindparam("now"))
         .returning(
             table.c.id,
@@ -194,7 +195,7 @@ async def hand_back(session: AsyncSession, message_ids: Sequence[int]) -> None:
     again, as if never started."""
     await session.exec(
         update(OutboxMessage)
-        .where(col(OutboxMessage.id).in_(list(message_ids)), col(OutboxMessage.status) == "sending")
+        .where(col(OutboxMessage.id).in_(list(message_ids)), col(OutboxMessage.status) == word("sending"))
         .values(status="pending", attempts=OutboxMessage.attempts - 1)
     )
 
@@ -213,7 +214,7 @@ async def recover_sending(
     mid-attempt is closed as failed (`INTERRUPTED`), never sent again.
     """
     query = update(OutboxMessage).where(
-        col(OutboxMessage.channel) == channel, col(OutboxMessage.status) == "sending"
+        col(OutboxMessage.channel) == channel, col(OutboxMessage.status) == word("sending")
     )
     if chat_id is not None:
         query = query.where(col(OutboxMessage.chat_id) == chat_id)
@@ -312,7 +313,7 @@ async def outbox_backlog(session: AsyncSession, now: datetime) -> dict[str, tupl
     for status in ("pending", "sending"):  # one status at a time: each has its partial index
         query = (
             select(OutboxMessage.channel, func.count(), func.min(OutboxMessage.created_at))
-            .where(col(OutboxMessage.status) == literal_column(f"'{status}'", String))
+            .where(col(OutboxMessage.status) == word(status))
             .group_by(OutboxMessage.channel)
         )
         for channel, count, oldest in (await session.exec(query)).all():

@@ -30,6 +30,7 @@ from storage.models import (
     Submission,
     SubmissionEvent,
 )
+from storage.types import word
 from storage.upsert import insert_for
 
 ERASED_PAYLOAD = {"text": "", "options": [], "erased": True}
@@ -56,7 +57,10 @@ async def find_open_by_nik_hash(session: AsyncSession, nik_hashes: Collection[st
     """The open submission whose NIK hash is one of `nik_hashes` (a NIK's hash under each key)."""
     query = (
         select(Submission)
-        .where(col(Submission.nik_hash).in_(nik_hashes), col(Submission.status).in_(OPEN_STATUSES))
+        .where(
+            col(Submission.nik_hash).in_(nik_hashes),
+            col(Submission.status).in_([word(s) for s in OPEN_STATUSES]),
+        )
         .order_by(col(Submission.id))
     )
     return (await session.exec(query)).first()

@@ -38,7 +38,7 @@ from storage.chat_models import AgentHandoff
 from storage.driver import DriverStatement
 from storage.models import Contact, Conversation, FormStepEvent, OutboxMessage, ProcessedInbound
 from storage.submissions import STEP_EVENT_KEYS
-from storage.types import UTCDateTime
+from storage.types import UTCDateTime, word
 from storage.upsert import insert_for
 
 CONTACT_COLUMNS = tuple(column.name for column in Contact.__table__.c)  # type: ignore[attr-defined]
@@ -67,14 +67,17 @@ class TurnStatements:
     """The statements of one message, compiled for one dialect.
 
     `open` takes channel, chat_id, now and message_id, and returns the contact's columns, the
-    conversation's as `s_<column>` and `s_held`. Where `mark` is None (PostgreSQL), `open` also
-    records the message id and releases held messages, and says in `fresh` whether the id was
-    new; otherwise `mark` records it (rows written: 0 for a redelivery) and `resume` releases.
+    conversation's as `s_<column>` and `s_held`. Where `find` is given (SQLite), it returns the
+    same for a contact that exists, and `open` runs only when it returned nothing. Where `mark` is
+    None (PostgreSQL), `open` also records the message id and releases held messages, and says
+    in `fresh` whether the id was new; otherwise `mark` records it (rows written: 0 for a
+    redelivery) and `resume` releases.
     Where `save_all` is given (PostgreSQL), it writes the contact, the conversation when
     `has_state`, and the rows of `outbox_rows`, `chat_rows` and `step_event_rows` (JSON arrays of
     objects, times in ISO 8601) at once; otherwise `contact`, `state`, `outbox` and `chat` do.
     """
 
+    find: DriverStatement | None
     open: DriverStatement
     mark: DriverStatement | None
     resume: DriverStatement | None
@@ -90,6 +93,7 @@ def turn_statements(name: str, dialect: Dialect) -> TurnStatements:
     """The statements for the dialect named `name` (the cache's key; `dialect` compiles)."""
     postgres = name == "postgresql"
     return TurnStatements(
+        find=None if postgres else DriverStatement.compile(_find(), dialect),
         open=DriverStatement.compile(_open_all_at_once() if postgres else _open(name), dialect),
         mark=None if postgres else DriverStatement.compile(_mark(name), dialect, _PROCESSED_KEYS),
         resume=None if postgres else DriverStatement.compile(_resume(), dialect),
@@ -160,6 +164,19 @@ def _stored(owner: Any) -> list[Any]:
     return [*state, held]
 
 
+def _find() -> Any:
+    """SQLite: the contact that exists, with its conversation, read without the upsert.
+
+    The write transaction already holds the only writer's lock, so the row needs no lock of its
+    own; the upsert (a write of the row, returning it) costs three times this read: 91,000
+    against 31,000 instructions, counted with cachegrind."""
+    contact = Contact.__table__  # type: ignore[attr-defined]
+    return core_select(*(contact.c[column] for column in CONTACT_COLUMNS), *_stored(contact.c.id)).where(
+        contact.c.channel == bindparam("channel", type_=String),
+        contact.c.chat_id == bindparam("chat_id", type_=String),
+    )
+
+
 def _open(name: str) -> Any:
     """The contact and its conversation in one statement (RETURNING with scalar subqueries)."""
     contact = Contact.__table__  # type: ignore[attr-defined]
@@ -200,7 +217,7 @@ def _open_all_at_once() -> Any:
         .where(
             outbox.c.channel == channel,
             outbox.c.chat_id == bindparam("chat_id", type_=String),
-            outbox.c.status == "waiting",
+            outbox.c.status == word("waiting"),
             exists(core_select(new_id.c.id)),
         )
         .values(status="pending", next_attempt_at=now)
@@ -227,7 +244,7 @@ def _resume() -> Any:
         .where(
             outbox.c.channel == bindparam("channel", type_=String),
             outbox.c.chat_id == bindparam("chat_id", type_=String),
-            outbox.c.status == "waiting",
+            outbox.c.status == word("waiting"),
         )
         .values(status="pending", next_attempt_at=bindparam("now", type_=UTCDateTime()))
     )

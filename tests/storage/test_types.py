@@ -48,6 +48,16 @@ def test_sqlite_text_is_the_general_paths_text(value: datetime) -> None:
     assert fast(None) is None
 
 
+def test_one_processor_writes_each_time_in_turn() -> None:
+    """The processor keeps the last time's text: each time, the same object again, and a time
+    equal to the last but at another offset, all come out as the general path writes them."""
+    dialect = sqlite.dialect()
+    fast, general = _ours(dialect), _general_path(dialect)
+    same_instant = TIMES[0].astimezone(WIB)
+    for value in [TIMES[0], TIMES[0], same_instant, *TIMES, *reversed(TIMES), TIMES[2], TIMES[2]]:
+        assert fast(value) == general(value)
+
+
 def test_a_naive_time_is_refused() -> None:
     fast = _ours(sqlite.dialect())
     with pytest.raises(ValueError, match="naive"):
