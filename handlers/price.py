@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Any
 
 from handlers.contribution import Quote, active_discount, month_dates, quote
@@ -180,7 +181,14 @@ class Contributor:
     """The regency's scheme (in force or not): when in force and no payer, a candidate."""
 
     def price(self, start: date, months: int, *, with_jht: bool, data: ProgramData) -> Price:
-        """What paying `months` months at once from `start` costs, each month at its own rate."""
+        """What paying `months` months at once from `start` costs, each month at its own rate.
+
+        Kept for the same arguments (all immutable): a form's payment steps show the prices of
+        every period, for both program choices, in the question, its buttons and the summary,
+        and each is a quote for every month."""
+        return _price(self, start, months, with_jht, data)
+
+    def _computed(self, start: date, months: int, with_jht: bool, data: ProgramData) -> Price:
         quotes = [(day, quote(self.income, self.group, day, data)) for day in month_dates(start, months)]
         rows = [_month(q, day, with_jht, self.payer) for day, q in quotes]
         first, q = rows[0], quotes[0][1]
@@ -207,6 +215,16 @@ class Contributor:
     def prices(self, start: date, *, with_jht: bool, data: ProgramData) -> dict[int, Price]:
         """The price of each payment period the data offers (1, 3, 6, 12 months)."""
         return {m: self.price(start, m, with_jht=with_jht, data=data) for m in data.payment_periods}
+
+
+PRICES_KEPT = 64
+"""Recent prices kept: one turn asks for the same few up to three times. Few, because a price
+carries the income it was computed on, which should not linger in memory."""
+
+
+@lru_cache(maxsize=PRICES_KEPT)
+def _price(who: Contributor, start: date, months: int, with_jht: bool, data: ProgramData) -> Price:
+    return who._computed(start, months, with_jht, data)
 
 
 def contributor(answers: Mapping[str, Any], today: date, *, income: int | None = None) -> Contributor:

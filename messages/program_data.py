@@ -3,7 +3,7 @@ with their names and typed words from each language's `occupations.toml`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 from typing import Any
@@ -47,7 +47,9 @@ class ProgramData:
     discounts: tuple[Discount, ...]
     payment_periods: tuple[int, ...]
     last_checked: date
-    raw: dict[str, Any]
+    raw: dict[str, Any] = field(compare=False)
+    """Not compared: two values with the same facts are equal, and the facts can key a cache
+    (`handlers.price`)."""
 
 
 def parse_program_data(raw: dict[str, Any]) -> ProgramData:

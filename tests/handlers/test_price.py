@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -91,3 +92,19 @@ def test_what_a_submission_keeps_reads_back_the_same_and_holds_no_income() -> No
     assert "reported_income" not in record and 1_500_000 not in record.values()
     again = Price.from_record(record)
     assert again == p and again.stretches[1].first == date(2027, 5, 1)
+
+
+def test_a_price_is_kept_for_the_same_facts_and_computed_again_for_others() -> None:
+    """Prices are kept by their arguments (`Contributor.price`): the same ones give the same
+    price, and another rate, income, date or program choice is computed afresh."""
+    data = program_data()
+    who = Contributor(income=2_000_000, group="umum")
+    first = who.price(date(2027, 3, 1), 3, with_jht=True, data=data)
+    assert who.price(date(2027, 3, 1), 3, with_jht=True, data=data) is first
+    dearer = replace(data, jkm_flat=data.jkm_flat + 1000)
+    assert who.price(date(2027, 3, 1), 3, with_jht=True, data=dearer).total == first.total + 3 * 1000
+    assert (
+        Contributor(income=3_000_000, group="umum").price(date(2027, 3, 1), 3, with_jht=True, data=data).total
+        > first.total
+    )
+    assert who.price(date(2027, 3, 1), 3, with_jht=False, data=data).total < first.total
