@@ -23,9 +23,9 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-import asyncpg
 from sqlmodel import col, func, select
 
+from bench.compare import reset_postgres
 from bot.channels.registry import catalogue
 from dashboard.service import broadcasts
 from dashboard.service.broadcasts import Audience
@@ -128,12 +128,6 @@ def run(name: str, url: str, recipients: int, rate: float) -> str:
     return "\n".join(lines)
 
 
-async def _reset_postgres(url: str) -> None:
-    conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://", 1))
-    await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
-    await conn.close()
-
-
 def databases(postgres: str | None, no_sqlite: bool) -> Iterator[tuple[str, str]]:
     """(name, url) of each database to measure, migrated and empty: a temporary SQLite file,
     then `postgres` (wiped first) when given."""
@@ -143,7 +137,7 @@ def databases(postgres: str | None, no_sqlite: bool) -> Iterator[tuple[str, str]
             upgrade(url)
             yield "SQLite", url
     if postgres:
-        asyncio.run(_reset_postgres(postgres))
+        asyncio.run(reset_postgres(postgres))
         upgrade(postgres)
         yield "PostgreSQL", postgres
 

@@ -286,13 +286,13 @@ def postgres_url(url: str) -> Callable[[Path, int], str]:
     def reset(_folder: Path, _round: int) -> str:
         # Called from the benchmark's event loop: the reset runs on a loop of its own.
         with ThreadPoolExecutor(1) as pool:
-            pool.submit(asyncio.run, _reset_postgres(url)).result()
+            pool.submit(asyncio.run, reset_postgres(url)).result()
         return url
 
     return reset
 
 
-async def _reset_postgres(url: str) -> None:
+async def reset_postgres(url: str) -> None:
     import asyncpg  # only when PostgreSQL is benchmarked
 
     plain = url.replace("postgresql+asyncpg://", "postgresql://")

@@ -26,7 +26,7 @@ from pathlib import Path
 from cryptography.fernet import Fernet
 from sqlalchemy import text
 
-from bench.compare import _reset_postgres
+from bench.compare import reset_postgres
 from bench.enrolment import ENROLMENT
 from handlers.app import build_router
 from handlers.engine import Engine
@@ -117,7 +117,7 @@ def main() -> None:
                     url = f"sqlite+aiosqlite:///{Path(folder) / f'growth-{size}.db'}"
                 else:
                     assert pg is not None
-                    asyncio.run(_reset_postgres(pg))
+                    asyncio.run(reset_postgres(pg))
                     url = pg
                 upgrade(url)
                 costs.append(asyncio.run(measure(url, size, args.people, args.rounds)))
