@@ -55,16 +55,23 @@ def full_scans(path: str, statements: list[tuple[str, Any]]) -> set[str]:
     return found
 
 
-async def test_an_enrolment_reads_no_growing_table_whole(db: Database, chat: Chat) -> None:
+async def an_enrolment_on_sqlite(db: Database, chat: Chat, why_not_postgresql: str) -> tuple[str, list[Any]]:
+    """The SQLite file and what a whole enrolment executed on it (on PostgreSQL: skipped, saying why)."""
     if not db.is_sqlite:
-        pytest.skip("reads SQLite's EXPLAIN QUERY PLAN; PostgreSQL picks a scan for a table this small")
+        pytest.skip(why_not_postgresql)
     path = sqlite_file(db.url)
     assert path is not None
     with statements_run(db) as seen:
         for text in ENROLMENT:
             await chat.say(text)
     assert len(seen) > 13 * 3, "the listener saw the transactions"
-    assert full_scans(str(path), seen) == set()
+    return str(path), seen
+
+
+async def test_an_enrolment_reads_no_growing_table_whole(db: Database, chat: Chat) -> None:
+    why = "reads SQLite's EXPLAIN QUERY PLAN; PostgreSQL picks a scan for a table this small"
+    path, seen = await an_enrolment_on_sqlite(db, chat, why)
+    assert full_scans(path, seen) == set()
 
 
 def test_the_check_finds_a_scan(tmp_path: Any) -> None:
@@ -114,14 +121,9 @@ def reprepared(path: str, statements: list[tuple[str, Any]]) -> set[str]:
 async def test_an_enrolment_compares_no_partial_index_column_with_a_parameter(
     db: Database, chat: Chat
 ) -> None:
-    if not db.is_sqlite:
-        pytest.skip("SQLite compiles such a statement again at each execution; PostgreSQL prepares it once")
-    path = sqlite_file(db.url)
-    assert path is not None
-    with statements_run(db) as seen:
-        for text in ENROLMENT:
-            await chat.say(text)
-    assert reprepared(str(path), seen) == set()
+    why = "SQLite compiles such a statement again at each execution; PostgreSQL prepares it once"
+    path, seen = await an_enrolment_on_sqlite(db, chat, why)
+    assert reprepared(path, seen) == set()
 
 
 def test_the_check_finds_a_status_parameter(tmp_path: Any) -> None:
