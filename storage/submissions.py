@@ -53,13 +53,17 @@ def normalize_reference(text: str) -> str:
     return f"{cleaned[:4]}-{cleaned[4:]}" if len(cleaned) == 8 else text.strip().upper()
 
 
+_OPEN_STATUSES = [word(status) for status in OPEN_STATUSES]
+"""As literals: the partial unique index on the NIK hash holds open submissions only."""
+
+
 async def find_open_by_nik_hash(session: AsyncSession, nik_hashes: Collection[str]) -> Submission | None:
     """The open submission whose NIK hash is one of `nik_hashes` (a NIK's hash under each key)."""
     query = (
         select(Submission)
         .where(
             col(Submission.nik_hash).in_(nik_hashes),
-            col(Submission.status).in_([word(s) for s in OPEN_STATUSES]),
+            col(Submission.status).in_(_OPEN_STATUSES),
         )
         .order_by(col(Submission.id))
     )

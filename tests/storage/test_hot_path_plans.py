@@ -102,7 +102,7 @@ def reprepared(path: str, statements: list[tuple[str, Any]]) -> set[str]:
     SQLite can use a partial index (`WHERE status = 'pending'`) only when it knows the value
     compared, so it plans such a statement with the parameter's value in view, and compiles it
     again each time a new value is bound: every execution. On the outbox that made the release
-    of held messages cost 4 times its work (50 µs against 10 µs, measured with `timeit`)."""
+    of held messages cost 4 times its work (50 µs against 10 µs, over 2,000 executions)."""
     found: set[str] = set()
     columns = partial_index_columns(path)
     for statement, _parameters in statements:
