@@ -7,8 +7,10 @@ returns a `Parsed`: the value, or a reason code for the error message.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
+from decimal import InvalidOperation
 from functools import cache
 
 from lokal import parse_rupiah
@@ -43,28 +45,40 @@ MIN_MONTHLY_INCOME = 10_000
 MAX_MONTHLY_INCOME = 1_000_000_000
 
 
+def _rupiah(text: str) -> float | None:
+    """The amount lokal reads in `text`, or None. An amount too long for lokal's arithmetic (it
+    rounds with 28-digit decimals, so about 26 digits of rupiah) is infinite: too large like any
+    amount over the bound, never an error."""
+    try:
+        found = parse_rupiah(text)
+    except InvalidOperation:
+        return math.inf
+    return None if found is None else found.amount
+
+
 def parse_money(text: str) -> Parsed[int]:
     """Monthly income in any common form: "2jt", "1,5 juta", "Rp 1.500.000", "800rb", "2 jt an"."""
     context, separated, amount_span = _money_patterns()
     cleaned = separated.sub(r"\1", text.replace("-", " "))
     if (spoken := spoken_amount(cleaned)) is not None:  # "rong yuta", "1.5 million", "800rb"
         return _within_bounds(spoken)
-    parsed = parse_rupiah(cleaned)
-    if parsed is None:
-        parsed = parse_rupiah(context.sub(" ", cleaned))
-    if parsed is None and (span := amount_span.search(cleaned)):
-        parsed = parse_rupiah(span.group(0))
-    if parsed is None:
+    amount = _rupiah(cleaned)
+    if amount is None:
+        amount = _rupiah(context.sub(" ", cleaned))
+    if amount is None and (span := amount_span.search(cleaned)):
+        amount = _rupiah(span.group(0))
+    if amount is None:
         return Parsed(error="unreadable")
-    return _within_bounds(round(parsed.amount))
+    return _within_bounds(amount)
 
 
-def _within_bounds(amount: int) -> Parsed[int]:
-    if amount < MIN_MONTHLY_INCOME:
-        return Parsed(error="too_small", details={"amount": amount})
+def _within_bounds(amount: float) -> Parsed[int]:
     if amount > MAX_MONTHLY_INCOME:
-        return Parsed(error="too_large", details={"amount": amount})
-    return Parsed(value=amount)
+        return Parsed(error="too_large")
+    whole = round(amount)
+    if whole < MIN_MONTHLY_INCOME:
+        return Parsed(error="too_small", details={"amount": whole})
+    return Parsed(value=whole)
 
 
 @cache
@@ -122,11 +136,10 @@ def parse_income(text: str) -> Parsed[Income]:
     text = _SPACED_THOUSANDS.sub("", text)
     words = tokens(text.replace("/", " "))
     per = "day" if _says(words, "day") else "week" if _says(words, "week") else "month"
-    amounts = [
-        round(found.amount)
-        for span in _amount().findall(text.replace("-", " - "))
-        if (found := parse_rupiah(span)) is not None and found.amount >= MIN_MONTHLY_INCOME
-    ]
+    found = [_rupiah(span) for span in _amount().findall(text.replace("-", " - "))]
+    if math.inf in found:
+        return Parsed(error="too_large")
+    amounts = [round(amount) for amount in found if amount is not None and amount >= MIN_MONTHLY_INCOME]
     if len(amounts) >= 2:
         stated, upper = min(amounts), max(amounts)
         upper_or_none: int | None = upper if upper != stated else None
@@ -141,5 +154,5 @@ def parse_income(text: str) -> Parsed[Income]:
     if monthly < MIN_MONTHLY_INCOME:
         return Parsed(error="too_small", details={"amount": monthly})
     if monthly > MAX_MONTHLY_INCOME:
-        return Parsed(error="too_large", details={"amount": monthly})
+        return Parsed(error="too_large")
     return Parsed(value=Income(monthly=monthly, stated=stated, per=per, upper=upper_or_none))

@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlmodel import func, select
 
@@ -399,6 +399,8 @@ def test_fuzzed_answers_at_every_form_step(
 
     @FUZZ_SETTINGS
     @given(case=answers_at_a_step())
+    # Found by CI's long run: an income of 27 digits overflowed the parsing library's decimals.
+    @example(case=(9, {"kind": "text", "text": "100000000000000100000000000"}))
     def form(case: tuple[int, dict[str, Any]]) -> None:
         step, answer = case
         tried[step] += 1

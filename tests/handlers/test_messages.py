@@ -264,7 +264,7 @@ CONTEXTS: dict[str, list[dict[str, Any]]] = {
     "calc_bad_income": [
         {"reason": "unreadable"},
         {"reason": "too_small", "amount": 2},
-        {"reason": "too_large", "amount": 5_000_000_000},
+        {"reason": "too_large"},
         {"reason": "uncertain"},
     ],
     "calc_ask_work": [{}],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.income import parse_money
+from handlers.income import parse_income, parse_money
 
 VALID = [
     ("2jt", 2_000_000),
@@ -45,6 +45,19 @@ INVALID = [
     ("¼", "unreadable"),
     ("³ûዪ", "unreadable"),
     ("\u0301", "unreadable"),
+    # Amounts longer than the parsing library's 28-digit decimals (tests/e2e/test_fuzz.py found
+    # the first): too large, like any amount over the bound, never the apology for a bug.
+    ("100000000000000100000000000", "too_large"),
+    ("1.000.000.000.000.000.000.000.000.000", "too_large"),
+    ("99999999999999999999999999jt", "too_large"),
+]
+
+# The same through the reading of a whole income (per day, per week, a range).
+INCOME_TOO_LARGE = [
+    "100000000000000100000000000",
+    "sehari 99999999999999999999999999 juta",
+    "kadang 500rb kadang 99999999999999999999999999 juta",
+    "sehari 50jt",
 ]
 
 
@@ -57,3 +70,9 @@ def test_valid_amounts(text: str, amount: int) -> None:
 def test_invalid_amounts_give_a_reason(text: str, reason: str) -> None:
     parsed = parse_money(text)
     assert not parsed.ok and parsed.error == reason
+
+
+@pytest.mark.parametrize("text", INCOME_TOO_LARGE)
+def test_an_income_too_large_is_said_so(text: str) -> None:
+    parsed = parse_income(text)
+    assert not parsed.ok and parsed.error == "too_large"
