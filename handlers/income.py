@@ -46,13 +46,19 @@ MAX_MONTHLY_INCOME = 1_000_000_000
 
 
 def _rupiah(text: str) -> float | None:
-    """The amount lokal reads in `text`, or None. An amount too long for lokal's arithmetic (it
-    rounds with 28-digit decimals, so about 26 digits of rupiah) is infinite: too large like any
-    amount over the bound, never an error."""
+    """The amount lokal reads in `text`, or None; never an error for what a person typed.
+
+    Two inputs make lokal 0.7 raise, and each gets the answer any such amount gets: a number with
+    a decimal separator twice after the thousands ("2.000.000,00,5": ValueError) is unreadable,
+    and an amount too long for lokal's 28-digit decimals (about 26 digits of rupiah:
+    InvalidOperation) is infinite, so too large.
+    """
     try:
         found = parse_rupiah(text)
     except InvalidOperation:
         return math.inf
+    except ValueError:
+        return None
     return None if found is None else found.amount
 
 

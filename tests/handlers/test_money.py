@@ -50,6 +50,9 @@ INVALID = [
     ("100000000000000100000000000", "too_large"),
     ("1.000.000.000.000.000.000.000.000.000", "too_large"),
     ("99999999999999999999999999jt", "too_large"),
+    # Two decimal separators after the thousands made the library raise ValueError.
+    ("2.000.000,00,5", "unreadable"),
+    ("Rp 1.000,5,5", "unreadable"),
 ]
 
 # The same through the reading of a whole income (per day, per week, a range).
