@@ -29,7 +29,22 @@ from tests.support.helpers import VAULT, Chat, FixedClock
 _accounts._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 _accounts._DUMMY_HASH = _accounts._hasher.hash("a password nobody has")
 
-PG_URL = os.environ.get("TEST_DATABASE_URL")
+
+def _this_workers_database(url: str | None) -> str | None:
+    """The PostgreSQL database of this pytest process: TEST_DATABASE_URL's own, or under
+    pytest-xdist (the fast run, tests/run_suites.py) one per worker: `test` becomes `test_gw0`,
+    `test_gw1`, made on first use by `_pg_migrated`."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if url is None or worker is None:
+        return url
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    return parsed.set(database=f"{parsed.database}_{worker}").render_as_string(hide_password=False)
+
+
+SHARED_PG_URL = os.environ.get("TEST_DATABASE_URL")
+PG_URL = _this_workers_database(SHARED_PG_URL)
 # Agent codes that exist for the tests (the shipped messages/agents.toml lists none).
 TEST_AGENT_CODES = load_agent_codes(Path(__file__).parent / "data" / "agent_codes.toml")
 RUN_SLOW = os.environ.get("CI", "").lower() == "true" or os.environ.get("RUN_SLOW") == "1"
@@ -56,10 +71,12 @@ def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def _pg_migrated() -> str:
-    assert PG_URL
+    assert PG_URL and SHARED_PG_URL
     import asyncpg
 
     async def reset() -> None:
+        if PG_URL != SHARED_PG_URL:
+            await _create_database(SHARED_PG_URL, PG_URL)
         conn = await asyncpg.connect(PG_URL.replace("postgresql+asyncpg://", "postgresql://", 1))
         await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
         await conn.close()
@@ -67,6 +84,20 @@ def _pg_migrated() -> str:
     asyncio.run(reset())
     upgrade(PG_URL)
     return PG_URL
+
+
+async def _create_database(shared_url: str, url: str) -> None:
+    """Makes the database `url` names unless it exists, connected through `shared_url`'s."""
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    name = make_url(url).database
+    conn = await asyncpg.connect(shared_url.replace("postgresql+asyncpg://", "postgresql://", 1))
+    try:
+        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
 
 
 @pytest.fixture
