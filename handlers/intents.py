@@ -270,20 +270,23 @@ def is_question(text: str) -> bool:
     return ("?" in text and len(tokens(text)) > 1) or has_question_word(text)
 
 
+@cache
+def _question_index() -> dict[str, tuple[_Entry, ...]]:
+    return _by_first_word({"question": table().answers.get("question", ())})
+
+
 def has_question_word(text: str) -> bool:
-    """A question word or a closing question particle, whatever the punctuation."""
+    """A question word or a closing question particle, whatever the punctuation. A particle
+    ("ta", "to") counts only as the last of two words or more, and only where it appears once."""
     words = tokens(text)
-    if not words:
-        return False
-    for phrase in table().answers.get("question", ()):
-        at = _at(words, phrase)
-        if at is None:
-            continue
-        if len(phrase) == 1 and phrase[0] in PARTICLES_AT_THE_END:
-            if at == len(words) - 1 and len(words) > 1:
+    last = len(words) - 1
+    for i, word in enumerate(words):
+        for _order, _name, phrase in _question_index().get(word, ()):
+            if len(phrase) == 1 and word in PARTICLES_AT_THE_END:
+                if i == last > 0 and words.index(word) == i:
+                    return True
+            elif tuple(words[i : i + len(phrase)]) == phrase:
                 return True
-            continue
-        return True
     return False
 
 
