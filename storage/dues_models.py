@@ -26,7 +26,8 @@ class PaymentNotice(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    submission_id: int = Field(foreign_key="submission.id", ondelete="CASCADE", index=True)
+    submission_id: int = Field(foreign_key="submission.id", ondelete="CASCADE")
+    """Looked up by `uq_payment_notice`, which starts with it."""
     kind: str = Field(max_length=16)
     due_on: date
     """The due date it is about (for SPONSOR_END: the last day the government pays)."""

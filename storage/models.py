@@ -196,7 +196,8 @@ class Submission(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     reference: str = Field(max_length=16, unique=True)
     status: str = Field(default="baru", max_length=16, index=True)
-    branch_code: str = Field(max_length=32, index=True)
+    branch_code: str = Field(max_length=32)
+    """Looked up by the queue's indexes, which start with it (no index of its own)."""
     channel: str = Field(max_length=16)
     contact_id: int | None = Field(default=None, foreign_key="contact.id", ondelete="SET NULL", index=True)
     attribution_code: str | None = Field(default=None, max_length=40, index=True)
@@ -283,7 +284,8 @@ class FormStepEvent(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("draft_id", "step", "event", name="uq_form_step_event"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    draft_id: str = Field(max_length=32, index=True)
+    draft_id: str = Field(max_length=32)
+    """Looked up by `uq_form_step_event`, which starts with it (no index of its own)."""
     contact_id: int | None = Field(default=None, foreign_key="contact.id", ondelete="SET NULL", index=True)
     step: str = Field(max_length=32)
     event: str = Field(max_length=16)

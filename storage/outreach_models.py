@@ -58,7 +58,8 @@ class SessionParticipant(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("session_id", "contact_id", name="uq_session_participant"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    session_id: int = Field(foreign_key="social_session.id", ondelete="CASCADE", index=True)
+    session_id: int = Field(foreign_key="social_session.id", ondelete="CASCADE")
+    """Looked up by `uq_session_participant`, which starts with it."""
     contact_id: int = Field(foreign_key="contact.id", ondelete="CASCADE", index=True)
     reserved_at: datetime | None = _ts()
     cancelled_at: datetime | None = _ts()

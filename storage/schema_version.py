@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-SCHEMA_HEAD = "0025"
+SCHEMA_HEAD = "0026"
 
 
 async def current_revision(engine: AsyncEngine) -> str | None:
