@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, Insert
@@ -31,6 +31,8 @@ from sqlalchemy.engine.interfaces import Dialect
 from sqlalchemy.util import await_only
 
 Processor = Callable[[Any], Any] | None
+_BOUND = object()
+"""In a statement's slot: the value comes from the caller's parameters at each execution."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,8 @@ class DriverStatement:
     columns: tuple[str, ...]
     """What the statement returns (RETURNING, SELECT), by name."""
     results: tuple[Processor, ...]
+    _slots: tuple[tuple[str, Any, Processor], ...] = field(init=False, repr=False, compare=False)
+    """(name, the processed literal or `_BOUND`, the bind processor), in the SQL text's order."""
 
     @classmethod
     def compile(cls, statement: Any, dialect: Dialect, keys: Sequence[str] | None = None) -> DriverStatement:
@@ -79,16 +83,30 @@ class DriverStatement:
         binds = tuple(processors.get(name) for name in names)
         return cls(compiled.string, names, binds, literals, defaults, columns, results)
 
+    def __post_init__(self) -> None:
+        slots: list[tuple[str, Any, Processor]] = []
+        for name, process in zip(self.names, self.binds, strict=True):
+            if name in self.literals:  # the same value every time: processed once, here
+                value = self.literals[name]
+                slots.append((name, value if process is None or value is None else process(value), None))
+            else:
+                slots.append((name, _BOUND, process))
+        object.__setattr__(self, "_slots", tuple(slots))
+
     def arguments(self, params: Mapping[str, Any]) -> tuple[Any, ...]:
-        literals, defaults = self.literals, self.defaults
-        values = [
-            literals[name] if name in literals else params[name] if name in params else defaults[name]
-            for name in self.names
-        ]
-        return tuple(
-            value if process is None or value is None else process(value)
-            for value, process in zip(values, self.binds, strict=True)
-        )
+        """The values to bind, in the SQL text's order: a literal's, else the caller's, else the
+        column's default; each through SQLAlchemy's bind processor. One pass: this runs for
+        every statement of every message."""
+        values: list[Any] = []
+        append = values.append
+        defaults = self.defaults
+        for name, fixed, process in self._slots:
+            if fixed is _BOUND:
+                value = params[name] if name in params else defaults[name]
+                append(value if process is None or value is None else process(value))
+            else:
+                append(fixed)
+        return tuple(values)
 
     def row(self, values: Sequence[Any]) -> dict[str, Any]:
         return {
