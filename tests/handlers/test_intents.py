@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.intents import answers, match_command, match_intent, normalize
+from handlers.intents import answers, is_question, match_command, match_intent, normalize
 
 INTENTS = [
     ("daftar", "enrol"),
@@ -90,3 +90,31 @@ def test_normalize() -> None:
 )
 def test_answers(text: str, expected: set[str]) -> None:
     assert answers(text) == expected
+
+
+# (text, is it a question, the way of writing the row stands for). A question word anywhere, a
+# closing particle ("ta", "to": Javanese of East Java) only as the last of two words or more and
+# only where it appears once, a question mark only after two words or more.
+QUESTIONS = [
+    ("berapa iurannya", True, "id"),
+    ("brp iurannya", True, "id chat"),
+    ("iurane piro mas", True, "jv"),
+    ("kados pundi caranipun", True, "jv krama"),
+    ("isok ta daftar", True, "jv"),
+    ("gratis ta", True, "jv particle"),
+    ("wis to", True, "jv particle"),
+    ("berempa iurannya", True, "mad"),
+    ("how much is it", True, "en"),
+    ("daftar dong?", True, "question mark"),
+    ("ta", False, "a particle alone"),
+    ("ta gratis", False, "a particle first"),
+    ("gratis ta ta", False, "a particle twice"),
+    ("Madiun?", False, "one word with a mark: an unsure answer"),
+    ("saya pedagang", False, "id"),
+    ("iya", False, "id"),
+]
+
+
+@pytest.mark.parametrize(("text", "asks", "kind"), QUESTIONS)
+def test_questions_in_every_way_of_writing(text: str, asks: bool, kind: str) -> None:
+    assert is_question(text) is asks, kind
