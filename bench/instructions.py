@@ -6,13 +6,16 @@ with the machine's load, for comparing two versions of the code.
 Timings on a shared 2-core machine vary by a third from one minute to the next, more than most
 changes to the hot path are worth; a count of executed instructions varies by about one percent
 between runs of the same code (which turns share a SQLite commit depends on the threads'
-timing): run each side twice or more, alternating, and trust differences of 2% and up. This runs the engine benchmark (`bench.run.engine_throughput`: people enrolling at
-once, 13 messages each, on a fresh SQLite file, or on PostgreSQL with `--postgres`, whose
-schema is dropped first) in a new process under `valgrind --tool=cachegrind --cache-sim=no`,
-once with few people and once with more, both at the same time, and prints the difference in
-instructions over the difference in messages: start-up, imports and the migration cancel out.
-Instructions are not time (a system call or a cache miss costs more than its count), but the
-engine's work per message is mostly Python and SQLite on warm pages.
+timing): run each side twice or more, alternating, and trust differences of 2% and up.
+
+This runs the engine benchmark (`bench.run.engine_throughput`: people enrolling at once, 13
+messages each, on a fresh SQLite file, or on PostgreSQL with `--postgres`, whose schema is
+dropped first) in a new process under `valgrind --tool=cachegrind --cache-sim=no`, once with few
+people and once with more, both at the same time, and prints the difference in instructions over
+the difference in messages: start-up, imports and the migration cancel out (the project's
+bytecode is written first, see `compile_sources`). Instructions are not time (a system call or a
+cache miss costs more than its count), but the engine's work per message is mostly Python and
+SQLite on warm pages.
 
 Needs valgrind (`apt-get install valgrind`); each run takes one to three minutes. It asserts
 nothing. To compare two commits, run it in a worktree of each with `PYTHONPATH` set to it.
