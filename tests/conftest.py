@@ -20,7 +20,7 @@ from handlers.engine import Engine
 from handlers.turn import Rules
 from storage.db import Database
 from storage.migrate import upgrade
-from tests.support.helpers import VAULT, Chat, FixedClock
+from tests.support.helpers import VAULT, Chat, FixedClock, asyncpg_dsn
 
 # Argon2 with cheap parameters in this process: the same hashing and checking code, without the
 # production cost (64 MiB, three passes: ~140 ms a hash) on the hundreds of accounts and log-ins
@@ -77,7 +77,7 @@ def _pg_migrated() -> str:
     async def reset() -> None:
         if PG_URL != SHARED_PG_URL:
             await _create_database(SHARED_PG_URL, PG_URL)
-        conn = await asyncpg.connect(PG_URL.replace("postgresql+asyncpg://", "postgresql://", 1))
+        conn = await asyncpg.connect(asyncpg_dsn(PG_URL))
         await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
         await conn.close()
 
@@ -92,7 +92,7 @@ async def _create_database(shared_url: str, url: str) -> None:
     from sqlalchemy.engine import make_url
 
     name = make_url(url).database
-    conn = await asyncpg.connect(shared_url.replace("postgresql+asyncpg://", "postgresql://", 1))
+    conn = await asyncpg.connect(asyncpg_dsn(shared_url))
     try:
         if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
             await conn.execute(f'CREATE DATABASE "{name}"')
@@ -108,9 +108,7 @@ def _pg_emptier(_pg_migrated: str) -> Iterator[Callable[[], None]]:
     import asyncpg
 
     loop = asyncio.new_event_loop()
-    conn = loop.run_until_complete(
-        asyncpg.connect(_pg_migrated.replace("postgresql+asyncpg://", "postgresql://", 1))
-    )
+    conn = loop.run_until_complete(asyncpg.connect(asyncpg_dsn(_pg_migrated)))
     yield lambda: loop.run_until_complete(conn.execute(_EMPTY_PG))
     loop.run_until_complete(conn.close())
     loop.close()
@@ -158,7 +156,7 @@ a few times faster than truncating every table (most tests touch a handful)."""
 async def _truncate_pg(url: str) -> None:
     import asyncpg
 
-    conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://", 1))
+    conn = await asyncpg.connect(asyncpg_dsn(url))
     try:
         await conn.execute(_EMPTY_PG)
     finally:

@@ -23,8 +23,8 @@ from pathlib import Path
 
 PYTEST = [sys.executable, "-m", "pytest", "-q"]
 FAST_WORKERS = ["-n", "2"]
-"""Workers per database in the fast run: on this 2-core machine `make test` took 5 min 46 s with
-one process per database and 4 min 39 s with two (the suite only, venv installed)."""
+"""Workers per database in the fast run: on this 2-core machine the two suites took 5 min 46 s
+with one process per database and 4 min 39 s with two (measured within one hour)."""
 
 
 async def postgres_answers(url: str) -> bool:

@@ -18,6 +18,11 @@ _ids = itertools.count(1)
 VAULT = Vault(Fernet.generate_key().decode())
 
 
+def asyncpg_dsn(url: str) -> str:
+    """The SQLAlchemy URL of a PostgreSQL database as asyncpg connects to it directly."""
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
 async def no_pace(_chat_id: str) -> None:
     """A transport tried on its own, outside the sender: no wait between the parts of a row."""
 

@@ -254,9 +254,5 @@ def _cut_off(row: OutboxMessage) -> int:
     return max(0, row.attempts - len(row.attempt_log))
 
 
-def pg_admin_url(url: str) -> str:
-    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
-
-
 def env_flag(name: str) -> bool:
     return os.environ.get(name, "").lower() in ("1", "true", "yes")
