@@ -23,9 +23,10 @@ bot builds its models at import), and measures:
    updates/s is updates over wall time, CPU ms/update is the server process's CPU time over
    the same span;
 2. latency at a fixed offered rate: updates sent on a fixed schedule (open loop, each person's
-   messages still in order) at half of the target's own maximum from the first round (ours on
-   each database; the aiogram bots and the bare endpoint at ours on the first one's); p50/p99
-   are measured from the scheduled send time, so a stall counts in full;
+   messages still in order, a person who has sent the 13 replaced by a new one) at half of the
+   target's own maximum from the first round (ours on each database; the aiogram bots and the
+   bare endpoint at ours on the first one's); p50/p99 are measured from the scheduled send
+   time, so a stall counts in full;
 3. RSS of the server process when idle (after start-up) and after both phases.
 
 For ours it also reads the fake's record of `sendMessage` calls: the rate replies left at
@@ -196,10 +197,16 @@ class Load:
         await asyncio.gather(*(person(u) for u in users))
         return len(users) * len(ENROLMENT) / (time.perf_counter() - started)
 
-    async def open_loop(self, users: Sequence[int], rate: float, count: int) -> list[float]:
-        """`count` updates at `rate`/s on a fixed schedule; latencies (s) from the scheduled time."""
+    async def open_loop(self, first: int, people: int, rate: float, count: int) -> list[float]:
+        """`count` updates at `rate`/s on a fixed schedule; latencies (s) from the scheduled time.
+
+        `people` people at a time answer the 13 messages, each person's in order; people who
+        finish are replaced by new ones (ids from `first` on), so every target does the same work
+        as in `closed_loop` (an enrolment's 13 answers, not what a 14th message would start).
+        """
         latencies: list[float] = []
         previous: dict[int, asyncio.Task[None]] = {}
+        per_cycle = people * len(ENROLMENT)
 
         async def send(due: float, before: asyncio.Task[None] | None, body: bytes) -> None:
             if before is not None:  # one person's messages stay in order
@@ -209,7 +216,8 @@ class Load:
 
         start = time.perf_counter() + 0.05
         for k in range(count):
-            user_id, step = users[k % len(users)], (k // len(users)) % len(ENROLMENT)
+            user_id = first + (k // per_cycle) * people + k % people
+            step = (k // people) % len(ENROLMENT)
             due = start + k / rate
             delay = due - time.perf_counter()
             if delay > 0:
@@ -360,7 +368,7 @@ async def measure(
             if rate is None:
                 rate = result.rate / 2
             count = max(300, int(rate * latency_s))
-            latencies = await load.open_loop(range(2_000_000, 2_000_000 + people), rate, count)
+            latencies = await load.open_loop(2_000_000, people, rate, count)
             result.p50, result.p99 = percentile(latencies, 0.5) * 1000, percentile(latencies, 0.99) * 1000
             result.rss_after = rss_mb(process.pid)
             result.errors = load.errors
