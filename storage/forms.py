@@ -10,10 +10,16 @@ import hashlib
 import secrets
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from functools import cache
 
+from sqlalchemy import bindparam
+from sqlalchemy import select as sa_select
+from sqlalchemy.engine.interfaces import Dialect
+from sqlalchemy.orm import Session
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.driver import Driver, DriverStatement
 from storage.form_models import FormToken
 from storage.models import Conversation, ProcessedInbound
 
@@ -55,11 +61,26 @@ async def find_token(session: AsyncSession, token: str) -> FormToken | None:
 
 
 async def messages_since(session: AsyncSession, contact_id: int, since: datetime) -> int:
-    """How many messages the person sent from `since` on (each platform message once)."""
-    query = select(func.count()).where(
-        ProcessedInbound.contact_id == contact_id, ProcessedInbound.received_at >= since
+    """How many messages the person sent from `since` on (each platform message once).
+
+    Counted when a submission is stored, in its message's transaction: a driver statement
+    (`storage.driver`), like the rest of that message's reads and writes."""
+
+    def run(sync: Session) -> int:
+        connection = sync.connection()
+        statement = _messages_since(connection.dialect.name, connection.dialect)
+        return int(Driver(connection).one(statement, {"contact_id": contact_id, "since": since})["n"])
+
+    return await session.run_sync(run)
+
+
+@cache
+def _messages_since(_name: str, dialect: Dialect) -> DriverStatement:
+    table = ProcessedInbound.__table__  # type: ignore[attr-defined]
+    query = sa_select(func.count().label("n")).where(
+        table.c.contact_id == bindparam("contact_id"), table.c.received_at >= bindparam("since")
     )
-    return int((await session.exec(query)).one())
+    return DriverStatement.compile(query, dialect)
 
 
 async def idle_conversations(
