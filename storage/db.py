@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionma
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import sqlite_inline
+from storage.pg_pool import ping_when_idle
 from storage.sqlite_checkpoint import AUTOCHECKPOINT_PAGES, run_checkpoints
 from storage.sqlite_inline import begin_immediate
 from storage.sqlite_writer import GROUP_MAX, WriteGate, WriteGroup, driver_savepoints
@@ -102,9 +103,8 @@ class Database:
             _configure_sqlite(self.engine)
             self._gate: WriteGate | None = WriteGate()
         else:
-            self.engine = create_async_engine(
-                url, echo=echo, hide_parameters=True, pool_pre_ping=True, pool_size=POOL_SIZE
-            )
+            self.engine = create_async_engine(url, echo=echo, hide_parameters=True, pool_size=POOL_SIZE)
+            ping_when_idle(self.engine)
             self._gate = None
         guard_parameters(self.engine)
         self._writer = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
@@ -127,7 +127,6 @@ class Database:
                 self.url,
                 echo=self.engine.echo,
                 hide_parameters=True,
-                pool_pre_ping=True,
                 pool_size=URGENT_POOL_SIZE,
                 max_overflow=URGENT_POOL_SIZE // 2,
                 # Short statements on indexes: JIT compiling them (the planner's cost for the
@@ -136,6 +135,7 @@ class Database:
                 # generic plan that fits no parameters well.
                 connect_args={"server_settings": {"jit": "off", "plan_cache_mode": "force_custom_plan"}},
             )
+            ping_when_idle(self._urgent_engine)
             self._urgent = async_sessionmaker(
                 self._urgent_engine, class_=AsyncSession, expire_on_commit=False
             )
