@@ -30,6 +30,8 @@ from sqlalchemy import Connection, Insert
 from sqlalchemy.engine.interfaces import Dialect
 from sqlalchemy.util import await_only
 
+from storage.errors import is_lost_connection
+
 Processor = Callable[[Any], Any] | None
 _BOUND = object()
 """In a statement's slot: the value comes from the caller's parameters at each execution."""
@@ -128,7 +130,7 @@ class Driver:
             return
         adapted: Any = connection.connection.dbapi_connection
         if adapted._transaction is None:  # SQLAlchemy's adapter opens it at its first statement
-            await_only(adapted._start_transaction())
+            self._pg(adapted._start_transaction())
         self._asyncpg = adapted._connection
 
     def one(self, statement: DriverStatement, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -144,7 +146,7 @@ class Driver:
         if self._sqlite is not None:
             values = self._sqlite.execute(statement.sql, arguments).fetchone()
         else:
-            values = await_only(self._asyncpg.fetchrow(statement.sql, *arguments))
+            values = self._pg(self._asyncpg.fetchrow(statement.sql, *arguments))
         return None if values is None else statement.row(values)
 
     def run(self, statement: DriverStatement, params: Mapping[str, Any]) -> int:
@@ -152,7 +154,7 @@ class Driver:
         arguments = self._seen(statement, statement.arguments(params), many=False)
         if self._sqlite is not None:
             return int(self._sqlite.execute(statement.sql, arguments).rowcount)
-        status: str = await_only(self._asyncpg.execute(statement.sql, *arguments))
+        status: str = self._pg(self._asyncpg.execute(statement.sql, *arguments))
         last = status.rsplit(" ", 1)[-1]
         return int(last) if last.isdigit() else 0
 
@@ -164,9 +166,22 @@ class Driver:
         if self._sqlite is not None:
             self._sqlite.executemany(statement.sql, arguments)
         elif len(arguments) == 1:
-            await_only(self._asyncpg.execute(statement.sql, *arguments[0]))
+            self._pg(self._asyncpg.execute(statement.sql, *arguments[0]))
         else:
-            await_only(self._asyncpg.executemany(statement.sql, arguments))
+            self._pg(self._asyncpg.executemany(statement.sql, arguments))
+
+    def _pg(self, awaitable: Any) -> Any:
+        """Awaits an asyncpg call. A lost connection is SQLAlchemy's to handle, as for its own
+        statements: this connection is not used again, and the pool's others (likely lost
+        too: a server restart ends them all) are replaced at their next checkout. Then the
+        error goes on (a transient one: the message is delivered again)."""
+        try:
+            return await_only(awaitable)
+        except Exception as error:
+            if is_lost_connection(error):
+                self._connection.invalidate(error)
+                self._connection.engine.dispose(close=False)
+            raise
 
     def _seen(self, statement: DriverStatement, arguments: Any, *, many: bool) -> Any:
         """Shows the statement to the engine's `before_cursor_execute` listeners, as SQLAlchemy does."""

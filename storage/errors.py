@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import sqlite3
 import sys
+from typing import Any
 
 from sqlalchemy import exc as sa_exc
 
@@ -59,8 +60,40 @@ def _driver_verdict(error: BaseException | None) -> bool | None:
     return _sqlstate_passes(getattr(error, "sqlstate", None) or getattr(error, "pgcode", None))
 
 
+def _lost_classes(asyncpg: Any) -> tuple[type[BaseException], ...]:
+    """asyncpg's errors after which the connection is gone: connection errors (SQLSTATE 08), and
+    the server ending the session (57P01 an administrator's command or a shutdown, 57P02 a crash)."""
+    return (
+        asyncpg.PostgresConnectionError,
+        asyncpg.ConnectionDoesNotExistError,
+        asyncpg.AdminShutdownError,
+        asyncpg.CrashShutdownError,
+    )
+
+
+def is_lost_connection(error: BaseException) -> bool:
+    """The connection to PostgreSQL is gone (the server restarted, or closed it): asyncpg's own
+    error, or SQLAlchemy's adapter's translation of it (the original as its cause)."""
+    asyncpg = sys.modules.get("asyncpg")
+    seen: BaseException | None = error
+    for _ in range(3):  # the error, the driver error it wraps, and that one's cause
+        if seen is None:
+            return False
+        if isinstance(seen, ConnectionError):
+            return True
+        if asyncpg is not None:
+            if isinstance(seen, _lost_classes(asyncpg)):
+                return True
+            if isinstance(seen, asyncpg.InterfaceError) and "closed" in str(seen).lower():
+                return True
+        seen = getattr(seen, "orig", None) or seen.__cause__
+    return False
+
+
 def is_transient(error: BaseException) -> bool:
     if isinstance(error, TransientError | sa_exc.TimeoutError | sa_exc.DisconnectionError):
+        return True
+    if is_lost_connection(error):
         return True
     if isinstance(error, sa_exc.DBAPIError):
         if error.connection_invalidated:

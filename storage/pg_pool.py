@@ -6,9 +6,11 @@ transaction for pgbouncer's sake). A message took 7 round trips instead of its 4
 `bench/compare.py` measured ~10% more CPU per update on PostgreSQL.
 
 A connection used a few milliseconds ago needs no check. If the server went away meanwhile, the
-statement fails: SQLAlchemy invalidates that connection and every other one in the pool (the next
-checkouts connect anew), and the message's transaction fails as a transient error, so the
-platform delivers it again (`storage.errors`). A connection that sat idle for `IDLE_PING_SECONDS`
+statement fails: that connection is invalidated and the pool is renewed (SQLAlchemy does it for
+its own statements; `storage.driver` for the messages' driver statements), so the next
+checkouts connect anew, and the message's transaction fails as a transient error, so the
+platform delivers it again (`storage.errors`). A restart under load thus costs the messages in
+flight one delivery each (`tests/storage/test_pg_pool.py`). A connection that sat idle for `IDLE_PING_SECONDS`
 may have been closed without anyone noticing (a restart in a quiet hour, a firewall's idle
 timeout). That one is checked at checkout, and the pool is renewed when the check fails.
 """

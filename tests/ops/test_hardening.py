@@ -8,6 +8,7 @@ import io
 import logging
 from typing import Any
 
+import asyncpg
 import pytest
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import select
@@ -18,7 +19,7 @@ from handlers import engine as engine_module
 from handlers.app import build_router
 from handlers.engine import Engine
 from storage.db import Database
-from storage.errors import TransientError, is_transient
+from storage.errors import TransientError, is_lost_connection, is_transient
 from storage.models import Contact, Conversation, ProcessedInbound, Submission
 from tests.handlers.test_enrol_flow import HAPPY, WOMAN_NIK, run
 from tests.support.helpers import VAULT, Chat, FixedClock
@@ -109,6 +110,34 @@ async def test_a_passing_database_failure_leaves_the_message_to_be_redelivered(
 
     outcome = await chat.deliver(inbound)  # the platform sends it again
     assert not outcome.duplicate and "Ojek" in " ".join(o.label for o in outcome.replies[-1].options)
+
+
+def _caused_by(cause: BaseException) -> BaseException:
+    """An error raised from `cause`, as SQLAlchemy's asyncpg adapter translates asyncpg's."""
+    try:
+        raise RuntimeError("translated") from cause
+    except RuntimeError as error:
+        return error
+
+
+@pytest.mark.parametrize(
+    ("error", "lost"),
+    [
+        (asyncpg.InterfaceError("connection is closed"), True),
+        (asyncpg.ConnectionDoesNotExistError("connection was closed in the middle of operation"), True),
+        (asyncpg.AdminShutdownError("terminating connection due to administrator command"), True),
+        (ConnectionResetError("reset by peer"), True),
+        (_caused_by(asyncpg.InterfaceError("connection is closed")), True),
+        (asyncpg.InterfaceError("cannot perform operation: another operation is in progress"), False),
+        (asyncpg.UniqueViolationError("duplicate key value"), False),
+        (RuntimeError("a bug"), False),
+    ],
+)
+def test_a_lost_postgresql_connection_is_known_and_passes(error: BaseException, lost: bool) -> None:
+    """A lost connection retires the pool (`storage.driver`) and the message is delivered again."""
+    assert is_lost_connection(error) is lost
+    if lost:
+        assert is_transient(error)
 
 
 def test_bugs_are_not_mistaken_for_passing_failures() -> None:
