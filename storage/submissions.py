@@ -114,10 +114,10 @@ async def add_submission(
     """Stores a new submission under a fresh reference, with its first history entry; None (and
     nothing written) when its NIK already has an open submission.
 
-    The rows are written by driver statements (one INSERT each, no savepoint, no ORM flush): a
-    submission is one message in fifteen, and through the ORM it cost four times a plain
-    message. `submission` gets its id, reference, status and times; it is not added to the
-    session (the ORM loads it like any other row when asked for it)."""
+    The rows are written by driver statements (one INSERT each, no savepoint, no ORM flush): it
+    is one message of every enrolment, and through the ORM it cost four times a plain message.
+    `submission` gets its id, reference, status and times; it is not added to the session (the
+    ORM loads it like any other row when asked for it)."""
     submission.status = "baru"
     submission.created_at = submission.updated_at = now
     stored: bool = await session.run_sync(_insert_submission, submission, actor, now)
