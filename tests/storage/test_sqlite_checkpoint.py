@@ -1,7 +1,7 @@
 """The WAL reaches the database file by the background checkpointer, not by a commit.
 
 `bpu-bot serve` checkpoints SQLite's log on a thread every second (`storage/sqlite_checkpoint.py`)
-and leaves the commit's own checkpoint as a backstop at 10,000 pages. What a commit wrote is
+and leaves the commit's own checkpoint as a backstop at 50,000 pages. What a commit wrote is
 then in the `-wal` file only, until the checkpointer copies it into the database file.
 """
 
