@@ -18,7 +18,6 @@ timeout). That one is checked at checkout, and the pool is renewed when the chec
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import event
@@ -30,22 +29,19 @@ _RETURNED = "bpu_returned_at"
 """In a connection record's `info`: when the connection was last returned to the pool."""
 
 
-def ping_when_idle(
-    engine: AsyncEngine, idle_seconds: float | None = None, clock: Callable[[], float] = time.monotonic
-) -> None:
-    """Checks a connection at checkout when it was returned more than `idle_seconds` ago
-    (`IDLE_PING_SECONDS` unless given); a failed check renews the pool and connects anew."""
+def ping_when_idle(engine: AsyncEngine) -> None:
+    """Checks a connection at checkout when it was returned more than `IDLE_PING_SECONDS` ago; a
+    failed check renews the pool and connects anew."""
     sync_engine = engine.sync_engine
 
     @event.listens_for(sync_engine, "checkin")
     def _returned(_dbapi_connection: Any, record: Any) -> None:
-        record.info[_RETURNED] = clock()
+        record.info[_RETURNED] = time.monotonic()
 
     @event.listens_for(sync_engine, "checkout")
     def _taken(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
         returned = record.info.get(_RETURNED)
-        limit = IDLE_PING_SECONDS if idle_seconds is None else idle_seconds
-        if returned is None or clock() - returned < limit:
+        if returned is None or time.monotonic() - returned < IDLE_PING_SECONDS:
             return
         try:
             dbapi_connection.ping()

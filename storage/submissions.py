@@ -90,7 +90,7 @@ def _open_by_nik_hash(hashes: int, name: str, dialect: Dialect) -> DriverStateme
     return DriverStatement.compile(query, dialect)
 
 
-SUBMISSION_KEYS = tuple(column.key for column in Submission.__table__.c if column.key != "id")  # type: ignore[attr-defined]
+_SUBMISSION_KEYS = tuple(column.key for column in Submission.__table__.c if column.key != "id")  # type: ignore[attr-defined]
 _EVENT_KEYS = ("submission_id", "at", "actor", "from_status", "to_status", "note")
 
 
@@ -100,7 +100,7 @@ def _submission_insert(name: str, dialect: Dialect) -> DriverStatement:
     unique index and the partial one) and then returns no id: the caller tells which."""
     table = Submission.__table__  # type: ignore[attr-defined]
     statement = insert_for(name, table).on_conflict_do_nothing().returning(table.c.id)
-    return DriverStatement.compile(statement, dialect, SUBMISSION_KEYS)
+    return DriverStatement.compile(statement, dialect, _SUBMISSION_KEYS)
 
 
 @cache
@@ -129,7 +129,7 @@ def _insert_submission(sync: Session, submission: Submission, actor: str, now: d
     driver, name = Driver(connection), connection.dialect.name
     while True:
         submission.reference = generate_reference()
-        values = {key: getattr(submission, key) for key in SUBMISSION_KEYS}
+        values = {key: getattr(submission, key) for key in _SUBMISSION_KEYS}
         row = driver.one_or_none(_submission_insert(name, connection.dialect), values)
         if row is not None:
             break

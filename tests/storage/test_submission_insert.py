@@ -8,7 +8,6 @@ transactions at the same moment; a reference already taken is drawn again.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 
 import pytest
 from sqlmodel import col, func, select
@@ -100,11 +99,11 @@ async def test_two_transactions_with_one_nik_at_the_same_moment_store_one(db: Da
 
 
 @pytest.fixture
-def references(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+def references(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The references `generate_reference` hands out, in order."""
     queue: list[str] = []
     monkeypatch.setattr(submissions, "generate_reference", lambda: queue.pop(0))
-    yield queue
+    return queue
 
 
 async def test_a_taken_reference_is_drawn_again(db: Database, references: list[str]) -> None:
