@@ -26,7 +26,8 @@ from tests.support.helpers import FixedClock
 from tests.support.ops_seed import engine_for, enrol, fresh_database, nik_of, populate
 
 KEY, OTHER = Fernet.generate_key().decode(), Fernet.generate_key().decode()
-PEOPLE = 14
+MOST_PEOPLE = 300
+"""The lanes' bound: they stop soon after the backup ends, far below it."""
 
 
 @pytest.fixture(autouse=True)
@@ -57,24 +58,32 @@ async def test_a_backup_made_while_people_enrol_restores_every_row(
     for person in range(2):
         await enrol(engine, person)
     finished: list[int] = []
-    under_way = asyncio.Event()
+    under_way, backed_up = asyncio.Event(), asyncio.Event()
+    people = iter(range(2, MOST_PEOPLE))
 
-    async def lane(first: int) -> None:  # three people at a time, one after another in each lane
-        for person in range(first, PEOPLE, 3):
+    async def lane() -> None:  # people one after another, three lanes at a time
+        for person in people:
+            begun_after_the_backup = backed_up.is_set()
             await enrol(engine, person)
             finished.append(person)
             if len(finished) == 3:
                 under_way.set()
+            if begun_after_the_backup:  # each lane enrols one person wholly after the copy, then stops
+                return
 
-    lanes = asyncio.gather(*(lane(first) for first in (2, 3, 4)))
+    lanes = asyncio.gather(*(lane() for _ in range(3)))
     await under_way.wait()
     manifest = await make_backup(db_url, vault, tmp_path / "during.tar.gz")
-    finished_before_the_end_of_the_backup = len(finished)
+    backed_up.set()
+    people_when_the_backup_ended = len(finished)
     await lanes
-    assert finished_before_the_end_of_the_backup < PEOPLE - 2  # it did not wait for a quiet moment
+    # The lanes went on during the backup and the backup did not wait for a quiet moment: it ended
+    # long before the lanes ran out of people.
+    assert people_when_the_backup_ended < MOST_PEOPLE - 2 - 3
+    total = 2 + len(finished)
 
     assert manifest.schema_version == SCHEMA_HEAD and manifest.key_fingerprints == [vault.fingerprints[0]]
-    assert 5 <= manifest.tables["submission"] < PEOPLE
+    assert 5 <= manifest.tables["submission"] < total  # a copy of one moment, taken while people enrolled
     source_submissions, source_outbox, _contacts, _conversations = await rows(db)
     async with fresh_database(db_url, tmp_path, "restore") as target:
         report = await restore_backup(target, vault, tmp_path / "during.tar.gz")
@@ -88,7 +97,7 @@ async def test_a_backup_made_while_people_enrol_restores_every_row(
     by_reference = {s.reference: s for s in source_submissions}
     for submission in submissions:  # each is the very row the service wrote, NIK readable
         assert by_reference[submission.reference].nik_enc == submission.nik_enc
-        assert vault.decrypt(submission.nik_enc or "") in {nik_of(n) for n in range(PEOPLE)}
+        assert vault.decrypt(submission.nik_enc or "") in {nik_of(n) for n in range(total)}
         # One message, one transaction: the reply that told its reference is in the copy too.
         assert any(
             submission.reference in str(o.payload) for o in outbox if o.contact_id == submission.contact_id
