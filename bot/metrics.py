@@ -70,6 +70,15 @@ class Metrics:
             registry=self.registry,
         )
 
+    def processed(self) -> float:
+        """Inbound messages processed by this process so far, every channel."""
+        return sum(
+            sample.value
+            for family in self.inbound.collect()
+            for sample in family.samples
+            if sample.name.endswith("_total") and sample.labels.get("outcome") == "processed"
+        )
+
     async def render(self, db: Database, senders: Mapping[str, bool] | None = None) -> bytes:
         """The metrics now; `senders`: whether this process sends each channel (`Service.sending`)."""
         self.sender_leading.clear()

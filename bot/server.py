@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 
 import uvicorn
 
+from bot.collector import freeze_start_up, freeze_when_warm
 from bot.housekeeping import run_housekeeping
 from bot.http_protocol import ServeProtocol
 from bot.http_timeouts import KEEP_ALIVE_TIMEOUT
@@ -25,8 +25,9 @@ async def run_server(settings: Settings) -> None:
     sender = service.start_sender()
     stop = asyncio.Event()
     # Start-up objects (modules, models) leave the collector's view: a full collection then takes
-    # milliseconds, not a quarter second that would hold sends back and bunch them past a rate limit.
-    gc.freeze()
+    # milliseconds, not a quarter second that would hold sends back and bunch them past a rate limit;
+    # what the first messages build follows once they are processed (bot/collector.py).
+    freeze_start_up()
     # No access log: a line per webhook call costs more than parsing it, and says nothing the
     # reverse proxy's log and /metrics do not. A request's head must arrive within
     # HEADER_TIMEOUT, an idle connection closes after KEEP_ALIVE_TIMEOUT (bot/http_timeouts.py), and
@@ -50,6 +51,7 @@ async def run_server(settings: Settings) -> None:
         ),
         asyncio.create_task(service.start_scheduler().run(stop), name="scheduler"),
         asyncio.create_task(service.db.run_checkpoints(stop), name="checkpoints"),
+        asyncio.create_task(freeze_when_warm(service.metrics.processed, stop), name="freeze-when-warm"),
     ]
     for channel in service.channels:
         if channel.run is not None:
