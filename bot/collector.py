@@ -8,8 +8,8 @@ that `bot.channels.telegram.aiogram_lean` defers, SQLAlchemy's compiled statemen
 prepared statements, the templates. Under `bench.compare`'s load ~60,000 such objects sat in
 the oldest generation, and each full collection (every 1.5 s or so at full speed) held the loop
 for 13-28 ms. `freeze_when_warm` waits for `WARM_MESSAGES` processed messages, collects once
-(the one long pause, at a time of its choosing) and freezes what is left: the full collections
-after it walked 6,000-15,000 objects in 3-7 ms.
+(the one long pause, ~50 ms under that load) and freezes what is left: the full collections
+after it walked 5,600-15,400 objects in 2.4-4.7 ms.
 
 What is frozen is never collected as a cycle again; it is still freed when nothing refers to it.
 The one collection before the freeze leaves no garbage behind to keep for good.
