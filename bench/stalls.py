@@ -82,12 +82,18 @@ async def run(args: argparse.Namespace, folder: Path) -> tuple[list[float], floa
 
 
 def clusters(slow: Sequence[Event]) -> list[list[Event]]:
+    """The slow requests in order of arrival, grouped: one that starts within `CLUSTER_GAP_S` of
+    the group's latest end joins it."""
     groups: list[list[Event]] = []
+    group_end = 0.0
     for request in sorted(slow, key=lambda r: r["at"]):
-        if groups and request["at"] - (groups[-1][-1]["at"] + groups[-1][-1]["ms"] / 1000) <= CLUSTER_GAP_S:
+        end = request["at"] + request["ms"] / 1000
+        if groups and request["at"] - group_end <= CLUSTER_GAP_S:
             groups[-1].append(request)
+            group_end = max(group_end, end)
         else:
             groups.append([request])
+            group_end = end
     return groups
 
 
