@@ -110,7 +110,9 @@ async def test_a_server_restart_under_load_fails_only_the_messages_in_flight(fre
         return await asyncio.gather(*(engine.handle(inbound) for inbound in said), return_exceptions=True)
 
     assert not [r for r in await everyone_says("daftar") if isinstance(r, BaseException)]
-    assert await _terminate(fresh) >= 1  # the pool's connections (10 here), as a restart would
+    # Every connection the pool opened, as a restart would: at least one, at most POOL_SIZE (how
+    # far the pool grew under the 20 messages depends on timing).
+    assert await _terminate(fresh) >= 1
     failed = [r for r in await everyone_says("setuju") if isinstance(r, BaseException)]
     assert len(failed) <= POOL_SIZE and all(is_transient(error) for error in failed)  # delivered again
     assert not [r for r in await everyone_says("setuju") if isinstance(r, BaseException)]
