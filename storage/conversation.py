@@ -3,8 +3,10 @@
 This is the engine's hot path: every message runs `open_turn` (the contact and its
 conversation, the processed-id guard, held messages released) and `save_turn` (the contact, the
 conversation, the replies), in one transaction, and nothing else of the database unless a flow
-asks the store (`storage/store.py`). Housekeeping finds the conversations gone quiet here too
-(`stale_conversations`).
+asks the store (`storage/store.py`). On PostgreSQL a message is first tried as an optimistic
+turn (`peek_turn`, then `save_turn` with its `Peek`): two statements outside a transaction, the
+second writing only if nothing changed the person meanwhile. Housekeeping finds the
+conversations gone quiet here too (`stale_conversations`).
 
 The statements (`storage.turn_statements`) are SQLAlchemy Core, compiled once per dialect and
 run on the driver connection of the session's transaction (`storage.driver`): no ORM objects to
@@ -37,6 +39,23 @@ from storage.turn_statements import (
     TurnStatements,
     turn_statements,
 )
+
+
+class TurnRedo(Exception):
+    """An optimistic turn (`peek_turn`) could not be saved as it ran: another writer changed the
+    person's contact after the turn read it, or the turn's work used the database. Nothing of
+    it was written: run it again in a transaction (`open_turn`)."""
+
+
+@dataclass(frozen=True)
+class Peek:
+    """What an optimistic turn's save needs of its opening (`peek_turn`)."""
+
+    seen: str
+    """The version of the contact's row the turn read."""
+    channel: str
+    chat_id: str
+    message_id: str | None
 
 
 @dataclass(frozen=True)
@@ -99,6 +118,48 @@ async def open_turn(
     return await session.run_sync(run)
 
 
+async def peek_turn(
+    session: AsyncSession, channel: str, chat_id: str, message_id: str | None, now: datetime
+) -> tuple[Contact, SavedState | None, bool, bool, Peek] | None:
+    """The optimistic opening of a message's turn (PostgreSQL): `open_turn`'s values, read in
+    one statement outside a transaction (the contact created if new, nothing locked, nothing
+    else written), and the `Peek` that `save_turn` then needs. None where there is no
+    optimistic turn (SQLite: its one writer already makes each turn a transaction of its own).
+
+    The turn is then two round trips instead of four (no BEGIN, no COMMIT): its save is one
+    statement that writes everything, the message id included, only if the contact's row is
+    still the version read here, and raises `TurnRedo` otherwise. Another process's turn for
+    the same person, a reminder or an erasure write that row first (`storage.contact_lock`),
+    so none of their work is ever saved over. A redelivery of a message being processed is
+    found by the first save, which records the id.
+    """
+
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+
+    def run(sync: Session) -> tuple[Contact, SavedState | None, bool, bool, Peek] | None:
+        connection = sync.connection()
+        if Driver.in_transaction(connection):  # not at the start of a unit of work
+            return None
+        driver = Driver(connection, begin=False)
+        statements = turn_statements("postgresql", connection.dialect)
+        assert statements.peek is not None
+        params = {"channel": channel, "chat_id": chat_id, "now": now, "message_id": message_id or None}
+        values = driver.one_or_none(statements.peek, params)
+        if values is None:  # another turn created the contact after this statement's snapshot
+            values = driver.one(statements.peek, params)
+        saved = (
+            None
+            if values["s_version"] is None
+            else SavedState(*(values[f"s_{name}"] for name in STATE_COLUMNS))
+        )
+        peek = Peek(values["seen"], channel, chat_id, message_id or None)
+        held = values["s_held"] is not None
+        return _contact_as_loaded(values), saved, held, bool(values["seen_before"]), peek
+
+    return await session.run_sync(run)
+
+
 def _contact_as_loaded(values: Mapping[str, Any]) -> Contact:
     """The contact from its row, built as the ORM builds a loaded object: its columns set
     directly, with none of the validation and change events of `Contact(**values)`, which cost
@@ -123,6 +184,7 @@ async def save_turn(
     replies: Sequence[tuple[dict[str, Any], int]],
     now: datetime,
     transcript: Sequence[dict[str, Any]] = (),
+    peek: Peek | None = None,
 ) -> None:
     """Writes what one message changed: the contact, the conversation (flow, step, data; None
     leaves it as it was), the replies to send (payload, priority), and the messages kept for
@@ -130,7 +192,13 @@ async def save_turn(
 
     The session's own pending changes (a flow's submission, a purged history) are flushed
     first, so the conversation written here is the last word, as the engine intends.
+
+    With `peek` (an optimistic turn, `peek_turn`): all in one statement, only over the
+    contact's row as the turn read it; raises `TurnRedo`, having written nothing, when the row
+    changed or when the turn's work used the database (it needs the transaction then).
     """
+    if peek is not None and (session.new or session.dirty or session.deleted):
+        raise TurnRedo("the turn's work has changes of its own to write")
     if session.new or session.dirty or session.deleted:
         await session.flush()
     changes: Mapping[str, Any] = {name: getattr(contact, name) for name in MUTABLE_CONTACT}
@@ -164,6 +232,9 @@ async def save_turn(
     keep = bool(transcript) and not session.info.get(WIPE_AFTER_COMMIT)  # not after an erasure
 
     def run(sync: Session) -> None:
+        if peek is not None:
+            save_if_unchanged(sync)
+            return
         driver, statements = _prepared(sync.connection())
         contact_row = {"contact_id": contact.id, **changes}
         if statements.save_all is not None:  # PostgreSQL: one round trip
@@ -182,6 +253,31 @@ async def save_turn(
         driver.many(statements.outbox, outgoing)
         if keep:
             driver.many(statements.chat, transcript)
+
+    def save_if_unchanged(sync: Session) -> None:
+        assert peek is not None
+        connection = sync.connection()
+        if Driver.in_transaction(connection):
+            raise TurnRedo("the turn's work used the database")
+        statements = turn_statements(connection.dialect.name, connection.dialect)
+        assert statements.save_if_unchanged is not None
+        state_row = row or dict.fromkeys(STATE_KEYS) | {"contact_id": contact.id}
+        params = {
+            "contact_id": contact.id,
+            **changes,
+            **state_row,
+            "has_state": row is not None,
+            "seen": peek.seen,
+            "channel": peek.channel,
+            "chat_id": peek.chat_id,
+            "message_id": peek.message_id,
+            "now": now,
+            "outbox_rows": _as_json(outgoing),
+            "chat_rows": _as_json(transcript if keep else ()),
+            "step_event_rows": _as_json(take_step_events(sync)),
+        }
+        if not Driver(connection, begin=False).one(statements.save_if_unchanged, params)["applied"]:
+            raise TurnRedo("the contact changed after the turn read it")
 
     await session.run_sync(run)
 

@@ -119,9 +119,13 @@ class DriverStatement:
 
 class Driver:
     """The driver connection under a SQLAlchemy connection that is in a transaction; only
-    within that connection's greenlet (`AsyncSession.run_sync`, `AsyncConnection.run_sync`)."""
+    within that connection's greenlet (`AsyncSession.run_sync`, `AsyncConnection.run_sync`).
 
-    def __init__(self, connection: Connection) -> None:
+    `begin=False` (PostgreSQL): a statement runs in the transaction if one is open, else on
+    its own (the server commits it as it ends): the optimistic turn's, which need no BEGIN and
+    COMMIT around them (`storage.conversation.peek_turn`)."""
+
+    def __init__(self, connection: Connection, *, begin: bool = True) -> None:
         self._connection = connection
         self._sqlite: sqlite3.Connection | None = None
         self._asyncpg: Any = None
@@ -129,9 +133,17 @@ class Driver:
             self._sqlite = connection.connection.driver_connection._conn  # type: ignore[union-attr]
             return
         adapted: Any = connection.connection.dbapi_connection
-        if adapted._transaction is None:  # SQLAlchemy's adapter opens it at its first statement
+        if adapted._transaction is None and begin:  # SQLAlchemy's adapter opens it at its first statement
             self._pg(adapted._start_transaction())
         self._asyncpg = adapted._connection
+
+    @staticmethod
+    def in_transaction(connection: Connection) -> bool:
+        """PostgreSQL: whether the adapter under `connection` has begun its transaction (a
+        statement ran since the unit of work began); SQLite: always (BEGIN is issued at once)."""
+        if connection.dialect.name == "sqlite":
+            return True
+        return connection.connection.dbapi_connection._transaction is not None  # type: ignore[union-attr]
 
     def one(self, statement: DriverStatement, params: Mapping[str, Any]) -> dict[str, Any]:
         """Runs a statement that returns exactly one row; that row, by column name."""

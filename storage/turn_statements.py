@@ -86,6 +86,15 @@ class TurnStatements:
     save_all: DriverStatement | None
     outbox: DriverStatement
     chat: DriverStatement
+    peek: DriverStatement | None = None
+    """PostgreSQL, the optimistic turn: the contact (created if new) with its row's version
+    (`seen`), its conversation and hold, and whether the message id was processed
+    (`seen_before`); one statement that writes nothing but a new contact, run outside a
+    transaction."""
+    save_if_unchanged: DriverStatement | None = None
+    """PostgreSQL, the optimistic turn: `save_all`'s writes, and the message id recorded and
+    held messages released, all only if the contact's row is still the version `seen`;
+    returns `applied`. One statement, outside a transaction: all of it or nothing."""
 
 
 @cache
@@ -102,6 +111,8 @@ def turn_statements(name: str, dialect: Dialect) -> TurnStatements:
         save_all=DriverStatement.compile(_save_all_at_once(), dialect) if postgres else None,
         outbox=DriverStatement.compile(insert(OutboxMessage.__table__), dialect, OUTBOX_KEYS),  # type: ignore[attr-defined]
         chat=DriverStatement.compile(chat.message_insert(), dialect, chat.MESSAGE_KEYS),
+        peek=DriverStatement.compile(_peek(), dialect) if postgres else None,
+        save_if_unchanged=DriverStatement.compile(_save_if_unchanged(), dialect) if postgres else None,
     )
 
 
@@ -279,31 +290,127 @@ def _over_the_stored(stmt: Any) -> Any:
     )
 
 
-def _rows_into(table: Any, keys: tuple[str, ...], parameter: str) -> Any:
-    """INSERT INTO table (keys) SELECT keys FROM json_populate_recordset(NULL::table, :parameter)."""
+def _rows_into(table: Any, keys: tuple[str, ...], parameter: str, when: Any = None) -> Any:
+    """INSERT INTO table (keys) SELECT keys FROM json_populate_recordset(NULL::table, :parameter)
+    [WHERE when]."""
     rows = func.json_populate_recordset(
         literal_column(f"NULL::{table.name}"), bindparam(parameter, type_=PG_JSON)
     ).table_valued(*keys)
-    return pg_insert(table).from_select(list(keys), core_select(*(rows.c[key] for key in keys)))
+    chosen = core_select(*(rows.c[key] for key in keys))
+    return pg_insert(table).from_select(list(keys), chosen if when is None else chosen.where(when))
 
 
 def _save_all_at_once() -> Any:
     """PostgreSQL: what a message changed, saved in one statement of data-modifying CTEs: the
     contact (`u`), the conversation when `has_state` (`s`), the replies (`o`), the transcript
     (`m`) and the form's step events (`e`, once per draft, step and event)."""
+    return core_select(literal(1)).add_cte(_contact_update().cte("u")).add_cte(*_saved_rows())
+
+
+def _saved_rows(when: Any = None) -> list[Any]:
+    """The CTEs of a save after the contact's: the conversation when `has_state`, the replies,
+    the transcript and the step events; each only `when` that holds, if given."""
     conversation = Conversation.__table__  # type: ignore[attr-defined]
     given = core_select(*(bindparam(key, type_=conversation.c[key].type) for key in STATE_KEYS))
+    wanted = bindparam("has_state", type_=Boolean)
     state = _over_the_stored(
         pg_insert(conversation).from_select(
-            list(STATE_KEYS), given.where(bindparam("has_state", type_=Boolean))
+            list(STATE_KEYS), given.where(wanted if when is None else wanted & when)
         )
     )
-    events = _rows_into(FormStepEvent.__table__, STEP_EVENT_KEYS, "step_event_rows")  # type: ignore[attr-defined]
-    return (
-        core_select(literal(1))
-        .add_cte(_contact_update().cte("u"))
-        .add_cte(state.cte("s"))
-        .add_cte(_rows_into(OutboxMessage.__table__, OUTBOX_KEYS, "outbox_rows").cte("o"))  # type: ignore[attr-defined]
-        .add_cte(_rows_into(chat.ChatMessage.__table__, chat.MESSAGE_KEYS, "chat_rows").cte("m"))  # type: ignore[attr-defined]
-        .add_cte(events.on_conflict_do_nothing(index_elements=["draft_id", "step", "event"]).cte("e"))
+    events = _rows_into(FormStepEvent.__table__, STEP_EVENT_KEYS, "step_event_rows", when)  # type: ignore[attr-defined]
+    return [
+        state.cte("s"),
+        _rows_into(OutboxMessage.__table__, OUTBOX_KEYS, "outbox_rows", when).cte("o"),  # type: ignore[attr-defined]
+        _rows_into(chat.ChatMessage.__table__, chat.MESSAGE_KEYS, "chat_rows", when).cte("m"),  # type: ignore[attr-defined]
+        events.on_conflict_do_nothing(index_elements=["draft_id", "step", "event"]).cte("e"),
+    ]
+
+
+_SEEN = "contact.xmin::text"
+"""The version of a contact's row: the transaction that wrote it. Every writer of a person's
+conversation writes the contact's row first (`storage.contact_lock`), and so does every turn."""
+
+
+def _peek() -> Any:
+    """PostgreSQL: the optimistic turn's opening (`TurnStatements.peek`).
+
+    `n` creates the contact if it is new; `c` is that row or the one that exists, with its
+    version. Run outside a transaction, it takes no lock; a contact another turn created after
+    this statement's snapshot is in neither, and the caller runs it again."""
+    contact, processed = Contact.__table__, ProcessedInbound.__table__  # type: ignore[attr-defined]
+    channel = bindparam("channel", type_=String)
+    chat_id = bindparam("chat_id", type_=String)
+    columns = [contact.c[column] for column in CONTACT_COLUMNS]
+    created = (
+        pg_insert(contact)
+        .values(
+            channel=channel,
+            chat_id=chat_id,
+            created_at=bindparam("now", type_=UTCDateTime()),
+            announcements=contact.c.announcements.default.arg,
+            language=contact.c.language.default.arg,
+        )
+        .on_conflict_do_nothing(index_elements=["channel", "chat_id"])
+        .returning(*columns, literal_column(_SEEN).label("seen"))
+        .cte("n")
     )
+    existing = core_select(*columns, literal_column(_SEEN).label("seen")).where(
+        contact.c.channel == channel, contact.c.chat_id == chat_id
+    )
+    c = core_select(created).union_all(existing).cte("c")
+    message_id = bindparam("message_id", type_=String)
+    recorded = core_select(processed.c.id).where(
+        processed.c.channel == channel, processed.c.message_id == message_id
+    )
+    seen_before = exists(recorded).label("seen_before")
+    return core_select(*c.c, *_stored(c.c.id), seen_before)
+
+
+def _save_if_unchanged() -> Any:
+    """PostgreSQL: the optimistic turn's save (`TurnStatements.save_if_unchanged`).
+
+    `g` writes the contact only if its row is the version the opening saw; every other CTE
+    writes only if `g` did: the message id (`p`), the held messages released when the id was
+    new (`r`), and `save_all`'s rows. A turn of another process, a reminder or an erasure that
+    wrote the contact meanwhile makes `g` empty: nothing is written and `applied` is false. If
+    such a writer holds the row's lock, `g` waits for it and then checks the row as it was
+    committed."""
+    contact, processed = Contact.__table__, ProcessedInbound.__table__  # type: ignore[attr-defined]
+    outbox = OutboxMessage.__table__  # type: ignore[attr-defined]
+    guard = (
+        update(contact)
+        .where(
+            contact.c.id == bindparam("contact_id"),
+            literal_column(_SEEN) == bindparam("seen", type_=String),
+        )
+        .values({name: bindparam(name) for name in MUTABLE_CONTACT})
+        .returning(contact.c.id)
+        .cte("g")
+    )
+    applied = exists(core_select(guard.c.id))
+    message_id = bindparam("message_id", type_=String)
+    now = bindparam("now", type_=UTCDateTime())
+    channel = bindparam("channel", type_=String)
+    recorded = (
+        pg_insert(processed)
+        .from_select(
+            ["channel", "message_id", "contact_id", "received_at"],
+            core_select(channel, message_id, guard.c.id, now).where(message_id.is_not(None)),
+        )
+        .on_conflict_do_nothing(index_elements=["channel", "message_id"])
+        .returning(processed.c.id)
+        .cte("p")
+    )
+    released = (
+        update(outbox)
+        .where(
+            outbox.c.channel == channel,
+            outbox.c.chat_id == bindparam("chat_id", type_=String),
+            outbox.c.status == word("waiting"),
+            exists(core_select(recorded.c.id)),
+        )
+        .values(status="pending", next_attempt_at=now)
+        .cte("r")
+    )
+    return core_select(applied.label("applied")).add_cte(guard, recorded, released, *_saved_rows(applied))

@@ -98,8 +98,10 @@ async def test_a_passing_database_failure_leaves_the_message_to_be_redelivered(
     db: Database, chat: Chat, monkeypatch: pytest.MonkeyPatch, error: BaseException
 ) -> None:
     await chat.send("iuran")  # asked for the income
-    failing = _FailOnce(engine_module.conversation.open_turn, error)
-    monkeypatch.setattr(engine_module.conversation, "open_turn", failing)
+    # The turn's first step (PostgreSQL's optimistic opening; on SQLite it returns at once and
+    # the transaction's opening follows) fails in passing.
+    failing = _FailOnce(engine_module.conversation.peek_turn, error)
+    monkeypatch.setattr(engine_module.conversation, "peek_turn", failing)
     inbound = chat.inbound("2jt")
 
     with pytest.raises(TransientError):
