@@ -206,10 +206,19 @@ def _open_all_at_once() -> Any:
     contact's row is no longer the version of that snapshot (`_contact_upsert`'s `as_seen`),
     `c` is empty: nothing is written and no row comes back.
     """
-    contact, processed = Contact.__table__, ProcessedInbound.__table__  # type: ignore[attr-defined]
-    outbox = OutboxMessage.__table__  # type: ignore[attr-defined]
+    contact = Contact.__table__  # type: ignore[attr-defined]
     upsert = _contact_upsert("postgresql", as_seen=True)
     c = upsert.returning(*(contact.c[column] for column in CONTACT_COLUMNS)).cte("c")
+    new_id, released = _recorded_and_released(c.c.id)
+    fresh = exists(core_select(new_id.c.id)).label("fresh")
+    return core_select(*c.c, *_stored(c.c.id), fresh).add_cte(released)
+
+
+def _recorded_and_released(contact_id: Any) -> tuple[Any, Any]:
+    """PostgreSQL, two CTEs: `p` records the message id (none for a form's request) for the
+    contact `contact_id` (a column of an earlier CTE: nothing when that is empty) and returns
+    it when it was new; `r` releases the chat's held messages when it was."""
+    processed, outbox = ProcessedInbound.__table__, OutboxMessage.__table__  # type: ignore[attr-defined]
     message_id = bindparam("message_id", type_=String)
     now = bindparam("now", type_=UTCDateTime())
     channel = bindparam("channel", type_=String)
@@ -217,7 +226,7 @@ def _open_all_at_once() -> Any:
         pg_insert(processed)
         .from_select(
             ["channel", "message_id", "contact_id", "received_at"],
-            core_select(channel, message_id, c.c.id, now).where(message_id.is_not(None)),
+            core_select(channel, message_id, contact_id, now).where(message_id.is_not(None)),
         )
         .on_conflict_do_nothing(index_elements=["channel", "message_id"])
         .returning(processed.c.id)
@@ -234,8 +243,7 @@ def _open_all_at_once() -> Any:
         .values(status="pending", next_attempt_at=now)
         .cte("r")
     )
-    fresh = exists(core_select(new_id.c.id)).label("fresh")
-    return core_select(*c.c, *_stored(c.c.id), fresh).add_cte(released)
+    return new_id, released
 
 
 def _mark(name: str) -> Any:
@@ -376,8 +384,7 @@ def _save_if_unchanged() -> Any:
     wrote the contact meanwhile makes `g` empty: nothing is written and `applied` is false. If
     such a writer holds the row's lock, `g` waits for it and then checks the row as it was
     committed."""
-    contact, processed = Contact.__table__, ProcessedInbound.__table__  # type: ignore[attr-defined]
-    outbox = OutboxMessage.__table__  # type: ignore[attr-defined]
+    contact = Contact.__table__  # type: ignore[attr-defined]
     guard = (
         update(contact)
         .where(
@@ -389,28 +396,5 @@ def _save_if_unchanged() -> Any:
         .cte("g")
     )
     applied = exists(core_select(guard.c.id))
-    message_id = bindparam("message_id", type_=String)
-    now = bindparam("now", type_=UTCDateTime())
-    channel = bindparam("channel", type_=String)
-    recorded = (
-        pg_insert(processed)
-        .from_select(
-            ["channel", "message_id", "contact_id", "received_at"],
-            core_select(channel, message_id, guard.c.id, now).where(message_id.is_not(None)),
-        )
-        .on_conflict_do_nothing(index_elements=["channel", "message_id"])
-        .returning(processed.c.id)
-        .cte("p")
-    )
-    released = (
-        update(outbox)
-        .where(
-            outbox.c.channel == channel,
-            outbox.c.chat_id == bindparam("chat_id", type_=String),
-            outbox.c.status == word("waiting"),
-            exists(core_select(recorded.c.id)),
-        )
-        .values(status="pending", next_attempt_at=now)
-        .cte("r")
-    )
+    recorded, released = _recorded_and_released(guard.c.id)
     return core_select(applied.label("applied")).add_cte(guard, recorded, released, *_saved_rows(applied))
