@@ -99,11 +99,7 @@ async def open_turn(
             values = driver.one(statements.open, params)
         contact = _contact_as_loaded(values)
         held = values["s_held"] is not None
-        saved = (
-            None
-            if values["s_version"] is None
-            else SavedState(*(values[f"s_{name}"] for name in STATE_COLUMNS))
-        )
+        saved = _saved_state(values)
         if not message_id:
             return contact, saved, held, False
         if statements.mark is None:  # the opening recorded the id and released what was held
@@ -148,16 +144,19 @@ async def peek_turn(
         values = driver.one_or_none(statements.peek, params)
         if values is None:  # another turn created the contact after this statement's snapshot
             values = driver.one(statements.peek, params)
-        saved = (
-            None
-            if values["s_version"] is None
-            else SavedState(*(values[f"s_{name}"] for name in STATE_COLUMNS))
-        )
+        saved = _saved_state(values)
         peek = Peek(values["seen"], channel, chat_id, message_id or None)
         held = values["s_held"] is not None
         return _contact_as_loaded(values), saved, held, bool(values["seen_before"]), peek
 
     return await session.run_sync(run)
+
+
+def _saved_state(values: Mapping[str, Any]) -> SavedState | None:
+    """The conversation from an opening's `s_<column>` values; None when there is none yet."""
+    if values["s_version"] is None:
+        return None
+    return SavedState(*(values[f"s_{name}"] for name in STATE_COLUMNS))
 
 
 def _contact_as_loaded(values: Mapping[str, Any]) -> Contact:
