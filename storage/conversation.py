@@ -29,7 +29,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.db import WIPE_AFTER_COMMIT
 from storage.driver import Driver
 from storage.models import Contact, Conversation
-from storage.submissions import take_step_events
+from storage.step_events import take_step_events
 from storage.text_guard import check_parameters
 from storage.turn_statements import (
     CONTACT_COLUMNS,

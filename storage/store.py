@@ -1,9 +1,10 @@
 """The store: the named operations conversation flows use, bound to one unit of work.
 
 Flows never see a database session; they ask the store. The queries themselves live in
-`storage/submissions.py`, `storage/callbacks.py`, `storage/officer_test_chats.py` and
-`storage/outreach.py`, where the staff side uses them too. (The engine, which owns the
-transaction of a message, reads and writes the conversation itself: `storage/conversation.py`.)
+`storage/submissions.py`, `storage/step_events.py`, `storage/callbacks.py`,
+`storage/officer_test_chats.py` and `storage/outreach.py`, where the staff side uses them too.
+(The engine, which owns the transaction of a message, reads and writes the conversation itself:
+`storage/conversation.py`.)
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from storage import (
     forms,
     officer_test_chats,
     outbox,
+    step_events,
     submissions,
 )
 from storage.chat_models import AgentHandoff
@@ -118,7 +120,7 @@ class Store:
         """Counts a person reaching, completing or abandoning a form step (a screen, on a native
         form's `path`), once per draft, with where the person lives once the draft knows it (the
         report follows the viewer's scope)."""
-        await submissions.record_step_event(
+        await step_events.record_step_event(
             self._session,
             draft_id=draft_id,
             step=step,

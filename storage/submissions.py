@@ -1,4 +1,4 @@
-"""Queries for submissions, their history, form step events and the audit log."""
+"""Queries for submissions, their history and the audit log (form step events: `storage.step_events`)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, exists, func, insert, or_, update
-from sqlalchemy import event as sa_event
+from sqlalchemy import and_, bindparam, delete, exists, insert, or_, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.engine.interfaces import Dialect
 from sqlalchemy.orm import Session
@@ -24,7 +23,6 @@ from storage.models import (
     AuditLog,
     Contact,
     Conversation,
-    FormStepEvent,
     OutboxMessage,
     Submission,
     SubmissionEvent,
@@ -61,7 +59,9 @@ async def find_open_by_nik_hash(session: AsyncSession, nik_hashes: Collection[st
 
     Asked at the NIK question and again at submitting: the answer is nearly always "none", so
     the look-up is a driver statement (`storage.driver`), and the ORM loads the row only when
-    there is one."""
+    there is one. Outside a transaction where none is open yet (the optimistic turn keeps its
+    two round trips, `conversation.peek_turn`): it locks nothing either way, and the partial
+    unique index, not this look-up, keeps a NIK to one open submission (`add_unless_open`)."""
     found: int | None = await session.run_sync(_open_submission_id, tuple(nik_hashes))
     return None if found is None else await session.get(Submission, found)
 
@@ -71,7 +71,9 @@ def _open_submission_id(sync: Session, nik_hashes: tuple[str, ...]) -> int | Non
         return None
     connection = sync.connection()
     statement = _open_by_nik_hash(len(nik_hashes), connection.dialect.name, connection.dialect)
-    row = Driver(connection).one_or_none(statement, {f"h{n}": h for n, h in enumerate(nik_hashes)})
+    row = Driver(connection, begin=False).one_or_none(
+        statement, {f"h{n}": h for n, h in enumerate(nik_hashes)}
+    )
     return None if row is None else int(row["id"])
 
 
@@ -209,114 +211,6 @@ async def history(session: AsyncSession, submission_id: int) -> Sequence[Submiss
         .order_by(col(SubmissionEvent.id))
     )
     return (await session.exec(query)).all()
-
-
-_STEP_EVENTS = "bpu_step_events"
-
-
-async def record_step_event(
-    session: AsyncSession,
-    *,
-    draft_id: str,
-    step: str,
-    event: str,
-    channel: str,
-    now: datetime,
-    contact_id: int | None = None,
-    regency_code: str | None = None,
-    path: str = "chat",
-) -> None:
-    """Counts a person reaching, completing or abandoning a step, once per draft.
-
-    `path` is the way the form is being filled: "chat" (one question at a time), or a native
-    form whose screens are its steps. The event is written when the transaction commits, with
-    the transaction's other step events in one statement (a form message reaches one step as
-    it completes another).
-    """
-    row = {
-        "draft_id": draft_id,
-        "contact_id": contact_id,
-        "step": step,
-        "event": event,
-        "channel": channel,
-        "at": now,
-        "regency_code": regency_code,
-        "path": path,
-    }
-    session.info.setdefault(_STEP_EVENTS, []).append(row)
-
-
-STEP_EVENT_KEYS = ("draft_id", "contact_id", "step", "event", "channel", "at", "regency_code", "path")
-"""The columns of a step event as `record_step_event` keeps it."""
-
-
-@cache
-def _step_event_insert(name: str, dialect: Dialect) -> DriverStatement:
-    table = FormStepEvent.__table__  # type: ignore[attr-defined]
-    stmt = insert_for(name, table).on_conflict_do_nothing(index_elements=["draft_id", "step", "event"])
-    return DriverStatement.compile(stmt, dialect, STEP_EVENT_KEYS)
-
-
-def take_step_events(session: Session) -> list[dict[str, Any]]:
-    """The step events this transaction recorded and has not written yet; the caller writes them
-    (PostgreSQL's save of a message does, in its one statement)."""
-    rows: list[dict[str, Any]] = session.info.pop(_STEP_EVENTS, None) or []
-    return rows
-
-
-@sa_event.listens_for(Session, "before_commit")
-def _write_step_events(session: Session) -> None:
-    """Most messages of a form write one or two events: on the driver (`storage.driver`)."""
-    rows = session.info.pop(_STEP_EVENTS, None)
-    if rows:
-        connection = session.connection()
-        Driver(connection).many(_step_event_insert(connection.dialect.name, connection.dialect), rows)
-
-
-@sa_event.listens_for(Session, "after_rollback")
-def _drop_step_events(session: Session) -> None:
-    session.info.pop(_STEP_EVENTS, None)
-
-
-StepCounts = dict[str, dict[str, int]]
-"""{step: {"reached": n, "completed": n, "abandoned": n}}, each counting people (drafts)."""
-
-
-async def step_counts(
-    session: AsyncSession, path: str = "chat", regencies: Collection[str] | None = None
-) -> StepCounts:
-    """The steps of one path (all channels together); see `path_counts` for `regencies`."""
-    counts: StepCounts = {}
-    for (found, _channel), steps in (await path_counts(session, regencies)).items():
-        for step, events in steps.items() if found == path else ():
-            total = counts.setdefault(step, {"reached": 0, "completed": 0, "abandoned": 0})
-            for event, n in events.items():
-                total[event] += n
-    return counts
-
-
-async def path_counts(
-    session: AsyncSession, regencies: Collection[str] | None = None
-) -> dict[tuple[str, str], StepCounts]:
-    """The steps of each (path, channel): the chat's questions, a native form's screens.
-
-    With `regencies`, only the drafts that named one of them as where the person lives (on any
-    of their events): a draft that stopped before saying it belongs to no one's scope."""
-    keys = (
-        col(FormStepEvent.path),
-        col(FormStepEvent.channel),
-        col(FormStepEvent.step),
-        col(FormStepEvent.event),
-    )
-    query = sa_select(*keys, func.count()).group_by(*keys)
-    if regencies is not None:
-        placed = select(FormStepEvent.draft_id).where(col(FormStepEvent.regency_code).in_(list(regencies)))
-        query = query.where(col(FormStepEvent.draft_id).in_(placed))
-    counts: dict[tuple[str, str], StepCounts] = {}
-    for path, channel, step, event, n in (await session.exec(query)).all():  # type: ignore[call-overload]
-        steps = counts.setdefault((path, channel), {})
-        steps.setdefault(step, {"reached": 0, "completed": 0, "abandoned": 0})[event] = n
-    return counts
 
 
 def audit(session: AsyncSession, *, actor: str, action: str, now: datetime, **details: Any) -> None:

@@ -38,7 +38,7 @@ from storage import chat
 from storage.chat_models import AgentHandoff
 from storage.driver import DriverStatement
 from storage.models import Contact, Conversation, FormStepEvent, OutboxMessage, ProcessedInbound
-from storage.submissions import STEP_EVENT_KEYS
+from storage.step_events import STEP_EVENT_KEYS
 from storage.types import UTCDateTime, word
 from storage.upsert import insert_for
 

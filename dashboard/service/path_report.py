@@ -25,7 +25,7 @@ from handlers.enrol.fields import FORM
 from handlers.enrol.native import OPENED, SENT
 from handlers.enrol.screens import build_screens, title
 from storage.models import Submission
-from storage.submissions import path_counts
+from storage.step_events import path_counts
 
 PATHS = {"chat": "Chat, satu per satu", "form": "Formulir sekaligus", "chat+form": "Chat lalu formulir"}
 FORM_STEPS = {OPENED: "Formulir dibuka", SENT: "Formulir terkirim"}

@@ -34,7 +34,8 @@ from handlers.branches import branch_map
 from handlers.channels import Catalogue
 from handlers.localtime import WIB
 from storage.models import Submission
-from storage.submissions import ALL_STATUSES, step_counts
+from storage.step_events import step_counts
+from storage.submissions import ALL_STATUSES
 
 DEFAULT_WEEKS = 12
 SMALL = 5

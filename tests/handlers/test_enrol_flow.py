@@ -8,6 +8,7 @@ import pytest
 from sqlmodel import col, func, select
 
 from handlers.engine import Engine
+from storage import step_events
 from storage import submissions as queue
 from storage.db import Database
 from storage.models import AuditLog, Contact, Conversation, FormStepEvent, Submission
@@ -441,7 +442,7 @@ async def test_step_counts_per_person(chat: Chat, db: Database, engine: Engine) 
     await quitter.say("batal")
     await quitter.say("ya")
     async with db.reader() as session:
-        counts = await queue.step_counts(session)
+        counts = await step_events.step_counts(session)
     assert counts["nik"] == {"reached": 2, "completed": 2, "abandoned": 0}
     assert counts["birth_date"] == {"reached": 2, "completed": 1, "abandoned": 1}
     assert counts["summary"] == {"reached": 1, "completed": 1, "abandoned": 0}

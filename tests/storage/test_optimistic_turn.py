@@ -11,7 +11,7 @@ a turn a transaction of its own): PostgreSQL only.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -28,6 +28,7 @@ from storage import conversation
 from storage.contact_lock import lock_contacts
 from storage.db import Database
 from storage.models import Contact, Conversation, OutboxMessage, ProcessedInbound
+from tests.support.backoffice_helpers import nik_for, seed
 from tests.support.helpers import VAULT
 from tests.support.pg_locks import postgres_only
 
@@ -158,6 +159,37 @@ async def test_a_turn_whose_work_reads_the_database_is_taken_in_a_transaction(
     assert not outcome.duplicate and len(outcome.replies) == 1
     assert engine.redone == 1
     assert await _written(db) == (1, 1, "hello")
+
+
+async def test_a_turn_that_looks_a_nik_up_stays_optimistic(db: Database, engine: Engine) -> None:
+    """The NIK question asks the store whether the NIK has an open submission: a look-up alone
+    runs outside a transaction, so the turn is three statements and taken once. When there is
+    one, it is found (and the turn, which then loads it through the ORM, is taken again)."""
+    postgres_only(db)
+    reference = await seed(db, n=1)
+    found: list[str | None] = []
+
+    def asking(nik: str) -> Callable[[Turn], Awaitable[None]]:
+        async def work(turn: Turn) -> None:
+            submission = await turn.store.open_submission(turn.vault.keyed_hashes(nik))
+            found.append(None if submission is None else submission.reference)
+            await _say_hello(turn)
+
+        return work
+
+    await engine.handle(_message("m1"), _say_hello)  # the contact is new: created by the first
+    await db.engine.dispose()  # the next connections are logged from their start
+    with _queries(db) as sent:
+        outcome = await engine.handle(_message("m2"), asking(nik_for(2)))
+    assert not outcome.duplicate and len(outcome.replies) == 1
+    assert len(sent) == 3, sent
+    assert not any(query.upper().startswith(("BEGIN", "COMMIT")) for query in sent), sent
+    assert (found, engine.redone) == ([None], 0)
+
+    outcome = await engine.handle(_message("m3"), asking(nik_for(1)))
+    assert not outcome.duplicate and len(outcome.replies) == 1
+    assert (found[-1], engine.redone) == (reference, 1)
+    assert await _written(db) == (3, 3, "hello")
 
 
 async def test_a_message_delivered_twice_at_once_is_applied_once(db: Database, db_url: str) -> None:
