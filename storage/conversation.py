@@ -118,9 +118,11 @@ async def peek_turn(
     session: AsyncSession, channel: str, chat_id: str, message_id: str | None, now: datetime
 ) -> tuple[Contact, SavedState | None, bool, bool, Peek] | None:
     """The optimistic opening of a message's turn (PostgreSQL): `open_turn`'s values, read in
-    one statement outside a transaction (the contact created if new, nothing locked, nothing
-    else written), and the `Peek` that `save_turn` then needs. None where there is no
-    optimistic turn (SQLite: its one writer already makes each turn a transaction of its own).
+    one statement outside a transaction (nothing locked, nothing written), and the `Peek` that
+    `save_turn` then needs. None where there is no optimistic turn: SQLite (its one writer
+    already makes each turn a transaction of its own), and a new person, whose first message
+    creates the contact and its conversation in one transaction (`open_turn`), so that no one,
+    a backup included, sees a contact without them.
 
     The turn is then two round trips instead of four (no BEGIN, no COMMIT): its save is one
     statement that writes everything, the message id included, only if the contact's row is
@@ -142,8 +144,8 @@ async def peek_turn(
         assert statements.peek is not None
         params = {"channel": channel, "chat_id": chat_id, "now": now, "message_id": message_id or None}
         values = driver.one_or_none(statements.peek, params)
-        if values is None:  # another turn created the contact after this statement's snapshot
-            values = driver.one(statements.peek, params)
+        if values is None:  # a new person
+            return None
         saved = _saved_state(values)
         peek = Peek(values["seen"], channel, chat_id, message_id or None)
         held = values["s_held"] is not None

@@ -8,7 +8,8 @@ the server (a socket write and a wake-up of the event loop), so the opening is o
 data-modifying CTEs and the save one more (the contact, the conversation, the replies, the
 transcript and the form's step events, the rows passed as JSON arrays): with BEGIN and COMMIT,
 an enrolment's message takes 4 round trips where it took 10. The optimistic turn's two
-(`peek`, `save_if_unchanged`: `storage.conversation.peek_turn`) need no BEGIN and COMMIT: 2.
+(`peek`, `save_if_unchanged`: `storage.conversation.peek_turn`) need no BEGIN and COMMIT: 2
+(a person's first message takes the transaction: it creates the contact).
 """
 
 from __future__ import annotations
@@ -88,10 +89,9 @@ class TurnStatements:
     outbox: DriverStatement
     chat: DriverStatement
     peek: DriverStatement | None = None
-    """PostgreSQL, the optimistic turn: the contact (created if new) with its row's version
-    (`seen`), its conversation and hold, and whether the message id was processed
-    (`seen_before`); one statement that writes nothing but a new contact, run outside a
-    transaction."""
+    """PostgreSQL, the optimistic turn: the contact with its row's version (`seen`), its
+    conversation and hold, and whether the message id was processed (`seen_before`); no row
+    for a new person. One statement that writes nothing, run outside a transaction."""
     save_if_unchanged: DriverStatement | None = None
     """PostgreSQL, the optimistic turn: `save_all`'s writes, and the message id recorded and
     held messages released, all only if the contact's row is still the version `seen`;
@@ -344,30 +344,19 @@ conversation writes the contact's row first (`storage.contact_lock`), and so doe
 def _peek() -> Any:
     """PostgreSQL: the optimistic turn's opening (`TurnStatements.peek`).
 
-    `n` creates the contact if it is new; `c` is that row or the one that exists, with its
-    version. Run outside a transaction, it takes no lock; a contact another turn created after
-    this statement's snapshot is in neither, and the caller runs it again."""
+    The contact with its row's version, its conversation, hold and whether the message id was
+    recorded; no row when the person is new. Run outside a transaction, it takes no lock and
+    writes nothing: a new person's first message is a transaction of its own (`open_turn`),
+    so a contact is never there without the conversation its message wrote."""
     contact, processed = Contact.__table__, ProcessedInbound.__table__  # type: ignore[attr-defined]
     channel = bindparam("channel", type_=String)
     chat_id = bindparam("chat_id", type_=String)
     columns = [contact.c[column] for column in CONTACT_COLUMNS]
-    created = (
-        pg_insert(contact)
-        .values(
-            channel=channel,
-            chat_id=chat_id,
-            created_at=bindparam("now", type_=UTCDateTime()),
-            announcements=contact.c.announcements.default.arg,
-            language=contact.c.language.default.arg,
-        )
-        .on_conflict_do_nothing(index_elements=["channel", "chat_id"])
-        .returning(*columns, literal_column(_SEEN).label("seen"))
-        .cte("n")
+    c = (
+        core_select(*columns, literal_column(_SEEN).label("seen"))
+        .where(contact.c.channel == channel, contact.c.chat_id == chat_id)
+        .cte("c")
     )
-    existing = core_select(*columns, literal_column(_SEEN).label("seen")).where(
-        contact.c.channel == channel, contact.c.chat_id == chat_id
-    )
-    c = core_select(created).union_all(existing).cte("c")
     message_id = bindparam("message_id", type_=String)
     recorded = core_select(processed.c.id).where(
         processed.c.channel == channel, processed.c.message_id == message_id

@@ -1,7 +1,8 @@
 """PostgreSQL's optimistic turn (`storage.conversation.peek_turn`): a message as two statements
 outside a transaction, the second writing only over the contact's row as the first read it.
 
-What must hold: an ordinary message is two statements and no BEGIN or COMMIT; a writer that
+What must hold: an ordinary message is two statements and no BEGIN or COMMIT (three with a NIK
+look-up); a new person's first message is one transaction, contact and conversation; a writer that
 changed the person in between makes the save write nothing; the engine then takes the message
 again in a transaction, as it does when the turn's work used the database; and a message
 delivered twice at once is applied once. SQLite has no such turn (its one writer already makes
@@ -95,6 +96,25 @@ async def test_a_message_is_two_statements_without_begin_or_commit(db: Database,
     assert await _written(db) == (2, 2, "hello")
 
 
+async def test_a_new_persons_first_message_is_one_transaction(db: Database, engine: Engine) -> None:
+    """The contact is created with its conversation, in one transaction: while the first
+    message's work runs, another connection (a backup's, a report's) does not see the contact."""
+    postgres_only(db)
+    seen_during_the_work: list[int] = []
+
+    async def work(turn: Turn) -> None:
+        seen_during_the_work.append(await _count(db, select(func.count()).select_from(Contact)))
+        await _say_hello(turn)
+
+    with _queries(db) as sent:
+        outcome = await engine.handle(_message("m1"), work)
+    assert not outcome.duplicate and len(outcome.replies) == 1
+    assert seen_during_the_work == [0]
+    assert sent[1:3] == ["BEGIN;", sent[2]] and "INSERT INTO contact" in sent[2], sent  # after the peek
+    assert engine.redone == 0
+    assert await _written(db) == (1, 1, "hello")
+
+
 async def test_a_writer_between_the_opening_and_the_save_makes_the_save_write_nothing(db: Database) -> None:
     postgres_only(db)
     async with db.transaction() as session:
@@ -155,10 +175,11 @@ async def test_a_turn_whose_work_reads_the_database_is_taken_in_a_transaction(
         await turn.store.submissions_of(turn.contact)
         await _say_hello(turn)
 
-    outcome = await engine.handle(_message("m1"), work)
+    await engine.handle(_message("m1"), _say_hello)  # the contact is new: a transaction at once
+    outcome = await engine.handle(_message("m2"), work)
     assert not outcome.duplicate and len(outcome.replies) == 1
     assert engine.redone == 1
-    assert await _written(db) == (1, 1, "hello")
+    assert await _written(db) == (2, 2, "hello")
 
 
 async def test_a_turn_that_looks_a_nik_up_stays_optimistic(db: Database, engine: Engine) -> None:
