@@ -4,6 +4,7 @@ someone else's, altered or old."""
 
 from __future__ import annotations
 
+import base64
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -48,7 +49,12 @@ async def test_upload_preview_apply(site: Site) -> None:
     assert "14 baris dibaca" in html and "10 baris ditolak" in html
     for word in ("sudah final", "11 angka", "masa depan", "tidak ditemukan", "Baris ganda"):
         assert word in html, word
-    assert "NIK" not in html.split(_SEALED)[1].split('"', 1)[0]  # the sealed file is not readable
+    # The sealed file is not readable, not even base64-decoded (the header and a NIK of the file).
+    sealed = _sealed(html)
+    opened = base64.urlsafe_b64decode(sealed + "=" * (-len(sealed) % 4))
+    header, nik = case.csv.splitlines()[0], case.csv.splitlines()[2].split(";")[1]
+    assert len(nik) == 16 and nik not in sealed
+    assert header.encode() not in opened and nik.encode() not in opened
     for reference in case.good:
         assert reference in html
     async with site.office.db.reader() as session:
