@@ -6,9 +6,9 @@ A fresh interpreter (one per run, so nothing is loaded before it) imports the li
 service loads in an order where each one's own dependencies come before it, printing the RSS
 each adds, then wires the service with the Telegram channel as `bot.server.run_server` does
 (`build_service`, `create_app`) on a new SQLite file and prints what those add (asyncpg is
-not loaded on SQLite: 3 MB more on PostgreSQL). A library's
-figure is what importing it added on top of the ones above it: its code objects, the pydantic
-models it builds at import, and the pages of its compiled extensions that loading touched.
+not loaded on SQLite: 3 MB more on PostgreSQL). A library's figure is what importing it added
+on top of the ones above it: its code objects, the pydantic models it builds at import, and the
+pages of its compiled extensions that loading touched.
 The total is near `bench.idle_rss`'s (which also counts uvicorn serving and the background
 tasks). It asserts nothing; run it to see what a change of dependencies costs.
 """

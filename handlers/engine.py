@@ -164,9 +164,7 @@ class Engine:
             # (an optimistic turn records and releases in its save).
             peeked = None
             if optimistic:
-                peeked = await conversation.peek_turn(
-                    session, inbound.channel, inbound.chat_id, message_id, now
-                )
+                peeked = await conversation.peek_turn(session, inbound.channel, inbound.chat_id, message_id)
             if peeked is not None:
                 contact, saved, held, duplicate, peek = peeked
             else:

@@ -115,7 +115,7 @@ async def open_turn(
 
 
 async def peek_turn(
-    session: AsyncSession, channel: str, chat_id: str, message_id: str | None, now: datetime
+    session: AsyncSession, channel: str, chat_id: str, message_id: str | None
 ) -> tuple[Contact, SavedState | None, bool, bool, Peek] | None:
     """The optimistic opening of a message's turn (PostgreSQL): `open_turn`'s values, read in
     one statement outside a transaction (nothing locked, nothing written), and the `Peek` that
@@ -142,7 +142,7 @@ async def peek_turn(
         driver = Driver(connection, begin=False)
         statements = turn_statements("postgresql", connection.dialect)
         assert statements.peek is not None
-        params = {"channel": channel, "chat_id": chat_id, "now": now, "message_id": message_id or None}
+        params = {"channel": channel, "chat_id": chat_id, "message_id": message_id or None}
         values = driver.one_or_none(statements.peek, params)
         if values is None:  # a new person
             return None

@@ -122,7 +122,7 @@ async def test_a_writer_between_the_opening_and_the_save_makes_the_save_write_no
         await conversation.save_turn(session, contact, ("enrol", "a", {}), [], AT)
     assert contact.id is not None
     async with db.transaction() as session:
-        peeked = await conversation.peek_turn(session, "telegram", CHAT, "m2", AT)
+        peeked = await conversation.peek_turn(session, "telegram", CHAT, "m2")
         assert peeked is not None
         turn_contact, saved, _held, duplicate, peek = peeked
         assert saved is not None and saved.step == "a" and not duplicate
@@ -252,4 +252,4 @@ async def test_sqlite_has_no_optimistic_turn(db: Database) -> None:
     if db.engine.dialect.name != "sqlite":
         pytest.skip("SQLite's side of the choice")
     async with db.transaction() as session:
-        assert await conversation.peek_turn(session, "telegram", CHAT, "m1", AT) is None
+        assert await conversation.peek_turn(session, "telegram", CHAT, "m1") is None
