@@ -1,6 +1,7 @@
 """What lands in the p99: `bpu-bot serve` under bench.compare's latency phase, with a probe inside.
 
     .venv/bin/python -m bench.stalls [--rate 300] [--seconds 10] [--slow 8] [--postgres URL]
+    PYTHONPATH=/tmp/worktree .venv/bin/python -m bench.stalls   # that tree's code serves
 
 Runs ours on a fresh SQLite file (or PostgreSQL, whose schema is dropped) with
 `bench/probe/sitecustomize.py` loaded, as bench.compare runs it: 50 people enrol unmeasured,
@@ -10,8 +11,12 @@ says), then updates go out on a fixed schedule for `--seconds`. It prints, for t
 - the latency the client saw, and the time the server spent on each request (its p50/p90/p99);
 - each cluster of requests slower than `--slow` ms inside the server (requests 50 ms apart or
   less are one cluster), with what happened from 50 ms before it to its end: full garbage
-  collections, SQLite checkpoints, and event-loop callbacks that held the loop over 2.5 ms;
-- how many slow requests fell in a cluster with each kind of event, and how many with none.
+  collections, SQLite checkpoints, and event-loop callbacks that held the loop over 2.5 ms
+  (with the CPU time the loop's thread spent in each, and how often it blocked or was preempted);
+- how many slow requests fell in a cluster with each kind of event, and how many with none;
+- for all the callbacks over 2.5 ms in the phase, how much of their time the loop's thread was
+  on the CPU, and how much off it (preempted by another process, or waiting for the disk or the
+  interpreter lock): a long callback with little CPU is time the machine took, not our work.
 
 A cluster with no event is time lost outside the server's own doing (CPU taken by another
 process, the kernel). It asserts nothing; the probe's own cost makes its numbers no benchmark's.
@@ -22,6 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import tempfile
 import time
 from collections import Counter
@@ -59,7 +65,9 @@ async def run(args: argparse.Namespace, folder: Path) -> tuple[list[float], floa
     database = postgres_url(args.postgres) if args.postgres else sqlite_url
     process = ours(database, api_port)(folder, free_port(), 0)
     probe_file = folder / "probe.jsonl"
-    process.env.update(PYTHONPATH=str(PROBE), BPU_PROBE=str(probe_file))
+    # The probe first; then the caller's path, so that a worktree named there is what serves.
+    path = os.pathsep.join(p for p in (str(PROBE), os.environ.get("PYTHONPATH", "")) if p)
+    process.env.update(PYTHONPATH=path, BPU_PROBE=str(probe_file))
     connector = aiohttp.TCPConnector(limit=args.people + 50, keepalive_timeout=2)
     try:
         async with aiohttp.ClientSession(connector=connector) as session:
@@ -100,7 +108,10 @@ def clusters(slow: Sequence[Event]) -> list[list[Event]]:
 def describe(event: Event, origin: float) -> str:
     at = f"+{event['at'] - origin:6.3f}s"
     if event["kind"] == "callback":
-        return f"{at} callback {event['ms']:.1f} ms (gc {event['gc_ms']:.1f}) {event['name']}"
+        return (
+            f"{at} callback {event['ms']:.1f} ms (cpu {event['cpu_ms']:.1f}, gc {event['gc_ms']:.1f},"
+            f" blocked {event['blocked']}x, preempted {event['preempted']}x) {event['name']}"
+        )
     if event["kind"] == "checkpoint":
         return f"{at} checkpoint {event['ms']:.1f} ms {tuple(event['result'])}"
     return f"{at} {event['kind']} {event['ms']:.1f} ms"
@@ -134,6 +145,14 @@ def report(
     lines.append(
         f"slow requests (> {args.slow:g} ms): {len(slow)}; in a cluster with "
         + ", ".join(f"{kind}: {n}" for kind, n in sorted(kinds.items()))
+    )
+    long = [e for e in others if e["kind"] == "callback"]
+    wall, cpu = sum(e["ms"] for e in long), sum(e["cpu_ms"] for e in long)
+    off = [e for e in long if e["ms"] - e["cpu_ms"] > e["ms"] / 2]
+    lines.append(
+        f"callbacks over 2.5 ms: {len(long)}, {wall:.0f} ms in all, of it {cpu:.0f} ms on the CPU;"
+        f" {len(off)} of them were off the CPU for more than half their time"
+        f" (blocked {sum(e['blocked'] for e in off)}x, preempted {sum(e['preempted'] for e in off)}x)"
     )
     return "\n".join(lines)
 

@@ -8,12 +8,16 @@ the process exits:
 - `request`: each HTTP request's time inside the server (uvicorn's request cycle, from its head
   parsed to its response sent);
 - `callback`: each event-loop callback that held the loop over `STALL_MS`, with the garbage
-  collector's time inside it and the task it ran;
+  collector's time inside it, the CPU time the loop's thread spent in it (the rest of its wall
+  time the thread was off the CPU), how often the thread left the CPU on its own (`blocked`: it
+  waited for the disk or the interpreter lock) and how often the kernel took the CPU from it
+  (`preempted`: another process or thread ran), and the task it ran;
 - `gc2`: each full garbage collection;
 - `checkpoint`: each round of SQLite's background checkpointer, with its result (1 if it could
   not finish, pages in the log, pages copied).
 
-It costs two clock readings per callback: measurements taken with it are not the benchmark's.
+It costs three clock readings and two `getrusage` calls per callback: measurements taken with it
+are not the benchmark's.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import functools
 import gc
 import json
 import os
+import resource
 import sys
 import time
 from typing import Any
@@ -54,16 +59,31 @@ def _install(out: str) -> None:
     run_callback = asyncio.events.Handle._run
 
     def timed_callback(handle: asyncio.events.Handle) -> None:
-        gc_before, start = collecting["total_ms"], time.time()
+        gc_before, start, cpu_start = collecting["total_ms"], time.time(), time.thread_time()
+        usage = resource.getrusage(resource.RUSAGE_THREAD)
         run_callback(handle)
         ms = (time.time() - start) * 1000
         if ms > STALL_MS:
+            cpu_ms = (time.thread_time() - cpu_start) * 1000
+            after = resource.getrusage(resource.RUSAGE_THREAD)
+            blocked, preempted = after.ru_nvcsw - usage.ru_nvcsw, after.ru_nivcsw - usage.ru_nivcsw
             callback = getattr(handle, "_callback", None)
             task = getattr(callback, "__self__", None)
             coroutine = task.get_coro() if isinstance(task, asyncio.Task) else None
             name = getattr(coroutine, "__qualname__", None) or getattr(callback, "__qualname__", "?")
             gc_ms = collecting["total_ms"] - gc_before
-            events.append({"kind": "callback", "at": start, "ms": ms, "gc_ms": gc_ms, "name": name})
+            events.append(
+                {
+                    "kind": "callback",
+                    "at": start,
+                    "ms": ms,
+                    "cpu_ms": cpu_ms,
+                    "blocked": blocked,
+                    "preempted": preempted,
+                    "gc_ms": gc_ms,
+                    "name": name,
+                }
+            )
 
     asyncio.events.Handle._run = timed_callback  # type: ignore[method-assign,assignment]
 
