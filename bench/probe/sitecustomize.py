@@ -100,9 +100,9 @@ def _install(out: str) -> None:
 
     checkpoint = sqlite_checkpoint._checkpoint
 
-    def timed_checkpoint(connection: Any) -> tuple[int, int, int]:
+    def timed_checkpoint(connection: Any, restart_frames: int) -> tuple[int, int, int]:
         start = time.time()
-        result = checkpoint(connection)
+        result = checkpoint(connection, restart_frames)
         ms = (time.time() - start) * 1000
         events.append({"kind": "checkpoint", "at": start, "ms": ms, "result": result})
         return result
