@@ -21,7 +21,7 @@ frames written meanwhile (writers wait in `storage.sqlite_inline.begin_immediate
 blocking the loop), waits at most `RESTART_WAIT_MS` for readers, and the next writer starts the
 log again. Under `bench.stalls` at 324 updates/s the `-wal` file then peaked at 100-104 MB instead
 of 196 MB, and the event loop's thread no longer blocked on the disk inside long callbacks (0
-times in two runs, against 30-150 in five before); `bench.compare`'s throughput and p99 stayed
+times in two runs, against 30-150 in seven before); `bench.compare`'s throughput and p99 stayed
 within their noise (eight alternating pairs). The file keeps its size and is written over from its
 beginning.
 """
