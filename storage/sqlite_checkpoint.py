@@ -46,10 +46,10 @@ the checkpointer's connection; a PASSIVE pass never waits)."""
 AUTOCHECKPOINT_PAGES = 50_000
 """The backstop, ~200 MB of log (a serving process's RESTART passes keep its log far below it).
 Before those passes, the log under a sustained ~340 messages a second (`bench.compare`, ~20 pages
-a message) started again only now and then, and at 10,000
-pages (~40 MB) the backstop ran on the event loop's thread about once a second, each time with
-3-8 ms of `fdatasync` (`strace -k`: 14 calls under `sqlite3WalDefaultHook` in 14 s; 3 at 50,000).
-The p99 of `bench.compare` on SQLite went from 20.6-24.1 ms to 8.9-16.9 ms (alternating runs)."""
+a message) started again only now and then, and at 10,000 pages (~40 MB) the backstop ran on the
+event loop's thread about once a second, each time with 3-8 ms of `fdatasync` (`strace -k`: 14
+calls under `sqlite3WalDefaultHook` in 14 s; 3 at 50,000). The p99 of `bench.compare` on SQLite
+went from 20.6-24.1 ms to 8.9-16.9 ms (alternating runs)."""
 
 
 async def run_checkpoints(
