@@ -1,10 +1,11 @@
 """One channel's sender: sends while this process is the channel's elected sender, stands by
 otherwise (bot/leader.py).
 
-Taking over, it first makes the rows a dead sender left "sending" due again (they were cut off
-mid-attempt), then keeps reading due rows (`Drain.claim`) whenever a wake-up or the idle poll
-says there may be some, checking every `IDLE_POLL` seconds that it still holds the lock; when
-it lost the lock it drops what it had in memory (another process may send it now).
+Taking over, it first waits one window, which its predecessor may have filled, and makes
+the rows a dead sender left "sending" due again (they were cut off mid-attempt). Then it keeps
+reading due rows (`Drain.claim`) whenever a wake-up or the idle poll says there may be some,
+checking every `IDLE_POLL` seconds that it still holds the lock; when it lost the lock it drops
+what it had in memory (another process may send it now).
 """
 
 from __future__ import annotations
@@ -84,6 +85,7 @@ class ChannelSender:
 
     async def _lead(self, stop: asyncio.Event) -> None:
         """Sends while this process holds the channel's lock."""
+        self._wait_out_the_predecessor()
         try:
             recovered = await self.books.recover()
             self.recovered += recovered
@@ -113,6 +115,17 @@ class ChannelSender:
                 first = False
             if claimed == 0:
                 await self._idle(stop)
+
+    def _wait_out_the_predecessor(self) -> None:
+        """Nothing goes out for one window (and one chat's interval) after taking the lock.
+
+        The process that held it before may have used the whole window just before it died or
+        stepped down, and its window lived in its memory. Sending at once, the two together
+        could put twice the limit into one second at the platform (the two-process test saw
+        12 where 10 were allowed, with the lock taken over 0.1 s after the kill). Waiting
+        costs one second, once per takeover and at start.
+        """
+        self.drain.window.pause(max(self.drain.window.period, self.drain.spacing.interval))
 
     async def _idle(self, stop: asyncio.Event) -> None:
         self.wakeup.clear()

@@ -244,3 +244,29 @@ async def test_a_backlog_leaves_evenly_not_in_a_burst_each_second() -> None:
     starts.sort()
     most_in_100ms = max(sum(1 for t in starts if a <= t < a + 0.1) for a in starts)
     assert most_in_100ms <= int(0.1 / window.gap) + 2, (most_in_100ms, window.gap)
+
+
+async def test_a_sender_taking_over_leaves_its_predecessors_window_alone(db: Database) -> None:
+    """The first sender fills its 10-per-second window and dies; the lock is free at once, and
+    the second takes over with a backlog. Counted at the platform, no second holds more than 10
+    of the two senders' requests together: the second waits out the window the first may have
+    used, which lived in the dead process's memory."""
+    limits = RateLimits(overall_per_second=10, per_chat_interval=0.0)
+    await enqueue(db, [(f"chat{i}", f"m{i}", Priority.REPLY) for i in range(40)])
+    first = RecordingTransport(limits=limits)
+    stop = asyncio.Event()
+    dying = asyncio.create_task(ChannelSender(db, first).run(stop))
+    deadline = time.monotonic() + 10
+    while len(first.calls) < 15 and time.monotonic() < deadline:  # noqa: ASYNC110 - a counter, polled
+        await asyncio.sleep(0.01)
+    dying.cancel()  # the process dies; the lock goes with it
+    await asyncio.gather(dying, return_exceptions=True)
+    assert len(first.calls) >= 15, "the first sender did not get going"
+
+    second = RecordingTransport(limits=limits)
+    await run_until_done(ChannelSender(db, second), db, limit=30)
+
+    sends = sorted(at for at, _, _ in first.calls + second.calls)
+    busiest = max(sum(1 for t in sends if a <= t < a + 1.0) for a in sends)
+    assert second.calls, "the second sender sent nothing"
+    assert busiest <= 10, busiest
