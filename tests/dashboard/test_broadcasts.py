@@ -34,9 +34,9 @@ async def people(db: Database) -> None:
         ("telegram", "5", True, None),  # regency unknown
     ]
     async with db.transaction() as session:
-        await session.execute(
+        await session.exec(
             insert(Contact),
-            [
+            params=[
                 {"channel": c, "chat_id": chat, "announcements": on, "regency_code": r, "created_at": NOW}
                 for c, chat, on, r in rows
             ],
@@ -177,9 +177,9 @@ async def test_created_with_its_count_then_prepared_in_chunks_that_survive_a_cra
     """Creation stores the count and writes no row; the scheduler writes them chunk by chunk, and
     a crash between chunks repeats nobody and skips nobody when the next round resumes."""
     async with db.transaction() as session:
-        await session.execute(
+        await session.exec(
             insert(Contact),
-            [
+            params=[
                 {"channel": "telegram", "chat_id": str(n), "announcements": True, "regency_code": "35.77"}
                 | {"created_at": NOW}
                 for n in range(7)

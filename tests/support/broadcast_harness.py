@@ -89,7 +89,7 @@ async def seed(db: Database, count: int, now: datetime, *, seed_value: int = 7) 
             population.reasons[reason] += 1
     for start in range(0, len(rows), 2000):
         async with db.transaction() as session:
-            await session.execute(insert(Contact), rows[start : start + 2000])
+            await session.exec(insert(Contact), params=rows[start : start + 2000])
     return population
 
 

@@ -135,7 +135,7 @@ class Selector:
     async def walk(self, session: AsyncSession, after: int) -> list[Reach]:
         """The next chunk of candidate contacts after the contact id `after`, in id order."""
         query = self.base().where(col(Contact.id) > after).order_by(col(Contact.id)).limit(CHUNK)
-        return [Reach(*row) for row in (await session.execute(query)).all()]
+        return [Reach(*row) for row in (await session.exec(query)).all()]
 
     def base(self) -> Any:
         columns = (col(Contact.id), col(Contact.channel), col(Contact.chat_id), col(Contact.regency_code))
@@ -188,7 +188,8 @@ async def profiles(session: AsyncSession, contacts: Sequence[Reach]) -> list[tup
         col(Conversation.contact_id).in_(ids)
     )
     conversations: dict[int, dict[str, Any]] = {
-        contact_id: data for contact_id, data in (await session.execute(drafts)).all()
+        contact_id: data
+        for contact_id, data in (await session.exec(drafts)).all()  # type: ignore[call-overload]
     }
     latest: dict[int, Submission] = {}
     query = (

@@ -151,14 +151,14 @@ async def _add_recipients(
                 "created_at": now,
             }
         )
-    result = await session.execute(
+    result = await session.exec(
         insert(OutboxMessage).returning(col(OutboxMessage.id), sort_by_parameter_order=True),
-        rows,
+        params=rows,
     )
     outbox_ids = [row[0] for row in result.all()]
-    await session.execute(
+    await session.exec(
         insert(BroadcastRecipient),
-        [
+        params=[
             {
                 "broadcast_id": broadcast.id,
                 "contact_id": contact.id,

@@ -109,7 +109,7 @@ async def progress(db: Database, broadcast_id: int, branches: Collection[str] | 
         failures: Counter[str] = Counter()
         kinds: Counter[str] = Counter()
         channels: dict[str, Counter[str]] = {}
-        for channel, status, delivery, error, n in (await session.execute(query)).all():
+        for channel, status, delivery, error, n in (await session.exec(query)).all():  # type: ignore[call-overload]
             kind = _kind(status, delivery)
             kinds[kind] += n
             channels.setdefault(channel, Counter())[kind] += n
