@@ -32,6 +32,7 @@ from storage.db import Database
 from storage.models import Contact, OutboxMessage
 from storage.types import utcnow
 from tests.channels.test_sender import RecordingTransport, enqueue, run_until_done
+from tests.support.broadcast_harness import max_in_window
 
 
 class HangingTransport(RecordingTransport):
@@ -266,7 +267,6 @@ async def test_a_sender_taking_over_leaves_its_predecessors_window_alone(db: Dat
     second = RecordingTransport(limits=limits)
     await run_until_done(ChannelSender(db, second), db, limit=30)
 
-    sends = sorted(at for at, _, _ in first.calls + second.calls)
-    busiest = max(sum(1 for t in sends if a <= t < a + 1.0) for a in sends)
+    busiest = max_in_window([at for at, _, _ in first.calls + second.calls])
     assert second.calls, "the second sender sent nothing"
     assert busiest <= 10, busiest
