@@ -10,12 +10,18 @@ clocks, and still a way to keep one chat's messages in order; a single sender ne
 
 PostgreSQL: a session advisory lock, held on a connection of its own. When the holder dies
 (even by kill -9) its connection closes and the server frees the lock; a standby, trying
-every `POLL` seconds, takes over within seconds. SQLite (one machine): an exclusive `flock`
-on a file next to the database, which the kernel frees when the process dies. The file is named
-after the database's own token (`database_instance`, written by its first migration), not only
-its path: a database deleted and made again at the same path is another database, and a process
-left running on the old one holds nothing of the new one's. The holder writes its process id
-into the file, so a standby can say who sends (`/healthz`).
+every `POLL` seconds, takes over within seconds. A holder that loses only its lock's
+connection (closed by the server, a proxy or a firewall while the process runs) learns it at
+its next check, once a second, and a standby may lead by then. So the sender is fenced: a row
+is marked "sending" only while the session that took the lock (`fence()`) still holds it, as
+the database sees it (`storage.outbox.start_attempts`).
+
+SQLite (one machine): an exclusive `flock` on a file next to the database, which the kernel
+frees when the process dies. The file is named after the database's own token
+(`database_instance`, written by its first migration), not only its path: a database deleted
+and made again at the same path is another database, and a process left running on the old
+one holds nothing of the new one's. The holder writes its process id into the file, so a
+standby can say who sends (`/healthz`).
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from typing import Any
 from sqlalchemy import text
 
 from storage.db import Database, sqlite_file
+from storage.outbox import LockHolder
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +62,7 @@ class Leadership:
         self._connection: Any = None
         self._file: int | None = None
         self._path: Path | None = None
+        self._holder: LockHolder | None = None
         self.standby_since: float | None = None
         """time.time() since when this process waits for another's lock (None: it leads, or never tried)."""
 
@@ -72,19 +80,27 @@ class Leadership:
         connection = await self.db.urgent_connection()  # never queued behind the webhooks
         try:
             result = await connection.execute(
-                text("SELECT pg_try_advisory_lock(:key)"), {"key": lock_key(self.name)}
+                text("SELECT pg_try_advisory_lock(:key), pg_backend_pid()"), {"key": lock_key(self.name)}
             )
-            won = bool(result.scalar())
+            won, pid = result.one()
             await connection.commit()
         except BaseException:
             await _discard(connection)
             raise
         if won:
             self._connection = connection
+            self._holder = LockHolder(pid, lock_key(self.name))
         else:
             await connection.close()
         self.standby_since = None if won else (self.standby_since or time.time())
         return won
+
+    def fence(self) -> LockHolder | None:
+        """PostgreSQL: the session that took the lock last, kept after it is lost, so that work
+        checked against it (`storage.outbox.start_attempts`) stops at once, not at this process's
+        next `still_held`. None on SQLite, whose lock a running process cannot lose, and before
+        the lock was ever taken."""
+        return self._holder
 
     def holder(self) -> dict[str, Any] | None:
         """Who holds the lock, as far as this process can tell (SQLite: the holder's process id

@@ -14,7 +14,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ARRAY, Integer, Row, String, all_, any_, bindparam, func, update
+from sqlalchemy import ARRAY, Integer, Row, String, all_, any_, bindparam, func, text, update
 from sqlalchemy import select as core_select
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
@@ -139,8 +139,28 @@ def _claim_statement(dialect: str, skipping: bool, one_chat: bool) -> Any:
     )
 
 
+@dataclass(frozen=True)
+class LockHolder:
+    """The PostgreSQL session (its backend's process id) holding a sender's advisory lock (its
+    key): rows are marked "sending" only while that session still holds it (`start_attempts`)."""
+
+    pid: int
+    key: int
+
+    def params(self) -> dict[str, int]:
+        """The lock as `pg_locks` shows a bigint key: its high and low halves, unsigned."""
+        high, low = (self.key >> 32) & 0xFFFFFFFF, self.key & 0xFFFFFFFF
+        return {"holder_pid": self.pid, "holder_hi": high, "holder_lo": low}
+
+
+_STILL_HELD = text(
+    "EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1"
+    " AND pid = :holder_pid AND classid = CAST(:holder_hi AS oid) AND objid = CAST(:holder_lo AS oid))"
+)
+
+
 @cache
-def _start_statement(dialect: str) -> Any:
+def _start_statement(dialect: str, fenced: bool = False) -> Any:
     table = OutboxMessage.__table__  # type: ignore[attr-defined]
     contact = Contact.__table__  # type: ignore[attr-defined]
     ids = (
@@ -152,27 +172,27 @@ def _start_statement(dialect: str) -> Any:
     def of_contact(column: Any) -> Any:
         return core_select(column).where(contact.c.id == table.c.contact_id).scalar_subquery()
 
-    return (
-        update(table)
-        .where(ids, table.c.status == _PENDING)
-        .values(status="sending", attempts=table.c.attempts + 1, next_attempt_at=bindparam("now"))
-        .returning(
-            table.c.id,
-            table.c.chat_id,
-            table.c.contact_id,
-            table.c.payload,
-            table.c.priority,
-            table.c.attempts,
-            table.c.attempt_log,
-            table.c.created_at,
-            of_contact(contact.c.last_inbound_at).label("contact_last_inbound_at"),
-            of_contact(contact.c.reply_keyboard_at).label("contact_reply_keyboard_at"),
-        )
+    query = update(table).where(ids, table.c.status == _PENDING)
+    if fenced:
+        query = query.where(_STILL_HELD)
+    return query.values(
+        status="sending", attempts=table.c.attempts + 1, next_attempt_at=bindparam("now")
+    ).returning(
+        table.c.id,
+        table.c.chat_id,
+        table.c.contact_id,
+        table.c.payload,
+        table.c.priority,
+        table.c.attempts,
+        table.c.attempt_log,
+        table.c.created_at,
+        of_contact(contact.c.last_inbound_at).label("contact_last_inbound_at"),
+        of_contact(contact.c.reply_keyboard_at).label("contact_reply_keyboard_at"),
     )
 
 
 async def start_attempts(
-    session: AsyncSession, message_ids: Sequence[int], now: datetime
+    session: AsyncSession, message_ids: Sequence[int], now: datetime, holder: LockHolder | None = None
 ) -> dict[int, Row[Any]]:
     """Marks rows "sending" before their attempts, in one statement; returns those that are
     still to be sent (a row paused, cancelled or scrubbed meanwhile is left out), as they are
@@ -181,12 +201,19 @@ async def start_attempts(
 
     Only the rows in this state at a crash can reach the person twice: one per chat at most,
     since a chat's next row is not started before this one's outcome is written.
+
+    `holder` (PostgreSQL) fences the sender: when the session holding its lock is gone, which
+    frees the lock for another process's sender, nothing is marked, so this process sends nothing
+    more, however long it takes to notice (its own check runs once a second).
     """
     if not message_ids:
         return {}
     dialect = session.get_bind().dialect.name
-    params = {"ids": sorted(message_ids), "now": now}
-    rows = (await session.exec(_start_statement(dialect), params=params)).all()
+    params: dict[str, Any] = {"ids": sorted(message_ids), "now": now}
+    if holder is not None:
+        params.update(holder.params())
+    statement = _start_statement(dialect, fenced=holder is not None)
+    rows = (await session.exec(statement, params=params)).all()
     return {row.id: row for row in rows}
 
 

@@ -23,6 +23,7 @@ from bot.sender.outcomes import Record, Started, write_outcomes
 from storage import outbox
 from storage.db import Database
 from storage.models import OutboxMessage
+from storage.outbox import LockHolder
 
 log = logging.getLogger(__name__)
 
@@ -30,10 +31,19 @@ log = logging.getLogger(__name__)
 class Bookkeeping:
     """One channel's outbox rows as the sender reads and writes them."""
 
-    def __init__(self, db: Database, channel: str, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        db: Database,
+        channel: str,
+        clock: Callable[[], datetime],
+        fence: Callable[[], LockHolder | None] = lambda: None,
+    ) -> None:
         self.db = db
         self.channel = channel
         self.clock = clock
+        self.fence = fence
+        """The session holding this process's sender lock (PostgreSQL): rows are marked only
+        while it holds it (`storage.outbox.start_attempts`); None: unfenced."""
         self._writes: GroupCommit[int | Record, Started | None] = GroupCommit(self._write_batch)
         """Rows to mark "sending" (their ids) and outcomes to record, in shared transactions."""
         self._unsent: set[int] = set()
@@ -96,7 +106,8 @@ class Bookkeeping:
                 async with self.db.transaction(urgent=True) as session:
                     if records:
                         await write_outcomes(session, self.channel, records, self.clock())
-                    found = await outbox.start_attempts(session, ids, self.clock()) if ids else {}
+                    if ids:
+                        found = await outbox.start_attempts(session, ids, self.clock(), self.fence())
                 break
             except Exception as exc:
                 failed.update((message_id, exc) for message_id in ids)

@@ -45,7 +45,8 @@ class ChannelSender:
         window: SlidingWindow | None = None,
     ) -> None:
         self.channel = transport.channel
-        self.books = Bookkeeping(db, self.channel, clock)
+        self.leadership = Leadership(db, f"sender-{self.channel}")
+        self.books = Bookkeeping(db, self.channel, clock, fence=self.leadership.fence)
         self.drain = Drain(
             transport,
             self.books,
@@ -55,7 +56,6 @@ class ChannelSender:
             max_in_flight=max_in_flight,
             window=window,
         )
-        self.leadership = Leadership(db, f"sender-{self.channel}")
         self.wakeup = asyncio.Event()
         self.recovered = 0
         """Rows found cut off mid-attempt when this process took over (sent again)."""

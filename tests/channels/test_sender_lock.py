@@ -1,32 +1,45 @@
 """The SQLite sender lock belongs to the database, not to its path: a process left running on a
 database that was deleted and made again at the same path does not keep the new one's sender
-standing by; and a standby whose channel's replies wait reports it in /healthz."""
+standing by; a PostgreSQL sender that lost its lock's connection sends nothing more, though it
+has not noticed; and a standby whose channel's replies wait reports it in /healthz."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 import shutil
+import time
 from datetime import timedelta
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import text
 
+from bot.channels.base import RateLimits
 from bot.leader import Leadership
+from bot.sender.channel import ChannelSender
 from bot.service import build_service
 from bot.settings import load_settings
 from bot.web import create_app
 from fakes.telegram_api import TOKEN
+from handlers.types import Priority
 from storage import outbox
 from storage.db import Database, sqlite_file
 from storage.types import utcnow
+from tests.channels.test_sender import RecordingTransport, enqueue, run_until_done
 from tests.conftest import PG_URL
+from tests.support.broadcast_harness import max_in_window
+from tests.support.helpers import asyncpg_dsn
 
 sqlite_only = pytest.mark.skipif(
     PG_URL is not None, reason="the SQLite lock file; PostgreSQL's is an advisory lock"
+)
+postgres_only = pytest.mark.skipif(
+    PG_URL is None, reason="a lock connection lost while its process runs: PostgreSQL's advisory lock"
 )
 
 
@@ -103,3 +116,52 @@ async def test_healthz_reports_a_standby_sender_whose_replies_wait(db_url: str) 
         await sending_elsewhere.release()
         await other.dispose()
         await service.close()
+
+
+@postgres_only
+async def test_a_sender_that_lost_its_lock_connection_sends_nothing_more(db: Database) -> None:
+    """The first sender's lock connection is ended by the server while its process runs, and its
+    own check hangs (a half-open connection: the check would wait for TCP to give up). The
+    server freed the lock, so a second sender takes over. The first sends only what it had
+    marked before the lock went (one row waiting for a slot, one in flight at most): its marks
+    are fenced by the lock as the server sees it. Counted over both, every row goes out, and
+    no second holds more than the limit of 10."""
+    limits = RateLimits(overall_per_second=10, per_chat_interval=0.0)
+    await enqueue(db, [(f"chat{i}", f"m{i}", Priority.REPLY) for i in range(40)])
+    first = RecordingTransport(limits=limits)
+    cut_off = ChannelSender(db, first)
+    stop = asyncio.Event()
+    running = asyncio.create_task(cut_off.run(stop))
+    deadline = time.monotonic() + 10
+    while len(first.calls) < 5 and time.monotonic() < deadline:  # noqa: ASYNC110 - a counter, polled
+        await asyncio.sleep(0.01)
+    assert len(first.calls) >= 5, "the first sender did not get going"
+
+    async def never_answers() -> bool:
+        await asyncio.Event().wait()
+        return True
+
+    cut_off.leadership.still_held = never_answers  # type: ignore[method-assign]
+    holder = cut_off.leadership.fence()
+    assert holder is not None
+    admin = await asyncpg.connect(asyncpg_dsn(db.url))
+    try:
+        assert await admin.fetchval("SELECT pg_terminate_backend($1)", holder.pid)
+    finally:
+        await admin.close()
+    lost_at = time.monotonic()
+
+    second = RecordingTransport(limits=limits)
+    try:
+        await run_until_done(ChannelSender(db, second), db, limit=30)
+    finally:
+        stop.set()
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+
+    after_the_loss = [text for at, _, text in first.calls if at > lost_at]
+    assert len(after_the_loss) <= 2, after_the_loss
+    sent = [text for _, _, text in first.calls + second.calls]
+    assert set(sent) == {f"m{i}" for i in range(40)}
+    assert len(sent) - 40 <= len(after_the_loss)  # a row in flight at the loss may go twice
+    assert max_in_window([at for at, _, _ in first.calls + second.calls]) <= 10
