@@ -46,6 +46,15 @@ log = logging.getLogger(__name__)
 
 POLL = 1.0
 """Seconds between a standby's tries, and between a leader's checks that it still leads."""
+CHECK_TIMEOUT = 5.0
+"""Seconds the lock's connection has to answer a check. A connection whose other end went
+silent (a network cut, a frozen server: no reset ever comes) would hold the check until TCP
+gives up, a quarter of an hour later; past this, the lock counts as lost."""
+SERVER_KEEPALIVE = {"tcp_keepalives_idle": "10", "tcp_keepalives_interval": "5", "tcp_keepalives_count": "3"}
+"""The server's TCP keepalives on the lock's own connection (session settings): when the
+holder's machine or network is gone, the server ends the session, and frees the lock for a
+standby, after about 25 s instead of the system's default two hours. (Ignored on a Unix socket,
+where no network can fail.)"""
 
 
 def lock_key(name: str) -> int:
@@ -90,6 +99,7 @@ class Leadership:
         if won:
             self._connection = connection
             self._holder = LockHolder(pid, lock_key(self.name))
+            await self._keep_alive()
         else:
             await connection.close()
         self.standby_since = None if won else (self.standby_since or time.time())
@@ -114,19 +124,33 @@ class Leadership:
         return found if isinstance(found, dict) else None
 
     async def still_held(self) -> bool:
-        """False when the lock's connection is gone (the database may already have freed it)."""
+        """False when the lock's connection is gone or silent for `CHECK_TIMEOUT` seconds (the
+        database may already have freed the lock)."""
         if self._file is not None:
             return True
         if self._connection is None:
             return False
         try:
-            await self._connection.execute(text("SELECT 1"))
-            await self._connection.commit()
+            async with asyncio.timeout(CHECK_TIMEOUT):
+                await self._connection.execute(text("SELECT 1"))
+                await self._connection.commit()
             return True
         except Exception:
             log.warning("%s: lost the leader lock's connection", self.name)
             await self._drop_connection()
             return False
+
+    async def _keep_alive(self) -> None:
+        """Sets `SERVER_KEEPALIVE` on the lock's connection; the lock holds without them."""
+        assert self._connection is not None
+        try:
+            for name, value in SERVER_KEEPALIVE.items():
+                await self._connection.execute(
+                    text("SELECT set_config(:name, :value, false)"), {"name": name, "value": value}
+                )
+            await self._connection.commit()
+        except Exception as exc:
+            log.warning("%s: could not ask the server for keepalives on the lock (%s)", self.name, exc)
 
     async def wait(self, stop: asyncio.Event) -> bool:
         """Waits until this process leads (True) or `stop` is set (False)."""

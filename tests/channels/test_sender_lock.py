@@ -1,7 +1,8 @@
-"""The SQLite sender lock belongs to the database, not to its path: a process left running on a
-database that was deleted and made again at the same path does not keep the new one's sender
-standing by; a PostgreSQL sender that lost its lock's connection sends nothing more, though it
-has not noticed; and a standby whose channel's replies wait reports it in /healthz."""
+"""The sender's lock. SQLite's belongs to the database, not to its path: a process left running
+on a database that was deleted and made again at the same path does not keep the new one's
+sender standing by. PostgreSQL's: a sender that lost its lock's connection sends nothing more,
+though it has not noticed yet, and a lock connection gone silent counts as lost within seconds.
+A standby whose channel's replies wait reports it in /healthz."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import asyncio
 import os
 import secrets
 import shutil
+import signal
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -19,6 +21,7 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import text
 
+from bot import leader
 from bot.channels.base import RateLimits
 from bot.leader import Leadership
 from bot.sender.channel import ChannelSender
@@ -165,3 +168,40 @@ async def test_a_sender_that_lost_its_lock_connection_sends_nothing_more(db: Dat
     assert set(sent) == {f"m{i}" for i in range(40)}
     assert len(sent) - 40 <= len(after_the_loss)  # a row in flight at the loss may go twice
     assert max_in_window([at for at, _, _ in first.calls + second.calls]) <= 10
+
+
+@postgres_only
+async def test_a_lock_whose_server_went_silent_counts_as_lost(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server process behind the lock's connection is frozen (SIGSTOP): the connection stays
+    open and silent, as after a network cut that sends no reset. The leader's check gives up
+    after `CHECK_TIMEOUT`, not when TCP would (a quarter of an hour), and the connection asked
+    the server for keepalives, so that the server frees the lock of a vanished holder within
+    about 25 s. Once the frozen server process runs again, the lock is free for another."""
+    monkeypatch.setattr(leader, "CHECK_TIMEOUT", 1.0)
+    leadership = Leadership(db, "sender-telegram")
+    assert await leadership.try_acquire()
+    holder = leadership.fence()
+    assert holder is not None
+    connection = leadership._connection
+    for name, value in leader.SERVER_KEEPALIVE.items():
+        assert (await connection.execute(text(f"SHOW {name}"))).scalar() == value
+    try:
+        os.kill(holder.pid, signal.SIGSTOP)
+    except OSError as exc:  # PermissionError, or the server runs on another machine
+        await leadership.release()
+        pytest.skip(f"cannot freeze the PostgreSQL server process {holder.pid} from here: {exc}")
+    try:
+        # asyncpg gives the cancelled query about 2 s more to wind down; TCP would take minutes
+        # (here the test's own limit ends the wait, and the check fails with TimeoutError).
+        assert not await asyncio.wait_for(leadership.still_held(), leader.CHECK_TIMEOUT + 4)
+        assert not leadership.held
+    finally:
+        os.kill(holder.pid, signal.SIGCONT)
+    rival = Leadership(db, "sender-telegram")
+    deadline = time.monotonic() + 10
+    while not await rival.try_acquire():
+        assert time.monotonic() < deadline, "the frozen holder's lock was never freed"
+        await asyncio.sleep(0.1)
+    await rival.release()
