@@ -18,6 +18,7 @@ import pytest
 
 from fakes.telegram_api import FakeTelegram
 from tests.conftest import PG_URL
+from tests.support.broadcast_harness import max_in_window
 from tests.support.storm import Platform, Server, answers, outcome, wait_until_delivered
 
 pytestmark = [
@@ -29,11 +30,6 @@ pytestmark = [
 
 PEOPLE = 30
 RATE = 10
-
-
-def busiest_second(times: list[float]) -> int:
-    times = sorted(times)
-    return max((sum(1 for t in times[i:] if t < start + 1.0) for i, start in enumerate(times)), default=0)
 
 
 def leader_of(servers: list[Server]) -> Server | None:
@@ -89,11 +85,11 @@ async def test_two_processes_share_the_work_and_survive_losing_the_sender(
         f"{result.processed} updates applied, {result.rows} replies, {result.undelivered_rows} undelivered, "
         f"{result.duplicates} duplicates ({result.cut_off} rows, {result.cut_off_calls} calls "
         "in flight at the kill); "
-        f"busiest second at the fake: {busiest_second(attempts)} requests (limit {RATE})"
+        f"busiest second at the fake: {max_in_window(attempts)} requests (limit {RATE})"
     )
     assert result.submissions == result.distinct_niks == PEOPLE
     assert result.processed == total
     assert result.undelivered_rows == 0
     assert 0 <= result.duplicates <= result.cut_off_calls
-    assert busiest_second(attempts) <= RATE
+    assert max_in_window(attempts) <= RATE
     assert handover <= 10.0
