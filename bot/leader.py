@@ -21,7 +21,10 @@ frees when the process dies. The file is named after the database's own token
 (`database_instance`, written by its first migration), not only its path: a database deleted
 and made again at the same path is another database, and a process left running on the old
 one holds nothing of the new one's. The holder writes its process id into the file, so a
-standby can say who sends (`/healthz`).
+standby can say who sends (`/healthz`). A lock file removed while its holder runs (a clean-up of
+`*.lock` files) would let a second process lock a new one: the holder checks, once a second,
+that the file at the path is the one it locked, and steps down if not, while the new holder
+waits one window before its first send (bot/sender/channel.py).
 """
 
 from __future__ import annotations
@@ -125,9 +128,9 @@ class Leadership:
 
     async def still_held(self) -> bool:
         """False when the lock's connection is gone or silent for `CHECK_TIMEOUT` seconds (the
-        database may already have freed the lock)."""
+        database may already have freed the lock), or when SQLite's lock file was removed."""
         if self._file is not None:
-            return True
+            return self._lock_file_is_ours()
         if self._connection is None:
             return False
         try:
@@ -139,6 +142,23 @@ class Leadership:
             log.warning("%s: lost the leader lock's connection", self.name)
             await self._drop_connection()
             return False
+
+    def _lock_file_is_ours(self) -> bool:
+        """SQLite: the lock file at the path is still the one this process locked. A file deleted
+        (a clean-up of `*.lock`) or replaced leaves our lock on a file nobody else opens, and the
+        next process to try locks a new one: this one then steps down."""
+        if self._file is None or self._file < 0 or self._path is None:
+            return self._file is not None  # an in-memory database lives in one process
+        try:
+            if os.path.samestat(os.fstat(self._file), os.stat(self._path)):
+                return True
+        except OSError:
+            pass
+        log.warning("%s: the lock file %s was removed or replaced; stepping down", self.name, self._path)
+        with contextlib.suppress(OSError):
+            os.close(self._file)
+        self._file = None
+        return False
 
     async def _keep_alive(self) -> None:
         """Sets `SERVER_KEEPALIVE` on the lock's connection; the lock holds without them."""

@@ -1,8 +1,9 @@
 """The sender's lock. SQLite's belongs to the database, not to its path: a process left running
 on a database that was deleted and made again at the same path does not keep the new one's
-sender standing by. PostgreSQL's: a sender that lost its lock's connection sends nothing more,
-though it has not noticed yet, and a lock connection gone silent counts as lost within seconds.
-A standby whose channel's replies wait reports it in /healthz."""
+sender standing by, and a holder whose lock file was deleted stands by. PostgreSQL's: a sender
+that lost its lock's connection sends nothing more, though it has not noticed yet, and a lock
+connection gone silent counts as lost within seconds. A standby whose channel's replies wait
+reports it in /healthz."""
 
 from __future__ import annotations
 
@@ -76,6 +77,33 @@ async def test_a_database_made_again_at_the_same_path_has_a_lock_of_its_own(
         await stale.release()
         await old.dispose()
         await fresh.dispose()
+
+
+@sqlite_only
+async def test_a_sender_whose_lock_file_was_deleted_stands_by(db_url: str) -> None:
+    """The lock file is deleted while its holder runs (a clean-up of `*.lock`). Another process
+    then locks a new file at the same path; the holder's next check sees that the file there is
+    no longer the one it locked, and it stands by: one sender, not two."""
+    path = sqlite_file(db_url)
+    assert path is not None
+    first_db, second_db = Database(db_url), Database(db_url)
+    holder = Leadership(first_db, "sender-telegram")
+    rival = Leadership(second_db, "sender-telegram")
+    try:
+        assert await holder.try_acquire()
+        assert await holder.still_held()
+        (lock_file,) = path.parent.glob(f"{path.name}.*.sender-telegram.lock")
+        lock_file.unlink()
+        assert await rival.try_acquire()  # a new file at the same path, free to lock
+        assert not await holder.still_held()
+        assert not holder.held
+        assert not await holder.try_acquire()  # the rival sends now
+        assert holder.holder() == {"pid": os.getpid(), "since": pytest.approx(time.time(), abs=60)}
+    finally:
+        await holder.release()
+        await rival.release()
+        await first_db.dispose()
+        await second_db.dispose()
 
 
 async def test_healthz_reports_a_standby_sender_whose_replies_wait(db_url: str) -> None:
