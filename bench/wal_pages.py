@@ -37,6 +37,8 @@ from storage.types import utcnow
 
 WAL_HEADER = 32
 FRAME_HEADER = 24
+PAGES_A_MESSAGE = 20
+"""About what one message writes (a little more than measured), to size `--people`'s limit."""
 
 
 def frame_pages(wal: Path) -> list[int]:
@@ -84,7 +86,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--people", type=int, default=50)
     args = parser.parse_args()
-    if args.people * len(ENROLMENT) * 20 >= AUTOCHECKPOINT_PAGES:
+    if args.people * len(ENROLMENT) * PAGES_A_MESSAGE >= AUTOCHECKPOINT_PAGES:
         parser.error("too many people: the log would start again before it is read")
     with tempfile.TemporaryDirectory(prefix="bpu-wal-") as folder:
         path = Path(folder) / "bpu.db"

@@ -111,7 +111,7 @@ class Leadership:
     def fence(self) -> LockHolder | None:
         """PostgreSQL: the session that took the lock last, kept after it is lost, so that work
         checked against it (`storage.outbox.start_attempts`) stops at once, not at this process's
-        next `still_held`. None on SQLite, whose lock a running process cannot lose, and before
+        next `still_held`. None on SQLite (`still_held` checks its lock file instead) and before
         the lock was ever taken."""
         return self._holder
 
@@ -130,7 +130,7 @@ class Leadership:
         """False when the lock's connection is gone or silent for `CHECK_TIMEOUT` seconds (the
         database may already have freed the lock), or when SQLite's lock file was removed."""
         if self._file is not None:
-            return self._lock_file_is_ours()
+            return self._lock_file_is_ours(self._file)
         if self._connection is None:
             return False
         try:
@@ -143,20 +143,18 @@ class Leadership:
             await self._drop_connection()
             return False
 
-    def _lock_file_is_ours(self) -> bool:
-        """SQLite: the lock file at the path is still the one this process locked. A file deleted
-        (a clean-up of `*.lock`) or replaced leaves our lock on a file nobody else opens, and the
-        next process to try locks a new one: this one then steps down."""
-        if self._file is None or self._file < 0 or self._path is None:
-            return self._file is not None  # an in-memory database lives in one process
-        try:
-            if os.path.samestat(os.fstat(self._file), os.stat(self._path)):
+    def _lock_file_is_ours(self, fd: int) -> bool:
+        """SQLite: the lock file at the path is still the one this process locked (`fd`). A file
+        deleted (a clean-up of `*.lock`) or replaced leaves our lock on a file nobody else opens,
+        and the next process to try locks a new one: this one then steps down."""
+        if self._path is None:  # an in-memory database lives in one process
+            return True
+        with contextlib.suppress(OSError):
+            if os.path.samestat(os.fstat(fd), os.stat(self._path)):
                 return True
-        except OSError:
-            pass
         log.warning("%s: the lock file %s was removed or replaced; stepping down", self.name, self._path)
         with contextlib.suppress(OSError):
-            os.close(self._file)
+            os.close(fd)
         self._file = None
         return False
 
